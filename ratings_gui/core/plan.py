@@ -1,0 +1,90 @@
+"""Plan and Change: what a job intends to write, before anything is written.
+
+A plan is pure data, so it can be previewed, exported, journaled and
+applied by the same code whatever job made it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Target kinds: a Plex item (target = ratingKey as text) or a file (target = path).
+PLEX = "plex"
+FILE = "file"
+
+#: Outcome name for rows that become a change.
+UPDATE = "update"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One intended write: ``field`` of ``target`` from ``old`` to ``new``, and why."""
+
+    target_kind: str
+    target: str
+    field: str
+    old: Any
+    new: Any
+    reason: str = ""
+    label: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.target_kind, self.target, self.field)
+
+    def inverse(self, reason: str = "undo") -> Change:
+        return Change(self.target_kind, self.target, self.field, self.new, self.old, reason, self.label)
+
+
+@dataclass
+class Plan:
+    """A job's changes plus counted outcomes (unchanged, not found, ...) and notes."""
+
+    job: str
+    changes: list[Change] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    options: dict[str, Any] = field(default_factory=dict)
+    #: Rows that did not become changes, for export: dicts with a ``reason`` key.
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, change: Change) -> None:
+        self.changes.append(change)
+        self.counts[UPDATE] += 1
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        self.counts[outcome] += n
+
+    def summary(self) -> dict[str, int]:
+        return dict(sorted(self.counts.items()))
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+
+@dataclass
+class Report:
+    """What an apply did: outcome counts and the changes that failed, with reasons."""
+
+    job: str
+    run_id: int | None
+    dry_run: bool
+    counts: Counter[str] = field(default_factory=Counter)
+    changes: int = 0
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "job": self.job,
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "counts": dict(sorted(self.counts.items())),
+            "changes": self.changes,
+        }
+        if self.failed:
+            out["failed"] = [{"target": c.target, "label": c.label, "error": e} for c, e in self.failed]
+        out.update(self.extra)
+        return out

@@ -1,0 +1,1 @@
+"""Jobs: read -> plan -> apply, each runnable from the window or the CLI."""

@@ -1,0 +1,165 @@
+"""Runs a job on a worker thread and talks to the window only through events.
+
+Tk is not thread-safe: the worker never touches a widget. It puts small
+immutable events on a queue; the window drains the queue from ``after()``.
+The CLI uses the same :class:`JobContext` with a callback instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ratings_gui.core.plan import Plan, Report
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    done: int
+    total: int
+    phase: str
+    eta_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Log:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanReady:
+    plan: Plan
+    payload: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """The job's end: a report, or a plain-language error (never both)."""
+
+    report: Report | None = None
+    error: str | None = None
+    result: Any = None
+    cancelled: bool = False
+
+
+Event = Progress | Log | PlanReady | Finished
+
+
+class Cancelled(Exception):
+    """Raised inside a job when the user pressed Cancel."""
+
+
+class JobContext:
+    """What a job gets: progress/log reporting with ETA, and the cancel flag."""
+
+    def __init__(
+        self,
+        emit: Callable[[Event], None],
+        cancel: threading.Event | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._emit = emit
+        self.cancel_event = cancel or threading.Event()
+        self.logger = logger or log
+        self._phase = ""
+        self._phase_start = time.monotonic()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def check_cancel(self) -> None:
+        if self.cancel_event.is_set():
+            raise Cancelled()
+
+    def progress(self, done: int, total: int, phase: str) -> None:
+        now = time.monotonic()
+        if phase != self._phase:
+            self._phase, self._phase_start = phase, now
+        eta = None
+        if 0 < done < total:
+            eta = (now - self._phase_start) / done * (total - done)
+        self._emit(Progress(done, total, phase, eta))
+
+    def log(self, text: str, level: int = logging.INFO) -> None:
+        self.logger.log(level, text)
+        self._emit(Log(level, text))
+
+    def plan_ready(self, plan: Plan, payload: Any = None) -> None:
+        self._emit(PlanReady(plan, payload))
+
+
+class JobRunner:
+    """One job at a time on a daemon thread; events go to :attr:`events`."""
+
+    def __init__(self) -> None:
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.cancel_event = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(
+        self,
+        work: Callable[[JobContext], Any],
+        *,
+        describe_error: Callable[[BaseException], str] | None = None,
+        name: str = "job",
+    ) -> None:
+        """Run ``work(ctx)``; its return (a Report or anything) ends as :class:`Finished`."""
+        if self.busy:
+            raise RuntimeError("a job is already running")
+        self.cancel_event = threading.Event()
+        ctx = JobContext(self.events.put, self.cancel_event)
+
+        def target() -> None:
+            try:
+                result = work(ctx)
+            except Cancelled:
+                self.events.put(Finished(error="Cancelled.", cancelled=True))
+            except Exception as exc:  # noqa: BLE001 - reported as one plain message
+                log.exception("job %s failed", name)
+                text = describe_error(exc) if describe_error else str(exc)
+                self.events.put(Finished(error=text))
+            else:
+                report = result if isinstance(result, Report) else None
+                self.events.put(Finished(report=report, result=result))
+
+        self._thread = threading.Thread(target=target, name=f"ratings-{name}", daemon=True)
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def drain(self, max_events: int = 500) -> list[Event]:
+        """Take pending events, keeping only the newest Progress (one redraw per tick)."""
+        out: list[Event] = []
+        last_progress: Progress | None = None
+        for _ in range(max_events):
+            try:
+                ev = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(ev, Progress):
+                last_progress = ev
+            else:
+                out.append(ev)
+        if last_progress is not None:
+            out.insert(0, last_progress)
+        return out

@@ -1,0 +1,302 @@
+"""The journal: every change the program made, so any run can be undone.
+
+SQLite in the user data folder. A change row is written as ``pending``
+before the write is sent and marked ``applied``/``failed`` after, so a
+crash leaves a record of what may have been written. Provenance ("is this
+rating one the program set?") is answered from the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ratings_gui.core.plan import Change
+
+PENDING = "pending"
+APPLIED = "applied"
+FAILED = "failed"
+UNDONE = "undone"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job TEXT NOT NULL,
+    options TEXT NOT NULL DEFAULT '{}',
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL DEFAULT 'running',
+    server TEXT NOT NULL DEFAULT '',
+    library TEXT NOT NULL DEFAULT '',
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    summary TEXT NOT NULL DEFAULT '{}',
+    undo_of INTEGER REFERENCES runs(id)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    target_kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    field TEXT NOT NULL,
+    old TEXT,
+    new TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    label TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'pending',
+    error TEXT,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id);
+CREATE INDEX IF NOT EXISTS changes_target ON changes(target_kind, field, target);
+"""
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    job: str
+    options: dict[str, Any]
+    started_at: float
+    finished_at: float | None
+    status: str
+    server: str
+    library: str
+    dry_run: bool
+    summary: dict[str, Any]
+    undo_of: int | None
+    applied: int = 0
+    failed: int = 0
+    undone: int = 0
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    id: int
+    run_id: int
+    change: Change
+    status: str
+    error: str | None
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """The value the program last wrote to a target, and by which job and run."""
+
+    value: Any
+    job: str
+    run_id: int
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class Journal:
+    """Thread-safe access to the journal database (one connection, one lock)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._db.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- runs ---------------------------------------------------------------
+
+    def start_run(
+        self,
+        job: str,
+        options: dict[str, Any] | None = None,
+        *,
+        server: str = "",
+        library: str = "",
+        dry_run: bool = False,
+        undo_of: int | None = None,
+    ) -> int:
+        with self._lock, self._db:
+            cur = self._db.execute(
+                "INSERT INTO runs(job, options, started_at, server, library, dry_run, undo_of)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (job, _dump(options or {}), time.time(), server, library, int(dry_run), undo_of),
+            )
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE runs SET status=?, finished_at=?, summary=? WHERE id=?",
+                (status, time.time(), _dump(summary or {}), run_id),
+            )
+
+    def set_run_status(self, run_id: int, status: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("UPDATE runs SET status=? WHERE id=?", (status, run_id))
+
+    def run(self, run_id: int) -> RunRow | None:
+        rows = self.runs(run_ids=[run_id])
+        return rows[0] if rows else None
+
+    def runs(self, limit: int = 500, run_ids: Sequence[int] | None = None) -> list[RunRow]:
+        """Newest first, with counts of applied, failed and undone changes."""
+        sql = (
+            "SELECT r.id, r.job, r.options, r.started_at, r.finished_at, r.status, r.server,"
+            " r.library, r.dry_run, r.summary, r.undo_of,"
+            " COALESCE(SUM(c.status='applied'),0), COALESCE(SUM(c.status='failed'),0),"
+            " COALESCE(SUM(c.status='undone'),0)"
+            " FROM runs r LEFT JOIN changes c ON c.run_id = r.id"
+        )
+        args: list[Any] = []
+        if run_ids is not None:
+            sql += f" WHERE r.id IN ({','.join('?' * len(run_ids))})"
+            args.extend(run_ids)
+        sql += " GROUP BY r.id ORDER BY r.id DESC LIMIT ?"
+        args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [
+            RunRow(
+                id=r[0],
+                job=r[1],
+                options=_load(r[2]) or {},
+                started_at=r[3],
+                finished_at=r[4],
+                status=r[5],
+                server=r[6],
+                library=r[7],
+                dry_run=bool(r[8]),
+                summary=_load(r[9]) or {},
+                undo_of=r[10],
+                applied=int(r[11]),
+                failed=int(r[12]),
+                undone=int(r[13]),
+            )
+            for r in rows
+        ]
+
+    # --- changes -------------------------------------------------------------
+
+    def record_pending(self, run_id: int, changes: Iterable[Change]) -> list[int]:
+        """Write the intended changes as ``pending`` BEFORE they are sent; returns their ids."""
+        now = time.time()
+        ids: list[int] = []
+        with self._lock, self._db:
+            for ch in changes:
+                cur = self._db.execute(
+                    "INSERT INTO changes(run_id, target_kind, target, field, old, new, reason,"
+                    " label, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        run_id,
+                        ch.target_kind,
+                        ch.target,
+                        ch.field,
+                        _dump(ch.old),
+                        _dump(ch.new),
+                        ch.reason,
+                        ch.label,
+                        PENDING,
+                        now,
+                    ),
+                )
+                ids.append(int(cur.lastrowid))
+        return ids
+
+    def mark(self, change_ids: Iterable[int], status: str, error: str | None = None) -> None:
+        """Record the outcome AFTER the write (batched: one transaction for many ids)."""
+        now = time.time()
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE changes SET status=?, error=?, updated_at=? WHERE id=?",
+                [(status, error, now, cid) for cid in change_ids],
+            )
+
+    def mark_many(self, outcomes: Iterable[tuple[int, str, str | None]]) -> None:
+        """``(change_id, status, error)`` rows in one transaction."""
+        now = time.time()
+        with self._lock, self._db:
+            self._db.executemany(
+                "UPDATE changes SET status=?, error=?, updated_at=? WHERE id=?",
+                [(st, err, now, cid) for cid, st, err in outcomes],
+            )
+
+    def changes(self, run_id: int, statuses: Sequence[str] | None = None) -> list[ChangeRow]:
+        """A run's changes, newest first."""
+        sql = (
+            "SELECT id, run_id, target_kind, target, field, old, new, reason, label, status,"
+            " error, updated_at FROM changes WHERE run_id=?"
+        )
+        args: list[Any] = [run_id]
+        if statuses:
+            sql += f" AND status IN ({','.join('?' * len(statuses))})"
+            args.extend(statuses)
+        sql += " ORDER BY id DESC"
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [
+            ChangeRow(
+                id=r[0],
+                run_id=r[1],
+                change=Change(r[2], r[3], r[4], _load(r[5]), _load(r[6]), r[7], r[8]),
+                status=r[9],
+                error=r[10],
+                updated_at=r[11],
+            )
+            for r in rows
+        ]
+
+    # --- provenance -----------------------------------------------------------
+
+    def program_values(
+        self, target_kind: str, field: str = "userRating", targets: Iterable[str] | None = None
+    ) -> dict[str, Provenance]:
+        """The value the program last wrote to each target (undo runs and undone changes excluded).
+
+        Undo restores someone else's value, so it is not the program's; an
+        undone change no longer stands. What remains is the program's latest
+        standing write per target.
+        """
+        sql = (
+            "SELECT c.target, c.new, r.job, r.id FROM changes c JOIN runs r ON r.id = c.run_id"
+            " WHERE c.target_kind=? AND c.field=? AND c.status='applied' AND r.undo_of IS NULL"
+            " AND c.id = (SELECT MAX(c2.id) FROM changes c2 JOIN runs r2 ON r2.id = c2.run_id"
+            "   WHERE c2.target_kind=c.target_kind AND c2.field=c.field AND c2.target=c.target"
+            "   AND c2.status='applied' AND r2.undo_of IS NULL)"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, (target_kind, field)).fetchall()
+        wanted = set(targets) if targets is not None else None
+        return {
+            t: Provenance(_load(v), job, rid)
+            for t, v, job, rid in rows
+            if wanted is None or t in wanted
+        }
+
+    def is_program_value(
+        self, target_kind: str, target: str, current: Any, field: str = "userRating"
+    ) -> bool:
+        """True when ``current`` still equals what the program last wrote to ``target``."""
+        prov = self.program_values(target_kind, field, [target]).get(target)
+        if prov is None or current is None or prov.value is None:
+            return False
+        try:
+            return round(float(prov.value), 1) == round(float(current), 1)
+        except (TypeError, ValueError):
+            return prov.value == current
