@@ -35,7 +35,9 @@ class Change:
         return (self.target_kind, self.target, self.field)
 
     def inverse(self, reason: str = "undo") -> Change:
-        return Change(self.target_kind, self.target, self.field, self.new, self.old, reason, self.label)
+        return Change(
+            self.target_kind, self.target, self.field, self.new, self.old, reason, self.label
+        )
 
 
 @dataclass
@@ -85,6 +87,8 @@ class Report:
             "changes": self.changes,
         }
         if self.failed:
-            out["failed"] = [{"target": c.target, "label": c.label, "error": e} for c, e in self.failed]
+            out["failed"] = [
+                {"target": c.target, "label": c.label, "error": e} for c, e in self.failed
+            ]
         out.update(self.extra)
         return out
