@@ -75,6 +75,8 @@ class Report:
     counts: Counter[str] = field(default_factory=Counter)
     changes: int = 0
     failed: list[tuple[Change, str]] = field(default_factory=list)
+    #: The changes that reached the target (not in the JSON: may be huge).
+    applied: list[Change] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 

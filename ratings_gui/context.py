@@ -1,0 +1,70 @@
+"""What the window and the CLI share: folders, settings, journal, token, connection."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ratings_gui.journal import Journal
+from ratings_gui.logsetup import add_secret, setup_logging
+from ratings_gui.plex.auth import AUTH_APP_URL, use_plextv
+from ratings_gui.plex.connection import Connection, configure_headers
+from ratings_gui.settings import Paths, Settings, TokenStore, resolve_paths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppContext:
+    """One per process. ``connection`` and ``library`` change as the user picks them."""
+
+    paths: Paths
+    settings: Settings
+    journal: Journal
+    tokens: TokenStore
+    connection: Connection | None = None
+    library: str | None = None
+    plextv_base: str | None = None
+    auth_app_url: str = AUTH_APP_URL
+    demo: Any = field(default=None, repr=False)
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: str | Path | None = None,
+        *,
+        verbose: bool = False,
+        plextv_base: str | None = None,
+        logging_on: bool = True,
+    ) -> AppContext:
+        """Create the folders, start logging, open the journal, set the Plex headers."""
+        paths = resolve_paths(data_dir).ensure()
+        if logging_on:
+            setup_logging(paths.logs, verbose=verbose)
+        settings = Settings(paths.settings_file)
+        configure_headers(settings.client_id())
+        tokens = TokenStore(settings)
+        add_secret(settings.get("token"))
+        ctx = cls(paths, settings, Journal(paths.journal_file), tokens)
+        ctx.set_plextv(plextv_base)
+        return ctx
+
+    def set_plextv(self, base: str | None) -> None:
+        """Use plex.tv, or a stand-in for it (the demo server) for sign-in."""
+        self.plextv_base = base
+        use_plextv(base)
+        self.auth_app_url = f"{base.rstrip('/')}/auth#!" if base else AUTH_APP_URL
+
+    def set_connection(self, conn: Connection | None) -> None:
+        self.connection = conn
+        if conn is not None:
+            add_secret(conn.token)
+
+    @property
+    def server_label(self) -> str:
+        return self.connection.name if self.connection else ""
+
+    def close(self) -> None:
+        self.journal.close()

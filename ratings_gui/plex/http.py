@@ -1,0 +1,170 @@
+"""Raw requests to a Plex server with the retry rules a long job needs.
+
+plexapi's ``query`` turns every non-2xx answer into an exception without
+the ``Retry-After`` header, and builds objects the bulk reader does not
+need. The snapshot and the writer use this instead: same session, same
+headers, XML parsed once, and retries that honour Retry-After on 429/503,
+back off on 5xx, and reconnect after dropped connections and timeouts.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+from xml.etree import ElementTree
+
+import requests
+
+from ratings_gui.plex.connection import Connection, PlexError, describe_error
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 60.0
+
+
+class HttpStatusError(PlexError):
+    """A final non-2xx answer (after retries), with the status code."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class PlexHttp:
+    """Requests against one :class:`Connection`; thread-safe; counts what it sent."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        retries: int = 6,
+        timeout: float | None = None,
+        backoff: float = 0.4,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.conn = conn
+        self.retries = retries
+        self.timeout = timeout if timeout is not None else conn.timeout
+        self.backoff = backoff
+        self.cancel = cancel
+        self._lock = threading.Lock()
+        self.sent = 0
+        self.retried = 0
+        self._rng = random.Random()
+
+    def _count(self, retried: bool) -> None:
+        with self._lock:
+            self.sent += 1
+            if retried:
+                self.retried += 1
+
+    def _sleep(self, seconds: float) -> None:
+        if self.cancel is not None:
+            self.cancel.wait(seconds)
+        else:
+            time.sleep(seconds)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> requests.Response:
+        """Send one request, retrying transient failures; raise PlexError when it gives up."""
+        url = self.conn.url + path
+        last: BaseException | str | None = None
+        for attempt in range(self.retries + 1):
+            if attempt and self.cancel is not None and self.cancel.is_set():
+                break
+            self._count(attempt > 0)
+            try:
+                resp = self.conn.session.request(
+                    method,
+                    url,
+                    params=params,
+                    headers=self.conn.headers(dict(headers or {})),
+                    timeout=timeout or self.timeout,
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                # Dropped socket or no answer: start over on fresh connections.
+                last = exc
+                self.conn.reconnect()
+                self._sleep(self._delay(attempt, None))
+                continue
+            if resp.status_code in (200, 201, 204):
+                return resp
+            if resp.status_code == 401:
+                raise HttpStatusError(401, describe_error(PlexError("(401)"), self.conn.url))
+            if resp.status_code in RETRY_STATUS:
+                last = f"({resp.status_code})"
+                wait = retry_after_seconds(resp.headers.get("Retry-After"))
+                self._sleep(self._delay(attempt, wait))
+                continue
+            raise HttpStatusError(
+                resp.status_code,
+                f"The Plex server answered {resp.status_code} to {method} {path.split('?')[0]}.",
+            )
+        if isinstance(last, BaseException):
+            raise PlexError(describe_error(last, self.conn.url))
+        code = int(str(last).strip("()")) if last else 0
+        raise HttpStatusError(code, describe_error(PlexError(f"({code})"), self.conn.url))
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, MAX_RETRY_AFTER)
+        base = min(8.0, self.backoff * (2**attempt))
+        return base * (0.5 + self._rng.random() / 2)
+
+    def get_xml(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        start: int | None = None,
+        size: int | None = None,
+        timeout: float | None = None,
+    ) -> ElementTree.Element:
+        """GET and parse XML; ``start``/``size`` go in Plex's paging headers."""
+        headers: dict[str, str] = {}
+        if start is not None:
+            headers["X-Plex-Container-Start"] = str(start)
+        if size is not None:
+            headers["X-Plex-Container-Size"] = str(size)
+        resp = self.request("GET", path, params=params, headers=headers, timeout=timeout)
+        try:
+            return ElementTree.fromstring(resp.content)
+        except ElementTree.ParseError as exc:
+            raise PlexError(f"The Plex server sent an unreadable answer to {path}: {exc}") from None
+
+    def total(self, section_id: int, type_id: int | None) -> int:
+        """How many items of a type a section holds (a size-0 listing, read totalSize)."""
+        params: dict[str, Any] = {}
+        if type_id is not None:
+            params["type"] = type_id
+        root = self.get_xml(f"/library/sections/{section_id}/all", params=params, start=0, size=0)
+        return int(root.get("totalSize") or root.get("size") or 0)
