@@ -1,0 +1,323 @@
+"""The main window: header, one tab per job, shared progress row and log pane.
+
+The window owns the single :class:`JobRunner`. Jobs run on its worker
+thread and report through events; :meth:`App._poll` drains them every
+50 ms on the main thread, which is the only thread that touches Tk.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import tkinter as tk
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import customtkinter as ctk
+
+from ratings_gui import APP_TITLE
+from ratings_gui.gui.plan_preview import PlanPreview
+from ratings_gui.gui.tabs import TABS, Tab, tab_class
+from ratings_gui.gui.widgets import LogPane, ProgressRow, is_dark, style_treeviews
+from ratings_gui.jobs.runner import Finished, JobContext, JobRunner, Log, PlanReady, Progress
+from ratings_gui.logsetup import redact
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 50
+DEFAULT_GEOMETRY = "1100x780"
+#: Closing waits this long for a cancelled job to stop.
+CLOSE_JOIN_SECONDS = 2.0
+
+
+def describe_job_error(exc: BaseException) -> str:
+    """Plain, token-free text for a failed job (the plex module knows Plex's errors best)."""
+    try:
+        from ratings_gui.plex.connection import describe_error
+    except ImportError:
+        return redact(str(exc) or type(exc).__name__)
+    try:
+        return redact(describe_error(exc))
+    except Exception:  # noqa: BLE001 - never let error text itself fail
+        return redact(str(exc) or type(exc).__name__)
+
+
+class Header(ctk.CTkFrame):
+    """Account, server and library at a glance, on every tab."""
+
+    def __init__(self, parent: Any) -> None:
+        super().__init__(parent, corner_radius=0)
+        title = ctk.CTkLabel(self, text=APP_TITLE, font=ctk.CTkFont(size=18, weight="bold"))
+        title.pack(side="left", padx=(14, 24), pady=8)
+        self.account = self._pair("Account")
+        self.server = self._pair("Server")
+        self.library = self._pair("Library")
+
+    def _pair(self, caption: str) -> ctk.CTkLabel:
+        ctk.CTkLabel(self, text=f"{caption}:", text_color=("gray35", "gray65")).pack(
+            side="left", padx=(10, 4)
+        )
+        value = ctk.CTkLabel(self, text="—", font=ctk.CTkFont(weight="bold"))
+        value.pack(side="left", padx=(0, 10))
+        return value
+
+    def set(
+        self, *, account: str | None = None, server: str | None = None, library: str | None = None
+    ) -> None:
+        """Update the given fields; an empty string shows a dash."""
+        for label, value in (
+            (self.account, account),
+            (self.server, server),
+            (self.library, library),
+        ):
+            if value is not None:
+                label.configure(text=value or "—")
+
+
+class App(ctk.CTk):
+    """The window. Attributes tests and tabs use: ``tabs``, ``tab_objects``, ``plex_tab``,
+    ``history_tab``, ``preview``, ``log_pane``, ``progress``, ``runner``, ``header``."""
+
+    def __init__(self, app_ctx: AppContext, *, appearance: str = "System") -> None:
+        ctk.set_appearance_mode(appearance)
+        super().__init__()
+        self.ctx = app_ctx
+        self.runner = JobRunner()
+        self._job_active = False
+        self._job_name = ""
+        self._on_plan: Callable[[PlanReady], None] | None = None
+        self._on_done: Callable[[Finished], None] | None = None
+        self._poll_id: str | None = None
+        self._dark = is_dark()
+        self._preview: PlanPreview | None = None
+        self._closing = False
+
+        self.title(APP_TITLE)
+        self.minsize(900, 640)
+        geometry = self.ctx.settings.get("window_geometry") or DEFAULT_GEOMETRY
+        try:
+            self.geometry(str(geometry))
+        except tk.TclError:
+            self.geometry(DEFAULT_GEOMETRY)
+        self._set_icon()
+        style_treeviews(self)
+
+        self.grid_columnconfigure(0, weight=1)
+        self.grid_rowconfigure(1, weight=1)
+        self.header = Header(self)
+        self.header.grid(row=0, column=0, sticky="ew")
+
+        self.tabs = ctk.CTkTabview(self, command=self._tab_changed)
+        self.tabs.grid(row=1, column=0, sticky="nsew", padx=10, pady=(4, 0))
+        self.tab_objects: dict[str, Tab] = {}
+        for entry in TABS:
+            frame = self.tabs.add(entry.title)
+            self.tab_objects[entry.name] = tab_class(entry)(self, frame, entry)
+
+        self.progress = ProgressRow(self, on_cancel=self.cancel_job)
+        self.progress.grid(row=2, column=0, sticky="ew", padx=10, pady=(6, 2))
+        self.log_pane = LogPane(self, height=130)
+        self.log_pane.grid(row=3, column=0, sticky="nsew", padx=10, pady=(2, 10))
+
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self._show_context()
+        self._poll_id = self.after(POLL_MS, self._poll)
+        if getattr(self.ctx.settings, "load_error", None):
+            self.log_line(self.ctx.settings.load_error)
+
+    # --- tabs -------------------------------------------------------------------
+
+    @property
+    def plex_tab(self) -> Any:
+        return self.tab_objects["plex"]
+
+    @property
+    def history_tab(self) -> Any:
+        return self.tab_objects["history"]
+
+    @property
+    def preview(self) -> PlanPreview | None:
+        """The plan preview that showed a plan last (whichever tab it lives in)."""
+        return self._preview
+
+    def preview_shown(self, preview: PlanPreview) -> None:
+        self._preview = preview
+
+    def select_tab(self, name: str) -> None:
+        """Switch to a tab by its registry name and run its ``on_show`` (as a click would)."""
+        self.tabs.set(self.tab_objects[name].title)
+        self._tab_changed()
+
+    def _tab_changed(self) -> None:
+        current = self.tabs.get()
+        for tab in self.tab_objects.values():
+            if tab.title == current:
+                tab.on_show()
+
+    def connection_changed(self) -> None:
+        """Server or library changed: header, then every tab."""
+        self._show_context()
+        for tab in self.tab_objects.values():
+            tab.on_connection_changed()
+
+    def _show_context(self) -> None:
+        conn = self.ctx.connection
+        self.header.set(
+            account=str(self.ctx.settings.get("account") or ""),
+            server=str(getattr(conn, "name", "") or "") if conn is not None else "",
+            library=str(self.ctx.library or "") if conn is not None else "",
+        )
+
+    # --- jobs ---------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._job_active
+
+    def start_job(
+        self,
+        work: Callable[[JobContext], Any],
+        *,
+        name: str,
+        phase: str = "",
+        on_plan: Callable[[PlanReady], None] | None = None,
+        on_done: Callable[[Finished], None] | None = None,
+    ) -> bool:
+        """Run ``work`` on the worker; events come back to ``on_plan``/``on_done`` on this thread.
+
+        Returns False (and says so) while another job runs: one job at a time.
+        """
+        if self._job_active:
+            self.log_line("Another job is still running; wait for it or press Cancel.")
+            return False
+        if self.runner.busy:
+            # Finished was delivered but the thread is still returning: it ends at once.
+            self.runner.join(1.0)
+        self._job_active = True
+        self._job_name = name
+        self._on_plan, self._on_done = on_plan, on_done
+        self._set_busy(True, phase)
+        try:
+            self.runner.start(work, describe_error=describe_job_error, name=name)
+        except RuntimeError as exc:
+            self._job_active = False
+            self._set_busy(False, "")
+            self.log_line(str(exc))
+            return False
+        return True
+
+    def cancel_job(self) -> None:
+        if self._job_active:
+            self.runner.cancel()
+            self.progress.phase.configure(text="Cancelling…")
+
+    def _set_busy(self, busy: bool, phase: str) -> None:
+        self.progress.set_busy(busy, phase)
+        for tab in self.tab_objects.values():
+            tab.set_busy(busy)
+
+    def _poll(self) -> None:
+        """Drain the runner's events (main thread); reschedule first so one bad event cannot stop it."""
+        if self._closing:
+            return
+        self._poll_id = self.after(POLL_MS, self._poll)
+        if is_dark() != self._dark:
+            self._dark = is_dark()
+            style_treeviews(self)
+        for ev in self.runner.drain():
+            self._handle(ev)
+
+    def _handle(self, ev: Any) -> None:
+        if isinstance(ev, Progress):
+            self.progress.show(ev.done, ev.total, ev.phase, ev.eta_seconds)
+        elif isinstance(ev, Log):
+            prefix = "" if ev.level < logging.WARNING else "Warning: "
+            self.log_line(prefix + ev.text)
+        elif isinstance(ev, PlanReady):
+            if self._on_plan is not None:
+                self._on_plan(ev)
+        elif isinstance(ev, Finished):
+            on_done = self._on_done
+            self._job_active = False
+            self._on_plan = self._on_done = None
+            if ev.error:
+                self.log_line(("" if ev.cancelled else "Error: ") + ev.error)
+                self.progress.error(ev.error)
+                self._set_busy(False, "Cancelled" if ev.cancelled else "Failed")
+            else:
+                self._set_busy(False, "Done")
+                self.progress.bar.set(1)
+            if on_done is not None:
+                on_done(ev)
+
+    # --- log ------------------------------------------------------------------------
+
+    def log_line(self, text: str) -> None:
+        """One timestamped line in the log pane (the pane masks secrets again)."""
+        stamp = time.strftime("%H:%M:%S")
+        self.log_pane.append(f"{stamp}  {text}")
+
+    def show_error(self, text: str) -> None:
+        """An error the user must see: in the log and the message label, never a traceback."""
+        self.log_line(f"Error: {text}")
+        self.progress.error(text)
+
+    # --- tests and lifecycle ---------------------------------------------------------
+
+    def pump(self, until: Callable[[], bool], timeout: float = 10.0) -> bool:
+        """Process events until ``until()`` holds or ``timeout`` passes (tests drive the window so)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.update()
+            if until():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+
+    def _set_icon(self) -> None:
+        try:
+            from ratings_gui.resources import icon_png
+
+            path = icon_png()
+            self._icon = tk.PhotoImage(file=str(path))
+            self.iconphoto(True, self._icon)
+        except (ImportError, OSError, tk.TclError):
+            pass
+
+    def close(self) -> None:
+        """Window closed: remember geometry, cancel the job, wait briefly, go."""
+        if self._closing:
+            return
+        try:
+            self.ctx.settings.set("window_geometry", self.geometry())
+        except Exception:  # noqa: BLE001 - an unwritable settings file must not block closing
+            log.warning("window geometry not saved", exc_info=True)
+        for tab in self.tab_objects.values():
+            try:
+                tab.on_close()
+            except Exception:  # noqa: BLE001
+                log.warning("tab %s failed to save its options", tab.name, exc_info=True)
+        self.destroy()
+
+    def destroy(self) -> None:
+        if not self._closing:
+            self._closing = True
+            if self._poll_id is not None:
+                try:
+                    self.after_cancel(self._poll_id)
+                except (ValueError, tk.TclError):
+                    pass
+            self.runner.cancel()
+            self.runner.join(CLOSE_JOIN_SECONDS)
+        super().destroy()
+
+
+def run_app(app_ctx: AppContext, *, appearance: str = "System") -> int:
+    """Open the window and run until it closes; the CLI's exit code."""
+    app = App(app_ctx, appearance=appearance)
+    app.mainloop()
+    return 0

@@ -1,0 +1,59 @@
+"""Small dialogs. They call back instead of blocking, so the event loop (and tests) keep running."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import customtkinter as ctk
+
+
+class TokenStorageDialog(ctk.CTkToplevel):
+    """No keyring: ask where the Plex token may be kept ("session" or "file")."""
+
+    def __init__(self, parent: Any, on_choice: Callable[[str], None]) -> None:
+        super().__init__(parent)
+        self.title("Keep the Plex token")
+        self.resizable(False, False)
+        self._on_choice = on_choice
+        self.chosen: str | None = None
+        ctk.CTkLabel(
+            self,
+            text="No system keyring found. Keep the Plex token:",
+            font=ctk.CTkFont(size=14),
+        ).pack(padx=20, pady=(18, 6))
+        ctk.CTkLabel(
+            self,
+            text="The settings file is plain text in your user folder; "
+            "'this session only' asks you to sign in again next time.",
+            wraplength=380,
+            justify="left",
+            text_color=("gray35", "gray65"),
+        ).pack(padx=20, pady=(0, 10))
+        row = ctk.CTkFrame(self, fg_color="transparent")
+        row.pack(padx=20, pady=(0, 18))
+        self.session_button = ctk.CTkButton(
+            row, text="For this session only", command=lambda: self._choose("session")
+        )
+        self.session_button.pack(side="left", padx=6)
+        self.file_button = ctk.CTkButton(
+            row, text="In the settings file", command=lambda: self._choose("file")
+        )
+        self.file_button.pack(side="left", padx=6)
+        self.protocol("WM_DELETE_WINDOW", lambda: self._choose("session"))
+        self.transient(parent)
+        self.after(50, self._lift)
+
+    def _lift(self) -> None:
+        try:
+            self.lift()
+            self.focus_force()
+        except Exception:  # noqa: BLE001 - the dialog may already be gone
+            pass
+
+    def _choose(self, storage: str) -> None:
+        if self.chosen is not None:
+            return
+        self.chosen = storage
+        self.destroy()
+        self._on_choice(storage)

@@ -1,0 +1,340 @@
+"""The plan review every job shows before writing: counts, a sortable table, CSV export.
+
+A plan may hold 100,000 changes; Tk cannot hold that many rows without
+stalling, so the table shows the first :data:`ROW_CAP` (in small chunks
+from ``after()``), sorting runs over the full list in Python, and the CSV
+export always writes every change.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import filedialog
+from typing import Any
+
+import customtkinter as ctk
+
+from ratings_gui.core.plan import UPDATE, Change, Plan
+from ratings_gui.gui.widgets import make_tree, stars_text
+
+#: Rows placed in the table; the rest are only in the export.
+ROW_CAP = 2000
+#: Rows inserted per ``after()`` tick, so each tick stays a few milliseconds.
+CHUNK = 200
+
+CSV_COLUMNS = (
+    "target_kind",
+    "target",
+    "label",
+    "field",
+    "old",
+    "new",
+    "old_stars",
+    "new_stars",
+    "reason",
+)
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def neutralise(cell: Any) -> Any:
+    """Prefix a quote to text a spreadsheet would run as a formula (CSV injection)."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+def _csv_value(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _csv_stars(value: Any) -> str:
+    if value is None:
+        return ""
+    return stars_text(value)
+
+
+def write_plan_csv(changes: list[Change], path: str | Path) -> int:
+    """Write every change to ``path``; returns the number of data rows."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(CSV_COLUMNS)
+        for ch in changes:
+            w.writerow(
+                [
+                    neutralise(c)
+                    for c in (
+                        ch.target_kind,
+                        ch.target,
+                        ch.label,
+                        ch.field,
+                        _csv_value(ch.old),
+                        _csv_value(ch.new),
+                        _csv_stars(ch.old),
+                        _csv_stars(ch.new),
+                        ch.reason,
+                    )
+                ]
+            )
+    return len(changes)
+
+
+def _rating_key(value: Any) -> tuple[int, float, str]:
+    """Unrated first, then numbers, then any text value."""
+    if value is None:
+        return (0, 0.0, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, float(value), "")
+    return (2, 0.0, str(value))
+
+
+_SORT_KEYS: dict[str, Callable[[Change], Any]] = {
+    "item": lambda c: (c.label or c.target).casefold(),
+    "field": lambda c: c.field,
+    "old": lambda c: _rating_key(c.old),
+    "new": lambda c: _rating_key(c.new),
+    "reason": lambda c: c.reason.casefold(),
+}
+
+_HEADINGS = {"item": "Item", "field": "Field", "old": "Old", "new": "New", "reason": "Reason"}
+
+
+def describe_counts(plan: Plan) -> str:
+    """``100,000 to change · 12 unchanged · 3 not found`` (changes first)."""
+    counts = dict(plan.counts)
+    n = counts.pop(UPDATE, len(plan.changes))
+    parts = [f"{n:,} to change"]
+    for name, value in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        if value:
+            parts.append(f"{value:,} {name.replace('_', ' ')}")
+    return " · ".join(parts)
+
+
+class PlanPreview(ctk.CTkFrame):
+    """Shows one plan; Apply and Discard call back into the tab that asked for the review."""
+
+    def __init__(
+        self,
+        parent: Any,
+        *,
+        on_apply: Callable[[Plan], None] | None = None,
+        on_discard: Callable[[Plan], None] | None = None,
+        on_show: Callable[[PlanPreview], None] | None = None,
+        row_cap: int = ROW_CAP,
+    ) -> None:
+        super().__init__(parent)
+        self.on_apply = on_apply
+        self.on_discard = on_discard
+        self._on_show = on_show
+        self.row_cap = row_cap
+        self.plan: Plan | None = None
+        self.rows: list[Change] = []
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+        self._fill_at = 0
+        self._fill_job: str | None = None
+        self._generation = 0
+
+        top = ctk.CTkFrame(self, fg_color="transparent")
+        top.pack(fill="x", padx=6, pady=(6, 2))
+        self.title_label = ctk.CTkLabel(
+            top, text="Plan", font=ctk.CTkFont(size=14, weight="bold"), anchor="w"
+        )
+        self.title_label.pack(side="left")
+        self.counts_label = ctk.CTkLabel(top, text="No plan yet.", anchor="w")
+        self.counts_label.pack(side="left", padx=12, fill="x", expand=True)
+
+        cols = [
+            ("item", "Item", 360, True),
+            ("field", "Field", 90, False),
+            ("old", "Old", 80, False),
+            ("new", "New", 80, False),
+            ("reason", "Reason", 220, True),
+        ]
+        self.tree, holder = make_tree(self, cols, height=8)
+        for cid, _h, _w, _s in cols:
+            self.tree.heading(cid, command=lambda c=cid: self.sort_by(c))
+        holder.pack(fill="both", expand=True, padx=6, pady=2)
+
+        bottom = ctk.CTkFrame(self, fg_color="transparent")
+        bottom.pack(fill="x", padx=6, pady=(2, 6))
+        self.note_label = ctk.CTkLabel(bottom, text="", anchor="w")
+        self.note_label.pack(side="left", fill="x", expand=True)
+        self.discard_button = ctk.CTkButton(
+            bottom, text="Discard", width=100, command=self._discard, state="disabled"
+        )
+        self.discard_button.pack(side="right", padx=(6, 0))
+        self.apply_button = ctk.CTkButton(
+            bottom, text="Apply", width=100, command=self._apply, state="disabled"
+        )
+        self.apply_button.pack(side="right", padx=(6, 0))
+        self.export_button = ctk.CTkButton(
+            bottom, text="Export CSV…", width=110, command=self._ask_export, state="disabled"
+        )
+        self.export_button.pack(side="right", padx=(6, 0))
+
+    # --- showing -------------------------------------------------------------
+
+    def show(
+        self,
+        plan: Plan,
+        *,
+        on_apply: Callable[[Plan], None] | None = None,
+        on_discard: Callable[[Plan], None] | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Show ``plan`` at once (counts) and fill the table over the next ticks."""
+        if on_apply is not None:
+            self.on_apply = on_apply
+        if on_discard is not None:
+            self.on_discard = on_discard
+        self.plan = plan
+        self.rows = list(plan.changes)
+        self.sort_column, self.sort_reverse = None, False
+        self._refresh_headings()
+        self.title_label.configure(text=title or f"Plan: {plan.job}")
+        self.counts_label.configure(text=describe_counts(plan))
+        n = len(self.rows)
+        self.export_button.configure(state="normal" if n else "disabled")
+        self.apply_button.configure(state="normal" if n and self.on_apply else "disabled")
+        self.discard_button.configure(state="normal")
+        self._update_note()
+        self._start_fill()
+        if self._on_show is not None:
+            self._on_show(self)
+
+    def clear(self) -> None:
+        """Forget the plan (after Apply or Discard)."""
+        self._cancel_fill()
+        self.plan = None
+        self.rows = []
+        self.tree.delete(*self.tree.get_children())
+        self.counts_label.configure(text="No plan yet.")
+        self.note_label.configure(text="")
+        for b in (self.apply_button, self.discard_button, self.export_button):
+            b.configure(state="disabled")
+
+    def set_busy(self, busy: bool) -> None:
+        """No second Apply while a job runs."""
+        if busy:
+            self.apply_button.configure(state="disabled")
+        elif self.plan is not None and self.rows and self.on_apply:
+            self.apply_button.configure(state="normal")
+
+    @property
+    def shown_rows(self) -> int:
+        return len(self.tree.get_children())
+
+    @property
+    def filling(self) -> bool:
+        return self._fill_job is not None
+
+    def _update_note(self) -> None:
+        n = len(self.rows)
+        if n > self.row_cap:
+            self.note_label.configure(
+                text=f"Showing {self.row_cap:,} of {n:,}; export for all.",
+                text_color=("#8a5a00", "#ffcc66"),
+            )
+        elif n == 0 and self.plan is not None:
+            self.note_label.configure(text="Nothing to change.", text_color=("gray20", "gray80"))
+        else:
+            self.note_label.configure(text="", text_color=("gray20", "gray80"))
+
+    def _cancel_fill(self) -> None:
+        self._generation += 1
+        if self._fill_job is not None:
+            try:
+                self.after_cancel(self._fill_job)
+            except ValueError:
+                pass
+            self._fill_job = None
+
+    def _start_fill(self) -> None:
+        self._cancel_fill()
+        self.tree.delete(*self.tree.get_children())
+        self._fill_at = 0
+        gen = self._generation
+        self._fill_job = self.after(1, lambda: self._fill_chunk(gen))
+
+    def _fill_chunk(self, gen: int) -> None:
+        """Insert one small chunk, then yield to the event loop."""
+        if gen != self._generation:
+            return
+        end = min(self._fill_at + CHUNK, self.row_cap, len(self.rows))
+        insert = self.tree.insert
+        for i in range(self._fill_at, end):
+            ch = self.rows[i]
+            insert(
+                "",
+                "end",
+                iid=str(i),
+                values=(
+                    ch.label or ch.target,
+                    ch.field,
+                    stars_text(ch.old),
+                    stars_text(ch.new),
+                    ch.reason,
+                ),
+            )
+        self._fill_at = end
+        if end < min(self.row_cap, len(self.rows)):
+            self._fill_job = self.after(1, lambda: self._fill_chunk(gen))
+        else:
+            self._fill_job = None
+
+    # --- sorting -------------------------------------------------------------
+
+    def sort_by(self, column: str) -> None:
+        """Sort the whole plan (not just the shown rows) and show the first rows again."""
+        if not self.rows:
+            return
+        if self.sort_column == column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self.rows.sort(key=_SORT_KEYS[column], reverse=self.sort_reverse)
+        self._refresh_headings()
+        self._start_fill()
+
+    def _refresh_headings(self) -> None:
+        for cid, text in _HEADINGS.items():
+            if cid == self.sort_column:
+                text += " ▼" if self.sort_reverse else " ▲"
+            self.tree.heading(cid, text=text)
+
+    # --- buttons ---------------------------------------------------------------
+
+    def export_csv(self, path: str | Path) -> int:
+        """Write ALL changes of the plan (in the current sort order); returns the row count."""
+        return write_plan_csv(self.rows, path)
+
+    def _ask_export(self) -> None:
+        if not self.rows or self.plan is None:
+            return
+        path = filedialog.asksaveasfilename(
+            parent=self,
+            title="Export plan",
+            defaultextension=".csv",
+            initialfile=f"plan-{self.plan.job}.csv",
+            filetypes=[("CSV", "*.csv"), ("All files", "*")],
+        )
+        if path:
+            n = self.export_csv(path)
+            self.note_label.configure(text=f"Exported {n:,} changes to {Path(path).name}.")
+
+    def _apply(self) -> None:
+        if self.plan is not None and self.on_apply is not None:
+            self.apply_button.configure(state="disabled")
+            self.on_apply(self.plan)
+
+    def _discard(self) -> None:
+        plan = self.plan
+        self.clear()
+        if plan is not None and self.on_discard is not None:
+            self.on_discard(plan)
+
+
+__all__ = ["PlanPreview", "ROW_CAP", "describe_counts", "neutralise", "write_plan_csv"]

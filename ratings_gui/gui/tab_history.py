@@ -1,0 +1,261 @@
+"""History tab: every run from the journal, its changes, and Undo through the plan preview.
+
+Undo is a job like any other: prepare (read current values, build the
+inverse plan) -> review in the preview -> apply (journaled as a new run).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import customtkinter as ctk
+
+from ratings_gui.core.plan import Plan, Report
+from ratings_gui.gui.tabs import Tab
+from ratings_gui.gui.widgets import make_tree, stars_text
+from ratings_gui.jobs.runner import Finished, PlanReady
+
+#: Change rows shown for one run (a run may hold 100,000).
+CHANGE_ROWS = 2000
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts)) if ts else ""
+
+
+def run_values(run: Any) -> tuple[Any, ...]:
+    """One row of the runs table."""
+    job = run.job if run.undo_of is None else f"{run.job} (of #{run.undo_of})"
+    status = f"{run.status} (dry run)" if run.dry_run else run.status
+    return (
+        run.id,
+        _when(run.started_at),
+        job,
+        run.library,
+        status,
+        run.applied,
+        run.failed,
+        run.undone,
+    )
+
+
+def report_text(report: Report) -> str:
+    """``Undo run 7: 2 applied, 0 failed`` with every counted outcome."""
+    counts = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(report.counts.items()))
+    head = f"{report.job} run {report.run_id}" if report.run_id is not None else report.job
+    return f"{head}: {counts or 'nothing done'}"
+
+
+class HistoryTab(Tab):
+    """Runs (newest first), the selected run's changes, and Undo."""
+
+    def build(self) -> None:
+        self._undo_job: Any = None
+        self._undo_run: int | None = None
+        self._undo_plan: Plan | None = None
+        f = self.frame
+        f.grid_columnconfigure(0, weight=1)
+        f.grid_rowconfigure(1, weight=2)
+        f.grid_rowconfigure(3, weight=3)
+
+        bar = ctk.CTkFrame(f, fg_color="transparent")
+        bar.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 4))
+        ctk.CTkLabel(bar, text="Runs", font=ctk.CTkFont(size=15, weight="bold")).pack(side="left")
+        self.summary_label = ctk.CTkLabel(bar, text="", text_color=("gray35", "gray65"))
+        self.summary_label.pack(side="left", padx=12)
+        self.undo_button = ctk.CTkButton(bar, text="Undo run…", width=110, command=self.undo)
+        self.undo_button.pack(side="right")
+        self.refresh_button = ctk.CTkButton(
+            bar,
+            text="Refresh",
+            width=90,
+            command=self.refresh,
+            fg_color="transparent",
+            border_width=1,
+            text_color=("gray10", "gray90"),
+        )
+        self.refresh_button.pack(side="right", padx=8)
+
+        self.runs_tree, holder = make_tree(
+            f,
+            [
+                ("id", "Run", 60, False),
+                ("time", "Started", 140, False),
+                ("job", "Job", 160, True),
+                ("library", "Library", 140, True),
+                ("status", "Status", 110, False),
+                ("applied", "Applied", 70, False),
+                ("failed", "Failed", 60, False),
+                ("undone", "Undone", 70, False),
+            ],
+            height=6,
+        )
+        holder.grid(row=1, column=0, sticky="nsew", padx=4)
+        self.runs_tree.bind("<<TreeviewSelect>>", lambda _e: self.show_changes())
+
+        self.changes_title = ctk.CTkLabel(
+            f, text="Select a run to see its changes.", anchor="w", font=ctk.CTkFont(weight="bold")
+        )
+        self.changes_title.grid(row=2, column=0, sticky="ew", padx=6, pady=(8, 2))
+        # The lower area shows either the run's changes or the undo plan for review.
+        self.lower = ctk.CTkFrame(f, fg_color="transparent")
+        self.lower.grid(row=3, column=0, sticky="nsew", padx=4, pady=(0, 2))
+        self.lower.grid_columnconfigure(0, weight=1)
+        self.lower.grid_rowconfigure(0, weight=1)
+        self.changes_tree, self._changes_holder = make_tree(
+            self.lower,
+            [
+                ("item", "Item", 380, True),
+                ("field", "Field", 90, False),
+                ("old", "Old", 80, False),
+                ("new", "New", 80, False),
+                ("status", "Status", 100, False),
+            ],
+            height=6,
+        )
+        self._changes_holder.grid(row=0, column=0, sticky="nsew")
+        preview = self.make_preview(self.lower)
+        preview.grid(row=0, column=0, sticky="nsew")
+        preview.grid_remove()
+        self.start_buttons = [self.undo_button]
+        self.refresh()
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def on_show(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload runs from the journal, keeping the selection."""
+        keep = self.selected_run_id()
+        runs = self.ctx.journal.runs()
+        self.runs_tree.delete(*self.runs_tree.get_children())
+        for run in runs:
+            self.runs_tree.insert("", "end", iid=str(run.id), values=run_values(run))
+        self.summary_label.configure(text=f"{len(runs)} run(s)" if runs else "No runs yet.")
+        if keep is not None and self.runs_tree.exists(str(keep)):
+            self.select_run(keep)
+        else:
+            self.show_changes()
+
+    def selected_run_id(self) -> int | None:
+        sel = self.runs_tree.selection()
+        return int(sel[0]) if sel else None
+
+    def select_run(self, run_id: int) -> None:
+        iid = str(run_id)
+        if self.runs_tree.exists(iid):
+            self.runs_tree.selection_set(iid)
+            self.runs_tree.see(iid)
+            self.show_changes()
+
+    def show_changes(self) -> None:
+        """The selected run's changes: item, field, old -> new in stars, status."""
+        if self._undo_plan is not None:
+            return
+        self.changes_tree.delete(*self.changes_tree.get_children())
+        run_id = self.selected_run_id()
+        if run_id is None:
+            self.changes_title.configure(text="Select a run to see its changes.")
+            return
+        rows = self.ctx.journal.changes(run_id)
+        for row in rows[:CHANGE_ROWS]:
+            ch = row.change
+            self.changes_tree.insert(
+                "",
+                "end",
+                iid=str(row.id),
+                values=(
+                    ch.label or ch.target,
+                    ch.field,
+                    stars_text(ch.old),
+                    stars_text(ch.new),
+                    row.status if not row.error else f"{row.status}: {row.error}",
+                ),
+            )
+        more = f" (showing {CHANGE_ROWS:,} of {len(rows):,})" if len(rows) > CHANGE_ROWS else ""
+        self.changes_title.configure(text=f"Changes of run {run_id}: {len(rows):,}{more}")
+
+    # --- undo ------------------------------------------------------------------------------
+
+    def undo(self) -> None:
+        """Prepare the undo of the selected run on the worker; the plan comes back for review."""
+        run_id = self.selected_run_id()
+        if run_id is None:
+            self.app.show_error("Select a run to undo first.")
+            return
+        from ratings_gui.jobs.undo import UndoJob
+
+        job = UndoJob(self.ctx, run_id)
+        self._undo_job, self._undo_run = job, run_id
+        self.run_job(
+            job.prepare,
+            name="undo",
+            phase=f"Reading current values for run {run_id}…",
+            on_plan=self._plan_ready,
+            on_done=self._prepared,
+        )
+
+    def _plan_ready(self, ev: PlanReady) -> None:
+        self._review(ev.plan)
+
+    def _prepared(self, ev: Finished) -> None:
+        if ev.error:
+            return
+        if isinstance(ev.result, Plan) and ev.result is not self._undo_plan:
+            self._review(ev.result)
+
+    def _review(self, plan: Plan) -> None:
+        self._undo_plan = plan
+        self._changes_holder.grid_remove()
+        assert self.preview is not None
+        self.preview.grid()
+        self.changes_title.configure(
+            text=f"Undo of run {self._undo_run}: review, then Apply or Discard."
+        )
+        self.show_plan(
+            plan, on_apply=self._apply, on_discard=self._discard, title=f"Undo run {self._undo_run}"
+        )
+        self.say(f"Undo of run {self._undo_run} planned: {len(plan):,} change(s).")
+
+    def _apply(self, plan: Plan) -> None:
+        job = self._undo_job
+        self.run_job(
+            lambda jc: job.apply(jc, plan),
+            name="undo",
+            phase=f"Undoing run {self._undo_run}…",
+            on_done=self._applied,
+        )
+
+    def _applied(self, ev: Finished) -> None:
+        if ev.error:
+            # The plan stays up so the user can retry or discard it.
+            if self.preview is not None:
+                self.preview.set_busy(False)
+            return
+        report = ev.report
+        if report is not None:
+            self.say(report_text(report))
+            for change, error in report.failed[:20]:
+                self.say(f"  failed: {change.label or change.target}: {error}")
+        self._close_review()
+        self.refresh()
+        if report is not None and report.run_id is not None:
+            self.select_run(report.run_id)
+
+    def _discard(self, _plan: Plan) -> None:
+        self.say(f"Undo of run {self._undo_run} discarded.")
+        self._close_review()
+
+    def _close_review(self) -> None:
+        self._undo_plan = None
+        self._undo_job = None
+        if self.preview is not None:
+            self.preview.clear()
+            self.preview.grid_remove()
+        self._changes_holder.grid()
+        self.show_changes()
+
+
+TAB = HistoryTab

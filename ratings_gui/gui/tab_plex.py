@@ -1,0 +1,449 @@
+"""Plex tab: sign in (PIN in the browser, or URL + token), then pick server and library.
+
+Network calls run as jobs; the token is never shown except masked in the
+token entry, and is registered as a secret the moment it is known so the
+log pane and log files mask it.
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from typing import Any
+
+import customtkinter as ctk
+
+from ratings_gui.gui.dialogs import TokenStorageDialog
+from ratings_gui.gui.tabs import Tab
+from ratings_gui.jobs.runner import Finished, JobContext
+from ratings_gui.logsetup import add_secret
+
+NO_SERVERS = "Sign in to list your servers"
+NO_LIBRARIES = "Connect to a server first"
+#: How a library type reads in the picker.
+KIND_WORDS = {"artist": "music", "movie": "movies", "show": "TV shows"}
+
+
+def server_label(info: Any) -> str:
+    """``Demo Server (owned)`` / ``Friend's Server (shared by friend)``."""
+    if info.owned:
+        return f"{info.name} (owned)"
+    owner = getattr(info, "source", "") or "someone"
+    return f"{info.name} (shared by {owner})"
+
+
+def library_label(lib: Any) -> str:
+    """``Music — music, 1,234 tracks``."""
+    kind = KIND_WORDS.get(lib.type, lib.type)
+    count = getattr(lib, "count_label", "") or f"{lib.count:,} items"
+    return f"{lib.name} — {kind}, {count}"
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Two servers may share a name; the menu needs distinct entries."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        n = seen.get(label, 0) + 1
+        seen[label] = n
+        out.append(label if n == 1 else f"{label} #{n}")
+    return out
+
+
+def _card(parent: Any, title: str) -> ctk.CTkFrame:
+    card = ctk.CTkFrame(parent, fg_color=("gray96", "gray20"))
+    ctk.CTkLabel(card, text=title, font=ctk.CTkFont(size=15, weight="bold"), anchor="w").pack(
+        fill="x", padx=14, pady=(10, 6)
+    )
+    return card
+
+
+class PlexTab(Tab):
+    """Sign-in, server and library choice; every other tab works on what is chosen here."""
+
+    def build(self) -> None:
+        self.servers: dict[str, Any] = {}
+        self.libraries: dict[str, Any] = {}
+        self.token_dialog: TokenStorageDialog | None = None
+        self._pin: Any = None
+        self._waiting = False
+
+        f = self.frame
+        f.grid_columnconfigure((0, 1), weight=1, uniform="cards")
+        f.grid_rowconfigure(1, weight=1)
+
+        # --- sign in with Plex (PIN) ---
+        pin = _card(f, "Sign in with Plex")
+        pin.grid(row=0, column=0, sticky="nsew", padx=(4, 6), pady=4)
+        ctk.CTkLabel(
+            pin,
+            text="Opens plex.tv in your browser; approve the code shown here.",
+            anchor="w",
+            text_color=("gray35", "gray65"),
+        ).pack(fill="x", padx=14)
+        row = ctk.CTkFrame(pin, fg_color="transparent")
+        row.pack(fill="x", padx=14, pady=8)
+        self.sign_in_button = ctk.CTkButton(row, text="Sign in with Plex", command=self.sign_in)
+        self.sign_in_button.pack(side="left")
+        self.cancel_sign_in_button = ctk.CTkButton(
+            row, text="Cancel", width=80, command=self.cancel_sign_in, state="disabled"
+        )
+        self.cancel_sign_in_button.pack(side="left", padx=8)
+        self.sign_out_button = ctk.CTkButton(
+            row,
+            text="Sign out",
+            width=90,
+            command=self.sign_out,
+            fg_color="transparent",
+            border_width=1,
+            text_color=("gray10", "gray90"),
+        )
+        self.sign_out_button.pack(side="right")
+        self.code_label = ctk.CTkLabel(pin, text="", font=ctk.CTkFont(size=30, weight="bold"))
+        self.code_label.pack(padx=14, pady=(0, 2))
+        self.link_var = ctk.StringVar(value="")
+        link_row = ctk.CTkFrame(pin, fg_color="transparent")
+        link_row.pack(fill="x", padx=14, pady=(0, 10))
+        self.link_entry = ctk.CTkEntry(
+            link_row, textvariable=self.link_var, state="readonly", placeholder_text="link"
+        )
+        self.link_entry.pack(side="left", fill="x", expand=True)
+        self.copy_link_button = ctk.CTkButton(
+            link_row, text="Copy link", width=90, command=self.copy_link
+        )
+        self.copy_link_button.pack(side="left", padx=(6, 0))
+        self.open_link_button = ctk.CTkButton(
+            link_row, text="Open", width=60, command=self.open_link
+        )
+        self.open_link_button.pack(side="left", padx=(6, 0))
+
+        # --- direct URL + token ---
+        direct = _card(f, "Or connect with a server URL and token")
+        direct.grid(row=0, column=1, sticky="nsew", padx=(6, 4), pady=4)
+        direct.grid_columnconfigure(1, weight=1)
+        inner = ctk.CTkFrame(direct, fg_color="transparent")
+        inner.pack(fill="x", padx=14, pady=(0, 10))
+        inner.grid_columnconfigure(1, weight=1)
+        self.url_var = ctk.StringVar(value=str(self.ctx.settings.get("server_url") or ""))
+        self.token_var = ctk.StringVar(value="")
+        ctk.CTkLabel(inner, text="Server URL").grid(row=0, column=0, sticky="w", pady=4)
+        self.url_entry = ctk.CTkEntry(
+            inner, textvariable=self.url_var, placeholder_text="http://192.168.1.10:32400"
+        )
+        self.url_entry.grid(row=0, column=1, sticky="ew", padx=(10, 0), pady=4)
+        ctk.CTkLabel(inner, text="Token").grid(row=1, column=0, sticky="w", pady=4)
+        self.token_entry = ctk.CTkEntry(inner, textvariable=self.token_var, show="•")
+        self.token_entry.grid(row=1, column=1, sticky="ew", padx=(10, 0), pady=4)
+        self.connect_button = ctk.CTkButton(inner, text="Connect", command=self.connect_direct)
+        self.connect_button.grid(row=2, column=1, sticky="e", pady=(6, 0))
+
+        # --- server and library ---
+        pick = _card(f, "Server and library")
+        pick.grid(row=1, column=0, columnspan=2, sticky="new", padx=4, pady=(8, 4))
+        grid = ctk.CTkFrame(pick, fg_color="transparent")
+        grid.pack(fill="x", padx=14, pady=(0, 12))
+        grid.grid_columnconfigure(1, weight=1)
+        ctk.CTkLabel(grid, text="Server").grid(row=0, column=0, sticky="w", pady=4)
+        self.server_menu = ctk.CTkOptionMenu(
+            grid, values=[NO_SERVERS], command=self._server_picked, dynamic_resizing=False
+        )
+        self.server_menu.grid(row=0, column=1, sticky="ew", padx=10, pady=4)
+        self.server_connect_button = ctk.CTkButton(
+            grid, text="Connect", width=100, command=self.connect_server, state="disabled"
+        )
+        self.server_connect_button.grid(row=0, column=2, pady=4)
+        self.connection_label = ctk.CTkLabel(
+            grid, text="Not connected.", anchor="w", text_color=("gray35", "gray65")
+        )
+        self.connection_label.grid(row=1, column=1, columnspan=2, sticky="w", padx=10)
+        ctk.CTkLabel(grid, text="Library").grid(row=2, column=0, sticky="w", pady=4)
+        self.library_menu = ctk.CTkOptionMenu(
+            grid,
+            values=[NO_LIBRARIES],
+            command=self.choose_library,
+            dynamic_resizing=False,
+            state="disabled",
+        )
+        self.library_menu.grid(row=2, column=1, sticky="ew", padx=10, pady=4)
+        self.status_label = ctk.CTkLabel(pick, text="", anchor="w", wraplength=900, justify="left")
+        self.status_label.pack(fill="x", padx=14, pady=(0, 10))
+
+        self.start_buttons = [self.sign_in_button, self.connect_button]
+        if self.ctx.connection is not None:
+            # --demo (or a remembered connection): show it and list its libraries.
+            self.frame.after(10, self._show_existing_connection)
+
+    # --- state helpers -------------------------------------------------------------
+
+    def set_busy(self, busy: bool) -> None:
+        super().set_busy(busy)
+        self.cancel_sign_in_button.configure(
+            state="normal" if busy and self._waiting else "disabled"
+        )
+        has_server = bool(self.servers)
+        self.server_connect_button.configure(
+            state="normal" if has_server and not busy else "disabled"
+        )
+
+    def status(self, text: str, *, error: bool = False) -> None:
+        self.status_label.configure(
+            text=text, text_color=("#b3261e", "#ff8a80") if error else ("gray10", "gray90")
+        )
+        if error:
+            self.app.show_error(text)
+        else:
+            self.say(text)
+
+    # --- PIN sign-in ------------------------------------------------------------------
+
+    def sign_in(self) -> None:
+        """Step 1 (worker): ask plex.tv for a PIN; the browser opens when it is back."""
+        from ratings_gui.plex.auth import PinSignIn
+
+        pin = PinSignIn(self.ctx.settings.client_id(), auth_app_url=self.ctx.auth_app_url)
+        self._pin = pin
+        self.code_label.configure(text="")
+        self.link_var.set("")
+        self.run_job(
+            lambda jc: pin.start(),
+            name="sign-in",
+            phase="Asking Plex for a sign-in code…",
+            on_done=self._pin_started,
+        )
+
+    def _pin_started(self, ev: Finished) -> None:
+        if ev.error:
+            self.status(ev.error, error=True)
+            return
+        url, code = ev.result
+        pin = self._pin
+        self.link_var.set(url)
+        self.code_label.configure(text=code)
+        self.status(f"Approve code {code} in your browser (the link above opens it again).")
+        self.open_link()
+        self._waiting = True
+        self.run_job(
+            lambda jc: self._wait_for_token(pin, jc),
+            name="sign-in",
+            phase="Waiting for you to approve the code in the browser…",
+            on_done=self._signed_in,
+        )
+
+    @staticmethod
+    def _wait_for_token(pin: Any, jc: JobContext) -> tuple[str, str, list[Any]]:
+        """Worker: poll the PIN, then list the account's servers. No widgets here."""
+        from ratings_gui.plex.auth import account_servers
+
+        token = pin.wait(jc.cancel_event, timeout=300)
+        add_secret(token)
+        jc.log("Signed in; listing your servers…")
+        account, servers = account_servers(token)
+        for s in servers:
+            add_secret(getattr(s, "access_token", None))
+        return token, account, list(servers)
+
+    def _signed_in(self, ev: Finished) -> None:
+        self._waiting = False
+        self.cancel_sign_in_button.configure(state="disabled")
+        if ev.error:
+            self.code_label.configure(text="")
+            self.status(
+                ev.error if not ev.cancelled else "Sign-in cancelled.", error=not ev.cancelled
+            )
+            return
+        token, account, servers = ev.result
+        self.ctx.settings.set("account", account)
+        self.app.header.set(account=account)
+        self.keep_token(token)
+        self.code_label.configure(text="✓")
+        self.link_var.set("")
+        self.fill_servers(servers)
+        owned = sum(1 for s in servers if s.owned)
+        self.status(
+            f"Signed in as {account}: {len(servers)} server(s), {owned} owned. Pick one and press Connect."
+        )
+
+    def cancel_sign_in(self) -> None:
+        if self._waiting:
+            self.app.cancel_job()
+
+    def open_link(self) -> None:
+        url = self.link_var.get()
+        if url:
+            webbrowser.open(url)
+
+    def copy_link(self) -> None:
+        url = self.link_var.get()
+        if url:
+            self.frame.clipboard_clear()
+            self.frame.clipboard_append(url)
+            self.say("Sign-in link copied.")
+
+    # --- servers -------------------------------------------------------------------
+
+    def fill_servers(self, servers: list[Any]) -> None:
+        """Reconfigure the menu's values (never rebuild an OptionMenu)."""
+        labels = _unique([server_label(s) for s in servers])
+        self.servers = dict(zip(labels, servers, strict=True))
+        if labels:
+            self.server_menu.configure(values=labels)
+            self.server_menu.set(labels[0])
+            self.server_connect_button.configure(state="normal")
+        else:
+            self.server_menu.configure(values=[NO_SERVERS])
+            self.server_menu.set("No servers on this account")
+            self.server_connect_button.configure(state="disabled")
+
+    def _server_picked(self, label: str) -> None:
+        if label in self.servers and not self.app.busy:
+            self.connect_server()
+
+    def connect_server(self) -> None:
+        info = self.servers.get(self.server_menu.get())
+        if info is None:
+            return
+        self.connection_label.configure(text=f"Connecting to {info.name}…")
+
+        def work(jc: JobContext) -> tuple[Any, list[Any]]:
+            from ratings_gui.plex.auth import connect_server
+
+            conn = connect_server(info, timeout=10, cancel=jc.cancel_event)
+            jc.log(f"Connected to {conn.name} ({conn.kind}); listing libraries…")
+            return conn, conn.libraries()
+
+        self.run_job(
+            work, name="connect", phase=f"Connecting to {info.name}…", on_done=self._connected
+        )
+
+    # --- direct URL + token --------------------------------------------------------------
+
+    def connect_direct(self) -> None:
+        url = self.url_var.get().strip()
+        token = self.token_var.get().strip()
+        if not url or not token:
+            self.status("Enter the server URL and a token.", error=True)
+            return
+        add_secret(token)
+
+        def work(jc: JobContext) -> tuple[Any, list[Any]]:
+            from ratings_gui.plex.connection import connect_direct
+
+            conn = connect_direct(url, token, timeout=15)
+            jc.log(f"Connected to {conn.name}; listing libraries…")
+            return conn, conn.libraries()
+
+        def done(ev: Finished) -> None:
+            if not ev.error:
+                self.keep_token(token)
+            self._connected(ev)
+
+        self.connection_label.configure(text=f"Connecting to {url}…")
+        self.run_job(work, name="connect", phase=f"Connecting to {url}…", on_done=done)
+
+    # --- connected -------------------------------------------------------------------------
+
+    def _connected(self, ev: Finished) -> None:
+        if ev.error:
+            self.connection_label.configure(text="Not connected.")
+            self.status(ev.error, error=True)
+            return
+        conn, libs = ev.result
+        self.ctx.set_connection(conn)
+        self.ctx.settings.update({"server_url": conn.url, "server_name": conn.name})
+        self._show_connection(conn)
+        self.fill_libraries(libs)
+        self.app.connection_changed()
+
+    def _show_connection(self, conn: Any) -> None:
+        kind = getattr(conn, "kind", "") or "direct"
+        self.connection_label.configure(text=f"Connected to {conn.name}: {kind} {conn.url}")
+
+    def _show_existing_connection(self) -> None:
+        conn = self.ctx.connection
+        if conn is None:
+            return
+        self._show_connection(conn)
+        self.run_job(
+            lambda jc: (conn, conn.libraries()),
+            name="connect",
+            phase=f"Listing libraries on {conn.name}…",
+            on_done=self._connected,
+        )
+
+    def fill_libraries(self, libs: list[Any]) -> None:
+        labels = _unique([library_label(lib) for lib in libs])
+        self.libraries = dict(zip(labels, libs, strict=True))
+        if not labels:
+            self.library_menu.configure(values=[NO_LIBRARIES], state="disabled")
+            self.library_menu.set("This server has no music, movie or TV library")
+            return
+        self.library_menu.configure(values=labels, state="normal")
+        wanted = self.ctx.library or self.ctx.settings.get("library")
+        chosen = next((lb for lb, lib in self.libraries.items() if lib.name == wanted), None)
+        if chosen is not None:
+            self.library_menu.set(chosen)
+            self.choose_library(chosen)
+        else:
+            self.library_menu.set("Choose a library")
+            self.ctx.library = None
+        self.say(f"{len(labels)} libraries: " + "; ".join(labels))
+
+    def choose_library(self, label: str) -> None:
+        lib = self.libraries.get(label)
+        if lib is None:
+            return
+        self.library_menu.set(label)
+        self.ctx.library = lib.name
+        self.ctx.settings.set("library", lib.name)
+        self.app.connection_changed()
+
+    # --- token -------------------------------------------------------------------------------
+
+    def keep_token(self, token: str) -> None:
+        """Keyring first; without one the user picks "session" or "file" in a small dialog."""
+        from ratings_gui.settings import TokenStoreError
+
+        tokens = self.ctx.tokens
+        if tokens.keyring_available():
+            try:
+                tokens.save(token)
+                return
+            except TokenStoreError:
+                pass
+        if self.token_dialog is not None and self.token_dialog.winfo_exists():
+            self.token_dialog.destroy()
+
+        def chosen(storage: str) -> None:
+            where = tokens.save(token, storage=storage)
+            self.token_dialog = None
+            self.say(
+                "Token kept for this session only."
+                if where == "session"
+                else "Token kept in the settings file."
+            )
+
+        self.token_dialog = TokenStorageDialog(self.frame.winfo_toplevel(), chosen)
+
+    def sign_out(self) -> None:
+        """Forget the token and every choice that depended on it."""
+        if self.app.busy:
+            self.app.cancel_job()
+        self.ctx.tokens.forget()
+        self.ctx.set_connection(None)
+        self.ctx.library = None
+        self.ctx.settings.set("account", None)
+        self.token_var.set("")
+        self.link_var.set("")
+        self.code_label.configure(text="")
+        self.servers = {}
+        self.server_menu.configure(values=[NO_SERVERS])
+        self.server_menu.set(NO_SERVERS)
+        self.server_connect_button.configure(state="disabled")
+        self.libraries = {}
+        self.library_menu.configure(values=[NO_LIBRARIES], state="disabled")
+        self.library_menu.set(NO_LIBRARIES)
+        self.connection_label.configure(text="Not connected.")
+        self.app.connection_changed()
+        self.status("Signed out; the token was removed.")
+
+
+TAB = PlexTab
