@@ -1,0 +1,428 @@
+"""Read and write rating tags in audio files: the public entry points.
+
+Every write is crash-safe: the file is read into memory, its tags edited
+there, the result written to a temporary file in the same folder, fsynced,
+re-read to verify, and only then moved over the original with
+``os.replace``. A crash leaves either the old file or the new one, never a
+half-written one. Only the tag region changes; the audio payload is copied
+as mutagen found it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import mutagen
+
+from ratings_gui.core import scale
+from ratings_gui.core.scale import Rating, RatingError
+
+from . import ape, asf, id3, mp4, vorbis
+from .base import Family, ReadOptions, TagError, TagRating, decide
+
+__all__ = [
+    "FAMILIES",
+    "SUPPORTED_EXTENSIONS",
+    "family_for",
+    "read_many",
+    "read_rating",
+    "restore_fields",
+    "snapshot_fields",
+    "write_rating",
+]
+
+DEFAULT_EMAIL = "Windows Media Player 9 Series"
+
+#: One entry per tag family module, in the order content sniffing tries them.
+FAMILIES: tuple[Family, ...] = (id3.FAMILY, vorbis.FAMILY, mp4.FAMILY, asf.FAMILY, ape.FAMILY)
+
+_BY_EXT: dict[str, Family] = {ext: fam for fam in FAMILIES for ext in fam.extensions}
+
+#: Lower-case extensions (with the dot) the tag layer reads and writes.
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_BY_EXT)
+
+PathLike = str | os.PathLike[str]
+
+
+def family_for(path: PathLike) -> Family:
+    """The family that owns a file's extension; TagError('unsupported') otherwise."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    fam = _BY_EXT.get(ext)
+    if fam is None:
+        raise TagError(
+            "unsupported",
+            f"files of type {ext or '(no extension)'!r} have no supported rating tags",
+            path=os.fspath(path),
+        )
+    return fam
+
+
+def _family_of(audio: Any) -> Family | None:
+    for fam in FAMILIES:
+        if isinstance(audio, fam.file_types):
+            return fam
+    return None
+
+
+def _open(path: str, filething: Any) -> tuple[Family, Any]:
+    """Load with the class the extension names, else sniff the content.
+
+    A misnamed file (an Opus stream called .ogg, an MP3 called .wav) still
+    opens through mutagen's own detection, as long as a family handles it.
+    """
+    fam = family_for(path)
+    ext = os.path.splitext(path)[1].lower()
+    first: Exception | None = None
+    try:
+        return fam, fam.open(filething, ext)
+    except Exception as exc:  # mutagen raises many types on bad data
+        first = exc
+    try:
+        if hasattr(filething, "seek"):
+            filething.seek(0)
+        audio = mutagen.File(filething)
+    except Exception:
+        audio = None
+    other = _family_of(audio) if audio is not None else None
+    if audio is None or other is None:
+        raise TagError(
+            "unreadable",
+            f"not a readable {fam.name.upper()} audio file ({_plain(first)})",
+            path=path,
+        )
+    return other, audio
+
+
+def _plain(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return text or (type(exc).__name__ if exc is not None else "unknown error")
+
+
+def _check_readable(path: str) -> None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise TagError("not_found", "the file does not exist", path=path) from None
+    except OSError as exc:
+        raise TagError("unreadable", f"cannot open the file ({exc.strerror})", path=path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise TagError("unreadable", "this is a folder, not a file", path=path)
+    if st.st_size == 0:
+        raise TagError("unreadable", "the file is empty (0 bytes)", path=path)
+
+
+def _decode(fam: Family, audio: Any, opts: ReadOptions, path: str) -> TagRating:
+    fields = fam.fields(audio)
+    try:
+        rating, note = decide(fam.candidates(audio, opts))
+    except RatingError as exc:
+        ambiguous = "ambiguous" in str(exc)
+        raise TagError(
+            "invalid_value",
+            ("ambiguous rating: " if ambiguous else "the rating tag is not a valid rating: ")
+            + str(exc),
+            path=path,
+            fields=fields,
+            family=fam.name,
+        ) from None
+    if audio.tags is None and not note:
+        note = "no tags"
+    return TagRating(rating=rating, fields=fields, family=fam.name, note=note)
+
+
+def read_rating(
+    path: PathLike,
+    *,
+    popm_email: str = DEFAULT_EMAIL,
+    vorbis_zero_to_ten: bool = False,
+) -> TagRating:
+    """The rating a file holds (None = unrated) and its raw fields.
+
+    Raises TagError: missing file, unsupported type, unreadable or corrupt
+    file, or a rating field that holds no valid value (an ambiguous Vorbis
+    ``RATING`` 6-10 is one, unless ``vorbis_zero_to_ten`` says 0-10).
+    """
+    p = os.fspath(path)
+    family_for(p)
+    _check_readable(p)
+    opts = ReadOptions(popm_email=popm_email, vorbis_zero_to_ten=vorbis_zero_to_ten)
+    try:
+        fam, audio = _open(p, p)
+    except PermissionError:
+        raise TagError("unreadable", "no permission to read the file", path=p) from None
+    return _decode(fam, audio, opts, p)
+
+
+def snapshot_fields(path: PathLike) -> dict[str, str]:
+    """Every rating-related raw field, as text: what undo needs to put back."""
+    p = os.fspath(path)
+    family_for(p)
+    _check_readable(p)
+    fam, audio = _open(p, p)
+    return fam.fields(audio)
+
+
+def read_many(
+    paths: Iterable[PathLike],
+    *,
+    workers: int = 8,
+    **opts: Any,
+) -> Iterator[tuple[PathLike, TagRating | TagError]]:
+    """Read many files on a thread pool; yields ``(path, result or error)``.
+
+    Results come in completion order. At most a few times ``workers`` files
+    are in flight, so a 50,000-file scan keeps memory flat. Any unexpected
+    exception is turned into TagError('unreadable') so one bad file never
+    stops a scan.
+    """
+
+    def one(p: PathLike) -> TagRating | TagError:
+        try:
+            return read_rating(p, **opts)
+        except TagError as exc:
+            return exc
+        except Exception as exc:  # last line of defence for a 50k scan
+            return TagError("unreadable", f"unexpected error: {_plain(exc)}", path=os.fspath(p))
+
+    if workers <= 1:
+        for p in paths:
+            yield p, one(p)
+        return
+    window = max(1, workers) * 4
+    it = iter(paths)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tags") as pool:
+        pending: dict[Future[TagRating | TagError], PathLike] = {}
+        for p in it:
+            pending[pool.submit(one, p)] = p
+            if len(pending) >= window:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                p = pending.pop(fut)
+                yield p, fut.result()
+            for p in it:
+                pending[pool.submit(one, p)] = p
+                if len(pending) >= window:
+                    break
+
+
+# --- writing -------------------------------------------------------------------
+
+
+def _check_value(rating: Rating, path: str) -> Rating:
+    if rating is None:
+        return None
+    try:
+        value = float(rating)
+    except (TypeError, ValueError):
+        raise TagError("invalid_value", f"{rating!r} is not a rating", path=path) from None
+    if math.isnan(value) or not 0 < value <= 10:
+        raise TagError(
+            "invalid_value",
+            f"{rating!r} is outside 0-10 (use None to remove a rating; 0 is never written)",
+            path=path,
+        )
+    value = scale.normalize(value)
+    if value < 0.5:
+        raise TagError("invalid_value", f"{rating!r} is less than half a star", path=path)
+    return value
+
+
+def _has_write_bit(mode: int) -> bool:
+    return bool(mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _check_writable(path: str) -> os.stat_result:
+    """Refuse before reading anything when the file or its folder is read-only."""
+    st = os.stat(path)
+    folder = os.path.dirname(path) or "."
+    if not _has_write_bit(st.st_mode) or not os.access(path, os.W_OK):
+        raise TagError("read_only", "the file is read-only", path=path)
+    if not os.access(folder, os.W_OK | os.X_OK) or not _has_write_bit(os.stat(folder).st_mode):
+        raise TagError(
+            "read_only", "the folder is read-only (a safe save needs a temporary file)", path=path
+        )
+    return st
+
+
+def _load_for_edit(path: str) -> tuple[Family, Any, io.BytesIO, bytes]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except PermissionError:
+        raise TagError("locked", "the file is in use or access is denied", path=path) from None
+    except OSError as exc:
+        raise TagError("unreadable", f"cannot read the file ({exc.strerror})", path=path) from None
+    if not data:
+        raise TagError("unreadable", "the file is empty (0 bytes)", path=path)
+    buf = io.BytesIO(data)
+    fam, audio = _open(path, buf)
+    return fam, audio, buf, data
+
+
+def _replace_atomically(
+    path: str, data: bytes, st: os.stat_result, keep_mtime: bool, verify: Any
+) -> None:
+    """Temp file in the same folder, fsync, verify, then os.replace over the original."""
+    folder = os.path.dirname(path) or "."
+    base = os.path.basename(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".ratings-tmp", dir=folder)
+    except PermissionError:
+        raise TagError("read_only", "the folder is read-only", path=path) from None
+    except OSError as exc:
+        raise TagError(
+            "write_failed", f"cannot create a temporary file ({exc.strerror})", path=path
+        ) from None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+            if hasattr(os, "chown"):
+                try:
+                    os.chown(tmp, st.st_uid, st.st_gid)
+                except OSError:
+                    pass  # not the owner: keep what we can
+            if keep_mtime:
+                os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        except OSError as exc:
+            raise TagError(
+                "write_failed", f"writing the new file failed ({exc.strerror})", path=path
+            ) from None
+        verify(tmp)
+        try:
+            os.replace(tmp, path)
+        except PermissionError:
+            raise TagError(
+                "locked", "the file is in use by another program; nothing was changed", path=path
+            ) from None
+        except OSError as exc:
+            raise TagError(
+                "write_failed", f"replacing the file failed ({exc.strerror})", path=path
+            ) from None
+        tmp = ""
+        _fsync_dir(folder)
+    finally:
+        if tmp:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make the rename itself durable where the OS allows it."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _edit(
+    path: PathLike,
+    edit: Any,
+    *,
+    convert: bool,
+    keep_mtime: bool,
+) -> tuple[Family, dict[str, str], Any]:
+    """Load into memory, ``edit(fam, audio)``, save atomically when fields changed.
+
+    Returns the family, the fields before and the ``audio`` before the edit
+    was saved (for decoding the old rating).
+    """
+    p = os.path.realpath(os.fspath(path))
+    family_for(os.fspath(path))
+    _check_readable(p)
+    st = _check_writable(p)
+    fam, audio, buf, _ = _load_for_edit(p)
+    before = fam.fields(audio)
+    edit(fam, audio)
+    after = fam.fields(audio)
+    if after == before:
+        return fam, before, audio
+    try:
+        fam.save(audio, buf, convert=convert)
+    except Exception as exc:
+        raise TagError(
+            "write_failed", f"could not build the new tags ({_plain(exc)})", path=p
+        ) from None
+
+    def verify(tmp: str) -> None:
+        try:
+            again = fam.open(tmp, os.path.splitext(p)[1].lower())
+            got = fam.fields(again)
+        except Exception as exc:
+            raise TagError(
+                "write_failed", f"the new file did not read back ({_plain(exc)})", path=p
+            ) from None
+        if got != after:
+            raise TagError(
+                "write_failed",
+                f"the new file reads back {got!r} instead of {after!r}; nothing was changed",
+                path=p,
+            )
+
+    _replace_atomically(p, buf.getvalue(), st, keep_mtime, verify)
+    return fam, before, audio
+
+
+def write_rating(
+    path: PathLike,
+    rating: float | None,
+    *,
+    popm_email: str = DEFAULT_EMAIL,
+    keep_mtime: bool = False,
+) -> TagRating:
+    """Write ``rating`` (Plex 0-10; None removes it) and return what was there before.
+
+    The returned TagRating holds the old rating and raw fields, for the
+    journal and undo. A file whose fields already say the same thing is not
+    rewritten. Raises TagError; on error the file is left untouched.
+    """
+    p = os.fspath(path)
+    value = _check_value(rating, p)
+    old: dict[str, TagRating] = {}
+
+    def edit(fam: Family, audio: Any) -> None:
+        try:
+            old["r"] = _decode(fam, audio, ReadOptions(popm_email=popm_email), p)
+        except TagError as exc:
+            old["r"] = TagRating(None, exc.fields, fam.name, note=f"was unreadable: {exc.message}")
+        fam.apply(audio, value, popm_email)
+
+    _edit(p, edit, convert=True, keep_mtime=keep_mtime)
+    return old["r"]
+
+
+def restore_fields(path: PathLike, fields: dict[str, str], *, keep_mtime: bool = False) -> None:
+    """Put exactly these rating fields back (others removed): the undo of a write."""
+    p = os.fspath(path)
+
+    def edit(fam: Family, audio: Any) -> None:
+        try:
+            fam.restore(audio, dict(fields))
+        except (ValueError, TypeError) as exc:
+            raise TagError(
+                "invalid_value", f"the saved fields cannot be restored ({_plain(exc)})", path=p
+            ) from None
+
+    _edit(p, edit, convert=False, keep_mtime=keep_mtime)

@@ -1,0 +1,265 @@
+"""The common shape every tag family module fills in, and the shared types.
+
+A family knows how to open its containers, list the raw rating fields, turn
+them into candidate readings, edit them in memory and put a snapshot back.
+Everything that touches the disk (atomic save, verify, errors) lives in
+:mod:`ratings_gui.tags.api`, so a family never writes a file itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ratings_gui.core import scale
+from ratings_gui.core.scale import Rating, RatingError
+
+#: Joins several values of one field in a snapshot (rare: a repeated RATING).
+MULTI_SEP = "\x00"
+
+#: Reason codes a :class:`TagError` carries, for the plan's counted outcomes.
+REASONS = frozenset(
+    {
+        "not_found",
+        "unreadable",
+        "unsupported",
+        "read_only",
+        "locked",
+        "invalid_value",
+        "write_failed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TagRating:
+    """What a file holds: the decoded rating and the raw fields behind it.
+
+    ``fields`` keeps every rating-related field as text so a journal can show
+    it and :func:`restore_fields` can put it back for undo.
+    """
+
+    rating: float | None
+    fields: dict[str, str] = field(default_factory=dict)
+    family: str = ""
+    note: str = ""
+
+
+class TagError(Exception):
+    """A file whose rating cannot be read or written, with a plain reason.
+
+    ``reason`` is one of :data:`REASONS` so callers can count outcomes;
+    ``fields`` carries the raw fields when they could be read (e.g. an
+    ambiguous RATING), so the user can still see what is there.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        path: str = "",
+        fields: dict[str, str] | None = None,
+        family: str = "",
+    ) -> None:
+        assert reason in REASONS, reason
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.path = path
+        self.fields = dict(fields or {})
+        self.family = family
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep the keyword arguments when the error crosses a process boundary.
+        return (_rebuild_error, (self.reason, self.message, self.path, self.fields, self.family))
+
+
+def _rebuild_error(
+    reason: str, message: str, path: str, fields: dict[str, str], family: str
+) -> TagError:
+    return TagError(reason, message, path=path, fields=fields, family=family)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Reader settings that change how a raw value is understood."""
+
+    popm_email: str = "Windows Media Player 9 Series"
+    vorbis_zero_to_ten: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One raw field that may hold the rating, with the conversion for its scale."""
+
+    field: str
+    text: str
+    convert: Callable[[str], Rating]
+
+
+class Family:
+    """Base class of a tag family: one module per family fills it in."""
+
+    name: ClassVar[str] = ""
+    #: Lower-case extensions (with the dot) this family opens.
+    extensions: ClassVar[frozenset[str]] = frozenset()
+    #: mutagen file classes this family understands (for content sniffing).
+    file_types: ClassVar[tuple[type, ...]] = ()
+
+    def open(self, filething: Any, ext: str) -> Any:
+        """Load the file with the mutagen class its extension names."""
+        raise NotImplementedError
+
+    def fields(self, audio: Any) -> dict[str, str]:
+        """Every rating-related raw field, as text."""
+        raise NotImplementedError
+
+    def candidates(self, audio: Any, opts: ReadOptions) -> list[Candidate]:
+        """Rating fields in the order our reader trusts them."""
+        raise NotImplementedError
+
+    def apply(self, audio: Any, rating: Rating, popm_email: str) -> None:
+        """Write ``rating`` into the in-memory tags (None removes the fields)."""
+        raise NotImplementedError
+
+    def restore(self, audio: Any, fields: dict[str, str]) -> None:
+        """Make the in-memory rating fields exactly ``fields``."""
+        raise NotImplementedError
+
+    def save(self, audio: Any, fileobj: Any, *, convert: bool) -> None:
+        """Save the in-memory tags into ``fileobj`` (a file-like object)."""
+        audio.save(fileobj)
+
+
+def decide(candidates: Iterable[Candidate]) -> tuple[Rating, str]:
+    """Pick the rating from candidates in priority order.
+
+    The first field that holds a rating wins; unreadable fields and fields
+    that disagree with the winner are reported in the note. When no field
+    holds a rating but one was invalid, :class:`RatingError` is raised.
+    """
+    found: list[tuple[str, float]] = []
+    bad: list[str] = []
+    for cand in candidates:
+        try:
+            value = cand.convert(cand.text)
+        except (RatingError, ValueError, OverflowError) as exc:
+            bad.append(f"{cand.field}={cand.text!r}: {exc}")
+            continue
+        if value is not None:
+            found.append((cand.field, value))
+    notes: list[str] = []
+    if not found:
+        if bad:
+            raise RatingError("; ".join(bad))
+        return None, ""
+    winner_field, winner = found[0]
+    others = [f"{f}={scale.format_both(v)}" for f, v in found[1:] if not scale.same(v, winner)]
+    if others:
+        notes.append(
+            f"fields disagree: {winner_field}={scale.format_both(winner)} used, "
+            + ", ".join(others)
+        )
+    if bad:
+        notes.append("ignored " + "; ".join(bad))
+    return winner, "; ".join(notes)
+
+
+# --- own-scale detection and formatting -----------------------------------------
+
+FRACTION = "fraction"  # 0.0-1.0
+FIVE = "five"  # whole stars 1-5
+PERCENT = "percent"  # 0-100, 20 per star
+
+
+def detect_scale(text: str, default: str) -> str:
+    """Guess the scale an existing RATING-like value was written in.
+
+    Used when updating a field in place so that a foobar2000 ``3`` stays on
+    1-5 and a ``0.6`` stays a fraction; anything unclear gets ``default``.
+    """
+    s = str(text).strip().replace(",", ".")
+    try:
+        num = float(s)
+    except ValueError:
+        return default
+    if math.isnan(num) or num <= 0:
+        return default
+    if num <= 1 and ("." in s or num < 1):
+        return FRACTION
+    if num == int(num) and 1 <= num <= 5:
+        return FIVE
+    if 10 < num <= 100:
+        return PERCENT
+    return default
+
+
+def format_in(kind: str, rating: float) -> str:
+    """Text of ``rating`` (Plex 0-10) in one of the scales above."""
+    if kind == FRACTION:
+        return fraction_text(rating)
+    if kind == FIVE:
+        return str(scale.plex_to_five(rating))
+    return str(scale.plex_to_percent(rating))
+
+
+def fraction_text(rating: float) -> str:
+    """0-1 float text the way FMPS and Quod Libet writers store it (``0.8``)."""
+    value = scale.plex_to_fraction(rating)
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value not in (0, 1) else f"{value:.1f}"
+
+
+def parse_float(text: str) -> float:
+    """A float from tag text, accepting a decimal comma."""
+    return float(str(text).strip().replace(",", "."))
+
+
+def fraction_field(text: str) -> Rating:
+    """FMPS_Rating / RATING:<email>: a 0-1 float."""
+    try:
+        num = parse_float(text)
+    except ValueError as exc:
+        raise RatingError(f"{text!r} is not a number") from exc
+    if math.isnan(num):
+        raise RatingError(f"{text!r} is not a number")
+    return scale.fraction_to_plex(num)
+
+
+def percent_field(text: str) -> Rating:
+    """MP4 ``rate``: a 0-100 number."""
+    try:
+        num = parse_float(text)
+    except ValueError as exc:
+        raise RatingError(f"{text!r} is not a number") from exc
+    if math.isnan(num):
+        raise RatingError(f"{text!r} is not a number")
+    return scale.percent_to_plex(num)
+
+
+def five_field(text: str) -> Rating:
+    """foobar2000 ``TXXX:RATING``: 1-5 stars, but accept the other known scales."""
+    try:
+        num = parse_float(text)
+    except ValueError as exc:
+        raise RatingError(f"{text!r} is not a number") from exc
+    if math.isnan(num):
+        raise RatingError(f"{text!r} is not a number")
+    if 1 < num <= 5:
+        return scale.five_to_plex(num)
+    return scale.vorbis_rating_to_plex(text)
+
+
+def join(values: Iterable[str]) -> str:
+    """Several values of one field as one snapshot string."""
+    return MULTI_SEP.join(values)
+
+
+def split(text: str) -> list[str]:
+    """Undo :func:`join`."""
+    return str(text).split(MULTI_SEP)

@@ -1,0 +1,215 @@
+"""ID3v2 rating tags (MP3, AIFF, WAV): POPM frames, TXXX:FMPS_Rating, TXXX:RATING.
+
+Snapshot fields: ``POPM:<email>`` -> ``"<byte>"`` or ``"<byte>;count=<plays>"``
+(a frame without a play counter stays without one on restore), and
+``TXXX:<description>`` -> its text, the description kept in its own case.
+
+Write policy: every POPM frame is updated in place in its owner's scale
+(linear for Picard/Quod Libet/Traktor, the widest-compatibility bytes for
+the rest) and keeps its play counter; one POPM frame with the configured
+e-mail is added only when the file has none; existing TXXX:FMPS_Rating
+(0-1) and TXXX:RATING (its own scale, 1-5 by default) are rewritten too.
+Unrated removes the fields; a POPM frame that also counts plays keeps the
+counter with rating byte 0 ("unknown") so the play count is not lost.
+Saved as ID3v2.3 (what Windows, WMP and MusicBee read best).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from mutagen.aiff import AIFF
+from mutagen.id3 import ID3, POPM, TXXX, Encoding
+from mutagen.mp3 import MP3
+from mutagen.wave import WAVE
+
+from ratings_gui.core import scale
+from ratings_gui.core.scale import Rating
+
+from .base import (
+    FIVE,
+    Candidate,
+    Family,
+    ReadOptions,
+    detect_scale,
+    five_field,
+    format_in,
+    fraction_field,
+    fraction_text,
+    join,
+    split,
+)
+
+__all__ = ["FAMILY", "ID3Family"]
+
+#: TXXX descriptions (lower case) that hold a rating.
+RATING_TXXX = ("fmps_rating", "rating")
+
+_BY_EXT: dict[str, type] = {
+    ".mp3": MP3,
+    ".mp2": MP3,
+    ".aif": AIFF,
+    ".aiff": AIFF,
+    ".aifc": AIFF,
+    ".wav": WAVE,
+}
+
+
+def _rating_txxx(tags: ID3) -> list[TXXX]:
+    return [f for f in tags.getall("TXXX") if f.desc.strip().lower() in RATING_TXXX]
+
+
+def _popm_order(frames: list[POPM], own_email: str) -> list[POPM]:
+    """The app's own e-mail, then WMP, then MusicBee / no@email, then file order."""
+    prefs = [own_email.strip().lower()] + [e.lower() for e in scale.POPM_PREFERENCE]
+
+    def rank(item: tuple[int, POPM]) -> tuple[int, int]:
+        index, frame = item
+        email = frame.email.strip().lower()
+        return (prefs.index(email) if email in prefs else len(prefs), index)
+
+    return [f for _, f in sorted(enumerate(frames), key=rank)]
+
+
+def _popm_text(frame: POPM) -> str:
+    count = getattr(frame, "count", None)
+    return f"{frame.rating}" if count is None else f"{frame.rating};count={count}"
+
+
+def _parse_popm(text: str) -> tuple[int, int | None]:
+    byte, _, rest = str(text).partition(";")
+    count = None
+    if rest.strip().startswith("count="):
+        count = int(rest.strip()[len("count=") :])
+    return int(byte), count
+
+
+def _encoding_for(text: str) -> Encoding:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return Encoding.UTF16
+    return Encoding.LATIN1
+
+
+class ID3Family(Family):
+    """POPM and TXXX rating frames inside an ID3v2 tag."""
+
+    name: ClassVar[str] = "id3"
+    extensions: ClassVar[frozenset[str]] = frozenset(_BY_EXT)
+    file_types: ClassVar[tuple[type, ...]] = (MP3, AIFF, WAVE)
+
+    def open(self, filething: Any, ext: str) -> Any:
+        return _BY_EXT.get(ext, MP3)(filething)
+
+    def fields(self, audio: Any) -> dict[str, str]:
+        tags = audio.tags
+        out: dict[str, str] = {}
+        if tags is None:
+            return out
+        for frame in tags.getall("POPM"):
+            out[f"POPM:{frame.email}"] = _popm_text(frame)
+        for frame in _rating_txxx(tags):
+            out[f"TXXX:{frame.desc}"] = join(str(t) for t in frame.text)
+        return out
+
+    def candidates(self, audio: Any, opts: ReadOptions) -> list[Candidate]:
+        tags = audio.tags
+        if tags is None:
+            return []
+        out: list[Candidate] = []
+        for frame in _popm_order(tags.getall("POPM"), opts.popm_email):
+
+            def conv(text: str, email: str = frame.email) -> Rating:
+                return scale.popm_to_plex(int(text), email)
+
+            out.append(Candidate(f"POPM:{frame.email}", str(frame.rating), conv))
+        # Strawberry and other freedesktop players trust FMPS before POPM; we use
+        # POPM first (what WMP/MusicBee show) and report a disagreement.
+        txxx = _rating_txxx(tags)
+        for frame in txxx:
+            if frame.desc.strip().lower() == "fmps_rating" and frame.text:
+                out.append(Candidate(f"TXXX:{frame.desc}", str(frame.text[0]), fraction_field))
+        for frame in txxx:
+            if frame.desc.strip().lower() == "rating" and frame.text:
+                out.append(Candidate(f"TXXX:{frame.desc}", str(frame.text[0]), five_field))
+        return out
+
+    def apply(self, audio: Any, rating: Rating, popm_email: str) -> None:
+        if audio.tags is None:
+            if rating is None:
+                return
+            audio.add_tags()
+        tags = audio.tags
+        popms = tags.getall("POPM")
+        if rating is None:
+            for frame in popms:
+                if getattr(frame, "count", 0):
+                    frame.rating = 0  # keep the play counter; 0 = unknown
+                else:
+                    del tags[frame.HashKey]
+            for frame in _rating_txxx(tags):
+                del tags[frame.HashKey]
+            return
+        for frame in popms:
+            frame.rating = scale.plex_to_popm(rating, frame.email)
+        if not popms:
+            tags.add(POPM(email=popm_email, rating=scale.plex_to_popm(rating, popm_email), count=0))
+        for frame in _rating_txxx(tags):
+            if frame.desc.strip().lower() == "fmps_rating":
+                frame.text = [fraction_text(rating)]
+            else:
+                old = str(frame.text[0]) if frame.text else ""
+                frame.text = [format_in(detect_scale(old, FIVE), rating)]
+
+    def restore(self, audio: Any, fields: dict[str, str]) -> None:
+        if audio.tags is None:
+            if not fields:
+                return
+            audio.add_tags()
+        tags = audio.tags
+        want_popm = {
+            k[len("POPM:") :]: _parse_popm(v) for k, v in fields.items() if k.startswith("POPM:")
+        }
+        want_txxx = {
+            k[len("TXXX:") :]: split(v) for k, v in fields.items() if k.startswith("TXXX:")
+        }
+        for frame in tags.getall("POPM"):
+            if frame.email not in want_popm:
+                del tags[frame.HashKey]
+                continue
+            byte, count = want_popm.pop(frame.email)
+            frame.rating = byte
+            if count is None:
+                if hasattr(frame, "count"):
+                    del frame.count
+            else:
+                frame.count = count
+        for email, (byte, count) in want_popm.items():
+            if count is None:
+                tags.add(POPM(email=email, rating=byte))
+            else:
+                tags.add(POPM(email=email, rating=byte, count=count))
+        for frame in _rating_txxx(tags):
+            if frame.desc not in want_txxx:
+                del tags[frame.HashKey]
+                continue
+            frame.text = want_txxx.pop(frame.desc)
+        for desc, text in want_txxx.items():
+            enc = _encoding_for(desc + "".join(text))
+            tags.add(TXXX(encoding=enc, desc=desc, text=text))
+
+    def save(self, audio: Any, fileobj: Any, *, convert: bool) -> None:
+        if audio.tags is None:
+            audio.save(fileobj)
+            return
+        version = 3
+        if not convert and tuple(audio.tags.version[:2]) == (2, 4):
+            version = 4
+        if version == 3:
+            audio.tags.update_to_v23()
+        audio.save(fileobj, v2_version=version)
+
+
+#: Registered by :mod:`ratings_gui.tags.api`.
+FAMILY = ID3Family()

@@ -1,0 +1,140 @@
+"""MP4/M4A ratings: the ``rate`` text atom and iTunes freeform atoms.
+
+Fields: ``rate`` (0-100, MediaMonkey, KDE, kid3),
+``----:com.apple.iTunes:RATING`` (read with the RATING heuristics) and
+``----:com.apple.iTunes:FMPS_Rating`` (0-1). Freeform names match
+case-insensitively. ``rtng`` is the explicit-content flag, not a rating:
+this module never reads or writes it.
+
+Write policy: existing fields are rewritten in their own scale; ``rate``
+(0-100) is added when the file has no ``rate``; unrated removes them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
+
+from ratings_gui.core import scale
+from ratings_gui.core.scale import Rating
+
+from .base import (
+    PERCENT,
+    Candidate,
+    Family,
+    ReadOptions,
+    detect_scale,
+    format_in,
+    fraction_field,
+    fraction_text,
+    join,
+    percent_field,
+    split,
+)
+
+__all__ = ["FAMILY", "MP4Family"]
+
+RATE = "rate"
+FREEFORM = "----:com.apple.iTunes:"
+#: Freeform names (lower case) that hold a rating.
+RATING_NAMES = ("rating", "fmps_rating")
+
+
+def _is_rating_key(key: str) -> bool:
+    if key == RATE:
+        return True
+    return key.lower().startswith(FREEFORM.lower()) and key[len(FREEFORM) :].lower() in RATING_NAMES
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _kind(key: str) -> str:
+    """``rate``, ``rating`` or ``fmps_rating``."""
+    return RATE if key == RATE else key[len(FREEFORM) :].lower()
+
+
+class MP4Family(Family):
+    """Rating atoms in an MP4 ``ilst``."""
+
+    name: ClassVar[str] = "mp4"
+    extensions: ClassVar[frozenset[str]] = frozenset({".m4a", ".m4b", ".m4p", ".mp4", ".m4r"})
+    file_types: ClassVar[tuple[type, ...]] = (MP4,)
+
+    def open(self, filething: Any, ext: str) -> Any:
+        return MP4(filething)
+
+    def fields(self, audio: Any) -> dict[str, str]:
+        if audio.tags is None:
+            return {}
+        return {
+            k: join(_text(v) for v in vals) for k, vals in audio.tags.items() if _is_rating_key(k)
+        }
+
+    def candidates(self, audio: Any, opts: ReadOptions) -> list[Candidate]:
+        if audio.tags is None:
+            return []
+
+        def rating(text: str) -> Rating:
+            return scale.vorbis_rating_to_plex(text, zero_to_ten=opts.vorbis_zero_to_ten)
+
+        conv = {RATE: percent_field, "rating": rating, "fmps_rating": fraction_field}
+        order = {RATE: 0, "rating": 1, "fmps_rating": 2}
+        keys = sorted((k for k in audio.tags if _is_rating_key(k)), key=lambda k: order[_kind(k)])
+        out = []
+        for key in keys:
+            values = audio.tags[key]
+            if values:
+                out.append(Candidate(key, _text(values[0]), conv[_kind(key)]))
+        return out
+
+    def apply(self, audio: Any, rating: Rating, popm_email: str) -> None:
+        if audio.tags is None:
+            if rating is None:
+                return
+            audio.add_tags()
+        tags = audio.tags
+        keys = [k for k in tags if _is_rating_key(k)]
+        if rating is None:
+            for key in keys:
+                del tags[key]
+            return
+        for key in keys:
+            kind = _kind(key)
+            old = _text(tags[key][0]) if tags[key] else ""
+            if kind == RATE:
+                tags[key] = [str(scale.plex_to_percent(rating))]
+            elif kind == "fmps_rating":
+                tags[key] = [_freeform(fraction_text(rating))]
+            else:
+                tags[key] = [_freeform(format_in(detect_scale(old, PERCENT), rating))]
+        if RATE not in keys:
+            tags[RATE] = [str(scale.plex_to_percent(rating))]
+
+    def restore(self, audio: Any, fields: dict[str, str]) -> None:
+        if audio.tags is None:
+            if not fields:
+                return
+            audio.add_tags()
+        tags = audio.tags
+        for key in [k for k in tags if _is_rating_key(k)]:
+            if key not in fields:
+                del tags[key]
+        for key, value in fields.items():
+            values = split(value)
+            if key == RATE:
+                tags[key] = values
+            else:
+                tags[key] = [_freeform(v) for v in values]
+
+
+def _freeform(text: str) -> MP4FreeForm:
+    return MP4FreeForm(text.encode("utf-8"), dataformat=AtomDataType.UTF8)
+
+
+#: Registered by :mod:`ratings_gui.tags.api`.
+FAMILY = MP4Family()

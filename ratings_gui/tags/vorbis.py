@@ -1,0 +1,135 @@
+"""Vorbis comment ratings (FLAC, Ogg Vorbis, Opus, Speex, Ogg FLAC).
+
+Fields: ``RATING`` (0-100 from MusicBee/MediaMonkey/Kodi/KDE, 1-5 from
+foobar2000, sometimes 0-1), ``FMPS_RATING`` (0-1) and ``RATING:<email>``
+(0-1, Quod Libet and Picard). Keys are case-insensitive; the snapshot keeps
+each key in the case the file uses, values of a repeated key joined.
+
+Write policy: every rating comment is rewritten in place (same position,
+same key case): ``RATING`` in the scale it already uses (0-100 when
+unclear), ``FMPS_RATING`` and ``RATING:<email>`` as 0-1 floats. ``RATING``
+(0-100, Plex x 10) is added when the file has no ``RATING``. Unrated
+removes all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from mutagen.flac import FLAC
+from mutagen.oggflac import OggFLAC
+from mutagen.oggopus import OggOpus
+from mutagen.oggspeex import OggSpeex
+from mutagen.oggvorbis import OggVorbis
+
+from ratings_gui.core import scale
+from ratings_gui.core.scale import Rating
+
+from .base import (
+    PERCENT,
+    Candidate,
+    Family,
+    ReadOptions,
+    detect_scale,
+    format_in,
+    fraction_field,
+    fraction_text,
+    join,
+    split,
+)
+
+__all__ = ["FAMILY", "VorbisFamily", "is_rating_key"]
+
+_BY_EXT: dict[str, type] = {
+    ".flac": FLAC,
+    ".ogg": OggVorbis,
+    ".oga": OggVorbis,
+    ".opus": OggOpus,
+    ".spx": OggSpeex,
+}
+
+
+def is_rating_key(key: str) -> bool:
+    """RATING, FMPS_RATING or RATING:<email>, in any case."""
+    k = key.strip().lower()
+    return k in ("rating", "fmps_rating") or k.startswith("rating:")
+
+
+def _comments(audio: Any) -> list[tuple[str, str]]:
+    return [] if audio.tags is None else audio.tags
+
+
+def _new_value(key: str, old: str, rating: float) -> str:
+    k = key.strip().lower()
+    if k == "rating":
+        return format_in(detect_scale(old, PERCENT), rating)
+    return fraction_text(rating)
+
+
+class VorbisFamily(Family):
+    """Rating comments in a Vorbis comment block."""
+
+    name: ClassVar[str] = "vorbis"
+    extensions: ClassVar[frozenset[str]] = frozenset(_BY_EXT)
+    file_types: ClassVar[tuple[type, ...]] = (FLAC, OggVorbis, OggOpus, OggSpeex, OggFLAC)
+
+    def open(self, filething: Any, ext: str) -> Any:
+        return _BY_EXT.get(ext, OggVorbis)(filething)
+
+    def fields(self, audio: Any) -> dict[str, str]:
+        grouped: dict[str, list[str]] = {}
+        case: dict[str, str] = {}
+        for key, value in _comments(audio):
+            if is_rating_key(key):
+                name = case.setdefault(key.lower(), key)
+                grouped.setdefault(name, []).append(value)
+        return {k: join(v) for k, v in grouped.items()}
+
+    def candidates(self, audio: Any, opts: ReadOptions) -> list[Candidate]:
+        def rating(text: str) -> Rating:
+            return scale.vorbis_rating_to_plex(text, zero_to_ten=opts.vorbis_zero_to_ten)
+
+        order = {"rating": 0, "fmps_rating": 1}
+        found = [(k, v) for k, v in _comments(audio) if is_rating_key(k)]
+        found.sort(key=lambda kv: order.get(kv[0].lower(), 2))
+        return [
+            Candidate(k, v, rating if k.lower() == "rating" else fraction_field) for k, v in found
+        ]
+
+    def apply(self, audio: Any, rating: Rating, popm_email: str) -> None:
+        if audio.tags is None:
+            if rating is None:
+                return
+            audio.add_tags()
+        tags = audio.tags
+        if rating is None:
+            tags[:] = [(k, v) for k, v in tags if not is_rating_key(k)]
+            return
+        has_rating = False
+        for i, (key, value) in enumerate(tags):
+            if is_rating_key(key):
+                tags[i] = (key, _new_value(key, value, rating))
+                has_rating = has_rating or key.lower() == "rating"
+        if not has_rating:
+            tags.append(("RATING", str(scale.plex_to_percent(rating))))
+
+    def restore(self, audio: Any, fields: dict[str, str]) -> None:
+        if audio.tags is None:
+            if not fields:
+                return
+            audio.add_tags()
+        tags = audio.tags
+        want = {k: split(v) for k, v in fields.items()}
+        kept: list[tuple[str, str]] = []
+        for key, value in tags:
+            if not is_rating_key(key):
+                kept.append((key, value))
+            elif want.get(key):
+                kept.append((key, want[key].pop(0)))
+        for key, values in want.items():
+            kept.extend((key, v) for v in values)
+        tags[:] = kept
+
+
+#: Registered by :mod:`ratings_gui.tags.api`.
+FAMILY = VorbisFamily()
