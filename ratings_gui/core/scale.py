@@ -174,7 +174,8 @@ def plex_to_popm(value: Rating, email: str = "") -> int:
     if step == 0:
         return 0
     if email.strip().lower() in LINEAR_POPM_EMAILS:
-        return min(255, int(round(step * 25.5)))
+        # Quod Libet writes int(255 * r): truncate, so odd steps match it (25, not 26).
+        return min(255, int(step * 25.5))
     return POPM_WRITE[step - 1]
 
 
@@ -246,7 +247,8 @@ def vorbis_rating_to_plex(text: str, *, zero_to_ten: bool = False) -> Rating:
     if num == 0:
         return None
     is_int = num == int(num)
-    if num <= 1 and not (is_int and num == 1):
+    # "1" is foobar2000's one star, but "1.0" is a 0-1 writer's full rating.
+    if num <= 1 and not (is_int and num == 1 and "." not in s):
         return fraction_to_plex(num)
     if is_int and 1 <= num <= 5:
         return five_to_plex(num)
