@@ -17,12 +17,14 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.plan import UPDATE, Change, Plan
-from ratings_gui.gui.widgets import make_tree, stars_text
+from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree, stars_text
 
 #: Rows placed in the table; the rest are only in the export.
 ROW_CAP = 2000
 #: Rows inserted per ``after()`` tick, so each tick stays a few milliseconds.
 CHUNK = 200
+#: Pause between chunks: long enough that input and redraws get their turn in between.
+FILL_DELAY_MS = 10
 
 CSV_COLUMNS = (
     "target_kind",
@@ -163,7 +165,7 @@ class PlanPreview(ctk.CTkFrame):
         self.note_label = ctk.CTkLabel(bottom, text="", anchor="w")
         self.note_label.pack(side="left", fill="x", expand=True)
         self.discard_button = ctk.CTkButton(
-            bottom, text="Discard", width=100, command=self._discard, state="disabled"
+            bottom, text="Discard", width=100, command=self._discard, state="disabled", **SECONDARY
         )
         self.discard_button.pack(side="right", padx=(6, 0))
         self.apply_button = ctk.CTkButton(
@@ -257,7 +259,7 @@ class PlanPreview(ctk.CTkFrame):
         self.tree.delete(*self.tree.get_children())
         self._fill_at = 0
         gen = self._generation
-        self._fill_job = self.after(1, lambda: self._fill_chunk(gen))
+        self._fill_job = self.after(FILL_DELAY_MS, lambda: self._fill_chunk(gen))
 
     def _fill_chunk(self, gen: int) -> None:
         """Insert one small chunk, then yield to the event loop."""
@@ -273,7 +275,7 @@ class PlanPreview(ctk.CTkFrame):
                 iid=str(i),
                 values=(
                     ch.label or ch.target,
-                    ch.field,
+                    field_text(ch.field),
                     stars_text(ch.old),
                     stars_text(ch.new),
                     ch.reason,
@@ -281,7 +283,7 @@ class PlanPreview(ctk.CTkFrame):
             )
         self._fill_at = end
         if end < min(self.row_cap, len(self.rows)):
-            self._fill_job = self.after(1, lambda: self._fill_chunk(gen))
+            self._fill_job = self.after(FILL_DELAY_MS, lambda: self._fill_chunk(gen))
         else:
             self._fill_job = None
 

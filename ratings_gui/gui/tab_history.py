@@ -13,7 +13,7 @@ import customtkinter as ctk
 
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import make_tree, stars_text
+from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree, stars_text
 from ratings_gui.jobs.runner import Finished, PlanReady
 
 #: Change rows shown for one run (a run may hold 100,000).
@@ -71,9 +71,7 @@ class HistoryTab(Tab):
             text="Refresh",
             width=90,
             command=self.refresh,
-            fg_color="transparent",
-            border_width=1,
-            text_color=("gray10", "gray90"),
+            **SECONDARY,
         )
         self.refresh_button.pack(side="right", padx=8)
 
@@ -168,7 +166,7 @@ class HistoryTab(Tab):
                 iid=str(row.id),
                 values=(
                     ch.label or ch.target,
-                    ch.field,
+                    field_text(ch.field),
                     stars_text(ch.old),
                     stars_text(ch.new),
                     row.status if not row.error else f"{row.status}: {row.error}",

@@ -14,6 +14,7 @@ import customtkinter as ctk
 
 from ratings_gui.gui.dialogs import TokenStorageDialog
 from ratings_gui.gui.tabs import Tab
+from ratings_gui.gui.widgets import SECONDARY
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
 
@@ -93,9 +94,7 @@ class PlexTab(Tab):
             text="Sign out",
             width=90,
             command=self.sign_out,
-            fg_color="transparent",
-            border_width=1,
-            text_color=("gray10", "gray90"),
+            **SECONDARY,
         )
         self.sign_out_button.pack(side="right")
         self.code_label = ctk.CTkLabel(pin, text="", font=ctk.CTkFont(size=30, weight="bold"))

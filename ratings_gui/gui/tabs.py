@@ -134,9 +134,14 @@ class Tab:
         return self.app.start_job(work, name=name, phase=phase, on_plan=on_plan, on_done=on_done)
 
     def make_preview(self, parent: Any | None = None) -> PlanPreview:
-        """This tab's plan preview (created once); :attr:`App.preview` follows the last shown."""
+        """This tab's plan preview, created once; packed at the bottom unless ``parent`` is given.
+
+        :attr:`App.preview` follows whichever preview showed a plan last.
+        """
         if self.preview is None:
             self.preview = PlanPreview(parent or self.frame, on_show=self.app.preview_shown)
+            if parent is None:
+                self.preview.pack(side="bottom", fill="both", expand=True, padx=4, pady=4)
         return self.preview
 
     def show_plan(

@@ -81,6 +81,23 @@ def stars_text(value: Any) -> str:
     return str(value)
 
 
+#: Journal/plan field names as users read them.
+FIELD_NAMES = {"userRating": "rating", "watched": "watched", "mood": "mood tag"}
+
+
+def field_text(name: str) -> str:
+    return FIELD_NAMES.get(name, name)
+
+
+#: A quiet secondary button (outlined), for Discard, Refresh, Sign out.
+SECONDARY = {
+    "fg_color": "transparent",
+    "border_width": 1,
+    "text_color": ("gray10", "gray90"),
+    "hover_color": ("gray85", "gray25"),
+}
+
+
 def make_tree(
     parent: Any, columns: list[tuple[str, str, int, bool]], *, height: int = 10
 ) -> tuple[ttk.Treeview, ctk.CTkFrame]:
