@@ -1,0 +1,208 @@
+"""Plan an import: parsed export rows + the library index -> a Plan and a review list.
+
+Pure: nothing is written here. Every row ends in exactly one outcome
+(:data:`OUTCOMES`), so the counts the user sees add up to the rows read,
+and every row that does not become a change is listed in ``plan.skipped``
+with its reason for the unmatched-rows CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .matching import Match, MatchIndex, RowLike, match
+from .plan import PLEX, Change, Plan
+from .records import Item
+from .scale import same
+
+JOB = "import"
+
+UPDATE = "update"
+UNCHANGED = "unchanged"
+NOT_FOUND = "not found"
+TYPE_FILTERED = "type filtered"
+INVALID_RATING = "invalid rating"
+NEEDS_REVIEW = "needs review"
+DUPLICATE_ROW = "duplicate row"
+
+#: Every outcome a row can have, in the order a summary lists them.
+OUTCOMES = (
+    UPDATE,
+    UNCHANGED,
+    NOT_FOUND,
+    TYPE_FILTERED,
+    INVALID_RATING,
+    NEEDS_REVIEW,
+    DUPLICATE_ROW,
+)
+
+#: A parser's problem reason -> the outcome it is counted under.
+PROBLEM_OUTCOMES = {
+    "duplicate row": DUPLICATE_ROW,
+    "conflicting duplicate": DUPLICATE_ROW,
+    "invalid rating": INVALID_RATING,
+    "malformed row": INVALID_RATING,
+    "missing title": NOT_FOUND,
+}
+
+
+class SourceRowLike(RowLike, Protocol):
+    """The parts of ``sources.SourceRow`` the plan reads, besides matching's."""
+
+    line: int
+    rating: float | None
+    rating_raw: str
+    watched_only: bool
+    date: str | None
+    source: str
+
+
+class ProblemLike(Protocol):
+    line: int
+    reason: str
+    raw: Mapping[str, str]
+    detail: str
+    source: str
+
+
+class ParsedLike(Protocol):
+    """``sources.ParseResult`` as the plan sees it."""
+
+    format: str
+    rows: Sequence[SourceRowLike]
+    problems: Sequence[ProblemLike]
+
+
+@dataclass
+class ReviewItem:
+    """A row matched too loosely to apply without the user picking the item."""
+
+    row: Any
+    candidates: list[tuple[Item, float]] = field(default_factory=list)
+    how: str = ""
+    score: float = 0.0
+
+
+def _row_info(row: SourceRowLike) -> dict[str, Any]:
+    return {
+        "line": row.line,
+        "title": row.title,
+        "year": row.year,
+        "rating": row.rating,
+        "rating_raw": row.rating_raw,
+        "kind": row.kind_hint or "",
+        "show": row.show_title or "",
+        "season": row.season,
+        "episode": row.episode,
+        "imdb": row.ids.get("imdb") or row.show_ids.get("imdb", ""),
+        "tmdb": row.ids.get("tmdb") or row.show_ids.get("tmdb", ""),
+        "tvdb": row.ids.get("tvdb") or row.show_ids.get("tvdb", ""),
+        "date": row.date or "",
+        "source": row.source,
+    }
+
+
+def _problem_info(p: ProblemLike) -> dict[str, Any]:
+    raw = {k.casefold(): v for k, v in p.raw.items()}
+
+    def pick(*keys: str) -> str:
+        return next((raw[k] for k in keys if raw.get(k)), "")
+
+    return {
+        "line": p.line,
+        "title": pick("title", "name"),
+        "year": pick("year", "release date"),
+        "rating": None,
+        "rating_raw": pick("your rating", "rating"),
+        "imdb": pick("const", "imdb id"),
+        "tmdb": pick("tmdb id"),
+        "source": p.source,
+        "detail": p.detail,
+    }
+
+
+def _labels(cands: Iterable[tuple[Item, float]]) -> str:
+    return " | ".join(f"{it.label} [{it.kind}, {s:.2f}]" for it, s in cands)
+
+
+def plan_import(
+    parsed: ParsedLike,
+    index: MatchIndex,
+    *,
+    kinds: set[str] | None = None,
+    min_score: float = 0.85,
+    force: bool = False,
+    mark_watched: bool = False,
+) -> tuple[Plan, list[ReviewItem]]:
+    """Match every row and decide its outcome; changes only where the value differs.
+
+    ``kinds`` filters by the Plex kind of the matched item; ``force`` rewrites
+    equal values; ``mark_watched`` also marks unwatched items whose rating is
+    applied as watched. Rows under ``min_score`` go to review, not to the plan.
+    """
+    plan = Plan(
+        JOB,
+        options={
+            "format": parsed.format,
+            "kinds": sorted(kinds) if kinds else None,
+            "min_score": min_score,
+            "force": force,
+            "mark_watched": mark_watched,
+        },
+    )
+    review: list[ReviewItem] = []
+    for p in parsed.problems:
+        outcome = PROBLEM_OUTCOMES.get(p.reason, INVALID_RATING)
+        plan.count(outcome)
+        plan.skipped.append({**_problem_info(p), "reason": outcome, "detail": p.detail or p.reason})
+    claimed: dict[int, int] = {}  # Plex key -> line of the row that rates it
+
+    def skip(row: SourceRowLike, outcome: str, m: Match | None = None, detail: str = "") -> None:
+        plan.count(outcome)
+        info = _row_info(row)
+        info["reason"] = outcome
+        if m is not None and m.candidates:
+            info["candidates"] = _labels(m.candidates[:5])
+        if detail:
+            info["detail"] = detail
+        plan.skipped.append(info)
+
+    for row in parsed.rows:
+        if row.watched_only or row.rating is None:
+            # Nothing to rate; marking watched only follows an applied rating.
+            plan.count(UNCHANGED)
+            continue
+        m = match(row, index)
+        if kinds:
+            fitting = [(it, s) for it, s in m.candidates if it.kind in kinds]
+            if m.item is not None and m.item.kind not in kinds or (m.candidates and not fitting):
+                skip(row, TYPE_FILTERED, m, f"matched a {(m.item or m.candidates[0][0]).kind}")
+                continue
+        if m.item is None and not m.candidates:
+            skip(row, NOT_FOUND)
+            continue
+        if m.item is None or m.score < min_score:
+            review.append(ReviewItem(row, list(m.candidates), m.how, m.score))
+            skip(row, NEEDS_REVIEW, m, f"{m.how} ({m.score:.2f})")
+            continue
+        item = m.item
+        if item.key in claimed:
+            skip(row, DUPLICATE_ROW, m, f"same Plex item as line {claimed[item.key]}")
+            continue
+        claimed[item.key] = row.line
+        if same(item.user_rating, row.rating) and not force:
+            plan.count(UNCHANGED)
+            continue
+        plan.add(
+            Change(
+                PLEX, str(item.key), "userRating", item.user_rating, row.rating, m.how, item.label
+            )
+        )
+        if mark_watched and item.view_count <= 0:
+            # Appended directly: Plan.add would count a second 'update' for one row.
+            plan.changes.append(
+                Change(PLEX, str(item.key), "watched", False, True, m.how, item.label)
+            )
+    return plan, review

@@ -1,0 +1,335 @@
+"""Find the Plex item an exported rating row is about.
+
+Ids decide when a row has them (IMDb, TMDB, TVDB Guids on Plex items);
+rows without ids (Letterboxd) fall back to a normalised title plus year.
+Everything is looked up in dicts built once per run, so matching 5,000
+rows against 20,000 items costs milliseconds, never a search per row.
+
+The row is duck-typed (see :class:`RowLike`) so core imports nothing
+from ``sources/``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+from .records import Item
+
+#: Id schemes looked up, in the order they are trusted.
+ID_SCHEMES = ("imdb", "tmdb", "tvdb")
+
+#: Plex kinds a title-only match may land on (episodes and seasons need a show).
+TITLE_KINDS = ("movie", "show")
+
+#: Leading articles dropped before comparing titles (English and common others).
+ARTICLES = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "le",
+        "la",
+        "les",
+        "l",
+        "il",
+        "lo",
+        "gli",
+        "der",
+        "die",
+        "das",
+        "el",
+        "los",
+        "las",
+    ]
+)
+
+#: Letters NFKD does not split into base + accent.
+_FOLD = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+_APOSTROPHES = re.compile(r"['’`´‘]")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)\s*$", re.IGNORECASE)
+
+# Scores: ids are certain; titles lose confidence with each relaxation.
+SCORE_ID = 1.0
+SCORE_SHOW_ID_EPISODE = 0.97
+SCORE_TITLE_YEAR = 0.95
+SCORE_ORIGINAL_YEAR = 0.9
+SCORE_SHOW_TITLE_EPISODE = 0.9
+SCORE_TITLE_YEAR_NEAR = 0.86
+SCORE_ORIGINAL_YEAR_NEAR = 0.82
+SCORE_TITLE_NO_YEAR = 0.7
+SCORE_AMBIGUOUS = 0.5
+#: Two candidates closer than this are a tie nobody should guess at.
+TIE_MARGIN = 0.05
+
+
+class RowLike(Protocol):
+    """What matching reads from a source row (``sources.SourceRow`` fits)."""
+
+    title: str
+    year: int | None
+    ids: Mapping[str, str]
+    kind_hint: str | None
+    season: int | None
+    episode: int | None
+    show_title: str | None
+    original_title: str | None
+    show_ids: Mapping[str, str]
+
+
+@lru_cache(maxsize=65536)
+def normalize_title(title: str) -> str:
+    """Fold a title to a comparison key: case, accents, punctuation, articles, '&'."""
+    if not title:
+        return ""
+    s = _TRAILING_ARTICLE.sub("", title.strip())
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = s.casefold().translate(_FOLD)
+    s = s.replace("&", " and ")
+    s = _APOSTROPHES.sub(" ", s)  # "l'avventura" -> "l avventura": article then strips
+    words = _NON_WORD.sub(" ", s).split()
+    if len(words) > 1 and words[0] in ARTICLES:
+        words = words[1:]
+    return " ".join(words)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The chosen item (or None), how sure we are, and the alternatives for review."""
+
+    item: Item | None
+    score: float
+    how: str
+    candidates: list[tuple[Item, float]] = field(default_factory=list)
+
+
+NO_MATCH = Match(None, 0.0, "not found", [])
+
+
+@dataclass
+class MatchIndex:
+    """Dicts over one library snapshot, built once per run by :func:`build_index`."""
+
+    by_guid: dict[str, list[Item]] = field(default_factory=lambda: defaultdict(list))
+    by_title: dict[str, list[Item]] = field(default_factory=lambda: defaultdict(list))
+    by_original: dict[str, list[Item]] = field(default_factory=lambda: defaultdict(list))
+    #: (show key, season, episode) -> episodes
+    episodes: dict[tuple[int, int, int], list[Item]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: (normalised show title, season, episode) -> episodes
+    episodes_by_show_title: dict[tuple[str, int, int], list[Item]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: (normalised show title, normalised episode title) -> episodes
+    episodes_by_titles: dict[tuple[str, str], list[Item]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: (show key, season number) -> seasons
+    seasons: dict[tuple[int, int], list[Item]] = field(default_factory=lambda: defaultdict(list))
+    #: (normalised show title, season number) -> seasons
+    seasons_by_show_title: dict[tuple[str, int], list[Item]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    items: dict[int, Item] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def build_index(items: Iterable[Item]) -> MatchIndex:
+    """Index movies, shows, seasons and episodes by guid, title and position."""
+    idx = MatchIndex()
+    for it in items:
+        idx.items[it.key] = it
+        for g in it.guids:
+            idx.by_guid[g].append(it)
+        if it.kind in TITLE_KINDS:
+            key = normalize_title(it.title)
+            if key:
+                idx.by_title[key].append(it)
+            orig = normalize_title(it.original_title)
+            if orig and orig != key:
+                idx.by_original[orig].append(it)
+        elif it.kind == "episode":
+            show = normalize_title(it.grandparent_title)
+            if it.parent_index is not None and it.index is not None:
+                if it.grandparent_key is not None:
+                    idx.episodes[(it.grandparent_key, it.parent_index, it.index)].append(it)
+                if show:
+                    idx.episodes_by_show_title[(show, it.parent_index, it.index)].append(it)
+            ep = normalize_title(it.title)
+            if show and ep:
+                idx.episodes_by_titles[(show, ep)].append(it)
+        elif it.kind == "season" and it.index is not None:
+            if it.parent_key is not None:
+                idx.seasons[(it.parent_key, it.index)].append(it)
+            show = normalize_title(it.parent_title)
+            if show:
+                idx.seasons_by_show_title[(show, it.index)].append(it)
+    return idx
+
+
+def _kind_ok(item: Item, hint: str | None) -> bool:
+    return hint is None or item.kind == hint
+
+
+def _single(items: list[Item], score: float, how: str) -> Match:
+    """One item is a match; several equal ones are a tie for the user to settle."""
+    uniq = list({it.key: it for it in items}.values())
+    if len(uniq) == 1:
+        return Match(uniq[0], score, how, [(uniq[0], score)])
+    if uniq and len({it.kind for it in uniq}) == 1 and how.endswith(" id"):
+        # The same id on several items of one kind: split versions of one title.
+        return Match(uniq[0], score, how, [(it, score) for it in uniq])
+    return Match(None, SCORE_AMBIGUOUS, f"ambiguous {how}", [(it, SCORE_AMBIGUOUS) for it in uniq])
+
+
+def _by_ids(ids: Mapping[str, str], index: MatchIndex, hint: str | None) -> Match | None:
+    for scheme in ID_SCHEMES:
+        value = ids.get(scheme)
+        if not value:
+            continue
+        found = index.by_guid.get(f"{scheme}://{value}", [])
+        fitting = [it for it in found if _kind_ok(it, hint)]
+        if scheme == "imdb" and not fitting:
+            # IMDb ids are unique across kinds; a guessed hint must not hide the item.
+            fitting = found
+        if fitting:
+            return _single(fitting, SCORE_ID, f"{scheme} id")
+    return None
+
+
+def _shows_by_ids(ids: Mapping[str, str], index: MatchIndex) -> list[Item]:
+    for scheme in ID_SCHEMES:
+        value = ids.get(scheme)
+        if value:
+            found = [it for it in index.by_guid.get(f"{scheme}://{value}", ()) if it.kind == "show"]
+            if found:
+                return found
+    return []
+
+
+def _child_of_show(row: RowLike, index: MatchIndex) -> Match | None:
+    """Episodes and seasons: find the show by id or title, then the child by number."""
+    if row.season is None:
+        return None
+    episode = row.kind_hint == "episode" or row.episode is not None
+    if episode and row.episode is None:
+        return None
+    # A TMDB episode row may carry the show's ids in ``ids``: try both.
+    for ids in (row.show_ids, row.ids):
+        shows = _shows_by_ids(ids, index)
+        found: list[Item] = []
+        for show in shows:
+            if episode:
+                found += index.episodes.get((show.key, row.season, row.episode or 0), [])
+            else:
+                found += index.seasons.get((show.key, row.season), [])
+        if found:
+            return _single(found, SCORE_SHOW_ID_EPISODE, "show id+number")
+    for name in (row.show_title, row.title if not row.show_title else None):
+        key = normalize_title(name or "")
+        if not key:
+            continue
+        if episode:
+            found = index.episodes_by_show_title.get((key, row.season, row.episode or 0), [])
+        else:
+            found = index.seasons_by_show_title.get((key, row.season), [])
+        if found:
+            return _single(list(found), SCORE_SHOW_TITLE_EPISODE, "show title+number")
+    return None
+
+
+def _episode_by_titles(row: RowLike, index: MatchIndex) -> Match | None:
+    """IMDb writes episodes as ``Show: Episode``; try every ``: `` split point."""
+    candidates: list[tuple[str, str]] = []
+    if row.show_title:
+        candidates.append((row.show_title, row.title))
+    parts = row.title.split(": ")
+    for i in range(1, len(parts)):
+        candidates.append((": ".join(parts[:i]), ": ".join(parts[i:])))
+    for show, ep in candidates:
+        found = index.episodes_by_titles.get((normalize_title(show), normalize_title(ep)))
+        if found:
+            return _single(list(found), SCORE_SHOW_TITLE_EPISODE, "show+episode title")
+    return None
+
+
+def _year_score(row_year: int | None, item_year: int | None, exact: float, near: float) -> float:
+    if row_year is None or item_year is None:
+        return SCORE_TITLE_NO_YEAR
+    diff = abs(row_year - item_year)
+    if diff == 0:
+        return exact
+    if diff == 1:
+        return near
+    return 0.0
+
+
+def _by_title(row: RowLike, index: MatchIndex) -> Match | None:
+    """Title (or original title) plus year, respecting the kind hint; ties stay unsure."""
+    hint = row.kind_hint if row.kind_hint in TITLE_KINDS else None
+    if row.kind_hint and hint is None:
+        return None  # an episode or season never matches a movie or show by title
+    keys = {normalize_title(row.title)}
+    if row.original_title:
+        keys.add(normalize_title(row.original_title))
+    keys.discard("")
+    scored: dict[int, tuple[Item, float, str]] = {}
+
+    def consider(items: Iterable[Item], exact: float, near: float, label: str) -> None:
+        for it in items:
+            if not _kind_ok(it, hint):
+                continue
+            s = _year_score(row.year, it.year, exact, near)
+            if s <= 0:
+                continue
+            how = label if s == exact else f"{label}±1" if s == near else label.split("+")[0]
+            if it.key not in scored or scored[it.key][1] < s:
+                scored[it.key] = (it, s, how)
+
+    for key in keys:
+        consider(index.by_title.get(key, ()), SCORE_TITLE_YEAR, SCORE_TITLE_YEAR_NEAR, "title+year")
+    for key in keys:
+        consider(
+            index.by_original.get(key, ()),
+            SCORE_ORIGINAL_YEAR,
+            SCORE_ORIGINAL_YEAR_NEAR,
+            "original title+year",
+        )
+    if not scored:
+        return None
+    ranked = sorted(scored.values(), key=lambda t: (-t[1], t[0].key))
+    best, best_score, how = ranked[0]
+    cands = [(it, s) for it, s, _ in ranked]
+    if len(ranked) > 1 and best_score - ranked[1][1] < TIE_MARGIN:
+        return Match(None, SCORE_AMBIGUOUS, "ambiguous title", cands)
+    return Match(best, best_score, how, cands)
+
+
+def match(row: RowLike, index: MatchIndex) -> Match:
+    """Ids first, then show+number for episodes, then title and year."""
+    hint = row.kind_hint
+    m = _by_ids(row.ids, index, hint)
+    if m is not None:
+        return m
+    if hint in ("episode", "season") or row.season is not None:
+        m = _child_of_show(row, index)
+        if m is not None:
+            return m
+    if hint in (None, "episode"):
+        m = _episode_by_titles(row, index)
+        if m is not None:
+            return m
+    m = _by_title(row, index)
+    return m if m is not None else NO_MATCH

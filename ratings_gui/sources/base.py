@@ -1,0 +1,394 @@
+"""What every export parser shares: the row records, the one error, and CSV reading.
+
+Users bring files that went through Excel, other locales and zip tools, so
+the reading here is forgiving about encodings, separators and dates, and
+strict about one thing: nothing but :class:`SourceError` ever escapes.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..core.matching import normalize_title
+
+#: Files larger than this are refused before reading (configurable per call).
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+_IMDB_ID = re.compile(r"^tt\d{5,12}$")
+_DIGITS = re.compile(r"^\d{1,12}$")
+_YEAR = re.compile(r"^\s*(\d{4})")
+
+
+class SourceError(Exception):
+    """A whole file cannot be read; the message is meant for the user as it is."""
+
+
+@dataclass(slots=True)
+class SourceRow:
+    """One rating read from an export, already on the Plex 0-10 scale."""
+
+    line: int
+    title: str
+    year: int | None = None
+    rating: float | None = None
+    rating_raw: str = ""
+    ids: dict[str, str] = field(default_factory=dict)
+    kind_hint: str | None = None
+    season: int | None = None
+    episode: int | None = None
+    show_title: str | None = None
+    original_title: str | None = None
+    date: str | None = None
+    watched_only: bool = False
+    #: Ids of the show an episode or season belongs to.
+    show_ids: dict[str, str] = field(default_factory=dict)
+    #: The file (or zip member) the row came from, for the unmatched list.
+    source: str = ""
+
+
+@dataclass(slots=True)
+class RowProblem:
+    """A row that cannot become a rating, with the reason shown to the user."""
+
+    line: int
+    reason: str
+    raw: dict[str, str] = field(default_factory=dict)
+    detail: str = ""
+    source: str = ""
+
+
+@dataclass
+class ParseResult:
+    """Everything one export gave: usable rows, problem rows and counts."""
+
+    format: str
+    rows: list[SourceRow] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    #: Which file of the family it was (``ratings``, ``diary``, ``list``...).
+    variant: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    """A decoded CSV: normalised column names and (line, cells) records."""
+
+    columns: list[str]
+    records: list[tuple[int, list[str]]]
+    name: str = ""
+
+    def col(self, *names: str) -> int | None:
+        """Index of the first of ``names`` present (already normalised)."""
+        for n in names:
+            if n in self.columns:
+                return self.columns.index(n)
+        return None
+
+
+def norm_header(name: str) -> str:
+    """``'\\ufeffYour Rating '`` -> ``'your rating'``."""
+    return " ".join(name.replace("\ufeff", "").strip().strip('"').casefold().split())
+
+
+# --- bytes -> text -> table ------------------------------------------------------
+
+
+def check_size(size: int, max_bytes: int, what: str) -> None:
+    if size > max_bytes:
+        raise SourceError(
+            f"{what} is {size / 1048576:.1f} MB, more than the {max_bytes / 1048576:.0f} MB "
+            "limit for an export file."
+        )
+
+
+def decode(data: bytes, name: str = "The file") -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else the Windows code page."""
+    if not data.strip():
+        raise SourceError(f"{name} is empty.")
+    text: str | None = None
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError as exc:
+                raise SourceError(f"{name} is not a text file.") from exc
+            break
+    if text is None:
+        for enc in ("utf-8", "cp1252", "latin-1"):
+            try:
+                text = data.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+    assert text is not None  # latin-1 decodes anything
+    text = text.lstrip("\ufeff")
+    head = text[:4096]
+    junk = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\r\n")
+    if "\x00" in text or junk > len(head) * 0.02:
+        raise SourceError(f"{name} is not a text file (it holds binary data).")
+    if not text.strip():
+        raise SourceError(f"{name} is empty.")
+    return text
+
+
+def _split_header(line: str, delim: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delim))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def read_table(
+    text: str,
+    sniff: Iterable[tuple[str, Callable[[set[str]], bool]]],
+    name: str = "The file",
+) -> tuple[str, Table]:
+    """Find the separator and format from the header line, then read all records.
+
+    ``sniff`` pairs a format name with a predicate over the set of normalised
+    column names; the first separator and format that fit win.
+    """
+    first = text.splitlines()[0] if text.splitlines() else ""
+    tests = list(sniff)
+    for delim in (",", ";", "\t"):
+        cols = [norm_header(c) for c in _split_header(first, delim)]
+        colset = set(cols)
+        for fmt, pred in tests:
+            if pred(colset):
+                return fmt, Table(cols, list(_records(text, delim, len(cols), name)), name)
+    raise SourceError(_unknown_header_message(first, name))
+
+
+def _records(text: str, delim: str, width: int, name: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=delim, strict=False)
+    start = 1
+    try:
+        next(reader)  # header
+        start = reader.line_num + 1
+        for cells in reader:
+            line = start
+            start = reader.line_num + 1
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            yield line, cells
+    except csv.Error as exc:
+        raise SourceError(
+            f"{name} has broken quoting near line {start} ({exc}); open it in a spreadsheet "
+            "and save it again as CSV."
+        ) from exc
+
+
+#: Shown when a header is not recognised, so the user knows what was expected.
+EXPECTED_HEADERS = (
+    "IMDb ratings: Const,Your Rating,Date Rated,Title,...",
+    "IMDb list: Position,Const,Created,...,Your Rating,Date Rated",
+    "Letterboxd: Date,Name,Year,Letterboxd URI[,Rating,...]",
+    "TMDB: TMDb ID,IMDb ID,Type,Name,...,Your Rating,Date Rated",
+    "Trakt: ratings-movies.json / ratings-shows.json / ratings-episodes.json",
+)
+
+
+def _unknown_header_message(first: str, name: str) -> str:
+    shown = first[:120] + ("…" if len(first) > 120 else "")
+    lowered = first.casefold()
+    known = ("const", "your rating", "letterboxd uri", "tmdb id", "name")
+    if any(k in lowered for k in known):
+        seps = sorted({ch for ch in first if ch in "|:/"})
+        hint = f" (it seems to use {' '.join(repr(s) for s in seps)})" if seps else ""
+        return (
+            f"{name}: the columns could not be split{hint}. Expected a comma, semicolon "
+            f"or tab between columns. First line: {shown!r}"
+        )
+    return (
+        f"{name} is not a ratings export this program knows. First line: {shown!r}. "
+        "Expected one of: " + "; ".join(EXPECTED_HEADERS) + "."
+    )
+
+
+# --- cell readers -------------------------------------------------------------------
+
+
+def cell(cells: list[str], idx: int | None) -> str:
+    """The trimmed cell, or ``''`` when the column is missing or the row is short."""
+    if idx is None or idx >= len(cells):
+        return ""
+    return cells[idx].strip()
+
+
+def raw_dict(table: Table, cells: list[str]) -> dict[str, str]:
+    """The record as column -> text, for problem reports (trimmed to a sane size)."""
+    out = {c: (cells[i][:300] if i < len(cells) else "") for i, c in enumerate(table.columns)}
+    for extra, value in enumerate(cells[len(table.columns) :], 1):
+        out[f"extra {extra}"] = value[:300]
+    return out
+
+
+def parse_year(text: str) -> int | None:
+    """``1994``, ``1994.0``, ``2008–2013`` and ``1994-09-23`` all give 1994."""
+    m = _YEAR.match(text or "")
+    if not m:
+        return None
+    y = int(m.group(1))
+    return y if 1870 <= y <= 2100 else None
+
+
+def parse_int(text: str) -> int | None:
+    s = (text or "").strip()
+    if s.endswith(".0"):
+        s = s[:-2]
+    return int(s) if s.isdigit() and len(s) < 6 else None
+
+
+def imdb_id(text: str) -> str | None:
+    """``tt0111161`` (also from an IMDb URL), else None."""
+    s = (text or "").strip()
+    m = re.search(r"tt\d{5,12}", s)
+    return m.group(0) if m and _IMDB_ID.match(m.group(0)) else None
+
+
+def numeric_id(value: object) -> str | None:
+    """TMDB/TVDB ids as text digits (``'550'``, ``550`` and ``550.0`` alike)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if value != value or value <= 0 or value != int(value):
+            return None
+        value = int(value)
+    s = str(value).strip()
+    if s.endswith(".0"):
+        s = s[:-2]
+    return s if _DIGITS.match(s) and int(s) > 0 else None
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%a %b %d %H:%M:%S %Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+)
+_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:\s.*)?$")
+
+
+def day_first(values: Iterable[str]) -> bool:
+    """Whether a column of ``a/b/YYYY`` dates is D/M (a day above 12 appears first)."""
+    first_big = second_big = False
+    for v in values:
+        m = _SLASH_DATE.match(v.strip())
+        if m:
+            first_big |= int(m.group(1)) > 12
+            second_big |= int(m.group(2)) > 12
+    return first_big and not second_big
+
+
+def parse_date(text: str, *, dayfirst: bool = False) -> str | None:
+    """Any date the exports or Excel write -> ``YYYY-MM-DD``; None when unreadable."""
+    s = (text or "").strip()
+    if not s:
+        return None
+    m = _SLASH_DATE.match(s)
+    if m:
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if y < 100:
+            y += 2000 if y < 70 else 1900
+        month, day = (b, a) if dayfirst else (a, b)
+        try:
+            return datetime(y, month, day).strftime("%Y-%m-%d")
+        except ValueError:
+            return None
+    s = s.replace("Z", "").split(".")[0] if "T" in s else s
+    s = re.sub(r"[+-]\d{2}:?\d{2}$", "", s) if "T" in s else s
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(s, fmt).strftime("%Y-%m-%d")
+        except ValueError:
+            continue
+    return None
+
+
+# --- the end of every parser: drop duplicates -----------------------------------------
+
+
+def row_key(row: SourceRow) -> tuple[object, ...]:
+    """Identity of what a row rates: its first id, else its normalised title and year."""
+    for scheme in ("imdb", "tmdb", "tvdb"):
+        if row.ids.get(scheme):
+            return ("id", scheme, row.ids[scheme], row.kind_hint, row.season, row.episode)
+    show = ""
+    for scheme in ("imdb", "tmdb", "tvdb"):
+        if row.show_ids.get(scheme):
+            show = f"{scheme}:{row.show_ids[scheme]}"
+            break
+    return (
+        "title",
+        normalize_title(row.title),
+        row.year,
+        row.kind_hint,
+        row.season,
+        row.episode,
+        show or normalize_title(row.show_title or ""),
+    )
+
+
+def finish(result: ParseResult, rows: list[SourceRow], raws: dict[int, dict[str, str]]) -> None:
+    """Keep one row per item: identical repeats are 'duplicate row'; a conflicting
+    repeat keeps the newest rating (by date, then by position) and reports the other."""
+    kept: dict[tuple[object, ...], SourceRow] = {}
+    for row in rows:
+        k = row_key(row)
+        prev = kept.get(k)
+        if prev is None:
+            kept[k] = row
+            continue
+        if prev.rating == row.rating and prev.watched_only == row.watched_only:
+            drop, keep, reason = row, prev, "duplicate row"
+        else:
+            newer = (row.date or "") >= (prev.date or "")
+            keep, drop = (row, prev) if newer else (prev, row)
+            if keep.watched_only and not drop.watched_only:
+                keep, drop = drop, keep  # a rating beats a bare "watched"
+            reason = "conflicting duplicate"
+        kept[k] = keep
+        result.problems.append(
+            RowProblem(
+                drop.line,
+                reason,
+                raws.get(id(drop), {}),
+                detail=f"same item as line {keep.line}",
+                source=drop.source,
+            )
+        )
+        result.counts[reason] += 1
+    result.rows = sorted(kept.values(), key=lambda r: (r.source, r.line))
+    result.problems.sort(key=lambda p: (p.source, p.line))
+    result.counts["rated"] = sum(1 for r in result.rows if r.rating is not None)
+    result.counts["watched only"] = sum(1 for r in result.rows if r.watched_only)
+
+
+def malformed(table: Table, cells: list[str], *needed: int | None) -> bool:
+    """A record is malformed when it lacks a needed column or spills non-empty extra cells
+    (an unquoted separator inside a title shifts every column after it)."""
+    width = len(table.columns)
+    if len(cells) > width and any(c.strip() for c in cells[width:]):
+        return True
+    return any(i is not None and i >= len(cells) for i in needed)
+
+
+def problem(
+    result: ParseResult, line: int, reason: str, raw: dict[str, str], detail: str = "", source=""
+) -> None:
+    """Record a per-row problem and count it under its reason."""
+    result.problems.append(RowProblem(line, reason, raw, detail, source))
+    result.counts[reason] += 1

@@ -1,0 +1,111 @@
+"""TMDB ratings CSV: movies, shows, seasons and episodes with their ids.
+
+TMDB ids of movies and shows live in different number spaces, so the Type
+column (``movie``/``tv``) and the season/episode numbers become the kind
+hint that keeps ``tmdb://1399`` the movie apart from ``tmdb://1399`` the show.
+"""
+
+from __future__ import annotations
+
+from ..core.scale import RatingError, ten_to_plex
+from .base import (
+    ParseResult,
+    SourceRow,
+    Table,
+    cell,
+    finish,
+    imdb_id,
+    malformed,
+    numeric_id,
+    parse_date,
+    parse_int,
+    parse_year,
+    problem,
+    raw_dict,
+)
+
+NAME = "tmdb"
+
+
+def sniff(columns: set[str]) -> bool:
+    return "tmdb id" in columns and "your rating" in columns
+
+
+def parse(table: Table) -> ParseResult:
+    """Rows -> Plex ratings; a tv row with numbers is a season or an episode of that show."""
+    result = ParseResult(NAME, variant="ratings")
+    c_tmdb = table.col("tmdb id")
+    c_imdb = table.col("imdb id")
+    c_type = table.col("type")
+    c_name = table.col("name")
+    c_release = table.col("release date")
+    c_season = table.col("season number")
+    c_episode = table.col("episode number")
+    c_rating = table.col("your rating")
+    c_date = table.col("date rated")
+    rows: list[SourceRow] = []
+    raws: dict[int, dict[str, str]] = {}
+    for line, cells in table.records:
+        result.counts["read"] += 1
+        raw = raw_dict(table, cells)
+        if malformed(table, cells, c_rating):
+            problem(result, line, "malformed row", raw, source=table.name)
+            continue
+        text = cell(cells, c_rating)
+        try:
+            rating = ten_to_plex(text)
+        except RatingError as exc:
+            problem(result, line, "invalid rating", raw, str(exc), table.name)
+            continue
+        if rating is None:
+            problem(result, line, "invalid rating", raw, "empty", table.name)
+            continue
+        tmdb = numeric_id(cell(cells, c_tmdb))
+        imdb = imdb_id(cell(cells, c_imdb))
+        name = cell(cells, c_name)
+        if not name and not tmdb and not imdb:
+            problem(result, line, "missing title", raw, source=table.name)
+            continue
+        kind_text = cell(cells, c_type).casefold()
+        season = parse_int(cell(cells, c_season))
+        episode = parse_int(cell(cells, c_episode))
+        if kind_text == "movie":
+            kind: str | None = "movie"
+            season = episode = None
+        elif kind_text in ("tv", "show", "tv show"):
+            kind = "episode" if season is not None and episode is not None else "show"
+            if season is not None and episode is None:
+                kind = "season"
+        else:
+            kind = None
+        ids: dict[str, str] = {}
+        show_ids: dict[str, str] = {}
+        if kind in ("episode", "season"):
+            # The TMDb ID of a season or episode row is its show's id.
+            if tmdb:
+                show_ids["tmdb"] = tmdb
+            if imdb:
+                ids["imdb"] = imdb
+        else:
+            if imdb:
+                ids["imdb"] = imdb
+            if tmdb:
+                ids["tmdb"] = tmdb
+        row = SourceRow(
+            line=line,
+            title=name,
+            year=parse_year(cell(cells, c_release)),
+            rating=rating,
+            rating_raw=text,
+            ids=ids,
+            kind_hint=kind,
+            season=season,
+            episode=episode,
+            date=parse_date(cell(cells, c_date)),
+            show_ids=show_ids,
+            source=table.name,
+        )
+        rows.append(row)
+        raws[id(row)] = raw
+    finish(result, rows, raws)
+    return result
