@@ -30,6 +30,7 @@ THIRD_PARTY = ("plexapi", "mutagen", "keyring", "platformdirs", "customtkinter",
 #: Package modules that must be found by the walk (a spec that forgot its
 #: hidden imports would otherwise pass with a short list).
 REQUIRED_MODULES = (
+    "ratings_gui.cli",
     "ratings_gui.core",
     "ratings_gui.gui",
     "ratings_gui.journal",
