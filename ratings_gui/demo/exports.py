@@ -1,0 +1,129 @@
+"""Sample IMDb and Letterboxd rating exports matching the demo library, for the import job.
+
+Rows are derived from the library's own Guids and titles (so most match),
+plus deliberate misses: unknown IMDb ids, a film Plex does not have, a year
+off by one, a remake that only the year tells apart, and an unrated row.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ratings_gui.demo.library import DemoItem, DemoLibrary
+
+IMDB_HEADER = [
+    "Const",
+    "Your Rating",
+    "Date Rated",
+    "Title",
+    "Original Title",
+    "URL",
+    "Title Type",
+    "IMDb Rating",
+    "Runtime (mins)",
+    "Year",
+    "Genres",
+    "Num Votes",
+    "Release Date",
+    "Directors",
+]
+LETTERBOXD_HEADER = ["Date", "Name", "Year", "Letterboxd URI", "Rating"]
+
+
+def _imdb_id(item: DemoItem) -> str | None:
+    return next((g[len("imdb://") :] for g in item.guids if g.startswith("imdb://")), None)
+
+
+def _date(ts: int) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def write_exports(lib: DemoLibrary, folder: Path) -> dict[str, Path]:
+    """Write ``imdb_ratings.csv`` and ``letterboxd/ratings.csv``; returns {"imdb": ..., "letterboxd": ...}."""
+    rng = random.Random(lib.seed * 7919 + 17)
+    folder.mkdir(parents=True, exist_ok=True)
+    movies = [lib.items[k] for k in lib.keys_of(2, "movie")]
+    shows = [lib.items[k] for k in lib.keys_of(3, "show")]
+    episodes = [lib.items[k] for k in lib.keys_of(3, "episode")]
+
+    imdb_rows: list[list[str]] = []
+
+    def imdb_row(item: DemoItem, ttype: str, title: str, rating: int) -> list[str]:
+        const = _imdb_id(item) or ""
+        return [
+            const,
+            str(rating),
+            _date(1_700_000_000 - rng.randrange(0, 800) * 86_400),
+            title,
+            title,
+            f"https://www.imdb.com/title/{const}/",
+            ttype,
+            f"{item.rating or 7.0:.1f}",
+            str((item.duration or 0) // 60_000),
+            str(item.year or ""),
+            ", ".join(item.genres),
+            str(rng.randrange(100, 900_000)),
+            f"{item.year}-06-01" if item.year else "",
+            "",
+        ]
+
+    for item in movies[: max(1, len(movies) * 2 // 3)]:
+        imdb_rows.append(imdb_row(item, "Movie", item.title, rng.randrange(1, 11)))
+    for item in shows[: max(1, len(shows) // 2)]:
+        imdb_rows.append(imdb_row(item, "TV Series", item.title, rng.randrange(1, 11)))
+    for item in episodes[: max(1, len(episodes) // 3)]:
+        show = lib.items[item.grandparent_key] if item.grandparent_key else None
+        title = f"{show.title}: {item.title}" if show else item.title
+        imdb_rows.append(imdb_row(item, "TV Episode", title, rng.randrange(1, 11)))
+    # Unmatched on purpose: ids that are not in the library.
+    for n, (title, ttype) in enumerate(
+        (
+            ("A Film Nobody Owns", "Movie"),
+            ("Unknown Series", "TV Series"),
+            ("Lost Episode", "TV Episode"),
+        )
+    ):
+        const = f"tt99{n:05d}0"
+        imdb_rows.append(
+            [const, str(7 + n), "2023-05-01", title, title, f"https://www.imdb.com/title/{const}/",
+             ttype, "6.5", "95", "2001", "Drama", "1234", "2001-01-01", ""]
+        )  # fmt: skip
+    imdb_path = folder / "imdb_ratings.csv"
+    with imdb_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(IMDB_HEADER)
+        writer.writerows(imdb_rows)
+
+    lb_rows: list[list[str]] = []
+    for i, item in enumerate(movies[: max(1, len(movies) * 3 // 4)]):
+        year = item.year or 2000
+        if i % 11 == 5:
+            year += 1  # Letterboxd and Plex disagree by a year sometimes
+        halves = rng.randrange(1, 11)
+        rating = "" if i % 13 == 7 else (f"{halves / 2:g}")
+        code = "".join(
+            rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+            for _ in range(4)
+        )
+        lb_rows.append(
+            [
+                _date(1_690_000_000 + i * 86_400),
+                item.title,
+                str(year),
+                f"https://boxd.it/{code}",
+                rating,
+            ]
+        )
+    lb_rows.append(["2023-07-01", "Not In Plex, The Movie", "1999", "https://boxd.it/zzzz", "3.5"])
+    lb_rows.append(["2023-07-02", "Amélie, Again", "2005", "https://boxd.it/zzzy", "4"])
+    lb_dir = folder / "letterboxd"
+    lb_dir.mkdir(exist_ok=True)
+    lb_path = lb_dir / "ratings.csv"
+    with lb_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(LETTERBOXD_HEADER)
+        writer.writerows(lb_rows)
+    return {"imdb": imdb_path, "letterboxd": lb_path}
