@@ -201,8 +201,9 @@ def _by_ids(ids: Mapping[str, str], index: MatchIndex, hint: str | None) -> Matc
             continue
         found = index.by_guid.get(f"{scheme}://{value}", [])
         fitting = [it for it in found if _kind_ok(it, hint)]
-        if scheme == "imdb" and not fitting:
-            # IMDb ids are unique across kinds; a guessed hint must not hide the item.
+        if scheme == "imdb" and not fitting and hint not in ("episode", "season"):
+            # IMDb ids are unique across kinds, so a guessed movie/show hint must not
+            # hide the item; but an episode row's IMDb id may be its show's (TMDB).
             fitting = found
         if fitting:
             return _single(fitting, SCORE_ID, f"{scheme} id")

@@ -46,6 +46,8 @@ CSV_FORMATS: dict[str, tuple[Callable[[set[str]], bool], Callable[[Table], Parse
     letterboxd.NAME: (letterboxd.sniff, letterboxd.parse),
 }
 FORMATS = (imdb.NAME, letterboxd.NAME, tmdb.NAME, trakt.NAME)
+#: Names shown to the user.
+DISPLAY = {imdb.NAME: "IMDb", letterboxd.NAME: "Letterboxd", tmdb.NAME: "TMDB", trakt.NAME: "Trakt"}
 
 _ZIP_MAGIC = b"PK\x03\x04"
 #: Letterboxd export folders whose CSVs are not the user's current ratings.
@@ -71,7 +73,15 @@ def _parse_text(text: str, fmt: str | None, name: str) -> ParseResult:
         return trakt.parse_text(text, name)
     if fmt == trakt.NAME:
         raise SourceError(f"{name} is not a Trakt export (Trakt exports are JSON files).")
-    found, table = read_table(text, _sniffers(fmt), name)
+    try:
+        found, table = read_table(text, _sniffers(fmt), name)
+    except SourceError:
+        if fmt is None:
+            raise
+        actual, _ = read_table(text.split("\n", 1)[0], _sniffers(None), name)
+        raise SourceError(
+            f"{name} looks like an export from {DISPLAY[actual]}, not from {DISPLAY[fmt]}."
+        ) from None
     return CSV_FORMATS[found][1](table)
 
 

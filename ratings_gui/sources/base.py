@@ -203,7 +203,7 @@ def _unknown_header_message(first: str, name: str) -> str:
     shown = first[:120] + ("…" if len(first) > 120 else "")
     lowered = first.casefold()
     known = ("const", "your rating", "letterboxd uri", "tmdb id", "name")
-    if any(k in lowered for k in known):
+    if any(k in lowered for k in known) and not any(d in first for d in ",;\t"):
         seps = sorted({ch for ch in first if ch in "|:/"})
         hint = f" (it seems to use {' '.join(repr(s) for s in seps)})" if seps else ""
         return (
