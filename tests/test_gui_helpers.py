@@ -23,47 +23,6 @@ def require_display() -> None:
         pytest.skip("no X display (run under xvfb-run or the suite's Xvfb)")
 
 
-class MemoryKeyring:
-    """A keyring backend in memory, so saving the token never needs a desktop keyring."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        self.store: dict[tuple[str, str], str] = {}
-
-    def set_password(self, service: str, user: str, password: str) -> None:
-        self.store[(service, user)] = password
-
-    def get_password(self, service: str, user: str) -> str | None:
-        return self.store.get((service, user))
-
-    def delete_password(self, service: str, user: str) -> None:
-        self.store.pop((service, user), None)
-
-
-def memory_keyring() -> Any:
-    """A real ``keyring.backend.KeyringBackend`` subclass instance backed by a dict."""
-    import keyring.backend
-
-    class _Backend(keyring.backend.KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.mem = MemoryKeyring()
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.mem.set_password(service, username, password)
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.mem.get_password(service, username)
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.mem.delete_password(service, username)
-
-    return _Backend()
-
-
 def open_app(ctx: Any) -> tuple[Any, list[BaseException]]:
     """The window in light mode with Tk callback exceptions collected."""
     from ratings_gui.gui.app import App
@@ -112,3 +71,27 @@ def pump_until(app: Any, cond: Any, timeout: float = 10.0, what: str = "") -> No
     if app.tk_errors:
         raise AssertionError(f"exception in a Tk callback: {app.tk_errors[0]!r}")
     assert ok, f"timed out waiting for {what or cond}; log:\n{app.log_pane.content()}"
+
+
+def visible_texts(widget: Any, skip: tuple[Any, ...] = ()) -> list[str]:
+    """Every text a user can see in the window (labels, buttons, entries, text boxes, trees)."""
+    out: list[str] = []
+    if widget in skip:
+        return out
+    for getter in (
+        lambda w: w.cget("text"),
+        lambda w: w.get() if hasattr(w, "icursor") else None,
+        lambda w: w.get("1.0", "end") if w.winfo_class() == "Text" else None,
+    ):
+        try:
+            value = getter(widget)
+        except Exception:  # noqa: BLE001 - not every widget has every option
+            continue
+        if isinstance(value, str) and value:
+            out.append(value)
+    if widget.winfo_class() == "Treeview":
+        for iid in widget.get_children():
+            out.extend(str(v) for v in widget.item(iid, "values"))
+    for child in widget.winfo_children():
+        out.extend(visible_texts(child, skip))
+    return out

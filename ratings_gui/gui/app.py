@@ -244,9 +244,11 @@ class App(ctk.CTk):
             self._job_active = False
             self._on_plan = self._on_done = None
             if ev.error:
-                self.log_line(("" if ev.cancelled else "Error: ") + ev.error)
-                self.progress.error(ev.error)
-                self._set_busy(False, "Cancelled" if ev.cancelled else "Failed")
+                self._set_busy(False, "Cancelled.")
+                if ev.cancelled:
+                    self.log_line(ev.error)
+                else:
+                    self.show_error(ev.error)
             else:
                 self._set_busy(False, "Done")
                 self.progress.bar.set(1)

@@ -42,7 +42,19 @@ class TokenStorageDialog(ctk.CTkToplevel):
         self.file_button.pack(side="left", padx=6)
         self.protocol("WM_DELETE_WINDOW", lambda: self._choose("session"))
         self.transient(parent)
+        self._center_on(parent)
         self.after(50, self._lift)
+
+    def _center_on(self, parent: Any) -> None:
+        """Over the middle of the main window, not in a screen corner."""
+        try:
+            self.update_idletasks()
+            w, h = self.winfo_reqwidth(), self.winfo_reqheight()
+            x = parent.winfo_rootx() + (parent.winfo_width() - w) // 2
+            y = parent.winfo_rooty() + (parent.winfo_height() - h) // 3
+            self.geometry(f"+{max(0, x)}+{max(0, y)}")
+        except Exception:  # noqa: BLE001 - placement is cosmetic
+            pass
 
     def _lift(self) -> None:
         try:

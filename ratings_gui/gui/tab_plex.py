@@ -14,7 +14,7 @@ import customtkinter as ctk
 
 from ratings_gui.gui.dialogs import TokenStorageDialog
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import SECONDARY
+from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, TEXT_COLOR
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
 
@@ -183,14 +183,14 @@ class PlexTab(Tab):
             state="normal" if has_server and not busy else "disabled"
         )
 
-    def status(self, text: str, *, error: bool = False) -> None:
-        self.status_label.configure(
-            text=text, text_color=("#b3261e", "#ff8a80") if error else ("gray10", "gray90")
-        )
-        if error:
-            self.app.show_error(text)
-        else:
-            self.say(text)
+    def status(self, text: str, *, error: bool = False, log: bool = True) -> None:
+        """The tab's status line; job errors are already in the log, so ``log=False`` for them."""
+        self.status_label.configure(text=text, text_color=ERROR_COLOR if error else TEXT_COLOR)
+        if log:
+            if error:
+                self.app.show_error(text)
+            else:
+                self.say(text)
 
     # --- PIN sign-in ------------------------------------------------------------------
 
@@ -211,12 +211,14 @@ class PlexTab(Tab):
 
     def _pin_started(self, ev: Finished) -> None:
         if ev.error:
-            self.status(ev.error, error=True)
+            self.status(ev.error, error=True, log=False)
             return
         url, code = ev.result
         pin = self._pin
         self.link_var.set(url)
-        self.code_label.configure(text=code)
+        # A 4-character link code reads big; a long OAuth code must still fit the card.
+        size = 30 if len(code) <= 8 else 15
+        self.code_label.configure(text=code, font=ctk.CTkFont(size=size, weight="bold"))
         self.status(f"Approve code {code} in your browser (the link above opens it again).")
         self.open_link()
         self._waiting = True
@@ -253,7 +255,7 @@ class PlexTab(Tab):
         self.ctx.settings.set("account", account)
         self.app.header.set(account=account)
         self.keep_token(token)
-        self.code_label.configure(text="✓")
+        self.code_label.configure(text="✓ Signed in", font=ctk.CTkFont(size=20, weight="bold"))
         self.link_var.set("")
         self.fill_servers(servers)
         owned = sum(1 for s in servers if s.owned)
@@ -343,12 +345,13 @@ class PlexTab(Tab):
     def _connected(self, ev: Finished) -> None:
         if ev.error:
             self.connection_label.configure(text="Not connected.")
-            self.status(ev.error, error=True)
+            self.status(ev.error, error=True, log=False)
             return
         conn, libs = ev.result
         self.ctx.set_connection(conn)
         self.ctx.settings.update({"server_url": conn.url, "server_name": conn.name})
         self._show_connection(conn)
+        self.status(f"Connected to {conn.name}. Choose a library.", log=False)
         self.fill_libraries(libs)
         self.app.connection_changed()
 
@@ -393,6 +396,11 @@ class PlexTab(Tab):
         self.library_menu.set(label)
         self.ctx.library = lib.name
         self.ctx.settings.set("library", lib.name)
+        self.status(
+            f"Library {lib.name} ({lib.count_label}): the other tabs work on this library.",
+            log=False,
+        )
+        self.say(f"Library: {label}")
         self.app.connection_changed()
 
     # --- token -------------------------------------------------------------------------------

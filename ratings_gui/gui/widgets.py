@@ -166,22 +166,29 @@ def format_eta(seconds: float | None) -> str:
     return f"about {h} h {m:02d} min left"
 
 
+ERROR_COLOR = ("#b3261e", "#ff8a80")
+TEXT_COLOR = ("gray10", "gray90")
+
+
 class ProgressRow(ctk.CTkFrame):
-    """Progress bar, phase text with counts and ETA, a message label and Cancel."""
+    """Progress bar, one line of phase text with counts and ETA (or the last error), and Cancel."""
 
     def __init__(self, parent: Any, on_cancel: Callable[[], None]) -> None:
         super().__init__(parent, fg_color="transparent")
         self.bar = ctk.CTkProgressBar(self, width=220)
         self.bar.set(0)
-        self.phase = ctk.CTkLabel(self, text="Ready", anchor="w")
-        self.message = ctk.CTkLabel(self, text="", anchor="e", text_color=("#b3261e", "#ff8a80"))
+        self.phase = ctk.CTkLabel(self, text="Ready", anchor="w", text_color=TEXT_COLOR)
         self.cancel_button = ctk.CTkButton(
             self, text="Cancel", width=90, command=on_cancel, state="disabled"
         )
-        self.bar.pack(side="left", padx=(4, 8))
-        self.phase.pack(side="left", fill="x", expand=True)
+        self.bar.pack(side="left", padx=(4, 10))
         self.cancel_button.pack(side="right", padx=4)
-        self.message.pack(side="right", padx=8)
+        self.phase.pack(side="left", fill="x", expand=True)
+
+    @property
+    def message(self) -> ctk.CTkLabel:
+        """The label that shows the last error (the phase line, in red)."""
+        return self.phase
 
     def show(self, done: int, total: int, phase: str, eta: float | None) -> None:
         if total > 0:
@@ -191,16 +198,19 @@ class ProgressRow(ctk.CTkFrame):
             self.bar.set(0)
             text = phase
         extra = format_eta(eta)
-        self.phase.configure(text=f"{text} — {extra}" if extra else text)
+        self.phase.configure(text=f"{text} — {extra}" if extra else text, text_color=TEXT_COLOR)
 
     def set_busy(self, busy: bool, phase: str = "") -> None:
         self.cancel_button.configure(state="normal" if busy else "disabled")
         if busy:
             self.bar.set(0)
-            self.message.configure(text="")
-            self.phase.configure(text=phase or "Working…")
+            self.phase.configure(text=phase or "Working…", text_color=TEXT_COLOR)
         elif phase:
-            self.phase.configure(text=phase)
+            self.phase.configure(text=phase, text_color=TEXT_COLOR)
 
     def error(self, text: str) -> None:
-        self.message.configure(text=redact(text)[:160])
+        """Show a plain error in red until the next job starts."""
+        text = redact(text)
+        if len(text) > 180:
+            text = text[:177] + "…"
+        self.phase.configure(text=text, text_color=ERROR_COLOR)

@@ -1,0 +1,212 @@
+"""The real window against the demo Plex server: sign-in, direct connect, History and Undo.
+
+Only the default browser is patched (webbrowser.open); everything else is
+real HTTP to the demo server through unmodified plexapi.
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_gui_helpers import (
+    app_fixture,
+    pump_until,
+    require_display,
+    screenshot,
+    visible_texts,
+)
+
+from ratings_gui.core.plan import PLEX, Change, Plan
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def signed_out(home: Path, demo: Any) -> Iterator[Any]:
+    """A context with plex.tv pointed at the demo server and no connection yet."""
+    from ratings_gui.context import AppContext
+
+    ctx = AppContext.open(home, plextv_base=demo.url)
+    try:
+        yield ctx
+    finally:
+        ctx.set_plextv(None)
+        ctx.close()
+
+
+@pytest.fixture
+def win(signed_out: Any) -> Iterator[Any]:
+    require_display()
+    yield from app_fixture(signed_out)
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The default browser, recording the URLs it was asked to open."""
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    return opened
+
+
+def idle(win: Any) -> None:
+    pump_until(win, lambda: not win.busy, 20, "the job to end")
+
+
+def test_pin_sign_in_server_and_library(
+    win: Any, demo: Any, browser: list[str], memory_keyring: dict[Any, str]
+) -> None:
+    tab = win.plex_tab
+    tab.sign_in_button.invoke()
+    pump_until(win, lambda: bool(tab.code_label.cget("text")), 15, "the PIN code")
+    code = tab.code_label.cget("text")
+    assert browser == [tab.link_var.get()]
+    assert f"code={code}" in browser[0] and browser[0].startswith(demo.url)
+    assert tab.cancel_sign_in_button.cget("state") == "normal"
+    assert tab.sign_in_button.cget("state") == "disabled"
+    screenshot("gui-signin-code")
+
+    demo.approve_pin(code)
+    pump_until(win, lambda: bool(tab.servers) and not win.busy, 20, "the server list")
+    assert tab.server_menu.cget("values") == [
+        "Demo Server (owned)",
+        "Friend's Server (shared by friend)",
+    ]
+    assert win.header.account.cget("text") == "demo"
+    assert list(memory_keyring.values()) == [demo.token]
+
+    tab.server_menu.set("Demo Server (owned)")
+    tab.server_connect_button.invoke()
+    pump_until(win, lambda: bool(tab.libraries) and not win.busy, 20, "the libraries")
+    assert win.ctx.connection is not None
+    assert tab.connection_label.cget("text").endswith(f"local {demo.url}")
+    labels = tab.library_menu.cget("values")
+    assert len(labels) == 3
+    music = next(lb for lb in labels if " — music, " in lb)
+    assert music.endswith("tracks") and any(ch.isdigit() for ch in music)
+    assert any(" — movies, " in lb for lb in labels) and any(" — TV shows, " in lb for lb in labels)
+
+    tab.choose_library(music)
+    name = music.split(" — ")[0]
+    assert win.ctx.library == name
+    assert win.ctx.settings.get("library") == name
+    assert win.header.server.cget("text") == "Demo Server"
+    assert win.header.library.cget("text") == name
+    win.update()
+    screenshot("gui-signin-connected")
+    texts = visible_texts(win)
+    assert not any(demo.token in t for t in texts)
+
+    tab.sign_out_button.invoke()
+    assert win.ctx.connection is None and memory_keyring == {}
+    assert win.header.server.cget("text") == "—" and win.header.account.cget("text") == "—"
+    assert tab.server_menu.get() == "Sign in to list your servers"
+
+
+def test_pin_sign_in_can_be_cancelled(win: Any, browser: list[str]) -> None:
+    tab = win.plex_tab
+    tab.sign_in_button.invoke()
+    pump_until(win, lambda: tab.cancel_sign_in_button.cget("state") == "normal", 15, "waiting")
+    tab.cancel_sign_in_button.invoke()
+    idle(win)
+    assert "Sign-in cancelled." in win.log_pane.content()
+    assert tab.sign_in_button.cget("state") == "normal"
+    assert not tab.servers
+
+
+def test_direct_connect_wrong_token_then_right(win: Any, demo: Any, no_keyring: None) -> None:
+    tab = win.plex_tab
+    wrong = "wrong-token-4711"
+    tab.url_var.set(demo.url)
+    tab.token_var.set(wrong)
+    tab.connect_button.invoke()
+    idle(win)
+    log = win.log_pane.content()
+    assert "401" in log and "token is wrong or expired" in log
+    assert "Traceback" not in log
+    assert "401" in win.progress.message.cget("text")
+    assert win.ctx.connection is None
+    texts = visible_texts(win, skip=(tab.token_entry,))
+    assert not any(wrong in t for t in texts), "the token must never be shown"
+    screenshot("gui-direct-401")
+
+    tab.token_var.set(demo.token)
+    tab.connect_button.invoke()
+    pump_until(win, lambda: tab.token_dialog is not None and bool(tab.libraries), 20, "dialog")
+    # No keyring: the user is asked where to keep the token.
+    dialog = tab.token_dialog
+    win.update()
+    screenshot("gui-token-dialog")
+    dialog.session_button.invoke()
+    assert win.ctx.tokens.storage == "session"
+    assert win.ctx.tokens.load() == demo.token
+    assert win.ctx.settings.get("token") is None
+    movies = next(lb for lb in tab.library_menu.cget("values") if " — movies, " in lb)
+    tab.choose_library(movies)
+    assert win.header.library.cget("text") == movies.split(" — ")[0]
+    assert tab.connection_label.cget("text").endswith(demo.url)
+    assert win.ctx.settings.get("server_url") == demo.url
+    texts = visible_texts(win, skip=(tab.token_entry,))
+    assert not any(demo.token in t for t in texts)
+    assert tab.token_entry._entry.cget("show") == "•"
+
+
+@pytest.fixture
+def connected_win(app: Any) -> Iterator[Any]:
+    """The window on a context already connected (as ``--demo`` starts it)."""
+    require_display()
+    yield from app_fixture(app)
+
+
+def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) -> None:
+    """A journaled run of two changes, undone from History through the plan preview."""
+    from ratings_gui.jobs.apply import apply_plan
+    from ratings_gui.jobs.runner import JobContext
+
+    lib = demo.lib
+    keys = [t.key for t in list(lib.tracks())[:2]]
+    lib.set_rating(keys[0], None)
+    lib.set_rating(keys[1], 4.0)
+    before = {k: lib.rating(k) for k in keys}
+    plan = Plan("base_rating", options={"library": "Music"})
+    for k, new in zip(keys, (6.0, 9.0), strict=True):
+        plan.add(Change(PLEX, str(k), "userRating", before[k], new, "test", lib.items[k].title))
+    report = apply_plan(app, plan, JobContext(lambda ev: None))
+    assert [lib.rating(k) for k in keys] == [6.0, 9.0]
+    run_id = report.run_id
+
+    win = connected_win
+    # --demo starts connected: the Plex tab lists the libraries at once.
+    pump_until(win, lambda: bool(win.plex_tab.libraries) and not win.busy, 20, "libraries")
+    assert win.header.server.cget("text") == app.connection.name
+    hist = win.history_tab
+    win.select_tab("history")
+    assert hist.runs_tree.exists(str(run_id))
+    hist.select_run(run_id)
+    values = hist.runs_tree.item(str(run_id), "values")
+    assert values[2] == "base_rating" and values[5] == "2"
+    assert len(hist.changes_tree.get_children()) == 2
+    change_rows = [hist.changes_tree.item(i, "values") for i in hist.changes_tree.get_children()]
+    assert {r[3] for r in change_rows} == {"★★★", "★★★★½"}
+    screenshot("gui-history-run")
+
+    hist.undo_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    assert win.preview is hist.preview
+    assert len(hist.preview.plan) == 2
+    pump_until(win, lambda: hist.preview.shown_rows == 2)
+    screenshot("gui-history-undo-plan")
+
+    hist.preview.apply_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "undo applied")
+    assert [lib.rating(k) for k in keys] == [before[k] for k in keys]
+    runs = app.journal.runs()
+    assert runs[0].undo_of == run_id and runs[0].applied == 2
+    assert hist.selected_run_id() == runs[0].id
+    assert hist.runs_tree.item(str(runs[0].id), "values")[2] == f"undo (of #{run_id})"
+    assert hist.runs_tree.item(str(run_id), "values")[7] == "2"
+    assert "undo run" in win.log_pane.content()
+    screenshot("gui-history-undone")
