@@ -6,7 +6,8 @@ read with the same heuristics as a Vorbis ``RATING``.
 
 Write policy: existing fields are rewritten in their own scale (``Rating``
 0-100 when unclear, ``FMPS_RATING`` 0-1); ``Rating`` (0-100) is added when
-the file has none; unrated removes both.
+the file has none, plus ``FMPS_RATING`` for a half star (``Rating`` 10 alone
+is ambiguous by the reading rules); unrated removes both.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .base import (
     format_in,
     fraction_field,
     fraction_text,
+    needs_fraction_copy,
 )
 
 __all__ = ["FAMILY", "APEFamily"]
@@ -93,13 +95,21 @@ class APEFamily(Family):
             for key in keys:
                 del tags[key]
             return
+        small_percent = False
         for key in keys:
             if key.lower() == "rating":
-                tags[key] = format_in(detect_scale(_text(tags[key]), PERCENT), rating)
+                new = format_in(detect_scale(_text(tags[key]), PERCENT), rating)
+                tags[key] = new
+                small_percent = needs_fraction_copy(new)
             else:
                 tags[key] = fraction_text(rating)
         if not any(k.lower() == "rating" for k in keys):
-            tags["Rating"] = str(scale.plex_to_percent(rating))
+            new = str(scale.plex_to_percent(rating))
+            tags["Rating"] = new
+            small_percent = needs_fraction_copy(new)
+        if small_percent and not any(k.lower() == "fmps_rating" for k in keys):
+            # Rating 10 (half a star) alone reads as ambiguous: add the 0-1 copy.
+            tags["FMPS_RATING"] = fraction_text(rating)
 
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
         if audio.tags is None:

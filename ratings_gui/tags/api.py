@@ -360,6 +360,7 @@ def _edit(
     if after == before:
         return fam, before, audio
     try:
+        buf.seek(0)  # mutagen reads the old tag header from the current position
         fam.save(audio, buf, convert=convert)
     except Exception as exc:
         raise TagError(

@@ -209,6 +209,14 @@ def format_in(kind: str, rating: float) -> str:
     return str(scale.plex_to_percent(rating))
 
 
+def needs_fraction_copy(rating_text: str) -> bool:
+    """A 0-100 RATING of 10 or less reads as ambiguous (or as 1-5): it needs a 0-1 copy."""
+    try:
+        return 0 < parse_float(rating_text) <= 10
+    except ValueError:
+        return False
+
+
 def fraction_text(rating: float) -> str:
     """0-1 float text the way FMPS and Quod Libet writers store it (``0.8``)."""
     value = scale.plex_to_fraction(rating)

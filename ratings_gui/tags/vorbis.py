@@ -8,8 +8,11 @@ each key in the case the file uses, values of a repeated key joined.
 Write policy: every rating comment is rewritten in place (same position,
 same key case): ``RATING`` in the scale it already uses (0-100 when
 unclear), ``FMPS_RATING`` and ``RATING:<email>`` as 0-1 floats. ``RATING``
-(0-100, Plex x 10) is added when the file has no ``RATING``. Unrated
-removes all of them.
+(0-100, Plex x 10) is added when the file has no ``RATING``. A RATING
+of 10 or less (half a star: ``10``) collides with the ambiguous 6-10 range
+of the reading rules, so then ``FMPS_RATING`` is added as well unless a
+0-1 copy exists; it settles the value for our reader and for Strawberry.
+Unrated removes all of them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .base import (
     fraction_field,
     fraction_text,
     join,
+    needs_fraction_copy,
     split,
 )
 
@@ -57,6 +61,10 @@ def is_rating_key(key: str) -> bool:
 
 def _comments(audio: Any) -> list[tuple[str, str]]:
     return [] if audio.tags is None else audio.tags
+
+
+def _replace_all(tags: list[tuple[str, str]], items: list[tuple[str, str]]) -> None:
+    list.__setitem__(tags, slice(None), items)
 
 
 def _new_value(key: str, old: str, rating: float) -> str:
@@ -103,15 +111,26 @@ class VorbisFamily(Family):
             audio.add_tags()
         tags = audio.tags
         if rating is None:
-            tags[:] = [(k, v) for k, v in tags if not is_rating_key(k)]
+            _replace_all(tags, [(k, v) for k, v in tags if not is_rating_key(k)])
             return
-        has_rating = False
+        has_rating = has_fraction = False
+        small_percent = False
         for i, (key, value) in enumerate(tags):
             if is_rating_key(key):
-                tags[i] = (key, _new_value(key, value, rating))
-                has_rating = has_rating or key.lower() == "rating"
+                new = _new_value(key, value, rating)
+                # VComment's own __setitem__ is by key; this keeps the position.
+                list.__setitem__(tags, i, (key, new))
+                if key.lower() == "rating":
+                    has_rating = True
+                    small_percent = small_percent or needs_fraction_copy(new)
+                else:
+                    has_fraction = True
         if not has_rating:
-            tags.append(("RATING", str(scale.plex_to_percent(rating))))
+            new = str(scale.plex_to_percent(rating))
+            tags.append(("RATING", new))
+            small_percent = needs_fraction_copy(new)
+        if small_percent and not has_fraction:
+            tags.append(("FMPS_RATING", fraction_text(rating)))
 
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
         if audio.tags is None:
@@ -128,7 +147,7 @@ class VorbisFamily(Family):
                 kept.append((key, want[key].pop(0)))
         for key, values in want.items():
             kept.extend((key, v) for v in values)
-        tags[:] = kept
+        _replace_all(tags, kept)
 
 
 #: Registered by :mod:`ratings_gui.tags.api`.
