@@ -376,3 +376,9 @@ def test_exports_the_other_way(tmp_path):
         "7",
         "3.5",
     )
+
+
+def test_unicode_line_separators_inside_titles_do_not_split_records():
+    data = "Date,Name,Year,Letterboxd URI,Rating\n2023-01-01,A\u2028B\x85C,2000,u,4\n".encode()
+    r = parse_bytes(data)
+    assert [x.title for x in r.rows] == ["A\u2028B\x85C"]

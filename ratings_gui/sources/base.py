@@ -8,6 +8,7 @@ strict about one thing: nothing but :class:`SourceError` ever escapes.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -159,7 +160,7 @@ def read_table(
     ``sniff`` pairs a format name with a predicate over the set of normalised
     column names; the first separator and format that fit win.
     """
-    first = text.splitlines()[0] if text.splitlines() else ""
+    first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
     tests = list(sniff)
     for delim in (",", ";", "\t"):
         cols = [norm_header(c) for c in _split_header(first, delim)]
@@ -171,14 +172,17 @@ def read_table(
 
 
 def _records(text: str, delim: str, width: int, name: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delim, strict=False)
-    start = 1
+    # StringIO, not splitlines(): U+2028 or \x85 inside a title is not a new record.
+    body = text.lstrip("\r\n")
+    skipped = text[: len(text) - len(body)].count("\n")
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delim)
+    start = 1 + skipped
     try:
         next(reader)  # header
-        start = reader.line_num + 1
+        start = reader.line_num + 1 + skipped
         for cells in reader:
             line = start
-            start = reader.line_num + 1
+            start = reader.line_num + 1 + skipped
             if not cells or all(not c.strip() for c in cells):
                 continue
             yield line, cells
