@@ -223,3 +223,4 @@ def test_plan_review_and_same_item_twice(index):
     assert "Fargo (1996)" in skipped[2]["candidates"] and skipped[4]["reason"] == "duplicate row"
     plan, review = plan_import(parsed, index, kinds={"movie"}, min_score=0.9)
     assert [r.row.line for r in review] == [2, 5]  # the movie candidate still needs a choice
+    assert [it.key for it, _ in review[0].candidates] == [3]  # the show is filtered out

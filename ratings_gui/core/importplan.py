@@ -180,6 +180,7 @@ def plan_import(
             if m.item is not None and m.item.kind not in kinds or (m.candidates and not fitting):
                 skip(row, TYPE_FILTERED, m, f"matched a {(m.item or m.candidates[0][0]).kind}")
                 continue
+            m = Match(m.item, m.score, m.how, fitting)  # review offers only wanted kinds
         if m.item is None and not m.candidates:
             skip(row, NOT_FOUND)
             continue

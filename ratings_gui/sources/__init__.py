@@ -26,6 +26,7 @@ from .base import (
     decode,
     read_table,
 )
+from .export import ratings_to_letterboxd_csv, ratings_to_plain_csv, write_unmatched_csv
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -37,6 +38,9 @@ __all__ = [
     "detect_format",
     "load",
     "parse_bytes",
+    "ratings_to_letterboxd_csv",
+    "ratings_to_plain_csv",
+    "write_unmatched_csv",
 ]
 
 #: CSV formats: name -> (sniff(columns), parse(table)). Trakt is JSON, handled apart.
