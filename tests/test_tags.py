@@ -838,3 +838,8 @@ def test_half_star_rating_gets_a_settling_fraction(tmp_path: Path, name: str) ->
     write_rating(path, 8)
     fields = {k.upper(): v for k, v in snapshot_fields(path).items()}
     assert fields == {"RATING": "80", "FMPS_RATING": "0.8"}
+
+
+def test_read_many_rejects_unknown_options_up_front() -> None:
+    with pytest.raises(TypeError):
+        next(iter(read_many(["a.mp3"], popm_mail="typo")))

@@ -183,6 +183,10 @@ def read_many(
     stops a scan.
     """
 
+    unknown = set(opts) - {"popm_email", "vorbis_zero_to_ten"}
+    if unknown:  # fail once, up front, not once per file
+        raise TypeError(f"read_many() got unknown options: {', '.join(sorted(unknown))}")
+
     def one(p: PathLike) -> TagRating | TagError:
         try:
             return read_rating(p, **opts)
