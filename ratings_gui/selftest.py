@@ -50,6 +50,8 @@ KEYRING_PLATFORM_BACKEND = {
     "darwin": "keyring.backends.macOS",
     "linux": "keyring.backends.SecretService",
 }
+#: Platforms where that backend must also be viable (its native dependencies bundled).
+KEYRING_MUST_BE_VIABLE = frozenset({"win32", "darwin"})
 
 
 class CheckError(Exception):
@@ -163,18 +165,25 @@ def check_customtkinter_data() -> str:
 
 
 def check_keyring_backends() -> str:
+    """The platform's keyring backend is bundled; on Windows and macOS it must also be usable.
+
+    (A headless Linux box has no Secret Service running, so there it only has to import.)
+    """
     import keyring
     import keyring.backend
 
     expected = KEYRING_PLATFORM_BACKEND.get(sys.platform)
     if expected:
         importlib.import_module(expected)
-    backends = sorted(
-        {type(b).__module__ + "." + type(b).__name__ for b in keyring.backend.get_all_keyring()}
+    viable = sorted(
+        {f"{type(b).__module__}.{type(b).__name__}" for b in keyring.backend.get_all_keyring()}
     )
+    if expected and sys.platform in KEYRING_MUST_BE_VIABLE:
+        if not any(name.startswith(expected + ".") for name in viable):
+            raise CheckError(f"no usable backend from {expected}; viable: {', '.join(viable)}")
     chosen = type(keyring.get_keyring())
     return (
-        f"platform backend {expected or 'n/a'} importable; {len(backends)} viable; "
+        f"platform backend {expected or 'n/a'} bundled; viable: {', '.join(viable) or 'none'}; "
         f"active {chosen.__module__}.{chosen.__name__}"
     )
 

@@ -207,3 +207,17 @@ def test_every_package_module_is_walked() -> None:
         expected.add(".".join(parts))
     expected -= selftest.SKIP_MODULES
     assert expected <= set(imported)
+
+
+def test_keyring_check_requires_a_usable_backend_on_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Windows the Credential Manager backend must work, not merely import (pywin32-ctypes)."""
+    import keyring.backend
+
+    keyring.backend.get_all_keyring()  # cached: computed for the real platform first
+    monkeypatch.setattr(sys, "platform", "win32")
+    with pytest.raises(
+        selftest.CheckError, match="no usable backend from keyring.backends.Windows"
+    ):
+        selftest.check_keyring_backends()
