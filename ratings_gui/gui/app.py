@@ -306,6 +306,10 @@ class App(ctk.CTk):
         self.destroy()
 
     def destroy(self) -> None:
+        """Cancel the job, wait briefly for it, then destroy (safe to call twice)."""
+        if getattr(self, "_destroyed", False):
+            return
+        self._destroyed = True
         if not self._closing:
             self._closing = True
             if self._poll_id is not None:
@@ -315,6 +319,13 @@ class App(ctk.CTk):
                     pass
             self.runner.cancel()
             self.runner.join(CLOSE_JOIN_SECONDS)
+        # customtkinter leaves after() callbacks behind; cancel them so none fires on a dead window.
+        try:
+            for after_id in self.tk.splitlist(self.tk.call("after", "info")):
+                # Tcl-level cancel: each widget still deletes its own callback command.
+                self.tk.call("after", "cancel", after_id)
+        except tk.TclError:
+            pass
         super().destroy()
 
 

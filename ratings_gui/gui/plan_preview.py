@@ -148,20 +148,9 @@ class PlanPreview(ctk.CTkFrame):
         self.counts_label = ctk.CTkLabel(top, text="No plan yet.", anchor="w")
         self.counts_label.pack(side="left", padx=12, fill="x", expand=True)
 
-        cols = [
-            ("item", "Item", 360, True),
-            ("field", "Field", 90, False),
-            ("old", "Old", 80, False),
-            ("new", "New", 80, False),
-            ("reason", "Reason", 220, True),
-        ]
-        self.tree, holder = make_tree(self, cols, height=8)
-        for cid, _h, _w, _s in cols:
-            self.tree.heading(cid, command=lambda c=cid: self.sort_by(c))
-        holder.pack(fill="both", expand=True, padx=6, pady=2)
-
         bottom = ctk.CTkFrame(self, fg_color="transparent")
-        bottom.pack(fill="x", padx=6, pady=(2, 6))
+        # Packed before the table so the buttons keep their place when space is short.
+        bottom.pack(side="bottom", fill="x", padx=6, pady=(2, 6))
         self.note_label = ctk.CTkLabel(bottom, text="", anchor="w")
         self.note_label.pack(side="left", fill="x", expand=True)
         self.discard_button = ctk.CTkButton(
@@ -176,6 +165,18 @@ class PlanPreview(ctk.CTkFrame):
             bottom, text="Export CSV…", width=110, command=self._ask_export, state="disabled"
         )
         self.export_button.pack(side="right", padx=(6, 0))
+
+        cols = [
+            ("item", "Item", 360, True),
+            ("field", "Field", 90, False),
+            ("old", "Old", 80, False),
+            ("new", "New", 80, False),
+            ("reason", "Reason", 220, True),
+        ]
+        self.tree, holder = make_tree(self, cols, height=8)
+        for cid, _h, _w, _s in cols:
+            self.tree.heading(cid, command=lambda c=cid: self.sort_by(c))
+        holder.pack(fill="both", expand=True, padx=6, pady=2)
 
     # --- showing -------------------------------------------------------------
 
