@@ -173,7 +173,7 @@ class PlanPreview(ctk.CTkFrame):
             ("new", "New", 80, False),
             ("reason", "Reason", 220, True),
         ]
-        self.tree, holder = make_tree(self, cols, height=8)
+        self.tree, holder = make_tree(self, cols, height=6)
         for cid, _h, _w, _s in cols:
             self.tree.heading(cid, command=lambda c=cid: self.sort_by(c))
         holder.pack(fill="both", expand=True, padx=6, pady=2)

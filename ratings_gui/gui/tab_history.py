@@ -56,8 +56,9 @@ class HistoryTab(Tab):
         self._undo_plan: Plan | None = None
         f = self.frame
         f.grid_columnconfigure(0, weight=1)
-        f.grid_rowconfigure(1, weight=2)
-        f.grid_rowconfigure(3, weight=3)
+        # Runs get less room than the lower area, where plans are reviewed.
+        f.grid_rowconfigure(1, weight=1)
+        f.grid_rowconfigure(3, weight=2)
 
         bar = ctk.CTkFrame(f, fg_color="transparent")
         bar.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 4))
@@ -87,7 +88,7 @@ class HistoryTab(Tab):
                 ("failed", "Failed", 60, False),
                 ("undone", "Undone", 70, False),
             ],
-            height=6,
+            height=4,
         )
         holder.grid(row=1, column=0, sticky="nsew", padx=4)
         self.runs_tree.bind("<<TreeviewSelect>>", lambda _e: self.show_changes())

@@ -70,7 +70,7 @@ class PlexTab(Tab):
 
         f = self.frame
         f.grid_columnconfigure((0, 1), weight=1, uniform="cards")
-        f.grid_rowconfigure(1, weight=1)
+        f.grid_rowconfigure(3, weight=1)  # spare height stays below the content
 
         # --- sign in with Plex (PIN) ---
         pin = _card(f, "Sign in with Plex")
@@ -101,7 +101,7 @@ class PlexTab(Tab):
         self.code_label.pack(padx=14, pady=(0, 2))
         self.link_var = ctk.StringVar(value="")
         link_row = ctk.CTkFrame(pin, fg_color="transparent")
-        link_row.pack(fill="x", padx=14, pady=(0, 10))
+        self.link_row = link_row  # shown only while there is a link to open
         self.link_entry = ctk.CTkEntry(
             link_row, textvariable=self.link_var, state="readonly", placeholder_text="link"
         )
@@ -165,6 +165,15 @@ class PlexTab(Tab):
         self.library_menu.grid(row=2, column=1, sticky="ew", padx=10, pady=4)
         self.status_label = ctk.CTkLabel(pick, text="", anchor="w", wraplength=900, justify="left")
         self.status_label.pack(fill="x", padx=14, pady=(0, 10))
+        ctk.CTkLabel(
+            f,
+            text="Next: pick a job tab. Every job shows its plan for review before anything "
+            "is written, and History can undo any run.",
+            anchor="w",
+            justify="left",
+            wraplength=900,
+            text_color=("gray35", "gray65"),
+        ).grid(row=2, column=0, columnspan=2, sticky="ew", padx=18, pady=(6, 4))
 
         self.start_buttons = [self.sign_in_button, self.connect_button]
         if self.ctx.connection is not None:
@@ -201,7 +210,7 @@ class PlexTab(Tab):
         pin = PinSignIn(self.ctx.settings.client_id(), auth_app_url=self.ctx.auth_app_url)
         self._pin = pin
         self.code_label.configure(text="")
-        self.link_var.set("")
+        self.show_link("")
         self.run_job(
             lambda jc: pin.start(),
             name="sign-in",
@@ -215,11 +224,11 @@ class PlexTab(Tab):
             return
         url, code = ev.result
         pin = self._pin
-        self.link_var.set(url)
+        self.show_link(url)
         # A 4-character link code reads big; a long OAuth code must still fit the card.
         size = 30 if len(code) <= 8 else 15
         self.code_label.configure(text=code, font=ctk.CTkFont(size=size, weight="bold"))
-        self.status(f"Approve code {code} in your browser (the link above opens it again).")
+        self.status(f"Approve code {code} in your browser (Open shows the page again).")
         self.open_link()
         self._waiting = True
         self.run_job(
@@ -255,8 +264,10 @@ class PlexTab(Tab):
         self.ctx.settings.set("account", account)
         self.app.header.set(account=account)
         self.keep_token(token)
-        self.code_label.configure(text="✓ Signed in", font=ctk.CTkFont(size=20, weight="bold"))
-        self.link_var.set("")
+        self.code_label.configure(
+            text=f"✓ Signed in as {account}", font=ctk.CTkFont(size=18, weight="bold")
+        )
+        self.show_link("")
         self.fill_servers(servers)
         owned = sum(1 for s in servers if s.owned)
         self.status(
@@ -266,6 +277,14 @@ class PlexTab(Tab):
     def cancel_sign_in(self) -> None:
         if self._waiting:
             self.app.cancel_job()
+
+    def show_link(self, url: str) -> None:
+        """The sign-in link row appears only while a link is waiting to be approved."""
+        self.link_var.set(url)
+        if url:
+            self.link_row.pack(fill="x", padx=14, pady=(0, 10))
+        else:
+            self.link_row.pack_forget()
 
     def open_link(self) -> None:
         url = self.link_var.get()
@@ -439,7 +458,7 @@ class PlexTab(Tab):
         self.ctx.library = None
         self.ctx.settings.set("account", None)
         self.token_var.set("")
-        self.link_var.set("")
+        self.show_link("")
         self.code_label.configure(text="")
         self.servers = {}
         self.server_menu.configure(values=[NO_SERVERS])

@@ -113,7 +113,8 @@ def make_tree(
     for cid, heading, width, stretch in columns:
         tree.heading(cid, text=heading, anchor="w")
         tree.column(cid, width=width, minwidth=40, stretch=stretch, anchor="w")
-    bar = ctk.CTkScrollbar(holder, command=tree.yview)
+    # A small requested height: the tree, not the scrollbar, decides how tall the table is.
+    bar = ctk.CTkScrollbar(holder, command=tree.yview, height=40)
     tree.configure(yscrollcommand=bar.set)
     tree.pack(side="left", fill="both", expand=True)
     bar.pack(side="right", fill="y")
