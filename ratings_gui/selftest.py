@@ -161,7 +161,15 @@ def check_customtkinter_data() -> str:
         if "CTk" not in data:
             raise CheckError(f"theme file {theme} has no 'CTk' section")
         names.append(theme)
-    return f"themes {', '.join(names)} in {themes}"
+    # The widget shapes font (without it customtkinter falls back to rough circles).
+    fonts = themes.parent / "fonts"
+    shapes = fonts / "CustomTkinter_shapes_font.otf"
+    if not shapes.is_file():
+        raise CheckError(f"font file missing: {shapes}")
+    roboto = sorted(p.name for p in (fonts / "Roboto").glob("*.ttf"))
+    if not roboto:
+        raise CheckError(f"no Roboto fonts in {fonts / 'Roboto'}")
+    return f"themes {', '.join(names)}, shapes font, {len(roboto)} Roboto fonts in {themes.parent}"
 
 
 def check_keyring_backends() -> str:
