@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from test_gui_helpers import (
     app_fixture,
+    close_app,
+    open_app,
     pump_until,
     require_display,
     screenshot,
@@ -152,6 +154,38 @@ def test_direct_connect_wrong_token_then_right(win: Any, demo: Any, no_keyring: 
     texts = visible_texts(win, skip=(tab.token_entry,))
     assert not any(demo.token in t for t in texts)
     assert tab.token_entry._entry.cget("show") == "•"
+
+
+def test_next_start_reconnects_to_the_remembered_server(
+    signed_out: Any, demo: Any, memory_keyring: dict[Any, str]
+) -> None:
+    """Server, library and token from the last session: the window comes up connected."""
+    require_display()
+    win, errors = open_app(signed_out)
+    win.tk_errors = errors
+    tab = win.plex_tab
+    tab.url_var.set(demo.url)
+    tab.token_var.set(demo.token)
+    tab.connect_button.invoke()
+    pump_until(win, lambda: bool(tab.libraries) and not win.busy, 20, "libraries")
+    movies = next(lb for lb in tab.library_menu.cget("values") if " — movies, " in lb)
+    tab.choose_library(movies)
+    win.close()
+    close_app(win, errors)
+
+    signed_out.set_connection(None)
+    signed_out.library = None
+    win, errors = open_app(signed_out)
+    win.tk_errors = errors
+    try:
+        tab = win.plex_tab
+        pump_until(win, lambda: bool(tab.libraries) and not win.busy, 20, "reconnect")
+        assert tab.library_menu.get() == movies
+        assert win.ctx.library == movies.split(" — ")[0]
+        assert win.header.library.cget("text") == win.ctx.library
+        assert tab.token_var.get() == "", "the kept token is never put back on screen"
+    finally:
+        close_app(win, errors)
 
 
 @pytest.fixture

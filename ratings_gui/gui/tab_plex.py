@@ -179,6 +179,8 @@ class PlexTab(Tab):
         if self.ctx.connection is not None:
             # --demo (or a remembered connection): show it and list its libraries.
             self.frame.after(10, self._show_existing_connection)
+        elif self.ctx.settings.get("server_url"):
+            self.frame.after(10, self._reconnect)
 
     # --- state helpers -------------------------------------------------------------
 
@@ -389,6 +391,30 @@ class PlexTab(Tab):
             phase=f"Listing libraries on {conn.name}…",
             on_done=self._connected,
         )
+
+    def _reconnect(self) -> None:
+        """Last session's server, with the kept token: the user starts where they left off."""
+        url = str(self.ctx.settings.get("server_url") or "")
+        token = self.ctx.tokens.load()
+        if not url or not token or self.ctx.connection is not None:
+            return
+        name = str(self.ctx.settings.get("server_name") or url)
+
+        def work(jc: JobContext) -> tuple[Any, list[Any]]:
+            from ratings_gui.plex.connection import connect_direct
+
+            conn = connect_direct(url, token, timeout=10, name=name)
+            return conn, conn.libraries()
+
+        def done(ev: Finished) -> None:
+            if ev.error:
+                self.connection_label.configure(text="Not connected.")
+                self.status(f"Could not reconnect to {name}: {ev.error}", error=True, log=False)
+            else:
+                self._connected(ev)
+
+        self.connection_label.configure(text=f"Reconnecting to {name}…")
+        self.run_job(work, name="connect", phase=f"Reconnecting to {name}…", on_done=done)
 
     def fill_libraries(self, libs: list[Any]) -> None:
         labels = _unique([library_label(lib) for lib in libs])
