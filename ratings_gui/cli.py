@@ -256,7 +256,7 @@ def _libraries_run(app: Any, args: argparse.Namespace, out: Output) -> int:
             "job": "libraries",
             "run_id": None,
             "dry_run": True,
-            "counts": {lib.type: sum(x.count for x in libs if x.type == lib.type) for lib in libs},
+            "counts": {"libraries": len(libs)},
             "changes": 0,
             "libraries": [{"name": x.name, "type": x.type, "count": x.count} for x in libs],
         }

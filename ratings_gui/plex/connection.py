@@ -169,11 +169,12 @@ class Connection:
     def libraries(self) -> list[LibraryInfo]:
         """Every library with its type and main item count (one size-0 query each)."""
         from ratings_gui.plex.http import PlexHttp
+        from ratings_gui.plex.snapshot import list_sections
 
         http = PlexHttp(self)
         out: list[LibraryInfo] = []
-        for sec in self.server.library.sections():
-            sid = int(sec.key)
+        for sec in list_sections(http):
+            sid = sec.id
             if sec.type == "artist":
                 n = http.total(sid, TYPE_IDS["track"])
                 label = f"{n:,} tracks"

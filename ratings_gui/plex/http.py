@@ -19,6 +19,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import requests
+from plexapi import exceptions as plex_exc
 
 from ratings_gui.plex.connection import Connection, PlexError, describe_error
 
@@ -119,7 +120,9 @@ class PlexHttp:
             if resp.status_code in (200, 201, 204):
                 return resp
             if resp.status_code == 401:
-                raise HttpStatusError(401, describe_error(PlexError("(401)"), self.conn.url))
+                raise HttpStatusError(
+                    401, describe_error(plex_exc.Unauthorized("(401)"), self.conn.url)
+                )
             if resp.status_code in RETRY_STATUS:
                 last = f"({resp.status_code})"
                 wait = retry_after_seconds(resp.headers.get("Retry-After"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
 from ratings_gui.core.records import KINDS_BY_SECTION, TYPE_IDS, Item, Snapshot
@@ -125,6 +126,34 @@ def iter_listing(
             break
 
 
+@dataclass(frozen=True)
+class SectionInfo:
+    id: int
+    title: str
+    type: str
+
+
+def list_sections(http: PlexHttp) -> list[SectionInfo]:
+    """The server's libraries in one request (plexapi's ``library`` costs two)."""
+    root = http.get_xml("/library/sections")
+    return [
+        SectionInfo(int(d.get("key", "0")), d.get("title", ""), d.get("type", ""))
+        for d in root.iter("Directory")
+        if d.get("key", "").isdigit()
+    ]
+
+
+def find_section(http: PlexHttp, library: str | int, server_name: str = "") -> SectionInfo:
+    """The section by title or id; PlexError naming the choices otherwise."""
+    sections = list_sections(http)
+    for s in sections:
+        if (isinstance(library, int) and s.id == library) or s.title == library:
+            return s
+    names = ", ".join(s.title for s in sections) or "none"
+    where = f" on {server_name}" if server_name else ""
+    raise PlexError(f"No library called {library!r}{where}. Libraries: {names}.")
+
+
 def read_library(
     conn: Connection,
     library: str | int,
@@ -138,17 +167,9 @@ def read_library(
     """Read a whole library (or only ``kinds`` of it) into a :class:`Snapshot`."""
     http = http or PlexHttp(conn, cancel=cancel)
     sent_before = http.sent
-    sections = conn.server.library.sections()
-    sec = None
-    for s in sections:
-        if (isinstance(library, int) and int(s.key) == library) or s.title == library:
-            sec = s
-            break
-    if sec is None:
-        names = ", ".join(s.title for s in sections) or "none"
-        raise PlexError(f"No library called {library!r} on {conn.name}. Libraries: {names}.")
+    sec = find_section(http, library, conn.name)
     wanted = tuple(kinds) if kinds else KINDS_BY_SECTION.get(sec.type, ())
-    snap = Snapshot(conn.name, sec.title, int(sec.key), sec.type)
+    snap = Snapshot(conn.name, sec.title, sec.id, sec.type)
     for kind in wanted:
         phase = f"reading {kind}s"
 
@@ -159,7 +180,7 @@ def read_library(
         snap.add(
             iter_listing(
                 http,
-                int(sec.key),
+                sec.id,
                 TYPE_IDS[kind],
                 page_size=page_size,
                 on_page=on_page,

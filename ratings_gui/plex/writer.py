@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.scale import format_both, normalize, same
 from ratings_gui.journal import APPLIED, FAILED, Journal
 from ratings_gui.plex.connection import Connection, PlexError
-from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.http import HttpStatusError, PlexHttp
 from ratings_gui.plex.snapshot import read_items
 
 log = logging.getLogger(__name__)
@@ -109,17 +109,58 @@ class RatingWriter:
         sent_before = self.http.sent
         cancelled = False
 
+        fatal: list[str] = []
+
         def send(ch: Change) -> tuple[Change, str | None]:
             if self.cancel.is_set():
                 return ch, "cancelled"
+            if fatal:
+                return ch, f"not sent: {fatal[0]}"
             try:
                 self.write_one(ch)
                 return ch, None
+            except HttpStatusError as exc:
+                if exc.status == 401:
+                    fatal.append(str(exc))  # every further write would be refused too
+                return ch, str(exc)
             except PlexError as exc:
                 return ch, str(exc)
 
+        def settle(futures: list[Future[tuple[Change, str | None]]]) -> None:
+            """Collect one chunk's outcomes and mark them in the journal in one go."""
+            nonlocal done
+            outcomes: list[tuple[int, str, str | None]] = []
+            for fut in futures:
+                ch, err = fut.result()
+                done += 1
+                if err is None:
+                    applied.append(ch)
+                    failed.pop(ch.key, None)
+                    status, error = APPLIED, None
+                else:
+                    failed[ch.key] = (ch, err)
+                    status, error = FAILED, err
+                    if log_line and err != "cancelled" and not err.startswith("not sent"):
+                        log_line(f"failed: {ch.label or ch.target}: {err}")
+                if ch.key in ids:
+                    outcomes.append((ids[ch.key], status, error))
+            if journal is not None and outcomes:
+                journal.mark_many(outcomes)
+            if progress:
+                progress(done, total, "writing")
+
+        # Two chunks in flight: workers never idle at a chunk boundary waiting
+        # for one slow retry, and every change is journaled before it is sent.
+        in_flight: deque[list[Future[tuple[Change, str | None]]]] = deque()
         with ThreadPoolExecutor(self.workers, thread_name_prefix="plex-writer") as pool:
             for i in range(0, total, CHUNK):
+                if fatal:
+                    # the server refuses us: what was not sent is reported, not journaled
+                    if log_line:
+                        log_line(f"stopped: {fatal[0]}")
+                    for ch in changes[i:]:
+                        failed[ch.key] = (ch, f"not sent: {fatal[0]}")
+                    break
                 if self.cancel.is_set():
                     cancelled = True
                     break
@@ -127,24 +168,11 @@ class RatingWriter:
                 if journal is not None and run_id is not None:
                     for ch, cid in zip(chunk, journal.record_pending(run_id, chunk), strict=True):
                         ids[ch.key] = cid
-                outcomes: list[tuple[int, str, str | None]] = []
-                for ch, err in pool.map(send, chunk):
-                    done += 1
-                    if err is None:
-                        applied.append(ch)
-                        failed.pop(ch.key, None)
-                        status, error = APPLIED, None
-                    else:
-                        failed[ch.key] = (ch, err)
-                        status, error = FAILED, err
-                        if log_line and err != "cancelled":
-                            log_line(f"failed: {ch.label or ch.target}: {err}")
-                    if ch.key in ids:
-                        outcomes.append((ids[ch.key], status, error))
-                if journal is not None and outcomes:
-                    journal.mark_many(outcomes)
-                if progress:
-                    progress(done, total, "writing")
+                in_flight.append([pool.submit(send, ch) for ch in chunk])
+                if len(in_flight) >= 2:
+                    settle(in_flight.popleft())
+            while in_flight:
+                settle(in_flight.popleft())
 
         if self.verify and applied and not self.cancel.is_set():
             self._verify(applied, failed, ids, journal, progress, log_line)

@@ -1,0 +1,152 @@
+"""Shared fixtures: a virtual screen, the demo Plex server, an app context, a keyring.
+
+Tests talk real HTTP to the demo server with unmodified plexapi; the window
+tests run on Xvfb, started here when there is no display.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CANARY = "CANARY-t0k3n-9f8e7d6c5b4a"
+
+_xvfb: subprocess.Popen[bytes] | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start Xvfb for the session when no display exists (CI, this machine)."""
+    global _xvfb
+    if os.environ.get("DISPLAY") or not shutil.which("Xvfb"):
+        return
+    r, w = os.pipe()
+    _xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1400x950x24", "-nolisten", "tcp"],
+        pass_fds=(w,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(w)
+    with os.fdopen(r) as f:
+        display = f.readline().strip()
+    if display:
+        os.environ["DISPLAY"] = f":{display}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _xvfb is not None:
+        _xvfb.terminate()
+        try:
+            _xvfb.wait(5)
+        except subprocess.TimeoutExpired:
+            _xvfb.kill()
+
+
+class MemoryKeyring:
+    """An in-memory keyring backend (keyring's own extension point)."""
+
+    def __init__(self) -> None:
+        import keyring.backend
+
+        class _Backend(keyring.backend.KeyringBackend):
+            priority = 1  # type: ignore[assignment]
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.store: dict[tuple[str, str], str] = {}
+
+            def get_password(self, service: str, username: str) -> str | None:
+                return self.store.get((service, username))
+
+            def set_password(self, service: str, username: str, password: str) -> None:
+                self.store[(service, username)] = password
+
+            def delete_password(self, service: str, username: str) -> None:
+                import keyring.errors
+
+                if (service, username) not in self.store:
+                    raise keyring.errors.PasswordDeleteError("not found")
+                del self.store[(service, username)]
+
+        self.backend = _Backend()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[dict[tuple[str, str], str]]:
+    import keyring
+
+    old = keyring.get_keyring()
+    kr = MemoryKeyring().backend
+    keyring.set_keyring(kr)
+    try:
+        yield kr.store
+    finally:
+        keyring.set_keyring(old)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    import keyring
+    from keyring.backends import fail
+
+    old = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(old)
+
+
+def _demo(tracks: int, token: str = "demo-token", media: Path | None = None):  # noqa: ANN202
+    from ratings_gui.demo.library import DemoLibrary
+    from ratings_gui.demo.server import DemoServer
+
+    lib = DemoLibrary.generate(seed=7, tracks=tracks, movies=30, shows=3)
+    srv = DemoServer(lib, token=token, media_dir=media)
+    srv.start()
+    return srv
+
+
+@pytest.fixture
+def demo() -> Iterator[object]:
+    """A fresh small demo server per test (its state changes under the tests)."""
+    srv = _demo(400)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def canary_demo() -> Iterator[object]:
+    """A demo server whose token is a canary string, for the secrets tests."""
+    srv = _demo(200, token=CANARY)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def app(home: Path, demo: object) -> Iterator[object]:
+    """An AppContext connected to the demo server, plex.tv pointed at the demo."""
+    from ratings_gui.context import AppContext
+    from ratings_gui.plex.connection import connect_direct
+
+    ctx = AppContext.open(home, plextv_base=demo.url)  # type: ignore[attr-defined]
+    ctx.set_connection(connect_direct(demo.url, demo.token))  # type: ignore[attr-defined]
+    try:
+        yield ctx
+    finally:
+        ctx.set_plextv(None)
+        ctx.close()

@@ -1,0 +1,72 @@
+"""The journal: before/after records, run listing, provenance rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ratings_gui.core.plan import PLEX, Change
+from ratings_gui.journal import APPLIED, FAILED, PENDING, UNDONE, Journal
+
+
+def _ch(key: int, old: float | None, new: float | None) -> Change:
+    return Change(PLEX, str(key), "userRating", old, new, "test", f"item {key}")
+
+
+def test_pending_before_and_status_after(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite3")
+    run = j.start_run("base", {"stars": 3}, server="S", library="Music")
+    ids = j.record_pending(run, [_ch(1, None, 6), _ch(2, 4, 6)])
+    assert [r.status for r in j.changes(run)] == [PENDING, PENDING]
+    j.mark([ids[0]], APPLIED)
+    j.mark([ids[1]], FAILED, "boom")
+    rows = {r.change.target: r for r in j.changes(run)}
+    assert rows["1"].status == APPLIED and rows["2"].status == FAILED and rows["2"].error == "boom"
+    assert rows["1"].change.old is None and rows["1"].change.new == 6
+    j.finish_run(run, "done", {"counts": {"applied": 1}})
+    (r,) = j.runs()
+    assert (r.job, r.status, r.applied, r.failed, r.server, r.library) == (
+        "base",
+        "done",
+        1,
+        1,
+        "S",
+        "Music",
+    )
+    assert r.options == {"stars": 3} and r.finished_at is not None
+
+
+def test_journal_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    j = Journal(path)
+    run = j.start_run("x")
+    j.mark(j.record_pending(run, [_ch(5, 1, 2)]), APPLIED)
+    j.close()
+    assert Journal(path).changes(run)[0].status == APPLIED
+
+
+def test_provenance_latest_standing_write(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite3")
+    r1 = j.start_run("base")
+    j.mark(j.record_pending(r1, [_ch(1, None, 6), _ch(2, 7, 6)]), APPLIED)
+    r2 = j.start_run("infer")
+    (c2,) = j.record_pending(r2, [_ch(1, 6, 8)])
+    j.mark([c2], APPLIED)
+    prov = j.program_values(PLEX)
+    assert prov["1"].value == 8 and prov["1"].job == "infer"
+    assert j.is_program_value(PLEX, "1", 8.0)
+    assert not j.is_program_value(PLEX, "1", 6)  # user re-rated to 6? then it is theirs
+    # an undone change no longer stands; an undo run is not the program's value
+    j.mark([c2], UNDONE)
+    u = j.start_run("undo", undo_of=r2)
+    j.mark(j.record_pending(u, [_ch(1, 8, 6)]), APPLIED)
+    assert j.program_values(PLEX)["1"].value == 6
+    assert j.program_values(PLEX)["1"].job == "base"
+    # never written by the program -> manual
+    assert not j.is_program_value(PLEX, "99", 6)
+
+
+def test_failed_writes_are_not_provenance(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "j.sqlite3")
+    r = j.start_run("base")
+    j.mark(j.record_pending(r, [_ch(3, None, 6)]), FAILED, "503")
+    assert "3" not in j.program_values(PLEX)

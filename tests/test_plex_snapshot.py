@@ -1,0 +1,72 @@
+"""The bulk snapshot against the demo server: right records, few requests."""
+
+from __future__ import annotations
+
+import pytest
+
+from ratings_gui.demo.library import DemoLibrary
+from ratings_gui.demo.server import DemoServer
+from ratings_gui.plex.connection import PlexError, connect_direct
+from ratings_gui.plex.snapshot import read_items, read_library
+
+
+def test_music_snapshot_matches_the_server(demo) -> None:  # noqa: ANN001
+    conn = connect_direct(demo.url, demo.token)
+    pages: list[tuple[int, int, str]] = []
+    snap = read_library(conn, "Music", progress=lambda d, t, p: pages.append((d, t, p)))
+    lib = demo.lib
+    tracks = snap.of_kind("track")
+    assert len(tracks) == len(lib.keys_of(snap.section_id, "track"))
+    assert snap.counts()["album"] == len(lib.keys_of(snap.section_id, "album"))
+    for t in tracks:
+        assert t.user_rating == lib.rating(t.key)
+        assert t.parent_key in snap.items and t.grandparent_key in snap.items
+        assert t.files and t.files[0].startswith(lib.media_root)
+        assert t.duration and t.duration > 0
+    rated = [t for t in tracks if t.user_rating is not None]
+    assert 0 < len(rated) < len(tracks)
+    assert any(a.critic_rating is not None for a in snap.of_kind("album"))
+    assert pages and pages[-1][0] == pages[-1][1]
+
+
+def test_video_snapshot_has_guids(demo) -> None:  # noqa: ANN001
+    conn = connect_direct(demo.url, demo.token)
+    movies = read_library(conn, "Movies")
+    assert movies.of_kind("movie") and all(m.guid("imdb") for m in movies.of_kind("movie"))
+    assert all(m.guid("tmdb") for m in movies.of_kind("movie"))
+    shows = read_library(conn, "TV Shows")
+    eps = shows.of_kind("episode")
+    assert eps and all(e.guid("imdb") and e.grandparent_title for e in eps)
+    assert all(s.guid("tvdb") for s in shows.of_kind("show"))
+
+
+def test_unknown_library_names_the_choices(demo) -> None:  # noqa: ANN001
+    conn = connect_direct(demo.url, demo.token)
+    with pytest.raises(PlexError, match="Music"):
+        read_library(conn, "Nope")
+
+
+def test_read_items_by_key_lists(demo) -> None:  # noqa: ANN001
+    conn = connect_direct(demo.url, demo.token)
+    keys = demo.lib.keys_of(1, "track")[:450]
+    demo.reset_counts()
+    got = read_items(conn, keys + [99_999_999])
+    assert set(got) == set(keys)
+    assert demo.counts["GET /library/metadata/{keys}"] == 3  # 200 keys per request
+
+
+def test_50k_snapshot_costs_at_most_60_requests() -> None:
+    lib = DemoLibrary.generate(seed=3, tracks=50_000, movies=5, shows=1)
+    srv = DemoServer(lib, token="t")
+    srv.start()
+    try:
+        conn = connect_direct(srv.url, "t")
+        srv.reset_counts()
+        snap = read_library(conn, "Music")
+        n_tracks = len(lib.keys_of(snap.section_id, "track"))
+        assert n_tracks >= 49_000
+        assert len(snap.of_kind("track")) == n_tracks
+        assert srv.total_requests() <= 60, dict(srv.counts)
+        assert srv.counts.get("GET /library/metadata/{keys}", 0) == 0  # no per-item reads
+    finally:
+        srv.stop()
