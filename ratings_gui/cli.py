@@ -434,6 +434,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _load_job_commands()
     args = build_parser().parse_args(argv)
     if args.selftest:
         from ratings_gui import selftest
