@@ -373,6 +373,22 @@ register(
 register(Command("undo", "undo a run: write back the old values", _undo_args, _undo_run))
 
 
+#: Job modules that register their own commands (``ratings_gui.jobs.<name>``).
+JOB_MODULES = ("import_job", "base_rating", "tags_sync", "infer")
+
+
+def _load_job_commands() -> None:
+    import importlib
+
+    for mod in JOB_MODULES:
+        name = f"ratings_gui.jobs.{mod}"
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
+
 # --- entry point ------------------------------------------------------------------------------
 
 
