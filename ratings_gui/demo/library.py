@@ -105,6 +105,35 @@ class DemoItem:
     def is_leaf(self) -> bool:
         return self.kind in ("track", "movie", "episode")
 
+    # Read-only Plex-named aliases, so tests can be written in the XML's vocabulary.
+    @property
+    def ratingKey(self) -> int:  # noqa: N802
+        return self.key
+
+    @property
+    def parentRatingKey(self) -> int | None:  # noqa: N802
+        return self.parent_key
+
+    @property
+    def grandparentRatingKey(self) -> int | None:  # noqa: N802
+        return self.grandparent_key
+
+    @property
+    def userRating(self) -> float | None:  # noqa: N802
+        return self.user_rating
+
+    @property
+    def lastRatedAt(self) -> int | None:  # noqa: N802
+        return self.last_rated_at
+
+    @property
+    def addedAt(self) -> int:  # noqa: N802
+        return self.added_at
+
+    @property
+    def viewCount(self) -> int:  # noqa: N802
+        return self.view_count
+
 
 class DemoLibrary:
     """The whole server state: sections, items by ratingKey, and the edit operations."""
@@ -122,6 +151,9 @@ class DemoLibrary:
         self._next_key = 1
         self._next_part = 1
         self.log: list[str] = []  # notable events (e.g. edits without id=) for tests and humans
+        self.xml_parent_cache: dict[
+            int, str
+        ] = {}  # album key -> shared XML attributes of its tracks
 
     # ----------------------------------------------------------------- generation
     @classmethod
@@ -291,7 +323,16 @@ class DemoLibrary:
             for key in keys:
                 item = self.items[key]
                 _apply_edit(item, params, now)
+            if params.get("title.value"):
+                self.invalidate_xml()
             return len(keys)
+
+    def invalidate_xml(self) -> None:
+        """Forget cached XML fragments (after a title change, which children repeat)."""
+        with self.lock:
+            self.xml_parent_cache.clear()
+            for item in self.items.values():
+                item.xml_cache = None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -315,7 +356,6 @@ def _apply_edit(item: DemoItem, params: dict[str, str], now: int) -> None:
             item.last_rated_at = now
         elif name == "title.value" and value:
             item.title = value
-            item.xml_cache = None
         elif "[" in name and name.endswith(".tag.tag"):
             attr = _TAG_FIELDS.get(name.split("[", 1)[0])
             if attr:

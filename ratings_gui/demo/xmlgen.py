@@ -33,7 +33,11 @@ def q(value: object) -> str:
 
 def attrs(**kw: object) -> str:
     """` a="1" b="x"` for the non-None values, in the given order."""
-    return "".join(f" {k}={chr(34)}{q(v)}{chr(34)}" for k, v in kw.items() if v is not None)
+    return "".join(
+        f' {k}="{escape(v, quote=True) if isinstance(v, str) else v}"'
+        for k, v in kw.items()
+        if v is not None
+    )
 
 
 def container(body: str, **kw: object) -> bytes:
@@ -100,52 +104,43 @@ def _static(lib: DemoLibrary, item: DemoItem) -> tuple[str, str]:
     )
     media = ""
     if kind == "track":
+        # The hot path (50,000-track snapshots): one f-string, escaping only free text.
         assert parent is not None and grand is not None
-        head = attrs(
-            **common,
-            parentRatingKey=parent.key,
-            grandparentRatingKey=grand.key,
-            parentGuid=parent.guid,
-            grandparentGuid=grand.guid,
-            parentKey=f"/library/metadata/{parent.key}",
-            grandparentKey=f"/library/metadata/{grand.key}",
-            parentTitle=parent.title,
-            grandparentTitle=grand.title,
-            originalTitle=item.original_title,
-            summary="",
-            index=item.index,
-            parentIndex=item.parent_index,
-            parentYear=parent.year,
-            thumb=f"/library/metadata/{parent.key}/thumb/{parent.updated_at}",
-            parentThumb=f"/library/metadata/{parent.key}/thumb/{parent.updated_at}",
-            grandparentThumb=f"/library/metadata/{grand.key}/thumb/{grand.updated_at}",
-            duration=item.duration,
-            musicAnalysisVersion=1,
+        shared = lib.xml_parent_cache.get(parent.key)
+        if shared is None:
+            shared = attrs(
+                librarySectionTitle=stitle,
+                librarySectionID=item.section_id,
+                librarySectionKey=f"/library/sections/{item.section_id}",
+                parentRatingKey=parent.key,
+                grandparentRatingKey=grand.key,
+                parentGuid=parent.guid,
+                grandparentGuid=grand.guid,
+                parentKey=f"/library/metadata/{parent.key}",
+                grandparentKey=f"/library/metadata/{grand.key}",
+                parentTitle=parent.title,
+                grandparentTitle=grand.title,
+                parentYear=parent.year,
+                thumb=f"/library/metadata/{parent.key}/thumb/{parent.updated_at}",
+                parentThumb=f"/library/metadata/{parent.key}/thumb/{parent.updated_at}",
+                grandparentThumb=f"/library/metadata/{grand.key}/thumb/{grand.updated_at}",
+            )
+            lib.xml_parent_cache[parent.key] = shared
+        original = f' originalTitle="{escape(item.original_title)}"' if item.original_title else ""
+        k = item.key
+        head = (
+            f' ratingKey="{k}" key="/library/metadata/{k}" guid="{item.guid}" type="track"'
+            f' title="{escape(item.title)}"{shared}{original} summary="" index="{item.index}"'
+            f' parentIndex="{item.parent_index}" duration="{item.duration}" musicAnalysisVersion="1"'
         )
         ext = (item.file or "x.mp3").rsplit(".", 1)[-1]
         cont, codec, kbps = CONTAINERS.get(ext, ("mp3", "mp3", 320))
-        part_key = f"/library/parts/{item.key}/{item.added_at}/file.{ext}"
         media = (
-            "<Media"
-            + attrs(
-                id=item.key,
-                duration=item.duration,
-                bitrate=kbps,
-                audioChannels=2,
-                audioCodec=codec,
-                container=cont,
-            )
-            + "><Part"
-            + attrs(
-                id=item.key,
-                key=part_key,
-                duration=item.duration,
-                file=item.file,
-                size=item.size,
-                container=cont,
-                hasThumbnail=0,
-            )
-            + "/></Media>"
+            f'<Media id="{k}" duration="{item.duration}" bitrate="{kbps}" audioChannels="2"'
+            f' audioCodec="{codec}" container="{cont}"><Part id="{k}"'
+            f' key="/library/parts/{k}/{item.added_at}/file.{ext}" duration="{item.duration}"'
+            f' file="{escape(item.file or "")}" size="{item.size}" container="{cont}"'
+            ' hasThumbnail="0"/></Media>'
         )
     elif kind == "album":
         assert parent is not None
