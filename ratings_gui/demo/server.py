@@ -332,6 +332,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, error(404, f"Not Found: {exc}"))
         except (ValueError, TypeError) as exc:
             self._send(400, error(400, f"Bad Request: {exc}"))
+        except Exception as exc:  # a bug here must still answer in XML, not hang the client
+            log.exception("demo server error on %s %s", method, path)
+            self._send(500, error(500, f"Internal Server Error: {type(exc).__name__}"))
 
     def _fault(self, kind: str, faults: Faults) -> None:
         if kind == "drop":
