@@ -1,0 +1,611 @@
+"""Import job: an IMDb / Letterboxd / TMDB / Trakt export -> Plex ratings, and the way back.
+
+The steps are the program's usual ones: parse the file, read the chosen
+libraries in a few paged listings (never a search per row), plan purely,
+let the user settle the loose matches, apply through the journaled writer,
+and leave a CSV of every row that did not make it, with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ratings_gui import sources
+from ratings_gui.core import importplan
+from ratings_gui.core.importplan import NEEDS_REVIEW, OUTCOMES, UNCHANGED, UPDATE, ReviewItem
+from ratings_gui.core.matching import build_index
+from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.records import KINDS_BY_SECTION, Item
+from ratings_gui.core.scale import format_both, same
+from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.plex.connection import PlexError
+from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.snapshot import SectionInfo, list_sections, read_library
+from ratings_gui.plex.writer import RatingWriter
+
+log = logging.getLogger(__name__)
+
+#: Library types an import reads; music libraries hold nothing these exports rate.
+VIDEO_TYPES = ("movie", "show")
+#: Media-type choices the user gets (seasons come along with shows: Trakt rates them).
+KIND_CHOICES = ("movie", "show", "episode")
+#: Change lines logged in full; the rest go to the log file only.
+LOG_LINES = 200
+MARKED_WATCHED = "marked watched"
+WRITE_FAILED = "write failed"
+
+
+class ImportInputError(PlexError):
+    """The file or the library choice cannot be used: a plain message, nothing written.
+
+    A PlexError so the window shows the text as it is; the CLI maps it to exit code 2.
+    """
+
+
+def unmatched_path(source: Path, folder: Path | None = None, now: float | None = None) -> Path:
+    """``<input name>-unmatched-YYYYmmdd-HHMMSS.csv`` next to the input or in ``folder``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    where = folder if folder is not None else source.resolve().parent
+    return where / f"{source.stem}-unmatched-{stamp}.csv"
+
+
+def choose_sections(
+    sections: Sequence[SectionInfo], library: str | None, all_libraries: bool
+) -> list[SectionInfo]:
+    """The movie/TV libraries to read; ImportInputError naming the choices otherwise."""
+    video = [s for s in sections if s.type in VIDEO_TYPES]
+    if all_libraries:
+        if not video:
+            raise ImportInputError("This server has no movie or TV library to import into.")
+        return video
+    names = ", ".join(s.title for s in video) or "none"
+    if not library:
+        raise ImportInputError(
+            f"Choose a movie or TV library (or all of them). Libraries: {names}."
+        )
+    sec = next((s for s in sections if s.title == library), None)
+    if sec is None:
+        raise ImportInputError(f"No library called {library!r}. Movie and TV libraries: {names}.")
+    if sec.type not in VIDEO_TYPES:
+        raise ImportInputError(
+            f"{library} is not a movie or TV library; ratings exports rate films and shows. "
+            f"Choose one of: {names} (or all of them)."
+        )
+    return [sec]
+
+
+def change_line(ch: Change) -> str:
+    """``Inception (2010): 8 (4★)``, with the value it replaces when there is one."""
+    if ch.field == "watched":
+        return f"{ch.label}: mark as watched"
+    was = f" (was {format_both(ch.old)})" if ch.old is not None else ""
+    return f"{ch.label}: {format_both(ch.new)}{was}"
+
+
+def review_line(r: ReviewItem) -> str:
+    """One needs-review row: what the file says -> what it might be."""
+    row = r.row
+    year = f" ({row.year})" if row.year else ""
+    best = r.candidates[0] if r.candidates else None
+    guess = f"{best[0].label} [{best[0].kind}, {best[1]:.2f}]" if best else "no candidate"
+    more = f" +{len(r.candidates) - 1} more" if len(r.candidates) > 1 else ""
+    return f"line {row.line}: {row.title}{year} -> {guess}{more}"
+
+
+class ImportJob:
+    """Parse -> index -> plan -> (review) -> apply -> unmatched CSV; see the module docstring."""
+
+    name = importplan.JOB
+
+    def __init__(
+        self,
+        app: Any,
+        path: str | Path,
+        *,
+        fmt: str | None = None,
+        kinds: Iterable[str] | None = None,
+        min_score: float = 0.85,
+        force: bool = False,
+        mark_watched: bool = False,
+        all_libraries: bool = False,
+        library: str | None = None,
+        unmatched_out: str | Path | None = None,
+        unmatched_dir: str | Path | None = None,
+    ) -> None:
+        self.app = app
+        self.path = Path(path)
+        self.fmt = fmt or None
+        wanted = set(kinds) if kinds is not None else set(KIND_CHOICES)
+        if "show" in wanted:
+            wanted.add("season")  # Trakt season ratings travel with the shows
+        self.kinds = wanted
+        self.min_score = min_score
+        self.force = force
+        self.mark_watched = mark_watched
+        self.all_libraries = all_libraries
+        self.library = library
+        self.unmatched_out = Path(unmatched_out) if unmatched_out else None
+        self.unmatched_dir = Path(unmatched_dir) if unmatched_dir else None
+        self.parsed: sources.ParseResult | None = None
+        self.plan: Plan | None = None
+        self.review: list[ReviewItem] = []
+        #: id(review item) -> the Plex key the user chose for it
+        self.decisions: dict[int, int] = {}
+        self._review_info: dict[int, dict[str, Any]] = {}
+        self.requests = 0
+        self.plan_seconds = 0.0
+        self.libraries: list[str] = []
+
+    # --- prepare --------------------------------------------------------------------
+
+    def parse(self) -> sources.ParseResult:
+        """Read the file; any problem with it is an ImportInputError with a plain message."""
+        try:
+            return sources.load(self.path, self.fmt)
+        except sources.SourceError as exc:
+            raise ImportInputError(str(exc)) from exc
+
+    def read_items(self, ctx: JobContext) -> list[Item]:
+        """One paged read per chosen library (movies, shows, seasons, episodes)."""
+        conn = self.app.connection
+        if conn is None:
+            raise PlexError("Not connected to a Plex server. Sign in first.")
+        http = PlexHttp(conn, cancel=ctx.cancel_event)
+        sent = http.sent
+        chosen = choose_sections(
+            list_sections(http), self.library or self.app.library, self.all_libraries
+        )
+        items: list[Item] = []
+        for sec in chosen:
+            ctx.check_cancel()
+            snap = read_library(
+                conn,
+                sec.id,
+                kinds=KINDS_BY_SECTION[sec.type],
+                progress=ctx.progress,
+                cancel=ctx.cancel_event,
+                http=http,
+            )
+            items.extend(snap)
+            ctx.log(f"{sec.title}: {len(snap):,} items read")
+        ctx.check_cancel()
+        self.requests = http.sent - sent
+        self.libraries = [s.title for s in chosen]
+        return items
+
+    def prepare(self, ctx: JobContext) -> Plan:
+        """Parse, read, plan; the needs-review list stays on the job for the user."""
+        ctx.progress(0, 1, f"reading {self.path.name}")
+        parsed = self.parse()
+        self.parsed = parsed
+        fmt_name = sources.DISPLAY.get(parsed.format, parsed.format)
+        ctx.log(
+            f"{self.path.name}: {fmt_name} export, {len(parsed.rows):,} rows"
+            + (f", {len(parsed.problems):,} unusable" if parsed.problems else "")
+        )
+        for note in parsed.notes:
+            ctx.log(note)
+        items = self.read_items(ctx)
+        t0 = time.perf_counter()
+        index = build_index(items)
+        plan, review = importplan.plan_import(
+            parsed,
+            index,
+            kinds=self.kinds,
+            min_score=self.min_score,
+            force=self.force,
+            mark_watched=self.mark_watched,
+        )
+        self.plan_seconds = time.perf_counter() - t0
+        plan.options.update(
+            {
+                "file": str(self.path),
+                "library": ", ".join(self.libraries),
+                "all_libraries": self.all_libraries,
+            }
+        )
+        for outcome in OUTCOMES:
+            plan.counts.setdefault(outcome, 0)
+        self.plan, self.review = plan, review
+        self.decisions.clear()
+        self._review_info = {
+            id(r): next(
+                (
+                    s
+                    for s in plan.skipped
+                    if s["reason"] == NEEDS_REVIEW and s["line"] == r.row.line
+                ),
+                {},
+            )
+            for r in review
+        }
+        self._log_plan(ctx, plan)
+        ctx.progress(1, 1, "planned")
+        return plan
+
+    def _log_plan(self, ctx: JobContext, plan: Plan) -> None:
+        for i, ch in enumerate(plan.changes):
+            if i < LOG_LINES:
+                ctx.log(change_line(ch))
+            else:
+                log.debug(change_line(ch))
+        if len(plan.changes) > LOG_LINES:
+            ctx.log(f"… and {len(plan.changes) - LOG_LINES:,} more changes (in the log file)")
+        for r in self.review[:LOG_LINES]:
+            ctx.log(f"needs review: {review_line(r)}")
+        ctx.log(breakdown(plan.counts))
+
+    # --- review ---------------------------------------------------------------------
+
+    def accept_review(self, item: ReviewItem, choice: Item | None) -> Change | None:
+        """The user's answer to one needs-review row: this Plex item, or skip (None).
+
+        Answering again replaces the earlier answer. Returns the rating change
+        added (None when skipped or when the item already has that rating).
+        """
+        plan = self.plan
+        if plan is None:
+            raise RuntimeError("prepare() first")
+        rid = id(item)
+        info = self._review_info.get(rid, {})
+        previous = self.decisions.pop(rid, None)
+        if previous is not None:
+            before = len(plan.changes)
+            plan.changes = [c for c in plan.changes if not _from_review(c, previous)]
+            plan.count(UPDATE if len(plan.changes) < before else UNCHANGED, -1)
+            plan.count(NEEDS_REVIEW)
+            if info:
+                plan.skipped.append(info)
+        if choice is None:
+            return None
+        taken = {int(c.target) for c in plan.changes if c.field == "userRating"}
+        if choice.key in taken:
+            self._restore(rid, previous, item)
+            raise ValueError(f"{choice.label} already gets a rating from another row of the file.")
+        self.decisions[rid] = choice.key
+        plan.count(NEEDS_REVIEW, -1)
+        plan.skipped = [s for s in plan.skipped if s is not info]
+        rating = item.row.rating
+        if same(choice.user_rating, rating) and not self.force:
+            plan.count(UNCHANGED)
+            return None
+        change = Change(
+            PLEX, str(choice.key), "userRating", choice.user_rating, rating, REVIEWED, choice.label
+        )
+        plan.add(change)
+        if self.mark_watched and choice.view_count <= 0:
+            plan.changes.append(
+                Change(PLEX, str(choice.key), "watched", False, True, REVIEWED, choice.label)
+            )
+        return change
+
+    def _restore(self, rid: int, previous: int | None, item: ReviewItem) -> None:
+        """Put back an earlier answer after a refused one (the plan stays as it was)."""
+        if previous is None:
+            return
+        cand = next((it for it, _ in item.candidates if it.key == previous), None)
+        if cand is not None:
+            self.accept_review(item, cand)
+
+    def chosen(self, item: ReviewItem) -> int | None:
+        """The Plex key the user picked for this row, if any."""
+        return self.decisions.get(id(item))
+
+    # --- apply ----------------------------------------------------------------------
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        """Ratings first (journaled); then watched marks for the ratings that reached Plex."""
+        ratings = [c for c in plan.changes if c.field != "watched"]
+        watched = [c for c in plan.changes if c.field == "watched"]
+        rating_plan = Plan(plan.job, ratings, Counter(plan.counts), dict(plan.options))
+        report = apply_plan(self.app, rating_plan, ctx)
+        done = {c.target for c in report.applied}
+        marks = [c for c in watched if c.target in done]
+        if marks and not ctx.cancelled:
+            self._mark_watched(ctx, report, marks)
+        report.counts[UPDATE] = plan.counts.get(UPDATE, 0)
+        for outcome in OUTCOMES:
+            report.counts.setdefault(outcome, 0)
+        path = self.write_unmatched(plan, report, ctx)
+        if path is not None:
+            report.extra["unmatched_csv"] = str(path)
+        report.extra["file"] = str(self.path)
+        if report.run_id is not None:
+            run = self.app.journal.run(report.run_id)
+            self.app.journal.finish_run(
+                report.run_id, run.status if run else "done", report.as_json()
+            )
+        ctx.log(breakdown(report.counts))
+        if path is not None:
+            ctx.log(f"unmatched rows: {path}")
+        return report
+
+    def _mark_watched(self, ctx: JobContext, report: Report, marks: list[Change]) -> None:
+        """Scrobble in the same journaled run, so undo of the run unmarks them too."""
+        writer = RatingWriter(self.app.connection, workers=3, cancel=ctx.cancel_event)
+        result = writer.apply(
+            marks,
+            journal=self.app.journal,
+            run_id=report.run_id,
+            progress=ctx.progress,
+            log_line=lambda t: ctx.log(t, logging.WARNING),
+        )
+        report.applied.extend(result.applied)
+        report.changes += len(result.applied)
+        report.failed.extend(f for f in result.failed if f[1] != "cancelled")
+        report.counts[MARKED_WATCHED] = len(result.applied)
+        report.extra["requests"] = report.extra.get("requests", 0) + result.requests
+
+    def unmatched_rows(self, plan: Plan, report: Report | None = None) -> list[dict[str, Any]]:
+        """Every row that did not become a written rating: plan's skipped + failed writes."""
+        rows = list(plan.skipped)
+        for ch, err in report.failed if report else ():
+            if ch.field != "userRating":
+                continue
+            rows.append(
+                {
+                    "reason": WRITE_FAILED,
+                    "title": ch.label,
+                    "rating": ch.new,
+                    "detail": f"Plex item {ch.target}: {err}",
+                }
+            )
+        return rows
+
+    def write_unmatched(
+        self, plan: Plan, report: Report | None = None, ctx: JobContext | None = None
+    ) -> Path | None:
+        """The unmatched-rows CSV (None when every row made it, or it cannot be written)."""
+        rows = self.unmatched_rows(plan, report)
+        if not rows:
+            return None
+        path = self.unmatched_out or unmatched_path(self.path, self.unmatched_dir)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sources.write_unmatched_csv(path, rows)
+        except OSError as exc:
+            # The Plex writes are done and journaled; a missing CSV must not undo that.
+            text = f"the unmatched rows could not be written to {path}: {exc.strerror or exc}"
+            if ctx is not None:
+                ctx.log(text, logging.WARNING)
+            log.warning(text)
+            return None
+        return path
+
+
+#: Reason on changes the user settled in the review list.
+REVIEWED = "chosen in review"
+
+
+def _from_review(c: Change, key: int) -> bool:
+    return c.reason == REVIEWED and c.target == str(key)
+
+
+def breakdown(counts: Counter[str] | dict[str, int]) -> str:
+    """``update 12, unchanged 3, …`` in the outcome order, then what the writer did."""
+    parts = [f"{o} {counts.get(o, 0):,}" for o in OUTCOMES]
+    parts += [f"{k} {v:,}" for k, v in sorted(counts.items()) if k not in OUTCOMES and v]
+    return "breakdown: " + ", ".join(parts)
+
+
+# --- export -----------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("letterboxd", "csv")
+
+
+def export_ratings(
+    app: Any,
+    ctx: JobContext,
+    *,
+    letterboxd: str | Path | None = None,
+    plain: str | Path | None = None,
+    library: str | None = None,
+    all_libraries: bool = False,
+) -> dict[str, int]:
+    """The libraries' ratings -> Letterboxd-importable and/or plain CSV, from one read."""
+    conn = app.connection
+    if conn is None:
+        raise PlexError("Not connected to a Plex server. Sign in first.")
+    http = PlexHttp(conn, cancel=ctx.cancel_event)
+    sections = list_sections(http)
+    name = library or app.library
+    if all_libraries:
+        chosen = choose_sections(sections, name, True)
+    else:
+        chosen = [s for s in sections if s.title == name]
+        if not chosen:
+            names = ", ".join(s.title for s in sections) or "none"
+            raise ImportInputError(f"No library called {name!r}. Libraries: {names}.")
+    items: list[Item] = []
+    for sec in chosen:
+        items.extend(
+            read_library(conn, sec.id, progress=ctx.progress, cancel=ctx.cancel_event, http=http)
+        )
+    ctx.check_cancel()
+    out: dict[str, int] = {"items": len(items), "requests": http.sent}
+    out["rated"] = sum(1 for it in items if it.user_rating is not None)
+    if letterboxd:
+        out["letterboxd rows"] = sources.ratings_to_letterboxd_csv(items, letterboxd)
+        ctx.log(f"Letterboxd CSV: {out['letterboxd rows']:,} rated movies -> {letterboxd}")
+    if plain:
+        out["csv rows"] = sources.ratings_to_plain_csv(items, plain)
+        ctx.log(f"plain CSV: {out['csv rows']:,} rated items -> {plain}")
+    return out
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def _import_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="the export: CSV, Trakt JSON, a zip, or an extracted folder")
+    p.add_argument("--format", choices=sources.FORMATS, help="skip detection (default: auto)")
+    p.add_argument(
+        "--kinds",
+        default=",".join(KIND_CHOICES),
+        help="media types to rate, comma separated (default: movie,show,episode)",
+    )
+    p.add_argument("--mark-watched", action="store_true", help="mark rated items as watched")
+    p.add_argument("--force", action="store_true", help="write even ratings Plex already holds")
+    p.add_argument(
+        "--min-score",
+        type=float,
+        default=0.85,
+        metavar="N",
+        help="title matches below this (0-1) need review and are not applied (default 0.85)",
+    )
+    p.add_argument("--unmatched-out", metavar="FILE", help="write the unmatched rows here")
+    p.add_argument(
+        "--all-libraries", action="store_true", help="match against every movie and TV library"
+    )
+
+
+def _kinds(text: str) -> set[str]:
+    kinds = {k.strip().lower().rstrip("s") for k in text.split(",") if k.strip()}
+    bad = kinds - set(KIND_CHOICES)
+    if bad or not kinds:
+        from ratings_gui.cli import UsageError
+
+        raise UsageError(f"--kinds takes {', '.join(KIND_CHOICES)}; not {', '.join(sorted(bad))}.")
+    return kinds
+
+
+def _import_run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    """Like cli.run_plan_job, plus the review list and the unmatched CSV (also on dry runs)."""
+    from ratings_gui import cli
+
+    if not 0 <= args.min_score <= 1:
+        raise cli.UsageError("--min-score is a number between 0 and 1 (for example 0.85).")
+    if not args.library and not args.all_libraries:
+        raise cli.UsageError("Choose a library with --library NAME, or pass --all-libraries.")
+    job = ImportJob(
+        app,
+        args.file,
+        fmt=args.format,
+        kinds=_kinds(args.kinds),
+        min_score=args.min_score,
+        force=args.force,
+        mark_watched=args.mark_watched,
+        all_libraries=args.all_libraries,
+        library=args.library,
+        unmatched_out=args.unmatched_out,
+    )
+    ctx = cli.cli_context(out)
+    try:
+        plan = job.prepare(ctx)
+    except ImportInputError as exc:
+        raise cli.UsageError(str(exc)) from exc
+    cli.print_plan(out, plan)
+    extra = {"review": [review_line(r) for r in job.review]}
+    base = {
+        "job": plan.job,
+        "run_id": None,
+        "dry_run": bool(args.dry_run),
+        "counts": plan.summary(),
+        "changes": len(plan.changes),
+    }
+    applying = not args.dry_run and bool(plan.changes)
+    if applying and not cli.confirm(args, out, f"Apply {len(plan.changes):,} changes?"):
+        applying = False
+        base.update(changes=0, applied=False)
+    if not applying:
+        if not plan.changes and not args.dry_run:
+            out.say("nothing to write")
+        path = (
+            job.write_unmatched(plan, None, ctx)
+            if (job.unmatched_out or not args.dry_run)
+            else None
+        )
+        if path is not None:
+            out.say(f"unmatched rows: {path}")
+            extra["unmatched_csv"] = str(path)
+        out.result({**base, **extra})
+        return cli.EXIT_OK
+    report = job.apply(ctx, plan)
+    for c, err in report.failed[:20]:
+        out.say(f"  failed: {c.label or c.target}: {err}")
+    out.result({**report.as_json(), **extra})
+    return cli.EXIT_FAILED if report.failed else cli.EXIT_OK
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="the CSV to write")
+    p.add_argument(
+        "--format",
+        choices=EXPORT_FORMATS,
+        default="csv",
+        help="letterboxd: a file Letterboxd's importer takes; csv: every rating (default)",
+    )
+    p.add_argument("--all-libraries", action="store_true", help="every movie and TV library")
+
+
+def _export_run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    from ratings_gui import cli
+
+    if not args.library and not args.all_libraries:
+        raise cli.UsageError("Choose a library with --library NAME, or pass --all-libraries.")
+    target = Path(args.file)
+    if not target.parent.exists():
+        raise cli.UsageError(f"The folder {target.parent} does not exist.")
+    kw = {"letterboxd": target} if args.format == "letterboxd" else {"plain": target}
+    try:
+        counts = export_ratings(
+            app,
+            cli.cli_context(out),
+            library=args.library,
+            all_libraries=args.all_libraries,
+            **kw,
+        )
+    except ImportInputError as exc:
+        raise cli.UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise cli.UsageError(f"{target} cannot be written ({exc.strerror or exc}).") from exc
+    out.result(
+        {
+            "job": "export",
+            "run_id": None,
+            "dry_run": True,
+            "counts": counts,
+            "changes": 0,
+            "file": str(target),
+        }
+    )
+    return cli.EXIT_OK
+
+
+def _register() -> None:
+    from ratings_gui.cli import Command, register
+
+    register(
+        Command(
+            "import",
+            "import IMDb, Letterboxd, TMDB or Trakt ratings into Plex movies, shows and episodes",
+            _import_args,
+            _import_run,
+        )
+    )
+    register(
+        Command(
+            "export",
+            "export the library's ratings to a Letterboxd-importable CSV or a plain CSV",
+            _export_args,
+            _export_run,
+        )
+    )
+
+
+_register()
+
+
+__all__ = [
+    "ImportInputError",
+    "ImportJob",
+    "breakdown",
+    "export_ratings",
+]
