@@ -1,0 +1,621 @@
+"""Base rating: a chosen rating for every track nobody has rated yet.
+
+Plexamp's radios and Guest DJ pass over unrated tracks, so a base rating
+makes them playable there. The rating is not the user's: the journal marks
+it with the job name ``base-rating``, inference ignores it as evidence, and
+Reset removes only these ratings. The user's own ratings are never touched
+unless a second, explicit option says so.
+
+Flow as every job: bulk read -> :func:`plan_base_rating` (pure) -> preview
+-> journaled apply -> undo from History. :func:`watch` keeps rating tracks
+the server adds while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.records import TYPE_IDS, Item
+from ratings_gui.core.scale import format_stars, normalize, same
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal import Provenance
+from ratings_gui.plex.connection import PlexError
+
+log = logging.getLogger(__name__)
+
+JOB = "base-rating"
+RESET_JOB = "base-rating-reset"
+
+# Outcomes (plan counts).
+UNRATED = "unrated"
+MINE = "already rated by you"
+ALREADY = "already base rated"
+PROGRAM = "rated by the program"
+SAME = "already at this value"
+OUT_OF_SCOPE = "not in scope"
+REPLACES_MINE = "replaces your rating"
+NOT_BASE = "not a base rating"
+TAKEN_OVER = "base rating changed by you"
+
+#: Rating styles users know from their players: the values each one offers (Plex 0-10).
+STYLES: dict[str, tuple[float, ...]] = {
+    "like": (2.0,),
+    "whole": (2.0, 4.0, 6.0, 8.0, 10.0),
+    "half": tuple(float(v) for v in range(1, 11)),
+}
+STYLE_NAMES = {"like": "Like only", "whole": "Whole stars", "half": "Half stars"}
+
+#: ``--since-last-run`` looks this far before the last run, for clock skew between
+#: this computer and the server (a track rated twice is skipped, so it is harmless).
+SINCE_MARGIN_SECONDS = 120
+#: Statuses of a run that count as "the last run" for ``--since-last-run``.
+FINISHED = ("done", "done with errors")
+DEFAULT_INTERVAL = 20.0
+
+
+def check_value(value: float, style: str) -> float:
+    """The Plex value if the style offers it; ValueError naming the choices otherwise."""
+    v = normalize(value)
+    allowed = STYLES.get(style)
+    if allowed is None:
+        raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
+    if v is None or v not in allowed:
+        choices = ", ".join(format_stars(a, glyphs=False) for a in allowed)
+        raise ValueError(f"{STYLE_NAMES[style]} offers {choices}; not {format_stars(v)}")
+    return v
+
+
+def _owned(current: float | None, prov: Provenance | None) -> bool:
+    """The current rating is the program's while it still equals what the program wrote."""
+    return (
+        prov is not None
+        and current is not None
+        and prov.value is not None
+        and same(prov.value, current)
+    )
+
+
+def in_scope(
+    tracks: Iterable[Item], *, newest: int | None = None, since: float | None = None
+) -> tuple[list[Item], int]:
+    """The tracks the options reach (newest N, added since), and how many they leave out."""
+    all_tracks = [t for t in tracks if t.kind == "track"]
+    chosen = all_tracks
+    if since is not None:
+        chosen = [t for t in chosen if t.added_at is not None and t.added_at >= since]
+    if newest is not None:
+        chosen = sorted(chosen, key=lambda t: (t.added_at or 0, t.key), reverse=True)[
+            : max(0, newest)
+        ]
+    return chosen, len(all_tracks) - len(chosen)
+
+
+def plan_base_rating(
+    snapshot_tracks: Iterable[Item],
+    provenance: Mapping[str, Provenance],
+    *,
+    value: float,
+    override_program: bool = False,
+    override_user: bool = False,
+    newest: int | None = None,
+    since: float | None = None,
+    job: str = JOB,
+) -> Plan:
+    """Pure: which tracks get ``value`` and why the others do not.
+
+    Unrated tracks always do. A rating the program set (provenance still
+    standing) is replaced only with ``override_program``; any other rating
+    is the user's and is replaced only with ``override_user``, counted as
+    ``replaces your rating`` so the preview shows how many.
+    """
+    target = normalize(value)
+    if target is None:
+        raise ValueError("a base rating needs a value")
+    plan = Plan(
+        job,
+        options={
+            "value": target,
+            "override_program": override_program,
+            "override_user": override_user,
+            "newest": newest,
+            "since": since,
+        },
+    )
+    chosen, left_out = in_scope(snapshot_tracks, newest=newest, since=since)
+    if left_out:
+        plan.count(OUT_OF_SCOPE, left_out)
+    stars = format_stars(target)
+    for t in chosen:
+        current = t.user_rating
+        prov = provenance.get(str(t.key))
+        if current is None:
+            reason = f"unrated -> base {stars}"
+        elif same(current, target):
+            plan.count(ALREADY if _owned(current, prov) and prov and prov.job == job else SAME)
+            continue
+        elif _owned(current, prov):
+            assert prov is not None
+            if not override_program:
+                plan.count(ALREADY if prov.job == job else PROGRAM)
+                continue
+            reason = f"set by {prov.job} -> base {stars}"
+        else:
+            if not override_user:
+                plan.count(MINE)
+                continue
+            plan.count(REPLACES_MINE)
+            reason = f"YOUR rating {format_stars(current)} replaced by base {stars}"
+        plan.add(Change(PLEX, str(t.key), "userRating", current, target, reason, t.label))
+    return plan
+
+
+def plan_reset(
+    snapshot_tracks: Iterable[Item], provenance: Mapping[str, Provenance], *, job: str = JOB
+) -> Plan:
+    """Pure: clear every base rating that still stands; the user's ratings stay."""
+    plan = Plan(RESET_JOB, options={"reset_of": job})
+    for t in snapshot_tracks:
+        if t.kind != "track":
+            continue
+        prov = provenance.get(str(t.key))
+        if prov is None or prov.job != job:
+            if t.user_rating is not None:
+                plan.count(NOT_BASE)
+            continue
+        if not _owned(t.user_rating, prov):
+            plan.count(TAKEN_OVER if t.user_rating is not None else UNRATED)
+            continue
+        plan.add(
+            Change(
+                PLEX,
+                str(t.key),
+                "userRating",
+                t.user_rating,
+                None,
+                f"base rating {format_stars(t.user_rating)} removed",
+                t.label,
+            )
+        )
+    return plan
+
+
+def last_run_start(journal: Any, library: str, job: str = JOB) -> float | None:
+    """When the last finished base-rating run on ``library`` read the library."""
+    for run in journal.runs(limit=10_000):
+        if run.job != job or run.dry_run or run.undo_of is not None:
+            continue
+        if run.status not in FINISHED or (library and run.library and run.library != library):
+            continue
+        return float(run.options.get("read_at") or run.started_at)
+    return None
+
+
+# --- the job ----------------------------------------------------------------------------
+
+
+@dataclass
+class BaseRatingOptions:
+    """Everything the user chose; plain values so the GUI reads widgets before starting."""
+
+    library: str
+    value: float
+    style: str = "whole"
+    override_program: bool = False
+    override_user: bool = False
+    newest: int | None = None
+    since_last_run: bool = False
+    grouped: bool = False
+    workers: int = 3
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class BaseRatingJob:
+    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report, as every job; ``reset`` flips it."""
+
+    name = JOB
+
+    def __init__(self, app: Any, opts: BaseRatingOptions, *, reset: bool = False) -> None:
+        self.app = app
+        self.opts = opts
+        self.reset = reset
+        self.section_id: int | None = None
+
+    def _read(self, ctx: JobContext) -> tuple[list[Item], float]:
+        from ratings_gui.plex.snapshot import read_library
+
+        conn = self.app.connection
+        if conn is None:
+            raise PlexError("Not connected to a Plex server. Sign in first.")
+        read_at = time.time()
+        snap = read_library(
+            conn,
+            self.opts.library,
+            kinds=("track",),
+            progress=ctx.progress,
+            cancel=ctx.cancel_event,
+        )
+        ctx.check_cancel()
+        if snap.section_type != "artist":
+            raise PlexError(f"{self.opts.library} is not a music library.")
+        self.section_id = snap.section_id
+        ctx.log(f"read {len(snap):,} tracks of {snap.library} in {snap.requests} requests")
+        return snap.of_kind("track"), read_at
+
+    def prepare(self, ctx: JobContext) -> Plan:
+        tracks, read_at = self._read(ctx)
+        prov = self.app.journal.program_values(PLEX, "userRating")
+        if self.reset:
+            plan = plan_reset(tracks, prov)
+        else:
+            since = None
+            if self.opts.since_last_run:
+                last = last_run_start(self.app.journal, self.opts.library)
+                if last is None:
+                    ctx.log("no earlier base-rating run: every track is in scope")
+                else:
+                    since = last - SINCE_MARGIN_SECONDS
+                    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last))
+                    ctx.log(f"tracks added since the last run ({when})")
+            plan = plan_base_rating(
+                tracks,
+                prov,
+                value=check_value(self.opts.value, self.opts.style),
+                override_program=self.opts.override_program,
+                override_user=self.opts.override_user,
+                newest=self.opts.newest,
+                since=since,
+            )
+            plan.options["style"] = self.opts.style
+        plan.options.update(
+            library=self.opts.library,
+            section_id=self.section_id,
+            read_at=read_at,
+            grouped=self.opts.grouped,
+        )
+        ctx.log(f"plan: {len(plan):,} tracks to change")
+        return plan
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        return apply_base_plan(
+            self.app, plan, ctx, grouped=self.opts.grouped, workers=self.opts.workers
+        )
+
+
+def apply_base_plan(
+    app: Any, plan: Plan, ctx: JobContext, *, grouped: bool = False, workers: int = 3
+) -> Report:
+    """Per-item writes through the shared apply, or grouped multi-edits (same journaling)."""
+    if not grouped:
+        from ratings_gui.jobs.apply import apply_plan
+
+        return apply_plan(app, plan, ctx, workers=workers)
+    return _apply_grouped(app, plan, ctx)
+
+
+def _apply_grouped(app: Any, plan: Plan, ctx: JobContext) -> Report:
+    """apply_plan's run bookkeeping around :class:`BulkRatingWriter` (see the report's note)."""
+    from ratings_gui.logsetup import RunLog
+    from ratings_gui.plex.bulk import BulkRatingWriter
+    from ratings_gui.plex.writer import count_outcomes
+
+    conn = app.connection
+    if conn is None:
+        raise PlexError("Not connected to a Plex server. Sign in first.")
+    section_id = plan.options.get("section_id")
+    if section_id is None:
+        raise PlexError("grouped edits need the plan's library section")
+    library = str(plan.options.get("library") or app.library or "")
+    run_id = app.journal.start_run(plan.job, plan.options, server=conn.name, library=library)
+    report = Report(plan.job, run_id, dry_run=False)
+    with RunLog(app.paths.logs, plan.job, run_id):
+        ctx.log(f"run {run_id}: writing {len(plan):,} changes to {conn.name} in grouped edits")
+        writer = BulkRatingWriter(conn, int(section_id), cancel=ctx.cancel_event)
+        try:
+            result = writer.apply(
+                plan.changes,
+                journal=app.journal,
+                run_id=run_id,
+                progress=ctx.progress,
+                log_line=lambda t: ctx.log(t, logging.WARNING),
+            )
+        except Exception as exc:
+            app.journal.finish_run(run_id, "failed", {"error": str(exc)})
+            raise
+        report.counts.update(plan.counts)
+        report.counts.pop("update", None)
+        report.counts.update(count_outcomes(result))
+        report.changes = len(result.applied)
+        report.applied = result.applied
+        report.failed = [f for f in result.failed if f[1] != "cancelled"]
+        report.extra["requests"] = result.requests
+        if result.cancelled:
+            status = "cancelled"
+        elif report.failed:
+            status = "done with errors" if result.applied else "failed"
+        else:
+            status = "done"
+        app.journal.finish_run(run_id, status, report.as_json())
+        ctx.log(
+            f"run {run_id} {status}: {len(result.applied):,} written, "
+            f"{len(report.failed):,} failed ({result.requests:,} requests)"
+        )
+    return report
+
+
+# --- watch -------------------------------------------------------------------------------
+
+
+@dataclass
+class WatchStats:
+    polls: int = 0
+    seen: int = 0
+    rated: int = 0
+    failed: int = 0
+    runs: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "polls": self.polls,
+            "new_tracks": self.seen,
+            "rated": self.rated,
+            "failed": self.failed,
+            "runs": self.runs,
+        }
+
+
+def _newest_tracks(http: Any, section_id: int, floor: int, page: int) -> list[Item]:
+    """Tracks added at or after ``floor``, newest first; pages on only while they are all new."""
+    from ratings_gui.plex.snapshot import iter_listing
+
+    out: list[Item] = []
+    for it in iter_listing(
+        http, section_id, TYPE_IDS["track"], page_size=page, params={"sort": "addedAt:desc"}
+    ):
+        if (it.added_at or 0) < floor:
+            break
+        out.append(it)
+    return out
+
+
+def _first_page(http: Any, section_id: int, page: int) -> list[Item]:
+    """The newest ``page`` tracks (one request)."""
+    from ratings_gui.plex.snapshot import iter_listing
+
+    listing = iter_listing(
+        http, section_id, TYPE_IDS["track"], page_size=page, params={"sort": "addedAt:desc"}
+    )
+    return list(itertools.islice(listing, page))
+
+
+def _alert_wakeup(conn: Any, wake: threading.Event, ctx: JobContext) -> Any:
+    """Plex notifications wake the poll at once; None when websocket-client is missing."""
+    try:
+        import websocket  # noqa: F401 - plexapi's AlertListener needs it
+    except ImportError:
+        return None
+
+    def on_alert(data: dict[str, Any]) -> None:
+        if data.get("type") in ("timeline", "activity"):
+            wake.set()
+
+    def on_error(exc: Exception) -> None:
+        log.info("Plex notifications unavailable (%s); polling only", exc)
+
+    try:
+        return conn.server.startAlertListener(callback=on_alert, callbackError=on_error)
+    except Exception as exc:  # noqa: BLE001 - notifications are only a shortcut
+        ctx.log(f"Plex notifications unavailable ({exc}); polling only", logging.DEBUG)
+        return None
+
+
+def watch(
+    app: Any,
+    opts: BaseRatingOptions,
+    ctx: JobContext,
+    *,
+    interval: float = DEFAULT_INTERVAL,
+    seconds: float | None = None,
+    page: int = 200,
+    alerts: bool = True,
+    on_batch: Callable[[Report], None] | None = None,
+) -> WatchStats:
+    """Rate tracks added to the library while this runs, until cancelled or ``seconds`` pass.
+
+    Each poll asks for the first page of the ``addedAt:desc`` listing. A
+    track counts as new when it was not in the listing at the start and
+    was added no earlier than the newest track then (the server's own
+    clock, so a skewed local clock does not matter). Notifications, when
+    plexapi's AlertListener can run, only wake the poll early.
+    """
+    from ratings_gui.plex.http import PlexHttp
+    from ratings_gui.plex.snapshot import find_section
+
+    conn = app.connection
+    if conn is None:
+        raise PlexError("Not connected to a Plex server. Sign in first.")
+    value = check_value(opts.value, opts.style)
+    http = PlexHttp(conn, cancel=ctx.cancel_event)
+    sec = find_section(http, opts.library, conn.name)
+    if sec.type != "artist":
+        raise PlexError(f"{opts.library} is not a music library.")
+    head = _first_page(http, sec.id, page)
+    floor = (head[0].added_at or 0) if head else 0
+    known = {t.key for t in head}
+    stats = WatchStats()
+    wake = threading.Event()
+    listener = _alert_wakeup(conn, wake, ctx) if alerts else None
+    how = "notifications and polling" if listener else "polling"
+    ctx.log(f"watching {opts.library} for new tracks every {interval:g} s ({how})")
+    deadline = None if seconds is None else time.monotonic() + seconds
+    try:
+        while not ctx.cancel_event.is_set():
+            wait = interval if deadline is None else min(interval, deadline - time.monotonic())
+            if wait > 0:
+                # one wait that either the cancel flag or a notification ends
+                end = time.monotonic() + wait
+                while time.monotonic() < end and not ctx.cancel_event.is_set():
+                    if wake.wait(min(0.1, max(0.0, end - time.monotonic()))):
+                        wake.clear()
+                        break
+            if ctx.cancel_event.is_set():
+                break
+            stats.polls += 1
+            new = [t for t in _newest_tracks(http, sec.id, floor, page) if t.key not in known]
+            if new:
+                known.update(t.key for t in new)
+                stats.seen += len(new)
+                prov = app.journal.program_values(PLEX, "userRating", [str(t.key) for t in new])
+                plan = plan_base_rating(
+                    new, prov, value=value, override_program=opts.override_program
+                )
+                plan.options.update(
+                    library=opts.library, section_id=sec.id, read_at=time.time(), watch=True
+                )
+                ctx.log(f"{len(new)} new track(s); {len(plan)} to rate")
+                if plan.changes:
+                    report = apply_base_plan(
+                        app, plan, ctx, grouped=opts.grouped, workers=opts.workers
+                    )
+                    stats.rated += report.changes
+                    stats.failed += len(report.failed)
+                    if report.run_id is not None:
+                        stats.runs.append(report.run_id)
+                    if on_batch is not None:
+                        on_batch(report)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+    finally:
+        if listener is not None:
+            try:
+                listener.stop()
+            except Exception:  # noqa: BLE001
+                pass
+    ctx.log(f"watch ended: {stats.rated} track(s) rated in {stats.polls} polls")
+    return stats
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stars", type=float, help="the base rating in stars (0.5-5; like-only: 1)")
+    p.add_argument(
+        "--style",
+        choices=sorted(STYLES),
+        default=None,
+        help="like (1 star), whole or half stars (default: whole, or half for x.5)",
+    )
+    p.add_argument(
+        "--override", action="store_true", help="also replace ratings the program set before"
+    )
+    p.add_argument(
+        "--override-mine",
+        action="store_true",
+        help="ALSO replace YOUR OWN ratings (the plan shows how many)",
+    )
+    p.add_argument("--newest", type=int, metavar="N", help="only the N most recently added tracks")
+    p.add_argument(
+        "--since-last-run", action="store_true", help="only tracks added since the last run"
+    )
+    p.add_argument("--grouped", action="store_true", help="grouped multi-edit requests")
+    p.add_argument(
+        "--reset", action="store_true", help="remove the base ratings the program set, nothing else"
+    )
+    p.add_argument("--watch", action="store_true", help="then keep rating newly added tracks")
+    p.add_argument("--watch-seconds", type=float, help="stop watching after this many seconds")
+    p.add_argument(
+        "--interval",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        help=f"seconds between watch polls (default {DEFAULT_INTERVAL:g})",
+    )
+
+
+def _options_from_args(app: Any, args: argparse.Namespace, library: str) -> BaseRatingOptions:
+    from ratings_gui.cli import UsageError
+
+    if args.reset:
+        return BaseRatingOptions(library, 0.0, grouped=args.grouped)
+    if args.stars is None:
+        raise UsageError("Choose the base rating with --stars (for example --stars 3).")
+    style = args.style or ("half" if args.stars * 2 % 2 else "whole")
+    try:
+        value = check_value(args.stars * 2, style)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.newest is not None and args.newest < 1:
+        raise UsageError("--newest needs a number of tracks of 1 or more.")
+    return BaseRatingOptions(
+        library,
+        value,
+        style,
+        override_program=args.override,
+        override_user=args.override_mine,
+        newest=args.newest,
+        since_last_run=args.since_last_run,
+        grouped=args.grouped,
+    )
+
+
+def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    from ratings_gui.cli import EXIT_FAILED, EXIT_OK, UsageError, cli_context, require_library
+
+    library = require_library(app, args)
+    opts = _options_from_args(app, args, library)
+    if args.watch and args.reset:
+        raise UsageError("--watch cannot be combined with --reset.")
+    if args.watch and args.dry_run:
+        raise UsageError("--watch writes as tracks arrive; it cannot be a dry run.")
+    if args.watch and not args.yes:
+        raise UsageError("--watch writes without asking: pass --yes with it.")
+    job = BaseRatingJob(app, opts, reset=args.reset)
+    if not args.watch:
+        from ratings_gui.cli import run_plan_job
+
+        return run_plan_job(app, args, out, job)
+
+    # --watch: the normal run first, then new tracks as they arrive.
+    ctx = cli_context(out)
+    plan = job.prepare(ctx)
+    from ratings_gui.cli import print_plan
+
+    print_plan(out, plan)
+    result: dict[str, Any] = {"job": JOB, "run_id": None, "dry_run": False}
+    report = job.apply(ctx, plan) if plan.changes else None
+    result["counts"] = dict(sorted((report.counts if report else plan.counts).items()))
+    result["changes"] = report.changes if report else 0
+    result["run_id"] = report.run_id if report else None
+    try:
+        stats = watch(app, opts, ctx, interval=args.interval, seconds=args.watch_seconds)
+    except KeyboardInterrupt:
+        out.say("watch stopped")
+        stats = None
+    if stats is not None:
+        result["watch"] = stats.as_json()
+    failed = (report.failed if report else []) or (stats.failed if stats else 0)
+    out.result(result)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _register() -> None:
+    from ratings_gui.cli import Command, register
+
+    register(
+        Command(
+            "base-rating",
+            "give unrated tracks a base rating (or --reset to remove the base ratings)",
+            _add_arguments,
+            _run,
+        )
+    )
+
+
+_register()
