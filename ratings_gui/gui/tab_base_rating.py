@@ -1,0 +1,435 @@
+"""Base rating tab: a rating for every unrated track, previewed before it is written.
+
+Preview and Reset are jobs on the window's runner (one at a time, like
+every tab). "Watch while open" is different: it runs for as long as the
+user wants, so it gets its own worker thread that only puts events on a
+queue this tab drains from ``after()``; the worker never touches Tk.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import tkinter
+from typing import Any
+
+import customtkinter as ctk
+
+from ratings_gui.core.plan import Plan, Report
+from ratings_gui.core.scale import format_stars
+from ratings_gui.gui.tabs import Tab
+from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY
+from ratings_gui.jobs import base_rating as br
+from ratings_gui.jobs.runner import Finished, JobContext, Log
+
+DRAIN_MS = 150
+STYLE_KEYS = {v: k for k, v in br.STYLE_NAMES.items()}
+MUTED = ("gray35", "gray65")
+
+
+def value_label(value: float, style: str) -> str:
+    """The segment text for a value: ``★★★``, ``★★½``, ``★ like``."""
+    text = format_stars(value)
+    return f"{text} like" if style == "like" else text
+
+
+def value_labels(style: str) -> dict[str, float]:
+    return {value_label(v, style): v for v in br.STYLES[style]}
+
+
+class BaseRatingTab(Tab):
+    """Options, Preview -> plan -> Apply, Reset (plan first), and the watch switch."""
+
+    def build(self) -> None:
+        self.libraries: list[str] = []
+        self._events: queue.Queue[Any] = queue.Queue()
+        self._job: br.BaseRatingJob | None = None
+        self._watch_cancel: threading.Event | None = None
+        self._watch_thread: threading.Thread | None = None
+        self.watch_interval = br.DEFAULT_INTERVAL
+        self.watch_rated = 0
+        saved = self.options()
+        f = self.frame
+        f.grid_columnconfigure(0, weight=1)
+        f.grid_rowconfigure(2, weight=1)
+
+        box = ctk.CTkFrame(f)
+        box.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 4))
+        box.grid_columnconfigure(3, weight=1)
+        pad = {"padx": (10, 6), "pady": 4}
+
+        ctk.CTkLabel(box, text="Library").grid(row=0, column=0, sticky="w", **pad)
+        self.library_menu = ctk.CTkOptionMenu(
+            box, values=["(no music library)"], width=220, dynamic_resizing=False
+        )
+        self.library_menu.grid(row=0, column=1, sticky="w", **pad)
+        ctk.CTkLabel(box, text="Style").grid(row=0, column=2, sticky="e", **pad)
+        self.style_button = ctk.CTkSegmentedButton(
+            box, values=list(br.STYLE_NAMES.values()), command=self._style_clicked
+        )
+        self.style_button.grid(row=0, column=3, sticky="w", **pad)
+
+        ctk.CTkLabel(box, text="Base rating").grid(row=1, column=0, sticky="w", **pad)
+        self.value_button = ctk.CTkSegmentedButton(
+            box, values=["★★★"], command=lambda _v: self._show_value(), font=ctk.CTkFont(size=15)
+        )
+        self.value_button.grid(row=1, column=1, columnspan=3, sticky="w", **pad)
+
+        self.newest_var = ctk.BooleanVar(value=bool(saved.get("newest_on", False)))
+        self.newest_count = ctk.StringVar(value=str(saved.get("newest", 500)))
+        row = ctk.CTkFrame(box, fg_color="transparent")
+        row.grid(row=2, column=0, columnspan=4, sticky="w", padx=6, pady=2)
+        self.newest_check = ctk.CTkCheckBox(row, text="Only the newest", variable=self.newest_var)
+        self.newest_check.pack(side="left", padx=(4, 6))
+        self.newest_entry = ctk.CTkEntry(row, textvariable=self.newest_count, width=70)
+        self.newest_entry.pack(side="left")
+        ctk.CTkLabel(row, text="tracks").pack(side="left", padx=(6, 24))
+        self.since_var = ctk.BooleanVar(value=bool(saved.get("since_last_run", False)))
+        self.since_check = ctk.CTkCheckBox(
+            row, text="Only tracks added since the last run", variable=self.since_var
+        )
+        self.since_check.pack(side="left")
+        self.last_run_label = ctk.CTkLabel(row, text="", text_color=MUTED)
+        self.last_run_label.pack(side="left", padx=8)
+
+        row2 = ctk.CTkFrame(box, fg_color="transparent")
+        row2.grid(row=3, column=0, columnspan=4, sticky="w", padx=6, pady=2)
+        self.override_var = ctk.BooleanVar(value=bool(saved.get("override_program", False)))
+        self.override_check = ctk.CTkCheckBox(
+            row2, text="Replace ratings this program set before", variable=self.override_var
+        )
+        self.override_check.pack(side="left", padx=(4, 24))
+        self.grouped_var = ctk.BooleanVar(value=bool(saved.get("grouped", False)))
+        self.grouped_check = ctk.CTkCheckBox(
+            row2, text="Grouped edits (one request per value)", variable=self.grouped_var
+        )
+        self.grouped_check.pack(side="left")
+
+        row3 = ctk.CTkFrame(box, fg_color="transparent")
+        row3.grid(row=4, column=0, columnspan=4, sticky="w", padx=6, pady=(2, 8))
+        # Never remembered: the user's own ratings are replaced only by a fresh choice.
+        self.override_mine_var = ctk.BooleanVar(value=False)
+        self.override_mine_check = ctk.CTkCheckBox(
+            row3,
+            text="Also replace MY OWN ratings",
+            variable=self.override_mine_var,
+            text_color=ERROR_COLOR,
+        )
+        self.override_mine_check.pack(side="left", padx=(4, 8))
+        ctk.CTkLabel(
+            row3,
+            text="(off: your ratings are never touched; the preview counts them)",
+            text_color=MUTED,
+        ).pack(side="left")
+
+        bar = ctk.CTkFrame(f, fg_color="transparent")
+        bar.grid(row=1, column=0, sticky="ew", padx=4, pady=(0, 2))
+        self.preview_button = ctk.CTkButton(
+            bar, text="Preview", width=110, command=self.preview_plan
+        )
+        self.preview_button.pack(side="left")
+        self.reset_button = ctk.CTkButton(
+            bar, text="Reset base ratings…", width=160, command=self.preview_reset, **SECONDARY
+        )
+        self.reset_button.pack(side="left", padx=8)
+        self.plan_note = ctk.CTkLabel(bar, text="", text_color=ERROR_COLOR)
+        self.plan_note.pack(side="left", padx=8)
+        self.watch_status = ctk.CTkLabel(bar, text="", text_color=MUTED)
+        self.watch_status.pack(side="right", padx=(8, 4))
+        self.watch_var = ctk.BooleanVar(value=False)
+        self.watch_switch = ctk.CTkSwitch(
+            bar, text="Watch while open", variable=self.watch_var, command=self._watch_toggled
+        )
+        self.watch_switch.pack(side="right")
+
+        preview = self.make_preview(f)
+        preview.grid(row=2, column=0, sticky="nsew")
+        self.start_buttons = [self.preview_button, self.reset_button]
+
+        self.set_style(str(saved.get("style", "whole")), float(saved.get("value", 6.0)))
+        # tkinter's own bind: CTkFrame.bind would bind its drawing canvas instead
+        tkinter.Misc.bind(self.frame, "<Destroy>", self._destroyed, "+")
+        self.frame.after(DRAIN_MS, self._drain)
+        self.on_connection_changed()
+
+    # --- options ------------------------------------------------------------------------
+
+    def set_style(self, style: str, value: float | None = None) -> None:
+        """Switch the value choices to a style, keeping the nearest value."""
+        style = style if style in br.STYLES else "whole"
+        current = value if value is not None else self.value()
+        labels = value_labels(style)
+        self.style_button.set(br.STYLE_NAMES[style])
+        self.value_button.configure(values=list(labels))
+        best = min(labels.items(), key=lambda kv: abs(kv[1] - (current or 6.0)))
+        self.value_button.set(best[0])
+        self._show_value()
+
+    def _style_clicked(self, name: str) -> None:
+        self.set_style(STYLE_KEYS.get(name, "whole"))
+
+    def style(self) -> str:
+        return STYLE_KEYS.get(self.style_button.get(), "whole")
+
+    def value(self) -> float | None:
+        return value_labels(self.style()).get(self.value_button.get())
+
+    def _show_value(self) -> None:
+        self.plan_note.configure(text="")
+
+    def read_options(self) -> br.BaseRatingOptions:
+        """Every widget read here, on the main thread, before a job starts."""
+        library = self.library_menu.get()
+        if library not in self.libraries:
+            raise ValueError("Choose a music library first (sign in on the Plex tab).")
+        value = self.value()
+        if value is None:
+            raise ValueError("Choose the base rating.")
+        newest = None
+        if self.newest_var.get():
+            try:
+                newest = int(self.newest_count.get().strip())
+            except ValueError:
+                newest = 0
+            if newest < 1:
+                raise ValueError("'Only the newest' needs a number of tracks, 1 or more.")
+        return br.BaseRatingOptions(
+            library,
+            value,
+            self.style(),
+            override_program=bool(self.override_var.get()),
+            override_user=bool(self.override_mine_var.get()),
+            newest=newest,
+            since_last_run=bool(self.since_var.get()),
+            grouped=bool(self.grouped_var.get()),
+        )
+
+    def _save(self, opts: br.BaseRatingOptions) -> None:
+        self.remember(
+            library=opts.library,
+            style=opts.style,
+            value=opts.value,
+            newest_on=opts.newest is not None,
+            newest=opts.newest or self.newest_count.get(),
+            since_last_run=opts.since_last_run,
+            override_program=opts.override_program,
+            grouped=opts.grouped,
+        )
+
+    # --- libraries -------------------------------------------------------------------------
+
+    def on_connection_changed(self) -> None:
+        """List the music libraries on a short worker (one request); the result comes as an event."""
+        conn = self.ctx.connection
+        if conn is None:
+            self._set_libraries([])
+            return
+
+        def work() -> None:
+            from ratings_gui.plex.http import PlexHttp
+            from ratings_gui.plex.snapshot import list_sections
+
+            try:
+                names = [s.title for s in list_sections(PlexHttp(conn)) if s.type == "artist"]
+            except Exception as exc:  # noqa: BLE001 - shown as one line
+                self._events.put(Log(30, f"Base rating: libraries not listed ({exc})"))
+                return
+            self._events.put(("libraries", names))
+
+        threading.Thread(target=work, name="base-rating-libraries", daemon=True).start()
+
+    def _set_libraries(self, names: list[str]) -> None:
+        self.libraries = names
+        self.library_menu.configure(values=names or ["(no music library)"])
+        wanted = [self.ctx.library, self.options().get("library")]
+        pick = next((n for n in wanted if n in names), names[0] if names else "(no music library)")
+        self.library_menu.set(pick)
+        self._show_last_run()
+
+    def _show_last_run(self) -> None:
+        lib = self.library_menu.get()
+        last = br.last_run_start(self.ctx.journal, lib) if lib in self.libraries else None
+        text = time.strftime("(last: %Y-%m-%d %H:%M)", time.localtime(last)) if last else ""
+        self.last_run_label.configure(text=text or "(no run yet)")
+
+    def on_show(self) -> None:
+        self._show_last_run()
+
+    # --- preview, apply, reset ----------------------------------------------------------------
+
+    def preview_plan(self, *, reset: bool = False) -> None:
+        try:
+            opts = self.read_options()
+        except ValueError as exc:
+            self.app.show_error(str(exc))
+            return
+        self._save(opts)
+        job = br.BaseRatingJob(self.ctx, opts, reset=reset)
+        self._job = job
+        what = "base ratings to remove" if reset else "unrated tracks"
+        self.run_job(
+            job.prepare,
+            name=br.RESET_JOB if reset else br.JOB,
+            phase=f"Reading {opts.library} for {what}…",
+            on_done=self._prepared,
+        )
+
+    def preview_reset(self) -> None:
+        self.preview_plan(reset=True)
+
+    def _prepared(self, ev: Finished) -> None:
+        if ev.error or not isinstance(ev.result, Plan) or self._job is None:
+            return
+        plan = ev.result
+        lib = plan.options.get("library", "")
+        if self._job.reset:
+            title = f"Reset: remove {len(plan):,} base rating(s) from {lib}"
+            note = ""
+        else:
+            title = f"Base rating {format_stars(plan.options['value'])} for {lib}"
+            mine = plan.counts.get(br.REPLACES_MINE, 0)
+            note = f"Replaces {mine:,} of YOUR OWN ratings" if mine else ""
+            if mine:
+                title += f" — replaces {mine:,} of YOUR ratings"
+        self.plan_note.configure(text=note)
+        self.show_plan(plan, on_apply=self._apply, on_discard=self._discard, title=title)
+        self.say(f"{title}: {len(plan):,} change(s) planned.")
+
+    def _apply(self, plan: Plan) -> None:
+        job = self._job
+        if job is None:
+            return
+        self.run_job(
+            lambda jc: job.apply(jc, plan),
+            name=plan.job,
+            phase=f"Writing {len(plan):,} ratings…",
+            on_done=self._applied,
+        )
+
+    def _applied(self, ev: Finished) -> None:
+        if ev.error:
+            if self.preview is not None:
+                self.preview.set_busy(False)
+            return
+        report = ev.report
+        if report is not None:
+            self.say(report_line(report))
+            for change, error in report.failed[:20]:
+                self.say(f"  failed: {change.label or change.target}: {error}")
+        self._close_plan()
+        self._show_last_run()
+
+    def _discard(self, _plan: Plan) -> None:
+        self.say("Base rating plan discarded.")
+        self._close_plan()
+
+    def _close_plan(self) -> None:
+        self._job = None
+        self.plan_note.configure(text="")
+        if self.preview is not None:
+            self.preview.clear()
+
+    # --- watch --------------------------------------------------------------------------------
+
+    @property
+    def watching(self) -> bool:
+        return self._watch_thread is not None and self._watch_thread.is_alive()
+
+    def _watch_toggled(self) -> None:
+        if self.watch_var.get():
+            self.start_watch()
+        else:
+            self.stop_watch()
+
+    def start_watch(self) -> None:
+        """Rate tracks the server adds from now on, until switched off or the window closes."""
+        if self.watching:
+            return
+        try:
+            opts = self.read_options()
+        except ValueError as exc:
+            self.watch_var.set(False)
+            self.app.show_error(str(exc))
+            return
+        cancel = threading.Event()
+        events = self._events
+        ctx = JobContext(events.put, cancel)
+        interval = self.watch_interval
+
+        def work() -> None:
+            try:
+                br.watch(
+                    self.ctx,
+                    opts,
+                    ctx,
+                    interval=interval,
+                    on_batch=lambda r: events.put(("rated", r.changes)),
+                )
+            except Exception as exc:  # noqa: BLE001 - one plain line in the window
+                events.put(("watch-error", str(exc)))
+            events.put(("watch-ended", None))
+
+        self._watch_cancel = cancel
+        self._watch_thread = threading.Thread(target=work, name="base-rating-watch", daemon=True)
+        self._watch_thread.start()
+        self.watch_var.set(True)
+        self.watch_status.configure(
+            text=f"watching {opts.library} ({format_stars(opts.value)}), {self.watch_rated} rated"
+        )
+
+    def stop_watch(self, wait: float = 0.0) -> None:
+        if self._watch_cancel is not None:
+            self._watch_cancel.set()
+        if wait and self._watch_thread is not None:
+            self._watch_thread.join(wait)
+        self.watch_var.set(False)
+        self.watch_status.configure(text="")
+
+    def _drain(self) -> None:
+        """Main thread: apply what the workers posted, then look again."""
+        try:
+            for _ in range(200):
+                ev = self._events.get_nowait()
+                self._handle(ev)
+        except queue.Empty:
+            pass
+        try:
+            self.frame.after(DRAIN_MS, self._drain)
+        except Exception:  # noqa: BLE001 - the window is gone
+            pass
+
+    def _handle(self, ev: Any) -> None:
+        if isinstance(ev, Log):
+            if ev.level >= 20:
+                self.say(ev.text)
+        elif isinstance(ev, tuple):
+            kind, data = ev
+            if kind == "libraries":
+                self._set_libraries(data)
+            elif kind == "rated":
+                self.watch_rated += int(data)
+                if self.watching:
+                    lib = self.library_menu.get()
+                    self.watch_status.configure(text=f"watching {lib}, {self.watch_rated} rated")
+                self._show_last_run()
+            elif kind == "watch-error":
+                self.app.show_error(f"Watch stopped: {data}")
+            elif kind == "watch-ended":
+                self.watch_var.set(False)
+                self.watch_status.configure(text="")
+
+    def on_close(self) -> None:
+        self.stop_watch(wait=1.0)
+
+    def _destroyed(self, event: Any) -> None:
+        if event.widget is self.frame and self._watch_cancel is not None:
+            self._watch_cancel.set()
+
+
+def report_line(report: Report) -> str:
+    counts = ", ".join(f"{v:,} {k}" for k, v in sorted(report.counts.items()))
+    return f"{report.job} run {report.run_id}: {counts or 'nothing done'}"
+
+
+TAB = BaseRatingTab
