@@ -1,0 +1,145 @@
+"""The Import tab in a real window against the demo server: preview, review, apply, undo."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def win(app: Any) -> Iterator[Any]:
+    require_display()
+    for w in app_fixture(app):
+        # --demo starts connected: the Plex tab lists the libraries first.
+        pump_until(w, lambda: bool(w.plex_tab.libraries) and not w.busy, 20, "libraries")
+        yield w
+
+
+def idle(win: Any, what: str) -> None:
+    pump_until(win, lambda: not win.busy, 20, what)
+
+
+def test_import_preview_apply_then_undo_on_history(
+    win: Any, app: Any, demo: Any, tmp_path: Path
+) -> None:
+    lib = demo.lib
+    paths = demo.write_exports(tmp_path)
+    with paths["imdb"].open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    by_imdb = {g: k for k, it in lib.items.items() for g in it.guids if g.startswith("imdb://")}
+    expected = {
+        by_imdb[f"imdb://{r['Const']}"]: float(r["Your Rating"])
+        for r in rows
+        if f"imdb://{r['Const']}" in by_imdb
+    }
+    before = {k: it.user_rating for k, it in lib.items.items()}
+    changed = {k for k, v in expected.items() if before[k] != v}
+
+    tab = win.tab_objects["import"]
+    win.select_tab("import")
+    tab.path_var.set(str(paths["imdb"]))
+    tab.all_var.set(True)
+    tab.watched_var.set(False)
+    demo.reset_counts()
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 20, "the import plan")
+    assert demo.total_requests("PUT") == 0
+    assert len(tab.plan) == len(changed)
+    pump_until(win, lambda: tab.preview.shown_rows == len(changed), 10, "the preview rows")
+    assert "not found" in tab.preview.counts_label.cget("text")
+    assert tab.review_label.cget("text") == "Nothing needs review"
+    win.update()
+    screenshot("import-preview")
+
+    tab.preview.apply_button.invoke()
+    pump_until(win, lambda: tab.plan is None and not win.busy, 20, "the import run")
+    assert {k: lib.rating(k) for k in expected} == expected
+    assert demo.counts["PUT /:/rate"] == len(changed)
+    unmatched = tab.last_unmatched
+    assert unmatched and Path(unmatched).exists() and Path(unmatched).parent == tmp_path
+    assert unmatched in tab.status_label.cget("text")
+    log = win.log_pane.content()
+    assert "breakdown: update" in log and "Unmatched rows:" in log
+    win.update()
+    screenshot("import")
+
+    run_id = tab.last_report.run_id
+    hist = win.history_tab
+    win.select_tab("history")
+    hist.select_run(run_id)
+    assert hist.runs_tree.item(str(run_id), "values")[2] == "import"
+    hist.undo_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    hist.preview.apply_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "undo applied")
+    assert {k: it.user_rating for k, it in lib.items.items()} == before
+    win.update()
+    screenshot("import-undone")
+
+
+def test_review_accept_pick_and_skip_in_the_window(
+    win: Any, app: Any, demo: Any, tmp_path: Path
+) -> None:
+    lib = demo.lib
+    movies = [lib.items[k] for k in lib.keys_of(2, "movie")]
+    title = movies[0].title  # the remake pair: no year -> two candidates
+    third = movies[2]
+    path = tmp_path / "ratings.csv"
+    path.write_text(
+        "Date,Name,Year,Letterboxd URI,Rating\n"
+        f'2024-01-01,"{title}",,https://boxd.it/x,4.5\n'
+        f'2024-01-02,"{third.title}",{third.year},https://boxd.it/y,0.5\n',
+        encoding="utf-8",
+    )
+    tab = win.tab_objects["import"]
+    win.select_tab("import")
+    tab.path_var.set(str(path))
+    tab.format_menu.set("Letterboxd")
+    tab.all_var.set(True)
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 20, "the plan")
+    assert len(tab.review_items) == 1
+    assert tab.review_label.cget("text") == "Needs review: 1"
+    (item,) = tab.review_items
+    cands = [c for c, _ in item.candidates]
+    tab.review_tree.selection_set("0")
+    win.update()
+    assert tab.accept_button.cget("state") == "normal"
+    tab.accept_button.invoke()
+    assert str(cands[0].key) in {c.target for c in tab.plan.changes}
+    tab.review_tree.selection_set("0")
+    win.update()
+    tab.candidate_menu.set(tab.candidate_menu.cget("values")[1])
+    tab.pick_button.invoke()
+    targets = {c.target for c in tab.plan.changes}
+    assert str(cands[1].key) in targets and str(cands[0].key) not in targets
+    assert tab.review_tree.item("0", "values")[2] == "picked"
+    win.update()
+    screenshot("import-review")
+    tab.review_tree.selection_set("0")
+    win.update()
+    tab.skip_button.invoke()
+    assert not any(c.target in {str(x.key) for x in cands} for c in tab.plan.changes)
+    tab.review_tree.selection_set("0")
+    win.update()
+    tab.candidate_menu.set(tab.candidate_menu.cget("values")[1])
+    tab.pick_button.invoke()
+    tab.preview.apply_button.invoke()
+    pump_until(win, lambda: tab.plan is None and not win.busy, 20, "the run")
+    assert lib.rating(cands[1].key) == 9.0 and lib.rating(third.key) == 1.0
+    assert tab.ctx.settings.tab("import")["format"] == "Letterboxd"
+
+    # Export: Letterboxd and plain CSV from one read
+    out = tmp_path / "export"
+    out.mkdir()
+    assert tab.export_to(out) is not None
+    idle(win, "the export")
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 2 and names[0].startswith("plex-ratings-")
