@@ -136,11 +136,14 @@ class ImportTab(Tab):
         # --- plan preview | needs review
         body = ctk.CTkFrame(f, fg_color="transparent")
         body.grid(row=3, column=0, sticky="nsew", padx=0, pady=(2, 0))
-        body.grid_columnconfigure(0, weight=3)
-        body.grid_columnconfigure(1, weight=2)
+        body.grid_columnconfigure(0, weight=5, uniform="body")
+        body.grid_columnconfigure(1, weight=3, uniform="body")
         body.grid_rowconfigure(0, weight=1)
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=(4, 2))
+        # The review list shares the width: narrower item and reason columns keep all five visible.
+        preview.tree.column("item", width=250)
+        preview.tree.column("reason", width=130)
 
         rev = ctk.CTkFrame(body)
         rev.grid(row=0, column=1, sticky="nsew", padx=(2, 4))
@@ -152,7 +155,7 @@ class ImportTab(Tab):
         self.review_label.grid(row=0, column=0, sticky="ew", padx=6, pady=(6, 2))
         self.review_tree, holder = make_tree(
             rev,
-            [("row", "Row", 150, True), ("match", "Suggested match", 170, True), ("choice", "Choice", 70, False)],
+            [("row", "Row", 110, True), ("match", "Suggested match", 120, True), ("choice", "Choice", 66, False)],
             height=5,
         )  # fmt: skip
         holder.grid(row=1, column=0, sticky="nsew", padx=6)
@@ -393,16 +396,16 @@ class ImportTab(Tab):
         report = ev.report
         self.last_report = report
         if report is not None:
-            from ratings_gui.jobs.import_job import breakdown
-
+            # The job already logged the breakdown and the unmatched-rows path.
             self.say(f"Import run {report.run_id}: {report.changes:,} change(s) written.")
-            self.say(breakdown(report.counts))
             for change, error in report.failed[:20]:
                 self.say(f"  failed: {change.label or change.target}: {error}")
             self.last_unmatched = report.extra.get("unmatched_csv")
             if self.last_unmatched:
-                self.say(f"Unmatched rows: {self.last_unmatched}")
-                self.status_label.configure(text=f"Unmatched rows CSV: {self.last_unmatched}")
+                name = Path(self.last_unmatched).name
+                self.status_label.configure(text=f"Unmatched rows CSV: {name} (beside the export)")
+                if self.unmatched_dir:
+                    self.status_label.configure(text=f"Unmatched rows CSV: {self.last_unmatched}")
             else:
                 self.status_label.configure(text="Every row was matched.")
         self._discard(None)
