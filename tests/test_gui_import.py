@@ -18,7 +18,7 @@ def win(app: Any) -> Iterator[Any]:
     require_display()
     for w in app_fixture(app):
         # --demo starts connected: the Plex tab lists the libraries first.
-        pump_until(w, lambda: bool(w.plex_tab.libraries) and not w.busy, 20, "libraries")
+        pump_until(w, lambda w=w: bool(w.plex_tab.libraries) and not w.busy, 20, "libraries")
         yield w
 
 
