@@ -225,14 +225,12 @@ def run_plan_job(app: Any, args: argparse.Namespace, out: Output, job: Any) -> i
     if args.dry_run:
         out.result({**base, "changes": len(plan.changes)})
         return EXIT_OK
-    if not plan.changes:
-        out.say("nothing to write")
-        out.result({**base, "changes": 0})
-        return EXIT_OK
-    if not confirm(args, out, f"Apply {len(plan.changes):,} changes?"):
+    if plan.changes and not confirm(args, out, f"Apply {len(plan.changes):,} changes?"):
         out.say("not applied")
         out.result({**base, "changes": 0, "applied": False})
         return EXIT_OK
+    if not plan.changes:
+        out.say("nothing to write")  # still recorded as a run: History and --since-last-run see it
     report = job.apply(ctx, plan)
     for c, err in report.failed[:20]:
         out.say(f"  failed: {c.label or c.target}: {err}")

@@ -22,12 +22,15 @@ def apply_plan(
     workers: int = 3,
     undo_of: int | None = None,
     timeout: float | None = None,
+    writer: Any = None,
 ) -> Report:
     """Start a run, write the plan's changes, finish the run; returns the report.
 
     ``app`` is the :class:`~ratings_gui.context.AppContext` (connection,
     journal, log folder). A run with nothing to write is still recorded so
-    History shows that the job ran.
+    History shows that the job ran. ``writer`` replaces the per-item
+    :class:`RatingWriter` (e.g. grouped multi-edits); it needs the same
+    ``apply(changes, journal=, run_id=, progress=, log_line=)``.
     """
     conn = app.connection
     if conn is None:
@@ -45,7 +48,8 @@ def apply_plan(
     report = Report(plan.job, run_id, dry_run=False)
     with RunLog(app.paths.logs, plan.job, run_id):
         ctx.log(f"run {run_id}: writing {len(plex_changes):,} changes to {conn.name}")
-        writer = RatingWriter(conn, workers=workers, cancel=ctx.cancel_event, timeout=timeout)
+        if writer is None:
+            writer = RatingWriter(conn, workers=workers, cancel=ctx.cancel_event, timeout=timeout)
         try:
             result = writer.apply(
                 plex_changes,

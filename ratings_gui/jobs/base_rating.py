@@ -25,6 +25,7 @@ from typing import Any
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
 from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.scale import format_stars, normalize, same
+from ratings_gui.jobs.apply import apply_plan
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import Provenance
 from ratings_gui.plex.connection import PlexError
@@ -294,17 +295,13 @@ def apply_base_plan(
 ) -> Report:
     """Per-item writes through the shared apply, or grouped multi-edits (same journaling)."""
     if not grouped:
-        from ratings_gui.jobs.apply import apply_plan
-
         return apply_plan(app, plan, ctx, workers=workers)
     return _apply_grouped(app, plan, ctx)
 
 
 def _apply_grouped(app: Any, plan: Plan, ctx: JobContext) -> Report:
-    """apply_plan's run bookkeeping around :class:`BulkRatingWriter` (see the report's note)."""
-    from ratings_gui.logsetup import RunLog
+    """The shared journaled apply, with grouped multi-edits instead of one request per track."""
     from ratings_gui.plex.bulk import BulkRatingWriter
-    from ratings_gui.plex.writer import count_outcomes
 
     conn = app.connection
     if conn is None:
@@ -312,42 +309,8 @@ def _apply_grouped(app: Any, plan: Plan, ctx: JobContext) -> Report:
     section_id = plan.options.get("section_id")
     if section_id is None:
         raise PlexError("grouped edits need the plan's library section")
-    library = str(plan.options.get("library") or app.library or "")
-    run_id = app.journal.start_run(plan.job, plan.options, server=conn.name, library=library)
-    report = Report(plan.job, run_id, dry_run=False)
-    with RunLog(app.paths.logs, plan.job, run_id):
-        ctx.log(f"run {run_id}: writing {len(plan):,} changes to {conn.name} in grouped edits")
-        writer = BulkRatingWriter(conn, int(section_id), cancel=ctx.cancel_event)
-        try:
-            result = writer.apply(
-                plan.changes,
-                journal=app.journal,
-                run_id=run_id,
-                progress=ctx.progress,
-                log_line=lambda t: ctx.log(t, logging.WARNING),
-            )
-        except Exception as exc:
-            app.journal.finish_run(run_id, "failed", {"error": str(exc)})
-            raise
-        report.counts.update(plan.counts)
-        report.counts.pop("update", None)
-        report.counts.update(count_outcomes(result))
-        report.changes = len(result.applied)
-        report.applied = result.applied
-        report.failed = [f for f in result.failed if f[1] != "cancelled"]
-        report.extra["requests"] = result.requests
-        if result.cancelled:
-            status = "cancelled"
-        elif report.failed:
-            status = "done with errors" if result.applied else "failed"
-        else:
-            status = "done"
-        app.journal.finish_run(run_id, status, report.as_json())
-        ctx.log(
-            f"run {run_id} {status}: {len(result.applied):,} written, "
-            f"{len(report.failed):,} failed ({result.requests:,} requests)"
-        )
-    return report
+    writer = BulkRatingWriter(conn, int(section_id), cancel=ctx.cancel_event)
+    return apply_plan(app, plan, ctx, writer=writer)
 
 
 # --- watch -------------------------------------------------------------------------------
