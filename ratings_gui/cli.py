@@ -441,7 +441,10 @@ def _run_demo(args: argparse.Namespace) -> int:
         app = AppContext.open(home, verbose=args.verbose, plextv_base=url)
         app.demo = srv
         app.set_connection(connect_direct(url, srv.token))
-        app.settings.update({"server_url": url, "server_name": app.connection.name})
+        app.settings.update(
+            {"server_url": url, "server_name": app.connection.name, "account": "demo"}
+        )
+        app.library = app.settings.get("library") or "Music"
         return run_app(app)
     finally:
         srv.stop()
