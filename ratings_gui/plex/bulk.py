@@ -21,11 +21,10 @@ from collections.abc import Callable, Sequence
 
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.records import TYPE_IDS
-from ratings_gui.core.scale import format_both, normalize, same
+from ratings_gui.core.scale import format_both, normalize
 from ratings_gui.journal import APPLIED, FAILED, Journal
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.http import HttpStatusError, PlexHttp
-from ratings_gui.plex.snapshot import read_items
 from ratings_gui.plex.writer import RatingWriter, WriteResult
 
 log = logging.getLogger(__name__)
@@ -157,7 +156,8 @@ class BulkRatingWriter:
                     progress(done, total, "writing (grouped)")
 
         if self.verify and applied and not self.cancel.is_set():
-            self._verify(applied, failed, ids, journal, log_line)
+            # the per-item writer's check: bulk re-read, rewrite one by one what did not stick
+            self.single.verify_and_rewrite(applied, failed, ids, journal, None, log_line)
             applied = [c for c in applied if c.key not in failed]
 
         requests = 0
@@ -176,43 +176,3 @@ class BulkRatingWriter:
             progress(total, total, "writing (grouped)")
         cancelled = cancelled or self.cancel.is_set()
         return WriteResult(applied, list(failed.values()), cancelled, requests)
-
-    def _verify(
-        self,
-        applied: list[Change],
-        failed: dict[tuple[str, str, str], tuple[Change, str]],
-        ids: dict[tuple[str, str, str], int],
-        journal: Journal | None,
-        log_line: LogFn | None,
-    ) -> None:
-        """Bulk re-read; rewrite once per item what the server does not hold."""
-        current = read_items(self.conn, [c.target for c in applied], http=self.http)
-        wrong = [
-            c
-            for c in applied
-            if int(c.target) not in current or not same(current[int(c.target)].user_rating, c.new)
-        ]
-        if not wrong:
-            return
-        if log_line:
-            log_line(f"{len(wrong)} grouped ratings did not stick; writing them one by one")
-        for c in wrong:
-            try:
-                self.single.write_one(c)
-            except PlexError as exc:
-                failed[c.key] = (c, str(exc))
-        again = read_items(self.conn, [c.target for c in wrong], http=self.http)
-        outcomes: list[tuple[int, str, str | None]] = []
-        for c in wrong:
-            it = again.get(int(c.target))
-            if it is None:
-                failed[c.key] = (c, "the item is no longer on the server")
-            elif not same(it.user_rating, c.new):
-                failed[c.key] = (
-                    c,
-                    f"the server holds {format_both(it.user_rating)} instead of {format_both(c.new)}",
-                )
-            if c.key in failed and c.key in ids:
-                outcomes.append((ids[c.key], FAILED, failed[c.key][1]))
-        if journal is not None and outcomes:
-            journal.mark_many(outcomes)

@@ -175,12 +175,12 @@ class RatingWriter:
                 settle(in_flight.popleft())
 
         if self.verify and applied and not self.cancel.is_set():
-            self._verify(applied, failed, ids, journal, progress, log_line)
+            self.verify_and_rewrite(applied, failed, ids, journal, progress, log_line)
             applied = [c for c in applied if c.key not in failed]
         cancelled = cancelled or self.cancel.is_set()
         return WriteResult(applied, list(failed.values()), cancelled, self.http.sent - sent_before)
 
-    def _verify(
+    def verify_and_rewrite(
         self,
         applied: list[Change],
         failed: dict[tuple[str, str, str], tuple[Change, str]],
