@@ -198,8 +198,14 @@ class ID3Family(Family):
         for desc, text in want_txxx.items():
             enc = _encoding_for(desc + "".join(text))
             tags.add(TXXX(encoding=enc, desc=desc, text=text))
+        # Undo of a write to an untagged file: a tag with no frames left is
+        # dropped, so the file is byte for byte what it was before the write.
+        audio._ratings_drop_empty_tag = not fields and len(tags) == 0
 
     def save(self, audio: Any, fileobj: Any, *, convert: bool) -> None:
+        if getattr(audio, "_ratings_drop_empty_tag", False):
+            audio.tags.delete(fileobj)
+            return
         if audio.tags is None:
             audio.save(fileobj)
             return
