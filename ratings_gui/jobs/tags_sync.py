@@ -1,0 +1,509 @@
+"""Tags: Plex track ratings <-> the rating tags inside the music files.
+
+Flow as every job: one bulk read of the library (no per-track requests),
+the mapped files' tags read on a thread pool, :func:`plan_tags_sync`
+(pure) decides per track, the preview shows it, and
+:func:`~ratings_gui.jobs.file_apply.apply_sync_plan` writes Plex and files
+under ONE journal run so History can undo both sides.
+
+A side with no rating never erases the other one unless the user asks
+(``allow_clear``): an unrated track in Plex usually means "not rated yet",
+not "remove my stars from the file".
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ratings_gui.core.pathmap import MappingTest, Rule, RuleError, map_path, parse_rule
+from ratings_gui.core.pathmap import test_mapping as check_mapping
+from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
+from ratings_gui.core.records import Item
+from ratings_gui.core.scale import format_stars, same
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.plex.connection import PlexError
+
+log = logging.getLogger(__name__)
+
+JOB = "tags"
+
+DIRECTIONS = ("to-files", "to-plex", "both")
+CONFLICTS = ("plex", "file", "newest", "fill")
+DIRECTION_NAMES = {"to-files": "Plex → files", "to-plex": "files → Plex", "both": "both ways"}
+CONFLICT_NAMES = {
+    "plex": "Plex wins",
+    "file": "file wins",
+    "newest": "newest wins",
+    "fill": "fill missing only",
+}
+
+# Outcomes: one per track, so they add up to the number of tracks.
+IN_SYNC = "in sync"
+TO_FILES = "to files"
+TO_PLEX = "to Plex"
+NEITHER = "no rating either side"
+NOT_FOUND = "file not found"
+UNREADABLE = "unreadable"
+UNSUPPORTED = "unsupported"
+NOT_MAPPED = "not mapped"
+NOT_CLEARED = "not cleared"
+KEPT_FILL = "differ, left alone (fill only)"
+KEPT_NEWER = "differ, target is newer"
+
+#: TagError reasons -> plan outcome.
+ERROR_OUTCOMES = {"not_found": NOT_FOUND, "unsupported": UNSUPPORTED}
+
+
+class MappingError(ValueError):
+    """The path mapping finds no files: nothing could be synced (exit code 2 in the CLI)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileReading:
+    """One server path as seen here: the mapped local path, what its tags say, its mtime."""
+
+    local: str | None
+    result: Any = None  # TagRating | TagError | None (not mapped)
+    mtime: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.local is not None and hasattr(self.result, "rating")
+
+
+def _outcome_of(reading: FileReading | None) -> tuple[str, str]:
+    """(outcome, plain reason) for a file that could not be read."""
+    if reading is None or reading.local is None:
+        return NOT_MAPPED, "no mapping rule covers this server path"
+    err = reading.result
+    reason = getattr(err, "reason", "unreadable")
+    return ERROR_OUTCOMES.get(reason, UNREADABLE), getattr(err, "message", str(err))
+
+
+def _file_is_newer(plex_time: int | None, file_time: float | None) -> bool:
+    """Newest wins: Plex lastRatedAt against the file's mtime; a missing time loses."""
+    if file_time is None:
+        return False
+    if plex_time is None:
+        return True
+    return file_time > plex_time
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(ts)) if ts else "unknown"
+
+
+def plan_tags_sync(
+    tracks: Iterable[Item],
+    readings: Mapping[str, FileReading],
+    *,
+    direction: str = "both",
+    conflict: str = "fill",
+    allow_clear: bool = False,
+) -> Plan:
+    """Pure: per track, which side gets which rating, and why the others stay.
+
+    ``readings`` maps each server path to its :class:`FileReading`. One-way
+    directions copy the source side, except: ``fill`` only fills an
+    unrated target, ``newest`` only overwrites an older target, and an
+    unrated source clears the target only with ``allow_clear``. Both ways:
+    the unrated side is filled from the rated one and a disagreement is
+    settled by ``conflict``.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
+    if conflict not in CONFLICTS:
+        raise ValueError(f"conflict rule must be one of {', '.join(CONFLICTS)}")
+    plan = Plan(
+        JOB, options={"direction": direction, "conflict": conflict, "allow_clear": allow_clear}
+    )
+    for t in tracks:
+        if t.kind != "track":
+            continue
+        files = [(sp, readings.get(sp)) for sp in t.files]
+        good = [(sp, r) for sp, r in files if r is not None and r.ok]
+        if not good:
+            outcome, why = _outcome_of(files[0][1] if files else None)
+            if not files:
+                why = "the track has no file"
+            plan.count(outcome)
+            where = files[0][1].local if files and files[0][1] and files[0][1].local else ""
+            plan.skipped.append(
+                {
+                    "target": where or (files[0][0] if files else str(t.key)),
+                    "label": t.label,
+                    "reason": f"{outcome}: {why}",
+                }
+            )
+            continue
+        p = t.user_rating
+        rated = [r for _sp, r in good if r.result.rating is not None]
+        f_reading = rated[0] if rated else good[0][1]
+        f = f_reading.result.rating
+        newer_file = _file_is_newer(t.last_rated_at, f_reading.mtime)
+        stale = [r for _sp, r in good if not same(r.result.rating, p)]
+        if p is None and f is None:
+            plan.count(NEITHER)
+            continue
+        if not stale:
+            plan.count(IN_SYNC)
+            continue
+
+        to: str | None  # "files", "plex" or None
+        note = ""
+        if direction == "to-files":
+            to, note = _one_way(p, f, conflict, allow_clear, not newer_file, "Plex")
+        elif direction == "to-plex":
+            to, note = _one_way(f, p, conflict, allow_clear, newer_file, "file")
+            to = {"files": "plex"}.get(to or "", to)
+        elif p is None:
+            to, note = "plex", "Plex unrated"
+        elif f is None:
+            to, note = "files", "file unrated"
+        elif conflict == "plex":
+            to, note = "files", "Plex wins"
+        elif conflict == "file":
+            to, note = "plex", "file wins"
+        elif conflict == "newest":
+            if newer_file:
+                to, note = "plex", f"file is newer ({_when(f_reading.mtime)})"
+            else:
+                to, note = "files", f"Plex is newer ({_when(t.last_rated_at)})"
+        else:
+            to, note = None, KEPT_FILL
+
+        if to is None:
+            plan.count(note)
+            plan.skipped.append(
+                {
+                    "target": f_reading.local or "",
+                    "label": t.label,
+                    "reason": f"{note}: Plex {format_stars(p)}, file {format_stars(f)}",
+                }
+            )
+            continue
+        if to == "files":
+            plan.count(TO_FILES)
+            for _sp, r in good:
+                if not same(r.result.rating, p):
+                    plan.add(
+                        Change(
+                            FILE,
+                            str(r.local),
+                            "rating",
+                            r.result.rating,
+                            p,
+                            f"Plex {format_stars(p)} -> file ({note})",
+                            t.label,
+                        )
+                    )
+        else:
+            if same(p, f):
+                # Plex already agrees with the first rated file; only other files differ
+                plan.count(IN_SYNC)
+                continue
+            plan.count(TO_PLEX)
+            plan.add(
+                Change(
+                    PLEX,
+                    str(t.key),
+                    "userRating",
+                    p,
+                    f,
+                    f"file {format_stars(f)} -> Plex ({note})",
+                    t.label,
+                )
+            )
+    return plan
+
+
+def _one_way(
+    src: float | None,
+    dst: float | None,
+    conflict: str,
+    allow_clear: bool,
+    src_newer: bool,
+    src_name: str,
+) -> tuple[str | None, str]:
+    """A one-way copy's decision; ``"files"`` stands for "write the target side"."""
+    if src is None:
+        if not allow_clear:
+            return None, NOT_CLEARED
+        return "files", f"{src_name} unrated: cleared (allow clear)"
+    if dst is None:
+        return "files", "target unrated"
+    if conflict == "fill":
+        return None, KEPT_FILL
+    if conflict == "newest" and not src_newer:
+        return None, KEPT_NEWER
+    return "files", f"{src_name} rating copied"
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def scan_files(
+    tracks: Sequence[Item],
+    rules: Sequence[Rule],
+    ctx: JobContext,
+    *,
+    workers: int = 8,
+    popm_email: str = "",
+    vorbis_zero_to_ten: bool = False,
+) -> dict[str, FileReading]:
+    """Map every track's server paths and read the files' tags on a thread pool."""
+    from ratings_gui.tags import read_many
+    from ratings_gui.tags.api import DEFAULT_EMAIL
+
+    readings: dict[str, FileReading] = {}
+    local_to_server: dict[str, list[str]] = {}
+    for t in tracks:
+        for sp in t.files:
+            local = map_path(sp, rules)
+            if local is None:
+                readings[sp] = FileReading(None)
+            else:
+                local_to_server.setdefault(local, []).append(sp)
+    total = len(local_to_server)
+    phase = "reading tags"
+    ctx.progress(0, total, phase)
+    opts = {"popm_email": popm_email or DEFAULT_EMAIL, "vorbis_zero_to_ten": vorbis_zero_to_ten}
+    scan = read_many(list(local_to_server), workers=workers, **opts)
+    for done, (local, result) in enumerate(scan, 1):
+        ctx.check_cancel()
+        mtime = None
+        if hasattr(result, "rating"):
+            try:
+                mtime = os.stat(local).st_mtime
+            except OSError:
+                pass
+        for sp in local_to_server[str(local)]:
+            readings[sp] = FileReading(str(local), result, mtime)
+        if done % 200 == 0 or done == total:
+            ctx.progress(done, total, phase)
+    return readings
+
+
+# --- the job -------------------------------------------------------------------------------
+
+
+@dataclass
+class TagsOptions:
+    """Everything the user chose; plain values so the GUI reads its widgets before starting."""
+
+    library: str
+    rules: list[Rule]
+    direction: str = "both"
+    conflict: str = "fill"
+    allow_clear: bool = False
+    popm_email: str = ""
+    keep_mtime: bool = False
+    vorbis_zero_to_ten: bool = False
+    workers: int = 8
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TagsSyncJob:
+    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report, as every job."""
+
+    name = JOB
+
+    def __init__(self, app: Any, opts: TagsOptions) -> None:
+        self.app = app
+        self.opts = opts
+        self.mapping: MappingTest | None = None
+        self.figures: dict[str, float] = {}
+
+    def read_tracks(self, ctx: JobContext) -> list[Item]:
+        from ratings_gui.plex.snapshot import read_library
+
+        conn = self.app.connection
+        if conn is None:
+            raise PlexError("Not connected to a Plex server. Sign in first.")
+        t0 = time.perf_counter()
+        snap = read_library(
+            conn,
+            self.opts.library,
+            kinds=("track",),
+            progress=ctx.progress,
+            cancel=ctx.cancel_event,
+        )
+        ctx.check_cancel()
+        if snap.section_type != "artist":
+            raise PlexError(f"{self.opts.library} is not a music library.")
+        self.figures["plex_seconds"] = time.perf_counter() - t0
+        self.figures["plex_requests"] = snap.requests
+        ctx.log(f"read {len(snap):,} tracks of {snap.library} in {snap.requests} requests")
+        return snap.of_kind("track")
+
+    def test_mapping(self, ctx: JobContext, tracks: Sequence[Item] | None = None) -> MappingTest:
+        """Check a sample of mapped files; the result carries a suggested rule on misses."""
+        if tracks is None:
+            tracks = self.read_tracks(ctx)
+        paths = [sp for t in tracks for sp in t.files]
+        self.mapping = check_mapping(paths, self.opts.rules)
+        ctx.log(f"mapping: {self.mapping.describe()}")
+        return self.mapping
+
+    def prepare(self, ctx: JobContext) -> Plan:
+        if not self.opts.rules:
+            raise MappingError("Add a path mapping first: SERVER_FOLDER=LOCAL_FOLDER.")
+        tracks = self.read_tracks(ctx)
+        test = self.test_mapping(ctx, tracks)
+        if test.checked and not test.found:
+            hint = f" Try: {test.suggestion}" if test.suggestion else ""
+            example = test.missing[0][1] or test.missing[0][0] if test.missing else ""
+            raise MappingError(
+                f"The path mapping finds none of the {test.checked} sample files "
+                f"(e.g. {example}).{hint}"
+            )
+        t0 = time.perf_counter()
+        readings = scan_files(
+            tracks,
+            self.opts.rules,
+            ctx,
+            workers=self.opts.workers,
+            popm_email=self.opts.popm_email,
+            vorbis_zero_to_ten=self.opts.vorbis_zero_to_ten,
+        )
+        self.figures["scan_seconds"] = time.perf_counter() - t0
+        self.figures["files"] = len({r.local for r in readings.values() if r.local})
+        plan = plan_tags_sync(
+            tracks,
+            readings,
+            direction=self.opts.direction,
+            conflict=self.opts.conflict,
+            allow_clear=self.opts.allow_clear,
+        )
+        plan.options.update(
+            library=self.opts.library,
+            rules=[str(r) for r in self.opts.rules],
+            popm_email=self.opts.popm_email,
+            keep_mtime=self.opts.keep_mtime,
+        )
+        files = sum(1 for c in plan.changes if c.target_kind == FILE)
+        ctx.log(
+            f"scanned {self.figures['files']:,} files in {self.figures['scan_seconds']:.1f} s; "
+            f"plan: {files:,} files and {len(plan) - files:,} Plex ratings to write"
+        )
+        return plan
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        from ratings_gui.jobs.file_apply import apply_sync_plan
+
+        return apply_sync_plan(
+            self.app,
+            plan,
+            ctx,
+            popm_email=self.opts.popm_email,
+            keep_mtime=self.opts.keep_mtime,
+        )
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="PLEX_PREFIX=LOCAL_PREFIX",
+        help="where the server's folder is here (repeat for several)",
+    )
+    p.add_argument("--direction", choices=DIRECTIONS, default="both", help="default: both")
+    p.add_argument(
+        "--conflict",
+        choices=CONFLICTS,
+        default="fill",
+        help="when both sides are rated and differ (default: fill = leave them alone)",
+    )
+    p.add_argument(
+        "--allow-clear",
+        action="store_true",
+        help="an unrated source removes the target's rating (off: never erased)",
+    )
+    p.add_argument("--popm-email", default="", help="POPM owner e-mail for new MP3 rating frames")
+    p.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
+    p.add_argument(
+        "--vorbis-0-10", action="store_true", help="read Vorbis RATING 6-10 as 0-10 (not 0-100)"
+    )
+    p.add_argument(
+        "--test-mapping", action="store_true", help="only check the mapping on a sample of files"
+    )
+
+
+def _rules_from_args(args: argparse.Namespace) -> list[Rule]:
+    from ratings_gui.cli import UsageError
+
+    if not args.map:
+        raise UsageError("Give at least one --map PLEX_PREFIX=LOCAL_PREFIX.")
+    try:
+        return [parse_rule(m) for m in args.map]
+    except RuleError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    from ratings_gui.cli import (
+        EXIT_OK,
+        EXIT_USAGE,
+        UsageError,
+        cli_context,
+        require_library,
+        run_plan_job,
+    )
+
+    library = require_library(app, args)
+    opts = TagsOptions(
+        library,
+        _rules_from_args(args),
+        direction=args.direction,
+        conflict=args.conflict,
+        allow_clear=args.allow_clear,
+        popm_email=args.popm_email,
+        keep_mtime=args.keep_mtime,
+        vorbis_zero_to_ten=args.vorbis_0_10,
+    )
+    job = TagsSyncJob(app, opts)
+    if args.test_mapping:
+        test = job.test_mapping(cli_context(out))
+        for sp, local in test.missing[:10]:
+            out.say(f"  missing: {sp} -> {local or '(no rule)'}")
+        out.result(
+            {
+                "job": JOB,
+                "run_id": None,
+                "dry_run": True,
+                "counts": {"checked": test.checked, "found": test.found, "unmapped": test.unmapped},
+                "changes": 0,
+                "suggestion": str(test.suggestion) if test.suggestion else None,
+            }
+        )
+        return EXIT_OK if test.ok else EXIT_USAGE
+    try:
+        return run_plan_job(app, args, out, job)
+    except MappingError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _register() -> None:
+    from ratings_gui.cli import Command, register
+
+    register(
+        Command(
+            "tags",
+            "copy track ratings between Plex and the files' rating tags",
+            _add_arguments,
+            _run,
+        )
+    )
+
+
+_register()
