@@ -2,15 +2,18 @@
 
 An item whose current value is no longer what the run wrote was changed
 since by someone else (the user in Plex, or a later run): it is reported
-and left alone, never overwritten.
+and left alone, never overwritten. File changes (the Tags job) put back
+the exact raw rating fields the journal saved before the write.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from ratings_gui.core.plan import PLEX, Plan, Report
+from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
 from ratings_gui.core.scale import format_both, same
 from ratings_gui.jobs.apply import apply_plan
 from ratings_gui.jobs.runner import JobContext
@@ -22,22 +25,87 @@ log = logging.getLogger(__name__)
 
 CHANGED_SINCE = "changed since"
 GONE = "no longer on the server"
+FILE_GONE = "file not found"
+FILE_UNREADABLE = "file unreadable"
+#: Plan option holding path -> raw fields to restore (taken out before journaling).
+RESTORE_FIELDS = "restore_fields"
 
 
-def plan_undo(run_id: int, rows: list[Any], current: dict[int, Any]) -> Plan:
+def _plan_file_undo(
+    plan: Plan, run_id: int, ch: Change, reading: Any, restore: dict[str, dict[str, str]]
+) -> bool:
+    """One file change's inverse; False (counted, listed) when the file is gone or changed."""
+    from ratings_gui.jobs.file_apply import old_rating
+
+    if reading is None or getattr(reading, "reason", "") == "not_found":
+        plan.count(FILE_GONE)
+        plan.skipped.append({"target": ch.target, "label": ch.label, "reason": FILE_GONE})
+        return False
+    if not hasattr(reading, "rating"):
+        plan.count(FILE_UNREADABLE)
+        why = getattr(reading, "message", str(reading))
+        plan.skipped.append(
+            {"target": ch.target, "label": ch.label, "reason": f"{FILE_UNREADABLE}: {why}"}
+        )
+        return False
+    if not isinstance(ch.old, dict) or not isinstance(ch.old.get("fields"), dict):
+        plan.count("unsupported field")
+        return False
+    wrote = ch.new
+    if isinstance(wrote, dict) and isinstance(wrote.get("fields"), dict):
+        unchanged = reading.fields == wrote["fields"]  # an undo run wrote exact fields
+    else:
+        unchanged = same(reading.rating, old_rating(wrote))
+    if not unchanged:
+        plan.count(CHANGED_SINCE)
+        plan.skipped.append(
+            {
+                "target": ch.target,
+                "label": ch.label,
+                "reason": f"{CHANGED_SINCE}: the file now holds {format_both(reading.rating)}",
+            }
+        )
+        return False
+    restore[ch.target] = {str(k): str(v) for k, v in ch.old["fields"].items()}
+    plan.add(
+        Change(
+            FILE,
+            ch.target,
+            ch.field,
+            reading.rating,
+            old_rating(ch.old),
+            f"undo of run {run_id}",
+            ch.label,
+        )
+    )
+    return True
+
+
+def plan_undo(
+    run_id: int,
+    rows: list[Any],
+    current: dict[int, Any],
+    files: Mapping[str, Any] | None = None,
+) -> Plan:
     """Pure: the inverse of a run's applied changes, given the items' current state.
 
     ``rows`` are the run's journal rows newest first; ``current`` maps
-    ratingKey -> Item (absent = the item is gone).
+    ratingKey -> Item (absent = the item is gone); ``files`` maps a changed
+    file's path -> its TagRating now (or the TagError reading it gave).
     """
     plan = Plan("undo", options={"undo_of": run_id})
     seen: set[tuple[str, str, str]] = set()
     change_ids: dict[tuple[str, str, str], int] = {}
+    restore: dict[str, dict[str, str]] = {}
     for row in rows:
         ch = row.change
         if ch.key in seen:
             continue  # only the newest write to a target is undone
         seen.add(ch.key)
+        if ch.target_kind == FILE:
+            if _plan_file_undo(plan, run_id, ch, (files or {}).get(ch.target), restore):
+                change_ids[ch.key] = row.id
+            continue
         item = current.get(int(ch.target))
         if item is None:
             plan.count(GONE)
@@ -66,6 +134,8 @@ def plan_undo(run_id: int, rows: list[Any], current: dict[int, Any]) -> Plan:
         plan.add(ch.inverse(reason=f"undo of run {run_id}"))
         change_ids[ch.key] = row.id
     plan.options["change_ids"] = {"|".join(k): v for k, v in change_ids.items()}
+    if restore:
+        plan.options[RESTORE_FIELDS] = restore
     return plan
 
 
@@ -90,23 +160,53 @@ class UndoJob:
                 f"Run {self.run_id} changed {run.server}, but you are connected to {conn.name}."
             )
         rows = self.app.journal.changes(self.run_id, statuses=[APPLIED])
-        if any(r.change.target_kind != PLEX for r in rows):
-            raise PlexError(
-                f"Run {self.run_id} changed files; undoing file changes is not available yet."
-            )
+        unknown = {r.change.target_kind for r in rows} - {PLEX, FILE}
+        if unknown:
+            raise PlexError(f"Run {self.run_id} changed {', '.join(sorted(unknown))}: cannot undo.")
+        self.run_options = dict(run.options)
         ctx.log(f"undo run {self.run_id} ({run.job}): {len(rows):,} applied changes")
         ctx.progress(0, len(rows), "reading current values")
-        current = read_items(conn, {r.change.target for r in rows}, cancel=ctx.cancel_event)
+        plex_keys = {r.change.target for r in rows if r.change.target_kind == PLEX}
+        current = read_items(conn, plex_keys, cancel=ctx.cancel_event) if plex_keys else {}
         ctx.check_cancel()
-        plan = plan_undo(self.run_id, rows, current)
+        files = self._read_files([r.change.target for r in rows if r.change.target_kind == FILE])
+        ctx.check_cancel()
+        plan = plan_undo(self.run_id, rows, current, files)
         plan.options["library"] = run.library
         ctx.progress(len(rows), len(rows), "reading current values")
         for s in plan.skipped:
             ctx.log(f"left alone: {s['label'] or s['target']}: {s['reason']}", logging.WARNING)
         return plan
 
+    def _read_files(self, paths: list[str]) -> dict[str, Any]:
+        """The changed files' ratings now (TagRating or TagError per path)."""
+        if not paths:
+            return {}
+        from ratings_gui.tags import read_many
+
+        email = str(getattr(self, "run_options", {}).get("popm_email") or "")
+        opts = {"popm_email": email} if email else {}
+        return {str(p): r for p, r in read_many(sorted(set(paths)), **opts)}
+
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        report = apply_plan(self.app, plan, ctx, undo_of=self.run_id)
+        restore = plan.options.get(RESTORE_FIELDS)
+        if restore or any(c.target_kind == FILE for c in plan.changes):
+            from ratings_gui.jobs.file_apply import apply_sync_plan
+
+            opts = getattr(self, "run_options", {})
+            # the fields go to the writer, not into the new run's journaled options
+            bare = {k: v for k, v in plan.options.items() if k != RESTORE_FIELDS}
+            report = apply_sync_plan(
+                self.app,
+                dataclasses.replace(plan, options=bare),
+                ctx,
+                popm_email=str(opts.get("popm_email") or ""),
+                keep_mtime=bool(opts.get("keep_mtime")),
+                undo_of=self.run_id,
+                restore=restore or {},
+            )
+        else:
+            report = apply_plan(self.app, plan, ctx, undo_of=self.run_id)
         ids = plan.options.get("change_ids", {})
         done_ids = [cid for ch in report.applied if (cid := ids.get("|".join(ch.key))) is not None]
         self.app.journal.mark(done_ids, UNDONE)
