@@ -1,0 +1,531 @@
+"""Inference job: read the music library once, plan with the pure engine, write in groups.
+
+Flow as every job: bulk read (artists, albums, tracks, and the items that
+carry the mood tag: about 30 requests for 50,000 tracks) ->
+:func:`~ratings_gui.core.inference.plan_inference` -> preview -> journaled
+grouped apply -> undo from History.
+
+Provenance comes from the journal: a rating is the program's while it
+equals what the program last wrote; everything else is the user's and is
+never written. Restart: a run that was cancelled or crashed leaves
+``pending`` journal rows; the next prepare settles them against what the
+server holds, so applied writes count as the program's and are not redone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ratings_gui.core import inference as inf
+from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.records import TYPE_IDS, Item
+from ratings_gui.core.scale import same, to_stars
+from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal import APPLIED, FAILED, PENDING
+from ratings_gui.plex.connection import PlexError
+
+log = logging.getLogger(__name__)
+
+JOB = inf.JOB
+REBUILD_JOB = "infer-provenance"
+DEFAULT_MOOD = "Rating_Inferred"
+SETTINGS_TAB = "inference"
+REPORTS = ("coverage", "histogram", "twins", "dissenters")
+#: Ids per mood multi-edit: the same URL budget as the grouped rating edits.
+IDS_PER_EDIT = 200
+
+
+def saved_params(app: Any) -> inf.Params:
+    """The parameters the Inference tab remembered (the CLI starts from them too)."""
+    return inf.Params.from_text(app.settings.tab(SETTINGS_TAB).get("params", {}))
+
+
+def program_map(app: Any) -> dict[int, float | None]:
+    """What the program last wrote per ratingKey, any job (base ratings included)."""
+    out: dict[int, float | None] = {}
+    for k, prov in app.journal.program_values(PLEX, "userRating").items():
+        try:
+            out[int(k)] = prov.value
+        except ValueError:
+            continue
+    return out
+
+
+def settle_pending(journal: Any, current: dict[int, Item], job: str = JOB) -> tuple[int, int]:
+    """Mark a crashed run's pending writes applied when the server holds them, failed otherwise.
+
+    Returns (applied, failed). Nothing is sent: the values come from the snapshot.
+    """
+    ok: list[int] = []
+    bad: list[int] = []
+    for run in journal.runs(limit=200):
+        if run.job != job or run.undo_of is not None:
+            continue
+        for row in journal.changes(run.id, [PENDING]):
+            it = current.get(int(row.change.target)) if row.change.target.isdigit() else None
+            if it is not None and same(it.user_rating, row.change.new):
+                ok.append(row.id)
+            else:
+                bad.append(row.id)
+    if ok:
+        journal.mark(ok, APPLIED)
+    if bad:
+        journal.mark(bad, FAILED, "not written (the run stopped before this change)")
+    return len(ok), len(bad)
+
+
+@dataclass
+class InferOptions:
+    """Everything the user chose, as plain values (read from widgets before a job starts)."""
+
+    library: str
+    params: inf.Params = field(default_factory=inf.Params)
+    passes: tuple[str, ...] = inf.PASSES
+    mood_tag: str | None = None
+    grouped: bool = True
+    workers: int = 3
+
+
+class KindWriter:
+    """Grouped multi-edits per item kind (artists, albums, tracks need their own ``type=``).
+
+    The grouped writer's per-change re-read would cost one request per 200
+    items; the job verifies with one listing re-read instead (``verify``).
+    """
+
+    def __init__(self, conn: Any, section_id: int, kinds: dict[int, str], cancel: Any) -> None:
+        from ratings_gui.plex.bulk import BulkRatingWriter
+
+        self.writers = {
+            k: BulkRatingWriter(conn, section_id, kind=k, cancel=cancel, verify=False)
+            for k in ("artist", "album", "track")
+        }
+        self.kinds = kinds
+
+    def apply(self, changes: Sequence[Change], **kw: Any) -> Any:
+        from ratings_gui.plex.writer import WriteResult
+
+        total = WriteResult([], [], False, 0)
+        for kind, writer in self.writers.items():
+            part = [c for c in changes if self.kinds.get(int(c.target), "track") == kind]
+            if not part:
+                continue
+            res = writer.apply(part, **kw)
+            total.applied.extend(res.applied)
+            total.failed.extend(res.failed)
+            total.cancelled = total.cancelled or res.cancelled
+            total.requests += res.requests
+            if res.cancelled:
+                break
+        return total
+
+
+class InferJob:
+    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report; keeps the snapshot for the reports."""
+
+    name = JOB
+
+    def __init__(self, app: Any, opts: InferOptions) -> None:
+        self.app = app
+        self.opts = opts
+        self.section_id: int | None = None
+        self.items: list[Item] = []
+        self.program: dict[int, float | None] = {}
+        self.result: inf.Result | None = None
+        self.mood_have: set[int] = set()
+        self.read_requests = 0
+        self._kinds: dict[int, str] = {}
+
+    # --- read ---------------------------------------------------------------------------
+
+    def read(self, ctx: JobContext) -> list[Item]:
+        """One bulk read of the library (and of who carries the mood tag)."""
+        from ratings_gui.plex.http import PlexHttp
+        from ratings_gui.plex.snapshot import iter_listing, read_library
+
+        conn = self.app.connection
+        if conn is None:
+            raise PlexError("Not connected to a Plex server. Sign in first.")
+        http = PlexHttp(conn, cancel=ctx.cancel_event)
+        snap = read_library(
+            conn, self.opts.library, progress=ctx.progress, cancel=ctx.cancel_event, http=http
+        )
+        ctx.check_cancel()
+        if snap.section_type != "artist":
+            raise PlexError(f"{self.opts.library} is not a music library.")
+        self.section_id = snap.section_id
+        self.mood_have = set()
+        if self.opts.mood_tag:
+            for kind in ("artist", "album", "track"):
+                for it in iter_listing(
+                    http, snap.section_id, TYPE_IDS[kind], params={"mood": self.opts.mood_tag}
+                ):
+                    self.mood_have.add(it.key)
+        self.read_requests = http.sent
+        self.items = list(snap)
+        ctx.log(
+            f"read {len(self.items):,} artists, albums and tracks of {snap.library} "
+            f"in {self.read_requests} requests"
+        )
+        return self.items
+
+    def prepare(self, ctx: JobContext) -> Plan:
+        items = self.read(ctx)
+        done, lost = settle_pending(self.app.journal, {it.key: it for it in items})
+        if done or lost:
+            ctx.log(f"resumed an interrupted run: {done:,} writes had arrived, {lost:,} had not")
+        self.program = program_map(self.app)
+        t0 = time.perf_counter()
+        plan, res = inf.plan_inference(items, self.program, self.opts.params, self.opts.passes)
+        self.result = res
+        plan.options.update(
+            library=self.opts.library,
+            section_id=self.section_id,
+            mood_tag=self.opts.mood_tag or "",
+            read_at=time.time(),
+        )
+        ctx.log(
+            f"plan: {len(plan):,} ratings to write ({time.perf_counter() - t0:.2f} s); "
+            f"library mean {res.mu:.2f}"
+        )
+        return plan
+
+    # --- apply ----------------------------------------------------------------------------
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        conn = self.app.connection
+        if conn is None:
+            raise PlexError("Not connected to a Plex server. Sign in first.")
+        kinds = {it.key: it.kind for it in self.items}
+        writer = None
+        if self.opts.grouped and self.section_id is not None:
+            writer = KindWriter(conn, self.section_id, kinds, ctx.cancel_event)
+        report = apply_plan(self.app, plan, ctx, workers=self.opts.workers, writer=writer)
+        if writer is not None and report.applied and not ctx.cancelled:
+            self._verify(ctx, report)
+        if self.opts.mood_tag and not ctx.cancelled:
+            report.extra["mood_requests"] = self.sync_mood(ctx, plan, report)
+        return report
+
+    def _verify(self, ctx: JobContext, report: Report) -> None:
+        """One listing re-read of the kinds written; what did not stick is marked failed."""
+        from ratings_gui.plex.http import PlexHttp
+        from ratings_gui.plex.snapshot import read_library
+
+        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
+        kinds = {self._kind(c) for c in report.applied}
+        snap = read_library(
+            self.app.connection,
+            self.opts.library,
+            kinds=[k for k in ("artist", "album", "track") if k in kinds],
+            http=http,
+            cancel=ctx.cancel_event,
+        )
+        report.extra["verify_requests"] = http.sent
+        wrong = [
+            c
+            for c in report.applied
+            if c.target.isdigit()
+            and not same(getattr(snap.items.get(int(c.target)), "user_rating", None), c.new)
+        ]
+        if not wrong:
+            return
+        keys = {c.key for c in wrong}
+        rows = self.app.journal.changes(report.run_id)
+        ids = [r.id for r in rows if r.change.key in keys]
+        self.app.journal.mark(ids, FAILED, "the server did not keep this value")
+        report.applied = [c for c in report.applied if c.key not in keys]
+        report.failed.extend((c, "the server did not keep this value") for c in wrong)
+        report.changes = len(report.applied)
+        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
+
+    def _kind(self, change: Change) -> str:
+        if len(self._kinds) != len(self.items):
+            self._kinds = {it.key: it.kind for it in self.items}
+        return self._kinds.get(int(change.target), "track")
+
+    def sync_mood(self, ctx: JobContext, plan: Plan, report: Report) -> int:
+        """Tag every standing inferred item, untag items the user took over; grouped edits."""
+        if self.result is None or self.section_id is None:
+            return 0
+        tag = self.opts.mood_tag or DEFAULT_MOOD
+        failed = {c.target for c, _ in report.failed}
+        program = program_map(self.app)
+        by_kind = {it.key: it.kind for it in self.items}
+        current = {it.key: it.user_rating for it in self.items}
+        for c in report.applied:
+            current[int(c.target)] = c.new
+        inferred = {
+            k
+            for k, prov in program.items()
+            if k in by_kind and str(k) not in failed and prov is not None and same(prov, current[k])
+        } - {k for k in self.result.manual}
+        add = inferred - self.mood_have
+        drop = self.mood_have - inferred
+        sent = 0
+        for keys, suffix in ((add, "[0].tag.tag"), (drop, "[].tag.tag-")):
+            for kind in ("artist", "album", "track"):
+                ids = sorted(k for k in keys if by_kind.get(k) == kind)
+                for i in range(0, len(ids), IDS_PER_EDIT):
+                    sent += self._mood_edit(kind, ids[i : i + IDS_PER_EDIT], f"mood{suffix}", tag)
+        self.mood_have = (self.mood_have | add) - drop
+        ctx.log(f"mood tag {tag!r}: added to {len(add):,}, removed from {len(drop):,}")
+        return sent
+
+    def _mood_edit(self, kind: str, ids: list[int], name: str, tag: str) -> int:
+        from ratings_gui.plex.http import PlexHttp
+
+        if not ids:  # without id= Plex would edit every item of the section
+            return 0
+        params = {"type": str(TYPE_IDS[kind]), "id": ",".join(map(str, ids)), name: tag}
+        PlexHttp(self.app.connection).request(
+            "PUT", f"/library/sections/{self.section_id}/all", params=params
+        )
+        return 1
+
+    # --- reports, backtest, provenance rebuild ----------------------------------------------
+
+    def backtest(self, ctx: JobContext, *, share: float = 0.2, seed: int = 1) -> inf.Backtest:
+        if not self.items:
+            self.read(ctx)
+            self.program = program_map(self.app)
+        return inf.backtest(self.items, self.program, self.opts.params, share=share, seed=seed)
+
+    def rebuild_provenance(self, ctx: JobContext) -> int:
+        """A lost journal: items carrying the mood tag hold the program's ratings; record them."""
+        if not self.opts.mood_tag:
+            raise PlexError("Rebuilding provenance needs the mood tag's name.")
+        items = self.read(ctx)
+        program = program_map(self.app)
+        rows = [
+            Change(
+                PLEX, str(it.key), "userRating", None, it.user_rating, "from the mood tag", it.label
+            )
+            for it in items
+            if it.key in self.mood_have
+            and it.user_rating is not None
+            and not same(program.get(it.key), it.user_rating)
+        ]
+        j = self.app.journal
+        run_id = j.start_run(
+            JOB,
+            {"rebuilt_from_mood": self.opts.mood_tag},
+            server=self.app.connection.name,
+            library=self.opts.library,
+        )
+        j.mark(j.record_pending(run_id, rows), APPLIED)
+        j.finish_run(run_id, "done", {"job": JOB, "rebuilt": len(rows)})
+        ctx.log(f"provenance rebuilt from mood {self.opts.mood_tag!r}: {len(rows):,} items")
+        return len(rows)
+
+
+# --- CSV reports and exports ------------------------------------------------------------------
+
+
+def report_rows(
+    kind: str, items: Sequence[Item], res: inf.Result, passes: Iterable[str] = inf.PASSES
+) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of one report, for the tab's tables and the CSV files."""
+    passes = tuple(passes)
+    if kind == "coverage":
+        cov = inf.coverage(items, res, passes)
+        return ["level", "own", "inferred", "unrated", "other"], [
+            [lvl, c["own"], c["inferred"], c["unrated"], c["other"]] for lvl, c in cov.items()
+        ]
+    if kind == "histogram":
+        before = inf.histogram(it.user_rating for it in items if it.kind == "track")
+        after_values = inf.final_values(items, res, passes)
+        after = inf.histogram(
+            v for it in items if it.kind == "track" for v in [after_values[it.key]]
+        )
+        return ["stars", "before", "after"], [
+            [(i + 1) / 2, b, a] for i, (b, a) in enumerate(zip(before, after, strict=True))
+        ]
+    if kind == "twins":
+        by_key = {it.key: it for it in items}
+        rows: list[list[Any]] = []
+        for n, group in enumerate(res.twins, 1):
+            for k in group:
+                it = by_key[k]
+                own = res.manual.get(k)
+                new = res.values.get(k)
+                rows.append(
+                    [
+                        n,
+                        k,
+                        it.label,
+                        round((it.duration or 0) / 1000),
+                        to_stars(own) if own is not None else "",
+                        to_stars(inf.round_step(new.value, res.params.rounding))
+                        if new is not None and own is None
+                        else "",
+                    ]
+                )
+        return ["group", "key", "track", "seconds", "own stars", "inferred stars"], rows
+    if kind == "dissenters":
+        return ["key", "track", "your stars", "album stars"], [
+            [t.key, t.label, to_stars(r), round(a / 2, 2)] for t, r, a in inf.dissenters(items, res)
+        ]
+    raise ValueError(f"unknown report {kind!r}; choose from {', '.join(REPORTS)}")
+
+
+def write_csv(path: str | Path, header: list[str], rows: Iterable[Sequence[Any]]) -> int:
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for r in rows:
+            w.writerow(r)
+            n += 1
+    return n
+
+
+def export_ratings(path: str | Path, items: Sequence[Item], res: inf.Result) -> int:
+    """Every artist, album and track rating in stars, with whose it is (own/inferred/program)."""
+    program_keys = {it.key for it in items if it.user_rating is not None} - set(res.manual)
+
+    def rows() -> Iterable[list[Any]]:
+        for it in items:
+            if it.kind not in ("artist", "album", "track") or it.user_rating is None:
+                continue
+            source = "own" if it.key in res.manual else "inferred" if it.key in program_keys else ""
+            yield [
+                it.kind,
+                it.key,
+                it.grandparent_title or it.parent_title,
+                it.title,
+                to_stars(it.user_rating),
+                source,
+            ]
+
+    return write_csv(path, ["kind", "key", "artist", "title", "stars", "source"], rows())
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--passes",
+        default="all",
+        help="up, down, twins or single passes: "
+        + ", ".join(inf.PASSES)
+        + " (default all, in order)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter: " + ", ".join(inf.Params.names()),
+    )
+    p.add_argument("--mood-tag", metavar="NAME", help="tag inferred items with this mood")
+    p.add_argument(
+        "--backtest",
+        action="store_true",
+        help="hide 20%% of your track ratings, infer them back, print the errors",
+    )
+    p.add_argument("--report", choices=REPORTS, help="write a report as CSV (with --out)")
+    p.add_argument(
+        "--export", metavar="FILE", help="write all ratings as CSV (stars, own/inferred)"
+    )
+    p.add_argument("--out", metavar="FILE", help="the report's CSV file")
+    p.add_argument(
+        "--rebuild-provenance",
+        action="store_true",
+        help="record the ratings of items with the mood tag as the program's",
+    )
+
+
+def options_from_args(app: Any, args: argparse.Namespace, library: str) -> InferOptions:
+    from ratings_gui.cli import UsageError
+
+    params = saved_params(app)
+    for pair in args.set:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--set needs NAME=VALUE, not {pair!r}")
+        try:
+            params = params.with_text(name, value)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    try:
+        passes = inf.parse_passes(args.passes)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return InferOptions(library, params, passes, mood_tag=args.mood_tag)
+
+
+def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    from ratings_gui.cli import EXIT_OK, UsageError, cli_context, require_library, run_plan_job
+
+    library = require_library(app, args)
+    opts = options_from_args(app, args, library)
+    job = InferJob(app, opts)
+    ctx = cli_context(out)
+    if args.report and not args.out:
+        raise UsageError("--report needs --out FILE.")
+    if args.rebuild_provenance:
+        n = job.rebuild_provenance(ctx)
+        out.result(
+            {
+                "job": REBUILD_JOB,
+                "run_id": None,
+                "dry_run": False,
+                "counts": {"rebuilt": n},
+                "changes": 0,
+            }
+        )
+        return EXIT_OK
+    if args.backtest or args.report or args.export:
+        job.read(ctx)
+        job.program = program_map(app)
+        result: dict[str, Any] = {
+            "job": JOB,
+            "run_id": None,
+            "dry_run": True,
+            "counts": {},
+            "changes": 0,
+        }
+        if args.backtest:
+            bt = inf.backtest(job.items, job.program, opts.params)
+            for line in bt.lines():
+                out.say(line)
+            result["backtest"] = bt.as_json()
+        res = inf.infer(job.items, job.program, opts.params)
+        if args.report:
+            header, rows = report_rows(args.report, job.items, res, opts.passes)
+            n = write_csv(args.out, header, rows)
+            out.say(f"{args.report}: {n:,} rows written to {args.out}")
+            result["report"] = {"kind": args.report, "rows": n, "file": str(args.out)}
+        if args.export:
+            n = export_ratings(args.export, job.items, res)
+            out.say(f"{n:,} ratings exported to {args.export}")
+            result["export"] = {"rows": n, "file": str(args.export)}
+        out.result(result)
+        return EXIT_OK
+    return run_plan_job(app, args, out, job)
+
+
+def _register() -> None:
+    from ratings_gui.cli import Command, register
+
+    register(
+        Command(
+            "infer",
+            "infer album, artist and unrated-track ratings from your own ratings",
+            _add_arguments,
+            _run,
+        )
+    )
+
+
+_register()

@@ -1,0 +1,115 @@
+"""Benchmark of inference: the pure math on 100,000 tracks, and a plan + apply on the demo server.
+
+Run: ``python tests/bench_inference.py [--tracks 100000] [--demo-tracks 50000]``.
+Prints figures; it asserts nothing (benchmarks are scripts, not timed tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ratings_gui.core import inference as inf
+from ratings_gui.core.records import Item
+
+
+def demo_items(lib: object, section_id: int = 1) -> list[Item]:
+    """The demo library's music as snapshot records, without HTTP (for the pure timing)."""
+    out = []
+    for it in lib.items.values():  # type: ignore[attr-defined]
+        if it.section_id != section_id or it.kind not in ("artist", "album", "track"):
+            continue
+        out.append(
+            Item(
+                key=it.key,
+                kind=it.kind,
+                title=it.title,
+                parent_key=it.parent_key,
+                grandparent_key=it.grandparent_key,
+                original_title=it.original_title or "",
+                duration=it.duration,
+                user_rating=it.user_rating,
+                critic_rating=it.rating,
+            )
+        )
+    return out
+
+
+def bench_pure(tracks: int) -> None:
+    from ratings_gui.demo.library import DemoLibrary
+
+    t0 = time.perf_counter()
+    lib = DemoLibrary.generate(seed=3, tracks=tracks, movies=0, shows=0)
+    items = demo_items(lib)
+    print(f"generated {tracks:,} tracks in {time.perf_counter() - t0:.1f} s")
+    for name, params in (
+        ("defaults", inf.Params()),
+        ("empirical Bayes", inf.Params(empirical_bayes=True)),
+    ):
+        t0 = time.perf_counter()
+        plan, res = inf.plan_inference(items, {}, params)
+        dt = time.perf_counter() - t0
+        print(f"plan ({name}): {len(plan):,} changes from {len(items):,} items in {dt:.3f} s")
+    for name, params in (
+        ("defaults", inf.Params()),
+        ("empirical Bayes", inf.Params(empirical_bayes=True)),
+    ):
+        t0 = time.perf_counter()
+        bt = inf.backtest(items, {}, params)
+        print(f"backtest ({name}) in {time.perf_counter() - t0:.3f} s")
+        for line in bt.lines():
+            print("  " + line)
+
+
+def bench_demo(tracks: int) -> None:
+    from ratings_gui.context import AppContext
+    from ratings_gui.demo.library import DemoLibrary
+    from ratings_gui.demo.server import DemoServer
+    from ratings_gui.jobs.infer import InferJob, InferOptions
+    from ratings_gui.jobs.runner import JobContext
+    from ratings_gui.plex.connection import connect_direct
+
+    lib = DemoLibrary.generate(seed=7, tracks=tracks, movies=0, shows=0)
+    srv = DemoServer(lib, token="bench")
+    srv.start()
+    home = Path(tempfile.mkdtemp(prefix="bench_infer_"))
+    app = AppContext.open(home, plextv_base=srv.url)
+    try:
+        app.set_connection(connect_direct(srv.url, srv.token))
+        for run in (1, 2):
+            ctx = JobContext(lambda ev: None, threading.Event())
+            job = InferJob(app, InferOptions("Music", mood_tag="Rating_Inferred"))
+            t0 = time.perf_counter()
+            plan = job.prepare(ctx)
+            t_plan = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            report = job.apply(ctx, plan)
+            t_apply = time.perf_counter() - t0
+            print(
+                f"run {run}: read+plan {t_plan:.2f} s in {job.read_requests} requests, "
+                f"{len(plan):,} changes; apply {t_apply:.2f} s, {report.changes:,} written in "
+                f"{report.extra.get('requests', 0)} requests "
+                f"(of them {report.extra.get('verify_requests', 0)} verify reads, "
+                f"{report.extra.get('mood_requests', 0)} mood edits)"
+            )
+    finally:
+        app.close()
+        srv.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--tracks", type=int, default=100_000)
+    ap.add_argument("--demo-tracks", type=int, default=50_000)
+    ap.add_argument("--skip-demo", action="store_true")
+    a = ap.parse_args()
+    bench_pure(a.tracks)
+    if not a.skip_demo:
+        bench_demo(a.demo_tracks)
+
+
+if __name__ == "__main__":
+    main()

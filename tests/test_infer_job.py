@@ -1,0 +1,182 @@
+"""The inference job end to end over real HTTP against the demo server (unmodified plexapi).
+
+The user's ratings stay untouched, inferred values are the engine's, a
+second run writes nothing, a re-rated inferred item is left alone, the
+mood tag follows, a cancelled run resumes, and the CLI does the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from ratings_gui.core import inference as inf
+from ratings_gui.jobs import infer as ij
+from ratings_gui.jobs.runner import JobContext, Progress
+
+MUSIC = "Music"
+KINDS = ("artist", "album", "track")
+
+
+def _state(demo: Any) -> dict[int, float | None]:
+    return {k: demo.lib.rating(k) for kind in KINDS for k in demo.lib.keys_of(1, kind)}
+
+
+def _ctx(cancel: threading.Event | None = None, on: Any = None) -> JobContext:
+    return JobContext(on or (lambda ev: None), cancel)
+
+
+def _run(app: Any, **kw: Any) -> tuple[Any, Any, ij.InferJob]:
+    job = ij.InferJob(app, ij.InferOptions(MUSIC, **kw))
+    plan = job.prepare(_ctx())
+    return plan, job.apply(_ctx(), plan), job
+
+
+def test_first_run_infers_second_writes_nothing_rerated_item_left_alone(
+    app: Any, demo: Any
+) -> None:
+    before = _state(demo)
+    own = {k: v for k, v in before.items() if v is not None}
+    plan, report, job = _run(app, mood_tag="Rating_Inferred")
+    assert report.changes == len(plan) > 100 and not report.failed
+    after = _state(demo)
+    assert all(after[k] == v for k, v in own.items())  # the user's ratings, untouched
+    # inferred values as the engine computes them from the snapshot
+    _, res = inf.plan_inference(job.items, {}, inf.Params())
+    for c in plan.changes:
+        k = int(c.target)
+        assert after[k] == inf.round_step(res.values[k].value, 0.1) == c.new
+    assert job.read_requests <= 10  # sections, 3 listings, 3 mood listings
+    tagged = {k for k in before if "Rating_Inferred" in demo.lib.items[k].moods}
+    assert tagged == {int(c.target) for c in plan.changes}
+
+    plan2, report2, _ = _run(app, mood_tag="Rating_Inferred")
+    assert len(plan2) == 0 and report2.changes == 0
+    assert plan2.counts[inf.SAME] == len(plan)
+    assert report2.extra.get("mood_requests") == 0
+
+    # the user re-rates an inferred track: it is theirs from now on
+    key = next(
+        int(c.target)
+        for c in plan.changes
+        if job.result.values[int(c.target)].source == "track-down"
+    )  # type: ignore[union-attr]
+    new = 2.0 if after[key] != 2.0 else 4.0
+    demo.lib.set_rating(key, new)
+    plan3, _, job3 = _run(app, mood_tag="Rating_Inferred")
+    assert str(key) not in {c.target for c in plan3.changes}
+    assert demo.lib.rating(key) == new
+    assert job3.result is not None and job3.result.manual[key] == new
+    assert "Rating_Inferred" not in demo.lib.items[key].moods  # untagged: it is the user's
+    _, _, job4 = _run(app, mood_tag="Rating_Inferred")
+    assert demo.lib.rating(key) == new and job4.result.manual[key] == new  # type: ignore[union-attr]
+
+
+def test_backtest_beats_the_library_mean(app: Any, demo: Any) -> None:
+    job = ij.InferJob(app, ij.InferOptions(MUSIC))
+    bt = job.backtest(_ctx())
+    assert bt.hidden > 20
+    assert bt.mae < bt.baselines["library mean"][0]
+    assert bt.rmse < bt.baselines["library mean"][1]
+    eb = inf.backtest(job.items, {}, inf.Params(empirical_bayes=True))
+    assert eb.mae < eb.baselines["library mean"][0]
+
+
+def test_cancelled_apply_resumes_without_redoing_writes(app: Any, demo: Any) -> None:
+    job = ij.InferJob(app, ij.InferOptions(MUSIC))
+    plan = job.prepare(_ctx())
+    cancel = threading.Event()
+
+    def on(ev: Any) -> None:
+        if isinstance(ev, Progress) and ev.done >= 20:
+            cancel.set()
+
+    report = job.apply(_ctx(cancel, on), plan)
+    written = report.changes
+    assert 0 < written < len(plan)
+    # a crash between write and journal mark: leave one applied change pending
+    run = app.journal.runs()[0]
+    row = next(r for r in app.journal.changes(run.id) if r.status == "applied")
+    app.journal.mark([row.id], "pending")
+    plan2, report2, _ = _run(app)
+    assert len(plan2) == len(plan) - written
+    assert row.change.target not in {c.target for c in plan2.changes}
+    assert report2.changes == len(plan2)
+    plan3, _, _ = _run(app)
+    assert len(plan3) == 0
+
+
+def test_rebuild_provenance_from_mood_tags(app: Any, demo: Any, tmp_path: Path) -> None:
+    plan, _, _ = _run(app, mood_tag="Rating_Inferred")
+    # the journal is lost: a fresh data folder
+    from ratings_gui.context import AppContext
+    from ratings_gui.plex.connection import connect_direct
+
+    fresh = AppContext.open(tmp_path / "fresh", plextv_base=demo.url)
+    try:
+        fresh.set_connection(connect_direct(demo.url, demo.token))
+        job = ij.InferJob(fresh, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred"))
+        assert job.rebuild_provenance(_ctx()) == len(plan)
+        plan2 = ij.InferJob(fresh, ij.InferOptions(MUSIC)).prepare(_ctx())
+        assert len(plan2) == 0
+    finally:
+        fresh.close()
+
+
+def _cli(demo: Any, home: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    from ratings_gui.cli import main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(
+            [
+                "infer",
+                "--server",
+                demo.url,
+                "--token",
+                demo.token,
+                "--library",
+                MUSIC,
+                "--data-dir",
+                str(home),
+                "--json",
+                *extra,
+            ]
+        )
+    lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
+    return code, json.loads(lines[-1]) if lines else {}
+
+
+def test_cli_dry_run_apply_backtest_reports(demo: Any, tmp_path: Path) -> None:
+    home = tmp_path / "cli"
+    before = _state(demo)
+    code, dry = _cli(demo, home, "--passes", "up", "--set", "confidence=1", "--dry-run")
+    assert code == 0 and dry["dry_run"] and dry["changes"] > 0
+    assert _state(demo) == before
+    code, out = _cli(demo, home, "--passes", "up", "--set", "confidence=1", "--yes")
+    assert code == 0 and out["changes"] == dry["changes"]
+    after = _state(demo)
+    changed = {k for k in before if after[k] != before[k]}
+    assert {demo.lib.items[k].kind for k in changed} <= {"artist", "album"}
+    code, again = _cli(demo, home, "--passes", "up", "--set", "confidence=1", "--yes")
+    assert code == 0 and again["changes"] == 0
+    code, bt = _cli(demo, home, "--backtest")
+    assert (
+        code == 0
+        and bt["backtest"]["engine"]["mae"] < bt["backtest"]["baselines"]["library mean"]["mae"]
+    )
+    for kind in ij.REPORTS:
+        out_file = tmp_path / f"{kind}.csv"
+        code, rep = _cli(demo, home, "--report", kind, "--out", str(out_file))
+        assert code == 0 and rep["report"]["rows"] == len(list(csv.reader(out_file.open()))) - 1
+    code, _ = _cli(demo, home, "--export", str(tmp_path / "all.csv"))
+    rows = list(csv.DictReader((tmp_path / "all.csv").open()))
+    assert {r["source"] for r in rows} == {"own", "inferred"}
+    assert code == 0
+    code, _ = _cli(demo, home, "--set", "nonsense=1", "--dry-run")
+    assert code == 2
