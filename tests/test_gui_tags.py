@@ -1,0 +1,121 @@
+"""The Tags tab in a real window: test mapping, preview, apply, undo on History.
+
+Real HTTP to the demo server, real audio files it wrote; the window runs
+under Xvfb (tests/conftest.py). Undo is checked byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+
+from ratings_gui import tags
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def media_demo(tmp_path: Path) -> Iterator[Any]:
+    from ratings_gui.demo.library import DemoLibrary
+    from ratings_gui.demo.server import DemoServer
+
+    lib = DemoLibrary.generate(seed=7, tracks=150, movies=3, shows=1)
+    srv = DemoServer(lib, token="demo-token", media_dir=tmp_path / "media")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def win(tmp_path: Path, media_demo: Any) -> Iterator[Any]:
+    from ratings_gui.context import AppContext
+    from ratings_gui.plex.connection import connect_direct
+
+    require_display()
+    ctx = AppContext.open(tmp_path / "home", plextv_base=media_demo.url)
+    ctx.set_connection(connect_direct(media_demo.url, media_demo.token))
+    ctx.library = "Music"
+    try:
+        yield from app_fixture(ctx)
+    finally:
+        ctx.set_plextv(None)
+        ctx.close()
+
+
+def _local(demo: Any, key: int) -> Path:
+    from ratings_gui.demo.audio import local_path
+
+    return local_path(demo.lib, demo.media_dir, demo.lib.items[key].file)
+
+
+def _files(demo: Any) -> dict[int, bytes]:
+    return {k: _local(demo, k).read_bytes() for k in demo.lib.keys_of(1, "track")}
+
+
+def _plex(demo: Any) -> dict[int, float | None]:
+    return {k: demo.lib.rating(k) for k in demo.lib.keys_of(1, "track")}
+
+
+def test_sync_from_the_tags_tab_then_undo_on_history(win: Any, media_demo: Any) -> None:
+    demo = media_demo
+    keys = demo.lib.keys_of(1, "track")
+    unrated = next(k for k in keys if demo.lib.rating(k) is None)
+    tags.write_rating(_local(demo, unrated), 10.0)  # a file rated, its track not
+    files_before, plex_before = _files(demo), _plex(demo)
+
+    tab = win.tab_objects["tags"]
+    win.select_tab("tags")
+    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+
+    # a wrong local folder: the test finds nothing and suggests the right rule
+    media = demo.media_dir
+    tab.set_rules(f"{demo.lib.media_root}={media.parent / 'Music'}")
+    tab.test_button.invoke()
+    pump_until(win, lambda: tab.last_test is not None and not win.busy, 20, "mapping test")
+    assert tab.last_test.found == 0
+    assert str(tab.last_test.suggestion) == f"{demo.lib.media_root}={media}"
+    tab.use_button.invoke()
+    assert tab.rules_text() == f"{demo.lib.media_root}={media}"
+    tab.test_button.invoke()
+    pump_until(win, lambda: not win.busy and tab.last_test.found > 0, 20, "second test")
+    assert tab.last_test.found == tab.last_test.checked
+
+    tab.direction_button.set("both ways")
+    tab.conflict_menu.set("Plex wins")
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 30, "the plan")
+    plan = tab.preview.plan
+    rated = sum(v is not None for v in plex_before.values())
+    assert plan.counts["to files"] == rated and plan.counts["to Plex"] == 1
+    pump_until(win, lambda: tab.preview.shown_rows == min(len(plan), tab.preview.row_cap))
+    assert "to files" in win.log_pane.content()
+    win.update()
+    screenshot("tags")
+
+    tab.preview.apply_button.invoke()
+    pump_until(win, lambda: tab.preview.plan is None and not win.busy, 30, "the apply")
+    assert demo.lib.rating(unrated) == 10.0
+    for k in keys:
+        assert tags.read_rating(_local(demo, k)).rating == demo.lib.rating(k)
+    run = win.ctx.journal.runs()[0]
+    assert run.job == "tags" and run.applied == len(plan)
+    assert f"{rated:,} files and 1 Plex ratings written" in win.log_pane.content()
+    win.update()
+    screenshot("tags_applied")
+
+    hist = win.history_tab
+    win.select_tab("history")
+    hist.select_run(run.id)
+    hist.undo_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    assert len(hist.preview.plan) == len(plan)
+    hist.preview.apply_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 30, "undo applied")
+    assert _plex(demo) == plex_before
+    assert _files(demo) == files_before  # byte for byte
