@@ -41,6 +41,9 @@ SETTINGS_TAB = "inference"
 REPORTS = ("coverage", "histogram", "twins", "dissenters")
 #: Ids per mood multi-edit: the same URL budget as the grouped rating edits.
 IDS_PER_EDIT = 200
+#: Page size of the listings read only for keys and ratings (mood members, the
+#: after-write check): small rows, so big pages keep a 50,000-track run under 60 reads.
+KEY_PAGE = 10_000
 
 
 def saved_params(app: Any) -> inf.Params:
@@ -166,7 +169,11 @@ class InferJob:
         if self.opts.mood_tag:
             for kind in ("artist", "album", "track"):
                 for it in iter_listing(
-                    http, snap.section_id, TYPE_IDS[kind], params={"mood": self.opts.mood_tag}
+                    http,
+                    snap.section_id,
+                    TYPE_IDS[kind],
+                    params={"mood": self.opts.mood_tag},
+                    page_size=KEY_PAGE,
                 ):
                     self.mood_have.add(it.key)
         self.read_requests = http.sent
@@ -228,6 +235,7 @@ class InferJob:
             kinds=[k for k in ("artist", "album", "track") if k in kinds],
             http=http,
             cancel=ctx.cancel_event,
+            page_size=KEY_PAGE,
         )
         report.extra["verify_requests"] = http.sent
         wrong = [
