@@ -202,8 +202,9 @@ def print_plan(out: Output, plan: Any, limit: int = 20) -> None:
     for outcome, n in sorted(plan.counts.items()):
         out.say(f"  {outcome}: {n:,}")
     for ch in plan.changes[:limit]:
-        if ch.field == "userRating":
-            what = f"{format_stars(ch.old)} -> {format_stars(ch.new)}"
+        if ch.field in ("userRating", "rating"):
+            old = ch.old.get("rating") if isinstance(ch.old, dict) else ch.old
+            what = f"{format_stars(old)} -> {format_stars(ch.new)}"
         else:
             what = f"{ch.field}: {ch.old} -> {ch.new}"
         out.say(f"  {ch.label or ch.target}: {what}  ({ch.reason})")

@@ -55,8 +55,12 @@ def test_preview_100k_plan_keeps_window_responsive(app: Any, tmp_path: Path) -> 
     from ratings_gui.gui.plan_preview import ROW_CAP, PlanPreview
 
     plan = big_plan()
-    app.tabs.set("Import")
-    preview = PlanPreview(app.tabs.tab("Import"), on_apply=lambda p: None)
+    # its own window: every tab of the app lays out its widgets already
+    import customtkinter as ctk
+
+    host = ctk.CTkToplevel(app)
+    host.geometry("1000x600")
+    preview = PlanPreview(host, on_apply=lambda p: None)
     preview.pack(fill="both", expand=True)
     app.update()
 
@@ -130,8 +134,10 @@ def test_preview_discard_and_small_plan(app: Any) -> None:
 
     discarded: list[Plan] = []
     applied: list[Plan] = []
+    import customtkinter as ctk
+
     preview = PlanPreview(
-        app.tabs.tab("Tags"), on_apply=applied.append, on_discard=discarded.append
+        ctk.CTkToplevel(app), on_apply=applied.append, on_discard=discarded.append
     )
     preview.pack(fill="both", expand=True)
     plan = Plan("tags")

@@ -214,6 +214,7 @@ class PlanPreview(ctk.CTkFrame):
         self.plan = None
         self.rows = []
         self.tree.delete(*self.tree.get_children())
+        self.title_label.configure(text="Plan")
         self.counts_label.configure(text="No plan yet.")
         self.note_label.configure(text="")
         for b in (self.apply_button, self.discard_button, self.export_button):

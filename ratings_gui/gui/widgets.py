@@ -72,7 +72,12 @@ def style_treeviews(root: tk.Misc) -> None:
 
 
 def stars_text(value: Any) -> str:
-    """A value as stars when it is a rating, else as text (tag fields may hold strings)."""
+    """A value as stars when it is a rating, else as text (tag fields may hold strings).
+
+    A journaled file change keeps ``{"rating": r, "fields": {...}}``: show the rating.
+    """
+    if isinstance(value, dict) and "rating" in value:
+        value = value["rating"]
     if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return format_stars(value)

@@ -35,7 +35,10 @@ def apply_plan(
     conn = app.connection
     if conn is None:
         raise PlexError("Not connected to a Plex server. Sign in first.")
-    plex_changes = [c for c in plan.changes if c.target_kind == PLEX]
+    # A writer that also writes files (the tags sync) says so; the per-item
+    # Plex writer only takes Plex changes.
+    handles_files = bool(getattr(writer, "handles_files", False))
+    plex_changes = [c for c in plan.changes if c.target_kind == PLEX or handles_files]
     if len(plex_changes) != len(plan.changes):
         raise PlexError("This plan holds changes to files; only Plex changes can be applied here.")
     run_id = app.journal.start_run(
@@ -47,7 +50,7 @@ def apply_plan(
     )
     report = Report(plan.job, run_id, dry_run=False)
     with RunLog(app.paths.logs, plan.job, run_id):
-        ctx.log(f"run {run_id}: writing {len(plex_changes):,} changes to {conn.name}")
+        ctx.log(f"run {run_id}: writing {len(plex_changes):,} changes ({conn.name})")
         if writer is None:
             writer = RatingWriter(conn, workers=workers, cancel=ctx.cancel_event, timeout=timeout)
         try:

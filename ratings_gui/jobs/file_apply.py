@@ -159,10 +159,12 @@ class SyncWriter:
     files to the same run without a second copy of that logic.
     """
 
-    def __init__(self, plex: Any, files: FileWriter, file_changes: Sequence[Change]) -> None:
+    #: :func:`apply_plan` hands this writer the whole plan, files included.
+    handles_files = True
+
+    def __init__(self, plex: Any, files: FileWriter) -> None:
         self.plex = plex
         self.files = files
-        self.file_changes = list(file_changes)
 
     def apply(
         self,
@@ -173,13 +175,15 @@ class SyncWriter:
         progress: ProgressFn | None = None,
         log_line: LogFn | None = None,
     ) -> WriteResult:
+        plex_changes = [c for c in changes if c.target_kind == PLEX]
+        file_changes = [c for c in changes if c.target_kind == FILE]
         first = WriteResult([], [])
-        if changes:
+        if plex_changes:
             first = self.plex.apply(
-                changes, journal=journal, run_id=run_id, progress=progress, log_line=log_line
+                plex_changes, journal=journal, run_id=run_id, progress=progress, log_line=log_line
             )
         second = self.files.apply(
-            self.file_changes,
+            file_changes,
             journal=journal,
             run_id=run_id,
             progress=progress,
@@ -220,12 +224,10 @@ def apply_sync_plan(
         if app.connection is not None
         else None,
         files,
-        file_changes,
     )
-    plex_plan = dataclasses.replace(plan, changes=plex_changes)
     if file_changes:
-        ctx.log(f"{len(file_changes):,} files to write")
-    report = apply_plan(app, plex_plan, ctx, undo_of=undo_of, writer=writer)
+        ctx.log(f"{len(file_changes):,} files and {len(plex_changes):,} Plex ratings to write")
+    report = apply_plan(app, plan, ctx, undo_of=undo_of, writer=writer)
     for reason, n in files.reasons.items():
         report.counts[f"file failed: {reason.replace('_', ' ')}"] += n
     report.extra["files_written"] = sum(1 for c in report.applied if c.target_kind == FILE)
