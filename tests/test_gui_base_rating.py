@@ -54,12 +54,12 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
     tab.preview_button.invoke()
     pump_until(win, lambda: not win.busy and tab.plan_note.cget("text") == "", 20, "plan")
     n = min(len(tab.preview.plan), tab.preview.row_cap)
-    pump_until(win, lambda: tab.preview.shown_rows == n, 10, "the table rows")
+    pump_until(win, lambda: tab.preview.shown_rows == n, 30, "the table rows")
     win.update()
     screenshot("base_rating")
 
     tab.preview.apply_button.invoke()
-    pump_until(win, lambda: tab.preview.plan is None and not win.busy, 30, "the apply")
+    pump_until(win, lambda: tab.preview.plan is None and not win.busy, 90, "the apply")
     after = _state(demo)
     assert {k for k in before if after[k] != before[k]} == unrated
     assert all(after[k] == 6.0 for k in unrated)
@@ -71,10 +71,10 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
     win.select_tab("history")
     hist.select_run(run.id)
     hist.undo_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 45, "undo plan")
     assert len(hist.preview.plan) == len(unrated)
     hist.preview.apply_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 30, "undo applied")
+    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 90, "undo applied")
     assert _state(demo) == before
     screenshot("base_rating_undone")
 
