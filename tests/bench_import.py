@@ -1,0 +1,113 @@
+"""Benchmark (a script, not a test): a 5,000-row IMDb import against a ~20,000-item demo server.
+
+Everything real: the demo server over HTTP, the listings, the parse, the
+index and the plan (a dry run: nothing is written). Prints seconds per step
+and the requests the server saw; the target is the whole prepare under 5 s
+with no added latency, and requests = listing pages only.
+
+    python tests/bench_import.py [--movies 4800] [--shows 1000] [--rows 5000] [--apply]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ratings_gui.context import AppContext  # noqa: E402
+from ratings_gui.demo.library import DemoLibrary  # noqa: E402
+from ratings_gui.demo.server import DemoServer  # noqa: E402
+from ratings_gui.jobs.import_job import ImportJob  # noqa: E402
+from ratings_gui.jobs.runner import JobContext  # noqa: E402
+from ratings_gui.plex.connection import connect_direct  # noqa: E402
+
+HEADER = [
+    "Const",
+    "Your Rating",
+    "Date Rated",
+    "Title",
+    "Original Title",
+    "URL",
+    "Title Type",
+    "IMDb Rating",
+    "Runtime (mins)",
+    "Year",
+    "Genres",
+    "Num Votes",
+    "Release Date",
+    "Directors",
+]  # noqa: SIM905
+
+
+def write_export(lib: DemoLibrary, rows: int, path: Path) -> None:
+    """``rows`` IMDb rows: mostly items the library has (by id), 3% unknown ids."""
+    rnd = random.Random(5)
+    video = [
+        it for it in lib.items.values() if it.kind in ("movie", "show", "episode") and it.guids
+    ]
+    picked = rnd.sample(video, min(rows, len(video)))
+    types = {"movie": "Movie", "show": "TV Series", "episode": "TV Episode"}
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        for i, it in enumerate(picked):
+            imdb = next(g[7:] for g in it.guids if g.startswith("imdb://"))
+            if i % 33 == 0:
+                imdb = f"tt9{i:08d}"  # not in the library
+            title = it.title
+            if it.kind == "episode" and it.grandparent_key:
+                title = f"{lib.items[it.grandparent_key].title}: {it.title}"
+            w.writerow([imdb, rnd.randrange(1, 11), "2024-01-02", title, title,
+                        f"https://www.imdb.com/title/{imdb}/", types[it.kind], "7.0", "90",
+                        it.year or "", "Drama", "1000", "", ""])  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--movies", type=int, default=4800)
+    ap.add_argument("--shows", type=int, default=1000)
+    ap.add_argument("--rows", type=int, default=5000)
+    ap.add_argument("--apply", action="store_true", help="also apply and count the writes")
+    a = ap.parse_args()
+
+    t0 = time.perf_counter()
+    lib = DemoLibrary.generate(seed=3, tracks=10, movies=a.movies, shows=a.shows)
+    counts = {k: len(lib.keys_of(s, k)) for s, k in ((2, "movie"), (3, "show"), (3, "episode"))}
+    print(f"library: {counts} ({time.perf_counter() - t0:.1f} s to generate)")
+    with tempfile.TemporaryDirectory() as tmp, DemoServer(lib) as srv:
+        path = Path(tmp) / "imdb.csv"
+        write_export(lib, a.rows, path)
+        app = AppContext.open(Path(tmp) / "home", logging_on=False)
+        app.set_connection(connect_direct(srv.url, srv.token))
+        ctx = JobContext(lambda ev: None)
+        job = ImportJob(app, path, all_libraries=True)
+        srv.reset_counts()
+        t = time.perf_counter()
+        plan = job.prepare(ctx)
+        prepare = time.perf_counter() - t
+        print(f"rows: {a.rows:,}; outcomes: {plan.summary()}")
+        print(
+            f"prepare (parse + listings + index + plan): {prepare:.2f} s; "
+            f"pure index+plan: {job.plan_seconds:.2f} s"
+        )
+        print(f"requests while planning: {srv.total_requests()} {dict(srv.counts)}")
+        print("target: prepare < 5 s ->", "OK" if prepare < 5 else "TOO SLOW")
+        if a.apply:
+            srv.reset_counts()
+            t = time.perf_counter()
+            report = job.apply(ctx, plan)
+            print(
+                f"apply: {report.changes:,} changes in {time.perf_counter() - t:.1f} s, "
+                f"requests {srv.total_requests()} {dict(srv.counts)}"
+            )
+        app.close()
+
+
+if __name__ == "__main__":
+    main()
