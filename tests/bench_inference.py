@@ -7,13 +7,16 @@ Prints figures; it asserts nothing (benchmarks are scripts, not timed tests).
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from ratings_gui.core import inference as inf
-from ratings_gui.core.records import Item
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from ratings_gui.core import inference as inf  # noqa: E402
+from ratings_gui.core.records import Item  # noqa: E402
 
 
 def demo_items(lib: object, section_id: int = 1) -> list[Item]:

@@ -396,6 +396,18 @@ def _fill(pattern: str, rng: random.Random) -> str:
     )
 
 
+def _unique(patterns: list[str] | tuple[str, ...], seen: set[str], rng: random.Random) -> str:
+    """A title not in ``seen``; once the patterns run dry, a numbered one (never loops forever)."""
+    for _ in range(50):
+        title = _fill(rng.choice(patterns), rng)
+        if title not in seen:
+            return title
+    n = len(seen)
+    while f"{title} {n}" in seen:
+        n += 1
+    return f"{title} {n}"
+
+
 def _clip(value: float, low: float, high: float) -> float:
     return low if value < low else high if value > high else value
 
@@ -633,9 +645,7 @@ class _VideoGenerator:
             if i == 7 and titles:
                 title = titles[0]  # a remake: same title, another year
             else:
-                title = _fill(rng.choice(names.MOVIE_PATTERNS), rng)
-                while title in seen:
-                    title = _fill(rng.choice(names.MOVIE_PATTERNS), rng)
+                title = _unique(names.MOVIE_PATTERNS, seen, rng)
             seen.add(title)
             titles.append(title)
             year = rng.randrange(1955, 2024)
@@ -673,9 +683,7 @@ class _VideoGenerator:
             if s == 0 and titles:
                 title = titles[1 % len(titles)]  # a show sharing a movie's title
             else:
-                title = _fill(rng.choice(names.SHOW_PATTERNS), rng)
-                while title in seen:
-                    title = _fill(rng.choice(names.SHOW_PATTERNS), rng)
+                title = _unique(names.SHOW_PATTERNS, seen, rng)
             seen.add(title)
             self._show(title)
 

@@ -167,7 +167,7 @@ class ImportJob:
             ctx.check_cancel()
             snap = read_library(
                 conn,
-                sec.id,
+                sec,
                 kinds=KINDS_BY_SECTION[sec.type],
                 progress=ctx.progress,
                 cancel=ctx.cancel_event,
@@ -426,7 +426,7 @@ def export_ratings(
     items: list[Item] = []
     for sec in chosen:
         items.extend(
-            read_library(conn, sec.id, progress=ctx.progress, cancel=ctx.cancel_event, http=http)
+            read_library(conn, sec, progress=ctx.progress, cancel=ctx.cancel_event, http=http)
         )
     ctx.check_cancel()
     out: dict[str, int] = {"items": len(items), "requests": http.sent}

@@ -156,7 +156,7 @@ def find_section(http: PlexHttp, library: str | int, server_name: str = "") -> S
 
 def read_library(
     conn: Connection,
-    library: str | int,
+    library: str | int | SectionInfo,
     *,
     kinds: Sequence[str] | None = None,
     page_size: int = PAGE_SIZE,
@@ -167,7 +167,7 @@ def read_library(
     """Read a whole library (or only ``kinds`` of it) into a :class:`Snapshot`."""
     http = http or PlexHttp(conn, cancel=cancel)
     sent_before = http.sent
-    sec = find_section(http, library, conn.name)
+    sec = library if isinstance(library, SectionInfo) else find_section(http, library, conn.name)
     wanted = tuple(kinds) if kinds else KINDS_BY_SECTION.get(sec.type, ())
     snap = Snapshot(conn.name, sec.title, sec.id, sec.type)
     for kind in wanted:
