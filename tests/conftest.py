@@ -6,9 +6,11 @@ tests run on Xvfb, started here when there is no display.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,6 +47,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             _xvfb.wait(5)
         except subprocess.TimeoutExpired:
             _xvfb.kill()
+
+
+@pytest.fixture(autouse=True)
+def _collect_tk_garbage_on_main_thread() -> Iterator[None]:
+    """After a test that made a window, collect its garbage here, on the main thread.
+
+    Tk objects of a destroyed window (fonts, images) call Tcl in ``__del__``.
+    If a job's worker thread happens to trigger that collection in a later
+    test, the call waits for an interpreter nobody pumps any more and the
+    worker hangs. One window per process (the real program) never meets this.
+    """
+    yield
+    if "tkinter" in sys.modules:
+        gc.collect()
 
 
 class MemoryKeyring:

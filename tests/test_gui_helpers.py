@@ -70,7 +70,20 @@ def pump_until(app: Any, cond: Any, timeout: float = 10.0, what: str = "") -> No
     ok = app.pump(cond, timeout)
     if app.tk_errors:
         raise AssertionError(f"exception in a Tk callback: {app.tk_errors[0]!r}")
-    assert ok, f"timed out waiting for {what or cond}; log:\n{app.log_pane.content()}"
+    if not ok:
+        import sys
+        import threading
+        import traceback
+
+        names = {t.ident: t.name for t in threading.enumerate()}
+        stacks = "\n".join(
+            f"--- {names.get(tid, tid)}\n" + "".join(traceback.format_stack(frame)[-6:])
+            for tid, frame in sys._current_frames().items()
+            if tid != threading.main_thread().ident
+        )
+        raise AssertionError(
+            f"timed out waiting for {what or cond}; log:\n{app.log_pane.content()}\nthreads:\n{stacks}"
+        )
 
 
 def visible_texts(widget: Any, skip: tuple[Any, ...] = ()) -> list[str]:

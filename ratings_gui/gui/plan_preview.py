@@ -17,7 +17,7 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.plan import UPDATE, Change, Plan
-from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree, stars_text
+from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree, set_enabled, stars_text
 
 #: Rows placed in the table; the rest are only in the export.
 ROW_CAP = 2000
@@ -200,9 +200,9 @@ class PlanPreview(ctk.CTkFrame):
         self.title_label.configure(text=title or f"Plan: {plan.job}")
         self.counts_label.configure(text=describe_counts(plan))
         n = len(self.rows)
-        self.export_button.configure(state="normal" if n else "disabled")
-        self.apply_button.configure(state="normal" if n and self.on_apply else "disabled")
-        self.discard_button.configure(state="normal")
+        set_enabled(self.export_button, bool(n))
+        set_enabled(self.apply_button, bool(n and self.on_apply))
+        set_enabled(self.discard_button, True)
         self._update_note()
         self._start_fill()
         if self._on_show is not None:
@@ -218,14 +218,14 @@ class PlanPreview(ctk.CTkFrame):
         self.counts_label.configure(text="No plan yet.")
         self.note_label.configure(text="")
         for b in (self.apply_button, self.discard_button, self.export_button):
-            b.configure(state="disabled")
+            set_enabled(b, False)
 
     def set_busy(self, busy: bool) -> None:
         """No second Apply while a job runs."""
         if busy:
-            self.apply_button.configure(state="disabled")
+            set_enabled(self.apply_button, False)
         elif self.plan is not None and self.rows and self.on_apply:
-            self.apply_button.configure(state="normal")
+            set_enabled(self.apply_button, True)
 
     @property
     def shown_rows(self) -> int:
@@ -331,7 +331,7 @@ class PlanPreview(ctk.CTkFrame):
 
     def _apply(self) -> None:
         if self.plan is not None and self.on_apply is not None:
-            self.apply_button.configure(state="disabled")
+            set_enabled(self.apply_button, False)
             self.on_apply(self.plan)
 
     def _discard(self) -> None:

@@ -19,6 +19,7 @@ import customtkinter as ctk
 
 from ratings_gui.core.plan import Plan
 from ratings_gui.gui.plan_preview import PlanPreview
+from ratings_gui.gui.widgets import set_enabled
 
 if TYPE_CHECKING:
     from ratings_gui.gui.app import App
@@ -100,7 +101,7 @@ class Tab:
         """A job started or ended somewhere: disable or enable this tab's start buttons."""
         for b in self.start_buttons:
             try:
-                b.configure(state="disabled" if busy else "normal")
+                set_enabled(b, not busy)
             except Exception:  # noqa: BLE001 - a widget already destroyed
                 pass
         if self.preview is not None:

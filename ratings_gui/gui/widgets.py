@@ -220,3 +220,20 @@ class ProgressRow(ctk.CTkFrame):
         if len(text) > 180:
             text = text[:177] + "…"
         self.phase.configure(text=text, text_color=ERROR_COLOR)
+
+
+DISABLED_FILL = ("gray78", "gray30")
+
+
+def set_enabled(button: Any, enabled: bool) -> None:
+    """Enable or disable a button so it also LOOKS disabled.
+
+    customtkinter keeps a filled button's colour when disabled, so a greyed
+    Apply after a run still looked clickable. Transparent buttons keep theirs.
+    """
+    if not hasattr(button, "_ratings_fill"):
+        button._ratings_fill = button.cget("fg_color")
+    fill = button._ratings_fill
+    button.configure(state="normal" if enabled else "disabled")
+    if fill != "transparent":
+        button.configure(fg_color=fill if enabled else DISABLED_FILL)
