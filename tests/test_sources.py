@@ -382,3 +382,25 @@ def test_unicode_line_separators_inside_titles_do_not_split_records():
     data = "Date,Name,Year,Letterboxd URI,Rating\n2023-01-01,A\u2028B\x85C,2000,u,4\n".encode()
     r = parse_bytes(data)
     assert [x.title for x in r.rows] == ["A\u2028B\x85C"]
+
+
+def test_zip_with_a_damaged_deflate_stream_is_a_source_error() -> None:
+    """Found by the fuzz test: zlib's own error must become the program's input error."""
+    import io
+    import zipfile
+
+    from ratings_gui.sources import SourceError, parse_bytes
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        body = "Date,Name,Year,Letterboxd URI,Rating\n" + "".join(
+            f"2024-01-{i % 28 + 1:02d},Film {i},{1990 + i % 30},https://boxd.it/{i},{(i % 10 + 1) / 2}\n"
+            for i in range(200)
+        )
+        zf.writestr("ratings.csv", body)
+    data = bytearray(buf.getvalue())
+    start = 30 + len("ratings.csv")  # local header, then the compressed bytes
+    for i in range(start + 10, start + 60):
+        data[i] ^= 0x5A
+    with pytest.raises(SourceError, match="cannot be read"):
+        parse_bytes(bytes(data))

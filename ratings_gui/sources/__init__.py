@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
@@ -160,7 +161,14 @@ def _parse_zip(data: bytes, fmt: str | None, name: str, max_bytes: int) -> Parse
             try:
                 with zf.open(info) as fh:
                     out = fh.read(max_bytes + 1)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            except (
+                zipfile.BadZipFile,
+                zlib.error,  # a damaged deflate stream
+                OSError,
+                ValueError,
+                EOFError,
+                NotImplementedError,
+            ) as exc:
                 raise SourceError(f"{info.filename} in {name} cannot be read ({exc}).") from exc
             check_size(len(out), max_bytes, info.filename)
             return out
