@@ -297,26 +297,10 @@ class BaseRatingTab(Tab):
         self.say(f"{title}: {len(plan):,} change(s) planned.")
 
     def _apply(self, plan: Plan) -> None:
-        job = self._job
-        if job is None:
-            return
-        self.run_job(
-            lambda jc: job.apply(jc, plan),
-            name=plan.job,
-            phase=f"Writing {len(plan):,} ratings…",
-            on_done=self._applied,
-        )
+        if self._job is not None:
+            self.apply_plan_job(self._job, plan, after=self._applied)
 
-    def _applied(self, ev: Finished) -> None:
-        if ev.error:
-            if self.preview is not None:
-                self.preview.set_busy(False)
-            return
-        report = ev.report
-        if report is not None:
-            self.say(report_line(report))
-            for change, error in report.failed[:20]:
-                self.say(f"  failed: {change.label or change.target}: {error}")
+    def _applied(self, _report: Report | None) -> None:
         self._close_plan()
         self._show_last_run()
 
@@ -425,11 +409,6 @@ class BaseRatingTab(Tab):
     def _destroyed(self, event: Any) -> None:
         if event.widget is self.frame and self._watch_cancel is not None:
             self._watch_cancel.set()
-
-
-def report_line(report: Report) -> str:
-    counts = ", ".join(f"{v:,} {k}" for k, v in sorted(report.counts.items()))
-    return f"{report.job} run {report.run_id}: {counts or 'nothing done'}"
 
 
 TAB = BaseRatingTab

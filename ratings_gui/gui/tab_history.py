@@ -11,8 +11,8 @@ from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui.core.plan import Plan, Report
-from ratings_gui.gui.tabs import Tab
+from ratings_gui.core.plan import Plan
+from ratings_gui.gui.tabs import Tab, report_line
 from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree, stars_text
 from ratings_gui.jobs.runner import Finished, PlanReady
 
@@ -38,13 +38,6 @@ def run_values(run: Any) -> tuple[Any, ...]:
         run.failed,
         run.undone,
     )
-
-
-def report_text(report: Report) -> str:
-    """``Undo run 7: 2 applied, 0 failed`` with every counted outcome."""
-    counts = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(report.counts.items()))
-    head = f"{report.job} run {report.run_id}" if report.run_id is not None else report.job
-    return f"{head}: {counts or 'nothing done'}"
 
 
 class HistoryTab(Tab):
@@ -235,7 +228,7 @@ class HistoryTab(Tab):
             return
         report = ev.report
         if report is not None:
-            self.say(report_text(report))
+            self.say(report_line(report))
             for change, error in report.failed[:20]:
                 self.say(f"  failed: {change.label or change.target}: {error}")
         self._close_review()

@@ -16,7 +16,7 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core import inference as inf
-from ratings_gui.core.plan import Plan
+from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.chart import AFTER, BEFORE, HistogramChart
 from ratings_gui.gui.tabs import Tab
 from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY
@@ -293,27 +293,10 @@ class InferenceTab(Tab):
         self._set_summary("\n".join(lines))
 
     def _apply(self, plan: Plan) -> None:
-        job = self.job
-        if job is None:
-            return
-        self.run_job(
-            lambda jc: job.apply(jc, plan),
-            name=plan.job,
-            phase=f"Writing {len(plan):,} ratings…",
-            on_done=self._applied,
-        )
+        if self.job is not None:
+            self.apply_plan_job(self.job, plan, after=self._applied, describe=_infer_line)
 
-    def _applied(self, ev: Finished) -> None:
-        if ev.error:
-            if self.preview is not None:
-                self.preview.set_busy(False)
-            return
-        report = ev.report
-        if report is not None:
-            counts = ", ".join(f"{v:,} {k}" for k, v in sorted(report.counts.items()))
-            self.say(f"infer run {report.run_id}: {report.changes:,} written; {counts}")
-            for change, error in report.failed[:20]:
-                self.say(f"  failed: {change.label or change.target}: {error}")
+    def _applied(self, _report: Report | None) -> None:
         if self.preview is not None:
             self.preview.clear()
 
@@ -430,6 +413,11 @@ def _bg(widget: Any) -> str:
     except Exception:  # noqa: BLE001 - a CTk colour name tk does not know
         return "#dbdbdb"
     return str(colour)
+
+
+def _infer_line(report: Report) -> str:
+    counts = ", ".join(f"{v:,} {k}" for k, v in sorted(report.counts.items()))
+    return f"infer run {report.run_id}: {report.changes:,} written; {counts}"
 
 
 TAB = InferenceTab

@@ -320,27 +320,10 @@ class TagsTab(Tab):
         self.say(f"{title}: {counts}")
 
     def _apply(self, plan: Plan) -> None:
-        job = self._job
-        if job is None:
-            return
-        self.run_job(
-            lambda jc: job.apply(jc, plan),
-            name=plan.job,
-            phase=f"Writing {len(plan):,} ratings…",
-            on_done=self._applied,
-        )
-
-    def _applied(self, ev: Finished) -> None:
-        if ev.error:
-            if self.preview is not None:
-                self.preview.set_busy(False)
-            return
-        report = ev.report
-        if report is not None:
-            self.say(report_line(report))
-            for change, error in report.failed[:20]:
-                self.say(f"  failed: {change.label or change.target}: {error}")
-        self._close_plan()
+        if self._job is not None:
+            self.apply_plan_job(
+                self._job, plan, after=lambda _r: self._close_plan(), describe=report_line
+            )
 
     def _discard(self, _plan: Plan) -> None:
         self.say("Tags plan discarded.")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import customtkinter as ctk
 
-from ratings_gui.core.plan import Plan
+from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.plan_preview import PlanPreview
 from ratings_gui.gui.widgets import set_enabled
 
@@ -158,9 +158,50 @@ class Tab:
         preview.show(plan, on_apply=on_apply, on_discard=on_discard, title=title)
         return preview
 
+    def apply_plan_job(
+        self,
+        job: Any,
+        plan: Plan,
+        *,
+        after: Callable[[Report | None], None],
+        describe: Callable[[Report], str] | None = None,
+        phase: str | None = None,
+    ) -> bool:
+        """Run ``job.apply(plan)`` on the worker, log the report and its failures, then ``after``.
+
+        On an error the plan stays up (Apply enabled again) so the user can
+        retry or discard it; ``after`` runs only when the apply finished.
+        """
+
+        def done(ev: Finished) -> None:
+            if ev.error:
+                if self.preview is not None:
+                    self.preview.set_busy(False)
+                return
+            report = ev.report
+            if report is not None:
+                self.say((describe or report_line)(report))
+                for change, error in report.failed[:20]:
+                    self.say(f"  failed: {change.label or change.target}: {error}")
+            after(report)
+
+        return self.run_job(
+            lambda jc: job.apply(jc, plan),
+            name=plan.job,
+            phase=phase or f"Writing {len(plan):,} changes…",
+            on_done=done,
+        )
+
     def say(self, text: str) -> None:
         """A line in the shared log pane (redacted there)."""
         self.app.log_line(text)
+
+
+def report_line(report: Report) -> str:
+    """``base-rating run 3: 287 applied, 16 unchanged…``: a run's counts in one log line."""
+    counts = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(report.counts.items()))
+    head = f"{report.job} run {report.run_id}" if report.run_id is not None else report.job
+    return f"{head}: {counts or 'nothing done'}"
 
 
 class ComingTab(Tab):
