@@ -70,3 +70,11 @@ def test_50k_snapshot_costs_at_most_60_requests() -> None:
         assert srv.counts.get("GET /library/metadata/{keys}", 0) == 0  # no per-item reads
     finally:
         srv.stop()
+
+
+def test_wrong_library_type_is_refused_before_reading(demo) -> None:  # noqa: ANN001
+    conn = connect_direct(demo.url, demo.token)
+    demo.reset_counts()
+    with pytest.raises(PlexError, match="Movies is not a music library"):
+        read_library(conn, "Movies", require_type="artist")
+    assert demo.counts.get("GET /library/sections/{id}/all", 0) == 0

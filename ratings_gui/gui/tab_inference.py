@@ -212,10 +212,10 @@ class InferenceTab(Tab):
 
         def work() -> None:
             from ratings_gui.plex.http import PlexHttp
-            from ratings_gui.plex.snapshot import list_sections
+            from ratings_gui.plex.snapshot import section_titles
 
             try:
-                names = [s.title for s in list_sections(PlexHttp(conn)) if s.type == "artist"]
+                names = section_titles(PlexHttp(conn), "artist")
             except Exception:  # noqa: BLE001 - the Plex tab reports connection trouble
                 names = []
             found.put(names)  # the worker never touches Tk; _poll picks it up

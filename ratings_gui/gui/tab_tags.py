@@ -203,10 +203,10 @@ class TagsTab(Tab):
 
         def work() -> None:
             from ratings_gui.plex.http import PlexHttp
-            from ratings_gui.plex.snapshot import list_sections
+            from ratings_gui.plex.snapshot import section_titles
 
             try:
-                names = [s.title for s in list_sections(PlexHttp(conn)) if s.type == "artist"]
+                names = section_titles(PlexHttp(conn), "artist")
             except Exception as exc:  # noqa: BLE001 - shown as one line
                 self._events.put(Log(30, f"Tags: libraries not listed ({exc})"))
                 return

@@ -242,10 +242,9 @@ class BaseRatingJob:
             kinds=("track",),
             progress=ctx.progress,
             cancel=ctx.cancel_event,
+            require_type="artist",
         )
         ctx.check_cancel()
-        if snap.section_type != "artist":
-            raise PlexError(f"{self.opts.library} is not a music library.")
         self.section_id = snap.section_id
         ctx.log(f"read {len(snap):,} tracks of {snap.library} in {snap.requests} requests")
         return snap.of_kind("track"), read_at

@@ -159,11 +159,14 @@ class InferJob:
             raise PlexError("Not connected to a Plex server. Sign in first.")
         http = PlexHttp(conn, cancel=ctx.cancel_event)
         snap = read_library(
-            conn, self.opts.library, progress=ctx.progress, cancel=ctx.cancel_event, http=http
+            conn,
+            self.opts.library,
+            progress=ctx.progress,
+            cancel=ctx.cancel_event,
+            http=http,
+            require_type="artist",
         )
         ctx.check_cancel()
-        if snap.section_type != "artist":
-            raise PlexError(f"{self.opts.library} is not a music library.")
         self.section_id = snap.section_id
         self.mood_have = set()
         if self.opts.mood_tag:

@@ -333,10 +333,9 @@ class TagsSyncJob:
             kinds=("track",),
             progress=ctx.progress,
             cancel=ctx.cancel_event,
+            require_type="artist",
         )
         ctx.check_cancel()
-        if snap.section_type != "artist":
-            raise PlexError(f"{self.opts.library} is not a music library.")
         self.figures["plex_seconds"] = time.perf_counter() - t0
         self.figures["plex_requests"] = snap.requests
         ctx.log(f"read {len(snap):,} tracks of {snap.library} in {snap.requests} requests")

@@ -143,6 +143,14 @@ def list_sections(http: PlexHttp) -> list[SectionInfo]:
     ]
 
 
+TYPE_NAMES = {"artist": "music", "movie": "movie", "show": "TV show"}
+
+
+def section_titles(http: PlexHttp, section_type: str) -> list[str]:
+    """Titles of the libraries of one type (``artist`` = music), for the tabs' pickers."""
+    return [s.title for s in list_sections(http) if s.type == section_type]
+
+
 def find_section(http: PlexHttp, library: str | int, server_name: str = "") -> SectionInfo:
     """The section by title or id; PlexError naming the choices otherwise."""
     sections = list_sections(http)
@@ -163,11 +171,19 @@ def read_library(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     http: PlexHttp | None = None,
+    require_type: str | None = None,
 ) -> Snapshot:
-    """Read a whole library (or only ``kinds`` of it) into a :class:`Snapshot`."""
+    """Read a whole library (or only ``kinds`` of it) into a :class:`Snapshot`.
+
+    ``require_type`` (``artist``, ``movie``, ``show``) refuses a library of
+    another type before a single page is read.
+    """
     http = http or PlexHttp(conn, cancel=cancel)
     sent_before = http.sent
     sec = library if isinstance(library, SectionInfo) else find_section(http, library, conn.name)
+    if require_type is not None and sec.type != require_type:
+        kind = TYPE_NAMES.get(require_type, require_type)
+        raise PlexError(f"{sec.title} is not a {kind} library.")
     wanted = tuple(kinds) if kinds else KINDS_BY_SECTION.get(sec.type, ())
     snap = Snapshot(conn.name, sec.title, sec.id, sec.type)
     for kind in wanted:
