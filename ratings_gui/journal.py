@@ -24,6 +24,18 @@ APPLIED = "applied"
 FAILED = "failed"
 UNDONE = "undone"
 
+#: Jobs whose Plex writes carry the user's own ratings from elsewhere (an
+#: IMDb/Letterboxd export, the music files' tags, a ratings CSV): the values
+#: are the user's, so they are never "program values" that inference may
+#: ignore or a base rating may replace. Only invented values (base ratings,
+#: inferred ratings) are the program's.
+CARRIED_JOBS = frozenset({"import", "tags", "ratings-import"})
+#: A carried-job change with this reason holds a value the program invented
+#: elsewhere (an "inferred" row of a ratings CSV): it stays the program's.
+INVENTED_REASON = "imported as inferred"
+#: Runs that only record provenance (nothing was sent): History shows them, undo refuses.
+PROVENANCE_JOBS = frozenset({"infer-provenance"})
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -92,6 +104,12 @@ class Provenance:
     value: Any
     job: str
     run_id: int
+    reason: str = ""
+
+    @property
+    def invented(self) -> bool:
+        """True for a value the program made up (not one it carried from the user's source)."""
+        return self.job not in CARRIED_JOBS or self.reason == INVENTED_REASON
 
 
 def _dump(value: Any) -> str:
@@ -264,17 +282,17 @@ class Journal:
 
     # --- provenance -----------------------------------------------------------
 
-    def program_values(
+    def standing_writes(
         self, target_kind: str, field: str = "userRating", targets: Iterable[str] | None = None
     ) -> dict[str, Provenance]:
-        """The value the program last wrote to each target (undo runs and undone changes excluded).
+        """The program's latest standing write per target, whatever the job.
 
-        Undo restores someone else's value, so it is not the program's; an
-        undone change no longer stands. What remains is the program's latest
-        standing write per target.
+        Undo restores someone else's value, so undo runs do not count; an
+        undone change no longer stands.
         """
         sql = (
-            "SELECT c.target, c.new, r.job, r.id FROM changes c JOIN runs r ON r.id = c.run_id"
+            "SELECT c.target, c.new, r.job, r.id, c.reason FROM changes c"
+            " JOIN runs r ON r.id = c.run_id"
             " WHERE c.target_kind=? AND c.field=? AND c.status='applied' AND r.undo_of IS NULL"
             " AND c.id = (SELECT MAX(c2.id) FROM changes c2 JOIN runs r2 ON r2.id = c2.run_id"
             "   WHERE c2.target_kind=c.target_kind AND c2.field=c.field AND c2.target=c.target"
@@ -284,9 +302,23 @@ class Journal:
             rows = self._db.execute(sql, (target_kind, field)).fetchall()
         wanted = set(targets) if targets is not None else None
         return {
-            t: Provenance(_load(v), job, rid)
-            for t, v, job, rid in rows
+            t: Provenance(_load(v), job, rid, reason or "")
+            for t, v, job, rid, reason in rows
             if wanted is None or t in wanted
+        }
+
+    def program_values(
+        self, target_kind: str, field: str = "userRating", targets: Iterable[str] | None = None
+    ) -> dict[str, Provenance]:
+        """The value the program invented and last wrote to each target.
+
+        The latest standing write decides; when it carried the user's own
+        rating (an import, the files' tags) the target holds a user value
+        and is left out, so inference counts it as evidence and a base
+        rating never replaces it as "the program's".
+        """
+        return {
+            t: p for t, p in self.standing_writes(target_kind, field, targets).items() if p.invented
         }
 
     def is_program_value(

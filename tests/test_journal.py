@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ratings_gui.core.plan import PLEX, Change
-from ratings_gui.journal import APPLIED, FAILED, PENDING, UNDONE, Journal
+from ratings_gui.journal import APPLIED, FAILED, INVENTED_REASON, PENDING, UNDONE, Journal
 
 
 def _ch(key: int, old: float | None, new: float | None) -> Change:
@@ -70,3 +70,24 @@ def test_failed_writes_are_not_provenance(tmp_path: Path) -> None:
     r = j.start_run("base")
     j.mark(j.record_pending(r, [_ch(3, None, 6)]), FAILED, "503")
     assert "3" not in j.program_values(PLEX)
+
+
+def test_carried_user_ratings_are_not_program_values(tmp_path: Path) -> None:
+    """An import or a tags sync copies the user's own rating: it stays the user's."""
+    j = Journal(tmp_path / "j.sqlite3")
+    base = j.start_run("base-rating")
+    j.mark(j.record_pending(base, [_ch(1, None, 6), _ch(2, None, 6)]), APPLIED)
+    tags = j.start_run("tags")
+    j.mark(j.record_pending(tags, [_ch(1, 6, 9), _ch(3, None, 7)]), APPLIED)
+    prov = j.program_values(PLEX)
+    # 1: the files' 9 replaced the base rating -> the user's; 3: a tag value -> the user's
+    assert "1" not in prov and "3" not in prov
+    assert prov["2"].value == 6 and prov["2"].job == "base-rating"
+    assert j.standing_writes(PLEX)["1"].job == "tags"
+    # a ratings CSV row marked inferred stays the program's, an own row is the user's
+    imp = j.start_run("ratings-import")
+    own = Change(PLEX, "4", "userRating", None, 8, "imported as own", "")
+    inferred = Change(PLEX, "5", "userRating", None, 7, INVENTED_REASON, "")
+    j.mark(j.record_pending(imp, [own, inferred]), APPLIED)
+    prov = j.program_values(PLEX)
+    assert "4" not in prov and prov["5"].value == 7
