@@ -15,9 +15,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ratings_gui.core import inference as inf
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs.runner import JobContext, Progress
+from ratings_gui.jobs.undo import UndoJob
+from ratings_gui.plex.connection import PlexError
 
 MUSIC = "Music"
 KINDS = ("artist", "album", "track")
@@ -48,17 +52,25 @@ def test_first_run_infers_second_writes_nothing_rerated_item_left_alone(
     assert all(after[k] == v for k, v in own.items())  # the user's ratings, untouched
     # inferred values as the engine computes them from the snapshot
     _, res = inf.plan_inference(job.items, {}, inf.Params())
-    for c in plan.changes:
+    ratings = [c for c in plan.changes if c.field == "userRating"]
+    moods = [c for c in plan.changes if c.field == "mood"]
+    assert len(ratings) + len(moods) == len(plan)
+    for c in ratings:
         k = int(c.target)
         assert after[k] == inf.round_step(res.values[k].value, 0.1) == c.new
-    assert job.read_requests <= 10  # sections, 3 listings, 3 mood listings
+    assert job.read_requests <= 10  # sections, 3 listings, 3 mood lists (+ tagged listings)
     tagged = {k for k in before if "Rating_Inferred" in demo.lib.items[k].moods}
-    assert tagged == {int(c.target) for c in plan.changes}
+    assert tagged == {int(c.target) for c in ratings} == {int(c.target) for c in moods}
+    # every mood write is journaled with old and new, like the ratings
+    rows = app.journal.changes(report.run_id)
+    mood_rows = [r for r in rows if r.change.field == "mood"]
+    assert len(mood_rows) == len(moods)
+    assert all(r.status == "applied" and r.change.new == "Rating_Inferred" for r in mood_rows)
 
     plan2, report2, _ = _run(app, mood_tag="Rating_Inferred")
     assert len(plan2) == 0 and report2.changes == 0
-    assert plan2.counts[inf.SAME] == len(plan)
-    assert report2.extra.get("mood_requests") == 0
+    assert plan2.counts[inf.SAME] == len(ratings)
+    assert report2.extra.get("requests") == 0
 
     # the user re-rates an inferred track: it is theirs from now on
     key = next(
@@ -69,7 +81,8 @@ def test_first_run_infers_second_writes_nothing_rerated_item_left_alone(
     new = 2.0 if after[key] != 2.0 else 4.0
     demo.lib.set_rating(key, new)
     plan3, _, job3 = _run(app, mood_tag="Rating_Inferred")
-    assert str(key) not in {c.target for c in plan3.changes}
+    assert str(key) not in {c.target for c in plan3.changes if c.field == "userRating"}
+    assert [c.old for c in plan3.changes if c.target == str(key)] == ["Rating_Inferred"]
     assert demo.lib.rating(key) == new
     assert job3.result is not None and job3.result.manual[key] == new
     assert "Rating_Inferred" not in demo.lib.items[key].moods  # untagged: it is the user's
@@ -121,11 +134,49 @@ def test_rebuild_provenance_from_mood_tags(app: Any, demo: Any, tmp_path: Path) 
     try:
         fresh.set_connection(connect_direct(demo.url, demo.token))
         job = ij.InferJob(fresh, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred"))
-        assert job.rebuild_provenance(_ctx()) == len(plan)
-        plan2 = ij.InferJob(fresh, ij.InferOptions(MUSIC)).prepare(_ctx())
-        assert len(plan2) == 0
+        ratings = [c for c in plan.changes if c.field == "userRating"]
+        assert job.rebuild_provenance(_ctx()) == len(ratings)
+        plan2 = ij.InferJob(fresh, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred")).prepare(
+            _ctx()
+        )
+        assert len(plan2) == 0  # the rebuilt values are inferred ones: tags stay, nothing to write
+        # the rebuild only recorded provenance: History shows it, undo refuses it
+        run = fresh.journal.runs()[0]
+        assert run.job == ij.REBUILD_JOB and run.applied == len(ratings)
+        with pytest.raises(PlexError, match="only recorded"):
+            UndoJob(fresh, run.id).prepare(_ctx())
     finally:
         fresh.close()
+
+
+def test_undo_of_an_infer_run_restores_ratings_and_mood_tags(app: Any, demo: Any) -> None:
+    before = _state(demo)
+    moods_before = {k: list(demo.lib.items[k].moods) for k in before}
+    plan, report, _ = _run(app, mood_tag="Rating_Inferred")
+    assert any(c.field == "mood" for c in plan.changes)
+    # the user re-rates one inferred album in Plex: undo leaves the rating alone (and takes
+    # the tag off: it is not an inferred value any more)
+    album = next(
+        int(c.target)
+        for c in plan.changes
+        if c.field == "userRating" and demo.lib.items[int(c.target)].kind == "album"
+    )
+    demo.lib.set_rating(album, 1.0)
+    undo = UndoJob(app, report.run_id)
+    uplan = undo.prepare(_ctx())
+    assert uplan.counts["changed since"] == 1
+    undo.apply(_ctx(), uplan)
+    for k, v in before.items():
+        if k == album:
+            assert demo.lib.rating(k) == 1.0
+            assert "Rating_Inferred" not in demo.lib.items[k].moods
+        else:
+            assert demo.lib.rating(k) == v
+            assert demo.lib.items[k].moods == moods_before[k]
+    # the next run sees the restored state: the album is the user's, nothing to do there
+    plan2 = ij.InferJob(app, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred")).prepare(_ctx())
+    assert not [c for c in plan2.changes if c.target == str(album)]
+    assert len(plan2) == len(plan) - 2  # all again, but the album's rating and tag
 
 
 def _cli(demo: Any, home: Path, *extra: str) -> tuple[int, dict[str, Any]]:

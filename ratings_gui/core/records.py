@@ -52,6 +52,13 @@ class Item:
     view_count: int = 0
     guids: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+    #: Mood tags; only full metadata (``/library/metadata/k1,k2``) carries them.
+    moods: tuple[str, ...] = ()
+
+    def has_mood(self, tag: str) -> bool:
+        """Plex matches tag names without regard to case."""
+        want = tag.casefold()
+        return any(m.casefold() == want for m in self.moods)
 
     @property
     def label(self) -> str:

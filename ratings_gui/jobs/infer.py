@@ -18,7 +18,7 @@ import argparse
 import csv
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.scale import same, to_stars
 from ratings_gui.jobs.apply import apply_plan
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import APPLIED, FAILED, PENDING
+from ratings_gui.journal import APPLIED, FAILED, INVENTED_REASON, PENDING, Provenance
 from ratings_gui.plex.connection import PlexError
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ SETTINGS_TAB = "inference"
 REPORTS = ("coverage", "histogram", "twins", "dissenters")
 #: Ids per mood multi-edit: the same URL budget as the grouped rating edits.
 IDS_PER_EDIT = 200
+MOOD = "mood"
 #: Page size of the listings read only for keys and ratings (mood members, the
 #: after-write check): small rows, so big pages keep a 50,000-track run under 60 reads.
 KEY_PAGE = 10_000
@@ -62,9 +63,15 @@ def program_map(app: Any) -> dict[int, float | None]:
     return out
 
 
-def settle_pending(journal: Any, current: dict[int, Item], job: str = JOB) -> tuple[int, int]:
+def settle_pending(
+    journal: Any,
+    current: dict[int, Item],
+    job: str = JOB,
+    moods: tuple[str, set[int]] | None = None,
+) -> tuple[int, int]:
     """Mark a crashed run's pending writes applied when the server holds them, failed otherwise.
 
+    ``moods`` is (tag, keys carrying it now) for pending mood-tag rows.
     Returns (applied, failed). Nothing is sent: the values come from the snapshot.
     """
     ok: list[int] = []
@@ -73,8 +80,18 @@ def settle_pending(journal: Any, current: dict[int, Item], job: str = JOB) -> tu
         if run.job != job or run.undo_of is not None:
             continue
         for row in journal.changes(run.id, [PENDING]):
-            it = current.get(int(row.change.target)) if row.change.target.isdigit() else None
-            if it is not None and same(it.user_rating, row.change.new):
+            ch = row.change
+            it = current.get(int(ch.target)) if ch.target.isdigit() else None
+            if it is None:
+                bad.append(row.id)
+            elif ch.field == MOOD:
+                tag = str(ch.new or ch.old or "")
+                known = moods is not None and moods[0].casefold() == tag.casefold()
+                if known and (it.key in moods[1]) == bool(ch.new):  # type: ignore[index]
+                    ok.append(row.id)
+                else:
+                    bad.append(row.id)
+            elif same(it.user_rating, ch.new):
                 ok.append(row.id)
             else:
                 bad.append(row.id)
@@ -83,6 +100,63 @@ def settle_pending(journal: Any, current: dict[int, Item], job: str = JOB) -> tu
     if bad:
         journal.mark(bad, FAILED, "not written (the run stopped before this change)")
     return len(ok), len(bad)
+
+
+def inferred_now(prov: Provenance | None, current: float | None) -> bool:
+    """Does this item hold a rating inference wrote (still standing, not the user's)?"""
+    if prov is None or prov.value is None or not same(prov.value, current):
+        return False
+    return prov.job in (JOB, REBUILD_JOB) or prov.reason == INVENTED_REASON
+
+
+def plan_mood(
+    items: Sequence[Item],
+    provenance: Mapping[str, Provenance],
+    rating_changes: Sequence[Change],
+    tag: str,
+    have: set[int],
+) -> list[Change]:
+    """Pure: the mood-tag adds and removals that make the tag mark exactly the inferred items.
+
+    After the planned writes an item is inferred when the plan writes it a
+    value, or when its standing rating is one inference wrote earlier. The
+    tag comes off items the user took over (re-rated or cleared).
+    """
+    planned = {int(c.target): c.new for c in rating_changes if c.field == "userRating"}
+    out: list[Change] = []
+    for it in items:
+        if it.kind not in ("artist", "album", "track"):
+            continue
+        if it.key in planned:
+            want = planned[it.key] is not None
+        else:
+            want = inferred_now(provenance.get(str(it.key)), it.user_rating)
+        if want and it.key not in have:
+            out.append(
+                Change(PLEX, str(it.key), MOOD, None, tag, "inferred: mood tag added", it.label)
+            )
+        elif not want and it.key in have:
+            out.append(
+                Change(
+                    PLEX, str(it.key), MOOD, tag, None, "not inferred: mood tag removed", it.label
+                )
+            )
+    return out
+
+
+def mood_filter_value(http: Any, section_id: int, kind: str, tag: str) -> str | None:
+    """The value Plex's ``mood=`` filter takes for ``tag`` (its id), None when nobody carries it.
+
+    Plex lists a section's moods per type with their ids (``key``); matching
+    the name or the id without regard to case is what plexapi does too.
+    """
+    root = http.get_xml(f"/library/sections/{section_id}/mood", params={"type": TYPE_IDS[kind]})
+    want = tag.casefold()
+    for el in root:
+        key, title = el.get("key", ""), el.get("title", "")
+        if want in (key.casefold(), title.casefold()):
+            return key or title
+    return None
 
 
 @dataclass
@@ -171,11 +245,14 @@ class InferJob:
         self.mood_have = set()
         if self.opts.mood_tag:
             for kind in ("artist", "album", "track"):
+                value = mood_filter_value(http, snap.section_id, kind, self.opts.mood_tag)
+                if value is None:
+                    continue  # no item of this kind carries the tag yet
                 for it in iter_listing(
                     http,
                     snap.section_id,
                     TYPE_IDS[kind],
-                    params={"mood": self.opts.mood_tag},
+                    params={"mood": value},
                     page_size=KEY_PAGE,
                 ):
                     self.mood_have.add(it.key)
@@ -189,13 +266,21 @@ class InferJob:
 
     def prepare(self, ctx: JobContext) -> Plan:
         items = self.read(ctx)
-        done, lost = settle_pending(self.app.journal, {it.key: it for it in items})
+        moods = (self.opts.mood_tag, self.mood_have) if self.opts.mood_tag else None
+        done, lost = settle_pending(self.app.journal, {it.key: it for it in items}, moods=moods)
         if done or lost:
             ctx.log(f"resumed an interrupted run: {done:,} writes had arrived, {lost:,} had not")
         self.program = program_map(self.app)
         t0 = time.perf_counter()
         plan, res = inf.plan_inference(items, self.program, self.opts.params, self.opts.passes)
         self.result = res
+        if self.opts.mood_tag:
+            provenance = self.app.journal.program_values(PLEX, "userRating")
+            moods = plan_mood(items, provenance, plan.changes, self.opts.mood_tag, self.mood_have)
+            for ch in moods:
+                plan.add(ch)
+            plan.count("mood tag added", sum(1 for c in moods if c.new))
+            plan.count("mood tag removed", sum(1 for c in moods if not c.new))
         plan.options.update(
             library=self.opts.library,
             section_id=self.section_id,
@@ -203,7 +288,7 @@ class InferJob:
             read_at=time.time(),
         )
         ctx.log(
-            f"plan: {len(plan):,} ratings to write ({time.perf_counter() - t0:.2f} s); "
+            f"plan: {len(plan):,} changes to write ({time.perf_counter() - t0:.2f} s); "
             f"library mean {res.mu:.2f}"
         )
         return plan
@@ -211,18 +296,37 @@ class InferJob:
     # --- apply ----------------------------------------------------------------------------
 
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        from ratings_gui.plex.bulk import MoodWriter, RatingsThenMoods
+        from ratings_gui.plex.writer import RatingWriter
+
         conn = self.app.connection
         if conn is None:
             raise PlexError("Not connected to a Plex server. Sign in first.")
         kinds = {it.key: it.kind for it in self.items}
-        writer = None
-        if self.opts.grouped and self.section_id is not None:
+        grouped = self.opts.grouped and self.section_id is not None
+        writer: Any = None
+        if grouped:
             writer = KindWriter(conn, self.section_id, kinds, ctx.cancel_event)
+        if any(c.field == MOOD for c in plan.changes):
+            if self.section_id is None:
+                raise PlexError("Preview first: mood tags need the library read.")
+            ratings = writer or RatingWriter(
+                conn, workers=self.opts.workers, cancel=ctx.cancel_event
+            )
+            writer = RatingsThenMoods(
+                ratings, MoodWriter(conn, self.section_id, kinds, cancel=ctx.cancel_event)
+            )
         report = apply_plan(self.app, plan, ctx, workers=self.opts.workers, writer=writer)
-        if writer is not None and report.applied and not ctx.cancelled:
+        if grouped and report.applied and not ctx.cancelled:
             self._verify(ctx, report)
-        if self.opts.mood_tag and not ctx.cancelled:
-            report.extra["mood_requests"] = self.sync_mood(ctx, plan, report)
+        moods = [c for c in report.applied if c.field == MOOD]
+        if moods:
+            self.mood_have |= {int(c.target) for c in moods if c.new}
+            self.mood_have -= {int(c.target) for c in moods if not c.new}
+            ctx.log(
+                f"mood tag {self.opts.mood_tag!r}: added to {sum(1 for c in moods if c.new):,}, "
+                f"removed from {sum(1 for c in moods if not c.new):,}"
+            )
         return report
 
     def _verify(self, ctx: JobContext, report: Report) -> None:
@@ -231,7 +335,10 @@ class InferJob:
         from ratings_gui.plex.snapshot import read_library
 
         http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
-        kinds = {self._kind(c) for c in report.applied}
+        ratings = [c for c in report.applied if c.field == "userRating"]
+        if not ratings:
+            return
+        kinds = {self._kind(c) for c in ratings}
         snap = read_library(
             self.app.connection,
             self.opts.library,
@@ -243,13 +350,13 @@ class InferJob:
         report.extra["verify_requests"] = http.sent
         wrong = [
             c
-            for c in report.applied
+            for c in ratings
             if c.target.isdigit()
             and not same(getattr(snap.items.get(int(c.target)), "user_rating", None), c.new)
         ]
         if not wrong:
             return
-        keys = {c.key for c in wrong}
+        keys = {c.key for c in wrong}  # (kind, target, field): the mood rows stay
         rows = self.app.journal.changes(report.run_id)
         ids = [r.id for r in rows if r.change.key in keys]
         self.app.journal.mark(ids, FAILED, "the server did not keep this value")
@@ -262,45 +369,6 @@ class InferJob:
         if len(self._kinds) != len(self.items):
             self._kinds = {it.key: it.kind for it in self.items}
         return self._kinds.get(int(change.target), "track")
-
-    def sync_mood(self, ctx: JobContext, plan: Plan, report: Report) -> int:
-        """Tag every standing inferred item, untag items the user took over; grouped edits."""
-        if self.result is None or self.section_id is None:
-            return 0
-        tag = self.opts.mood_tag or DEFAULT_MOOD
-        failed = {c.target for c, _ in report.failed}
-        program = program_map(self.app)
-        by_kind = {it.key: it.kind for it in self.items}
-        current = {it.key: it.user_rating for it in self.items}
-        for c in report.applied:
-            current[int(c.target)] = c.new
-        inferred = {
-            k
-            for k, prov in program.items()
-            if k in by_kind and str(k) not in failed and prov is not None and same(prov, current[k])
-        } - {k for k in self.result.manual}
-        add = inferred - self.mood_have
-        drop = self.mood_have - inferred
-        sent = 0
-        for keys, suffix in ((add, "[0].tag.tag"), (drop, "[].tag.tag-")):
-            for kind in ("artist", "album", "track"):
-                ids = sorted(k for k in keys if by_kind.get(k) == kind)
-                for i in range(0, len(ids), IDS_PER_EDIT):
-                    sent += self._mood_edit(kind, ids[i : i + IDS_PER_EDIT], f"mood{suffix}", tag)
-        self.mood_have = (self.mood_have | add) - drop
-        ctx.log(f"mood tag {tag!r}: added to {len(add):,}, removed from {len(drop):,}")
-        return sent
-
-    def _mood_edit(self, kind: str, ids: list[int], name: str, tag: str) -> int:
-        from ratings_gui.plex.http import PlexHttp
-
-        if not ids:  # without id= Plex would edit every item of the section
-            return 0
-        params = {"type": str(TYPE_IDS[kind]), "id": ",".join(map(str, ids)), name: tag}
-        PlexHttp(self.app.connection).request(
-            "PUT", f"/library/sections/{self.section_id}/all", params=params
-        )
-        return 1
 
     # --- reports, backtest, provenance rebuild ----------------------------------------------
 
@@ -327,13 +395,13 @@ class InferJob:
         ]
         j = self.app.journal
         run_id = j.start_run(
-            JOB,
+            REBUILD_JOB,
             {"rebuilt_from_mood": self.opts.mood_tag},
             server=self.app.connection.name,
             library=self.opts.library,
         )
         j.mark(j.record_pending(run_id, rows), APPLIED)
-        j.finish_run(run_id, "done", {"job": JOB, "rebuilt": len(rows)})
+        j.finish_run(run_id, "done", {"job": REBUILD_JOB, "rebuilt": len(rows)})
         ctx.log(f"provenance rebuilt from mood {self.opts.mood_tag!r}: {len(rows):,} items")
         return len(rows)
 

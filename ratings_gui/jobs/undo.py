@@ -17,12 +17,13 @@ from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
 from ratings_gui.core.scale import format_both, same
 from ratings_gui.jobs.apply import apply_plan
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import APPLIED, UNDONE
+from ratings_gui.journal import APPLIED, PROVENANCE_JOBS, UNDONE
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.snapshot import read_items
 
 log = logging.getLogger(__name__)
 
+MOOD = "mood"
 CHANGED_SINCE = "changed since"
 GONE = "no longer on the server"
 FILE_GONE = "file not found"
@@ -117,12 +118,21 @@ def plan_undo(
         elif ch.field == "watched":
             now = item.view_count > 0
             unchanged = now == bool(ch.new)
+        elif ch.field == MOOD:
+            tag = str(ch.new or ch.old or "")
+            now = item.has_mood(tag)
+            unchanged = now == bool(ch.new)
         else:
             plan.count("unsupported field")
             continue
         if not unchanged:
             plan.count(CHANGED_SINCE)
-            shown = format_both(now) if ch.field == "userRating" else str(now)
+            if ch.field == "userRating":
+                shown = format_both(now)
+            elif ch.field == MOOD:
+                shown = "tagged" if now else "not tagged"
+            else:
+                shown = str(now)
             plan.skipped.append(
                 {
                     "target": ch.target,
@@ -152,6 +162,11 @@ class UndoJob:
         run = self.app.journal.run(self.run_id)
         if run is None:
             raise PlexError(f"There is no run {self.run_id} in the history.")
+        if run.job in PROVENANCE_JOBS:
+            raise PlexError(
+                f"Run {self.run_id} only recorded which ratings are the program's; "
+                "it wrote nothing, so there is nothing to undo."
+            )
         conn = self.app.connection
         if conn is None:
             raise PlexError("Not connected to a Plex server. Sign in first.")
@@ -164,10 +179,12 @@ class UndoJob:
         if unknown:
             raise PlexError(f"Run {self.run_id} changed {', '.join(sorted(unknown))}: cannot undo.")
         self.run_options = dict(run.options)
+        self.kinds: dict[int, str] = {}
         ctx.log(f"undo run {self.run_id} ({run.job}): {len(rows):,} applied changes")
         ctx.progress(0, len(rows), "reading current values")
         plex_keys = {r.change.target for r in rows if r.change.target_kind == PLEX}
         current = read_items(conn, plex_keys, cancel=ctx.cancel_event) if plex_keys else {}
+        self.kinds = {k: it.kind for k, it in current.items()}
         ctx.check_cancel()
         files = self._read_files([r.change.target for r in rows if r.change.target_kind == FILE])
         ctx.check_cancel()
@@ -188,6 +205,22 @@ class UndoJob:
         opts = {"popm_email": email} if email else {}
         return {str(p): r for p, r in read_many(sorted(set(paths)), **opts)}
 
+    def _writer(self, ctx: JobContext, plan: Plan) -> Any:
+        """Mood-tag changes go through grouped edits (they need the run's section); else default."""
+        if not any(c.field == MOOD for c in plan.changes):
+            return None
+        from ratings_gui.plex.bulk import MoodWriter, RatingsThenMoods
+        from ratings_gui.plex.writer import RatingWriter
+
+        section = getattr(self, "run_options", {}).get("section_id")
+        if section is None:
+            raise PlexError(f"Run {self.run_id} does not say which library its mood tags are in.")
+        conn = self.app.connection
+        return RatingsThenMoods(
+            RatingWriter(conn, cancel=ctx.cancel_event),
+            MoodWriter(conn, int(section), getattr(self, "kinds", {}), cancel=ctx.cancel_event),
+        )
+
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
         restore = plan.options.get(RESTORE_FIELDS)
         if restore or any(c.target_kind == FILE for c in plan.changes):
@@ -206,7 +239,9 @@ class UndoJob:
                 restore=restore or {},
             )
         else:
-            report = apply_plan(self.app, plan, ctx, undo_of=self.run_id)
+            report = apply_plan(
+                self.app, plan, ctx, undo_of=self.run_id, writer=self._writer(ctx, plan)
+            )
         ids = plan.options.get("change_ids", {})
         done_ids = [cid for ch in report.applied if (cid := ids.get("|".join(ch.key))) is not None]
         self.app.journal.mark(done_ids, UNDONE)

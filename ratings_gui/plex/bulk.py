@@ -176,3 +176,147 @@ class BulkRatingWriter:
             progress(total, total, "writing (grouped)")
         cancelled = cancelled or self.cancel.is_set()
         return WriteResult(applied, list(failed.values()), cancelled, requests)
+
+
+# --- mood tags ---------------------------------------------------------------------------------
+
+MOOD = "mood"
+
+
+def mood_edit_params(kind: str, ids: Sequence[int | str], tag: str, *, add: bool) -> dict[str, str]:
+    """The query of one grouped mood edit; raises on an empty id list (the hard guard).
+
+    Adding sends ``mood[0].tag.tag=T`` (Plex adds it to the item's moods),
+    removing ``mood[].tag.tag-=T``; other moods stay.
+    """
+    id_text = ",".join(str(int(k)) for k in ids)
+    if not ids or not id_text:
+        raise EmptyIdList("refusing a multi-edit without ids: Plex would edit every item")
+    name = "mood[0].tag.tag" if add else "mood[].tag.tag-"
+    return {"type": str(TYPE_IDS[kind]), "id": id_text, name: tag}
+
+
+def mood_change_tag(ch: Change) -> tuple[str, bool]:
+    """(tag, add?) of a mood change: ``new`` is the tag when it is added, ``old`` when removed."""
+    if ch.new:
+        return str(ch.new), True
+    if ch.old:
+        return str(ch.old), False
+    raise ValueError(f"{ch.label or ch.target}: a mood change without a tag")
+
+
+class MoodWriter:
+    """Add or remove one mood tag on many items with grouped multi-edits, journaled per chunk.
+
+    ``kinds`` maps ratingKey -> artist/album/track: a multi-edit needs the
+    item type. There is no cheap per-item check, so the journal records
+    what Plex accepted (2xx) without a re-read.
+    """
+
+    def __init__(
+        self,
+        conn: Connection,
+        section_id: int,
+        kinds: dict[int, str],
+        *,
+        chunk: int = IDS_PER_REQUEST,
+        retries: int = 6,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.section_id = int(section_id)
+        self.kinds = kinds
+        self.chunk = max(1, chunk)
+        self.cancel = cancel or threading.Event()
+        self.http = PlexHttp(conn, retries=retries, cancel=self.cancel)
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        *,
+        journal: Journal | None = None,
+        run_id: int | None = None,
+        progress: ProgressFn | None = None,
+        log_line: LogFn | None = None,
+    ) -> WriteResult:
+        groups: dict[tuple[str, str, bool], list[Change]] = defaultdict(list)
+        for ch in changes:
+            if ch.target_kind != PLEX or ch.field != MOOD:
+                raise PlexError(f"{ch.label or ch.target}: not a mood change")
+            tag, add = mood_change_tag(ch)
+            groups[(self.kinds.get(int(ch.target), "track"), tag, add)].append(ch)
+        sent_before = self.http.sent
+        applied: list[Change] = []
+        failed: list[tuple[Change, str]] = []
+        fatal = ""
+        done, total = 0, len(changes)
+        for (kind, tag, add), group in groups.items():
+            for i in range(0, len(group), self.chunk):
+                part = group[i : i + self.chunk]
+                if fatal or self.cancel.is_set():
+                    failed.extend((c, f"not sent: {fatal}" if fatal else "cancelled") for c in part)
+                    continue
+                ids = journal.record_pending(run_id, part) if journal and run_id else []
+                error: str | None = None
+                try:
+                    params = mood_edit_params(kind, [c.target for c in part], tag, add=add)
+                    self.http.request(
+                        "PUT", f"/library/sections/{self.section_id}/all", params=params
+                    )
+                except HttpStatusError as exc:
+                    error = str(exc)
+                    fatal = error if exc.status == 401 else ""
+                except PlexError as exc:
+                    error = str(exc)
+                if error is None:
+                    applied.extend(part)
+                else:
+                    failed.extend((c, error) for c in part)
+                    if log_line:
+                        verb = "adding" if add else "removing"
+                        log_line(f"failed: {verb} mood {tag!r} on {len(part)} items: {error}")
+                if journal is not None and ids:
+                    journal.mark(ids, APPLIED if error is None else FAILED, error)
+                done += len(part)
+                if progress:
+                    progress(done, total, "writing mood tags")
+        cancelled = self.cancel.is_set()
+        return WriteResult(applied, failed, cancelled, self.http.sent - sent_before)
+
+
+class RatingsThenMoods:
+    """One writer for a plan of ratings and mood tags: ratings first, then the moods.
+
+    A mood added to an item whose rating failed would mark a value that is
+    not there, so such adds are not sent (reported failed instead).
+    """
+
+    def __init__(self, ratings: object, moods: MoodWriter) -> None:
+        self.ratings = ratings
+        self.moods = moods
+
+    def apply(self, changes: Sequence[Change], **kw: object) -> WriteResult:
+        rating_part = [c for c in changes if c.field != MOOD]
+        mood_part = [c for c in changes if c.field == MOOD]
+        if rating_part:
+            res = self.ratings.apply(rating_part, **kw)  # type: ignore[attr-defined]
+        else:
+            res = WriteResult([], [], False, 0)
+        if not mood_part:
+            return res
+        if res.cancelled:
+            res.failed.extend((c, "cancelled") for c in mood_part)
+            return res
+        lost = {c.target for c, _ in res.failed}
+        send = [c for c in mood_part if not (c.new and c.target in lost)]
+        res.failed.extend(
+            (c, "not sent: the rating was not written")
+            for c in mood_part
+            if c.new and c.target in lost
+        )
+        if send:
+            more = self.moods.apply(send, **kw)  # type: ignore[arg-type]
+            res.applied.extend(more.applied)
+            res.failed.extend(more.failed)
+            res.cancelled = res.cancelled or more.cancelled
+            res.requests += more.requests
+        return res

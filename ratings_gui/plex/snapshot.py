@@ -76,6 +76,7 @@ def item_from_xml(el: Element) -> Item | None:
         view_count=_int(a.get("viewCount")) or 0,
         guids=guids,
         files=files,
+        moods=tuple(m.get("tag", "") for m in el.iter("Mood") if m.get("tag")),
     )
 
 
