@@ -1,0 +1,636 @@
+"""Ratings CSV import: artist, album and track stars from a file -> Plex, with whose they are.
+
+The file is the one ``infer --export`` writes (``kind,key,artist,title,stars,source``)
+or what a spreadsheet made of it: UTF-8 with or without BOM, commas or
+semicolons, any header case, decimal commas and star glyphs. Rows are matched
+by ratingKey when the key still names the same item, else by kind + artist
+(+ album) + normalised title, against one bulk read of the music library.
+
+Provenance travels with the values: the job is one of ``journal.CARRIED_JOBS``,
+so an "own" row lands as the user's rating (inference uses it as evidence),
+while an "inferred" row is journaled with ``journal.INVENTED_REASON`` and
+stays a program value. When Plex already holds the value but the journal
+disagrees about whose it is, the row still becomes a (same-value) change so
+the journal records the file's word.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ratings_gui import journal
+from ratings_gui.core.matching import normalize_title
+from ratings_gui.core.plan import PLEX, UPDATE, Change, Plan, Report
+from ratings_gui.core.records import Item
+from ratings_gui.core.scale import RatingError, format_both, parse_rating, same
+from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.import_job import ImportInputError
+from ratings_gui.jobs.infer import KEY_PAGE, KindWriter
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal import FAILED
+from ratings_gui.plex.connection import PlexError
+from ratings_gui.sources.base import (
+    DEFAULT_MAX_BYTES,
+    SourceError,
+    Table,
+    cell,
+    check_size,
+    decode,
+    malformed,
+    norm_header,
+    read_table,
+)
+from ratings_gui.sources.export import write_unmatched_csv
+
+log = logging.getLogger(__name__)
+
+JOB = "ratings-import"
+KINDS = ("artist", "album", "track")
+
+OWN = "own"
+INFERRED = "inferred"
+#: Journal reasons: an own row is the user's value, an inferred row stays the program's.
+OWN_REASON = "imported as own"
+INFERRED_REASON = journal.INVENTED_REASON
+#: What the ``source`` column may say (case-insensitive); blank means the user's own.
+SOURCES = {"": OWN, "own": OWN, "manual": OWN, "inferred": INFERRED, "program": INFERRED}
+
+# Outcomes: every row ends in exactly one, so the counts add up to the rows read.
+RECORDED_OWN = "recorded as own"
+RECORDED_INFERRED = "recorded as inferred"
+ALREADY = "already"
+NO_STARS = "no stars"
+INVALID_STARS = "invalid stars"
+UNKNOWN_KIND = "unknown kind"
+UNKNOWN_SOURCE = "unknown source"
+MISSING_TITLE = "missing title"
+MALFORMED = "malformed row"
+NOT_FOUND = "not found"
+AMBIGUOUS = "ambiguous"
+DUPLICATE = "duplicate row"
+OUTCOMES = (
+    UPDATE,
+    RECORDED_OWN,
+    RECORDED_INFERRED,
+    ALREADY,
+    NO_STARS,
+    INVALID_STARS,
+    UNKNOWN_KIND,
+    UNKNOWN_SOURCE,
+    MISSING_TITLE,
+    MALFORMED,
+    NOT_FOUND,
+    AMBIGUOUS,
+    DUPLICATE,
+)
+
+#: Column -> header names accepted for it (already normalised by ``norm_header``).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "kind": ("kind", "type"),
+    "key": ("key", "ratingkey", "rating key"),
+    "artist": ("artist",),
+    "album": ("album",),
+    "title": ("title",),
+    "stars": ("stars",),
+    "source": ("source",),
+}
+REQUIRED = ("kind", "title", "stars")
+#: Candidates named in a skipped row (the rest are counted).
+CANDIDATES_SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRow:
+    """One line of a ratings CSV, already read; ``problem`` names why it cannot be used."""
+
+    line: int
+    kind: str
+    title: str
+    stars_raw: str = ""
+    rating: float | None = None
+    source: str = OWN
+    key: int | None = None
+    artist: str = ""
+    album: str = ""
+    problem: str = ""
+    detail: str = ""
+
+
+# --- reading the file ---------------------------------------------------------------
+
+
+def _column_map(columns: set[str] | list[str]) -> dict[str, str]:
+    """Our column name -> the header name the file uses for it."""
+    have = set(columns)
+    return {
+        ours: next(n for n in names if n in have)
+        for ours, names in COLUMNS.items()
+        if any(n in have for n in names)
+    }
+
+
+def _fits(columns: set[str]) -> bool:
+    found = _column_map(columns)
+    return all(c in found for c in REQUIRED)
+
+
+def _header_error(text: str, name: str) -> SourceError:
+    """The plainest account of a header we cannot use: which columns are missing."""
+    first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
+    shown = first[:120] + ("…" if len(first) > 120 else "")
+    best: list[str] = []
+    for delim in (",", ";", "\t"):
+        try:
+            cells = next(csv.reader([first], delimiter=delim), [])
+        except csv.Error:
+            cells = []
+        cols = [norm_header(c) for c in cells]
+        found = [c for c in REQUIRED if c in _column_map(cols)]
+        if len(found) > len(best):
+            best = found
+    need = "kind, title and stars (optional: key, artist, album, source)"
+    if best:
+        missing = ", ".join(c for c in REQUIRED if c not in best)
+        return SourceError(
+            f"{name} lacks the column(s) {missing}. A ratings CSV needs {need}, "
+            f"separated by commas or semicolons. First line: {shown!r}"
+        )
+    return SourceError(
+        f"{name} is not a ratings CSV: its first line must name the columns {need}, "
+        f"separated by commas or semicolons. First line: {shown!r}"
+    )
+
+
+def _read_row(table: Table, cols: dict[str, int | None], line: int, cells: list[str]) -> RatingRow:
+    """One record -> a RatingRow; a row that cannot be used carries its problem."""
+
+    def get(name: str) -> str:
+        return cell(cells, cols.get(name))
+
+    kind_text = get("kind").casefold()
+    kind = kind_text[:-1] if kind_text.endswith("s") and kind_text[:-1] in KINDS else kind_text
+    key_text = get("key")
+    key = (
+        int(key_text) if key_text.isascii() and key_text.isdigit() and len(key_text) < 19 else None
+    )
+    source_text = get("source").casefold()
+    stars_raw = get("stars")
+    row = RatingRow(
+        line,
+        kind,
+        get("title"),
+        stars_raw,
+        None,
+        SOURCES.get(source_text, source_text),
+        key,
+        get("artist"),
+        get("album"),
+    )
+
+    def bad(problem: str, detail: str = "") -> RatingRow:
+        return replace(row, problem=problem, detail=detail)
+
+    if malformed(table, cells, cols["kind"], cols["title"], cols["stars"]):
+        return bad(MALFORMED, f"{len(cells)} cells for {len(table.columns)} columns")
+    if kind not in KINDS:
+        return bad(UNKNOWN_KIND, f"kind {kind_text!r}: expected artist, album or track")
+    if not row.title:
+        return bad(MISSING_TITLE)
+    if source_text not in SOURCES:
+        return bad(UNKNOWN_SOURCE, f"source {source_text!r}: expected own, inferred or blank")
+    try:
+        rating = parse_rating(stars_raw, scale="stars")
+    except RatingError as exc:
+        return bad(INVALID_STARS, str(exc))
+    if rating is None:
+        return bad(NO_STARS)
+    return replace(row, rating=rating)
+
+
+def parse_ratings_text(text: str, name: str = "The file") -> list[RatingRow]:
+    """Decoded CSV text -> rows; SourceError (a plain message) when the file is unusable."""
+    try:
+        _, table = read_table(text, [("ratings", _fits)], name)
+    except SourceError as exc:
+        if "broken quoting" in str(exc):
+            raise
+        raise _header_error(text, name) from None
+    found = _column_map(table.columns)
+    cols = {ours: table.col(header) for ours, header in found.items()}
+    for c in COLUMNS:
+        cols.setdefault(c, None)
+    rows = [_read_row(table, cols, line, cells) for line, cells in table.records]
+    if not rows:
+        raise SourceError(f"{name} has the right columns but no rows of ratings.")
+    if all(r.problem == MALFORMED for r in rows):
+        raise SourceError(
+            f"{name}: none of its {len(rows):,} rows has the columns its header names; "
+            "check the separators and the quotes (open it in a spreadsheet and save it "
+            "again as CSV)."
+        )
+    return rows
+
+
+def read_ratings_csv(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[RatingRow]:
+    """Read a ratings CSV from disk; nothing but SourceError escapes, whatever the file holds."""
+    p = Path(path)
+    name = p.name or str(p)
+    try:
+        if p.is_dir():
+            raise SourceError(f"{p} is a folder, not a CSV file.")
+        check_size(p.stat().st_size, max_bytes, name)
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"{p} does not exist.") from None
+    except OSError as exc:
+        raise SourceError(f"{p} cannot be read ({exc.strerror or exc}).") from None
+    if data.startswith(b"PK\x03\x04"):
+        raise SourceError(f"{name} is a zip archive, not a CSV file; extract the CSV first.")
+    return parse_ratings_text(decode(data, name), name)
+
+
+# --- planning (pure) ------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    """Comparison key; names made only of punctuation ("!!!") keep their characters."""
+    return normalize_title(text) or text.strip().casefold()
+
+
+def _artists(it: Item) -> set[str]:
+    """Names an artist cell may give for this item (a compilation track's own artist too)."""
+    if it.kind == "track":
+        return {_norm(n) for n in (it.grandparent_title, it.original_title) if n}
+    if it.kind == "album":
+        return {_norm(it.parent_title)} if it.parent_title else set()
+    return {_norm(it.title)}
+
+
+class _Index:
+    """The library by ratingKey and by (kind, normalised title), built once per plan."""
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        self.by_key: dict[int, Item] = {}
+        self.by_title: dict[tuple[str, str], list[Item]] = defaultdict(list)
+        for it in items:
+            if it.kind in KINDS:
+                self.by_key[it.key] = it
+                self.by_title[(it.kind, _norm(it.title))].append(it)
+
+    def find(self, row: RatingRow) -> tuple[Item | None, str, str, list[Item]]:
+        """(item, outcome, detail, candidates); outcome is "" when found.
+
+        A key counts only while it names an item of this kind and title (a file
+        from another server must not rate whatever holds the same number there);
+        else kind + title, narrowed by artist and album.
+        """
+        title = _norm(row.title)
+        stale = ""
+        if row.key is not None:
+            it = self.by_key.get(row.key)
+            if it is not None and it.kind == row.kind and _norm(it.title) == title:
+                return it, "", "key", [it]
+            stale = (
+                f"key {row.key} is now {it.kind} {it.label!r}; "
+                if it is not None
+                else f"key {row.key} is not in the library; "
+            )
+        cands = self.by_title.get((row.kind, title), [])
+        if row.artist and row.kind != "artist":
+            artist = _norm(row.artist)
+            cands = [c for c in cands if artist in _artists(c)]
+        if row.album and row.kind == "track":
+            album = _norm(row.album)
+            cands = [c for c in cands if _norm(c.parent_title) == album]
+        if len(cands) == 1:
+            return cands[0], "", stale + "title", cands
+        if not cands:
+            return None, NOT_FOUND, stale + f"no {row.kind} with this title", []
+        hint = "the album column" if row.kind == "track" else "the artist column"
+        return (
+            None,
+            AMBIGUOUS,
+            stale + f"{len(cands)} {row.kind}s fit; add the key or {hint}",
+            cands,
+        )
+
+
+def _is_program(prov: Any, current: float | None) -> bool:
+    """The journal calls the current value the program's: it invented it and it still stands."""
+    if prov is None or current is None or not getattr(prov, "invented", True):
+        return False
+    try:
+        return prov.value is not None and same(float(prov.value), current)
+    except (TypeError, ValueError):
+        return False
+
+
+def _skip(
+    plan: Plan, row: RatingRow, outcome: str, detail: str, cands: Sequence[Item] = ()
+) -> None:
+    """Count the row and list it in the shape ``write_unmatched_csv`` takes."""
+    plan.count(outcome)
+    info: dict[str, Any] = {
+        "line": row.line,
+        "reason": outcome,
+        "title": row.title,
+        "rating": row.rating,
+        "rating_raw": row.stars_raw,
+        "kind": row.kind,
+        "source": row.source,
+        "detail": detail,
+    }
+    for k, v in (("artist", row.artist), ("album", row.album), ("key", row.key)):
+        if v not in (None, ""):
+            info[k] = v
+    if cands:
+        more = len(cands) - CANDIDATES_SHOWN
+        info["candidates"] = " | ".join(
+            f"{c.label} [{c.key}]" for c in cands[:CANDIDATES_SHOWN]
+        ) + (f" +{more} more" if more > 0 else "")
+    plan.skipped.append(info)
+
+
+def plan_ratings_import(
+    rows: Iterable[RatingRow], items: Iterable[Item], provenance: Mapping[str, Any]
+) -> Plan:
+    """Rows + library snapshot + the journal's provenance -> the changes to write.
+
+    ``provenance`` is ``journal.standing_writes(PLEX)`` or ``program_values``
+    (ratingKey text -> Provenance). A differing value is an update; an equal
+    value whose provenance disagrees with the row is a same-value change so
+    the journal records whose it is; an agreeing one is "already".
+    """
+    plan = Plan(JOB)
+    plan.counts.update({UPDATE: 0, ALREADY: 0})  # the rest appear when they happen
+    index = _Index(items)
+    claimed: dict[int, RatingRow] = {}
+    for row in rows:
+        if row.problem:
+            _skip(plan, row, row.problem, row.detail)
+            continue
+        item, outcome, how, cands = index.find(row)
+        if item is None:
+            _skip(plan, row, outcome, how, cands)
+            continue
+        first = claimed.get(item.key)
+        if first is not None:
+            agree = same(first.rating, row.rating) and first.source == row.source
+            _skip(
+                plan,
+                row,
+                DUPLICATE,
+                f"same {item.kind} as line {first.line}"
+                + ("" if agree else f", which is used ({first.stars_raw}, {first.source})"),
+                [item],
+            )
+            continue
+        claimed[item.key] = row
+        current = item.user_rating
+        reason = INFERRED_REASON if row.source == INFERRED else OWN_REASON
+        program = _is_program(provenance.get(str(item.key)), current)
+        change = Change(PLEX, str(item.key), "userRating", current, row.rating, reason, item.label)
+        if not same(current, row.rating):
+            plan.add(change)
+        elif row.source == INFERRED and not program:
+            plan.changes.append(change)
+            plan.count(RECORDED_INFERRED)
+        elif row.source == OWN and program:
+            plan.changes.append(change)
+            plan.count(RECORDED_OWN)
+        else:
+            plan.count(ALREADY)
+    return plan
+
+
+def breakdown(counts: Mapping[str, int]) -> str:
+    """``update 3, recorded as own 1, already 40, …``: the non-zero outcomes in order."""
+    parts = [f"{o} {counts.get(o, 0):,}" for o in OUTCOMES if counts.get(o, 0)]
+    return "breakdown: " + (", ".join(parts) or "no rows")
+
+
+# --- the job ------------------------------------------------------------------------------
+
+
+class RatingsImportJob:
+    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report; keeps rows and snapshot for the tab."""
+
+    name = JOB
+
+    def __init__(self, app: Any, library: str, path: str | Path) -> None:
+        self.app = app
+        self.library = library
+        self.path = Path(path)
+        self.rows: list[RatingRow] = []
+        self.items: list[Item] = []
+        self.section_id: int | None = None
+        self.read_requests = 0
+
+    def parse(self) -> list[RatingRow]:
+        """Read the file; any problem with it is an ImportInputError with a plain message."""
+        try:
+            return read_ratings_csv(self.path)
+        except SourceError as exc:
+            raise ImportInputError(str(exc)) from exc
+
+    def read(self, ctx: JobContext) -> list[Item]:
+        """One bulk read of the music library (artists, albums, tracks)."""
+        from ratings_gui.plex.http import PlexHttp
+        from ratings_gui.plex.snapshot import read_library
+
+        conn = self.app.connection
+        if conn is None:
+            raise PlexError("Not connected to a Plex server. Sign in first.")
+        http = PlexHttp(conn, cancel=ctx.cancel_event)
+        snap = read_library(
+            conn,
+            self.library,
+            progress=ctx.progress,
+            cancel=ctx.cancel_event,
+            http=http,
+            require_type="artist",
+        )
+        ctx.check_cancel()
+        self.section_id = snap.section_id
+        self.read_requests = http.sent
+        self.items = list(snap)
+        ctx.log(
+            f"read {len(self.items):,} artists, albums and tracks of {snap.library} "
+            f"in {self.read_requests} requests"
+        )
+        return self.items
+
+    def prepare(self, ctx: JobContext) -> Plan:
+        """Parse first (a broken file stops before any read), then read and plan."""
+        ctx.progress(0, 1, f"reading {self.path.name}")
+        self.rows = self.parse()
+        ctx.log(f"{self.path.name}: {len(self.rows):,} rows")
+        items = self.read(ctx)
+        plan = plan_ratings_import(
+            self.rows, items, self.app.journal.standing_writes(PLEX, "userRating")
+        )
+        plan.options.update(library=self.library, section_id=self.section_id, file=str(self.path))
+        for ch in plan.changes[:200]:
+            was = f" (was {format_both(ch.old)})" if not same(ch.old, ch.new) else " (same value)"
+            ctx.log(f"{ch.label}: {format_both(ch.new)}{was}, {ch.reason}")
+        ctx.log(breakdown(plan.counts))
+        ctx.progress(1, 1, "planned")
+        return plan
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        """Grouped multi-edits per kind, journaled; then one listing re-read to verify."""
+        conn = self.app.connection
+        if conn is None:
+            raise PlexError("Not connected to a Plex server. Sign in first.")
+        section_id = plan.options.get("section_id", self.section_id)
+        if plan.changes and (section_id is None or not self.items):
+            raise PlexError("Plan the import first: the library has not been read.")
+        writer = None
+        if plan.changes:
+            kinds = {it.key: it.kind for it in self.items}
+            writer = KindWriter(conn, int(section_id), kinds, ctx.cancel_event)
+        report = apply_plan(self.app, plan, ctx, writer=writer)
+        report.extra["file"] = str(self.path)
+        if report.applied and not ctx.cancelled:
+            self._verify(ctx, report)
+        if report.run_id is not None:
+            run = self.app.journal.run(report.run_id)
+            self.app.journal.finish_run(
+                report.run_id, run.status if run else "done", report.as_json()
+            )
+        ctx.log(breakdown(report.counts))
+        return report
+
+    def _verify(self, ctx: JobContext, report: Report) -> None:
+        """The grouped writer does not re-read; one listing of the written kinds does."""
+        from ratings_gui.plex.http import PlexHttp
+        from ratings_gui.plex.snapshot import read_library
+
+        kind_of = {it.key: it.kind for it in self.items}
+        kinds = {kind_of.get(int(c.target), "track") for c in report.applied}
+        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
+        snap = read_library(
+            self.app.connection,
+            self.library,
+            kinds=[k for k in KINDS if k in kinds],
+            http=http,
+            cancel=ctx.cancel_event,
+            page_size=KEY_PAGE,
+        )
+        report.extra["verify_requests"] = http.sent
+        wrong = [
+            c
+            for c in report.applied
+            if not same(getattr(snap.items.get(int(c.target)), "user_rating", None), c.new)
+        ]
+        if not wrong:
+            return
+        why = "the server did not keep this value"
+        keys = {c.key for c in wrong}
+        ids = [r.id for r in self.app.journal.changes(report.run_id) if r.change.key in keys]
+        self.app.journal.mark(ids, FAILED, why)
+        report.applied = [c for c in report.applied if c.key not in keys]
+        report.failed.extend((c, why) for c in wrong)
+        report.changes = len(report.applied)
+        report.counts["applied"] = len(report.applied)
+        report.counts["failed"] = len(report.failed)
+        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
+
+    def write_unmatched(self, plan: Plan, path: str | Path) -> int:
+        """The rows that were not used, with the reason (OSError when it cannot be written)."""
+        return write_unmatched_csv(path, plan.skipped)
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "file",
+        help="a ratings CSV: kind,title,stars (optional key, artist, album, source), "
+        "as 'infer --export' writes it",
+    )
+    p.add_argument(
+        "--unmatched", metavar="FILE", help="write the rows that were not used, with the reason"
+    )
+
+
+def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    """Like cli.run_plan_job, plus a plain exit 2 for a broken file and the unmatched CSV."""
+    from ratings_gui import cli
+
+    library = cli.require_library(app, args)
+    job = RatingsImportJob(app, library, args.file)
+    ctx = cli.cli_context(out)
+    try:
+        plan = job.prepare(ctx)
+    except ImportInputError as exc:
+        raise cli.UsageError(str(exc)) from exc
+    cli.print_plan(out, plan)
+    extra: dict[str, Any] = {}
+    if args.unmatched:
+        try:
+            n = job.write_unmatched(plan, args.unmatched)
+        except OSError as exc:
+            raise cli.UsageError(
+                f"{args.unmatched} cannot be written ({exc.strerror or exc})."
+            ) from exc
+        out.say(f"{n:,} unmatched rows written to {args.unmatched}")
+        extra["unmatched_csv"] = str(args.unmatched)
+    elif plan.skipped:
+        out.say(f"{len(plan.skipped):,} rows not used; --unmatched FILE lists them with the reason")
+    base = {
+        "job": plan.job,
+        "run_id": None,
+        "dry_run": bool(args.dry_run),
+        "counts": plan.summary(),
+    }
+    if args.dry_run:
+        out.result({**base, "changes": len(plan.changes), **extra})
+        return cli.EXIT_OK
+    if plan.changes and not cli.confirm(args, out, f"Apply {len(plan.changes):,} changes?"):
+        out.say("not applied")
+        out.result({**base, "changes": 0, "applied": False, **extra})
+        return cli.EXIT_OK
+    if not plan.changes:
+        out.say("nothing to write")
+    report = job.apply(ctx, plan)
+    for c, err in report.failed[:20]:
+        out.say(f"  failed: {c.label or c.target}: {err}")
+    out.result({**report.as_json(), **extra})
+    return cli.EXIT_FAILED if report.failed else cli.EXIT_OK
+
+
+def _register() -> None:
+    from ratings_gui.cli import Command, register
+
+    register(
+        Command(
+            "import-ratings",
+            "import artist, album and track ratings (own or inferred) from a ratings CSV",
+            _add_arguments,
+            _run,
+        )
+    )
+
+
+_register()
+
+
+__all__ = [
+    "JOB",
+    "OUTCOMES",
+    "RatingRow",
+    "RatingsImportJob",
+    "breakdown",
+    "parse_ratings_text",
+    "plan_ratings_import",
+    "read_ratings_csv",
+]
