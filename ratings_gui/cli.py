@@ -205,6 +205,8 @@ def print_plan(out: Output, plan: Any, limit: int = 20) -> None:
         if ch.field in ("userRating", "rating"):
             old = ch.old.get("rating") if isinstance(ch.old, dict) else ch.old
             what = f"{format_stars(old)} -> {format_stars(ch.new)}"
+        elif ch.field == "mood":
+            what = f"mood tag {ch.new or ch.old!r} {'added' if ch.new else 'removed'}"
         else:
             what = f"{ch.field}: {ch.old} -> {ch.new}"
         out.say(f"  {ch.label or ch.target}: {what}  ({ch.reason})")

@@ -231,3 +231,27 @@ def test_cli_dry_run_apply_backtest_reports(demo: Any, tmp_path: Path) -> None:
     assert code == 0
     code, _ = _cli(demo, home, "--set", "nonsense=1", "--dry-run")
     assert code == 2
+
+
+def test_ratings_carried_from_the_files_are_evidence_not_program_values(
+    app: Any, demo: Any
+) -> None:
+    """A Tags run (files -> Plex) writes the user's own ratings: inference counts them."""
+    from ratings_gui.core.plan import PLEX, Change, Plan
+    from ratings_gui.jobs.apply import apply_plan
+    from ratings_gui.jobs.base_rating import plan_base_rating
+
+    unrated = [k for k in demo.lib.keys_of(1, "track") if demo.lib.rating(k) is None][:5]
+    plan = Plan("tags")
+    for k in unrated:
+        plan.add(Change(PLEX, str(k), "userRating", None, 10.0, "from the file", f"track {k}"))
+    assert apply_plan(app, plan, _ctx()).changes == 5
+    job = ij.InferJob(app, ij.InferOptions(MUSIC))
+    iplan = job.prepare(_ctx())
+    assert job.result is not None
+    assert all(job.result.manual.get(k) == 10.0 for k in unrated)
+    assert not {str(k) for k in unrated} & {c.target for c in iplan.changes}
+    # a base rating that may replace the program's values still leaves them alone
+    prov = app.journal.program_values("plex")
+    base = plan_base_rating(job.items, prov, value=6.0, override_program=True)
+    assert not {str(k) for k in unrated} & {c.target for c in base.changes}

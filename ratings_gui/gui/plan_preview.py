@@ -48,6 +48,13 @@ def neutralise(cell: Any) -> Any:
     return cell
 
 
+def value_text(field: str, value: Any) -> str:
+    """A change's old/new as a user reads it: stars for ratings, the tag (or "-") for moods."""
+    if field == "mood":
+        return str(value) if value else "-"
+    return stars_text(value)
+
+
 def _csv_value(value: Any) -> Any:
     return "" if value is None else value
 
@@ -278,8 +285,8 @@ class PlanPreview(ctk.CTkFrame):
                 values=(
                     ch.label or ch.target,
                     field_text(ch.field),
-                    stars_text(ch.old),
-                    stars_text(ch.new),
+                    value_text(ch.field, ch.old),
+                    value_text(ch.field, ch.new),
                     ch.reason,
                 ),
             )

@@ -12,8 +12,9 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.plan import Plan
+from ratings_gui.gui.plan_preview import value_text
 from ratings_gui.gui.tabs import Tab, report_line
-from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree, stars_text
+from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree
 from ratings_gui.jobs.runner import Finished, PlanReady
 
 #: Change rows shown for one run (a run may hold 100,000).
@@ -161,8 +162,8 @@ class HistoryTab(Tab):
                 values=(
                     ch.label or ch.target,
                     field_text(ch.field),
-                    stars_text(ch.old),
-                    stars_text(ch.new),
+                    value_text(ch.field, ch.old),
+                    value_text(ch.field, ch.new),
                     row.status if not row.error else f"{row.status}: {row.error}",
                 ),
             )
