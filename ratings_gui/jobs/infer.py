@@ -42,6 +42,7 @@ REPORTS = ("coverage", "histogram", "twins", "dissenters")
 #: Ids per mood multi-edit: the same URL budget as the grouped rating edits.
 IDS_PER_EDIT = 200
 MOOD = "mood"
+KINDS = ("artist", "album", "track")
 #: Page size of the listings read only for keys and ratings (mood members, the
 #: after-write check): small rows, so big pages keep a 50,000-track run under 60 reads.
 KEY_PAGE = 10_000
@@ -226,7 +227,7 @@ class InferJob:
     def read(self, ctx: JobContext) -> list[Item]:
         """One bulk read of the library (and of who carries the mood tag)."""
         from ratings_gui.plex.http import PlexHttp
-        from ratings_gui.plex.snapshot import iter_listing, read_library
+        from ratings_gui.plex.snapshot import read_library
 
         conn = self.app.connection
         if conn is None:
@@ -242,20 +243,7 @@ class InferJob:
         )
         ctx.check_cancel()
         self.section_id = snap.section_id
-        self.mood_have = set()
-        if self.opts.mood_tag:
-            for kind in ("artist", "album", "track"):
-                value = mood_filter_value(http, snap.section_id, kind, self.opts.mood_tag)
-                if value is None:
-                    continue  # no item of this kind carries the tag yet
-                for it in iter_listing(
-                    http,
-                    snap.section_id,
-                    TYPE_IDS[kind],
-                    params={"mood": value},
-                    page_size=KEY_PAGE,
-                ):
-                    self.mood_have.add(it.key)
+        self.mood_have = self.read_mood(http, snap.section_id) if self.opts.mood_tag else set()
         self.read_requests = http.sent
         self.items = list(snap)
         ctx.log(
@@ -263,6 +251,23 @@ class InferJob:
             f"in {self.read_requests} requests"
         )
         return self.items
+
+    def read_mood(self, http: Any, section_id: int, kinds: Iterable[str] = KINDS) -> set[int]:
+        """The keys carrying the mood tag: a mood-filtered key listing per kind."""
+        from ratings_gui.plex.snapshot import iter_listing
+
+        have: set[int] = set()
+        for kind in kinds:
+            value = mood_filter_value(http, section_id, kind, self.opts.mood_tag or "")
+            if value is None:
+                continue  # no item of this kind carries the tag yet
+            have.update(
+                it.key
+                for it in iter_listing(
+                    http, section_id, TYPE_IDS[kind], params={"mood": value}, page_size=KEY_PAGE
+                )
+            )
+        return have
 
     def prepare(self, ctx: JobContext) -> Plan:
         items = self.read(ctx)
@@ -320,6 +325,8 @@ class InferJob:
         if grouped and report.applied and not ctx.cancelled:
             self._verify(ctx, report)
         moods = [c for c in report.applied if c.field == MOOD]
+        if moods and not ctx.cancelled:
+            moods = self._verify_mood(ctx, report, moods)
         if moods:
             self.mood_have |= {int(c.target) for c in moods if c.new}
             self.mood_have -= {int(c.target) for c in moods if not c.new}
@@ -328,6 +335,30 @@ class InferJob:
                 f"removed from {sum(1 for c in moods if not c.new):,}"
             )
         return report
+
+    def _verify_mood(self, ctx: JobContext, report: Report, moods: list[Change]) -> list[Change]:
+        """Re-read who carries the tag (a listing per kind written); mark what did not stick."""
+        from ratings_gui.plex.http import PlexHttp
+
+        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
+        kinds = [k for k in KINDS if any(self._kind(c) == k for c in moods)]
+        have = self.read_mood(http, self.section_id or 0, kinds)
+        report.extra["verify_requests"] = report.extra.get("verify_requests", 0) + http.sent
+        wrong = [c for c in moods if (int(c.target) in have) != bool(c.new)]
+        if not wrong:
+            return moods
+        self._mark_failed(report, wrong, "the server did not keep this mood tag")
+        ctx.log(f"{len(wrong):,} mood tag changes did not stick", logging.WARNING)
+        keys = {c.key for c in wrong}
+        return [c for c in moods if c.key not in keys]
+
+    def _mark_failed(self, report: Report, wrong: list[Change], why: str) -> None:
+        keys = {c.key for c in wrong}
+        rows = self.app.journal.changes(report.run_id)
+        self.app.journal.mark([r.id for r in rows if r.change.key in keys], FAILED, why)
+        report.applied = [c for c in report.applied if c.key not in keys]
+        report.failed.extend((c, why) for c in wrong)
+        report.changes = len(report.applied)
 
     def _verify(self, ctx: JobContext, report: Report) -> None:
         """One listing re-read of the kinds written; what did not stick is marked failed."""
@@ -356,13 +387,7 @@ class InferJob:
         ]
         if not wrong:
             return
-        keys = {c.key for c in wrong}  # (kind, target, field): the mood rows stay
-        rows = self.app.journal.changes(report.run_id)
-        ids = [r.id for r in rows if r.change.key in keys]
-        self.app.journal.mark(ids, FAILED, "the server did not keep this value")
-        report.applied = [c for c in report.applied if c.key not in keys]
-        report.failed.extend((c, "the server did not keep this value") for c in wrong)
-        report.changes = len(report.applied)
+        self._mark_failed(report, wrong, "the server did not keep this value")
         ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
 
     def _kind(self, change: Change) -> str:
