@@ -3,13 +3,17 @@
 Every widget is read on the main thread into an :class:`InferOptions`
 before a job starts; the worker only runs the job. The parameters are
 remembered (the CLI starts from the same saved values). The histogram is
-drawn on a Canvas (:mod:`ratings_gui.gui.chart`), before and after.
+drawn on a Canvas (:mod:`ratings_gui.gui.chart`), before and after; the
+coverage, twins and dissenters reports are tables (the same rows as their
+CSV files), one view at a time, so each gets the whole width.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from tkinter import filedialog
 from typing import Any
 
@@ -17,9 +21,11 @@ import customtkinter as ctk
 
 from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import Plan, Report
+from ratings_gui.core.records import Item
 from ratings_gui.gui.chart import AFTER, BEFORE, HistogramChart
+from ratings_gui.gui.plan_preview import CHUNK, FILL_DELAY_MS, ROW_CAP
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY
+from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, SortableTable, TableColumn
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs.runner import Finished, JobContext
 
@@ -46,6 +52,51 @@ PASS_LABELS = {
     "track-down": "Track down",
     "twins": "Twins",
 }
+#: The report views, as the switch names them -> the report kind (ij.REPORTS).
+VIEWS = {
+    "Histogram": "histogram",
+    "Coverage": "coverage",
+    "Twins": "twins",
+    "Dissenters": "dissenters",
+}
+#: Table rows visible at the window's default size; a larger window shows more.
+TABLE_HEIGHT = 5
+
+
+def stars_cell(value: Any) -> str:
+    """Report stars as the CSV has them (3.47 stays 3.47, not the nearest Plex step)."""
+    if value is None or value == "":
+        return ""
+    return f"{float(value):.2f}".rstrip("0").rstrip(".") + "★"
+
+
+def _gap(row: Sequence[Any]) -> float:
+    """Dissenters row -> how far the track is from its album, in stars."""
+    return round(abs(float(row[2]) - float(row[3])), 2)
+
+
+#: Column layouts over ``ij.report_rows`` rows (indices into those rows).
+COVERAGE_COLUMNS = (
+    TableColumn("level", "Level", 120, 0),
+    TableColumn("own", "Your own", 110, 1, anchor="e"),
+    TableColumn("inferred", "Inferred", 110, 2, anchor="e"),
+    TableColumn("unrated", "Unrated", 110, 3, anchor="e"),
+    TableColumn("other", "Other", 110, 4, anchor="e"),
+    TableColumn("spacer", "", 40, lambda _r: "", stretch=True, sortable=False),
+)
+TWINS_COLUMNS = (
+    TableColumn("group", "Group", 70, 0, in_children=False),
+    TableColumn("track", "Track", 420, 2, stretch=True),
+    TableColumn("seconds", "Seconds", 90, 3, anchor="e"),
+    TableColumn("own", "Own stars", 110, 4, anchor="e", text=stars_cell),
+    TableColumn("inferred", "Inferred stars", 130, 5, anchor="e", text=stars_cell),
+)
+DISSENTERS_COLUMNS = (
+    TableColumn("track", "Track", 460, 1, stretch=True),
+    TableColumn("yours", "Your stars", 110, 2, anchor="e", text=stars_cell),
+    TableColumn("album", "Album stars", 110, 3, anchor="e", text=stars_cell),
+    TableColumn("gap", "Gap", 90, _gap, anchor="e", text=stars_cell),
+)
 
 
 class InferenceTab(Tab):
@@ -55,12 +106,15 @@ class InferenceTab(Tab):
         self.libraries: list[str] = []
         self._found: queue.Queue[list[str]] = queue.Queue()
         self.job: ij.InferJob | None = None
+        self.reports: Reports | None = None
         self.last_backtest: inf.Backtest | None = None
         saved = self.options()
         params = inf.Params.from_text(saved.get("params", {}))
         f = self.frame
         f.grid_columnconfigure(0, weight=1)
-        f.grid_rowconfigure(3, weight=1)
+        # Reports and plan share what is left: neither squeezes the other to a row or two.
+        f.grid_rowconfigure(2, weight=1, uniform="views")
+        f.grid_rowconfigure(3, weight=1, uniform="views")
         pad = {"padx": (8, 4), "pady": 3}
 
         top = ctk.CTkFrame(f)
@@ -127,27 +181,86 @@ class InferenceTab(Tab):
             **SECONDARY,
         )
         self.rebuild_button.pack(side="left", padx=6)
-        self.report_menu = ctk.CTkOptionMenu(bar, values=list(ij.REPORTS), width=120)
-        self.report_menu.pack(side="right", padx=(6, 4))
         self.export_ratings_button = ctk.CTkButton(
             bar, text="Export ratings CSV…", width=150, command=self.export_ratings, **SECONDARY
         )
-        self.export_ratings_button.pack(side="right", padx=6)
-        self.report_button = ctk.CTkButton(
-            bar, text="Export report CSV…", width=150, command=self.export_report, **SECONDARY
-        )
-        self.report_button.pack(side="right")
+        self.export_ratings_button.pack(side="right", padx=(6, 4))
 
-        mid = ctk.CTkFrame(f, fg_color="transparent")
-        mid.grid(row=2, column=0, sticky="ew", padx=4)
+        # The reports: one view at a time; the export follows the view shown.
+        box = ctk.CTkFrame(f, fg_color="transparent")
+        box.grid(row=2, column=0, sticky="nsew", padx=4)
+        box.grid_columnconfigure(0, weight=1)
+        box.grid_rowconfigure(1, weight=1)
+        head = ctk.CTkFrame(box, fg_color="transparent")
+        head.grid(row=0, column=0, sticky="ew", pady=(2, 4))
+        ctk.CTkLabel(head, text="Reports", font=ctk.CTkFont(size=14, weight="bold")).pack(
+            side="left", padx=(2, 10)
+        )
+        # The theme's unselected segments put light text on mid grey: hard to read in light mode.
+        self.view_switch = ctk.CTkSegmentedButton(
+            head,
+            values=list(VIEWS),
+            command=self.show_view,
+            fg_color=("gray80", "gray29"),
+            unselected_color=("gray80", "gray29"),
+            unselected_hover_color=("gray70", "gray41"),
+            text_color=("gray10", "#DCE4EE"),
+        )
+        self.view_switch.pack(side="left")
+        self.view_note = ctk.CTkLabel(head, text="", anchor="w", text_color=MUTED)
+        self.view_note.pack(side="left", fill="x", expand=True, padx=10)
+        self.report_button = ctk.CTkButton(
+            head, text="Export report CSV…", width=190, command=self.export_report, **SECONDARY
+        )
+        self.report_button.pack(side="right", padx=(6, 4))
+        mid = ctk.CTkFrame(box, fg_color="transparent")
         mid.grid_columnconfigure(0, weight=3)
         mid.grid_columnconfigure(1, weight=2)
+        mid.grid_rowconfigure(0, weight=1)
         self.chart = HistogramChart(mid, height=140, background=_bg(mid))
-        self.chart.grid(row=0, column=0, sticky="ew", padx=(0, 6))
+        self.chart.grid(row=0, column=0, sticky="nsew", padx=(0, 6))
         self.summary = ctk.CTkTextbox(
             mid, height=140, wrap="word", font=ctk.CTkFont(family="TkFixedFont", size=12)
         )
         self.summary.grid(row=0, column=1, sticky="nsew")
+        table = {"height": TABLE_HEIGHT, "row_cap": ROW_CAP, "chunk": CHUNK}
+        self.coverage_table = SortableTable(
+            box,
+            COVERAGE_COLUMNS,
+            empty_text="No artists, albums or tracks in this library.",
+            placeholder="Preview to see how many ratings are yours, inferred or missing.",
+            delay_ms=FILL_DELAY_MS,
+            **table,
+        )
+        self.twins_table = SortableTable(
+            box,
+            TWINS_COLUMNS,
+            empty_text="No twins found: no song is on several albums within the twin tolerance.",
+            placeholder="Preview to see the twins: the same song on several albums.",
+            delay_ms=FILL_DELAY_MS,
+            **table,
+        )
+        self.dissenters_table = SortableTable(
+            box,
+            DISSENTERS_COLUMNS,
+            empty_text="No dissenters: every track you rated is near its album's rating.",
+            placeholder="Preview to see the dissenters: your ratings far from their album's.",
+            delay_ms=FILL_DELAY_MS,
+            **table,
+        )
+        # The chart is a plain Canvas: recolour it when the mode changes (style_treeviews
+        # then fires <<ThemeChanged>> on every ttk widget, this tree included).
+        self.coverage_table.tree.bind(
+            "<<ThemeChanged>>", lambda _e: self._recolour_chart(), add="+"
+        )
+        self.views: dict[str, Any] = {
+            "histogram": mid,
+            "coverage": self.coverage_table,
+            "twins": self.twins_table,
+            "dissenters": self.dissenters_table,
+        }
+        self.view_switch.set("Histogram")
+        self.show_view("Histogram")
         self._set_summary(
             "Preview to see coverage, the histogram and the plan.\n"
             "Backtest to see how well the parameters fit your ratings."
@@ -249,44 +362,97 @@ class InferenceTab(Tab):
             return
         job = ij.InferJob(self.ctx, opts)
         self.job = job
+        self.reports = None  # the tables keep the last preview's rows until the new ones come
+
+        def work(jc: JobContext) -> Previewed:
+            plan = job.prepare(jc)
+            return Previewed(plan, compute_reports(job))
+
         self.run_job(
-            job.prepare,
+            work,
             name=ij.JOB,
             phase=f"Reading {opts.library} and inferring…",
             on_done=self._prepared,
         )
 
     def _prepared(self, ev: Finished) -> None:
-        if ev.error or not isinstance(ev.result, Plan) or self.job is None:
+        if ev.error or not isinstance(ev.result, Previewed) or self.job is None:
             return
-        plan = ev.result
+        plan = ev.result.plan
+        self.reports = ev.result.reports
         self.show_reports()
         title = f"Inference for {plan.options.get('library', '')}: {len(plan):,} rating(s) to write"
         self.show_plan(plan, on_apply=self._apply, on_discard=self._discard, title=title)
         self.say(f"{title}.")
 
-    def show_reports(self) -> None:
-        """Histogram before/after and coverage from the job's snapshot and result."""
+    # --- report views ---------------------------------------------------------------------------
+
+    @property
+    def view(self) -> str:
+        """The report kind on screen (one of ``ij.REPORTS``); the CSV export writes this one."""
+        return VIEWS.get(self.view_switch.get(), "histogram")
+
+    def show_view(self, label: str) -> None:
+        """Show one report view in the whole width; the export button names what it writes."""
+        if self.view_switch.get() != label:
+            self.view_switch.set(label)
+        kind = self.view
+        for name, widget in self.views.items():
+            if name == kind:
+                widget.grid(row=1, column=0, sticky="nsew")
+            else:
+                widget.grid_forget()
+        self.report_button.configure(text=f"Export {kind} CSV…")
+        self._update_view_note()
+
+    def _recolour_chart(self) -> None:
+        bg = _bg(self.chart)
+        if bg != str(self.chart.cget("background")):
+            self.chart.configure(background=bg)
+            self.chart.redraw()
+
+    def _update_view_note(self) -> None:
         job = self.job
-        if job is None or job.result is None:
+        text = ""
+        if job is not None and job.result is not None and self.reports is not None:
+            if self.view in ("twins", "dissenters") and self.views[self.view].empty:
+                pass  # the table says so itself
+            elif self.view == "twins":
+                groups = len(job.result.twins)
+                text = f"{groups:,} songs on several albums, {self.twins_table.total_rows:,} tracks"
+            elif self.view == "dissenters":
+                n = self.dissenters_table.total_rows
+                text = f"{n:,} of your track ratings far from their album's"
+            elif self.view == "coverage":
+                text = f"library mean {job.result.mu / 2:.2f}★"
+        self.view_note.configure(text=text)
+
+    def show_reports(self) -> None:
+        """The histogram, the summary and the report tables of the last preview."""
+        job, reports = self.job, self.reports
+        if job is None or job.result is None or reports is None:
             return
-        passes = job.opts.passes
-        _, rows = ij.report_rows("histogram", job.items, job.result, passes)
+        self.coverage_table.set_rows(reports.rows["coverage"][1])
+        self.twins_table.set_groups(reports.twin_groups)
+        self.dissenters_table.set_rows(reports.rows["dissenters"][1], sort=("gap", True))
+        self._update_view_note()
+        rows = reports.rows["histogram"][1]
         labels = [f"{r[0]:g}" for r in rows]
         self.chart.set_data(
             labels,
             [("before", BEFORE, [r[1] for r in rows]), ("after", AFTER, [r[2] for r in rows])],
             title="Track ratings (stars)",
         )
-        _, cov = ij.report_rows("coverage", job.items, job.result, passes)
         lines = [
             f"library mean {job.result.mu / 2:.2f}★   C={job.result.params.confidence:g}",
             f"{'level':8}{'own':>8}{'inferred':>10}{'unrated':>9}",
         ]
-        lines += [f"{r[0]:8}{r[1]:>8,}{r[2]:>10,}{r[3] + r[4]:>9,}" for r in cov]
+        lines += [
+            f"{r[0]:8}{r[1]:>8,}{r[2]:>10,}{r[3] + r[4]:>9,}" for r in reports.rows["coverage"][1]
+        ]
         lines.append(
             f"twin groups {len(job.result.twins):,}   "
-            f"dissenters {len(inf.dissenters(job.items, job.result)):,}"
+            f"dissenters {len(reports.rows['dissenters'][1]):,}"
         )
         if self.last_backtest is not None:
             lines += ["", *self.last_backtest.lines()]
@@ -331,6 +497,7 @@ class InferenceTab(Tab):
         for line in lines:
             self.say(line)
         self._set_summary("\n".join(lines))
+        self.show_view("Histogram")  # the figures are in the summary beside the histogram
 
     def rebuild(self) -> None:
         opts = self._options_or_error()
@@ -349,19 +516,22 @@ class InferenceTab(Tab):
             ),
         )
 
-    def export_report(self, path: str | None = None) -> int:
-        """The chosen report of the last preview as CSV; returns the rows written."""
+    def export_report(self, path: str | None = None, kind: str | None = None) -> int:
+        """A report of the last preview as CSV (the one on screen unless ``kind``); all its rows."""
         job = self.job
         if job is None or job.result is None:
             self.app.show_error("Preview first: the reports describe the previewed plan.")
             return 0
-        kind = self.report_menu.get()
+        kind = kind or self.view
         path = path or filedialog.asksaveasfilename(
             parent=self.frame, defaultextension=".csv", initialfile=f"inference-{kind}.csv"
         )
         if not path:
             return 0
-        header, rows = ij.report_rows(kind, job.items, job.result, job.opts.passes)
+        if self.reports is not None and kind in self.reports.rows:
+            header, rows = self.reports.rows[kind]  # every row, in the report's own order
+        else:
+            header, rows = ij.report_rows(kind, job.items, job.result, job.opts.passes)
         n = ij.write_csv(path, header, rows)
         self.say(f"{kind} report: {n:,} rows written to {path}")
         return n
@@ -395,6 +565,57 @@ class InferenceTab(Tab):
         except ValueError:
             return
         self._save(opts)
+
+
+@dataclass(frozen=True)
+class Reports:
+    """Every report of one preview, computed on the worker.
+
+    The twins report alone takes about 0.3 s on 100,000 tracks: too long
+    for the main thread, which then only fills tables.
+    """
+
+    rows: dict[str, tuple[list[str], list[list[Any]]]]
+    twin_groups: list[tuple[list[str], list[Any]]]
+
+
+@dataclass(frozen=True)
+class Previewed:
+    """What a preview's worker hands back: the plan and the reports that explain it."""
+
+    plan: Plan
+    reports: Reports
+
+
+def compute_reports(job: ij.InferJob) -> Reports:
+    """All of ``ij.REPORTS`` for a prepared job (pure; runs on the worker)."""
+    res = job.result
+    if res is None:
+        raise RuntimeError("reports need a prepared job")
+    rows = {kind: ij.report_rows(kind, job.items, res, job.opts.passes) for kind in ij.REPORTS}
+    return Reports(rows, twin_groups(rows["twins"][1], job.items))
+
+
+def twin_groups(rows: list[list[Any]], items: Sequence[Item]) -> list[tuple[list[str], list[Any]]]:
+    """Twins report rows -> one parent row per song ("Artist - Title, on 3 albums") and its rows.
+
+    The rows come from ``ij.report_rows`` ordered by group; the parent names
+    the song once so the rows beneath only need to say which album.
+    """
+    by_key = {it.key: it for it in items}
+    groups: dict[int, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(row[0], []).append(row)
+    out: list[tuple[list[str], list[Any]]] = []
+    for n, members in groups.items():
+        first = by_key.get(members[0][1])
+        if first is not None:
+            who = first.original_title or first.grandparent_title
+            song = f"{who} - {first.title}" if who else first.title
+        else:
+            song = str(members[0][2])
+        out.append(([f"{n:,}", f"{song}  (on {len(members)} albums)"], members))
+    return out
 
 
 def _with_eb(p: inf.Params) -> inf.Params:

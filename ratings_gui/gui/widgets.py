@@ -7,7 +7,8 @@ customtkinter's appearance mode by itself, hence :func:`style_treeviews`.
 from __future__ import annotations
 
 import tkinter as tk
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from tkinter import ttk
 from typing import Any
 
@@ -26,6 +27,12 @@ _LIGHT = {
     "head_fg": "#1a1a1a",
     "sel_bg": "#3a7ebf",
     "sel_fg": "#ffffff",
+    "group_bg": "#eef2f7",
+    "group_fg": "#1a1a1a",
+    # clam's own edges, so light mode looks as before.
+    "border": "#9e9a91",
+    "edge_light": "#eeebe7",
+    "edge_dark": "#cfcdc8",
 }
 _DARK = {
     "bg": "#2b2b2b",
@@ -34,6 +41,12 @@ _DARK = {
     "head_fg": "#e6e6e6",
     "sel_bg": "#1f538d",
     "sel_fg": "#ffffff",
+    "group_bg": "#353b44",
+    "group_fg": "#f0f0f0",
+    # clam's light edges drew a white frame around every table in dark mode.
+    "border": "#4a4a4a",
+    "edge_light": "#3a3a3a",
+    "edge_dark": "#2b2b2b",
 }
 
 
@@ -56,12 +69,19 @@ def style_treeviews(root: tk.Misc) -> None:
         borderwidth=0,
         font=("TkDefaultFont", 10),
     )
+    edges = {
+        "bordercolor": pal["border"],
+        "lightcolor": pal["edge_light"],
+        "darkcolor": pal["edge_dark"],
+    }
+    style.configure("Treeview", **edges)
     style.configure(
         "Treeview.Heading",
         background=pal["head_bg"],
         foreground=pal["head_fg"],
         relief="flat",
         font=("TkDefaultFont", 10, "bold"),
+        **edges,
     )
     style.map(
         "Treeview",
@@ -124,6 +144,316 @@ def make_tree(
     tree.pack(side="left", fill="both", expand=True)
     bar.pack(side="right", fill="y")
     return tree, holder
+
+
+def tree_palette() -> dict[str, str]:
+    """Treeview colours of the current mode, for row tags (ttk styles do not reach tags)."""
+    return dict(_DARK if is_dark() else _LIGHT)
+
+
+#: A notice the user should read but that is no error (a capped table, a partial view).
+NOTE_COLOR = ("#8a5a00", "#ffcc66")
+MUTED_COLOR = ("gray35", "gray65")
+
+
+def sort_key(value: Any) -> tuple[int, float, str]:
+    """Blanks first, then numbers by value, then text ignoring case: a column of mixed cells sorts."""
+    if value is None or value == "":
+        return (0, 0.0, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, float(value), "")
+    return (2, 0.0, str(value).casefold())
+
+
+def cell_text(value: Any) -> str:
+    """A cell as shown: blank for None, thousands separators for counts, no float noise."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of a :class:`SortableTable`.
+
+    ``cell`` is the index of the value in a row, or a function of the row
+    (a derived column such as a difference). The value is what sorting
+    compares; ``text`` only decides how it looks. ``in_children=False``
+    leaves the cell blank in the child rows of a group (its parent shows it);
+    ``sortable=False`` makes a header click do nothing (a filler column).
+    """
+
+    id: str
+    heading: str
+    width: int
+    cell: int | Callable[[Sequence[Any]], Any] = 0
+    stretch: bool = False
+    anchor: str = "w"
+    text: Callable[[Any], str] = cell_text
+    in_children: bool = True
+    sortable: bool = True
+
+    def value(self, row: Sequence[Any]) -> Any:
+        return self.cell(row) if callable(self.cell) else row[self.cell]
+
+
+#: A group of rows under one parent row: (the parent's texts, one per column; the rows).
+Group = tuple[Sequence[str], Sequence[Sequence[Any]]]
+
+
+class SortableTable(ctk.CTkFrame):
+    """A read-only table: sorts on a header click, shows at most ``row_cap`` rows and says so.
+
+    Tk stalls when tens of thousands of rows go in at once, so rows go in
+    ``chunk`` at a time from ``after()``; sorting runs over all rows in
+    Python and the first ``row_cap`` are shown again. Rows may come in
+    groups, shown as parent rows with their rows beneath (sorted together).
+    With no rows the table shows a sentence instead of an empty grid.
+    """
+
+    def __init__(
+        self,
+        parent: Any,
+        columns: Sequence[TableColumn],
+        *,
+        height: int = 6,
+        row_cap: int = 2000,
+        chunk: int = 200,
+        delay_ms: int = 10,
+        empty_text: str = "Nothing to show.",
+        placeholder: str = "",
+    ) -> None:
+        super().__init__(parent, fg_color="transparent")
+        self.columns = list(columns)
+        self._by_id = {c.id: c for c in self.columns}
+        self.row_cap = row_cap
+        self.chunk = chunk
+        self.delay_ms = delay_ms
+        self.empty_text = empty_text
+        self.sort_column: str | None = None
+        self.sort_reverse = False
+        self.grouped = False
+        self._groups: list[tuple[Sequence[str] | None, list[Sequence[Any]]]] = []
+        self._ops: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = []
+        self._fill_at = 0
+        self._shown = 0
+        self._fill_job: str | None = None
+        self._generation = 0
+
+        specs = [(c.id, c.heading, c.width, c.stretch) for c in self.columns]
+        self.tree, self._holder = make_tree(self, specs, height=height)
+        for c in self.columns:
+            self.tree.heading(c.id, anchor=c.anchor)
+            if c.sortable:
+                self.tree.heading(c.id, command=lambda cid=c.id: self.sort_by(cid))
+            self.tree.column(c.id, anchor=c.anchor)
+        self.tree.column("#0", width=30, minwidth=30, stretch=False)
+        self.note_label = ctk.CTkLabel(self, text="", anchor="w", text_color=NOTE_COLOR)
+        self.empty_label = ctk.CTkLabel(
+            self,
+            text=placeholder or empty_text,
+            anchor="nw",
+            justify="left",
+            text_color=MUTED_COLOR,
+        )
+        self._colour_tags()
+        # style_treeviews (a light/dark switch) fires <<ThemeChanged>>: recolour the tags then.
+        self.tree.bind("<<ThemeChanged>>", lambda _e: self._colour_tags(), add="+")
+        self._layout(empty=True)
+
+    # --- content -----------------------------------------------------------------
+
+    def set_rows(
+        self, rows: Sequence[Sequence[Any]], *, sort: tuple[str, bool] | None = None
+    ) -> None:
+        """Show plain rows; ``sort`` = (column id, descending) marks the order (rows are re-sorted)."""
+        self._load([(None, list(rows))], grouped=False, sort=sort)
+
+    def set_groups(self, groups: Sequence[Group], *, sort: tuple[str, bool] | None = None) -> None:
+        """Show rows under parent rows, one per group; empty groups are dropped."""
+        self._load([(p, list(r)) for p, r in groups if r], grouped=True, sort=sort)
+
+    def clear(self, placeholder: str = "") -> None:
+        """Forget the rows and show ``placeholder`` (or the empty sentence)."""
+        self._cancel_fill()
+        self._groups = []
+        self._ops = []
+        self._shown = 0
+        self.tree.delete(*self.tree.get_children())
+        self.empty_label.configure(text=placeholder or self.empty_text)
+        self._layout(empty=True)
+
+    @property
+    def rows(self) -> list[Sequence[Any]]:
+        """Every row (not only the shown ones) in the current order."""
+        return [r for _, rows in self._groups for r in rows]
+
+    @property
+    def total_rows(self) -> int:
+        return sum(len(rows) for _, rows in self._groups)
+
+    @property
+    def shown_rows(self) -> int:
+        """Rows inserted in the tree so far (parent rows not counted)."""
+        return self._shown
+
+    @property
+    def filling(self) -> bool:
+        return self._fill_job is not None
+
+    @property
+    def empty(self) -> bool:
+        return not self._groups
+
+    def shown_values(self) -> list[tuple[str, ...]]:
+        """The texts of the shown rows (no parent rows), top to bottom, as the user reads them."""
+        out: list[tuple[str, ...]] = []
+        for iid in self.tree.get_children():
+            kids = self.tree.get_children(iid)
+            for child in kids if self.grouped else (iid,):
+                out.append(tuple(str(v) for v in self.tree.item(child, "values")))
+        return out
+
+    def _load(
+        self,
+        groups: list[tuple[Sequence[str] | None, list[Sequence[Any]]]],
+        *,
+        grouped: bool,
+        sort: tuple[str, bool] | None,
+    ) -> None:
+        self._groups = [g for g in groups if g[1]]
+        self.grouped = grouped
+        self.tree.configure(show="tree headings" if grouped else "headings")
+        self.sort_column, self.sort_reverse = sort if sort else (None, False)
+        if self.sort_column is not None:
+            self._sort()
+        self._refresh_headings()
+        if not self._groups:
+            self.clear()
+            return
+        total = self.total_rows
+        if total > self.row_cap:
+            self.note_label.configure(
+                text=f"first {self.row_cap:,} of {total:,} shown; export CSV for all"
+            )
+        self._layout(empty=False, capped=total > self.row_cap)
+        self._start_fill()
+
+    def _layout(self, *, empty: bool, capped: bool = False) -> None:
+        for w in (self._holder, self.note_label, self.empty_label):
+            w.pack_forget()
+        if empty:
+            self.empty_label.pack(fill="both", expand=True, padx=8, pady=8)
+            return
+        if capped:
+            self.note_label.pack(side="bottom", fill="x", padx=4)
+        self._holder.pack(fill="both", expand=True)
+
+    # --- filling in chunks --------------------------------------------------------------
+
+    def _texts(self, row: Sequence[Any], child: bool) -> tuple[str, ...]:
+        return tuple(
+            "" if child and not c.in_children else c.text(c.value(row)) for c in self.columns
+        )
+
+    def _plan_inserts(self) -> None:
+        """(parent iid, iid, texts, tags) for the first ``row_cap`` rows and their parents."""
+        ops: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = []
+        n = 0
+        for g, (parent, rows) in enumerate(self._groups):
+            if n >= self.row_cap:
+                break
+            under = ""
+            if self.grouped:
+                under = f"g{g}"
+                texts = tuple(parent or ()) + ("",) * (len(self.columns) - len(parent or ()))
+                ops.append(("", under, texts, ("group",)))
+            for i, row in enumerate(rows[: self.row_cap - n]):
+                ops.append((under, f"r{g}.{i}", self._texts(row, self.grouped), ()))
+            n += min(len(rows), self.row_cap - n)
+        self._ops = ops
+
+    def _cancel_fill(self) -> None:
+        self._generation += 1
+        if self._fill_job is not None:
+            try:
+                self.after_cancel(self._fill_job)
+            except ValueError:
+                pass
+            self._fill_job = None
+
+    def _start_fill(self) -> None:
+        self._cancel_fill()
+        self.tree.delete(*self.tree.get_children())
+        self._plan_inserts()
+        self._fill_at = 0
+        self._shown = 0
+        gen = self._generation
+        self._fill_job = self.after(self.delay_ms, lambda: self._fill_chunk(gen))
+
+    def _fill_chunk(self, gen: int) -> None:
+        """Insert one chunk, then give input and redraws their turn."""
+        if gen != self._generation:
+            return
+        end = min(self._fill_at + self.chunk, len(self._ops))
+        insert = self.tree.insert
+        for parent, iid, texts, tags in self._ops[self._fill_at : end]:
+            insert(parent, "end", iid=iid, values=texts, tags=tags, open=True)
+            if "group" not in tags:
+                self._shown += 1
+        self._fill_at = end
+        if end < len(self._ops):
+            self._fill_job = self.after(self.delay_ms, lambda: self._fill_chunk(gen))
+        else:
+            self._fill_job = None
+
+    # --- sorting ---------------------------------------------------------------------
+
+    def sort_by(self, column: str) -> None:
+        """A header click: sort all rows by ``column`` (again: the other way) and refill."""
+        if not self._groups:
+            return
+        if self.sort_column == column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self._sort()
+        self._refresh_headings()
+        self._start_fill()
+
+    def _sort(self) -> None:
+        """Rows within each group, then groups by their first row: a group stays together."""
+        col = self._by_id[self.sort_column or ""]
+
+        def key(row: Sequence[Any]) -> tuple[int, float, str]:
+            return sort_key(col.value(row))
+
+        for _, rows in self._groups:
+            rows.sort(key=key, reverse=self.sort_reverse)
+        if self.grouped:
+            self._groups.sort(key=lambda g: key(g[1][0]), reverse=self.sort_reverse)
+
+    def _refresh_headings(self) -> None:
+        for c in self.columns:
+            text = c.heading
+            if c.id == self.sort_column:
+                text += " ▼" if self.sort_reverse else " ▲"
+            self.tree.heading(c.id, text=text)
+
+    def _colour_tags(self) -> None:
+        pal = tree_palette()
+        self.tree.tag_configure(
+            "group",
+            background=pal["group_bg"],
+            foreground=pal["group_fg"],
+            font=("TkDefaultFont", 10, "bold"),
+        )
 
 
 class LogPane(ctk.CTkFrame):
