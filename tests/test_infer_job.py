@@ -255,3 +255,33 @@ def test_ratings_carried_from_the_files_are_evidence_not_program_values(
     prov = app.journal.program_values("plex")
     base = plan_base_rating(job.items, prov, value=6.0, override_program=True)
     assert not {str(k) for k in unrated} & {c.target for c in base.changes}
+
+
+def test_writes_that_do_not_stick_are_reported_and_planned_again(app: Any, demo: Any) -> None:
+    """The server answers 200 but keeps nothing for two items: the after-write checks catch it."""
+    from ratings_gui.demo.server import Faults
+
+    job = ij.InferJob(app, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred"))
+    plan = job.prepare(_ctx())
+    kinds = {it.key: it.kind for it in job.items}
+    rated = [int(c.target) for c in plan.changes if c.field == "userRating"]
+    lost = {
+        next(k for k in rated if kinds[k] == "track"),
+        next(k for k in rated if kinds[k] == "album"),
+    }
+    demo.faults = Faults(ignore_writes=frozenset(lost))
+    report = job.apply(_ctx(), plan)
+    demo.faults = Faults()
+    failed = {(c.target, c.field): why for c, why in report.failed}
+    assert set(failed) == {(str(k), f) for k in lost for f in ("userRating", "mood")}
+    assert all("did not keep" in why for why in failed.values())
+    statuses = {
+        (r.change.target, r.change.field): r.status for r in app.journal.changes(report.run_id)
+    }
+    assert all(statuses[key] == "failed" for key in failed)
+    assert sum(1 for s in statuses.values() if s == "applied") == len(plan) - 4
+    for k in lost:
+        assert demo.lib.rating(k) is None and "Rating_Inferred" not in demo.lib.items[k].moods
+    plan2, report2, _ = _run(app, mood_tag="Rating_Inferred")
+    assert {(c.target, c.field) for c in plan2.changes} == set(failed)
+    assert report2.changes == 4 and not report2.failed

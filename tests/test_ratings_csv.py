@@ -502,3 +502,32 @@ def test_cli_dry_run_unmatched_apply_and_broken_file(app: Any, demo: Any, tmp_pa
     broken.write_bytes(b"\x00\x01junk" * 100)
     code, out = _cli(demo, home, str(broken), "--yes")
     assert code == 2 and out == {}
+
+
+def test_a_value_the_server_does_not_keep_is_reported_failed(
+    app: Any, demo: Any, tmp_path: Path
+) -> None:
+    """The server answers 200 for one album but keeps nothing: the after-write check says so."""
+    from ratings_gui.demo.server import Faults
+
+    rows = _export(app, tmp_path / "all.csv")
+    albums = [r for r in rows if r["kind"] == "album"][:2]
+    tracks = [r for r in rows if r["kind"] == "track"][:2]
+    assert len(albums) == len(tracks) == 2
+    for r in albums + tracks:
+        r["stars"] = str(_unused_value(demo.lib.rating(int(r["key"]))))
+    path = _write(tmp_path / "edit.csv", [[r[c] for c in HEADER] for r in albums + tracks])
+    lost = int(albums[0]["key"])
+    before = demo.lib.rating(lost)
+    demo.faults = Faults(ignore_writes=frozenset({lost}))
+    try:
+        plan, report, _ = _import(app, path)
+    finally:
+        demo.faults = Faults()
+    assert len(plan) == 4 and report.changes == 3
+    assert [(c.target, why) for c, why in report.failed] == [
+        (str(lost), "the server did not keep this value")
+    ]
+    assert demo.lib.rating(lost) == before
+    status = {r.change.target: r.status for r in app.journal.changes(report.run_id)}
+    assert status[str(lost)] == "failed" and sum(s == "applied" for s in status.values()) == 3

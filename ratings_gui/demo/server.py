@@ -74,6 +74,9 @@ class Faults:
     unauthorized: bool = False
     only_paths: tuple[str, ...] | None = None
     seed: int = 0
+    #: Items whose edits and rates are answered 200 but not kept (a write that
+    #: "does not stick"): what a client's after-write check must catch.
+    ignore_writes: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -367,7 +370,8 @@ class _Handler(BaseHTTPRequestHandler):
             if key not in lib.items:
                 raise KeyError(key)
             value = float(args.get("rating", "-1"))
-            lib.set_rating(key, None if value < 0 else value)
+            if key not in demo.faults.ignore_writes:
+                lib.set_rating(key, None if value < 0 else value)
             self._send(200)
         elif path in ("/:/scrobble", "/:/unscrobble") and method in ("PUT", "GET"):
             key = int(args["key"])
@@ -463,7 +467,11 @@ class _Handler(BaseHTTPRequestHandler):
                 log.warning(
                     "PUT /library/sections/%s/all without id=: editing every %s", section.id, kind
                 )
-            lib.edit(section.id, kind, ids, edits)
+            ignored = self.demo.faults.ignore_writes
+            if ids is not None and ignored:
+                ids = [k for k in ids if k not in ignored]
+            if ids is None or ids:
+                lib.edit(section.id, kind, ids, edits)
             self._send(200)
         elif rest == ["albums"] and method == "GET":
             self._listing(section.id, section.type, section.title, "album", args, params)
