@@ -211,6 +211,16 @@ def test_twins() -> None:
     more = [*items, track(24, 20, 1, None, title="Other Song", secs=199)]
     assert inf.infer(more).values[24].value == 6.0
 
+    # the twins table shows what the chosen passes would write: the twin mean only with twins on
+    from ratings_gui.jobs.infer import report_rows
+
+    def shown(passes: tuple[str, ...]) -> dict[int, object]:
+        _, rows = report_rows("twins", items, res, passes)
+        return {r[1]: r[5] for r in rows}
+
+    assert shown(inf.PASSES)[21] == 4.5 and shown(inf.PASSES)[11] == ""  # 11: the user's own
+    assert shown(tuple(p for p in inf.PASSES if p != "twins"))[21] == ""
+
 
 def test_passes_one_at_a_time() -> None:
     items = library()

@@ -461,6 +461,8 @@ def report_rows(
                 it = by_key[k]
                 own = res.manual.get(k)
                 new = res.values.get(k)
+                # only what the chosen passes would write (twins off: no twin mean shown)
+                shown = new is not None and own is None and new.source in passes
                 rows.append(
                     [
                         n,
@@ -469,7 +471,7 @@ def report_rows(
                         round((it.duration or 0) / 1000),
                         to_stars(own) if own is not None else "",
                         to_stars(inf.round_step(new.value, res.params.rounding))
-                        if new is not None and own is None
+                        if shown and new is not None
                         else "",
                     ]
                 )
