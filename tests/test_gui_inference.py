@@ -204,3 +204,53 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     finally:
         ctk.set_appearance_mode("light")
         win.update()
+
+
+def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path) -> None:
+    """Export the ratings, edit three in a spreadsheet's way, import: preview, apply, server state."""
+    import csv
+
+    tab = win.tab_objects["inference"]
+    win.select_tab("inference")
+    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
+    src = tmp_path / "ratings.csv"
+    assert tab.export_ratings(str(src)) > 10
+    with open(src, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    edited = {}
+    for r in [r for r in rows if r["kind"] == "track"][:2] + [
+        r for r in rows if r["kind"] == "album"
+    ][:1]:
+        r["stars"] = "1.5" if r["stars"] != "1.5" else "4.5"
+        edited[int(r["key"])] = float(r["stars"]) * 2
+    rows.append({**rows[0], "kind": "podcast", "key": ""})  # a row the import cannot use
+    with open(src, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+    assert tab.import_ratings(str(src))
+    pump_until(
+        win,
+        lambda: (
+            not win.busy
+            and tab.preview.plan is not None
+            and tab.preview.plan.job == "ratings-import"
+        ),
+        20,
+        "the import plan",
+    )
+    plan = tab.preview.plan
+    assert {int(c.target): c.new for c in plan.changes} == edited
+    unused = tmp_path / "ratings-unused.csv"
+    assert unused.exists() and "podcast" in unused.read_text(encoding="utf-8")
+    pump_until(win, lambda: tab.preview.shown_rows == len(edited), 10, "the import rows")
+    win.update()
+    screenshot("inference_import")
+    tab.preview.apply_button.invoke()
+    pump_until(win, lambda: tab.preview.plan is None and not win.busy, 20, "the import apply")
+    assert {k: demo.lib.rating(k) for k in edited} == edited
+    run = win.ctx.journal.runs()[0]
+    assert run.job == "ratings-import" and run.applied == len(edited)

@@ -14,6 +14,7 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from tkinter import filedialog
 from typing import Any
 
@@ -185,6 +186,10 @@ class InferenceTab(Tab):
             bar, text="Export ratings CSV…", width=150, command=self.export_ratings, **SECONDARY
         )
         self.export_ratings_button.pack(side="right", padx=(6, 4))
+        self.import_ratings_button = ctk.CTkButton(
+            bar, text="Import ratings CSV…", width=150, command=self.import_ratings, **SECONDARY
+        )
+        self.import_ratings_button.pack(side="right", padx=6)
 
         # The reports: one view at a time; the export follows the view shown.
         box = ctk.CTkFrame(f, fg_color="transparent")
@@ -549,6 +554,52 @@ class InferenceTab(Tab):
         n = ij.export_ratings(path, job.items, job.result)
         self.say(f"{n:,} ratings exported to {path}")
         return n
+
+    def import_ratings(self, path: str | None = None) -> bool:
+        """Preview a ratings CSV (as Export writes it) against the library; Apply writes it.
+
+        Rows marked "own" become the user's ratings, "inferred" ones stay the
+        program's. Rows that cannot be used are written beside the file with
+        their reasons.
+        """
+        from ratings_gui.jobs import ratings_csv as rc
+
+        opts = self._options_or_error()
+        if opts is None:
+            return False
+        path = path or filedialog.askopenfilename(
+            parent=self.frame,
+            title="Ratings CSV to import",
+            filetypes=[("CSV files", "*.csv"), ("All files", "*.*")],
+        )
+        if not path:
+            return False
+        job = rc.RatingsImportJob(self.ctx, opts.library, path)
+
+        def done(ev: Finished) -> None:
+            if ev.error or not isinstance(ev.result, Plan):
+                return
+            plan = ev.result
+            if plan.skipped:
+                unused = Path(path).with_name(Path(path).stem + "-unused.csv")
+                try:
+                    n = job.write_unmatched(plan, unused)
+                    self.say(f"{n:,} row(s) not used; the list with the reasons: {unused}")
+                except OSError as exc:
+                    self.say(
+                        f"{len(plan.skipped):,} rows not used (could not write the list: {exc})"
+                    )
+            title = f"Ratings CSV {Path(path).name}: {len(plan):,} rating(s) to write"
+            self.show_plan(
+                plan,
+                on_apply=lambda p: self.apply_plan_job(job, p, after=self._applied),
+                on_discard=self._discard,
+                title=title,
+            )
+
+        return self.run_job(
+            job.prepare, name=rc.JOB, phase=f"Reading {Path(path).name}…", on_done=done
+        )
 
     def _set_summary(self, text: str) -> None:
         self.summary.configure(state="normal")

@@ -29,7 +29,7 @@ from ratings_gui import journal
 from ratings_gui.core.matching import normalize_title
 from ratings_gui.core.plan import PLEX, UPDATE, Change, Plan, Report
 from ratings_gui.core.records import Item
-from ratings_gui.core.scale import RatingError, format_both, parse_rating, same
+from ratings_gui.core.scale import RatingError, parse_rating, same
 from ratings_gui.jobs.apply import apply_plan
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.infer import KEY_PAGE, KindWriter
@@ -477,10 +477,7 @@ class RatingsImportJob:
             self.rows, items, self.app.journal.standing_writes(PLEX, "userRating")
         )
         plan.options.update(library=self.library, section_id=self.section_id, file=str(self.path))
-        for ch in plan.changes[:200]:
-            was = f" (was {format_both(ch.old)})" if not same(ch.old, ch.new) else " (same value)"
-            ctx.log(f"{ch.label}: {format_both(ch.new)}{was}, {ch.reason}")
-        ctx.log(breakdown(plan.counts))
+        ctx.log(breakdown(plan.counts))  # the changes themselves are in the preview
         ctx.progress(1, 1, "planned")
         return plan
 
