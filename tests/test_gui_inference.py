@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+from test_gui_helpers import (
+    app_fixture,
+    close_app,
+    open_app,
+    pump_until,
+    require_display,
+    screenshot,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -254,3 +261,131 @@ def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path)
     assert {k: demo.lib.rating(k) for k in edited} == edited
     run = win.ctx.journal.runs()[0]
     assert run.job == "ratings-import" and run.applied == len(edited)
+
+
+def _click(win: Any, widget: Any) -> None:
+    """Press and release the mouse at the middle of ``widget``, on whatever is drawn there."""
+    win.update()
+    x = widget.winfo_rootx() + widget.winfo_width() // 2
+    y = widget.winfo_rooty() + widget.winfo_height() // 2
+    target = win.winfo_containing(x, y)
+    assert target is not None and str(target).startswith(str(widget)), (target, widget)
+    rx, ry = x - target.winfo_rootx(), y - target.winfo_rooty()
+    target.event_generate("<Enter>", x=rx, y=ry)
+    target.event_generate("<ButtonPress-1>", x=rx, y=ry)
+    target.event_generate("<ButtonRelease-1>", x=rx, y=ry)
+    win.update()
+
+
+def test_parameters_fold_and_unfold(win: Any) -> None:
+    """The toggle folds the parameter grid, the reports get its height, a bad value unfolds it."""
+    from ratings_gui.gui import tab_inference as ti
+    from ratings_gui.gui.widgets import ERROR_COLOR
+
+    tab = win.tab_objects["inference"]
+    win.select_tab("inference")
+    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    assert tab.params_open and tab.param_grid.winfo_ismapped()  # unfolded on first start
+    assert tab.params_toggle.cget("text") == ti.OPEN_TEXT
+    assert "params_folded" not in win.ctx.settings.tab("inference")
+
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
+    _show(win, tab, "Twins")
+    pump_until(win, lambda: not tab.twins_table.filling, 5, "the twins rows")
+    table_before = tab.twins_table.winfo_height()
+    plan_before = tab.preview.winfo_height()
+    menu_x = tab.library_menu.winfo_rootx()
+
+    _click(win, tab.params_toggle)
+    assert not tab.params_open and not tab.param_grid.winfo_ismapped()
+    assert tab.params_toggle.cget("text") == ti.FOLDED_TEXT
+    assert tab.library_menu.winfo_ismapped() and tab.preview_button.winfo_ismapped()
+    assert tab.library_menu.winfo_rootx() == menu_x  # the row above does not shift sideways
+    assert win.ctx.settings.tab("inference")["params_folded"] is True
+    pump_until(win, lambda: tab.twins_table.winfo_height() > table_before + 30, 5, "taller")
+    assert tab.preview.winfo_height() > plan_before + 30  # the plan shares the freed height
+    assert tab.params_note.cget("text") == "all at their defaults"
+    win.update()
+    screenshot("inference_folded")
+
+    # Folded, a Preview keeps it folded: the state is the user's.
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
+    assert not tab.param_grid.winfo_ismapped()
+
+    # A bad value is still caught: refused, the grid unfolds and the field is red.
+    tab.param_vars["track_gravity"].set("1.5")
+    assert "Track gravity '1.5' (not valid)" in tab.params_note.cget("text")
+    tab.job = None
+    tab.backtest_button.invoke()
+    win.update()
+    assert not win.busy and tab.job is None  # refused before any job started
+    assert tab.params_open and tab.param_grid.winfo_ismapped()
+    assert win.ctx.settings.tab("inference")["params_folded"] is False
+    entry = tab.param_entries["track_gravity"]
+    assert tab.bad_param == "track_gravity" and entry.cget("border_color") == ERROR_COLOR
+    assert win.progress.message.cget("text") == "Track gravity is between 0 and 1, not '1.5'"
+    win.update()
+    screenshot("inference_bad_value")
+    tab.param_vars["track_gravity"].set("0.5")  # fixing it clears the red
+    assert tab.bad_param is None and entry.cget("border_color") != ERROR_COLOR
+
+    # Folded again, a changed value is named in the folded line; the state survives a restart.
+    _click(win, tab.params_toggle)
+    assert tab.params_note.cget("text") == "changed: Track gravity 0.5"
+    assert win.ctx.settings.tab("inference")["params_folded"] is True
+    win.close()
+    again, errors = open_app(win.ctx)
+    try:
+        again.select_tab("inference")
+        again.update()
+        tab = again.tab_objects["inference"]
+        assert not tab.params_open and not tab.param_grid.winfo_ismapped()
+        assert tab.params_note.winfo_ismapped()
+        assert tab.params_note.cget("text") == "changed: Track gravity 0.5"
+    finally:
+        close_app(again, errors)
+
+
+def test_main_tab_bar_readable_in_light_mode(win: Any) -> None:
+    """The main tab bar: dark text on light grey in light mode, the theme's colours in dark mode."""
+    import customtkinter as ctk
+
+    from ratings_gui.gui.widgets import SEGMENT_COLORS
+
+    bar = win.tabs._segmented_button
+    tab = win.tab_objects["inference"]
+    win.select_tab("inference")
+    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    unselected = bar._buttons_dict["Plex"]
+    assert tuple(unselected.cget("fg_color")) == SEGMENT_COLORS["unselected_color"]
+    assert tuple(unselected.cget("text_color")) == SEGMENT_COLORS["text_color"]
+    light_text = unselected._apply_appearance_mode(unselected.cget("text_color"))
+    light_fill = unselected._apply_appearance_mode(unselected.cget("fg_color"))
+    assert _contrast(win, light_text, light_fill) >= 7  # the theme's light mode: about 2
+    screenshot("tab_bar_light")
+    ctk.set_appearance_mode("dark")
+    try:
+        win.update()
+        dark_text = unselected._apply_appearance_mode(unselected.cget("text_color"))
+        dark_fill = unselected._apply_appearance_mode(unselected.cget("fg_color"))
+        assert _contrast(win, dark_text, dark_fill) >= 4.5
+        theme = ctk.ThemeManager.theme["CTkSegmentedButton"]
+        assert (dark_text, dark_fill) == (theme["text_color"][1], theme["unselected_color"][1])
+        screenshot("tab_bar_dark")
+    finally:
+        ctk.set_appearance_mode("light")
+        win.update()
+
+
+def _contrast(win: Any, fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two Tk colours (1 to 21)."""
+
+    def lum(colour: str) -> float:
+        chans = [c / 65535 for c in win.winfo_rgb(colour)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in chans]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)

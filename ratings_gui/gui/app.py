@@ -18,7 +18,13 @@ import customtkinter as ctk
 from ratings_gui import APP_TITLE
 from ratings_gui.gui.plan_preview import PlanPreview
 from ratings_gui.gui.tabs import TABS, Tab, tab_class
-from ratings_gui.gui.widgets import LogPane, ProgressRow, is_dark, style_treeviews
+from ratings_gui.gui.widgets import (
+    LogPane,
+    ProgressRow,
+    is_dark,
+    readable_segments,
+    style_treeviews,
+)
 from ratings_gui.jobs.runner import Finished, JobContext, JobRunner, Log, PlanReady, Progress
 from ratings_gui.logsetup import redact
 
@@ -110,7 +116,10 @@ class App(ctk.CTk):
         self.header = Header(self)
         self.header.grid(row=0, column=0, sticky="ew")
 
-        self.tabs = ctk.CTkTabview(self, command=self._tab_changed)
+        # The tab bar is the first thing read: the theme's light-on-grey segments are too faint.
+        self.tabs = ctk.CTkTabview(
+            self, command=self._tab_changed, **readable_segments(tabview=True)
+        )
         self.tabs.grid(row=1, column=0, sticky="nsew", padx=10, pady=(4, 0))
         self.tab_objects: dict[str, Tab] = {}
         for entry in TABS:

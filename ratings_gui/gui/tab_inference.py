@@ -2,7 +2,9 @@
 
 Every widget is read on the main thread into an :class:`InferOptions`
 before a job starts; the worker only runs the job. The parameters are
-remembered (the CLI starts from the same saved values). The histogram is
+remembered (the CLI starts from the same saved values); the grid of
+numeric and text parameters folds away (remembered too) so the reports and
+the plan get its height once the values are set. The histogram is
 drawn on a Canvas (:mod:`ratings_gui.gui.chart`), before and after; the
 coverage, twins and dissenters reports are tables (the same rows as their
 CSV files), one view at a time, so each gets the whole width.
@@ -26,7 +28,14 @@ from ratings_gui.core.records import Item
 from ratings_gui.gui.chart import AFTER, BEFORE, HistogramChart
 from ratings_gui.gui.plan_preview import CHUNK, FILL_DELAY_MS, ROW_CAP
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, SortableTable, TableColumn
+from ratings_gui.gui.widgets import (
+    ERROR_COLOR,
+    SECONDARY,
+    TEXT_COLOR,
+    SortableTable,
+    TableColumn,
+    readable_segments,
+)
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs.runner import Finished, JobContext
 
@@ -43,8 +52,8 @@ FIELDS: tuple[tuple[str, str, int], ...] = (
     ("min_duration", "Min. seconds", 60),
     ("twin_tolerance", "Twin tolerance s", 60),
     ("rounding", "Rounding (Plex)", 60),
-    ("filler_words", "Filler words", 260),
-    ("twin_exclude", "Twin exclusions", 260),
+    ("filler_words", "Filler words", 220),
+    ("twin_exclude", "Twin exclusions", 220),
 )
 PASS_LABELS = {
     "album-up": "Album up",
@@ -62,6 +71,9 @@ VIEWS = {
 }
 #: Table rows visible at the window's default size; a larger window shows more.
 TABLE_HEIGHT = 5
+#: The parameters toggle: open (the grid shows) and folded.
+OPEN_TEXT = "Parameters ▾"
+FOLDED_TEXT = "Parameters ▸"
 
 
 def stars_cell(value: Any) -> str:
@@ -120,13 +132,17 @@ class InferenceTab(Tab):
 
         top = ctk.CTkFrame(f)
         top.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 2))
-        ctk.CTkLabel(top, text="Library").grid(row=0, column=0, sticky="w", **pad)
+        # Rows of their own (not columns shared with the parameters): folding the grid must
+        # not move the library picker and the passes sideways.
+        line = ctk.CTkFrame(top, fg_color="transparent")
+        line.pack(fill="x")
+        ctk.CTkLabel(line, text="Library").pack(side="left", **pad)
         self.library_menu = ctk.CTkOptionMenu(
-            top, values=["(no music library)"], width=180, dynamic_resizing=False
+            line, values=["(no music library)"], width=180, dynamic_resizing=False
         )
-        self.library_menu.grid(row=0, column=1, sticky="w", **pad)
-        passes_box = ctk.CTkFrame(top, fg_color="transparent")
-        passes_box.grid(row=0, column=2, columnspan=6, sticky="w", **pad)
+        self.library_menu.pack(side="left", **pad)
+        passes_box = ctk.CTkFrame(line, fg_color="transparent")
+        passes_box.pack(side="left", **pad)
         chosen = set(saved.get("passes", inf.PASSES))
         self.pass_vars: dict[str, ctk.BooleanVar] = {}
         for name in inf.PASSES:
@@ -142,9 +158,31 @@ class InferenceTab(Tab):
         )
         ctk.CTkEntry(passes_box, textvariable=self.mood_name, width=140).pack(side="left")
 
-        grid = ctk.CTkFrame(top, fg_color="transparent")
-        grid.grid(row=1, column=0, columnspan=8, sticky="w", padx=4, pady=(0, 4))
+        # The toggle folds only the numeric/text parameters: library, passes and mood tag stay.
+        # It heads the grid's first row, so unfolded it costs no row of its own; folded, a line
+        # beside it says which values differ from the defaults.
+        fold_row = ctk.CTkFrame(top, fg_color="transparent")
+        fold_row.pack(fill="x", padx=4, pady=(0, 4))
+        self.params_toggle = ctk.CTkButton(
+            fold_row,
+            text=OPEN_TEXT,
+            width=100,
+            height=24,
+            anchor="w",
+            command=self.toggle_params,
+            fg_color="transparent",
+            text_color=TEXT_COLOR,
+            hover_color=("gray78", "gray28"),
+            font=ctk.CTkFont(weight="bold"),
+            cursor="hand2",
+        )
+        self.params_toggle.pack(side="left", anchor="n", pady=(4, 0))
+        self.params_note = ctk.CTkLabel(fold_row, text="", anchor="w", height=24, text_color=MUTED)
+        grid = ctk.CTkFrame(fold_row, fg_color="transparent")
+        self.param_grid = grid
         self.param_vars: dict[str, ctk.StringVar] = {}
+        self.param_entries: dict[str, ctk.CTkEntry] = {}
+        self.bad_param: str | None = None
         text = params.as_text()
         col = 0
         row = 0
@@ -155,14 +193,18 @@ class InferenceTab(Tab):
             ctk.CTkLabel(grid, text=label).grid(row=row, column=col, sticky="e", padx=(8, 3))
             var = ctk.StringVar(value=text[name])
             self.param_vars[name] = var
-            ctk.CTkEntry(grid, textvariable=var, width=width).grid(
-                row=row, column=col + 1, columnspan=span, sticky="w", pady=2
-            )
+            entry = ctk.CTkEntry(grid, textvariable=var, width=width)
+            entry.grid(row=row, column=col + 1, columnspan=span, sticky="w", pady=2)
+            self.param_entries[name] = entry
+            var.trace_add("write", lambda *_a, n=name: self._param_edited(n))
             col += 1 + span
         self.eb_var = ctk.BooleanVar(value=params.empirical_bayes)
         ctk.CTkCheckBox(
             grid, text="Empirical Bayes (estimate C and gravities)", variable=self.eb_var
         ).grid(row=row, column=col, columnspan=4, sticky="w", padx=(12, 0))
+        self.eb_var.trace_add("write", lambda *_a: self._update_params_note())
+        self.params_open = True
+        self.set_params_open(not saved.get("params_folded", False), remember=False)
 
         bar = ctk.CTkFrame(f, fg_color="transparent")
         bar.grid(row=1, column=0, sticky="ew", padx=4, pady=(0, 2))
@@ -201,15 +243,8 @@ class InferenceTab(Tab):
         ctk.CTkLabel(head, text="Reports", font=ctk.CTkFont(size=14, weight="bold")).pack(
             side="left", padx=(2, 10)
         )
-        # The theme's unselected segments put light text on mid grey: hard to read in light mode.
         self.view_switch = ctk.CTkSegmentedButton(
-            head,
-            values=list(VIEWS),
-            command=self.show_view,
-            fg_color=("gray80", "gray29"),
-            unselected_color=("gray80", "gray29"),
-            unselected_hover_color=("gray70", "gray41"),
-            text_color=("gray10", "#DCE4EE"),
+            head, values=list(VIEWS), command=self.show_view, **readable_segments()
         )
         self.view_switch.pack(side="left")
         self.view_note = ctk.CTkLabel(head, text="", anchor="w", text_color=MUTED)
@@ -290,8 +325,15 @@ class InferenceTab(Tab):
         if library not in self.libraries:
             raise ValueError("Choose a music library first (sign in on the Plex tab).")
         params = inf.Params()
+        self._mark_bad(None)
+        labels = {name: label for name, label, _w in FIELDS}
         for name, var in self.param_vars.items():
-            params = params.with_text(name, var.get())
+            try:
+                params = params.with_text(name, var.get())
+            except ValueError as exc:
+                self._mark_bad(name)
+                # The core names it as the CLI does (track_gravity); the user reads the label.
+                raise ValueError(str(exc).replace(name, labels[name], 1)) from None
         params = params.with_text("empirical_bayes", "yes" if self.eb_var.get() else "no")
         passes = tuple(p for p in inf.PASSES if self.pass_vars[p].get())
         if not passes:
@@ -314,10 +356,74 @@ class InferenceTab(Tab):
         try:
             opts = self.read_options()
         except ValueError as exc:
+            if self.bad_param is not None:
+                # A folded grid would hide the red field: show it, cursor in it.
+                self.set_params_open(True)
+                self.param_entries[self.bad_param].focus_set()
             self.app.show_error(str(exc))
             return None
         self._save(opts)
         return opts
+
+    # --- the parameter grid: folding, the folded summary, the bad field -----------------------
+
+    def toggle_params(self) -> None:
+        """The toggle's click: fold or unfold the parameter grid."""
+        self.set_params_open(not self.params_open)
+
+    def set_params_open(self, open_: bool, *, remember: bool = True) -> None:
+        """Show or hide the parameter grid; the state is the user's, kept for the next start.
+
+        Nothing folds it by itself: only a refused value unfolds it.
+        """
+        self.params_open = open_
+        if open_:
+            self.params_note.pack_forget()
+            self.param_grid.pack(side="left")
+        else:
+            self.param_grid.pack_forget()
+            self.params_note.pack(
+                side="left", anchor="n", fill="x", expand=True, padx=(6, 0), pady=(4, 0)
+            )
+        self.params_toggle.configure(text=OPEN_TEXT if open_ else FOLDED_TEXT)
+        self._update_params_note()
+        if remember:
+            self.remember(params_folded=not open_)
+
+    def params_summary(self) -> str:
+        """The folded grid in one line: which parameters differ from the defaults."""
+        defaults = inf.Params()
+        base = defaults.as_text()
+        changed: list[str] = []
+        for name, label, width in FIELDS:
+            text = self.param_vars[name].get().strip()
+            try:
+                same = defaults.with_text(name, text).as_text()[name] == base[name]
+            except ValueError:
+                changed.append(f"{label} {text!r} (not valid)")
+                continue
+            if not same:
+                changed.append(f"{label} edited" if width > 100 else f"{label} {text}")
+        if self.eb_var.get() != defaults.empirical_bayes:
+            changed.append("Empirical Bayes " + ("on" if self.eb_var.get() else "off"))
+        return "changed: " + " · ".join(changed) if changed else "all at their defaults"
+
+    def _update_params_note(self) -> None:
+        self.params_note.configure(text="" if self.params_open else self.params_summary())
+
+    def _param_edited(self, name: str) -> None:
+        if name == self.bad_param:
+            self._mark_bad(None)  # the user is fixing it: no longer red
+        self._update_params_note()
+
+    def _mark_bad(self, name: str | None) -> None:
+        """Outline the refused parameter in red (and only it); None clears the mark."""
+        if name == self.bad_param:
+            return
+        normal = ctk.ThemeManager.theme["CTkEntry"]["border_color"]
+        for n in {name, self.bad_param} - {None}:
+            self.param_entries[str(n)].configure(border_color=ERROR_COLOR if n == name else normal)
+        self.bad_param = name
 
     # --- libraries -------------------------------------------------------------------------------
 

@@ -123,6 +123,30 @@ SECONDARY = {
 }
 
 
+#: Segmented switches in light mode: the theme's light text on mid grey (#979DA2) is hard to
+#: read, so unselected segments become light grey with dark text. Dark mode keeps the theme's
+#: own colours, which read well. The selected segment keeps the theme's blue.
+SEGMENT_COLORS: dict[str, tuple[str, str]] = {
+    "fg_color": ("gray80", "gray29"),
+    "unselected_color": ("gray80", "gray29"),
+    "unselected_hover_color": ("gray70", "gray41"),
+    "text_color": ("gray10", "#DCE4EE"),
+}
+
+
+def readable_segments(*, tabview: bool = False) -> dict[str, tuple[str, str]]:
+    """:data:`SEGMENT_COLORS` as keyword arguments of a CTkSegmentedButton, or of a CTkTabview.
+
+    A CTkTabview builds its own segmented button and takes the same colours
+    under ``segmented_button_`` names (its ``text_color`` goes to the segments).
+    """
+    if not tabview:
+        return dict(SEGMENT_COLORS)
+    return {
+        (k if k == "text_color" else f"segmented_button_{k}"): v for k, v in SEGMENT_COLORS.items()
+    }
+
+
 def make_tree(
     parent: Any, columns: list[tuple[str, str, int, bool]], *, height: int = 10
 ) -> tuple[ttk.Treeview, ctk.CTkFrame]:
