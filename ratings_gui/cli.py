@@ -214,11 +214,28 @@ def print_plan(out: Output, plan: Any, limit: int = 20) -> None:
         out.say(f"  … and {len(plan.changes) - limit:,} more")
 
 
-def run_plan_job(app: Any, args: argparse.Namespace, out: Output, job: Any) -> int:
-    """The shared headless flow: prepare -> show -> (dry run | confirm) -> apply -> report."""
+def run_plan_job(
+    app: Any,
+    args: argparse.Namespace,
+    out: Output,
+    job: Any,
+    *,
+    input_errors: tuple[type[Exception], ...] = (),
+    after_plan: Callable[[Any], dict[str, Any]] | None = None,
+) -> int:
+    """The shared headless flow: prepare -> show -> (dry run | confirm) -> apply -> report.
+
+    ``input_errors`` raised by prepare are the user's input (exit 2, plain
+    message); ``after_plan`` may write side files and returns keys for the
+    JSON result.
+    """
     ctx = cli_context(out)
-    plan = job.prepare(ctx)
+    try:
+        plan = job.prepare(ctx)
+    except input_errors as exc:
+        raise UsageError(str(exc)) from exc
     print_plan(out, plan)
+    extra = after_plan(plan) if after_plan is not None else {}
     base = {
         "job": plan.job,
         "run_id": None,
@@ -226,18 +243,18 @@ def run_plan_job(app: Any, args: argparse.Namespace, out: Output, job: Any) -> i
         "counts": plan.summary(),
     }
     if args.dry_run:
-        out.result({**base, "changes": len(plan.changes)})
+        out.result({**base, "changes": len(plan.changes), **extra})
         return EXIT_OK
     if plan.changes and not confirm(args, out, f"Apply {len(plan.changes):,} changes?"):
         out.say("not applied")
-        out.result({**base, "changes": 0, "applied": False})
+        out.result({**base, "changes": 0, "applied": False, **extra})
         return EXIT_OK
     if not plan.changes:
         out.say("nothing to write")  # still recorded as a run: History and --since-last-run see it
     report = job.apply(ctx, plan)
     for c, err in report.failed[:20]:
         out.say(f"  failed: {c.label or c.target}: {err}")
-    out.result(report.as_json())
+    out.result({**report.as_json(), **extra})
     return EXIT_FAILED if report.failed else EXIT_OK
 
 

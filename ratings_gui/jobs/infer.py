@@ -172,6 +172,72 @@ class InferOptions:
     workers: int = 3
 
 
+def read_music(app: Any, library: str, ctx: JobContext, http: Any) -> Any:
+    """One bulk read of a music library's artists, albums and tracks (a Snapshot)."""
+    from ratings_gui.plex.snapshot import read_library
+
+    if app.connection is None:
+        raise PlexError("Not connected to a Plex server. Sign in first.")
+    snap = read_library(
+        app.connection,
+        library,
+        progress=ctx.progress,
+        cancel=ctx.cancel_event,
+        http=http,
+        require_type="artist",
+    )
+    ctx.check_cancel()
+    return snap
+
+
+def mark_failed(app: Any, report: Report, wrong: Sequence[Change], why: str) -> None:
+    """Writes the after-write check found missing: failed in the journal and the report."""
+    keys = {c.key for c in wrong}
+    rows = app.journal.changes(report.run_id)
+    app.journal.mark([r.id for r in rows if r.change.key in keys], FAILED, why)
+    report.applied = [c for c in report.applied if c.key not in keys]
+    report.failed.extend((c, why) for c in wrong)
+    report.changes = len(report.applied)
+    if "applied" in report.counts or "failed" in report.counts:
+        report.counts["applied"] = len(report.applied)
+        report.counts["failed"] = len(report.failed)
+
+
+def verify_ratings(
+    app: Any, library: str, kind_of: Mapping[int, str], report: Report, ctx: JobContext
+) -> int:
+    """Grouped edits are not re-read one by one: one key listing of the kinds written is.
+
+    What the server did not keep is marked failed; returns how many.
+    """
+    from ratings_gui.plex.http import PlexHttp
+    from ratings_gui.plex.snapshot import read_library
+
+    ratings = [c for c in report.applied if c.field == "userRating" and c.target.isdigit()]
+    if not ratings:
+        return 0
+    kinds = {kind_of.get(int(c.target), "track") for c in ratings}
+    http = PlexHttp(app.connection, cancel=ctx.cancel_event)
+    snap = read_library(
+        app.connection,
+        library,
+        kinds=[k for k in KINDS if k in kinds],
+        http=http,
+        cancel=ctx.cancel_event,
+        page_size=KEY_PAGE,
+    )
+    report.extra["verify_requests"] = report.extra.get("verify_requests", 0) + http.sent
+    wrong = [
+        c
+        for c in ratings
+        if not same(getattr(snap.items.get(int(c.target)), "user_rating", None), c.new)
+    ]
+    if wrong:
+        mark_failed(app, report, wrong, "the server did not keep this value")
+        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
+    return len(wrong)
+
+
 class KindWriter:
     """Grouped multi-edits per item kind (artists, albums, tracks need their own ``type=``).
 
@@ -227,21 +293,9 @@ class InferJob:
     def read(self, ctx: JobContext) -> list[Item]:
         """One bulk read of the library (and of who carries the mood tag)."""
         from ratings_gui.plex.http import PlexHttp
-        from ratings_gui.plex.snapshot import read_library
 
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
-        http = PlexHttp(conn, cancel=ctx.cancel_event)
-        snap = read_library(
-            conn,
-            self.opts.library,
-            progress=ctx.progress,
-            cancel=ctx.cancel_event,
-            http=http,
-            require_type="artist",
-        )
-        ctx.check_cancel()
+        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
+        snap = read_music(self.app, self.opts.library, ctx, http)
         self.section_id = snap.section_id
         self.mood_have = self.read_mood(http, snap.section_id) if self.opts.mood_tag else set()
         self.read_requests = http.sent
@@ -347,48 +401,15 @@ class InferJob:
         wrong = [c for c in moods if (int(c.target) in have) != bool(c.new)]
         if not wrong:
             return moods
-        self._mark_failed(report, wrong, "the server did not keep this mood tag")
+        mark_failed(self.app, report, wrong, "the server did not keep this mood tag")
         ctx.log(f"{len(wrong):,} mood tag changes did not stick", logging.WARNING)
         keys = {c.key for c in wrong}
         return [c for c in moods if c.key not in keys]
 
-    def _mark_failed(self, report: Report, wrong: list[Change], why: str) -> None:
-        keys = {c.key for c in wrong}
-        rows = self.app.journal.changes(report.run_id)
-        self.app.journal.mark([r.id for r in rows if r.change.key in keys], FAILED, why)
-        report.applied = [c for c in report.applied if c.key not in keys]
-        report.failed.extend((c, why) for c in wrong)
-        report.changes = len(report.applied)
-
     def _verify(self, ctx: JobContext, report: Report) -> None:
-        """One listing re-read of the kinds written; what did not stick is marked failed."""
-        from ratings_gui.plex.http import PlexHttp
-        from ratings_gui.plex.snapshot import read_library
-
-        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
-        ratings = [c for c in report.applied if c.field == "userRating"]
-        if not ratings:
-            return
-        kinds = {self._kind(c) for c in ratings}
-        snap = read_library(
-            self.app.connection,
-            self.opts.library,
-            kinds=[k for k in ("artist", "album", "track") if k in kinds],
-            http=http,
-            cancel=ctx.cancel_event,
-            page_size=KEY_PAGE,
+        verify_ratings(
+            self.app, self.opts.library, {it.key: it.kind for it in self.items}, report, ctx
         )
-        report.extra["verify_requests"] = http.sent
-        wrong = [
-            c
-            for c in ratings
-            if c.target.isdigit()
-            and not same(getattr(snap.items.get(int(c.target)), "user_rating", None), c.new)
-        ]
-        if not wrong:
-            return
-        self._mark_failed(report, wrong, "the server did not keep this value")
-        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
 
     def _kind(self, change: Change) -> str:
         if len(self._kinds) != len(self.items):

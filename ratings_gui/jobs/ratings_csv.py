@@ -32,9 +32,8 @@ from ratings_gui.core.records import Item
 from ratings_gui.core.scale import RatingError, parse_rating, same
 from ratings_gui.jobs.apply import apply_plan
 from ratings_gui.jobs.import_job import ImportInputError
-from ratings_gui.jobs.infer import KEY_PAGE, KindWriter
+from ratings_gui.jobs.infer import KindWriter, read_music, verify_ratings
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import FAILED
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.sources.base import (
     DEFAULT_MAX_BYTES,
@@ -443,21 +442,9 @@ class RatingsImportJob:
     def read(self, ctx: JobContext) -> list[Item]:
         """One bulk read of the music library (artists, albums, tracks)."""
         from ratings_gui.plex.http import PlexHttp
-        from ratings_gui.plex.snapshot import read_library
 
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
-        http = PlexHttp(conn, cancel=ctx.cancel_event)
-        snap = read_library(
-            conn,
-            self.library,
-            progress=ctx.progress,
-            cancel=ctx.cancel_event,
-            http=http,
-            require_type="artist",
-        )
-        ctx.check_cancel()
+        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
+        snap = read_music(self.app, self.library, ctx, http)
         self.section_id = snap.section_id
         self.read_requests = http.sent
         self.items = list(snap)
@@ -506,39 +493,7 @@ class RatingsImportJob:
         return report
 
     def _verify(self, ctx: JobContext, report: Report) -> None:
-        """The grouped writer does not re-read; one listing of the written kinds does."""
-        from ratings_gui.plex.http import PlexHttp
-        from ratings_gui.plex.snapshot import read_library
-
-        kind_of = {it.key: it.kind for it in self.items}
-        kinds = {kind_of.get(int(c.target), "track") for c in report.applied}
-        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
-        snap = read_library(
-            self.app.connection,
-            self.library,
-            kinds=[k for k in KINDS if k in kinds],
-            http=http,
-            cancel=ctx.cancel_event,
-            page_size=KEY_PAGE,
-        )
-        report.extra["verify_requests"] = http.sent
-        wrong = [
-            c
-            for c in report.applied
-            if not same(getattr(snap.items.get(int(c.target)), "user_rating", None), c.new)
-        ]
-        if not wrong:
-            return
-        why = "the server did not keep this value"
-        keys = {c.key for c in wrong}
-        ids = [r.id for r in self.app.journal.changes(report.run_id) if r.change.key in keys]
-        self.app.journal.mark(ids, FAILED, why)
-        report.applied = [c for c in report.applied if c.key not in keys]
-        report.failed.extend((c, why) for c in wrong)
-        report.changes = len(report.applied)
-        report.counts["applied"] = len(report.applied)
-        report.counts["failed"] = len(report.failed)
-        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
+        verify_ratings(self.app, self.library, {it.key: it.kind for it in self.items}, report, ctx)
 
     def write_unmatched(self, plan: Plan, path: str | Path) -> int:
         """The rows that were not used, with the reason (OSError when it cannot be written)."""
@@ -560,19 +515,18 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
-    """Like cli.run_plan_job, plus a plain exit 2 for a broken file and the unmatched CSV."""
+    """The shared CLI flow, plus a plain exit 2 for a broken file and the unmatched CSV."""
     from ratings_gui import cli
 
-    library = cli.require_library(app, args)
-    job = RatingsImportJob(app, library, args.file)
-    ctx = cli.cli_context(out)
-    try:
-        plan = job.prepare(ctx)
-    except ImportInputError as exc:
-        raise cli.UsageError(str(exc)) from exc
-    cli.print_plan(out, plan)
-    extra: dict[str, Any] = {}
-    if args.unmatched:
+    job = RatingsImportJob(app, cli.require_library(app, args), args.file)
+
+    def unmatched(plan: Plan) -> dict[str, Any]:
+        if not args.unmatched:
+            if plan.skipped:
+                out.say(
+                    f"{len(plan.skipped):,} rows not used; --unmatched FILE lists them with the reason"
+                )
+            return {}
         try:
             n = job.write_unmatched(plan, args.unmatched)
         except OSError as exc:
@@ -580,29 +534,11 @@ def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
                 f"{args.unmatched} cannot be written ({exc.strerror or exc})."
             ) from exc
         out.say(f"{n:,} unmatched rows written to {args.unmatched}")
-        extra["unmatched_csv"] = str(args.unmatched)
-    elif plan.skipped:
-        out.say(f"{len(plan.skipped):,} rows not used; --unmatched FILE lists them with the reason")
-    base = {
-        "job": plan.job,
-        "run_id": None,
-        "dry_run": bool(args.dry_run),
-        "counts": plan.summary(),
-    }
-    if args.dry_run:
-        out.result({**base, "changes": len(plan.changes), **extra})
-        return cli.EXIT_OK
-    if plan.changes and not cli.confirm(args, out, f"Apply {len(plan.changes):,} changes?"):
-        out.say("not applied")
-        out.result({**base, "changes": 0, "applied": False, **extra})
-        return cli.EXIT_OK
-    if not plan.changes:
-        out.say("nothing to write")
-    report = job.apply(ctx, plan)
-    for c, err in report.failed[:20]:
-        out.say(f"  failed: {c.label or c.target}: {err}")
-    out.result({**report.as_json(), **extra})
-    return cli.EXIT_FAILED if report.failed else cli.EXIT_OK
+        return {"unmatched_csv": str(args.unmatched)}
+
+    return cli.run_plan_job(
+        app, args, out, job, input_errors=(ImportInputError,), after_plan=unmatched
+    )
 
 
 def _register() -> None:
