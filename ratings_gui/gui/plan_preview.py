@@ -152,8 +152,11 @@ class PlanPreview(ctk.CTkFrame):
             top, text="Plan", font=ctk.CTkFont(size=14, weight="bold"), anchor="w"
         )
         self.title_label.pack(side="left")
-        self.counts_label = ctk.CTkLabel(top, text="No plan yet.", anchor="w")
+        self.counts_label = ctk.CTkLabel(top, text="No plan yet.", anchor="w", justify="left")
         self.counts_label.pack(side="left", padx=12, fill="x", expand=True)
+        # a long breakdown wraps instead of running off the right edge
+        self._top = top
+        top.bind("<Configure>", lambda _e: self._wrap_counts(), add="+")
 
         bottom = ctk.CTkFrame(self, fg_color="transparent")
         # Packed before the table so the buttons keep their place when space is short.
@@ -187,6 +190,18 @@ class PlanPreview(ctk.CTkFrame):
 
     # --- showing -------------------------------------------------------------
 
+    def _wrap_counts(self) -> None:
+        """Wrap the breakdown to the room the title leaves (the title changes with each plan).
+
+        The title's own size is not laid out yet when a plan arrives, so its
+        text is measured with its font instead.
+        """
+        font = self.title_label.cget("font")
+        title = font.measure(self.title_label.cget("text")) if hasattr(font, "measure") else 300
+        scale = self.title_label._get_widget_scaling()
+        room = self._top.winfo_width() - int(title * scale) - int(40 * scale)
+        self.counts_label.configure(wraplength=max(200, int(room / scale)))
+
     def show(
         self,
         plan: Plan,
@@ -206,6 +221,7 @@ class PlanPreview(ctk.CTkFrame):
         self._refresh_headings()
         self.title_label.configure(text=title or f"Plan: {plan.job}")
         self.counts_label.configure(text=describe_counts(plan))
+        self._wrap_counts()
         n = len(self.rows)
         set_enabled(self.export_button, bool(n))
         set_enabled(self.apply_button, bool(n and self.on_apply))
