@@ -38,6 +38,9 @@ def value_labels(style: str) -> dict[str, float]:
     return {value_label(v, style): v for v in br.STYLES[style]}
 
 
+NO_LIBRARY = "(no music library)"
+
+
 class BaseRatingTab(Tab):
     """Options, Preview -> plan -> Apply, Reset (plan first), and the watch switch."""
 
@@ -220,31 +223,11 @@ class BaseRatingTab(Tab):
     # --- libraries -------------------------------------------------------------------------
 
     def on_connection_changed(self) -> None:
-        """List the music libraries on a short worker (one request); the result comes as an event."""
-        conn = self.ctx.connection
-        if conn is None:
-            self._set_libraries([])
-            return
-
-        def work() -> None:
-            from ratings_gui.plex.http import PlexHttp
-            from ratings_gui.plex.snapshot import section_titles
-
-            try:
-                names = section_titles(PlexHttp(conn), "artist")
-            except Exception as exc:  # noqa: BLE001 - shown as one line
-                self._events.put(Log(30, f"Base rating: libraries not listed ({exc})"))
-                return
-            self._events.put(("libraries", names))
-
-        threading.Thread(target=work, name="base-rating-libraries", daemon=True).start()
+        self.list_libraries("artist", self._set_libraries)
 
     def _set_libraries(self, names: list[str]) -> None:
         self.libraries = names
-        self.library_menu.configure(values=names or ["(no music library)"])
-        wanted = [self.ctx.library, self.options().get("library")]
-        pick = next((n for n in wanted if n in names), names[0] if names else "(no music library)")
-        self.library_menu.set(pick)
+        self.fill_library_menu(self.library_menu, names, NO_LIBRARY)
         self._show_last_run()
 
     def _show_last_run(self) -> None:
@@ -389,9 +372,7 @@ class BaseRatingTab(Tab):
                 self.say(ev.text)
         elif isinstance(ev, tuple):
             kind, data = ev
-            if kind == "libraries":
-                self._set_libraries(data)
-            elif kind == "rated":
+            if kind == "rated":
                 self.watch_rated += int(data)
                 if self.watching:
                     lib = self.library_menu.get()

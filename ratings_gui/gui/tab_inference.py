@@ -12,8 +12,6 @@ CSV files), one view at a time, so each gets the whole width.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,12 +110,14 @@ DISSENTERS_COLUMNS = (
 )
 
 
+NO_LIBRARY = "(no music library)"
+
+
 class InferenceTab(Tab):
     """Options -> Preview (plan + reports) -> Apply; Backtest; CSV exports; provenance rebuild."""
 
     def build(self) -> None:
         self.libraries: list[str] = []
-        self._found: queue.Queue[list[str]] = queue.Queue()
         self.job: ij.InferJob | None = None
         self.reports: Reports | None = None
         self.last_backtest: inf.Backtest | None = None
@@ -314,7 +314,6 @@ class InferenceTab(Tab):
             self.backtest_button,
             self.rebuild_button,
         ]
-        self.frame.after(150, self._poll)
         self.on_connection_changed()
 
     # --- options ------------------------------------------------------------------------------
@@ -428,42 +427,11 @@ class InferenceTab(Tab):
     # --- libraries -------------------------------------------------------------------------------
 
     def on_connection_changed(self) -> None:
-        conn = self.ctx.connection
-        if conn is None:
-            self._set_libraries([])
-            return
-        found = self._found
-
-        def work() -> None:
-            from ratings_gui.plex.http import PlexHttp
-            from ratings_gui.plex.snapshot import section_titles
-
-            try:
-                names = section_titles(PlexHttp(conn), "artist")
-            except Exception:  # noqa: BLE001 - the Plex tab reports connection trouble
-                names = []
-            found.put(names)  # the worker never touches Tk; _poll picks it up
-
-        threading.Thread(target=work, name="inference-libraries", daemon=True).start()
-
-    def _poll(self) -> None:
-        """Main thread: take the library list a worker found, then look again later."""
-        try:
-            while True:
-                self._set_libraries(self._found.get_nowait())
-        except queue.Empty:
-            pass
-        try:
-            self.frame.after(150, self._poll)
-        except Exception:  # noqa: BLE001 - the window is gone
-            pass
+        self.list_libraries("artist", self._set_libraries)
 
     def _set_libraries(self, names: list[str]) -> None:
         self.libraries = names
-        self.library_menu.configure(values=names or ["(no music library)"])
-        wanted = [self.ctx.library, self.options().get("library")]
-        pick = next((n for n in wanted if n in names), names[0] if names else "(no music library)")
-        self.library_menu.set(pick)
+        self.fill_library_menu(self.library_menu, names, NO_LIBRARY)
 
     # --- preview and apply ------------------------------------------------------------------------
 

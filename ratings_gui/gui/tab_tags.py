@@ -8,11 +8,6 @@ with one click. Every widget is read on the main thread before a job starts.
 
 from __future__ import annotations
 
-import queue
-import threading
-import tkinter
-from typing import Any
-
 import customtkinter as ctk
 
 from ratings_gui.core.pathmap import MappingTest, RuleError, parse_rules
@@ -20,9 +15,8 @@ from ratings_gui.core.plan import FILE, Plan, Report
 from ratings_gui.gui.tabs import Tab
 from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY
 from ratings_gui.jobs import tags_sync as ts
-from ratings_gui.jobs.runner import Finished, Log
+from ratings_gui.jobs.runner import Finished
 
-DRAIN_MS = 150
 MUTED = ("gray35", "gray65")
 NO_LIBRARY = "(no music library)"
 DIRECTION_KEYS = {v: k for k, v in ts.DIRECTION_NAMES.items()}
@@ -45,7 +39,6 @@ class TagsTab(Tab):
 
     def build(self) -> None:
         self.libraries: list[str] = []
-        self._events: queue.Queue[Any] = queue.Queue()
         self._job: ts.TagsSyncJob | None = None
         self.last_test: MappingTest | None = None
         saved = self.options()
@@ -141,9 +134,6 @@ class TagsTab(Tab):
         preview.grid(row=2, column=0, sticky="nsew")
         self.start_buttons = [self.preview_button, self.test_button]
 
-        tkinter.Misc.bind(self.frame, "<Destroy>", self._destroyed, "+")
-        self._alive = True
-        self.frame.after(DRAIN_MS, self._drain)
         self.on_connection_changed()
 
     # --- options ------------------------------------------------------------------------
@@ -195,49 +185,11 @@ class TagsTab(Tab):
     # --- libraries ----------------------------------------------------------------------------
 
     def on_connection_changed(self) -> None:
-        """List the music libraries on a short worker; the names come back through the queue."""
-        conn = self.ctx.connection
-        if conn is None:
-            self._set_libraries([])
-            return
-
-        def work() -> None:
-            from ratings_gui.plex.http import PlexHttp
-            from ratings_gui.plex.snapshot import section_titles
-
-            try:
-                names = section_titles(PlexHttp(conn), "artist")
-            except Exception as exc:  # noqa: BLE001 - shown as one line
-                self._events.put(Log(30, f"Tags: libraries not listed ({exc})"))
-                return
-            self._events.put(("libraries", names))
-
-        threading.Thread(target=work, name="tags-libraries", daemon=True).start()
+        self.list_libraries("artist", self._set_libraries)
 
     def _set_libraries(self, names: list[str]) -> None:
         self.libraries = names
-        self.library_menu.configure(values=names or [NO_LIBRARY])
-        wanted = [self.ctx.library, self.options().get("library")]
-        pick = next((n for n in wanted if n in names), names[0] if names else NO_LIBRARY)
-        self.library_menu.set(pick)
-
-    def _drain(self) -> None:
-        if not self._alive:
-            return
-        while True:
-            try:
-                ev = self._events.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(ev, Log):
-                self.say(ev.text)
-            elif isinstance(ev, tuple) and ev[0] == "libraries":
-                self._set_libraries(list(ev[1]))
-        self.frame.after(DRAIN_MS, self._drain)
-
-    def _destroyed(self, event: Any) -> None:
-        if event.widget is self.frame:
-            self._alive = False
+        self.fill_library_menu(self.library_menu, names, NO_LIBRARY)
 
     # --- test mapping ---------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -121,6 +123,55 @@ class Tab:
         opts = self.options()
         opts.update(options)
         self.ctx.settings.set_tab(self.name, opts)
+
+    def list_libraries(
+        self, section_type: str, done: Callable[[list[str]], None], *, poll_ms: int = 100
+    ) -> None:
+        """The server's library titles of one type, listed on a short worker (one request).
+
+        ``done(names)`` runs on the Tk thread; the worker never touches a
+        widget. No connection, or a listing that fails, gives ``[]`` (the
+        failure as one log line: the Plex tab reports connection trouble).
+        """
+        conn = self.ctx.connection
+        if conn is None:
+            done([])
+            return
+        found: queue.Queue[list[str] | Exception] = queue.Queue()
+
+        def work() -> None:
+            from ratings_gui.plex.http import PlexHttp
+            from ratings_gui.plex.snapshot import section_titles
+
+            try:
+                found.put(section_titles(PlexHttp(conn), section_type))
+            except Exception as exc:  # noqa: BLE001 - shown as one line
+                found.put(exc)
+
+        def poll() -> None:
+            try:
+                got = found.get_nowait()
+            except queue.Empty:
+                try:
+                    self.frame.after(poll_ms, poll)
+                except Exception:  # noqa: BLE001 - the window is gone
+                    pass
+                return
+            if isinstance(got, Exception):
+                self.say(f"{self.title}: libraries not listed ({got})")
+                got = []
+            done(got)
+
+        threading.Thread(target=work, name=f"{self.name}-libraries", daemon=True).start()
+        self.frame.after(poll_ms, poll)
+
+    def fill_library_menu(self, menu: Any, names: list[str], placeholder: str) -> str:
+        """Offer ``names``; pick the window's library, else the one this tab used last."""
+        menu.configure(values=names or [placeholder])
+        wanted = [self.ctx.library, self.options().get("library")]
+        pick = next((n for n in wanted if n in names), names[0] if names else placeholder)
+        menu.set(pick)
+        return pick
 
     def run_job(
         self,
