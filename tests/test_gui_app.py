@@ -125,8 +125,25 @@ def test_cancel_and_close_stop_the_worker(win: Any, ctx: Any) -> None:
     win.start_job(work, name="long")
     assert started.wait(5)
     runner = win.runner
-    win.geometry("1000x700")
+    win.geometry("1060x700")
     win.update()
     win.close()
     assert not runner.busy, "closing cancels the job and waits for it"
-    assert str(ctx.settings.get("window_geometry")).startswith("1000x700")
+    assert str(ctx.settings.get("window_geometry")).startswith("1060x700")
+
+
+def test_two_quick_tab_switches_never_leave_a_blank_page(win: Any) -> None:
+    """CTkTabview hides the other tabs 100 ms after a switch: a second switch inside that
+    time used to lose both pages. The user clicks two tabs fast; the second one shows."""
+    import time
+
+    win.select_tab("plex")
+    win.update()
+    win.tabs._segmented_button._buttons_dict[win.tab_objects["tags"].title].invoke()
+    win.tabs._segmented_button._buttons_dict[win.tab_objects["history"].title].invoke()
+    end = time.monotonic() + 0.6
+    while time.monotonic() < end:  # past both delayed hides
+        win.update()
+        time.sleep(0.02)
+    mapped = [n for n, t in win.tab_objects.items() if t.frame.winfo_ismapped()]
+    assert mapped == ["history"]

@@ -389,3 +389,41 @@ def _contrast(win: Any, fg: str, bg: str) -> float:
 
     hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
+
+
+def _show_only(win: Any, name: str) -> None:
+    """Select a tab and wait until it alone is on screen (CTkTabview hides the others 100 ms later)."""
+    import time
+
+    win.select_tab(name)
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        win.update()
+        mapped = [n for n, t in win.tab_objects.items() if t.frame.winfo_ismapped()]
+        if mapped == [name]:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{name}: on screen {mapped}")
+
+
+def test_no_control_is_cut_off_at_the_minimum_window_size(win: Any) -> None:
+    """At the smallest size the window allows, every tab's controls fit (Inference is widest)."""
+    min_w, min_h = (int(v) for v in win.tk.call("wm", "minsize", win._w))
+    win.geometry(f"{min_w}x{min_h}")
+    for name, tab in win.tab_objects.items():
+        _show_only(win, name)
+        assert win.winfo_width() <= min_w + 2  # the window really is at its smallest
+        edge = min(
+            tab.frame.winfo_rootx() + tab.frame.winfo_width(),
+            win.winfo_rootx() + win.winfo_width(),
+        )
+        cut = []
+        todo = list(tab.frame.winfo_children())
+        while todo:
+            w = todo.pop()
+            todo.extend(w.winfo_children())
+            if w.winfo_ismapped() and w.winfo_rootx() + w.winfo_width() > edge + 1:
+                cut.append(str(w.cget("text")) if "text" in set(w.keys()) else str(w))
+        assert not cut, (name, cut[:10])
+    _show_only(win, "inference")
+    screenshot("inference_min_width")

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 50
 DEFAULT_GEOMETRY = "1100x780"
+#: After a tab switch, when CTkTabview's own delayed hiding (100 ms) is done.
+TAB_SETTLE_MS = 150
 #: Closing waits this long for a cancelled job to stop.
 CLOSE_JOIN_SECONDS = 2.0
 
@@ -102,7 +104,7 @@ class App(ctk.CTk):
         self._closing = False
 
         self.title(APP_TITLE)
-        self.minsize(900, 640)
+        self.minsize(1040, 640)  # the widest tab row (Inference: library, passes, mood tag) fits
         geometry = self.ctx.settings.get("window_geometry") or DEFAULT_GEOMETRY
         try:
             self.geometry(str(geometry))
@@ -165,6 +167,18 @@ class App(ctk.CTk):
         for tab in self.tab_objects.values():
             if tab.title == current:
                 tab.on_show()
+        # CTkTabview hides the other tabs 100 ms after a switch; a second switch inside
+        # those 100 ms lets the first one's hiding take the new tab too (a blank page).
+        self.after(TAB_SETTLE_MS, self._show_current_tab)
+
+    def _show_current_tab(self) -> None:
+        """Put the selected tab back on screen if a late hide from an earlier switch took it."""
+        try:
+            current = self.tabs.get()
+            if current and not self.tabs.tab(current).winfo_manager():
+                self.tabs.set(current)
+        except Exception:  # noqa: BLE001 - the window is closing
+            pass
 
     def connection_changed(self) -> None:
         """Server or library changed: header, then every tab."""

@@ -156,7 +156,8 @@ class InferenceTab(Tab):
         ctk.CTkCheckBox(passes_box, text="Mood tag", variable=self.mood_var, width=20).pack(
             side="left", padx=(12, 4)
         )
-        ctk.CTkEntry(passes_box, textvariable=self.mood_name, width=140).pack(side="left")
+        self.mood_entry = ctk.CTkEntry(passes_box, textvariable=self.mood_name, width=140)
+        self.mood_entry.pack(side="left")
 
         # The toggle folds only the numeric/text parameters: library, passes and mood tag stay.
         # It heads the grid's first row, so unfolded it costs no row of its own; folded, a line
@@ -199,9 +200,9 @@ class InferenceTab(Tab):
             var.trace_add("write", lambda *_a, n=name: self._param_edited(n))
             col += 1 + span
         self.eb_var = ctk.BooleanVar(value=params.empirical_bayes)
-        ctk.CTkCheckBox(
-            grid, text="Empirical Bayes (estimate C and gravities)", variable=self.eb_var
-        ).grid(row=row, column=col, columnspan=4, sticky="w", padx=(12, 0))
+        ctk.CTkCheckBox(grid, text="Empirical Bayes (fit C, gravities)", variable=self.eb_var).grid(
+            row=row, column=col, columnspan=4, sticky="w", padx=(12, 0)
+        )
         self.eb_var.trace_add("write", lambda *_a: self._update_params_note())
         self.params_open = True
         self.set_params_open(not saved.get("params_folded", False), remember=False)
