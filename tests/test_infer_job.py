@@ -285,3 +285,20 @@ def test_writes_that_do_not_stick_are_reported_and_planned_again(app: Any, demo:
     plan2, report2, _ = _run(app, mood_tag="Rating_Inferred")
     assert {(c.target, c.field) for c in plan2.changes} == set(failed)
     assert report2.changes == 4 and not report2.failed
+
+
+def test_without_a_server_the_music_jobs_say_so(tmp_path: Path) -> None:
+    """No connection: a plain message before any read (not an AttributeError)."""
+    from ratings_gui.context import AppContext
+    from ratings_gui.jobs.ratings_csv import RatingsImportJob
+
+    app = AppContext.open(tmp_path / "home")
+    try:
+        for job in (
+            ij.InferJob(app, ij.InferOptions(MUSIC)),
+            RatingsImportJob(app, MUSIC, tmp_path / "none.csv"),
+        ):
+            with pytest.raises(PlexError, match="Not connected"):
+                job.read(_ctx())
+    finally:
+        app.close()

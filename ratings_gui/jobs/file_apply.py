@@ -177,24 +177,16 @@ class SyncWriter:
     ) -> WriteResult:
         plex_changes = [c for c in changes if c.target_kind == PLEX]
         file_changes = [c for c in changes if c.target_kind == FILE]
-        first = WriteResult([], [])
+        kw: dict[str, Any] = {
+            "journal": journal,
+            "run_id": run_id,
+            "progress": progress,
+            "log_line": log_line,
+        }
+        result = WriteResult([], [])
         if plex_changes:
-            first = self.plex.apply(
-                plex_changes, journal=journal, run_id=run_id, progress=progress, log_line=log_line
-            )
-        second = self.files.apply(
-            file_changes,
-            journal=journal,
-            run_id=run_id,
-            progress=progress,
-            log_line=log_line,
-        )
-        return WriteResult(
-            first.applied + second.applied,
-            first.failed + second.failed,
-            first.cancelled or second.cancelled,
-            first.requests,
-        )
+            result.add(self.plex.apply(plex_changes, **kw))
+        return result.add(self.files.apply(file_changes, **kw))
 
 
 def apply_sync_plan(

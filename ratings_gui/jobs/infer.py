@@ -172,12 +172,18 @@ class InferOptions:
     workers: int = 3
 
 
-def read_music(app: Any, library: str, ctx: JobContext, http: Any) -> Any:
-    """One bulk read of a music library's artists, albums and tracks (a Snapshot)."""
+def read_music(app: Any, library: str, ctx: JobContext) -> tuple[Any, Any]:
+    """One bulk read of a music library's artists, albums and tracks, logged.
+
+    Returns the Snapshot and the PlexHttp that read it (for more reads on
+    the same counter).
+    """
+    from ratings_gui.plex.http import PlexHttp
     from ratings_gui.plex.snapshot import read_library
 
     if app.connection is None:
         raise PlexError("Not connected to a Plex server. Sign in first.")
+    http = PlexHttp(app.connection, cancel=ctx.cancel_event)
     snap = read_library(
         app.connection,
         library,
@@ -187,7 +193,10 @@ def read_music(app: Any, library: str, ctx: JobContext, http: Any) -> Any:
         require_type="artist",
     )
     ctx.check_cancel()
-    return snap
+    ctx.log(
+        f"read {len(snap):,} artists, albums and tracks of {snap.library} in {http.sent} requests"
+    )
+    return snap, http
 
 
 def mark_failed(app: Any, report: Report, wrong: Sequence[Change], why: str) -> None:
@@ -263,10 +272,7 @@ class KindWriter:
             if not part:
                 continue
             res = writer.apply(part, **kw)
-            total.applied.extend(res.applied)
-            total.failed.extend(res.failed)
-            total.cancelled = total.cancelled or res.cancelled
-            total.requests += res.requests
+            total.add(res)
             if res.cancelled:
                 break
         return total
@@ -292,18 +298,14 @@ class InferJob:
 
     def read(self, ctx: JobContext) -> list[Item]:
         """One bulk read of the library (and of who carries the mood tag)."""
-        from ratings_gui.plex.http import PlexHttp
-
-        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
-        snap = read_music(self.app, self.opts.library, ctx, http)
+        snap, http = read_music(self.app, self.opts.library, ctx)
         self.section_id = snap.section_id
-        self.mood_have = self.read_mood(http, snap.section_id) if self.opts.mood_tag else set()
+        self.mood_have = set()
+        if self.opts.mood_tag:
+            self.mood_have = self.read_mood(http, snap.section_id)
+            ctx.log(f"mood tag {self.opts.mood_tag!r} on {len(self.mood_have):,} items")
         self.read_requests = http.sent
         self.items = list(snap)
-        ctx.log(
-            f"read {len(self.items):,} artists, albums and tracks of {snap.library} "
-            f"in {self.read_requests} requests"
-        )
         return self.items
 
     def read_mood(self, http: Any, section_id: int, kinds: Iterable[str] = KINDS) -> set[int]:

@@ -441,17 +441,10 @@ class RatingsImportJob:
 
     def read(self, ctx: JobContext) -> list[Item]:
         """One bulk read of the music library (artists, albums, tracks)."""
-        from ratings_gui.plex.http import PlexHttp
-
-        http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
-        snap = read_music(self.app, self.library, ctx, http)
+        snap, http = read_music(self.app, self.library, ctx)
         self.section_id = snap.section_id
         self.read_requests = http.sent
         self.items = list(snap)
-        ctx.log(
-            f"read {len(self.items):,} artists, albums and tracks of {snap.library} "
-            f"in {self.read_requests} requests"
-        )
         return self.items
 
     def prepare(self, ctx: JobContext) -> Plan:

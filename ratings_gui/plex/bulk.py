@@ -314,9 +314,5 @@ class RatingsThenMoods:
             if c.new and c.target in lost
         )
         if send:
-            more = self.moods.apply(send, **kw)  # type: ignore[arg-type]
-            res.applied.extend(more.applied)
-            res.failed.extend(more.failed)
-            res.cancelled = res.cancelled or more.cancelled
-            res.requests += more.requests
+            res.add(self.moods.apply(send, **kw))  # type: ignore[arg-type]
         return res

@@ -44,6 +44,14 @@ class WriteResult:
     cancelled: bool = False
     requests: int = 0
 
+    def add(self, other: WriteResult) -> WriteResult:
+        """Fold another writer's outcome into this one (writers that hand parts to others)."""
+        self.applied.extend(other.applied)
+        self.failed.extend(other.failed)
+        self.cancelled = self.cancelled or other.cancelled
+        self.requests += other.requests
+        return self
+
 
 def _rating_param(value: float | None) -> str:
     if value is None:
