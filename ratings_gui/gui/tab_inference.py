@@ -650,20 +650,23 @@ class InferenceTab(Tab):
         if not path:
             return False
         job = rc.RatingsImportJob(self.ctx, opts.library, path)
+        unused = Path(path).with_name(Path(path).stem + "-unused.csv")
+
+        def work(jc: JobContext) -> Plan:
+            """Worker: plan, and write the unusable rows beside the file (file I/O off Tk)."""
+            plan = job.prepare(jc)
+            if plan.skipped:
+                try:
+                    n = job.write_unmatched(plan, unused)
+                    jc.log(f"{n:,} row(s) not used; the list with the reasons: {unused}")
+                except OSError as exc:
+                    jc.log(f"{len(plan.skipped):,} rows not used (could not write the list: {exc})")
+            return plan
 
         def done(ev: Finished) -> None:
             if ev.error or not isinstance(ev.result, Plan):
                 return
             plan = ev.result
-            if plan.skipped:
-                unused = Path(path).with_name(Path(path).stem + "-unused.csv")
-                try:
-                    n = job.write_unmatched(plan, unused)
-                    self.say(f"{n:,} row(s) not used; the list with the reasons: {unused}")
-                except OSError as exc:
-                    self.say(
-                        f"{len(plan.skipped):,} rows not used (could not write the list: {exc})"
-                    )
             title = f"Ratings CSV {Path(path).name}: {len(plan):,} rating(s) to write"
             self.show_plan(
                 plan,
@@ -672,9 +675,7 @@ class InferenceTab(Tab):
                 title=title,
             )
 
-        return self.run_job(
-            job.prepare, name=rc.JOB, phase=f"Reading {Path(path).name}…", on_done=done
-        )
+        return self.run_job(work, name=rc.JOB, phase=f"Reading {Path(path).name}…", on_done=done)
 
     def _set_summary(self, text: str) -> None:
         self.summary.configure(state="normal")
