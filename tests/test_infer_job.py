@@ -302,3 +302,10 @@ def test_without_a_server_the_music_jobs_say_so(tmp_path: Path) -> None:
                 job.read(_ctx())
     finally:
         app.close()
+
+
+def test_cli_refuses_a_blank_mood_tag_and_writes_nothing(demo: Any, tmp_path: Path) -> None:
+    before = _state(demo)
+    code, _ = _cli(demo, tmp_path / "cli", "--mood-tag", "  ", "--yes")
+    assert code == 2 and _state(demo) == before
+    assert not any("  " in demo.lib.items[k].moods for k in before)

@@ -590,7 +590,10 @@ def options_from_args(app: Any, args: argparse.Namespace, library: str) -> Infer
         passes = inf.parse_passes(args.passes)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    return InferOptions(library, params, passes, mood_tag=args.mood_tag)
+    mood = args.mood_tag.strip() if args.mood_tag is not None else None
+    if args.mood_tag is not None and not mood:
+        raise UsageError("--mood-tag needs a name (e.g. Rating_Inferred).")
+    return InferOptions(library, params, passes, mood_tag=mood)
 
 
 def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
