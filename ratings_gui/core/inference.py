@@ -394,54 +394,47 @@ def _infer(
     def settable(key: int) -> bool:
         return key not in manual and key not in cleared
 
+    def sum_by(pairs: Iterable[tuple[int | None, float]]) -> dict[int, list[float]]:
+        """Evidence per parent key: [sum, count]."""
+        out: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
+        for key, v in pairs:
+            if key is not None:
+                out[key][0] += v
+                out[key][1] += 1
+        return out
+
+    def up(
+        level: list[Item], sums: Mapping[int, list[float]], source: str, what: str
+    ) -> dict[int, float]:
+        """One up pass: the user's own rating stands, else the critic-prior shrunk mean."""
+        vals: dict[int, float] = {}
+        for it in level:
+            if it.key in manual:
+                vals[it.key] = manual[it.key]
+                continue
+            s = sums.get(it.key)
+            if not s:
+                continue
+            r = shrink(critic_prior(it.critic_rating, mu, p), s[0], int(s[1]), p.confidence)
+            vals[it.key] = r
+            if settable(it.key):
+                values[it.key] = Inferred(r, source, f"{int(s[1])} {what}")
+        return vals
+
     # album up
-    sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
-    for t, v in ev_tracks:
-        if t.parent_key is not None:
-            s = sums[t.parent_key]
-            s[0] += v
-            s[1] += 1
-    album_val: dict[int, float] = {}
-    for a in albums:
-        if a.key in manual:
-            album_val[a.key] = manual[a.key]
-            continue
-        s = sums.get(a.key)
-        if not s:
-            continue
-        prior = critic_prior(a.critic_rating, mu, p)
-        r = shrink(prior, s[0], int(s[1]), p.confidence)
-        album_val[a.key] = r
-        if settable(a.key):
-            values[a.key] = Inferred(r, "album-up", f"{int(s[1])} of your track ratings")
+    sums = sum_by((t.parent_key, v) for t, v in ev_tracks)
+    album_val = up(albums, sums, "album-up", "of your track ratings")
 
     # artist up: one piece of evidence per album (its manual rating or its manual track mean)
-    art_sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
-    for a in albums:
-        if a.parent_key is None:
-            continue
+    def album_evidence(a: Item) -> float | None:
         if a.key in manual:
-            ev = manual[a.key]
-        elif a.key in sums:
-            ev = sums[a.key][0] / sums[a.key][1]
-        else:
-            continue
-        s = art_sums[a.parent_key]
-        s[0] += ev
-        s[1] += 1
-    artist_val: dict[int, float] = {}
-    for ar in artists:
-        if ar.key in manual:
-            artist_val[ar.key] = manual[ar.key]
-            continue
-        s = art_sums.get(ar.key)
-        if not s:
-            continue
-        prior = critic_prior(ar.critic_rating, mu, p)
-        r = shrink(prior, s[0], int(s[1]), p.confidence)
-        artist_val[ar.key] = r
-        if settable(ar.key):
-            values[ar.key] = Inferred(r, "artist-up", f"{int(s[1])} of your album(s)")
+            return manual[a.key]
+        if a.key in sums:
+            return sums[a.key][0] / sums[a.key][1]
+        return None
+
+    art_sums = sum_by((a.parent_key, ev) for a in albums if (ev := album_evidence(a)) is not None)
+    artist_val = up(artists, art_sums, "artist-up", "of your album(s)")
 
     # album down: only albums the up pass left without a value (never overwrite it)
     for a in albums:
