@@ -29,10 +29,13 @@ UNDONE = "undone"
 #: are the user's, so they are never "program values" that inference may
 #: ignore or a base rating may replace. Only invented values (base ratings,
 #: inferred ratings) are the program's.
-CARRIED_JOBS = frozenset({"import", "tags", "ratings-import"})
+CARRIED_JOBS = frozenset({"import", "tags", "ratings-import", "restore"})
 #: A carried-job change with this reason holds a value the program invented
 #: elsewhere (an "inferred" row of a ratings CSV): it stays the program's.
 INVENTED_REASON = "imported as inferred"
+#: Every reason that keeps a carried value the program's: a restore puts a
+#: backed-up base or inferred rating back as the program's, not the user's.
+INVENTED_REASONS = frozenset({INVENTED_REASON, "restored as base", "restored as program's"})
 #: Runs that only record provenance (nothing was sent): History shows them, undo refuses.
 PROVENANCE_JOBS = frozenset({"infer-provenance"})
 
@@ -109,7 +112,7 @@ class Provenance:
     @property
     def invented(self) -> bool:
         """True for a value the program made up (not one it carried from the user's source)."""
-        return self.job not in CARRIED_JOBS or self.reason == INVENTED_REASON
+        return self.job not in CARRIED_JOBS or self.reason in INVENTED_REASONS
 
 
 def _dump(value: Any) -> str:

@@ -54,6 +54,9 @@ class Item:
     files: tuple[str, ...] = ()
     #: Mood tags; only full metadata (``/library/metadata/k1,k2``) carries them.
     moods: tuple[str, ...] = ()
+    #: The item's own ``guid`` attribute: ``plex://…`` (the same on every server),
+    #: ``local://…`` (this server only) or a legacy agent's id.
+    plex_guid: str = ""
 
     def has_mood(self, tag: str) -> bool:
         """Plex matches tag names without regard to case."""

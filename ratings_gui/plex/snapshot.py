@@ -77,6 +77,7 @@ def item_from_xml(el: Element) -> Item | None:
         guids=guids,
         files=files,
         moods=tuple(m.get("tag", "") for m in el.iter("Mood") if m.get("tag")),
+        plex_guid=a.get("guid", ""),
     )
 
 
@@ -132,13 +133,20 @@ class SectionInfo:
     id: int
     title: str
     type: str
+    #: The library's folders (``<Location path>``): file paths are kept relative to them.
+    locations: tuple[str, ...] = ()
 
 
 def list_sections(http: PlexHttp) -> list[SectionInfo]:
     """The server's libraries in one request (plexapi's ``library`` costs two)."""
     root = http.get_xml("/library/sections")
     return [
-        SectionInfo(int(d.get("key", "0")), d.get("title", ""), d.get("type", ""))
+        SectionInfo(
+            int(d.get("key", "0")),
+            d.get("title", ""),
+            d.get("type", ""),
+            tuple(loc.get("path", "") for loc in d.iter("Location") if loc.get("path")),
+        )
         for d in root.iter("Directory")
         if d.get("key", "").isdigit()
     ]

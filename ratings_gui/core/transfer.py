@@ -1,0 +1,955 @@
+"""Backup and transfer of every rating: the file format, its checks, and the restore matcher.
+
+A backup must survive a move to another server, where every ratingKey,
+every ``local://`` guid and the library folder differ. So each rated item
+keeps every id it has (the Plex guid, external ids, the ids of the legacy
+agents), its file path relative to the library folder, and the titles and
+numbers of the item and its parents. Restore then tries the strong keys
+first and falls back to titles only when nothing stronger fits.
+
+Pure: no I/O. The file is built and read as bytes here; writing it to disk
+is the job's business.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import math
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .matching import normalize_title
+from .plan import PLEX, UPDATE, Change, Plan
+from .records import KINDS_BY_SECTION, Item
+from .scale import format_stars, normalize, same
+
+FORMAT = "ratings_gui-backup"
+VERSION = 1
+RESTORE_JOB = "restore"
+CLEAR_JOB = "clear-ratings"
+
+#: Every kind a backup holds, parents before children.
+KINDS = ("artist", "album", "track", "movie", "show", "season", "episode")
+LEAF_KINDS = frozenset({"track", "movie", "episode"})
+
+# Whose rating it is. "program" is a value some other job of the program invented.
+USER = "user"
+BASE = "base"
+INFERRED = "inferred"
+PROGRAM = "program"
+OWNERS = (USER, BASE, INFERRED, PROGRAM)
+#: Jobs whose values are invented (provenance ``job`` names; core imports no job module).
+BASE_JOBS = frozenset({"base-rating"})
+INFER_JOBS = frozenset({"infer", "infer-provenance"})
+#: What the journal's ``INVENTED_REASON`` says ("imported as inferred"): kept so that
+#: inference still sees a restored inferred value as its own.
+IMPORTED_INFERRED = "imported as inferred"
+
+#: Journal reasons of a restore, by owner. The journal counts every one but the
+#: user's as a program value (``journal.INVENTED_REASONS``).
+RESTORE_REASONS = {
+    USER: "restored as own",
+    BASE: "restored as base",
+    INFERRED: IMPORTED_INFERRED,
+    PROGRAM: "restored as program's",
+}
+OWNER_BY_REASON = {v: k for k, v in RESTORE_REASONS.items()}
+
+# Plan outcomes of a restore (every backup row ends in exactly one).
+ALREADY = "already"
+CONFLICT = "conflict kept"
+OVERWRITE = "conflict overwritten"
+RECORDED = "recorded whose it is"
+NOT_FOUND = "not found"
+AMBIGUOUS = "ambiguous"
+DUPLICATE = "duplicate"
+OTHER_LIBRARY = "outside the chosen libraries"
+RESTORE_OUTCOMES = (
+    UPDATE,
+    OVERWRITE,
+    RECORDED,
+    ALREADY,
+    CONFLICT,
+    NOT_FOUND,
+    AMBIGUOUS,
+    DUPLICATE,
+    OTHER_LIBRARY,
+)
+
+# How an item was matched, strongest first.
+BY_GUID = "plex guid"
+BY_ID = "external id"
+BY_PATH = "file path"
+BY_TITLES = "titles"
+BY_KEY = "same item"
+MATCH_STEPS = (BY_GUID, BY_ID, BY_PATH, BY_TITLES)
+
+#: Guid schemes that only mean something on the server that made them.
+LOCAL_SCHEMES = frozenset(
+    {"local", "none", "localmedia", "library", "file", "collection", "com.plexapp.agents.none"}
+)
+#: Legacy agent name -> our scheme (``com.plexapp.agents.<name>://``).
+LEGACY_SCHEMES = {
+    "imdb": "imdb",
+    "themoviedb": "tmdb",
+    "thetvdb": "tvdb",
+    "tvdb": "tvdb",
+    "musicbrainz": "mbid",
+    "lastfm": "lastfm",
+    "hama": "hama",
+    "plexmusic": "plexmusic",
+}
+
+#: Item fields in the file, in the order they are written. Empty ones are left out.
+ENTRY_FIELDS = (
+    "kind",
+    "key",
+    "rating",
+    "owner",
+    "owner_job",
+    "title",
+    "parent_title",
+    "grandparent_title",
+    "original_title",
+    "year",
+    "index",
+    "parent_index",
+    "duration",
+    "guid",
+    "ids",
+    "file",
+    "relpath",
+    "rated_at",
+    "watched",
+)
+#: Largest backup read (bytes, after gzip): far above any real library, below a memory problem.
+MAX_BYTES = 1_000_000_000
+
+
+class BackupError(ValueError):
+    """A file that cannot be used as a backup; the message says why in plain words."""
+
+
+# --- ids and paths -------------------------------------------------------------------------
+
+
+def _strip_query(text: str) -> str:
+    return text.split("?", 1)[0].rstrip("/")
+
+
+def normalize_id(raw: str) -> str | None:
+    """An id as ``scheme://value`` that means the same on every server, else None.
+
+    Legacy agent guids become the modern scheme (``com.plexapp.agents.imdb://tt1?lang=en``
+    -> ``imdb://tt1``). The TVDB agent's season and episode guids name the
+    show, season and episode (``thetvdb://12345/1/10``), not the episode's own
+    id, so they get schemes of their own. ``plex://`` and server-local guids
+    (``local://``, ``none``) are not external ids: None.
+    """
+    text = (raw or "").strip()
+    if "://" not in text:
+        return None
+    scheme, _, value = text.partition("://")
+    scheme = scheme.casefold()
+    value = _strip_query(value)
+    if not value or scheme == "plex" or scheme in LOCAL_SCHEMES:
+        return None
+    if scheme.startswith("com.plexapp.agents."):
+        agent = scheme[len("com.plexapp.agents.") :]
+        if agent in LOCAL_SCHEMES:
+            return None
+        scheme = LEGACY_SCHEMES.get(agent, agent)
+        if scheme == "tvdb":
+            parts = value.split("/")
+            if len(parts) == 2:
+                return f"tvdb-season://{parts[0]}/{parts[1]}"
+            if len(parts) >= 3:
+                return f"tvdb-episode://{parts[0]}/{parts[1]}/{parts[2]}"
+        if scheme == "hama" and "-" in value:
+            scheme, value = value.split("-", 1)
+        if scheme == "lastfm":
+            value = value.casefold()
+    if scheme == "imdb":
+        value = value.casefold()
+    return f"{scheme}://{value}"
+
+
+def item_ids(guid: str, guids: Iterable[str]) -> tuple[str, ...]:
+    """Every external id of an item (``<Guid>`` children and a legacy ``guid``), deduplicated."""
+    out: dict[str, None] = {}
+    for raw in (guid, *guids):
+        n = normalize_id(raw)
+        if n:
+            out[n] = None
+    return tuple(out)
+
+
+def is_plex_guid(guid: str) -> bool:
+    """A ``plex://`` guid names the same metadata on every server."""
+    return guid.startswith("plex://")
+
+
+def _split_path(path: str) -> list[str]:
+    return [p for p in path.replace("\\", "/").split("/") if p]
+
+
+def _windowsish(path: str) -> bool:
+    return "\\" in path or (len(path) > 1 and path[1] == ":")
+
+
+def relative_path(file: str, locations: Sequence[str]) -> str:
+    """``file`` relative to the library folder that holds it (``/``-separated), else "".
+
+    The longest matching folder wins; Windows paths compare without case.
+    """
+    if not file:
+        return ""
+    parts = _split_path(file)
+    fold = _windowsish(file)
+    best: list[str] | None = None
+    for loc in locations:
+        lparts = _split_path(loc)
+        if not lparts or len(lparts) >= len(parts):
+            continue
+        head = parts[: len(lparts)]
+        if fold or _windowsish(loc):
+            ok = [p.casefold() for p in head] == [p.casefold() for p in lparts]
+        else:
+            ok = head == lparts
+        if ok and (best is None or len(lparts) > len(best)):
+            best = lparts
+    if best is None:
+        return ""
+    return "/".join(parts[len(best) :])
+
+
+def _path_key(relpath: str) -> str:
+    """Relative paths compare without case: a library moved from Windows keeps its names."""
+    return relpath.casefold()
+
+
+# --- the backup record ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One rated item as the backup keeps it; the rating on the Plex 0-10 scale."""
+
+    kind: str
+    key: int
+    rating: float
+    title: str = ""
+    owner: str = USER
+    owner_job: str = ""
+    parent_title: str = ""
+    grandparent_title: str = ""
+    original_title: str = ""
+    year: int | None = None
+    index: int | None = None
+    parent_index: int | None = None
+    duration: int | None = None
+    guid: str = ""
+    ids: tuple[str, ...] = ()
+    file: str = ""
+    relpath: str = ""
+    rated_at: int | None = None
+    watched: bool | None = None
+
+    @property
+    def label(self) -> str:
+        """The same human name the snapshot's items get."""
+        return self.as_item().label
+
+    def as_item(self) -> Item:
+        return Item(
+            key=self.key,
+            kind=self.kind,
+            title=self.title,
+            parent_title=self.parent_title,
+            grandparent_title=self.grandparent_title,
+            original_title=self.original_title,
+            year=self.year,
+            index=self.index,
+            parent_index=self.parent_index,
+            duration=self.duration,
+            user_rating=self.rating,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in ENTRY_FIELDS:
+            v = getattr(self, name)
+            if name == "ids":
+                v = list(v)
+            if v in (None, "", []) and name not in ("kind", "key", "rating"):
+                continue
+            if name == "owner" and v == USER:
+                continue
+            out[name] = v
+        return out
+
+
+@dataclass
+class BackupLibrary:
+    """One library of the backed-up server and its rated items."""
+
+    title: str
+    type: str
+    section_id: int | None = None
+    locations: tuple[str, ...] = ()
+    entries: list[Entry] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self.entries:
+            out[e.kind] = out.get(e.kind, 0) + 1
+        return out
+
+
+@dataclass
+class Backup:
+    """A whole backup file: where it came from, when, and every rated item by library."""
+
+    libraries: list[BackupLibrary]
+    created_at: int = 0
+    server: str = ""
+    program: str = ""
+    version: int = VERSION
+    #: Anything the writer wants kept (e.g. why it was made); free-form, small.
+    note: str = ""
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [e for lib in self.libraries for e in lib.entries]
+
+    def __len__(self) -> int:
+        return sum(len(lib.entries) for lib in self.libraries)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for lib in self.libraries:
+            for k, n in lib.counts().items():
+                out[k] = out.get(k, 0) + n
+        return out
+
+
+def owner_of(rating: float | None, prov: Any) -> tuple[str, str]:
+    """(owner, job) of a current rating from the journal's latest standing write.
+
+    ``prov`` is a ``journal.Provenance`` (value, job, reason, invented) or None.
+    A value is the program's only while it still equals what the program
+    invented and wrote; everything else is the user's.
+    """
+    if prov is None or rating is None or prov.value is None:
+        return USER, ""
+    if not getattr(prov, "invented", False):
+        return USER, ""
+    try:
+        if not same(float(prov.value), rating):
+            return USER, ""
+    except (TypeError, ValueError):
+        return USER, ""
+    job = str(prov.job)
+    reason = str(getattr(prov, "reason", "") or "")
+    if job in BASE_JOBS:
+        return BASE, job
+    if job in INFER_JOBS:
+        return INFERRED, job
+    if job == RESTORE_JOB and reason in OWNER_BY_REASON:
+        return OWNER_BY_REASON[reason], job
+    if reason == IMPORTED_INFERRED:
+        return INFERRED, job
+    return PROGRAM, job
+
+
+def entry_from_item(item: Item, locations: Sequence[str], prov: Any = None) -> Entry | None:
+    """A rated snapshot item -> its backup entry (None when it holds no rating)."""
+    rating = normalize(item.user_rating)
+    if rating is None or item.kind not in KINDS:
+        return None
+    owner, job = owner_of(rating, prov)
+    file = item.files[0] if item.files else ""
+    guid = getattr(item, "plex_guid", "") or ""
+    return Entry(
+        kind=item.kind,
+        key=item.key,
+        rating=rating,
+        title=item.title,
+        owner=owner,
+        owner_job=job,
+        parent_title=item.parent_title,
+        grandparent_title=item.grandparent_title,
+        original_title=item.original_title,
+        year=item.year,
+        index=item.index,
+        parent_index=item.parent_index,
+        duration=item.duration,
+        guid=guid,
+        ids=item_ids(guid, item.guids),
+        file=file,
+        relpath=relative_path(file, locations),
+        rated_at=item.last_rated_at,
+        watched=(item.view_count > 0) if item.kind in LEAF_KINDS else None,
+    )
+
+
+def build_library(
+    title: str,
+    section_type: str,
+    items: Iterable[Item],
+    *,
+    section_id: int | None = None,
+    locations: Sequence[str] = (),
+    provenance: Mapping[str, Any] | None = None,
+    kinds: Iterable[str] | None = None,
+) -> BackupLibrary:
+    """The rated items of one library snapshot, parents before children."""
+    prov = provenance or {}
+    wanted = set(kinds) if kinds is not None else set(KINDS)
+    order = {k: i for i, k in enumerate(KINDS)}
+    entries = [
+        e
+        for it in sorted(items, key=lambda i: (order.get(i.kind, 99), i.key))
+        if it.kind in wanted
+        if (e := entry_from_item(it, locations, prov.get(str(it.key)))) is not None
+    ]
+    return BackupLibrary(title, section_type, section_id, tuple(locations), entries)
+
+
+# --- the file --------------------------------------------------------------------------------
+
+
+def _checksum(libraries: list[dict[str, Any]]) -> str:
+    text = json.dumps(libraries, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def to_json(backup: Backup) -> dict[str, Any]:
+    """The document written to disk; the checksum lets a reader notice hand edits."""
+    libs = [
+        {
+            "title": lib.title,
+            "type": lib.type,
+            "section_id": lib.section_id,
+            "locations": list(lib.locations),
+            "items": [e.as_json() for e in lib.entries],
+        }
+        for lib in backup.libraries
+    ]
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "version": backup.version,
+        "created_at": backup.created_at,
+        "program": backup.program,
+        "server": backup.server,
+        "note": backup.note,
+        "counts": backup.counts(),
+        "libraries": libs,
+        "checksum": _checksum(libs),
+    }
+    return doc
+
+
+def encode(backup: Backup, *, compress: bool = False) -> bytes:
+    """The file's bytes: UTF-8 JSON, one item per line (diffable), gzip when asked."""
+    doc = to_json(backup)
+    libs = doc.pop("libraries")
+    checksum = doc.pop("checksum")
+    head = json.dumps(doc, ensure_ascii=False)[:-1]
+    parts = [head, ', "libraries": [\n']
+    for i, lib in enumerate(libs):
+        items = lib.pop("items")
+        meta = json.dumps(lib, ensure_ascii=False)[:-1]
+        parts.append(("" if i == 0 else ",\n") + meta + ', "items": [\n')
+        parts.append(",\n".join(json.dumps(x, ensure_ascii=False) for x in items))
+        parts.append("\n]}")
+    parts.append(f'\n], "checksum": {json.dumps(checksum)}}}\n')
+    data = "".join(parts).encode("utf-8")
+    # mtime=0: the same ratings give the same file, whenever it is written
+    return gzip.compress(data, mtime=0) if compress else data
+
+
+def _int_or_none(v: Any, what: str, where: str) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise BackupError(f"{where}: {what} must be a number, not {v!r}.")
+    if isinstance(v, float) and (math.isnan(v) or v != int(v)):
+        raise BackupError(f"{where}: {what} must be a whole number, not {v!r}.")
+    return int(v)
+
+
+def _str(v: Any, what: str, where: str) -> str:
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise BackupError(f"{where}: {what} must be text, not {v!r}.")
+    return v
+
+
+def _entry(raw: Any, where: str) -> Entry:
+    """One item of the file, checked field by field: a hand edit gets a plain message."""
+    if not isinstance(raw, dict):
+        raise BackupError(f"{where} is not an item (found {type(raw).__name__}).")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise BackupError(f"{where}: unknown kind {kind!r} (expected one of {', '.join(KINDS)}).")
+    key = _int_or_none(raw.get("key"), "key", where)
+    if key is None:
+        raise BackupError(f"{where}: the item has no key.")
+    r = raw.get("rating")
+    if isinstance(r, bool) or not isinstance(r, int | float) or not 0 <= float(r) <= 10:
+        raise BackupError(f"{where}: rating {r!r} is not a number from 0 to 10.")
+    owner = raw.get("owner", USER)
+    if owner not in OWNERS:
+        raise BackupError(f"{where}: owner {owner!r} is not one of {', '.join(OWNERS)}.")
+    ids = raw.get("ids", [])
+    if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        raise BackupError(f"{where}: ids must be a list of texts.")
+    watched = raw.get("watched")
+    if watched is not None and not isinstance(watched, bool):
+        raise BackupError(f"{where}: watched must be true or false.")
+    return Entry(
+        kind=kind,
+        key=key,
+        rating=float(normalize(float(r)) or 0.0),
+        title=_str(raw.get("title"), "title", where),
+        owner=owner,
+        owner_job=_str(raw.get("owner_job"), "owner_job", where),
+        parent_title=_str(raw.get("parent_title"), "parent_title", where),
+        grandparent_title=_str(raw.get("grandparent_title"), "grandparent_title", where),
+        original_title=_str(raw.get("original_title"), "original_title", where),
+        year=_int_or_none(raw.get("year"), "year", where),
+        index=_int_or_none(raw.get("index"), "index", where),
+        parent_index=_int_or_none(raw.get("parent_index"), "parent_index", where),
+        duration=_int_or_none(raw.get("duration"), "duration", where),
+        guid=_str(raw.get("guid"), "guid", where),
+        ids=tuple(ids),
+        file=_str(raw.get("file"), "file", where),
+        relpath=_str(raw.get("relpath"), "relpath", where),
+        rated_at=_int_or_none(raw.get("rated_at"), "rated_at", where),
+        watched=watched,
+    )
+
+
+def _text_of(data: bytes, name: str) -> str:
+    if data[:2] == b"\x1f\x8b":
+        try:
+            d = zlib.decompressobj(wbits=31)
+            out = d.decompress(data, MAX_BYTES + 1)
+            if len(out) > MAX_BYTES:
+                raise BackupError(f"{name} unpacks to more than {MAX_BYTES:,} bytes.")
+            if not d.eof:
+                raise BackupError(
+                    f"{name} is cut off: the compressed file ends early "
+                    "(an interrupted copy or download?). Nothing was restored."
+                )
+            data = out
+        except zlib.error:
+            raise BackupError(
+                f"{name} looks compressed (gzip) but is damaged. Nothing was restored."
+            ) from None
+    if data.startswith(b"PK\x03\x04"):
+        raise BackupError(f"{name} is a zip archive, not a ratings backup.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BackupError(f"{name} is not a ratings backup: it is not text (UTF-8 JSON).") from None
+
+
+def decode(data: bytes, name: str = "The file") -> Backup:
+    """Bytes of a backup file (plain or gzip) -> Backup; BackupError says what is wrong.
+
+    Checks, in order: compressed and cut off; not JSON at all; JSON cut off;
+    JSON that is not one of our backups (a Trakt export, a settings file);
+    a newer format version; items that do not hold what they should; a
+    checksum that no longer fits (edited by hand).
+    """
+    if not data.strip():
+        raise BackupError(f"{name} is empty: it is not a ratings backup.")
+    text = _text_of(data, name)
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[")):
+        raise BackupError(
+            f"{name} is not a ratings backup: it is not JSON (it starts with {stripped[:30]!r})."
+        )
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        tail = len(text.rstrip())
+        if exc.pos >= tail - 1 or "Unterminated string" in exc.msg:
+            raise BackupError(
+                f"{name} is cut off at line {exc.lineno}: the file ends in the middle of "
+                "the backup (an interrupted copy or a full disk?). Nothing was restored."
+            ) from None
+        raise BackupError(
+            f"{name} is damaged at line {exc.lineno}, column {exc.colno} ({exc.msg}); "
+            "was it edited by hand? Nothing was restored."
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        what = "a list" if isinstance(doc, list) else "JSON of another program"
+        raise BackupError(
+            f"{name} is not a ratings backup made by this program ({what}). "
+            "Choose a file written by 'Back up all ratings' or the backup command."
+        )
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise BackupError(f"{name} has no valid format version ({version!r}).")
+    if version > VERSION:
+        raise BackupError(
+            f"{name} was written by a newer version of this program (backup format "
+            f"{version}; this version reads up to {VERSION}). Update the program to restore it."
+        )
+    libs = doc.get("libraries")
+    if not isinstance(libs, list):
+        raise BackupError(f"{name} holds no list of libraries; it is not a complete backup.")
+    checksum = doc.get("checksum")
+    libraries: list[BackupLibrary] = []
+    for li, lib in enumerate(libs, 1):
+        where = f"{name}, library {li}"
+        if not isinstance(lib, dict) or not isinstance(lib.get("items"), list):
+            raise BackupError(f"{where} is not a library with items.")
+        locs = lib.get("locations") or []
+        if not isinstance(locs, list) or not all(isinstance(x, str) for x in locs):
+            raise BackupError(f"{where}: locations must be a list of folders.")
+        bl = BackupLibrary(
+            _str(lib.get("title"), "title", where),
+            _str(lib.get("type"), "type", where),
+            _int_or_none(lib.get("section_id"), "section_id", where),
+            tuple(locs),
+        )
+        for i, raw in enumerate(lib["items"], 1):
+            bl.entries.append(_entry(raw, f"{where} ({bl.title}), item {i}"))
+        libraries.append(bl)
+    if checksum != _checksum(libs):
+        raise BackupError(
+            f"{name} was changed after it was written (its checksum does not fit its "
+            "contents): it may have been edited by hand or damaged. Nothing was restored; "
+            "use the file as it was written."
+        )
+    return Backup(
+        libraries,
+        created_at=_int_or_none(doc.get("created_at"), "created_at", name) or 0,
+        server=_str(doc.get("server"), "server", name),
+        program=_str(doc.get("program"), "program", name),
+        version=version,
+        note=_str(doc.get("note"), "note", name),
+    )
+
+
+# --- restore: matching -----------------------------------------------------------------------
+
+
+@dataclass
+class TargetLibrary:
+    """One library of the server restored to: its folders and its current items."""
+
+    title: str
+    type: str
+    section_id: int
+    locations: tuple[str, ...] = ()
+    items: list[Item] = field(default_factory=list)
+
+
+def _n(text: str) -> str:
+    return normalize_title(text) or text.strip().casefold()
+
+
+def _title_keys(
+    kind: str,
+    title: str,
+    parent: str,
+    grand: str,
+    year: int | None,
+    index: int | None,
+    parent_index: int | None,
+) -> list[tuple[Any, ...]]:
+    """Title keys of an item, most specific first (shared by backup rows and targets)."""
+    t = _n(title)
+    if kind == "track":
+        keys: list[tuple[Any, ...]] = []
+        if index is not None:
+            keys.append((kind, _n(grand), _n(parent), t, parent_index or 1, index))
+        keys.append((kind, _n(grand), _n(parent), t))
+        return keys
+    if kind == "album":
+        return [(kind, _n(parent), t, year), (kind, _n(parent), t)]
+    if kind == "artist":
+        return [(kind, t)]
+    if kind == "episode":
+        if index is None or parent_index is None:
+            return [(kind, _n(grand), t)]
+        return [(kind, _n(grand), parent_index, index)]
+    if kind == "season":
+        return [(kind, _n(parent), index)] if index is not None else []
+    if kind == "show":
+        return [(kind, t, year), (kind, t)]
+    if kind == "movie":
+        return [(kind, t, year)] if year is not None else [(kind, t)]
+    return []
+
+
+def _item_title_keys(it: Item) -> list[tuple[Any, ...]]:
+    keys = _title_keys(
+        it.kind, it.title, it.parent_title, it.grandparent_title, it.year, it.index, it.parent_index
+    )
+    if it.kind == "movie" and it.year is not None:
+        keys.append((it.kind, _n(it.title)))  # found by a backup row without a year
+    return keys
+
+
+def _entry_title_keys(e: Entry) -> list[tuple[Any, ...]]:
+    return _title_keys(
+        e.kind, e.title, e.parent_title, e.grandparent_title, e.year, e.index, e.parent_index
+    )
+
+
+class TargetIndex:
+    """The target server's items by guid, external id, relative path and titles (built once)."""
+
+    def __init__(self, libraries: Iterable[TargetLibrary]) -> None:
+        self.items: dict[int, Item] = {}
+        self.section_of: dict[int, int] = {}
+        self.kinds: set[str] = set()
+        self.by_guid: dict[tuple[str, str], list[Item]] = defaultdict(list)
+        self.by_id: dict[tuple[str, str], list[Item]] = defaultdict(list)
+        self.by_path: dict[tuple[str, str], list[Item]] = defaultdict(list)
+        self.by_title: dict[tuple[Any, ...], list[Item]] = defaultdict(list)
+        for lib in libraries:
+            self.kinds.update(KINDS_BY_SECTION.get(lib.type, ()))
+            for it in lib.items:
+                if it.kind not in KINDS:
+                    continue
+                self.items[it.key] = it
+                self.section_of[it.key] = lib.section_id
+                guid = getattr(it, "plex_guid", "") or ""
+                if is_plex_guid(guid):
+                    self.by_guid[(it.kind, guid)].append(it)
+                for i in item_ids(guid, it.guids):
+                    self.by_id[(it.kind, i)].append(it)
+                for f in it.files:
+                    rel = relative_path(f, lib.locations)
+                    if rel:
+                        self.by_path[(it.kind, _path_key(rel))].append(it)
+                for k in _item_title_keys(it):
+                    self.by_title[k].append(it)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The outcome of matching one backup row: the item, or why there is none."""
+
+    item: Item | None
+    how: str
+    detail: str = ""
+    candidates: tuple[Item, ...] = ()
+
+
+def _unique(items: list[Item]) -> list[Item]:
+    return list({it.key: it for it in items}.values())
+
+
+def find(entry: Entry, index: TargetIndex) -> Found:
+    """Plex guid, then external ids, then the relative file path, then titles and numbers.
+
+    A key that fits several items is passed over (the next step may settle
+    it); only when no step finds exactly one item is the row not found or
+    ambiguous.
+    """
+    ambiguous: list[Item] = []
+    if is_plex_guid(entry.guid):
+        hits = _unique(index.by_guid.get((entry.kind, entry.guid), []))
+        if len(hits) == 1:
+            return Found(hits[0], BY_GUID)
+        ambiguous += hits
+    id_hits: dict[int, Item] = {}
+    for raw in entry.ids:
+        n = normalize_id(raw) or ""
+        hits = _unique(index.by_id.get((entry.kind, n), []))
+        if len(hits) == 1:
+            id_hits[hits[0].key] = hits[0]
+        else:
+            ambiguous += hits
+    if len(id_hits) == 1:
+        return Found(next(iter(id_hits.values())), BY_ID)
+    ambiguous += id_hits.values()
+    if entry.relpath:
+        hits = _unique(index.by_path.get((entry.kind, _path_key(entry.relpath)), []))
+        if len(hits) == 1:
+            return Found(hits[0], BY_PATH)
+        ambiguous += hits
+    for k in _entry_title_keys(entry):
+        hits = _unique(index.by_title.get(k, []))
+        if len(hits) == 1:
+            return Found(hits[0], BY_TITLES)
+        if len(hits) > 1:
+            ambiguous += hits
+            break
+    cands = tuple(_unique(ambiguous))
+    if len(cands) > 1:
+        return Found(None, AMBIGUOUS, f"{len(cands)} {entry.kind}s fit; none is certain", cands)
+    if len(cands) == 1:
+        # a guid or id on several items of which only this one is left: still not certain
+        return Found(None, AMBIGUOUS, "the ids point at more than one item", cands)
+    return Found(None, NOT_FOUND, _why_not(entry))
+
+
+def _why_not(entry: Entry) -> str:
+    tried = []
+    if is_plex_guid(entry.guid):
+        tried.append("Plex guid")
+    if entry.ids:
+        tried.append("ids " + ", ".join(entry.ids[:3]))
+    if entry.relpath:
+        tried.append(f"file {entry.relpath}")
+    tried.append("titles")
+    return f"no {entry.kind} on this server has the same " + " or ".join(tried)
+
+
+# --- restore: the plan --------------------------------------------------------------------------
+
+
+def _is_program(prov: Any, current: float | None) -> bool:
+    """The journal calls the target's current value one the program invented."""
+    return owner_of(current, prov)[0] != USER
+
+
+def _skip(plan: Plan, entry: Entry, reason: str, detail: str, cands: Sequence[Item] = ()) -> None:
+    plan.count(reason)
+    row: dict[str, Any] = {
+        "reason": reason,
+        "kind": entry.kind,
+        "title": entry.title,
+        "year": entry.year,
+        "rating": entry.rating,
+        "rating_raw": format_stars(entry.rating, glyphs=False),
+        "source": entry.owner,
+        "detail": detail,
+        "label": entry.label,
+        "key": entry.key,
+    }
+    if entry.kind in ("episode", "season"):
+        row["show"] = entry.grandparent_title if entry.kind == "episode" else entry.parent_title
+        row["season"] = entry.parent_index if entry.kind == "episode" else entry.index
+        row["episode"] = entry.index if entry.kind == "episode" else None
+    elif entry.kind in ("track", "album"):
+        row["artist"] = entry.grandparent_title if entry.kind == "track" else entry.parent_title
+        if entry.kind == "track":
+            row["album"] = entry.parent_title
+    for i in entry.ids:
+        scheme, _, value = i.partition("://")
+        if scheme in ("imdb", "tmdb", "tvdb"):
+            row.setdefault(scheme, value)
+    if entry.relpath:
+        row["file"] = entry.relpath
+    if cands:
+        row["candidates"] = " | ".join(f"{c.label} [{c.key}]" for c in cands[:5]) + (
+            f" +{len(cands) - 5} more" if len(cands) > 5 else ""
+        )
+    plan.skipped.append(row)
+
+
+def plan_restore(
+    backup: Backup | Iterable[Entry],
+    targets: Iterable[TargetLibrary],
+    provenance: Mapping[str, Any] | None = None,
+    *,
+    overwrite: bool = False,
+) -> Plan:
+    """Backup rows + the target's libraries + the journal -> the ratings to write.
+
+    Matched rows whose target is unrated become changes; a target that holds
+    the same value is "already" (or a same-value change when the journal
+    disagrees about whose it is, so the journal records the backup's word);
+    a target holding another value is a conflict, kept unless ``overwrite``.
+    Each target item is claimed by at most one row: the strongest match wins.
+    ``provenance`` is ``journal.standing_writes(PLEX)`` (ratingKey text -> Provenance).
+    """
+    entries = backup.entries if isinstance(backup, Backup) else list(backup)
+    prov = provenance or {}
+    index = TargetIndex(targets)
+    plan = Plan(RESTORE_JOB)
+    plan.counts.update({UPDATE: 0, ALREADY: 0, CONFLICT: 0, NOT_FOUND: 0})
+    matched_by: dict[str, int] = {}
+    found: list[tuple[int, Entry, Found]] = []
+    for e in entries:
+        if e.kind not in index.kinds:
+            plan.count(OTHER_LIBRARY)
+            continue
+        f = find(e, index)
+        if f.item is None:
+            _skip(plan, e, f.how, f.detail, f.candidates)
+            continue
+        found.append((MATCH_STEPS.index(f.how), e, f))
+    claimed: dict[int, Entry] = {}
+    # strongest match first, then backup order: a title match never takes an item an id found
+    for _, e, f in sorted(found, key=lambda t: t[0]):
+        it = f.item
+        assert it is not None
+        first = claimed.get(it.key)
+        if first is not None:
+            _skip(plan, e, DUPLICATE, f"the same {it.kind} as {first.label!r} [{first.key}]", [it])
+            continue
+        claimed[it.key] = e
+        matched_by[f.how] = matched_by.get(f.how, 0) + 1
+        current = normalize(it.user_rating)
+        reason = RESTORE_REASONS[e.owner]
+        change = Change(PLEX, str(it.key), "userRating", current, e.rating, reason, it.label)
+        if current is None:
+            plan.add(change)
+        elif not same(current, e.rating):
+            if overwrite:
+                plan.add(change)
+                plan.counts[UPDATE] -= 1
+                plan.count(OVERWRITE)
+            else:
+                _skip(
+                    plan,
+                    e,
+                    CONFLICT,
+                    f"the server holds {format_stars(current, glyphs=False)} stars on "
+                    f"{it.label!r}; kept (restore with overwrite to replace it)",
+                    [it],
+                )
+        else:
+            target_program = _is_program(prov.get(str(it.key)), current)
+            if (e.owner != USER) != target_program:
+                plan.changes.append(change)
+                plan.count(RECORDED)
+            else:
+                plan.count(ALREADY)
+    plan.options["matched_by"] = dict(sorted(matched_by.items()))
+    plan.options["overwrite"] = overwrite
+    return plan
+
+
+def restore_breakdown(counts: Mapping[str, int]) -> str:
+    """``restore 30, already 2, conflict kept 1, …``: the non-zero outcomes, in order."""
+    parts = [f"{o} {counts.get(o, 0):,}" for o in RESTORE_OUTCOMES if counts.get(o, 0)]
+    return ", ".join(parts) or "nothing in the backup"
+
+
+# --- clear ------------------------------------------------------------------------------------
+
+
+def plan_clear(items: Iterable[Item], kinds: Iterable[str] | None = None) -> Plan:
+    """Every rated item (of ``kinds``) -> a change to unrated; the old value is in the journal."""
+    wanted = set(kinds) if kinds else set(KINDS)
+    plan = Plan(CLEAR_JOB)
+    plan.counts.update({UPDATE: 0})
+    order = {k: i for i, k in enumerate(KINDS)}
+    for it in sorted(items, key=lambda i: (order.get(i.kind, 99), i.key)):
+        if it.kind not in wanted:
+            continue
+        current = normalize(it.user_rating)
+        if current is None:
+            plan.count("unrated")
+            continue
+        plan.add(Change(PLEX, str(it.key), "userRating", current, None, "cleared", it.label))
+        plan.count(f"{it.kind}s")
+    return plan
