@@ -12,7 +12,7 @@ import pytest
 from test_gui_helpers import app_fixture, pump_until, require_display
 
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
-from ratings_gui.jobs.runner import Finished, JobContext, PlanReady
+from ratings_gui.jobs.runner import Finished, JobContext
 
 pytestmark = pytest.mark.gui
 
@@ -35,21 +35,20 @@ def win(ctx: Any) -> Iterator[Any]:
 
 
 def test_tabs_follow_the_registry(win: Any) -> None:
-    from ratings_gui.gui.tabs import TABS, ComingTab, Tab, tab_class
+    from ratings_gui.gui.tabs import TABS, Tab, tab_class
 
     assert [win.tabs.tab(e.title) is not None for e in TABS]
     assert list(win.tab_objects) == [e.name for e in TABS]
     for entry in TABS:
         tab = win.tab_objects[entry.name]
         assert isinstance(tab, Tab) and tab.frame is win.tabs.tab(entry.title)
-        if entry.coming and tab_class(entry) is ComingTab:
-            assert tab.note.cget("text").startswith("Coming: ")
+        assert type(tab) is tab_class(entry)
     assert type(win.plex_tab).__name__ == "PlexTab"
     assert type(win.history_tab).__name__ == "HistoryTab"
 
 
 def test_job_events_reach_the_window_on_the_main_thread(win: Any) -> None:
-    """Progress, Log, PlanReady and Finished, from a worker that never touches Tk."""
+    """Progress, Log and Finished, from a worker that never touches Tk."""
     from ratings_gui.logsetup import add_secret
 
     add_secret("s3cr3t-t0ken-xyz")
@@ -60,33 +59,30 @@ def test_job_events_reach_the_window_on_the_main_thread(win: Any) -> None:
     def work(jc: JobContext) -> Report:
         jc.progress(5, 10, "reading tags")
         jc.log("token is s3cr3t-t0ken-xyz and url ?X-Plex-Token=abc")
-        plan = Plan("tags")
-        plan.add(Change(PLEX, "1", "userRating", 2.0, 8.0, "file tag", "Song"))
-        jc.plan_ready(plan)
         release.wait(10)
         return Report("tags", 42, dry_run=False)
 
-    def on_plan(ev: PlanReady) -> None:
-        seen["plan_thread"] = threading.current_thread() is threading.main_thread()
-        tab.show_plan(ev.plan, on_apply=lambda p: None)
-
     def on_done(ev: Finished) -> None:
         seen["done"] = ev
+        seen["done_thread"] = threading.current_thread() is threading.main_thread()
 
-    assert tab.run_job(work, name="tags", phase="Starting", on_plan=on_plan, on_done=on_done)
+    assert tab.run_job(work, name="tags", phase="Starting", on_done=on_done)
     assert not tab.run_job(lambda jc: None, name="second"), "one job at a time"
     assert win.plex_tab.sign_in_button.cget("state") == "disabled"
     assert win.progress.cancel_button.cget("state") == "normal"
-    pump_until(win, lambda: tab.preview is not None and tab.preview.shown_rows == 1)
-    assert win.preview is tab.preview
-    assert seen["plan_thread"] is True
-    assert "reading tags: 5 of 10" in win.progress.phase.cget("text")
+    pump_until(win, lambda: "reading tags: 5 of 10" in win.progress.phase.cget("text"))
     log = win.log_pane.content()
     assert "s3cr3t-t0ken-xyz" not in log and "abc" not in log and "********" in log
     assert "Another job is still running" in log
     release.set()
     pump_until(win, lambda: "done" in seen and not win.busy)
     assert seen["done"].report.run_id == 42
+    assert seen["done_thread"] is True
+    plan = Plan("tags")
+    plan.add(Change(PLEX, "1", "userRating", 2.0, 8.0, "file tag", "Song"))
+    tab.show_plan(plan)
+    pump_until(win, lambda: tab.preview is not None and tab.preview.shown_rows == 1)
+    assert win.preview is tab.preview
     assert win.plex_tab.sign_in_button.cget("state") == "normal"
     assert win.progress.cancel_button.cget("state") == "disabled"
 

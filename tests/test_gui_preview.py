@@ -90,7 +90,7 @@ def test_preview_100k_plan_keeps_window_responsive(app: Any, tmp_path: Path) -> 
     assert preview.shown_rows == ROW_CAP
     assert "100,000 to change" in preview.counts_label.cget("text")
     assert "1,234 unchanged" in preview.counts_label.cget("text")
-    assert "2,000 of 100,000" in preview.note_label.cget("text")
+    assert "2,000 of 100,000" in preview.table.note_label.cget("text")
     assert preview.apply_button.cget("state") == "normal"
     screenshot("gui-preview-100k")
 
@@ -144,7 +144,7 @@ def test_preview_discard_and_small_plan(app: Any) -> None:
     plan.add(Change(PLEX, "1", "userRating", None, 7.0, "file tag", "A - B - C"))
     preview.show(plan)
     pump_until(app, lambda: preview.shown_rows == 1)
-    assert preview.tree.item("0", "values")[2:4] == ("-", "★★★½")
+    assert preview.tree.item(preview.tree.get_children()[0], "values")[2:4] == ("-", "★★★½")
     assert preview.note_label.cget("text") == ""
     preview.apply_button.invoke()
     assert applied == [plan]

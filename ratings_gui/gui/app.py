@@ -25,7 +25,7 @@ from ratings_gui.gui.widgets import (
     readable_segments,
     style_treeviews,
 )
-from ratings_gui.jobs.runner import Finished, JobContext, JobRunner, Log, PlanReady, Progress
+from ratings_gui.jobs.runner import Finished, JobContext, JobRunner, Log, Progress
 from ratings_gui.logsetup import redact
 
 if TYPE_CHECKING:
@@ -96,7 +96,6 @@ class App(ctk.CTk):
         self.runner = JobRunner()
         self._job_active = False
         self._job_name = ""
-        self._on_plan: Callable[[PlanReady], None] | None = None
         self._on_done: Callable[[Finished], None] | None = None
         self._poll_id: str | None = None
         self._dark = is_dark()
@@ -206,10 +205,9 @@ class App(ctk.CTk):
         *,
         name: str,
         phase: str = "",
-        on_plan: Callable[[PlanReady], None] | None = None,
         on_done: Callable[[Finished], None] | None = None,
     ) -> bool:
-        """Run ``work`` on the worker; events come back to ``on_plan``/``on_done`` on this thread.
+        """Run ``work`` on the worker; its end comes back to ``on_done`` on this thread.
 
         Returns False (and says so) while another job runs: one job at a time.
         """
@@ -221,7 +219,7 @@ class App(ctk.CTk):
             self.runner.join(1.0)
         self._job_active = True
         self._job_name = name
-        self._on_plan, self._on_done = on_plan, on_done
+        self._on_done = on_done
         self._set_busy(True, phase)
         try:
             self.runner.start(work, describe_error=describe_job_error, name=name)
@@ -259,13 +257,10 @@ class App(ctk.CTk):
         elif isinstance(ev, Log):
             prefix = "" if ev.level < logging.WARNING else "Warning: "
             self.log_line(prefix + ev.text)
-        elif isinstance(ev, PlanReady):
-            if self._on_plan is not None:
-                self._on_plan(ev)
         elif isinstance(ev, Finished):
             on_done = self._on_done
             self._job_active = False
-            self._on_plan = self._on_done = None
+            self._on_done = None
             if ev.error:
                 self._set_busy(False, "Cancelled.")
                 if ev.cancelled:

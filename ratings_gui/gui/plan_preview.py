@@ -17,7 +17,14 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.plan import UPDATE, Change, Plan
-from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree, set_enabled, stars_text
+from ratings_gui.gui.widgets import (
+    SECONDARY,
+    SortableTable,
+    TableColumn,
+    field_text,
+    set_enabled,
+    stars_text,
+)
 
 #: Rows placed in the table; the rest are only in the export.
 ROW_CAP = 2000
@@ -90,24 +97,23 @@ def write_plan_csv(changes: list[Change], path: str | Path) -> int:
     return len(changes)
 
 
-def _rating_key(value: Any) -> tuple[int, float, str]:
-    """Unrated first, then numbers, then any text value."""
-    if value is None:
-        return (0, 0.0, "")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (1, float(value), "")
-    return (2, 0.0, str(value))
+def _old_text(ch: Change) -> str:
+    return value_text(ch.field, ch.old)
 
 
-_SORT_KEYS: dict[str, Callable[[Change], Any]] = {
-    "item": lambda c: (c.label or c.target).casefold(),
-    "field": lambda c: c.field,
-    "old": lambda c: _rating_key(c.old),
-    "new": lambda c: _rating_key(c.new),
-    "reason": lambda c: c.reason.casefold(),
-}
+def _new_text(ch: Change) -> str:
+    return value_text(ch.field, ch.new)
 
-_HEADINGS = {"item": "Item", "field": "Field", "old": "Old", "new": "New", "reason": "Reason"}
+
+#: The plan's columns over :class:`Change` rows: sorting compares the raw values
+#: (unrated first, then ratings by value), the cells show stars.
+COLUMNS = (
+    TableColumn("item", "Item", 360, lambda c: c.label or c.target, stretch=True),
+    TableColumn("field", "Field", 90, lambda c: c.field, text=field_text),
+    TableColumn("old", "Old", 80, lambda c: c.old, row_text=_old_text),
+    TableColumn("new", "New", 80, lambda c: c.new, row_text=_new_text),
+    TableColumn("reason", "Reason", 220, lambda c: c.reason, stretch=True),
+)
 
 
 def describe_counts(plan: Plan) -> str:
@@ -137,14 +143,7 @@ class PlanPreview(ctk.CTkFrame):
         self.on_apply = on_apply
         self.on_discard = on_discard
         self._on_show = on_show
-        self.row_cap = row_cap
         self.plan: Plan | None = None
-        self.rows: list[Change] = []
-        self.sort_column: str | None = None
-        self.sort_reverse = False
-        self._fill_at = 0
-        self._fill_job: str | None = None
-        self._generation = 0
 
         top = ctk.CTkFrame(self, fg_color="transparent")
         top.pack(fill="x", padx=6, pady=(6, 2))
@@ -176,17 +175,18 @@ class PlanPreview(ctk.CTkFrame):
         )
         self.export_button.pack(side="right", padx=(6, 0))
 
-        cols = [
-            ("item", "Item", 360, True),
-            ("field", "Field", 90, False),
-            ("old", "Old", 80, False),
-            ("new", "New", 80, False),
-            ("reason", "Reason", 220, True),
-        ]
-        self.tree, holder = make_tree(self, cols, height=6)
-        for cid, _h, _w, _s in cols:
-            self.tree.heading(cid, command=lambda c=cid: self.sort_by(c))
-        holder.pack(fill="both", expand=True, padx=6, pady=2)
+        self.table = SortableTable(
+            self,
+            COLUMNS,
+            height=6,
+            row_cap=row_cap,
+            chunk=CHUNK,
+            delay_ms=FILL_DELAY_MS,
+            empty_text="Nothing to change.",
+            placeholder="No plan yet.",
+        )
+        self.table.pack(fill="both", expand=True, padx=6, pady=2)
+        self.tree = self.table.tree
 
     # --- showing -------------------------------------------------------------
 
@@ -216,27 +216,22 @@ class PlanPreview(ctk.CTkFrame):
         if on_discard is not None:
             self.on_discard = on_discard
         self.plan = plan
-        self.rows = list(plan.changes)
-        self.sort_column, self.sort_reverse = None, False
-        self._refresh_headings()
+        self.table.set_rows(plan.changes)
         self.title_label.configure(text=title or f"Plan: {plan.job}")
         self.counts_label.configure(text=describe_counts(plan))
         self._wrap_counts()
-        n = len(self.rows)
+        n = len(plan.changes)
         set_enabled(self.export_button, bool(n))
         set_enabled(self.apply_button, bool(n and self.on_apply))
         set_enabled(self.discard_button, True)
-        self._update_note()
-        self._start_fill()
+        self.note_label.configure(text="")
         if self._on_show is not None:
             self._on_show(self)
 
     def clear(self) -> None:
         """Forget the plan (after Apply or Discard)."""
-        self._cancel_fill()
         self.plan = None
-        self.rows = []
-        self.tree.delete(*self.tree.get_children())
+        self.table.clear("No plan yet.")
         self.title_label.configure(text="Plan")
         self.counts_label.configure(text="No plan yet.")
         self.note_label.configure(text="")
@@ -247,90 +242,29 @@ class PlanPreview(ctk.CTkFrame):
         """No second Apply while a job runs."""
         if busy:
             set_enabled(self.apply_button, False)
-        elif self.plan is not None and self.rows and self.on_apply:
+        elif self.plan is not None and self.plan.changes and self.on_apply:
             set_enabled(self.apply_button, True)
 
     @property
+    def rows(self) -> list[Change]:
+        """Every change of the plan, in the order the table shows them."""
+        return list(self.table.rows)  # type: ignore[arg-type]
+
+    @property
+    def row_cap(self) -> int:
+        return self.table.row_cap
+
+    @property
     def shown_rows(self) -> int:
-        return len(self.tree.get_children())
+        return self.table.shown_rows
 
     @property
     def filling(self) -> bool:
-        return self._fill_job is not None
-
-    def _update_note(self) -> None:
-        n = len(self.rows)
-        if n > self.row_cap:
-            self.note_label.configure(
-                text=f"Showing {self.row_cap:,} of {n:,}; export for all.",
-                text_color=("#8a5a00", "#ffcc66"),
-            )
-        elif n == 0 and self.plan is not None:
-            self.note_label.configure(text="Nothing to change.", text_color=("gray20", "gray80"))
-        else:
-            self.note_label.configure(text="", text_color=("gray20", "gray80"))
-
-    def _cancel_fill(self) -> None:
-        self._generation += 1
-        if self._fill_job is not None:
-            try:
-                self.after_cancel(self._fill_job)
-            except ValueError:
-                pass
-            self._fill_job = None
-
-    def _start_fill(self) -> None:
-        self._cancel_fill()
-        self.tree.delete(*self.tree.get_children())
-        self._fill_at = 0
-        gen = self._generation
-        self._fill_job = self.after(FILL_DELAY_MS, lambda: self._fill_chunk(gen))
-
-    def _fill_chunk(self, gen: int) -> None:
-        """Insert one small chunk, then yield to the event loop."""
-        if gen != self._generation:
-            return
-        end = min(self._fill_at + CHUNK, self.row_cap, len(self.rows))
-        insert = self.tree.insert
-        for i in range(self._fill_at, end):
-            ch = self.rows[i]
-            insert(
-                "",
-                "end",
-                iid=str(i),
-                values=(
-                    ch.label or ch.target,
-                    field_text(ch.field),
-                    value_text(ch.field, ch.old),
-                    value_text(ch.field, ch.new),
-                    ch.reason,
-                ),
-            )
-        self._fill_at = end
-        if end < min(self.row_cap, len(self.rows)):
-            self._fill_job = self.after(FILL_DELAY_MS, lambda: self._fill_chunk(gen))
-        else:
-            self._fill_job = None
-
-    # --- sorting -------------------------------------------------------------
+        return self.table.filling
 
     def sort_by(self, column: str) -> None:
         """Sort the whole plan (not just the shown rows) and show the first rows again."""
-        if not self.rows:
-            return
-        if self.sort_column == column:
-            self.sort_reverse = not self.sort_reverse
-        else:
-            self.sort_column, self.sort_reverse = column, False
-        self.rows.sort(key=_SORT_KEYS[column], reverse=self.sort_reverse)
-        self._refresh_headings()
-        self._start_fill()
-
-    def _refresh_headings(self) -> None:
-        for cid, text in _HEADINGS.items():
-            if cid == self.sort_column:
-                text += " ▼" if self.sort_reverse else " ▲"
-            self.tree.heading(cid, text=text)
+        self.table.sort_by(column)
 
     # --- buttons ---------------------------------------------------------------
 
@@ -339,7 +273,7 @@ class PlanPreview(ctk.CTkFrame):
         return write_plan_csv(self.rows, path)
 
     def _ask_export(self) -> None:
-        if not self.rows or self.plan is None:
+        if self.plan is None or not self.plan.changes:
             return
         path = filedialog.asksaveasfilename(
             parent=self,

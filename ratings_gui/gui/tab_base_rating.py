@@ -21,7 +21,7 @@ from ratings_gui.core.scale import format_stars
 from ratings_gui.gui.tabs import Tab
 from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY
 from ratings_gui.jobs import base_rating as br
-from ratings_gui.jobs.runner import Finished, JobContext, Log
+from ratings_gui.jobs.runner import JobContext, Log
 
 DRAIN_MS = 150
 STYLE_KEYS = {v: k for k, v in br.STYLE_NAMES.items()}
@@ -47,7 +47,6 @@ class BaseRatingTab(Tab):
     def build(self) -> None:
         self.libraries: list[str] = []
         self._events: queue.Queue[Any] = queue.Queue()
-        self._job: br.BaseRatingJob | None = None
         self._watch_cancel: threading.Event | None = None
         self._watch_thread: threading.Thread | None = None
         self.watch_interval = br.DEFAULT_INTERVAL
@@ -248,54 +247,34 @@ class BaseRatingTab(Tab):
             self.app.show_error(str(exc))
             return
         self._save(opts)
-        job = br.BaseRatingJob(self.ctx, opts, reset=reset)
-        self._job = job
         what = "base ratings to remove" if reset else "unrated tracks"
-        self.run_job(
-            job.prepare,
+        self.preview_job(
+            br.BaseRatingJob(self.ctx, opts, reset=reset),
             name=br.RESET_JOB if reset else br.JOB,
             phase=f"Reading {opts.library} for {what}…",
-            on_done=self._prepared,
         )
 
     def preview_reset(self) -> None:
         self.preview_plan(reset=True)
 
-    def _prepared(self, ev: Finished) -> None:
-        if ev.error or not isinstance(ev.result, Plan) or self._job is None:
-            return
-        plan = ev.result
+    def plan_title(self, plan: Plan) -> str:
         lib = plan.options.get("library", "")
-        if self._job.reset:
-            title = f"Reset: remove {len(plan):,} base rating(s) from {lib}"
-            note = ""
-        else:
-            title = f"Base rating {format_stars(plan.options['value'])} for {lib}"
-            mine = plan.counts.get(br.REPLACES_MINE, 0)
-            note = f"Replaces {mine:,} of YOUR OWN ratings" if mine else ""
-            if mine:
-                title += f" — replaces {mine:,} of YOUR ratings"
-        self.plan_note.configure(text=note)
-        self.show_plan(plan, on_apply=self._apply, on_discard=self._discard, title=title)
-        self.say(f"{title}: {len(plan):,} change(s) planned.")
+        if self.plan_job.reset:
+            return f"Reset: remove {len(plan):,} base rating(s) from {lib}"
+        title = f"Base rating {format_stars(plan.options['value'])} for {lib}"
+        mine = plan.counts.get(br.REPLACES_MINE, 0)
+        return title + (f" — replaces {mine:,} of YOUR ratings" if mine else "")
 
-    def _apply(self, plan: Plan) -> None:
-        if self._job is not None:
-            self.apply_plan_job(self._job, plan, after=self._applied)
+    def planned(self, plan: Plan, result: object) -> None:
+        mine = 0 if self.plan_job.reset else plan.counts.get(br.REPLACES_MINE, 0)
+        self.plan_note.configure(text=f"Replaces {mine:,} of YOUR OWN ratings" if mine else "")
+        self.say(f"{self.plan_title(plan)}: {len(plan):,} change(s) planned.")
 
-    def _applied(self, _report: Report | None) -> None:
-        self._close_plan()
+    def applied(self, report: Report | None) -> None:
         self._show_last_run()
 
-    def _discard(self, _plan: Plan) -> None:
-        self.say("Base rating plan discarded.")
-        self._close_plan()
-
-    def _close_plan(self) -> None:
-        self._job = None
+    def plan_closed(self) -> None:
         self.plan_note.configure(text="")
-        if self.preview is not None:
-            self.preview.clear()
 
     # --- watch --------------------------------------------------------------------------------
 

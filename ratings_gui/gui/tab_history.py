@@ -11,11 +11,10 @@ from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui.core.plan import Plan
+from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.plan_preview import value_text
-from ratings_gui.gui.tabs import Tab, report_line
+from ratings_gui.gui.tabs import Tab
 from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree
-from ratings_gui.jobs.runner import Finished, PlanReady
 
 #: Change rows shown for one run (a run may hold 100,000).
 CHANGE_ROWS = 2000
@@ -45,9 +44,7 @@ class HistoryTab(Tab):
     """Runs (newest first), the selected run's changes, and Undo."""
 
     def build(self) -> None:
-        self._undo_job: Any = None
         self._undo_run: int | None = None
-        self._undo_plan: Plan | None = None
         f = self.frame
         f.grid_columnconfigure(0, weight=1)
         # Runs get less room than the lower area, where plans are reviewed.
@@ -145,7 +142,7 @@ class HistoryTab(Tab):
 
     def show_changes(self) -> None:
         """The selected run's changes: item, field, old -> new in stars, status."""
-        if self._undo_plan is not None:
+        if self.plan is not None:
             return
         self.changes_tree.delete(*self.changes_tree.get_children())
         run_id = self.selected_run_id()
@@ -180,72 +177,42 @@ class HistoryTab(Tab):
             return
         from ratings_gui.jobs.undo import UndoJob
 
-        job = UndoJob(self.ctx, run_id)
-        self._undo_job, self._undo_run = job, run_id
-        self.run_job(
-            job.prepare,
+        self._undo_run = run_id
+        self.preview_job(
+            UndoJob(self.ctx, run_id),
             name="undo",
             phase=f"Reading current values for run {run_id}…",
-            on_plan=self._plan_ready,
-            on_done=self._prepared,
         )
 
-    def _plan_ready(self, ev: PlanReady) -> None:
-        self._review(ev.plan)
+    def plan_title(self, plan: Plan) -> str:
+        return f"Undo run {self._undo_run}"
 
-    def _prepared(self, ev: Finished) -> None:
-        if ev.error:
-            return
-        if isinstance(ev.result, Plan) and ev.result is not self._undo_plan:
-            self._review(ev.result)
-
-    def _review(self, plan: Plan) -> None:
-        self._undo_plan = plan
+    def show_plan(self, plan: Plan | None = None) -> Any:
+        """The undo plan takes the place of the run's changes while it is reviewed."""
         self._changes_holder.grid_remove()
         assert self.preview is not None
         self.preview.grid()
         self.changes_title.configure(
             text=f"Undo of run {self._undo_run}: review, then Apply or Discard."
         )
-        self.show_plan(
-            plan, on_apply=self._apply, on_discard=self._discard, title=f"Undo run {self._undo_run}"
-        )
+        return super().show_plan(plan)
+
+    def planned(self, plan: Plan, result: Any) -> None:
         self.say(f"Undo of run {self._undo_run} planned: {len(plan):,} change(s).")
 
-    def _apply(self, plan: Plan) -> None:
-        job = self._undo_job
-        self.run_job(
-            lambda jc: job.apply(jc, plan),
-            name="undo",
-            phase=f"Undoing run {self._undo_run}…",
-            on_done=self._applied,
-        )
+    def apply_phase(self, plan: Plan) -> str:
+        return f"Undoing run {self._undo_run}…"
 
-    def _applied(self, ev: Finished) -> None:
-        if ev.error:
-            # The plan stays up so the user can retry or discard it.
-            if self.preview is not None:
-                self.preview.set_busy(False)
-            return
-        report = ev.report
-        if report is not None:
-            self.say(report_line(report))
-            for change, error in report.failed[:20]:
-                self.say(f"  failed: {change.label or change.target}: {error}")
-        self._close_review()
+    def applied(self, report: Report | None) -> None:
         self.refresh()
         if report is not None and report.run_id is not None:
             self.select_run(report.run_id)
 
-    def _discard(self, _plan: Plan) -> None:
-        self.say(f"Undo of run {self._undo_run} discarded.")
-        self._close_review()
+    def discard_text(self, plan: Plan) -> str:
+        return f"Undo of run {self._undo_run} discarded."
 
-    def _close_review(self) -> None:
-        self._undo_plan = None
-        self._undo_job = None
+    def plan_closed(self) -> None:
         if self.preview is not None:
-            self.preview.clear()
             self.preview.grid_remove()
         self._changes_holder.grid()
         self.show_changes()

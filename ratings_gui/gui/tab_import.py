@@ -16,7 +16,7 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.importplan import ReviewItem
-from ratings_gui.core.plan import Plan
+from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.tabs import Tab
 from ratings_gui.gui.widgets import SECONDARY, make_tree
 from ratings_gui.jobs.runner import Finished
@@ -55,8 +55,6 @@ class ImportTab(Tab):
     def build(self) -> None:
         from ratings_gui.jobs.import_job import ImportJob  # noqa: F401 - fail early if broken
 
-        self.job: Any = None
-        self.plan: Plan | None = None
         self.last_report: Any = None
         self.last_unmatched: str | None = None
         opts = self.options()
@@ -247,9 +245,7 @@ class ImportTab(Tab):
             self.app.show_error(str(exc))
             return
         self.remember(**opts)
-        self._clear_review()
-        if self.preview is not None:
-            self.preview.clear()
+        self.close_plan()
         job = ImportJob(
             self.ctx,
             opts["path"],
@@ -262,19 +258,15 @@ class ImportTab(Tab):
             library=None if opts["all_libraries"] else self.ctx.library,
             unmatched_dir=opts["unmatched_dir"] or None,
         )
-        self.job = job
-        self.run_job(
-            job.prepare,
-            name="import",
-            phase=f"Reading {Path(opts['path']).name} and the library…",
-            on_done=self._prepared,
+        self.preview_job(
+            job, name="import", phase=f"Reading {Path(opts['path']).name} and the library…"
         )
 
-    def _prepared(self, ev: Finished) -> None:
-        if ev.error or not isinstance(ev.result, Plan):
-            return
-        self.plan = ev.result
-        self.review_items = list(self.job.review)
+    def plan_title(self, plan: Plan) -> str:
+        return f"Import {Path(self.plan_job.path).name}"
+
+    def planned(self, plan: Plan, result: object) -> None:
+        self.review_items = list(self.plan_job.review)
         for i, r in enumerate(self.review_items):
             best = candidate_text(*r.candidates[0]) if r.candidates else NO_CHOICE
             self.review_tree.insert("", "end", iid=str(i), values=(row_text(r), best, "—"))
@@ -285,17 +277,7 @@ class ImportTab(Tab):
         )
         if self.review_items:
             self.review_tree.selection_set("0")
-        self._show()
-        self.say(f"Import planned: {len(self.plan):,} change(s); review, then Apply.")
-
-    def _show(self) -> None:
-        assert self.plan is not None
-        self.show_plan(
-            self.plan,
-            on_apply=self._apply,
-            on_discard=self._discard,
-            title=f"Import {Path(self.job.path).name}",
-        )
+        self.say(f"Import planned: {len(plan):,} change(s); review, then Apply.")
 
     # --- needs review ------------------------------------------------------------------------
 
@@ -314,7 +296,7 @@ class ImportTab(Tab):
         _, r = picked
         labels = [candidate_text(it, s) for it, s in r.candidates] or [NO_CHOICE]
         self.candidate_menu.configure(values=labels)
-        chosen = self.job.chosen(r)
+        chosen = self.plan_job.chosen(r)
         current = next(
             (lb for lb, (it, _) in zip(labels, r.candidates, strict=False) if it.key == chosen),
             labels[1] if len(labels) > 1 else labels[0],
@@ -330,12 +312,12 @@ class ImportTab(Tab):
 
     def _decide(self, candidate: int | None) -> None:
         picked = self.selected_review()
-        if picked is None or self.job is None:
+        if picked is None or self.plan_job is None:
             return
         i, r = picked
         choice = r.candidates[candidate][0] if candidate is not None else None
         try:
-            self.job.accept_review(r, choice)
+            self.plan_job.accept_review(r, choice)
         except ValueError as exc:
             self.app.show_error(str(exc))
             return
@@ -345,7 +327,7 @@ class ImportTab(Tab):
             values[1] = candidate_text(*r.candidates[candidate or 0])
         values[2] = text
         self.review_tree.item(str(i), values=values)
-        self._show()
+        self.show_plan()
         nxt = str(i + 1)
         if self.review_tree.exists(nxt):
             self.review_tree.selection_set(nxt)
@@ -378,45 +360,32 @@ class ImportTab(Tab):
 
     # --- apply ---------------------------------------------------------------------------------
 
-    def _apply(self, plan: Plan) -> None:
-        job = self.job
+    def apply(self, plan: Plan) -> bool:
         self._set_review_buttons(False)
-        self.run_job(
-            lambda jc: job.apply(jc, plan),
-            name="import",
-            phase=f"Writing {len(plan):,} change(s)…",
-            on_done=self._applied,
-        )
+        return super().apply(plan)
 
-    def _applied(self, ev: Finished) -> None:
-        if ev.error:
-            if self.preview is not None:
-                self.preview.set_busy(False)
-            return
-        report = ev.report
+    def apply_phase(self, plan: Plan) -> str:
+        return f"Writing {len(plan):,} change(s)…"
+
+    def report_text(self, report: Report) -> str:
+        # The job already logged the breakdown and the unmatched-rows path.
+        return f"Import run {report.run_id}: {report.changes:,} change(s) written."
+
+    def applied(self, report: Report | None) -> None:
         self.last_report = report
-        if report is not None:
-            # The job already logged the breakdown and the unmatched-rows path.
-            self.say(f"Import run {report.run_id}: {report.changes:,} change(s) written.")
-            for change, error in report.failed[:20]:
-                self.say(f"  failed: {change.label or change.target}: {error}")
-            self.last_unmatched = report.extra.get("unmatched_csv")
-            if self.last_unmatched:
-                name = Path(self.last_unmatched).name
-                self.status_label.configure(text=f"Unmatched rows CSV: {name} (beside the export)")
-                if self.unmatched_dir:
-                    self.status_label.configure(text=f"Unmatched rows CSV: {self.last_unmatched}")
-            else:
-                self.status_label.configure(text="Every row was matched.")
-        self._discard(None)
+        if report is None:
+            return
+        self.last_unmatched = report.extra.get("unmatched_csv")
+        if self.last_unmatched:
+            name = Path(self.last_unmatched).name
+            self.status_label.configure(text=f"Unmatched rows CSV: {name} (beside the export)")
+            if self.unmatched_dir:
+                self.status_label.configure(text=f"Unmatched rows CSV: {self.last_unmatched}")
+        else:
+            self.status_label.configure(text="Every row was matched.")
 
-    def _discard(self, _plan: Plan | None) -> None:
-        if _plan is not None:
-            self.say("Import plan discarded.")
-        self.plan = None
+    def plan_closed(self) -> None:
         self._clear_review()
-        if self.preview is not None:
-            self.preview.clear()
 
     # --- export --------------------------------------------------------------------------------
 

@@ -448,22 +448,24 @@ class InferenceTab(Tab):
             plan = job.prepare(jc)
             return Previewed(plan, compute_reports(job))
 
-        self.run_job(
-            work,
-            name=ij.JOB,
-            phase=f"Reading {opts.library} and inferring…",
-            on_done=self._prepared,
+        self.preview_job(
+            job, name=ij.JOB, phase=f"Reading {opts.library} and inferring…", work=work
         )
 
-    def _prepared(self, ev: Finished) -> None:
-        if ev.error or not isinstance(ev.result, Previewed) or self.job is None:
-            return
-        plan = ev.result.plan
-        self.reports = ev.result.reports
-        self.show_reports()
-        title = f"Inference for {plan.options.get('library', '')}: {len(plan):,} rating(s) to write"
-        self.show_plan(plan, on_apply=self._apply, on_discard=self._discard, title=title)
-        self.say(f"{title}.")
+    def plan_title(self, plan: Plan) -> str:
+        if plan.job != ij.JOB:
+            name = Path(str(getattr(self.plan_job, "path", ""))).name
+            return f"Ratings CSV {name}: {len(plan):,} rating(s) to write"
+        return f"Inference for {plan.options.get('library', '')}: {len(plan):,} rating(s) to write"
+
+    def planned(self, plan: Plan, result: Any) -> None:
+        if isinstance(result, Previewed):
+            self.reports = result.reports
+            self.show_reports()
+            self.say(f"{self.plan_title(plan)}.")
+
+    def report_text(self, report: Report) -> str:
+        return _infer_line(report) if report.job == ij.JOB else super().report_text(report)
 
     # --- report views ---------------------------------------------------------------------------
 
@@ -537,19 +539,6 @@ class InferenceTab(Tab):
         if self.last_backtest is not None:
             lines += ["", *self.last_backtest.lines()]
         self._set_summary("\n".join(lines))
-
-    def _apply(self, plan: Plan) -> None:
-        if self.job is not None:
-            self.apply_plan_job(self.job, plan, after=self._applied, describe=_infer_line)
-
-    def _applied(self, _report: Report | None) -> None:
-        if self.preview is not None:
-            self.preview.clear()
-
-    def _discard(self, _plan: Plan) -> None:
-        self.say("Inference plan discarded.")
-        if self.preview is not None:
-            self.preview.clear()
 
     # --- backtest, rebuild, exports -------------------------------------------------------------------
 
@@ -663,19 +652,7 @@ class InferenceTab(Tab):
                     jc.log(f"{len(plan.skipped):,} rows not used (could not write the list: {exc})")
             return plan
 
-        def done(ev: Finished) -> None:
-            if ev.error or not isinstance(ev.result, Plan):
-                return
-            plan = ev.result
-            title = f"Ratings CSV {Path(path).name}: {len(plan):,} rating(s) to write"
-            self.show_plan(
-                plan,
-                on_apply=lambda p: self.apply_plan_job(job, p, after=self._applied),
-                on_discard=self._discard,
-                title=title,
-            )
-
-        return self.run_job(work, name=rc.JOB, phase=f"Reading {Path(path).name}…", on_done=done)
+        return self.preview_job(job, name=rc.JOB, phase=f"Reading {Path(path).name}…", work=work)
 
     def _set_summary(self, text: str) -> None:
         self.summary.configure(state="normal")

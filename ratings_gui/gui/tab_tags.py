@@ -39,7 +39,6 @@ class TagsTab(Tab):
 
     def build(self) -> None:
         self.libraries: list[str] = []
-        self._job: ts.TagsSyncJob | None = None
         self.last_test: MappingTest | None = None
         saved = self.options()
         f = self.frame
@@ -248,44 +247,32 @@ class TagsTab(Tab):
             self.app.show_error(str(exc))
             return
         self._save(opts)
-        self._job = ts.TagsSyncJob(self.ctx, opts)
-        self.run_job(
-            self._job.prepare,
+        self.preview_job(
+            ts.TagsSyncJob(self.ctx, opts),
             name=ts.JOB,
             phase=f"Reading {opts.library} and the files' tags…",
-            on_done=self._prepared,
         )
 
-    def _prepared(self, ev: Finished) -> None:
-        if ev.error or not isinstance(ev.result, Plan) or self._job is None:
-            return
-        plan = ev.result
+    def plan_title(self, plan: Plan) -> str:
         files = sum(1 for c in plan.changes if c.target_kind == FILE)
-        opts = self._job.opts
-        title = (
+        opts = getattr(self.plan_job, "opts", None)
+        if opts is None:
+            return super().plan_title(plan)
+        return (
             f"Tags {ts.DIRECTION_NAMES[opts.direction]} ({ts.CONFLICT_NAMES[opts.conflict]}): "
             f"{files:,} files, {len(plan) - files:,} Plex ratings"
         )
-        self.plan_note.configure(text=f"{self._job.figures.get('files', 0):,.0f} files scanned")
-        self.show_plan(plan, on_apply=self._apply, on_discard=self._discard, title=title)
+
+    def planned(self, plan: Plan, result: object) -> None:
+        self.plan_note.configure(text=f"{self.plan_job.figures.get('files', 0):,.0f} files scanned")
         counts = ", ".join(f"{v:,} {k}" for k, v in plan.summary().items() if k != "update")
-        self.say(f"{title}: {counts}")
+        self.say(f"{self.plan_title(plan)}: {counts}")
 
-    def _apply(self, plan: Plan) -> None:
-        if self._job is not None:
-            self.apply_plan_job(
-                self._job, plan, after=lambda _r: self._close_plan(), describe=report_line
-            )
+    def report_text(self, report: Report) -> str:
+        return report_line(report)
 
-    def _discard(self, _plan: Plan) -> None:
-        self.say("Tags plan discarded.")
-        self._close_plan()
-
-    def _close_plan(self) -> None:
-        self._job = None
+    def plan_closed(self) -> None:
         self.plan_note.configure(text="")
-        if self.preview is not None:
-            self.preview.clear()
 
 
 TAB = TagsTab

@@ -1,15 +1,15 @@
 """The tab registry and the base class every tab builds on.
 
 A feature lands as one module ``ratings_gui/gui/tab_<name>.py`` that
-defines a :class:`Tab` subclass and names it ``TAB = MyTab``. The window
-finds it by the name in :data:`TABS`; until the module exists the tab
-shows its "coming" note. No other file needs editing to add a tab.
+defines a :class:`Tab` subclass and names it ``TAB = MyTab``; the window
+finds it by the name in :data:`TABS`. A job tab builds its widgets, reads
+its options and hands a job to :meth:`Tab.preview_job`: preview, Apply and
+Discard are written here once.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 import queue
 import threading
@@ -20,46 +20,29 @@ from typing import TYPE_CHECKING, Any
 import customtkinter as ctk
 
 from ratings_gui.core.plan import Plan, Report
-from ratings_gui.gui.plan_preview import PlanPreview
+from ratings_gui.gui.plan_preview import PlanPreview, describe_counts
 from ratings_gui.gui.widgets import set_enabled
 
 if TYPE_CHECKING:
     from ratings_gui.gui.app import App
-    from ratings_gui.jobs.runner import Finished, JobContext, PlanReady
+    from ratings_gui.jobs.runner import Finished, JobContext
 
 
 @dataclass(frozen=True)
 class TabEntry:
-    """One tab: settings name (also the module suffix), title and the note shown until it lands."""
+    """One tab: settings name (also the module suffix) and title."""
 
     name: str
     title: str
-    coming: str = ""
 
 
 #: Tab order in the window. ``name`` -> module ``ratings_gui.gui.tab_<name>``.
 TABS: tuple[TabEntry, ...] = (
     TabEntry("plex", "Plex"),
-    TabEntry(
-        "import",
-        "Import",
-        "Coming: bring your IMDb, Letterboxd, TMDB and Trakt ratings into your Plex movies and shows.",
-    ),
-    TabEntry(
-        "tags",
-        "Tags",
-        "Coming: copy track ratings between Plex and the rating tags inside your music files, both ways.",
-    ),
-    TabEntry(
-        "base_rating",
-        "Base rating",
-        "Coming: give unrated tracks a rating you choose, so Plexamp radios and DJs play them.",
-    ),
-    TabEntry(
-        "inference",
-        "Inference",
-        "Coming: infer album, artist and unrated-track ratings from the ratings you gave yourself.",
-    ),
+    TabEntry("import", "Import"),
+    TabEntry("tags", "Tags"),
+    TabEntry("base_rating", "Base rating"),
+    TabEntry("inference", "Inference"),
     TabEntry("history", "History"),
 )
 
@@ -85,6 +68,9 @@ class Tab:
         self.title = entry.title
         self.start_buttons: list[Any] = []
         self.preview: PlanPreview | None = None
+        #: The job whose plan is under review, and that plan (None: nothing to apply).
+        self.plan_job: Any = None
+        self.plan: Plan | None = None
         self.log = logging.getLogger(f"ratings_gui.gui.{entry.name}")
         self.build()
 
@@ -179,11 +165,10 @@ class Tab:
         *,
         name: str,
         phase: str = "",
-        on_plan: Callable[[PlanReady], None] | None = None,
         on_done: Callable[[Finished], None] | None = None,
     ) -> bool:
         """Start ``work`` on the job runner; False when another job is running."""
-        return self.app.start_job(work, name=name, phase=phase, on_plan=on_plan, on_done=on_done)
+        return self.app.start_job(work, name=name, phase=phase, on_done=on_done)
 
     def make_preview(self, parent: Any | None = None) -> PlanPreview:
         """This tab's plan preview, created once; packed at the bottom unless ``parent`` is given.
@@ -196,33 +181,55 @@ class Tab:
                 self.preview.pack(side="bottom", fill="both", expand=True, padx=4, pady=4)
         return self.preview
 
-    def show_plan(
-        self,
-        plan: Plan,
-        *,
-        on_apply: Callable[[Plan], None],
-        on_discard: Callable[[Plan], None] | None = None,
-        title: str | None = None,
-    ) -> PlanPreview:
-        """Show ``plan`` in this tab's preview with the tab's Apply/Discard actions."""
-        preview = self.make_preview()
-        preview.show(plan, on_apply=on_apply, on_discard=on_discard, title=title)
-        return preview
+    # --- preview -> Apply / Discard, written once for every job tab -----------------
 
-    def apply_plan_job(
+    def preview_job(
         self,
         job: Any,
-        plan: Plan,
         *,
-        after: Callable[[Report | None], None],
-        describe: Callable[[Report], str] | None = None,
-        phase: str | None = None,
+        name: str,
+        phase: str,
+        work: Callable[[JobContext], Any] | None = None,
     ) -> bool:
-        """Run ``job.apply(plan)`` on the worker, log the report and its failures, then ``after``.
+        """Prepare ``job`` on the worker; its plan comes back into this tab's preview.
+
+        ``work`` replaces ``job.prepare`` when the worker has more to do; it
+        returns the plan, or an object with a ``plan`` attribute (a payload
+        :meth:`planned` gets too). Apply runs ``job.apply`` on the plan shown.
+        """
+        self.plan_job = job
+
+        def done(ev: Finished) -> None:
+            if ev.error or job is not self.plan_job:
+                return
+            result = ev.result
+            plan = result if isinstance(result, Plan) else getattr(result, "plan", None)
+            if isinstance(plan, Plan):
+                self.plan = plan
+                self.show_plan(plan)
+                self.planned(plan, result)
+
+        return self.run_job(work or job.prepare, name=name, phase=phase, on_done=done)
+
+    def show_plan(self, plan: Plan | None = None) -> PlanPreview:
+        """Show ``plan`` (again, after an edit: the one under review) with Apply and Discard."""
+        preview = self.make_preview()
+        plan = plan if plan is not None else self.plan
+        if plan is not None:
+            preview.show(
+                plan, on_apply=self.apply, on_discard=self.discard, title=self.plan_title(plan)
+            )
+        return preview
+
+    def apply(self, plan: Plan) -> bool:
+        """Apply: ``job.apply(plan)`` on the worker, the report logged, then :meth:`applied`.
 
         On an error the plan stays up (Apply enabled again) so the user can
-        retry or discard it; ``after`` runs only when the apply finished.
+        retry or discard it.
         """
+        job = self.plan_job
+        if job is None:
+            return False
 
         def done(ev: Finished) -> None:
             if ev.error:
@@ -231,17 +238,57 @@ class Tab:
                 return
             report = ev.report
             if report is not None:
-                self.say((describe or report_line)(report))
+                self.say(self.report_text(report))
                 for change, error in report.failed[:20]:
                     self.say(f"  failed: {change.label or change.target}: {error}")
-            after(report)
+            self.close_plan()
+            self.applied(report)
 
         return self.run_job(
             lambda jc: job.apply(jc, plan),
             name=plan.job,
-            phase=phase or f"Writing {len(plan):,} changes…",
+            phase=self.apply_phase(plan),
             on_done=done,
         )
+
+    def discard(self, plan: Plan) -> None:
+        """Discard: nothing is written; the preview empties."""
+        self.say(self.discard_text(plan))
+        self.close_plan()
+
+    def close_plan(self) -> None:
+        """Forget the plan under review (after Apply or Discard)."""
+        self.plan_job = None
+        self.plan = None
+        if self.preview is not None:
+            self.preview.clear()
+        self.plan_closed()
+
+    # --- hooks of the preview flow (defaults suit most tabs) ------------------------
+
+    def plan_title(self, plan: Plan) -> str:
+        """The preview's title for ``plan``."""
+        return f"Plan: {plan.job}"
+
+    def planned(self, plan: Plan, result: Any) -> None:
+        """The plan is on screen: one log line (tabs add their notes)."""
+        self.say(f"{self.plan_title(plan)}: {describe_counts(plan)}.")
+
+    def apply_phase(self, plan: Plan) -> str:
+        return f"Writing {len(plan):,} changes…"
+
+    def report_text(self, report: Report) -> str:
+        """The log line for a finished apply."""
+        return report_line(report)
+
+    def applied(self, report: Report | None) -> None:
+        """After a finished apply (the plan is already closed)."""
+
+    def discard_text(self, plan: Plan) -> str:
+        return f"{self.title} plan discarded."
+
+    def plan_closed(self) -> None:
+        """The plan left the preview: tabs clear their notes here."""
 
     def say(self, text: str) -> None:
         """A line in the shared log pane (redacted there)."""
@@ -255,25 +302,9 @@ def report_line(report: Report) -> str:
     return f"{head}: {counts or 'nothing done'}"
 
 
-class ComingTab(Tab):
-    """Placeholder for a tab whose module has not landed yet: one sentence on what it will do."""
-
-    def build(self) -> None:
-        self.note = ctk.CTkLabel(
-            self.frame,
-            text=self.entry.coming,
-            wraplength=560,
-            justify="left",
-            font=ctk.CTkFont(size=15),
-        )
-        self.note.pack(padx=24, pady=40, anchor="n")
-
-
 def tab_class(entry: TabEntry) -> type[Tab]:
-    """The class in ``ratings_gui.gui.tab_<name>`` (its ``TAB``), or :class:`ComingTab`."""
+    """The class in ``ratings_gui.gui.tab_<name>`` (its ``TAB``)."""
     module_name = f"ratings_gui.gui.tab_{entry.name}"
-    if importlib.util.find_spec(module_name) is None:
-        return ComingTab
     module = importlib.import_module(module_name)
     cls = getattr(module, "TAB", None)
     if not (isinstance(cls, type) and issubclass(cls, Tab)):

@@ -211,6 +211,8 @@ class TableColumn:
     compares; ``text`` only decides how it looks. ``in_children=False``
     leaves the cell blank in the child rows of a group (its parent shows it);
     ``sortable=False`` makes a header click do nothing (a filler column).
+    ``row_text`` draws the cell from the whole row when its look needs more
+    than the value (a plan's old/new: stars for a rating, the text of a tag).
     """
 
     id: str
@@ -222,6 +224,7 @@ class TableColumn:
     text: Callable[[Any], str] = cell_text
     in_children: bool = True
     sortable: bool = True
+    row_text: Callable[[Any], str] | None = None
 
     def value(self, row: Sequence[Any]) -> Any:
         return self.cell(row) if callable(self.cell) else row[self.cell]
@@ -383,7 +386,12 @@ class SortableTable(ctk.CTkFrame):
 
     def _texts(self, row: Sequence[Any], child: bool) -> tuple[str, ...]:
         return tuple(
-            "" if child and not c.in_children else c.text(c.value(row)) for c in self.columns
+            ""
+            if child and not c.in_children
+            else c.row_text(row)
+            if c.row_text is not None
+            else c.text(c.value(row))
+            for c in self.columns
         )
 
     def _plan_inserts(self) -> None:
