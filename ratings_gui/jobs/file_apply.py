@@ -71,8 +71,10 @@ class FileWriter:
         from ratings_gui.tags import TagError, read_rating
 
         try:
-            now = read_rating(ch.target, popm_email=self.popm_email)
+            now = read_rating(ch.target, popm_email=self.popm_email, with_layout=True)
             current: dict[str, Any] = {"rating": now.rating, "fields": now.fields}
+            if now.layout:  # how the fields were stored: undo gives back the identical file
+                current["layout"] = now.layout
         except TagError as exc:
             if exc.reason != "invalid_value" or ch.target not in self.restore:
                 return ch, f"{exc.reason}: {exc.message}", exc.reason

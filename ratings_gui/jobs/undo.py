@@ -68,6 +68,10 @@ def _plan_file_undo(
         )
         return False
     restore[ch.target] = {str(k): str(v) for k, v in ch.old["fields"].items()}
+    if ch.old.get("layout"):
+        from ratings_gui.tags.base import LAYOUT_KEY
+
+        restore[ch.target][LAYOUT_KEY] = str(ch.old["layout"])
     plan.add(
         Change(
             FILE,

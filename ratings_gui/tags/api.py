@@ -10,6 +10,7 @@ as mutagen found it.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import os
@@ -25,7 +26,7 @@ from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating, RatingError
 
 from . import ape, asf, id3, mp4, vorbis
-from .base import Family, ReadOptions, TagError, TagRating, decide
+from .base import LAYOUT_KEY, Family, ReadOptions, TagError, TagRating, decide
 
 __all__ = [
     "FAMILIES",
@@ -142,9 +143,12 @@ def read_rating(
     *,
     popm_email: str = DEFAULT_EMAIL,
     vorbis_zero_to_ten: bool = False,
+    with_layout: bool = False,
 ) -> TagRating:
     """The rating a file holds (None = unrated) and its raw fields.
 
+    ``with_layout`` also records how the fields are stored (TagRating.layout),
+    what a journal keeps before a write so undo restores the identical file.
     Raises TagError: missing file, unsupported type, unreadable or corrupt
     file, or a rating field that holds no valid value (an ambiguous Vorbis
     ``RATING`` 6-10 is one, unless ``vorbis_zero_to_ten`` says 0-10).
@@ -155,9 +159,12 @@ def read_rating(
     opts = ReadOptions(popm_email=popm_email, vorbis_zero_to_ten=vorbis_zero_to_ten)
     try:
         fam, audio = _open(p, p)
+        got = _decode(fam, audio, opts, p)
+        if with_layout:
+            got = dataclasses.replace(got, layout=fam.layout_of(p))
     except PermissionError:
         raise TagError("unreadable", "no permission to read the file", path=p) from None
-    return _decode(fam, audio, opts, p)
+    return got
 
 
 def snapshot_fields(path: PathLike) -> dict[str, str]:
@@ -345,27 +352,27 @@ def _edit(
     path: PathLike,
     edit: Any,
     *,
-    convert: bool,
     keep_mtime: bool,
-) -> tuple[Family, dict[str, str], Any]:
+    layout: str = "",
+) -> tuple[Family, dict[str, str], bytes]:
     """Load into memory, ``edit(fam, audio)``, save atomically when fields changed.
 
-    Returns the family, the fields before and the ``audio`` before the edit
-    was saved (for decoding the old rating).
+    Returns the family, the fields before and the file's bytes before.
+    ``layout`` asks the family to store the fields exactly that way (undo).
     """
     p = os.path.realpath(os.fspath(path))
     family_for(os.fspath(path))
     _check_readable(p)
     st = _check_writable(p)
-    fam, audio, buf, _ = _load_for_edit(p)
+    fam, audio, buf, original = _load_for_edit(p)
     before = fam.fields(audio)
     edit(fam, audio)
     after = fam.fields(audio)
-    if after == before:
-        return fam, before, audio
+    if after == before and (not layout or fam.layout(original) == layout):
+        return fam, before, original
     try:
         buf.seek(0)  # mutagen reads the old tag header from the current position
-        fam.save(audio, buf, convert=convert)
+        fam.save(audio, buf, before=before, layout=layout)
     except Exception as exc:
         raise TagError(
             "write_failed", f"could not build the new tags ({_plain(exc)})", path=p
@@ -387,7 +394,7 @@ def _edit(
             )
 
     _replace_atomically(p, buf.getvalue(), st, keep_mtime, verify)
-    return fam, before, audio
+    return fam, before, original
 
 
 def write_rating(
@@ -414,13 +421,21 @@ def write_rating(
             old["r"] = TagRating(None, exc.fields, fam.name, note=f"was unreadable: {exc.message}")
         fam.apply(audio, value, popm_email)
 
-    _edit(p, edit, convert=True, keep_mtime=keep_mtime)
-    return old["r"]
+    fam, _, original = _edit(p, edit, keep_mtime=keep_mtime)
+    return dataclasses.replace(old["r"], layout=fam.layout(original))
 
 
-def restore_fields(path: PathLike, fields: dict[str, str], *, keep_mtime: bool = False) -> None:
-    """Put exactly these rating fields back (others removed): the undo of a write."""
+def restore_fields(
+    path: PathLike, fields: dict[str, str], *, keep_mtime: bool = False, layout: str = ""
+) -> None:
+    """Put exactly these rating fields back (others removed): the undo of a write.
+
+    ``layout`` (TagRating.layout read before the write; also accepted as
+    ``fields[LAYOUT_KEY]``) puts them back byte for byte where the family can.
+    """
     p = os.fspath(path)
+    fields = dict(fields)
+    layout = str(fields.pop(LAYOUT_KEY, "") or layout)
 
     def edit(fam: Family, audio: Any) -> None:
         try:
@@ -430,4 +445,4 @@ def restore_fields(path: PathLike, fields: dict[str, str], *, keep_mtime: bool =
                 "invalid_value", f"the saved fields cannot be restored ({_plain(exc)})", path=p
             ) from None
 
-    _edit(p, edit, convert=False, keep_mtime=keep_mtime)
+    _edit(p, edit, keep_mtime=keep_mtime, layout=layout)

@@ -9,7 +9,7 @@ Everything that touches the disk (atomic save, verify, errors) lives in
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -18,6 +18,9 @@ from ratings_gui.core.scale import Rating, RatingError
 
 #: Joins several values of one field in a snapshot (rare: a repeated RATING).
 MULTI_SEP = "\x00"
+#: Key in a fields mapping handed to restore_fields that carries the saved
+#: tag layout (see TagRating.layout), not a field.
+LAYOUT_KEY = "\x00layout"
 
 #: Reason codes a :class:`TagError` carries, for the plan's counted outcomes.
 REASONS = frozenset(
@@ -45,6 +48,10 @@ class TagRating:
     fields: dict[str, str] = field(default_factory=dict)
     family: str = ""
     note: str = ""
+    #: How the rating fields were stored (an MP3's rating frames, their
+    #: places, the tag size), so undo can give back the identical file; ''
+    #: when the family has nothing more to say than ``fields``.
+    layout: str = ""
 
 
 class TagError(Exception):
@@ -132,9 +139,23 @@ class Family:
         """Make the in-memory rating fields exactly ``fields``."""
         raise NotImplementedError
 
-    def save(self, audio: Any, fileobj: Any, *, convert: bool) -> None:
-        """Save the in-memory tags into ``fileobj`` (a file-like object)."""
+    def save(
+        self, audio: Any, fileobj: Any, *, before: Mapping[str, str], layout: str = ""
+    ) -> None:
+        """Save the in-memory tags into ``fileobj`` (a BytesIO of the original file).
+
+        ``before`` are the rating fields as loaded; ``layout`` (from
+        :meth:`layout`) asks to put the fields back exactly as they were stored.
+        """
         audio.save(fileobj)
+
+    def layout(self, data: bytes) -> str:
+        """How the rating fields are stored in the file ``data`` ('' = fields say it all)."""
+        return ""
+
+    def layout_of(self, path: str) -> str:
+        """:meth:`layout` of a file on disk, reading only what it needs."""
+        return ""
 
 
 def decide(candidates: Iterable[Candidate]) -> tuple[Rating, str]:

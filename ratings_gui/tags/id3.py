@@ -11,11 +11,18 @@ e-mail is added only when the file has none; existing TXXX:FMPS_Rating
 (0-1) and TXXX:RATING (its own scale, 1-5 by default) are rewritten too.
 Unrated removes the fields; a POPM frame that also counts plays keeps the
 counter with rating byte 0 ("unknown") so the play count is not lost.
-Saved as ID3v2.3 (what Windows, WMP and MusicBee read best).
+
+Saving keeps the tag's own version (a v2.4 tag stays v2.4: mutagen's v2.3
+conversion would join multi-value frames and drop TDRC seconds). In an MP3
+only the rating frames change, byte for byte (:mod:`.id3raw`); a file with
+no ID3 tag yet gets a new v2.3 tag (what Windows, WMP and MusicBee read best).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
+from io import BytesIO
 from typing import Any, ClassVar
 
 from mutagen.aiff import AIFF
@@ -26,6 +33,7 @@ from mutagen.wave import WAVE
 from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating
 
+from . import id3raw
 from .base import (
     FIVE,
     Candidate,
@@ -42,8 +50,7 @@ from .base import (
 
 __all__ = ["FAMILY", "ID3Family"]
 
-#: TXXX descriptions (lower case) that hold a rating.
-RATING_TXXX = ("fmps_rating", "rating")
+RATING_TXXX = id3raw.RATING_TXXX
 
 _BY_EXT: dict[str, type] = {
     ".mp3": MP3,
@@ -92,6 +99,37 @@ def _encoding_for(text: str) -> Encoding:
     return Encoding.LATIN1
 
 
+def _tag_fields(tags: ID3 | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if tags is None:
+        return out
+    for frame in tags.getall("POPM"):
+        out[f"POPM:{frame.email}"] = _popm_text(frame)
+    for frame in _rating_txxx(tags):
+        out[f"TXXX:{frame.desc}"] = join(str(t) for t in frame.text)
+    return out
+
+
+def _wanted(tags: ID3, major: int) -> dict[str, id3raw.BodyFn]:
+    """The rating frames the in-memory tag holds, as body makers for the splice."""
+    out: dict[str, id3raw.BodyFn] = {}
+    for f in tags.getall("POPM"):
+        out[f.HashKey] = partial(
+            id3raw.popm_body, f.email, int(f.rating), getattr(f, "count", None)
+        )
+    for f in _rating_txxx(tags):
+        text = [str(t) for t in f.text]
+        out[f.HashKey] = partial(id3raw.txxx_body, major, f.desc, text, int(f.encoding))
+    return out
+
+
+def _spliced_fields(data: bytes) -> dict[str, str] | None:
+    try:
+        return _tag_fields(ID3(BytesIO(data)))
+    except Exception:  # noqa: BLE001 - a splice mutagen cannot read is simply not used
+        return None
+
+
 class ID3Family(Family):
     """POPM and TXXX rating frames inside an ID3v2 tag."""
 
@@ -103,15 +141,7 @@ class ID3Family(Family):
         return _BY_EXT.get(ext, MP3)(filething)
 
     def fields(self, audio: Any) -> dict[str, str]:
-        tags = audio.tags
-        out: dict[str, str] = {}
-        if tags is None:
-            return out
-        for frame in tags.getall("POPM"):
-            out[f"POPM:{frame.email}"] = _popm_text(frame)
-        for frame in _rating_txxx(tags):
-            out[f"TXXX:{frame.desc}"] = join(str(t) for t in frame.text)
-        return out
+        return _tag_fields(audio.tags)
 
     def candidates(self, audio: Any, opts: ReadOptions) -> list[Candidate]:
         tags = audio.tags
@@ -140,6 +170,7 @@ class ID3Family(Family):
             if rating is None:
                 return
             audio.add_tags()
+            audio._ratings_new_tag = True
         tags = audio.tags
         popms = tags.getall("POPM")
         if rating is None:
@@ -202,19 +233,57 @@ class ID3Family(Family):
         # dropped, so the file is byte for byte what it was before the write.
         audio._ratings_drop_empty_tag = not fields and len(tags) == 0
 
-    def save(self, audio: Any, fileobj: Any, *, convert: bool) -> None:
-        if getattr(audio, "_ratings_drop_empty_tag", False):
+    def save(
+        self, audio: Any, fileobj: Any, *, before: Mapping[str, str], layout: str = ""
+    ) -> None:
+        if getattr(audio, "_ratings_drop_empty_tag", False) and not layout:
             audio.tags.delete(fileobj)
             return
         if audio.tags is None:
             audio.save(fileobj)
             return
-        version = 3
-        if not convert and tuple(audio.tags.version[:2]) == (2, 4):
-            version = 4
-        if version == 3:
+        if getattr(audio, "_ratings_new_tag", False):
             audio.tags.update_to_v23()
-        audio.save(fileobj, v2_version=version)
+            audio.save(fileobj, v2_version=3)
+            return
+        version = tuple(audio.tags.version[:2])
+        if isinstance(audio, MP3) and self._splice(audio, fileobj, before, layout, version):
+            return
+        if version == (2, 4):
+            audio.save(fileobj, v2_version=4)
+        else:  # v2.3 as it was; a v2.2 tag cannot be written back as v2.2
+            audio.tags.update_to_v23()
+            audio.save(fileobj, v2_version=3)
+
+    def _splice(
+        self,
+        audio: Any,
+        fileobj: Any,
+        before: Mapping[str, str],
+        layout: str,
+        version: tuple[int, ...],
+    ) -> bool:
+        """Change only the rating frames of an MP3's tag; False when mutagen must save."""
+        data = fileobj.getvalue()
+        tag = id3raw.parse(data)
+        if tag is None or version != (2, tag.major):
+            return False
+        after = self.fields(audio)
+        new = id3raw.splice_layout(data, tag, layout) if layout else None
+        if new is not None and _spliced_fields(new) != after:
+            new = None  # the layout is not what the fields say: build the frames instead
+        if new is None:
+            new = id3raw.splice(data, tag, _wanted(audio.tags, tag.major), before, after)
+        fileobj.seek(0)
+        fileobj.truncate()
+        fileobj.write(new)
+        return True
+
+    def layout(self, data: bytes) -> str:
+        return id3raw.capture_layout(data)
+
+    def layout_of(self, path: str) -> str:
+        return id3raw.capture_layout(id3raw.read_tag_bytes(path))
 
 
 #: Registered by :mod:`ratings_gui.tags.api`.
