@@ -244,3 +244,58 @@ def read_items(
             if it is not None:
                 out[it.key] = it
     return out
+
+
+def read_sections(
+    conn: Connection,
+    libraries: Sequence[str | int] | None = None,
+    *,
+    kinds: Sequence[str] | None = None,
+    page_size: int = PAGE_SIZE,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    http: PlexHttp | None = None,
+) -> list[tuple[SectionInfo, Snapshot]]:
+    """Every music, movie and TV library (or the named ones), each in one paged bulk read.
+
+    One request lists the libraries with their folders; each kind of each
+    library is then a few big pages (a 50,000-track library is about 30
+    requests). Photo and other libraries hold no ratings and are skipped.
+    ``kinds`` limits what is read in every library.
+    """
+    http = http or PlexHttp(conn, cancel=cancel)
+    sections = [s for s in list_sections(http) if s.type in KINDS_BY_SECTION]
+    if libraries:
+        chosen: list[SectionInfo] = []
+        for name in libraries:
+            hit = next((s for s in sections if s.title == name or s.id == name), None)
+            if hit is None:
+                names = ", ".join(s.title for s in sections) or "none"
+                raise PlexError(
+                    f"No music, movie or TV library called {name!r} on {conn.name}. "
+                    f"Libraries: {names}."
+                )
+            if hit not in chosen:
+                chosen.append(hit)
+        sections = chosen
+    out: list[tuple[SectionInfo, Snapshot]] = []
+    for sec in sections:
+        wanted = [k for k in KINDS_BY_SECTION[sec.type] if kinds is None or k in kinds]
+        if not wanted:
+            continue
+
+        def report(done: int, total: int, phase: str, title: str = sec.title) -> None:
+            if progress is not None:
+                progress(done, total, f"{title}: {phase}")
+
+        snap = read_library(
+            conn,
+            sec,
+            kinds=wanted,
+            page_size=page_size,
+            progress=report,
+            cancel=cancel,
+            http=http,
+        )
+        out.append((sec, snap))
+    return out

@@ -1,0 +1,553 @@
+"""Backup, restore and clear of every rating: the jobs around ``core/transfer.py``.
+
+- backup: one paged bulk read of every library (or the named ones) -> one
+  versioned JSON file, written atomically (gzip when the name ends in .gz).
+  It writes nothing to Plex, so it is not a journaled run.
+- restore: the file -> the pure matcher against one bulk read of the target
+  -> plan -> preview -> grouped, journaled writes (History can undo them),
+  then one listing re-read to check what the server kept.
+- clear: every rating of a library (or of some kinds) -> unrated, after a
+  backup of exactly those ratings is safely on disk; journaled.
+
+Whose rating it is travels with it: the backup records the journal's
+word, and the restore journals base and inferred values as the program's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ratings_gui import __version__
+from ratings_gui.core import transfer as tr
+from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.records import KINDS_BY_SECTION, Item
+from ratings_gui.core.scale import same
+from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.import_job import ImportInputError
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal import FAILED
+from ratings_gui.plex.connection import PlexError
+
+log = logging.getLogger(__name__)
+
+BACKUP_JOB = "backup"
+RESTORE_JOB = tr.RESTORE_JOB
+CLEAR_JOB = tr.CLEAR_JOB
+#: Page size of the after-write listing (keys and ratings only): few requests.
+VERIFY_PAGE = 10_000
+#: Folder (below the data folder, beside the journal) for automatic backups.
+AUTO_FOLDER = "backups"
+
+
+class BackupFileError(ImportInputError):
+    """The backup file cannot be used (or written): a plain message, nothing was written."""
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def expand_name(path: str | Path, now: float | None = None) -> Path:
+    """``{date}`` and ``{time}`` in a file name: a scheduled backup keeps one file per run."""
+    t = time.localtime(now if now is not None else time.time())
+    text = str(path)
+    text = text.replace("{date}", time.strftime("%Y-%m-%d", t))
+    text = text.replace("{time}", time.strftime("%H%M%S", t))
+    return Path(text)
+
+
+def wants_gzip(path: str | Path) -> bool:
+    return str(path).lower().endswith((".gz", ".gzip"))
+
+
+def write_backup_file(path: str | Path, backup: tr.Backup, *, compress: bool | None = None) -> int:
+    """Write atomically (a temp file beside it, then a rename); returns the bytes written.
+
+    A crash or a full disk leaves the old file (or none), never half a backup.
+    """
+    p = Path(path)
+    data = tr.encode(backup, compress=wants_gzip(p) if compress is None else compress)
+    if p.is_dir():
+        raise BackupFileError(f"{p} is a folder; give a file name for the backup.")
+    if not p.parent.exists():
+        raise BackupFileError(f"The folder {p.parent} does not exist.")
+    tmp = ""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+        tmp = ""
+    except OSError as exc:
+        raise BackupFileError(f"{p} cannot be written ({exc.strerror or exc}).") from exc
+    finally:
+        if tmp:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    return len(data)
+
+
+def read_backup_file(path: str | Path) -> tr.Backup:
+    """Read and check a backup; BackupFileError with a plain message for anything wrong."""
+    p = Path(path)
+    name = p.name or str(p)
+    try:
+        if p.is_dir():
+            raise BackupFileError(f"{p} is a folder, not a backup file.")
+        size = p.stat().st_size
+        if size > tr.MAX_BYTES:
+            raise BackupFileError(f"{name} is {size:,} bytes: too big to be a ratings backup.")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise BackupFileError(f"{p} does not exist.") from None
+    except OSError as exc:
+        raise BackupFileError(f"{p} cannot be read ({exc.strerror or exc}).") from None
+    try:
+        return tr.decode(data, name)
+    except tr.BackupError as exc:
+        raise BackupFileError(str(exc)) from None
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def read_targets(
+    app: Any,
+    libraries: Sequence[str] | None,
+    ctx: JobContext,
+    *,
+    kinds: Sequence[str] | None = None,
+) -> tuple[list[tr.TargetLibrary], int]:
+    """One paged bulk read of the libraries; returns them and the requests it took."""
+    from ratings_gui.plex.http import PlexHttp
+    from ratings_gui.plex.snapshot import read_sections
+
+    conn = app.connection
+    if conn is None:
+        raise PlexError("Not connected to a Plex server. Sign in first.")
+    http = PlexHttp(conn, cancel=ctx.cancel_event)
+    read = read_sections(
+        conn,
+        list(libraries) if libraries else None,
+        kinds=kinds,
+        progress=ctx.progress,
+        cancel=ctx.cancel_event,
+        http=http,
+    )
+    ctx.check_cancel()
+    targets = [
+        tr.TargetLibrary(sec.title, sec.type, sec.id, sec.locations, list(snap))
+        for sec, snap in read
+    ]
+    n = sum(len(t.items) for t in targets)
+    ctx.log(f"read {n:,} items of {len(targets)} libraries in {http.sent} requests")
+    return targets, http.sent
+
+
+def build_backup(
+    app: Any,
+    targets: Iterable[tr.TargetLibrary],
+    *,
+    kinds: Iterable[str] | None = None,
+    keys: set[int] | None = None,
+    note: str = "",
+) -> tr.Backup:
+    """The rated items of the libraries read, with whose rating each is (from the journal)."""
+    prov = app.journal.standing_writes(PLEX, "userRating")
+    libs = []
+    for t in targets:
+        items = t.items if keys is None else [it for it in t.items if it.key in keys]
+        libs.append(
+            tr.build_library(
+                t.title,
+                t.type,
+                items,
+                section_id=t.section_id,
+                locations=t.locations,
+                provenance=prov,
+                kinds=kinds,
+            )
+        )
+    conn = app.connection
+    return tr.Backup(
+        libs,
+        created_at=int(time.time()),
+        server=conn.name if conn is not None else "",
+        program=f"ratings_gui {__version__}",
+        note=note,
+    )
+
+
+# --- backup -------------------------------------------------------------------------------------
+
+
+@dataclass
+class BackupResult:
+    """What a backup read and wrote (``path`` None on a dry run)."""
+
+    path: Path | None
+    counts: dict[str, int]
+    libraries: list[str]
+    requests: int
+    bytes: int = 0
+    owners: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_json(self, dry_run: bool) -> dict[str, Any]:
+        return {
+            "job": BACKUP_JOB,
+            "run_id": None,
+            "dry_run": dry_run,
+            "counts": dict(sorted(self.counts.items())),
+            "changes": 0,
+            "file": str(self.path) if self.path else None,
+            "libraries": self.libraries,
+            "items": self.total,
+            "owners": self.owners,
+            "requests": self.requests,
+            "bytes": self.bytes,
+        }
+
+
+class BackupJob:
+    """Read every rated item and write the file; nothing is sent to Plex."""
+
+    name = BACKUP_JOB
+
+    def __init__(
+        self,
+        app: Any,
+        path: str | Path,
+        libraries: Sequence[str] | None = None,
+        *,
+        compress: bool | None = None,
+    ) -> None:
+        self.app = app
+        self.path = expand_name(path)
+        self.libraries = list(libraries or [])
+        self.compress = compress
+        self.backup: tr.Backup | None = None
+
+    def run(self, ctx: JobContext, *, dry_run: bool = False) -> BackupResult:
+        targets, requests = read_targets(self.app, self.libraries, ctx)
+        self.backup = build_backup(self.app, targets)
+        owners: dict[str, int] = {}
+        for e in self.backup.entries:
+            owners[e.owner] = owners.get(e.owner, 0) + 1
+        res = BackupResult(
+            None, self.backup.counts(), [t.title for t in targets], requests, owners=owners
+        )
+        if dry_run:
+            ctx.log(f"dry run: {res.total:,} ratings would be backed up; no file written")
+            return res
+        res.bytes = write_backup_file(self.path, self.backup, compress=self.compress)
+        res.path = self.path
+        ctx.log(f"backed up {res.total:,} ratings to {self.path} ({res.bytes:,} bytes)")
+        return res
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+class SectionWriter:
+    """Grouped multi-edits per library and kind (each needs its own section and ``type=``).
+
+    Clears and single rewrites go item by item (the grouped path cannot clear).
+    The job checks the result with one listing re-read, not per chunk.
+    """
+
+    def __init__(
+        self, conn: Any, section_of: Mapping[int, int], kind_of: Mapping[int, str], cancel: Any
+    ) -> None:
+        self.conn = conn
+        self.section_of = section_of
+        self.kind_of = kind_of
+        self.cancel = cancel
+
+    def apply(self, changes: Sequence[Change], **kw: Any) -> Any:
+        from ratings_gui.plex.bulk import BulkRatingWriter
+        from ratings_gui.plex.writer import WriteResult
+
+        groups: dict[tuple[int, str], list[Change]] = defaultdict(list)
+        for c in changes:
+            k = int(c.target)
+            groups[(self.section_of[k], self.kind_of[k])].append(c)
+        total = WriteResult([], [], False, 0)
+        for (section, kind), part in groups.items():
+            writer = BulkRatingWriter(
+                self.conn, section, kind=kind, cancel=self.cancel, verify=False
+            )
+            res = writer.apply(part, **kw)
+            total.add(res)
+            if res.cancelled:
+                break
+        return total
+
+
+def verify_written(
+    app: Any, targets: Sequence[tr.TargetLibrary], report: Report, ctx: JobContext
+) -> int:
+    """Re-read the written kinds in big pages; what the server did not keep is marked failed."""
+    from ratings_gui.jobs.infer import mark_failed
+    from ratings_gui.plex.http import PlexHttp
+    from ratings_gui.plex.snapshot import SectionInfo, read_library
+
+    written = [c for c in report.applied if c.field == "userRating" and c.target.isdigit()]
+    if not written:
+        return 0
+    where: dict[int, tuple[tr.TargetLibrary, str]] = {}
+    for t in targets:
+        for it in t.items:
+            where[it.key] = (t, it.kind)
+    need: dict[int, set[str]] = defaultdict(set)
+    libs: dict[int, tr.TargetLibrary] = {}
+    for c in written:
+        t, kind = where[int(c.target)]
+        need[t.section_id].add(kind)
+        libs[t.section_id] = t
+    http = PlexHttp(app.connection, cancel=ctx.cancel_event)
+    now: dict[int, Item] = {}
+    for sid, kinds in need.items():
+        t = libs[sid]
+        snap = read_library(
+            app.connection,
+            SectionInfo(sid, t.title, t.type, t.locations),
+            kinds=[k for k in KINDS_BY_SECTION.get(t.type, ()) if k in kinds],
+            page_size=VERIFY_PAGE,
+            http=http,
+            cancel=ctx.cancel_event,
+        )
+        now.update(snap.items)
+    report.extra["verify_requests"] = http.sent
+    wrong = [
+        c for c in written if not same(getattr(now.get(int(c.target)), "user_rating", None), c.new)
+    ]
+    if wrong:
+        mark_failed(app, report, wrong, "the server did not keep this value")
+        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
+    return len(wrong)
+
+
+def _finish(app: Any, report: Report) -> None:
+    """Store the final report (after the check) on the run."""
+    if report.run_id is None:
+        return
+    run = app.journal.run(report.run_id)
+    status = run.status if run else "done"
+    if report.failed and status == "done":
+        status = "done with errors" if report.applied else FAILED
+    app.journal.finish_run(report.run_id, status, report.as_json())
+
+
+# --- restore ------------------------------------------------------------------------------------
+
+
+class RestoreJob:
+    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report; keeps the backup and the target read."""
+
+    name = RESTORE_JOB
+
+    def __init__(
+        self,
+        app: Any,
+        path: str | Path,
+        libraries: Sequence[str] | None = None,
+        *,
+        overwrite: bool = False,
+    ) -> None:
+        self.app = app
+        self.path = Path(path)
+        self.libraries = list(libraries or [])
+        self.overwrite = overwrite
+        self.backup: tr.Backup | None = None
+        self.targets: list[tr.TargetLibrary] = []
+        self.read_requests = 0
+
+    def prepare(self, ctx: JobContext) -> Plan:
+        """Check the file first (a bad one stops before any request), then read and match."""
+        ctx.progress(0, 1, f"reading {self.path.name}")
+        self.backup = read_backup_file(self.path)
+        made = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.backup.created_at))
+        ctx.log(
+            f"{self.path.name}: {len(self.backup):,} ratings from {self.backup.server or '?'} "
+            f"({made})"
+        )
+        self.targets, self.read_requests = read_targets(self.app, self.libraries, ctx)
+        plan = tr.plan_restore(
+            self.backup,
+            self.targets,
+            self.app.journal.standing_writes(PLEX, "userRating"),
+            overwrite=self.overwrite,
+        )
+        plan.options.update(
+            file=str(self.path),
+            library=", ".join(t.title for t in self.targets),
+            libraries=[t.title for t in self.targets],
+            backup_server=self.backup.server,
+        )
+        ctx.log(tr.restore_breakdown(plan.counts))
+        how = ", ".join(f"{k} {v:,}" for k, v in plan.options["matched_by"].items())
+        if how:
+            ctx.log(f"matched by {how}")
+        ctx.progress(1, 1, "planned")
+        return plan
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        conn = self.app.connection
+        if conn is None:
+            raise PlexError("Not connected to a Plex server. Sign in first.")
+        if plan.changes and not self.targets:
+            raise PlexError("Plan the restore first: the server has not been read.")
+        section_of = {it.key: t.section_id for t in self.targets for it in t.items}
+        kind_of = {it.key: it.kind for t in self.targets for it in t.items}
+        writer = SectionWriter(conn, section_of, kind_of, ctx.cancel_event)
+        report = apply_plan(self.app, plan, ctx, writer=writer if plan.changes else None)
+        report.extra["file"] = str(self.path)
+        if report.applied and not ctx.cancelled:
+            verify_written(self.app, self.targets, report, ctx)
+        _finish(self.app, report)
+        return report
+
+    def write_unmatched(self, plan: Plan, path: str | Path) -> int:
+        """Not found, ambiguous, duplicate and conflict rows with the reason (OSError if not)."""
+        from ratings_gui.sources.export import write_unmatched_csv
+
+        return write_unmatched_csv(path, plan.skipped)
+
+
+# --- clear --------------------------------------------------------------------------------------
+
+
+def auto_backup_path(app: Any, job: str, library: str = "", now: float | None = None) -> Path:
+    """``<data>/backups/<job>-<library>-<date-time>.json.gz``: beside the journal."""
+    folder = Path(app.paths.data) / AUTO_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now if now is not None else time.time()))
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in library)[:40]
+    base = f"{job}-{safe}-{stamp}" if safe else f"{job}-{stamp}"
+    p = folder / f"{base}.json.gz"
+    n = 2
+    while p.exists():
+        p = folder / f"{base}-{n}.json.gz"
+        n += 1
+    return p
+
+
+class ClearJob:
+    """Remove the ratings of one library (or of some kinds), after a backup of them."""
+
+    name = CLEAR_JOB
+
+    def __init__(
+        self,
+        app: Any,
+        library: str,
+        kinds: Sequence[str] | None = None,
+        *,
+        backup_path: str | Path | None = None,
+    ) -> None:
+        self.app = app
+        self.library = library
+        self.kinds = list(kinds or [])
+        self.backup_path = Path(backup_path) if backup_path else None
+        self.targets: list[tr.TargetLibrary] = []
+
+    def prepare(self, ctx: JobContext) -> Plan:
+        self.targets, _ = read_targets(self.app, [self.library], ctx)
+        t = self.targets[0]
+        allowed = KINDS_BY_SECTION.get(t.type, ())
+        bad = [k for k in self.kinds if k not in allowed]
+        if bad:
+            raise ImportInputError(
+                f"{t.title} holds no {', '.join(bad)} ratings: its kinds are {', '.join(allowed)}."
+            )
+        plan = tr.plan_clear(t.items, self.kinds or None)
+        plan.options.update(library=t.title, section_id=t.section_id, kinds=self.kinds or "all")
+        ctx.log(f"{len(plan.changes):,} ratings of {t.title} would be cleared")
+        return plan
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        """Write the backup first; only when it is safely on disk is anything cleared."""
+        if plan.changes and not self.targets:
+            raise PlexError("Plan the clear first: the library has not been read.")
+        keys = {int(c.target) for c in plan.changes}
+        path = self.backup_path or auto_backup_path(self.app, CLEAR_JOB, self.library)
+        backup = build_backup(
+            self.app, self.targets, keys=keys, note=f"written before clearing {self.library}"
+        )
+        if plan.changes:
+            n = write_backup_file(path, backup)
+            ctx.log(f"backup of {len(backup):,} ratings written to {path} ({n:,} bytes)")
+        plan.options["backup"] = str(path) if plan.changes else None
+        report = apply_plan(self.app, plan, ctx)
+        report.extra["backup"] = plan.options["backup"]
+        _finish(self.app, report)
+        return report
+
+
+# --- automatic backup before a run ----------------------------------------------------------------
+
+
+def backup_before(app: Any, plan: Plan, ctx: JobContext | None = None) -> Path | None:
+    """Keep the current ratings of the items a plan will write, beside the journal.
+
+    One bulk read of those items (a few hundred keys per request); only
+    items that hold a rating are kept (an unrated item has nothing to lose).
+    Returns the file, or None when the plan touches no rated Plex item.
+    """
+    from ratings_gui.plex.snapshot import list_sections, read_items
+
+    keys = {int(c.target) for c in plan.changes if c.target_kind == PLEX and c.target.isdigit()}
+    if not keys or app.connection is None:
+        return None
+    from ratings_gui.plex.http import PlexHttp
+
+    http = PlexHttp(app.connection)
+    items = read_items(app.connection, keys, http=http)
+    rated = [it for it in items.values() if it.user_rating is not None]
+    if not rated:
+        return None
+    sections = list_sections(http)
+    library = str(plan.options.get("library") or app.library or "")
+    sec = next((s for s in sections if s.title == library), None)
+    locations = sec.locations if sec else tuple(loc for s in sections for loc in s.locations)
+    target = tr.TargetLibrary(
+        library or "items", sec.type if sec else "", sec.id if sec else 0, locations, rated
+    )
+    backup = build_backup(app, [target], note=f"before a {plan.job} run")
+    path = auto_backup_path(app, plan.job, library)
+    write_backup_file(path, backup)
+    if ctx is not None:
+        ctx.log(f"kept a backup of the {len(backup):,} ratings this run changes: {path}")
+    return path
+
+
+__all__ = [
+    "BackupFileError",
+    "BackupJob",
+    "BackupResult",
+    "ClearJob",
+    "RestoreJob",
+    "SectionWriter",
+    "auto_backup_path",
+    "backup_before",
+    "build_backup",
+    "expand_name",
+    "read_backup_file",
+    "read_targets",
+    "write_backup_file",
+]
