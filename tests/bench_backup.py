@@ -77,7 +77,8 @@ def main() -> None:
             ok = sum(
                 1
                 for k, it in copy.items.items()
-                if it.user_rating is not None and lib.items[k - 100_000].user_rating == it.user_rating
+                if it.user_rating is not None
+                and lib.items[k - 100_000].user_rating == it.user_rating
             )
             print(
                 f"restore plan   {reads:>4} requests {t1 - t0:6.2f} s  "
