@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 from ratings_gui import tags
 from ratings_gui.core.plan import FILE, Change
-from ratings_gui.jobs.file_apply import FileWriter
+from ratings_gui.tags.writer import FileWriter
 from ratings_gui.journal import Journal
 
 folder, seed = Path(sys.argv[1]), int(sys.argv[2])

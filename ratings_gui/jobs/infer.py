@@ -247,35 +247,15 @@ def verify_ratings(
     return len(wrong)
 
 
-class KindWriter:
+def kind_writer(conn: Any, section_id: int, kinds: dict[int, str], cancel: Any) -> Any:
     """Grouped multi-edits per item kind (artists, albums, tracks need their own ``type=``).
 
     The grouped writer's per-change re-read would cost one request per 200
     items; the job verifies with one listing re-read instead (``verify``).
     """
+    from ratings_gui.plex.bulk import BulkRatingWriter
 
-    def __init__(self, conn: Any, section_id: int, kinds: dict[int, str], cancel: Any) -> None:
-        from ratings_gui.plex.bulk import BulkRatingWriter
-
-        self.writers = {
-            k: BulkRatingWriter(conn, section_id, kind=k, cancel=cancel, verify=False)
-            for k in ("artist", "album", "track")
-        }
-        self.kinds = kinds
-
-    def apply(self, changes: Sequence[Change], **kw: Any) -> Any:
-        from ratings_gui.plex.writer import WriteResult
-
-        total = WriteResult([], [], False, 0)
-        for kind, writer in self.writers.items():
-            part = [c for c in changes if self.kinds.get(int(c.target), "track") == kind]
-            if not part:
-                continue
-            res = writer.apply(part, **kw)
-            total.add(res)
-            if res.cancelled:
-                break
-        return total
+    return BulkRatingWriter(conn, section_id, kinds=kinds, cancel=cancel, verify=False)
 
 
 class InferJob:
@@ -357,8 +337,9 @@ class InferJob:
     # --- apply ----------------------------------------------------------------------------
 
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        from ratings_gui.plex.bulk import MoodWriter, RatingsThenMoods
+        from ratings_gui.plex.bulk import MoodWriter, mood_waits_for_rating
         from ratings_gui.plex.writer import RatingWriter
+        from ratings_gui.writeloop import InOrder
 
         conn = self.app.connection
         if conn is None:
@@ -367,15 +348,17 @@ class InferJob:
         grouped = self.opts.grouped and self.section_id is not None
         writer: Any = None
         if grouped:
-            writer = KindWriter(conn, self.section_id, kinds, ctx.cancel_event)
+            writer = kind_writer(conn, self.section_id, kinds, ctx.cancel_event)
         if any(c.field == MOOD for c in plan.changes):
             if self.section_id is None:
                 raise PlexError("Preview first: mood tags need the library read.")
             ratings = writer or RatingWriter(
                 conn, workers=self.opts.workers, cancel=ctx.cancel_event
             )
-            writer = RatingsThenMoods(
-                ratings, MoodWriter(conn, self.section_id, kinds, cancel=ctx.cancel_event)
+            writer = InOrder(
+                ratings,
+                MoodWriter(conn, self.section_id, kinds, cancel=ctx.cancel_event),
+                hold=mood_waits_for_rating,
             )
         report = apply_plan(self.app, plan, ctx, workers=self.opts.workers, writer=writer)
         if grouped and report.applied and not ctx.cancelled:

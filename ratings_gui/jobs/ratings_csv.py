@@ -32,7 +32,7 @@ from ratings_gui.core.records import Item
 from ratings_gui.core.scale import RatingError, parse_rating, same
 from ratings_gui.jobs.apply import apply_plan
 from ratings_gui.jobs.import_job import ImportInputError
-from ratings_gui.jobs.infer import KindWriter, read_music, verify_ratings
+from ratings_gui.jobs.infer import kind_writer, read_music, verify_ratings
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.sources.base import (
@@ -472,7 +472,7 @@ class RatingsImportJob:
         writer = None
         if plan.changes:
             kinds = {it.key: it.kind for it in self.items}
-            writer = KindWriter(conn, int(section_id), kinds, ctx.cancel_event)
+            writer = kind_writer(conn, int(section_id), kinds, ctx.cancel_event)
         report = apply_plan(self.app, plan, ctx, writer=writer)
         report.extra["file"] = str(self.path)
         if report.applied and not ctx.cancelled:

@@ -36,7 +36,7 @@ def _plan_file_undo(
     plan: Plan, run_id: int, ch: Change, reading: Any, restore: dict[str, dict[str, str]]
 ) -> bool:
     """One file change's inverse; False (counted, listed) when the file is gone or changed."""
-    from ratings_gui.jobs.file_apply import old_rating
+    from ratings_gui.tags.writer import old_rating
 
     if reading is None or getattr(reading, "reason", "") == "not_found":
         plan.count(FILE_GONE)
@@ -213,16 +213,18 @@ class UndoJob:
         """Mood-tag changes go through grouped edits (they need the run's section); else default."""
         if not any(c.field == MOOD for c in plan.changes):
             return None
-        from ratings_gui.plex.bulk import MoodWriter, RatingsThenMoods
+        from ratings_gui.plex.bulk import MoodWriter, mood_waits_for_rating
         from ratings_gui.plex.writer import RatingWriter
+        from ratings_gui.writeloop import InOrder
 
         section = getattr(self, "run_options", {}).get("section_id")
         if section is None:
             raise PlexError(f"Run {self.run_id} does not say which library its mood tags are in.")
         conn = self.app.connection
-        return RatingsThenMoods(
+        return InOrder(
             RatingWriter(conn, cancel=ctx.cancel_event),
             MoodWriter(conn, int(section), getattr(self, "kinds", {}), cancel=ctx.cancel_event),
+            hold=mood_waits_for_rating,
         )
 
     def apply(self, ctx: JobContext, plan: Plan) -> Report:

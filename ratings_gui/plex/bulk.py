@@ -1,4 +1,4 @@
-"""Grouped multi-edit rating writes: one request per value and chunk of ids.
+"""Grouped multi-edit writes: one request per value (or mood tag) and chunk of ids.
 
 ``PUT /library/sections/{id}/all?type=10&id=a,b,c&userRating.value=v`` sets
 the same rating on many tracks at once (the edit-dialog path plexapi's
@@ -6,10 +6,9 @@ the same rating on many tracks at once (the edit-dialog path plexapi's
 the section, so an empty id list is refused here before anything is sent.
 
 Clearing a rating through this path is not documented, so changes to
-"unrated" go through the per-item ``/:/rate`` writer instead. Journaling
-follows :class:`~ratings_gui.plex.writer.RatingWriter`: pending before the
-request, marked after, then a bulk re-read; what did not stick is written
-once more item by item.
+"unrated" are sent item by item through ``/:/rate``. The journaling, cancel
+and the stop on 401 are :func:`~ratings_gui.writeloop.write_journaled`'s,
+as for every writer; what did not stick is written once more item by item.
 """
 
 from __future__ import annotations
@@ -17,23 +16,31 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.records import TYPE_IDS
 from ratings_gui.core.scale import format_both, normalize
-from ratings_gui.journal import APPLIED, FAILED, Journal
 from ratings_gui.plex.connection import Connection, PlexError
-from ratings_gui.plex.http import HttpStatusError, PlexHttp
-from ratings_gui.plex.writer import RatingWriter, WriteResult
+from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.writer import MOOD, RatingWriter, plex_failure
+from ratings_gui.writeloop import (
+    NOT_SENT,
+    Failure,
+    JournaledWriter,
+    Key,
+    LogFn,
+    ProgressFn,
+    WriteResult,
+)
 
 log = logging.getLogger(__name__)
 
 #: Ids per multi-edit request: keeps the URL well under common 8 KB limits.
 IDS_PER_REQUEST = 200
-
-ProgressFn = Callable[[int, int, str], None]
-LogFn = Callable[[str], None]
+#: Kinds in the order their grouped edits are sent.
+KIND_ORDER = ("artist", "album", "track")
 
 
 class EmptyIdList(PlexError):
@@ -64,8 +71,21 @@ def group_by_value(changes: Sequence[Change]) -> dict[float, list[Change]]:
     return dict(groups)
 
 
-class BulkRatingWriter:
-    """Write ``userRating`` changes to one section with grouped multi-edits."""
+def _kind_rank(kind: str) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+class BulkRatingWriter(JournaledWriter):
+    """Write ``userRating`` changes to one section with grouped multi-edits.
+
+    ``kinds`` maps ratingKey -> artist/album/track when the plan holds more
+    than one kind (a multi-edit needs the item type); else every item is
+    ``kind``. With ``verify=False`` the job checks the writes itself (one
+    listing re-read instead of a read per 200 items).
+    """
+
+    phase = "writing (grouped)"
+    workers = 3  # clears go item by item; grouped edits still go one at a time
 
     def __init__(
         self,
@@ -73,6 +93,7 @@ class BulkRatingWriter:
         section_id: int,
         *,
         kind: str = "track",
+        kinds: Mapping[int, str] | None = None,
         chunk: int = IDS_PER_REQUEST,
         retries: int = 6,
         timeout: float | None = None,
@@ -82,105 +103,75 @@ class BulkRatingWriter:
         self.conn = conn
         self.section_id = int(section_id)
         self.kind = kind
-        self.chunk = max(1, chunk)
+        self.kinds = dict(kinds or {})
+        self.group_size = max(1, chunk)
         self.cancel = cancel or threading.Event()
         self.http = PlexHttp(conn, retries=retries, timeout=timeout, cancel=self.cancel)
-        self.verify = verify
         # The per-item path for clears and for rewrites after verification.
-        self.single = RatingWriter(
-            conn, workers=3, retries=retries, timeout=timeout, cancel=self.cancel, verify=verify
-        )
-        self.single.http = self.http
+        self.single = RatingWriter(conn, cancel=self.cancel, verify=verify, http=self.http)
+        self._one_group = threading.Lock()
 
-    def send_group(self, ids: Sequence[int | str], value: float) -> None:
-        """One multi-edit request (guarded against an empty id list)."""
-        params = multi_edit_params(self.kind, ids, value)
-        self.http.request("PUT", f"/library/sections/{self.section_id}/all", params=params)
+    def accepts(self, change: Change) -> bool:
+        return change.target_kind == PLEX and change.field == "userRating"
 
-    def apply(
-        self,
-        changes: Sequence[Change],
-        *,
-        journal: Journal | None = None,
-        run_id: int | None = None,
-        progress: ProgressFn | None = None,
-        log_line: LogFn | None = None,
-    ) -> WriteResult:
-        """Send every change; journal before and after; verify; rewrite what did not stick."""
+    def kind_of(self, change: Change) -> str:
+        return self.kinds.get(int(change.target), self.kind)
+
+    def units(self, changes: Sequence[Change]) -> list[list[Change]]:
+        """Sets grouped by (kind, value) in chunks of ids, then the clears one by one."""
         for ch in changes:
-            if ch.target_kind != PLEX or ch.field != "userRating":
+            if not self.accepts(ch):
                 raise PlexError(f"{ch.label or ch.target}: only Plex ratings can be grouped")
-        sent_before = self.http.sent
-        clears = [c for c in changes if normalize(c.new) is None]
         sets = [c for c in changes if normalize(c.new) is not None]
-        applied: list[Change] = []
-        failed: dict[tuple[str, str, str], tuple[Change, str]] = {}
-        ids: dict[tuple[str, str, str], int] = {}
-        total, done = len(changes), 0
-        cancelled = False
-        fatal = ""
-
-        for value, group in sorted(group_by_value(sets).items()):
-            for i in range(0, len(group), self.chunk):
-                part = group[i : i + self.chunk]
-                if fatal or self.cancel.is_set():
-                    reason = f"not sent: {fatal}" if fatal else "cancelled"
-                    cancelled = cancelled or not fatal
-                    for ch in part:
-                        failed[ch.key] = (ch, reason)
-                    continue
-                if journal is not None and run_id is not None:
-                    for ch, cid in zip(part, journal.record_pending(run_id, part), strict=True):
-                        ids[ch.key] = cid
-                error: str | None = None
-                try:
-                    self.send_group([c.target for c in part], value)
-                except HttpStatusError as exc:
-                    error = str(exc)
-                    if exc.status == 401:
-                        fatal = error
-                except PlexError as exc:
-                    error = str(exc)
-                status = APPLIED if error is None else FAILED
-                for ch in part:
-                    if error is None:
-                        applied.append(ch)
-                    else:
-                        failed[ch.key] = (ch, error)
-                if error and log_line:
-                    log_line(f"failed: {len(part)} ratings of {format_both(value)}: {error}")
-                if journal is not None:
-                    journal.mark_many([(ids[c.key], status, error) for c in part if c.key in ids])
-                done += len(part)
-                if progress:
-                    progress(done, total, "writing (grouped)")
-
-        if self.verify and applied and not self.cancel.is_set():
-            # the per-item writer's check: bulk re-read, rewrite one by one what did not stick
-            self.single.verify_and_rewrite(applied, failed, ids, journal, None, log_line)
-            applied = [c for c in applied if c.key not in failed]
-
-        requests = 0
-        if clears and not fatal and not self.cancel.is_set():
-            res = self.single.apply(
-                clears, journal=journal, run_id=run_id, progress=None, log_line=log_line
+        groups: dict[tuple[str, float], list[Change]] = defaultdict(list)
+        for ch in sets:
+            groups[(self.kind_of(ch), float(normalize(ch.new)))].append(ch)  # type: ignore[arg-type]
+        out: list[list[Change]] = []
+        for (_kind, _value), group in sorted(
+            groups.items(), key=lambda kv: (_kind_rank(kv[0][0]), kv[0][1])
+        ):
+            out.extend(
+                group[i : i + self.group_size] for i in range(0, len(group), self.group_size)
             )
-            applied.extend(res.applied)
-            failed.update({c.key: (c, e) for c, e in res.failed})
-            cancelled = cancelled or res.cancelled
+        out.extend([c] for c in changes if normalize(c.new) is None)
+        return out
+
+    def send_group(self, ids: Sequence[int | str], value: float, kind: str | None = None) -> None:
+        """One multi-edit request (guarded against an empty id list)."""
+        params = multi_edit_params(kind or self.kind, ids, value)
+        with self._one_group:  # Plex's database is single-writer: one grouped edit at a time
+            self.http.request("PUT", f"/library/sections/{self.section_id}/all", params=params)
+
+    def send(self, unit: list[Change]) -> None:
+        value = normalize(unit[0].new)
+        if value is None:
+            self.single.write_one(unit[0])
         else:
-            for ch in clears:
-                failed[ch.key] = (ch, f"not sent: {fatal}" if fatal else "cancelled")
-        requests += self.http.sent - sent_before
-        if progress:
-            progress(total, total, "writing (grouped)")
-        cancelled = cancelled or self.cancel.is_set()
-        return WriteResult(applied, list(failed.values()), cancelled, requests)
+            self.send_group([c.target for c in unit], value, self.kind_of(unit[0]))
+
+    def failure(self, exc: Exception) -> Failure | None:
+        return plex_failure(exc)
+
+    def failure_line(self, unit: list[Change], message: str) -> str:
+        value = normalize(unit[0].new)
+        if value is None:
+            return super().failure_line(unit, message)
+        return f"failed: {len(unit)} ratings of {format_both(value)}: {message}"
+
+    def requests(self) -> int:
+        return self.http.sent
+
+    def read_current(self, changes: Sequence[Change]) -> Mapping[Key, Any] | None:
+        return self.single.read_current(changes)
+
+    def verify(
+        self, applied: Sequence[Change], progress: ProgressFn | None, log_line: LogFn | None
+    ) -> list[tuple[Change, str]]:
+        # the per-item writer's check: bulk re-read, rewrite one by one what did not stick
+        return self.single.verify(applied, None, log_line)
 
 
 # --- mood tags ---------------------------------------------------------------------------------
-
-MOOD = "mood"
 
 
 def mood_edit_params(kind: str, ids: Sequence[int | str], tag: str, *, add: bool) -> dict[str, str]:
@@ -205,13 +196,15 @@ def mood_change_tag(ch: Change) -> tuple[str, bool]:
     raise ValueError(f"{ch.label or ch.target}: a mood change without a tag")
 
 
-class MoodWriter:
+class MoodWriter(JournaledWriter):
     """Add or remove one mood tag on many items with grouped multi-edits, journaled per chunk.
 
     ``kinds`` maps ratingKey -> artist/album/track: a multi-edit needs the
     item type. There is no cheap per-item check, so the journal records
     what Plex accepted (2xx) without a re-read.
     """
+
+    phase = "writing mood tags"
 
     def __init__(
         self,
@@ -225,94 +218,48 @@ class MoodWriter:
     ) -> None:
         self.section_id = int(section_id)
         self.kinds = kinds
-        self.chunk = max(1, chunk)
+        self.group_size = max(1, chunk)
         self.cancel = cancel or threading.Event()
         self.http = PlexHttp(conn, retries=retries, cancel=self.cancel)
 
-    def apply(
-        self,
-        changes: Sequence[Change],
-        *,
-        journal: Journal | None = None,
-        run_id: int | None = None,
-        progress: ProgressFn | None = None,
-        log_line: LogFn | None = None,
-    ) -> WriteResult:
+    def accepts(self, change: Change) -> bool:
+        return change.target_kind == PLEX and change.field == MOOD
+
+    def units(self, changes: Sequence[Change]) -> list[list[Change]]:
         groups: dict[tuple[str, str, bool], list[Change]] = defaultdict(list)
         for ch in changes:
-            if ch.target_kind != PLEX or ch.field != MOOD:
+            if not self.accepts(ch):
                 raise PlexError(f"{ch.label or ch.target}: not a mood change")
             tag, add = mood_change_tag(ch)
             groups[(self.kinds.get(int(ch.target), "track"), tag, add)].append(ch)
-        sent_before = self.http.sent
-        applied: list[Change] = []
-        failed: list[tuple[Change, str]] = []
-        fatal = ""
-        done, total = 0, len(changes)
-        for (kind, tag, add), group in groups.items():
-            for i in range(0, len(group), self.chunk):
-                part = group[i : i + self.chunk]
-                if fatal or self.cancel.is_set():
-                    failed.extend((c, f"not sent: {fatal}" if fatal else "cancelled") for c in part)
-                    continue
-                ids = journal.record_pending(run_id, part) if journal and run_id else []
-                error: str | None = None
-                try:
-                    params = mood_edit_params(kind, [c.target for c in part], tag, add=add)
-                    self.http.request(
-                        "PUT", f"/library/sections/{self.section_id}/all", params=params
-                    )
-                except HttpStatusError as exc:
-                    error = str(exc)
-                    fatal = error if exc.status == 401 else ""
-                except PlexError as exc:
-                    error = str(exc)
-                if error is None:
-                    applied.extend(part)
-                else:
-                    failed.extend((c, error) for c in part)
-                    if log_line:
-                        verb = "adding" if add else "removing"
-                        log_line(f"failed: {verb} mood {tag!r} on {len(part)} items: {error}")
-                if journal is not None and ids:
-                    journal.mark(ids, APPLIED if error is None else FAILED, error)
-                done += len(part)
-                if progress:
-                    progress(done, total, "writing mood tags")
-        cancelled = self.cancel.is_set()
-        return WriteResult(applied, failed, cancelled, self.http.sent - sent_before)
+        return [
+            group[i : i + self.group_size]
+            for group in groups.values()
+            for i in range(0, len(group), self.group_size)
+        ]
+
+    def send(self, unit: list[Change]) -> None:
+        tag, add = mood_change_tag(unit[0])
+        kind = self.kinds.get(int(unit[0].target), "track")
+        params = mood_edit_params(kind, [c.target for c in unit], tag, add=add)
+        self.http.request("PUT", f"/library/sections/{self.section_id}/all", params=params)
+
+    def failure(self, exc: Exception) -> Failure | None:
+        return plex_failure(exc)
+
+    def failure_line(self, unit: list[Change], message: str) -> str:
+        tag, add = mood_change_tag(unit[0])
+        verb = "adding" if add else "removing"
+        return f"failed: {verb} mood {tag!r} on {len(unit)} items: {message}"
+
+    def requests(self) -> int:
+        return self.http.sent
 
 
-class RatingsThenMoods:
-    """One writer for a plan of ratings and mood tags: ratings first, then the moods.
-
-    A mood added to an item whose rating failed would mark a value that is
-    not there, so such adds are not sent (reported failed instead).
-    """
-
-    def __init__(self, ratings: object, moods: MoodWriter) -> None:
-        self.ratings = ratings
-        self.moods = moods
-
-    def apply(self, changes: Sequence[Change], **kw: object) -> WriteResult:
-        rating_part = [c for c in changes if c.field != MOOD]
-        mood_part = [c for c in changes if c.field == MOOD]
-        if rating_part:
-            res = self.ratings.apply(rating_part, **kw)  # type: ignore[attr-defined]
-        else:
-            res = WriteResult([], [], False, 0)
-        if not mood_part:
-            return res
-        if res.cancelled:
-            res.failed.extend((c, "cancelled") for c in mood_part)
-            return res
-        lost = {c.target for c, _ in res.failed}
-        send = [c for c in mood_part if not (c.new and c.target in lost)]
-        res.failed.extend(
-            (c, "not sent: the rating was not written")
-            for c in mood_part
-            if c.new and c.target in lost
-        )
-        if send:
-            res.add(self.moods.apply(send, **kw))  # type: ignore[arg-type]
-        return res
+def mood_waits_for_rating(change: Change, so_far: WriteResult) -> str | None:
+    """A mood added to an item whose rating failed would mark a value that is not there."""
+    if change.field != MOOD or not change.new:
+        return None
+    if any(c.target == change.target and c.field != MOOD for c, _ in so_far.failed):
+        return f"{NOT_SENT}: the rating was not written"
+    return None

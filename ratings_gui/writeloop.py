@@ -1,0 +1,378 @@
+"""The one journaled write loop, and the :class:`Writer` every job's apply drives.
+
+Every write the program makes goes through :func:`write_journaled`: a
+chunk of changes is recorded ``pending`` in the journal BEFORE it is sent,
+each unit (one item, or one grouped request) is sent, the outcomes are
+settled and marked ``applied``/``failed`` in one transaction per chunk.
+Cancel stops between units; a failure that says every further write would
+fail the same way (HTTP 401) stops the run and reports the rest "not
+sent". A writer only says how to group changes into units and how to send
+one; the Plex per-item writer, the grouped multi-edits, the mood tags and
+the rating tags in files all share this loop, so a fix here fixes them all.
+
+Hooks a writer may fill in besides ``send``: ``before`` (read the target
+first, e.g. a file's exact tag fields for undo), ``read_current`` (what the
+targets hold now: the after-write check, and settling rows a crashed run
+left pending) and ``verify`` (re-read and rewrite what did not stick).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from ratings_gui.core.plan import Change
+from ratings_gui.journal import APPLIED, FAILED, Journal
+
+ProgressFn = Callable[[int, int, str], None]
+LogFn = Callable[[str], None]
+Key = tuple[str, str, str]
+
+#: Error text of a change the user's Cancel kept from being sent.
+CANCELLED = "cancelled"
+#: Prefix of the error of a change not sent because the run stopped.
+NOT_SENT = "not sent"
+#: Changes journaled together (one transaction for pending, one for the outcomes).
+CHUNK = 200
+
+#: A unit in flight: its changes, their journal ids, the send's future outcome.
+Sent = tuple[list[Change], list[int | None], "Future[Failure | None]"]
+
+
+@dataclass
+class WriteResult:
+    """Per-change outcome of an apply: what reached the target, and failures with reasons."""
+
+    applied: list[Change]
+    failed: list[tuple[Change, str]]
+    cancelled: bool = False
+    requests: int = 0
+    #: Short failure categories (a file's "read_only", "changed since"...) for the report.
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: WriteResult) -> WriteResult:
+        """Fold another writer's outcome into this one (writers that share a plan)."""
+        self.applied.extend(other.applied)
+        self.failed.extend(other.failed)
+        self.cancelled = self.cancelled or other.cancelled
+        self.requests += other.requests
+        self.reasons.update(other.reasons)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why one unit was not written."""
+
+    message: str
+    #: A short category counted in the report ("" for none).
+    reason: str = ""
+    #: Every further write would fail the same way (e.g. HTTP 401): stop the run.
+    stop: bool = False
+
+
+@runtime_checkable
+class Writer(Protocol):
+    """What a job's apply hands its plan to: says which changes it takes, and writes them."""
+
+    def accepts(self, change: Change) -> bool: ...
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        *,
+        journal: Journal | None = None,
+        run_id: int | None = None,
+        progress: ProgressFn | None = None,
+        log_line: LogFn | None = None,
+    ) -> WriteResult: ...
+
+
+class JournaledWriter:
+    """Base of every writer: ``apply`` is the one loop; subclasses fill in the hooks."""
+
+    #: Progress phase shown while this writer sends.
+    phase = "writing"
+    #: Units sent at once (a small pool: Plex's database is single-writer).
+    workers = 1
+    #: Changes journaled per chunk; two chunks are in flight so workers never idle.
+    chunk = CHUNK
+    cancel: threading.Event
+
+    def accepts(self, change: Change) -> bool:
+        raise NotImplementedError
+
+    def units(self, changes: Sequence[Change]) -> list[list[Change]]:
+        """The changes grouped into what one ``send`` writes (default: one change each)."""
+        return [[c] for c in changes]
+
+    def before(self, unit: list[Change]) -> tuple[list[Change], Failure | None]:
+        """The unit as journaled (e.g. with the target's exact old value), or why it must wait."""
+        return unit, None
+
+    #: Set by writers that override :meth:`before` (it then runs on the pool per chunk).
+    reads_before = False
+
+    def send(self, unit: list[Change]) -> None:
+        """Write one unit; raise on failure (``failure`` classifies the exception)."""
+        raise NotImplementedError
+
+    def failure(self, exc: Exception) -> Failure | None:
+        """A send's exception as a Failure; None re-raises it (a bug, not a write failure)."""
+        return None
+
+    def failure_line(self, unit: list[Change], message: str) -> str:
+        """The log line of a failed unit."""
+        ch = unit[0]
+        if len(unit) == 1:
+            return f"failed: {ch.label or ch.target}: {message}"
+        return f"failed: {len(unit)} changes: {message}"
+
+    def read_current(self, changes: Sequence[Change]) -> Mapping[Key, Any] | None:
+        """What each change's target holds now, by change key (absent: the target is gone).
+
+        None when this writer cannot tell. The after-write check uses it, and
+        so can settling the rows a crashed run left ``pending``.
+        """
+        return None
+
+    def verify(
+        self,
+        applied: Sequence[Change],
+        progress: ProgressFn | None,
+        log_line: LogFn | None,
+    ) -> list[tuple[Change, str]]:
+        """The applied changes that did not stick (after any rewrite), with why."""
+        return []
+
+    def requests(self) -> int:
+        """Requests sent so far (the report shows the difference per apply)."""
+        return 0
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        *,
+        journal: Journal | None = None,
+        run_id: int | None = None,
+        progress: ProgressFn | None = None,
+        log_line: LogFn | None = None,
+    ) -> WriteResult:
+        return write_journaled(
+            self, changes, journal=journal, run_id=run_id, progress=progress, log_line=log_line
+        )
+
+
+def quiet(message: str) -> bool:
+    """Cancelled and not-sent changes are counted, not logged one by one."""
+    return message == CANCELLED or message.startswith(NOT_SENT)
+
+
+def _chunks(units: list[list[Change]], size: int) -> list[list[list[Change]]]:
+    """Consecutive units gathered until a chunk holds ``size`` changes."""
+    out: list[list[list[Change]]] = []
+    cur: list[list[Change]] = []
+    n = 0
+    for u in units:
+        cur.append(u)
+        n += len(u)
+        if n >= size:
+            out.append(cur)
+            cur, n = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def write_journaled(
+    writer: JournaledWriter,
+    changes: Sequence[Change],
+    *,
+    journal: Journal | None = None,
+    run_id: int | None = None,
+    progress: ProgressFn | None = None,
+    log_line: LogFn | None = None,
+) -> WriteResult:
+    """Record pending -> send -> settle -> mark, chunk by chunk; verify; see the module doc."""
+    units = writer.units(changes)
+    total = sum(len(u) for u in units)
+    cancel = writer.cancel
+    journaling = journal is not None and run_id is not None
+    sent_before = writer.requests()
+    applied: list[Change] = []
+    failed: list[tuple[Change, str]] = []
+    reasons: Counter[str] = Counter()
+    ids: dict[Key, int] = {}
+    stop: list[str] = []
+    done = 0
+    cancelled = False
+
+    def run_unit(unit: list[Change], pre: Failure | None) -> Failure | None:
+        if pre is not None:
+            return pre
+        if cancel.is_set():
+            return Failure(CANCELLED)
+        if stop:
+            return Failure(f"{NOT_SENT}: {stop[0]}")
+        try:
+            writer.send(unit)
+        except Exception as exc:
+            f = writer.failure(exc)
+            if f is None:
+                raise
+            if f.stop:
+                stop.append(f.message)
+            return f
+        return None
+
+    def settle(batch: list[Sent]) -> None:
+        """One chunk's outcomes, marked in the journal in one transaction."""
+        nonlocal done
+        outcomes: list[tuple[int, str, str | None]] = []
+        for unit, unit_ids, fut in batch:
+            f = fut.result()
+            for ch, cid in zip(unit, unit_ids, strict=True):
+                if f is None:
+                    applied.append(ch)
+                else:
+                    failed.append((ch, f.message))
+                    if f.reason:
+                        reasons[f.reason] += 1
+                if cid is not None:
+                    outcomes.append((cid, APPLIED, None) if f is None else (cid, FAILED, f.message))
+            if f is not None and log_line and not quiet(f.message):
+                log_line(writer.failure_line(unit, f.message))
+            done += len(unit)
+        if journal is not None and outcomes:
+            journal.mark_many(outcomes)
+        if progress:
+            progress(done, total, writer.phase)
+
+    chunks = _chunks(units, max(1, writer.chunk))
+    in_flight: deque[list[Sent]] = deque()
+    with ThreadPoolExecutor(max(1, writer.workers), thread_name_prefix="writer") as pool:
+        for n, chunk in enumerate(chunks):
+            if stop or cancel.is_set():
+                # what was never sent is reported, not journaled
+                rest = [c for ch in chunks[n:] for u in ch for c in u]
+                if stop:
+                    if log_line:
+                        log_line(f"stopped: {stop[0]}")
+                    failed.extend((c, f"{NOT_SENT}: {stop[0]}") for c in rest)
+                else:
+                    cancelled = True
+                    failed.extend((c, CANCELLED) for c in rest)
+                break
+            if writer.reads_before:
+                prepared = list(pool.map(writer.before, chunk))
+            else:
+                prepared = [(u, None) for u in chunk]
+            flat = [c for u, _ in prepared for c in u]
+            flat_ids: list[int | None] = [None] * len(flat)
+            if journaling:
+                assert journal is not None and run_id is not None
+                flat_ids = list(journal.record_pending(run_id, flat))
+                for c, cid in zip(flat, flat_ids, strict=True):
+                    ids[c.key] = int(cid)  # type: ignore[arg-type]
+            batch: list[Sent] = []
+            i = 0
+            for unit, pre in prepared:
+                unit_ids = flat_ids[i : i + len(unit)]
+                i += len(unit)
+                batch.append((unit, unit_ids, pool.submit(run_unit, unit, pre)))
+            in_flight.append(batch)
+            if len(in_flight) >= 2:
+                settle(in_flight.popleft())
+        while in_flight:
+            settle(in_flight.popleft())
+
+    if applied and not cancel.is_set():
+        wrong = writer.verify(applied, progress, log_line)
+        if wrong:
+            why = {c.key: err for c, err in wrong}
+            applied = [c for c in applied if c.key not in why]
+            failed.extend(wrong)
+            if journal is not None:
+                journal.mark_many([(ids[k], FAILED, e) for k, e in why.items() if k in ids])
+    return WriteResult(
+        applied,
+        failed,
+        cancelled or cancel.is_set(),
+        writer.requests() - sent_before,
+        reasons,
+    )
+
+
+class InOrder:
+    """One writer for a plan several writers share: each change goes to the first that takes it.
+
+    The writers run one after another in the order given (Plex ratings before
+    mood tags, Plex before files). ``hold`` may keep a change from being sent
+    because of what the earlier writers did (a mood tag for a rating that
+    failed); it returns the reason, or None to send.
+    """
+
+    def __init__(
+        self,
+        *writers: Writer | None,
+        hold: Callable[[Change, WriteResult], str | None] | None = None,
+    ) -> None:
+        self.writers = [w for w in writers if w is not None]
+        self.hold = hold
+
+    def accepts(self, change: Change) -> bool:
+        return any(w.accepts(change) for w in self.writers)
+
+    def apply(
+        self,
+        changes: Sequence[Change],
+        *,
+        journal: Journal | None = None,
+        run_id: int | None = None,
+        progress: ProgressFn | None = None,
+        log_line: LogFn | None = None,
+    ) -> WriteResult:
+        result = WriteResult([], [])
+        parts: list[list[Change]] = [[] for _ in self.writers]
+        for c in changes:
+            n = next((i for i, w in enumerate(self.writers) if w.accepts(c)), None)
+            if n is None:
+                raise ValueError(f"{c.label or c.target}: no writer takes a {c.field} change")
+            parts[n].append(c)
+        for writer, part in zip(self.writers, parts, strict=True):
+            if not part:
+                continue
+            if result.cancelled:
+                result.failed.extend((c, CANCELLED) for c in part)
+                continue
+            send = part
+            if self.hold is not None:
+                held = [(c, why) for c in part if (why := self.hold(c, result))]
+                kept = {id(c) for c, _ in held}
+                result.failed.extend(held)
+                send = [c for c in part if id(c) not in kept]
+            if send:
+                result.add(
+                    writer.apply(
+                        send, journal=journal, run_id=run_id, progress=progress, log_line=log_line
+                    )
+                )
+        return result
+
+
+def count_outcomes(result: WriteResult) -> Counter[str]:
+    """The report's counts of an apply: applied, failed, not sent (cancelled)."""
+    out: Counter[str] = Counter()
+    if result.applied:
+        out["applied"] = len(result.applied)
+    real_failures = [f for f in result.failed if f[1] != CANCELLED]
+    if real_failures:
+        out["failed"] = len(real_failures)
+    not_sent = len(result.failed) - len(real_failures)
+    if not_sent:
+        out["not sent (cancelled)"] = not_sent
+    return out
