@@ -41,7 +41,7 @@ def test_imdb_current_english():
         (4, "Breaking Bad: Ozymandias", 2013, 10.0, "tt2301451", "episode"),
         (5, "Amélie", 2001, 8.0, "tt0211915", "movie"),
         (6, "Fargo", 1996, 7.0, "tt0116282", "movie"),
-        (9, "Joker, the Game", 2019, 6.0, "tt7286456", None),  # Video Game: no Plex kind
+        (9, "Joker, the Game", 2019, 6.0, "tt7286456", "game"),  # no Plex kind: no title match
     ]
     assert r.rows[3].original_title == "Le fabuleux destin d'Amélie Poulain"
     assert r.rows[0].original_title is None  # same as the title

@@ -8,11 +8,12 @@ with its reason for the unmatched-rows CSV.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .matching import Match, MatchIndex, RowLike, match
+from .matching import Match, MatchIndex, RowLike, match, normalize_title
 from .plan import PLEX, Change, Plan
 from .records import Item
 from .scale import same
@@ -21,6 +22,8 @@ JOB = "import"
 
 UPDATE = "update"
 UNCHANGED = "unchanged"
+#: A watched-only row (no rating) when watched marks are not asked for.
+NO_RATING = "no rating"
 NOT_FOUND = "not found"
 TYPE_FILTERED = "type filtered"
 INVALID_RATING = "invalid rating"
@@ -31,6 +34,7 @@ DUPLICATE_ROW = "duplicate row"
 OUTCOMES = (
     UPDATE,
     UNCHANGED,
+    NO_RATING,
     NOT_FOUND,
     TYPE_FILTERED,
     INVALID_RATING,
@@ -57,6 +61,7 @@ class SourceRowLike(RowLike, Protocol):
     watched_only: bool
     date: str | None
     source: str
+    uri: str
 
 
 class ProblemLike(Protocol):
@@ -101,6 +106,7 @@ def _row_info(row: SourceRowLike) -> dict[str, Any]:
         "tvdb": row.ids.get("tvdb") or row.show_ids.get("tvdb", ""),
         "date": row.date or "",
         "source": row.source,
+        "uri": row.uri,
     }
 
 
@@ -127,6 +133,23 @@ def _labels(cands: Iterable[tuple[Item, float]]) -> str:
     return " | ".join(f"{it.label} [{it.kind}, {s:.2f}]" for it, s in cands)
 
 
+#: Kind hints with no Plex kind, and what the unmatched list says about them.
+NO_PLEX_KIND = {
+    "game": "the export lists it as a video game; Plex has no games",
+    "podcast": "the export lists it as a podcast; Plex libraries here hold no podcasts",
+}
+
+#: Match labels that rest on the title alone (the file may name two films so).
+_BY_TITLE = ("title", "original title", "fuzzy title", "ambiguous title")
+
+
+def _title_key(row: SourceRowLike) -> tuple[object, ...] | None:
+    """What a title-only match sees of a row; None when the row has ids to match by."""
+    if any(row.ids.get(s) for s in ("imdb", "tmdb", "tvdb")):
+        return None
+    return (normalize_title(row.title), row.year, row.kind_hint, row.season, row.episode)
+
+
 def plan_import(
     parsed: ParsedLike,
     index: MatchIndex,
@@ -140,7 +163,10 @@ def plan_import(
 
     ``kinds`` filters by the Plex kind of the matched item; ``force`` rewrites
     equal values; ``mark_watched`` also marks unwatched items whose rating is
-    applied as watched. Rows under ``min_score`` go to review, not to the plan.
+    applied as watched, and the items of watched-only rows (without it those
+    count as "no rating"). Rows under ``min_score`` go to review, not to the
+    plan, and so do title matches of films the file holds twice under one
+    title and year (different URIs): which one Plex has is for the user to say.
     """
     plan = Plan(
         JOB,
@@ -169,10 +195,17 @@ def plan_import(
             info["detail"] = detail
         plan.skipped.append(info)
 
+    # title key -> the film URIs the file gives under it: two or more are different films.
+    films: dict[tuple[object, ...], set[str]] = defaultdict(set)
     for row in parsed.rows:
-        if row.watched_only or row.rating is None:
-            # Nothing to rate; marking watched only follows an applied rating.
-            plan.count(UNCHANGED)
+        k = _title_key(row)
+        if k is not None and row.uri:
+            films[k].add(row.uri)
+
+    for row in parsed.rows:
+        rated = not row.watched_only and row.rating is not None
+        if not rated and not mark_watched:
+            plan.count(NO_RATING)
             continue
         m = match(row, index)
         if kinds:
@@ -182,17 +215,28 @@ def plan_import(
                 continue
             m = Match(m.item, m.score, m.how, fitting)  # review offers only wanted kinds
         if m.item is None and not m.candidates:
-            skip(row, NOT_FOUND)
+            skip(row, NOT_FOUND, detail=NO_PLEX_KIND.get(row.kind_hint or "", ""))
             continue
-        if m.item is None or m.score < min_score:
-            review.append(ReviewItem(row, list(m.candidates), m.how, m.score))
-            skip(row, NEEDS_REVIEW, m, f"{m.how} ({m.score:.2f})")
+        key = _title_key(row)
+        twins = len(films.get(key, ())) if key is not None else 0
+        shared = twins > 1 and m.how.startswith(_BY_TITLE)
+        if m.item is None or m.score < min_score or shared:
+            how = f"{twins} films in the file share this title and year" if shared else m.how
+            review.append(ReviewItem(row, list(m.candidates), how, m.score))
+            skip(row, NEEDS_REVIEW, m, f"{how} ({m.score:.2f})")
             continue
         item = m.item
         if item.key in claimed:
             skip(row, DUPLICATE_ROW, m, f"same Plex item as line {claimed[item.key]}")
             continue
         claimed[item.key] = row.line
+        if not rated:
+            # A watched-only row (only here with mark_watched): the mark is its change.
+            if item.view_count > 0:
+                plan.count(UNCHANGED)
+            else:
+                plan.add(Change(PLEX, str(item.key), "watched", False, True, m.how, item.label))
+            continue
         if same(item.user_rating, row.rating) and not force:
             plan.count(UNCHANGED)
             continue

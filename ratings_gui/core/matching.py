@@ -1,7 +1,10 @@
 """Find the Plex item an exported rating row is about.
 
-Ids decide when a row has them (IMDb, TMDB, TVDB Guids on Plex items);
-rows without ids (Letterboxd) fall back to a normalised title plus year.
+Ids decide when a row has them (IMDb, TMDB, TVDB Guids on Plex items,
+also those parsed from legacy agent guids); rows without ids (Letterboxd)
+fall back to a normalised title plus year, and when no title is equal, to
+a scored fuzzy comparison (rapidfuzz) among the items of that year, which
+goes to review under the same threshold as every other loose match.
 Everything is looked up in dicts built once per run, so matching 5,000
 rows against 20,000 items costs milliseconds, never a search per row.
 
@@ -18,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
+
+from rapidfuzz import fuzz, process
 
 from .records import Item
 
@@ -55,6 +60,7 @@ _FOLD = str.maketrans(
 )
 _APOSTROPHES = re.compile(r"['’`´‘]")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
 _TRAILING_ARTICLE = re.compile(r",\s*(the|a|an)\s*$", re.IGNORECASE)
 
 # Scores: ids are certain; titles lose confidence with each relaxation.
@@ -66,6 +72,10 @@ SCORE_SHOW_TITLE_EPISODE = 0.9
 SCORE_TITLE_YEAR_NEAR = 0.86
 SCORE_ORIGINAL_YEAR_NEAR = 0.82
 SCORE_TITLE_NO_YEAR = 0.7
+#: Fuzzy title similarity (0-100, rapidfuzz ``ratio``) below this is no candidate at all.
+FUZZY_CUTOFF = 80.0
+#: Candidates a fuzzy search offers for review.
+FUZZY_LIMIT = 5
 SCORE_AMBIGUOUS = 0.5
 #: Two candidates closer than this are a tie nobody should guess at.
 TIE_MARGIN = 0.05
@@ -85,21 +95,46 @@ class RowLike(Protocol):
     show_ids: Mapping[str, str]
 
 
-@lru_cache(maxsize=65536)
-def normalize_title(title: str) -> str:
-    """Fold a title to a comparison key: case, accents, punctuation, articles, '&'."""
-    if not title:
-        return ""
+def _fold(title: str) -> str:
+    """Case, accents, special letters, trailing article and '&' folded away."""
     s = _TRAILING_ARTICLE.sub("", title.strip())
     s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.casefold().translate(_FOLD)
-    s = s.replace("&", " and ")
-    s = _APOSTROPHES.sub(" ", s)  # "l'avventura" -> "l avventura": article then strips
-    words = _NON_WORD.sub(" ", s).split()
+    return s.replace("&", " and ")
+
+
+def _drop_article(words: list[str]) -> str:
     if len(words) > 1 and words[0] in ARTICLES:
         words = words[1:]
     return " ".join(words)
+
+
+@lru_cache(maxsize=65536)
+def normalize_title(title: str) -> str:
+    """Fold a title to a comparison key: case, accents, punctuation, articles, '&'.
+
+    Punctuation becomes a space here, so an elided article drops off
+    ("L'Avventura" -> "avventura"); :func:`squash_title` is the other reading.
+    """
+    if not title:
+        return ""
+    s = _APOSTROPHES.sub(" ", _fold(title))  # "l'avventura" -> "l avventura": article strips
+    return _drop_article(_NON_WORD.sub(" ", s).split())
+
+
+@lru_cache(maxsize=65536)
+def squash_title(title: str) -> str:
+    """The key with punctuation removed instead of spaced: "Uma's Station" and
+    "UMAS STATION" both give "umas station", "Spider-Man" gives "spiderman"."""
+    if not title:
+        return ""
+    return _drop_article(_PUNCT.sub("", _fold(title)).split())
+
+
+def title_keys(title: str) -> set[str]:
+    """Every key a title is indexed and looked up under (one or two)."""
+    return {k for k in (normalize_title(title), squash_title(title)) if k}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +175,8 @@ class MatchIndex:
     seasons_by_show_title: dict[tuple[str, int], list[Item]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    #: year -> (squashed title or original title, movie or show), for the fuzzy search
+    by_year: dict[int, list[tuple[str, Item]]] = field(default_factory=lambda: defaultdict(list))
     items: dict[int, Item] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -154,27 +191,28 @@ def build_index(items: Iterable[Item]) -> MatchIndex:
         for g in it.guids:
             idx.by_guid[g].append(it)
         if it.kind in TITLE_KINDS:
-            key = normalize_title(it.title)
-            if key:
+            keys = title_keys(it.title)
+            for key in keys:
                 idx.by_title[key].append(it)
-            orig = normalize_title(it.original_title)
-            if orig and orig != key:
-                idx.by_original[orig].append(it)
+            for key in title_keys(it.original_title) - keys:
+                idx.by_original[key].append(it)
+            if it.year is not None:
+                for text in {squash_title(it.title), squash_title(it.original_title)} - {""}:
+                    idx.by_year[it.year].append((text, it))
         elif it.kind == "episode":
-            show = normalize_title(it.grandparent_title)
+            shows = title_keys(it.grandparent_title)
             if it.parent_index is not None and it.index is not None:
                 if it.grandparent_key is not None:
                     idx.episodes[(it.grandparent_key, it.parent_index, it.index)].append(it)
-                if show:
+                for show in shows:
                     idx.episodes_by_show_title[(show, it.parent_index, it.index)].append(it)
-            ep = normalize_title(it.title)
-            if show and ep:
-                idx.episodes_by_titles[(show, ep)].append(it)
+            for show in shows:
+                for ep in title_keys(it.title):
+                    idx.episodes_by_titles[(show, ep)].append(it)
         elif it.kind == "season" and it.index is not None:
             if it.parent_key is not None:
                 idx.seasons[(it.parent_key, it.index)].append(it)
-            show = normalize_title(it.parent_title)
-            if show:
+            for show in title_keys(it.parent_title):
                 idx.seasons_by_show_title[(show, it.index)].append(it)
     return idx
 
@@ -229,6 +267,18 @@ def _child_of_show(row: RowLike, index: MatchIndex) -> Match | None:
         return None
     # A TMDB episode row may carry the show's ids in ``ids``: try both.
     for ids in (row.show_ids, row.ids):
+        # Legacy agents name an episode by its show's id and numbers: tvdb://81189/5/14.
+        numbers = f"{row.season}/{row.episode}" if episode else f"{row.season}"
+        for scheme in ID_SCHEMES:
+            if ids.get(scheme):
+                kind = "episode" if episode else "season"
+                found = [
+                    it
+                    for it in index.by_guid.get(f"{scheme}://{ids[scheme]}/{numbers}", ())
+                    if it.kind == kind
+                ]
+                if found:
+                    return _single(found, SCORE_SHOW_ID_EPISODE, "show id+number")
         shows = _shows_by_ids(ids, index)
         found: list[Item] = []
         for show in shows:
@@ -239,15 +289,13 @@ def _child_of_show(row: RowLike, index: MatchIndex) -> Match | None:
         if found:
             return _single(found, SCORE_SHOW_ID_EPISODE, "show id+number")
     for name in (row.show_title, row.title if not row.show_title else None):
-        key = normalize_title(name or "")
-        if not key:
-            continue
-        if episode:
-            found = index.episodes_by_show_title.get((key, row.season, row.episode or 0), [])
-        else:
-            found = index.seasons_by_show_title.get((key, row.season), [])
-        if found:
-            return _single(list(found), SCORE_SHOW_TITLE_EPISODE, "show title+number")
+        for key in sorted(title_keys(name or "")):
+            if episode:
+                found = index.episodes_by_show_title.get((key, row.season, row.episode or 0), [])
+            else:
+                found = index.seasons_by_show_title.get((key, row.season), [])
+            if found:
+                return _single(list(found), SCORE_SHOW_TITLE_EPISODE, "show title+number")
     return None
 
 
@@ -260,9 +308,14 @@ def _episode_by_titles(row: RowLike, index: MatchIndex) -> Match | None:
     for i in range(1, len(parts)):
         candidates.append((": ".join(parts[:i]), ": ".join(parts[i:])))
     for show, ep in candidates:
-        found = index.episodes_by_titles.get((normalize_title(show), normalize_title(ep)))
+        found = {
+            it.key: it
+            for sk in title_keys(show)
+            for ek in title_keys(ep)
+            for it in index.episodes_by_titles.get((sk, ek), ())
+        }
         if found:
-            return _single(list(found), SCORE_SHOW_TITLE_EPISODE, "show+episode title")
+            return _single(list(found.values()), SCORE_SHOW_TITLE_EPISODE, "show+episode title")
     return None
 
 
@@ -282,10 +335,7 @@ def _by_title(row: RowLike, index: MatchIndex) -> Match | None:
     hint = row.kind_hint if row.kind_hint in TITLE_KINDS else None
     if row.kind_hint and hint is None:
         return None  # an episode or season never matches a movie or show by title
-    keys = {normalize_title(row.title)}
-    if row.original_title:
-        keys.add(normalize_title(row.original_title))
-    keys.discard("")
+    keys = title_keys(row.title) | title_keys(row.original_title or "")
     scored: dict[int, tuple[Item, float, str]] = {}
 
     def consider(items: Iterable[Item], exact: float, near: float, label: str) -> None:
@@ -309,6 +359,8 @@ def _by_title(row: RowLike, index: MatchIndex) -> Match | None:
             "original title+year",
         )
     if not scored:
+        _fuzzy(row, index, hint, scored)
+    if not scored:
         return None
     ranked = sorted(scored.values(), key=lambda t: (-t[1], t[0].key))
     best, best_score, how = ranked[0]
@@ -316,6 +368,39 @@ def _by_title(row: RowLike, index: MatchIndex) -> Match | None:
     if len(ranked) > 1 and best_score - ranked[1][1] < TIE_MARGIN:
         return Match(None, SCORE_AMBIGUOUS, "ambiguous title", cands)
     return Match(best, best_score, how, cands)
+
+
+def _fuzzy(
+    row: RowLike, index: MatchIndex, hint: str | None, scored: dict[int, tuple[Item, float, str]]
+) -> None:
+    """No title is equal: score the titles of the row's year (and the years next to it)
+    by rapidfuzz similarity. A score is the year's score times the similarity, so only
+    near-identical titles pass the review threshold; the rest are offered for review."""
+    if row.year is None:
+        return  # a whole library of fuzzy candidates would be noise, not help
+    queries = {squash_title(row.title), squash_title(row.original_title or "")} - {""}
+    if not queries:
+        return
+    pool = [
+        (text, it)
+        for y in (row.year - 1, row.year, row.year + 1)
+        for text, it in index.by_year.get(y, ())
+        if _kind_ok(it, hint)
+    ]
+    if not pool:
+        return
+    choices = [text for text, _ in pool]
+    for query in queries:
+        hits = process.extract(
+            query, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=FUZZY_LIMIT
+        )
+        for _text, similarity, i in hits:
+            it = pool[i][1]
+            base = _year_score(row.year, it.year, SCORE_TITLE_YEAR, SCORE_TITLE_YEAR_NEAR)
+            s = round(base * similarity / 100, 3)
+            how = "fuzzy title+year" if base == SCORE_TITLE_YEAR else "fuzzy title+year±1"
+            if s > 0 and (it.key not in scored or scored[it.key][1] < s):
+                scored[it.key] = (it, s, how)
 
 
 def match(row: RowLike, index: MatchIndex) -> Match:

@@ -81,10 +81,14 @@ class Item:
         return f"{self.title} ({self.year})" if self.year else self.title
 
     def guid(self, scheme: str) -> str | None:
-        """The id for ``imdb``/``tmdb``/``tvdb``, without the ``scheme://`` prefix."""
+        """The id for ``imdb``/``tmdb``/``tvdb``, without the ``scheme://`` prefix.
+
+        A legacy episode's ``tvdb://SHOW/SEASON/EPISODE`` names its show, not itself:
+        it is not the item's id.
+        """
         prefix = f"{scheme}://"
         for g in self.guids:
-            if g.startswith(prefix):
+            if g.startswith(prefix) and "/" not in g[len(prefix) :]:
                 return g[len(prefix) :]
         return None
 

@@ -273,6 +273,13 @@ class ImportJob:
         plan.count(NEEDS_REVIEW, -1)
         plan.skipped = [s for s in plan.skipped if s is not info]
         rating = item.row.rating
+        if rating is None:  # a watched-only row: its change is the watched mark
+            if choice.view_count > 0:
+                plan.count(UNCHANGED)
+                return None
+            change = Change(PLEX, str(choice.key), "watched", False, True, REVIEWED, choice.label)
+            plan.add(change)
+            return change
         if same(choice.user_rating, rating) and not self.force:
             plan.count(UNCHANGED)
             return None
@@ -307,7 +314,10 @@ class ImportJob:
         rating_plan = Plan(plan.job, ratings, Counter(plan.counts), dict(plan.options))
         report = apply_plan(self.app, rating_plan, ctx)
         done = {c.target for c in report.applied}
-        marks = [c for c in watched if c.target in done]
+        rated = {c.target for c in ratings}
+        # A mark follows its row's rating only once the rating is written; a watched-only
+        # row's mark stands alone.
+        marks = [c for c in watched if c.target in done or c.target not in rated]
         if marks and not ctx.cancelled:
             self._mark_watched(ctx, report, marks)
         report.counts[UPDATE] = plan.counts.get(UPDATE, 0)

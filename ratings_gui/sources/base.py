@@ -55,6 +55,9 @@ class SourceRow:
     show_ids: dict[str, str] = field(default_factory=dict)
     #: The file (or zip member) the row came from, for the unmatched list.
     source: str = ""
+    #: The export's own link to the film when it names one (a Letterboxd film URI):
+    #: two films with one title and year are told apart by it.
+    uri: str = ""
 
 
 @dataclass(slots=True)
@@ -299,7 +302,8 @@ def day_first(values: Iterable[str]) -> bool:
 
 def parse_date(text: str, *, dayfirst: bool = False) -> str | None:
     """Any date the exports or Excel write -> ``YYYY-MM-DD``; None when unreadable."""
-    s = (text or "").strip()
+    # " ".join: IMDb's pre-2017 dates pad single-digit days ("Sun Mar  1 00:00:00 2015").
+    s = " ".join((text or "").split())
     if not s:
         return None
     m = _SLASH_DATE.match(s)
@@ -325,8 +329,12 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str | None:
 # --- the end of every parser: drop duplicates -----------------------------------------
 
 
-def row_key(row: SourceRow) -> tuple[object, ...]:
-    """Identity of what a row rates: its first id, else its normalised title and year."""
+def row_key(row: SourceRow, *, with_uri: bool = True) -> tuple[object, ...]:
+    """Identity of what a row rates: its first id, else its normalised title and year.
+
+    Two films can share a title and a year (remakes, shorts of 1897): the film's
+    URI, when the row has one, keeps them apart (``with_uri=False`` leaves it out).
+    """
     for scheme in ("imdb", "tmdb", "tvdb"):
         if row.ids.get(scheme):
             return ("id", scheme, row.ids[scheme], row.kind_hint, row.season, row.episode)
@@ -343,6 +351,7 @@ def row_key(row: SourceRow) -> tuple[object, ...]:
         row.season,
         row.episode,
         show or normalize_title(row.show_title or ""),
+        row.uri if with_uri else "",
     )
 
 

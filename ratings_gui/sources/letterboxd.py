@@ -2,7 +2,10 @@
 
 Letterboxd gives no ids, only name and year, so rows carry a ``movie``
 hint (Letterboxd lists films) and matching goes by title. A diary can log
-one film many times: the newest entry with a rating is the rating.
+one film many times: the newest entry with a rating is the rating. The URI
+of ``ratings.csv`` and ``watched.csv`` names the film (two films with one
+title and year are two rows); in the diary it names the entry, so it is
+not an identity there.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def parse(table: Table) -> ParseResult:
     c_rating = table.col("rating")
     c_date = table.col("date")
     c_watched = table.col("watched date")
+    c_uri = table.col("letterboxd uri") if variant in ("ratings", "watched") else None
     dayfirst = day_first(
         cell(cells, c) for _, cells in table.records for c in (c_date, c_watched) if c is not None
     )
@@ -95,6 +99,7 @@ def parse(table: Table) -> ParseResult:
             watched_only=rating is None,
             source=table.name,
         )
+        row.uri = cell(cells, c_uri).rstrip("/")
         rows.append(row)
         raws[id(row)] = raw
     if variant in ("diary", "reviews"):
@@ -126,13 +131,16 @@ def merge(parts: list[ParseResult]) -> ParseResult:
     """Several files of one export (in :data:`MEMBERS` order): the first file that has a
     film decides its rating; later files only add films the earlier ones lack."""
     out = ParseResult(NAME, variant="zip")
-    seen: set[tuple[object, ...]] = set()
+    # title key -> film URIs seen under it ("" = a diary row, which names no film)
+    seen: dict[tuple[object, ...], set[str]] = {}
     for part in parts:
         for row in part.rows:
-            k = row_key(row)
-            if k in seen:
-                continue
-            seen.add(k)
+            k = row_key(row, with_uri=False)
+            uri = row.uri
+            uris = seen.get(k)
+            if uris is not None and (not uri or "" in uris or uri in uris):
+                continue  # the same film (or one no URI tells apart) is already decided
+            seen.setdefault(k, set()).add(uri)
             out.rows.append(row)
         out.problems.extend(part.problems)
         for key, n in part.counts.items():
