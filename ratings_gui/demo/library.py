@@ -100,6 +100,9 @@ class DemoItem:
     summary: str = ""
     studio: str | None = None
     xml_cache: str | None = None  # static part of the XML element, filled by xmlgen
+    #: What a legacy agent's ``guid`` encodes (``imdb``/``tmdb``/``tvdb``/``anidb`` and,
+    #: on seasons and episodes, the show's ``show_tvdb``): for tests and sample exports.
+    agent_ids: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_leaf(self) -> bool:
@@ -158,9 +161,20 @@ class DemoLibrary:
     # ----------------------------------------------------------------- generation
     @classmethod
     def generate(
-        cls, seed: int = 1, tracks: int = 1500, movies: int = 60, shows: int = 8
+        cls,
+        seed: int = 1,
+        tracks: int = 1500,
+        movies: int = 60,
+        shows: int = 8,
+        *,
+        legacy: bool = False,
     ) -> DemoLibrary:
-        """Build a library; the same arguments always give the same library."""
+        """Build a library; the same arguments always give the same library.
+
+        ``legacy`` adds three sections on Plex's legacy agents (see
+        :data:`LEGACY_SECTIONS`) after everything else, so the other sections'
+        items and keys are the same with or without them.
+        """
         lib = cls(seed)
         rng = random.Random(seed)
         ns = uuid.UUID(int=seed & ((1 << 128) - 1))
@@ -195,6 +209,8 @@ class DemoLibrary:
         ]
         _MusicGenerator(lib, rng).run(tracks)
         _VideoGenerator(lib, rng).run(movies, shows)
+        if legacy:
+            _LegacyGenerator(lib, random.Random(seed * 7_919 + 4_099), ns).run()
         return lib
 
     def _new_item(
@@ -749,3 +765,150 @@ class _VideoGenerator:
                 if rng.random() < 0.5:
                     ep.view_count = 1
                     ep.last_viewed_at = ep.added_at + 7 * 86_400
+
+
+# ----------------------------------------------------------------------------- legacy agents
+#: Sections ``generate(legacy=True)`` adds: (id, title, type, agent, scanner).
+LEGACY_SECTIONS: tuple[tuple[int, str, str, str, str], ...] = (
+    (4, "Legacy Movies", "movie", "com.plexapp.agents.imdb", "Plex Movie Scanner"),
+    (5, "Legacy TV Shows", "show", "com.plexapp.agents.thetvdb", "Plex Series Scanner"),
+    (6, "Mixed TV Shows", "show", "tv.plex.agents.series", "Plex TV Series"),
+)
+LEGACY_LANG = "?lang=en"
+
+
+class _LegacyGenerator:
+    """Libraries as long-lived servers have them: items matched by the legacy agents
+    carry their id only in the ``guid`` attribute (no <Guid> children); a mixed library
+    holds both kinds, as after switching agents without refreshing everything."""
+
+    def __init__(self, lib: DemoLibrary, rng: random.Random, ns: uuid.UUID) -> None:
+        self.lib = lib
+        self.rng = rng
+        self.ns = ns
+        self.used: set[str] = {it.title for it in lib.items.values()}
+        self.numbers: set[int] = set()
+
+    def _number(self, low: int, high: int) -> int:
+        while True:
+            n = self.rng.randrange(low, high)
+            if n not in self.numbers:
+                self.numbers.add(n)
+                return n
+
+    def _ts(self) -> int:
+        return BASE_TIME - int(self.rng.random() * 3 * YEAR_SECONDS)
+
+    def run(self) -> None:
+        for sid, title, kind, agent, scanner in LEGACY_SECTIONS:
+            root = self.lib.movies_root if kind == "movie" else self.lib.shows_root
+            self.lib.sections.append(
+                DemoSection(
+                    sid,
+                    title,
+                    kind,
+                    str(uuid.uuid5(self.ns, title)),
+                    f"{root}-{title.split()[0].lower()}",
+                    agent,
+                    scanner,
+                )
+            )
+        self._movies(4)
+        for _ in range(3):
+            self._show(5, "thetvdb")
+        for how in ("plex", "thetvdb", "plex", "hama"):
+            self._show(6, how)
+
+    def _movies(self, sid: int) -> None:
+        rng = self.rng
+        for i in range(10):
+            title = _unique(names.MOVIE_PATTERNS, self.used, rng)
+            self.used.add(title)
+            year = rng.randrange(1960, 2016)
+            movie = self.lib._new_item(
+                "movie",
+                sid,
+                title,
+                self._ts(),
+                year=year,
+                duration=rng.randrange(80, 160) * 60_000,
+                file=f"{self.lib.movies_root}-legacy/{_safe(title)} ({year})/{_safe(title)}.mkv",
+                container="mkv",
+            )
+            if i == 8:  # never matched: the "none" agent's hash
+                movie.guid = (
+                    f"com.plexapp.agents.none://{uuid.uuid5(self.ns, title).hex}{LEGACY_LANG}"
+                )
+            elif i == 9:  # a local-media item
+                movie.guid = f"local://{movie.key}"
+            else:
+                imdb = f"tt{self._number(100_000, 9_999_999):07d}"
+                movie.guid = f"com.plexapp.agents.imdb://{imdb}{LEGACY_LANG}"
+                movie.agent_ids = {"imdb": imdb}
+            if rng.random() < 0.4:
+                movie.user_rating = float(rng.randrange(2, 11))
+                movie.last_rated_at = movie.added_at + 86_400
+            movie.size = (movie.duration or 0) * 500
+
+    def _show(self, sid: int, how: str) -> None:
+        """``how``: ``plex`` (new agent, Guid children), ``thetvdb`` or ``hama`` (legacy)."""
+        rng, lib = self.rng, self.lib
+        title = _unique(names.SHOW_PATTERNS, self.used, rng)
+        self.used.add(title)
+        year = rng.randrange(1995, 2020)
+        show = lib._new_item("show", sid, title, self._ts(), year=year)
+        tvdb = str(self._number(70_000, 450_000))
+        if how == "plex":
+            show.guids = [
+                f"imdb://tt{self._number(100_000, 9_999_999):07d}",
+                f"tmdb://{self._number(10, 299_999)}",
+                f"tvdb://{tvdb}",
+            ]
+        elif how == "thetvdb":
+            show.guid = f"com.plexapp.agents.thetvdb://{tvdb}{LEGACY_LANG}"
+            show.agent_ids = {"tvdb": tvdb}
+        else:
+            anidb = str(self._number(1, 19_999))
+            show.guid = f"com.plexapp.agents.hama://anidb-{anidb}{LEGACY_LANG}"
+            show.agent_ids = {"anidb": anidb}
+        for sn in (1, 2):
+            season = lib._new_item(
+                "season", sid, f"Season {sn}", show.added_at, parent_key=show.key, index=sn
+            )
+            if how == "thetvdb":
+                season.guid = f"com.plexapp.agents.thetvdb://{tvdb}/{sn}{LEGACY_LANG}"
+                season.agent_ids = {"show_tvdb": tvdb}
+            for en in range(1, 5):
+                ep_title = _fill(rng.choice(names.EPISODE_PATTERNS), rng)
+                ep = lib._new_item(
+                    "episode",
+                    sid,
+                    ep_title,
+                    show.added_at + sn * 1000 + en,
+                    parent_key=season.key,
+                    grandparent_key=show.key,
+                    index=en,
+                    parent_index=sn,
+                    year=year + sn - 1,
+                    duration=rng.randrange(22, 60) * 60_000,
+                    file=(
+                        f"{lib.shows_root}-{sid}/{_safe(title)}/Season {sn:02d}/"
+                        f"{_safe(title)} - S{sn:02d}E{en:02d}.mkv"
+                    ),
+                    container="mkv",
+                )
+                ep.size = (ep.duration or 0) * 400
+                if how == "plex":
+                    ep.guids = [
+                        f"imdb://tt{self._number(100_000, 9_999_999):07d}",
+                        f"tvdb://{self._number(1_000_000, 9_999_999)}",
+                    ]
+                elif how == "thetvdb":
+                    ep.guid = f"com.plexapp.agents.thetvdb://{tvdb}/{sn}/{en}{LEGACY_LANG}"
+                    ep.agent_ids = {"show_tvdb": tvdb}
+                else:
+                    anidb = show.agent_ids["anidb"]
+                    ep.guid = f"com.plexapp.agents.hama://anidb-{anidb}/{sn}/{en}{LEGACY_LANG}"
+                if rng.random() < 0.3:
+                    ep.user_rating = float(rng.randrange(3, 11))
+                    ep.last_rated_at = ep.added_at + 86_400
