@@ -195,21 +195,34 @@ def cli_context(out: Output) -> Any:
     return JobContext(emit)
 
 
-def print_plan(out: Output, plan: Any, limit: int = 20) -> None:
+def change_text(ch: Any) -> str:
+    """What one change does, in words: stars for ratings, the tag for a mood, else the values.
+
+    Journal rows of every job come through here (History too), so a value
+    that is not a rating never reaches the star formatter.
+    """
     from ratings_gui.core.scale import format_stars
 
+    def stars(value: Any) -> str:
+        value = value.get("rating") if isinstance(value, dict) else value
+        try:
+            return format_stars(value)
+        except (TypeError, ValueError):
+            return str(value)
+
+    if ch.field in ("userRating", "rating"):
+        return f"{stars(ch.old)} -> {stars(ch.new)}"
+    if ch.field == "mood":
+        return f"mood tag {ch.new or ch.old!r} {'added' if ch.new else 'removed'}"
+    return f"{ch.field}: {ch.old} -> {ch.new}"
+
+
+def print_plan(out: Output, plan: Any, limit: int = 20) -> None:
     out.say(f"plan: {len(plan.changes):,} changes")
     for outcome, n in sorted(plan.counts.items()):
         out.say(f"  {outcome}: {n:,}")
     for ch in plan.changes[:limit]:
-        if ch.field in ("userRating", "rating"):
-            old = ch.old.get("rating") if isinstance(ch.old, dict) else ch.old
-            what = f"{format_stars(old)} -> {format_stars(ch.new)}"
-        elif ch.field == "mood":
-            what = f"mood tag {ch.new or ch.old!r} {'added' if ch.new else 'removed'}"
-        else:
-            what = f"{ch.field}: {ch.old} -> {ch.new}"
-        out.say(f"  {ch.label or ch.target}: {what}  ({ch.reason})")
+        out.say(f"  {ch.label or ch.target}: {change_text(ch)}  ({ch.reason})")
     if len(plan.changes) > limit:
         out.say(f"  … and {len(plan.changes) - limit:,} more")
 
@@ -288,8 +301,6 @@ def _history_args(p: argparse.ArgumentParser) -> None:
 
 
 def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
-    from ratings_gui.core.scale import format_stars
-
     if args.run_id is not None:
         run = app.journal.run(args.run_id)
         if run is None:
@@ -298,9 +309,7 @@ def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         out.say(f"run {run.id} {run.job} {run.status} on {run.server}/{run.library}")
         for r in rows:
             c = r.change
-            out.say(
-                f"  {r.status:8} {c.label or c.target}: {format_stars(c.old)} -> {format_stars(c.new)}"
-            )
+            out.say(f"  {r.status:8} {c.label or c.target}: {change_text(c)}")
         counts: dict[str, int] = {}
         for r in rows:
             counts[r.status] = counts.get(r.status, 0) + 1

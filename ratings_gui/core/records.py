@@ -103,6 +103,8 @@ class Snapshot:
     section_type: str
     items: dict[int, Item] = field(default_factory=dict)
     requests: int = 0
+    #: Items the server sent with a malformed key or rating, skipped ("title: why").
+    bad: list[str] = field(default_factory=list)
 
     def add(self, items: Iterable[Item]) -> None:
         for it in items:

@@ -77,6 +77,12 @@ class Faults:
     #: Items whose edits and rates are answered 200 but not kept (a write that
     #: "does not stick"): what a client's after-write check must catch.
     ignore_writes: frozenset[int] = frozenset()
+    #: The first this many requests fail (kinds taken in turn), then ``fail_rate`` applies.
+    fail_first: int = 0
+    #: Malformed server data: (old, new) byte replacements in every answer's body.
+    replace: tuple[tuple[bytes, bytes], ...] = ()
+    #: Served at ``/`` instead of the server's MediaContainer (e.g. an HTML page).
+    root_body: bytes | None = None
 
 
 @dataclass
@@ -134,6 +140,7 @@ class DemoServer:
         self._lock = threading.Lock()
         self._faults = Faults()
         self._rng = random.Random(0)
+        self._failed_first = 0
         self._pins: dict[int, _Pin] = {}
         self._next_pin = 1000
         self._httpd: ThreadingHTTPServer | None = None
@@ -186,6 +193,7 @@ class DemoServer:
         with self._lock:
             self._faults = value
             self._rng = random.Random(value.seed)
+            self._failed_first = 0
 
     def total_requests(self, prefix: str = "") -> int:
         """Requests whose pattern starts with prefix (e.g. "GET /library", "PUT")."""
@@ -206,6 +214,11 @@ class DemoServer:
             f = self._faults
             if f.only_paths is not None and not any(path.startswith(p) for p in f.only_paths):
                 return f, None
+            if self._failed_first < f.fail_first and f.kinds:
+                kind = f.kinds[self._failed_first % len(f.kinds)]
+                self._failed_first += 1
+                self.injected[kind] += 1
+                return f, kind
             if f.fail_rate > 0 and f.kinds and self._rng.random() < f.fail_rate:
                 kind = self._rng.choice(f.kinds)
                 self.injected[kind] += 1
@@ -250,6 +263,7 @@ class _Handler(BaseHTTPRequestHandler):
     """One connection; HTTP/1.1 keep-alive, one write per response."""
 
     demo: DemoServer  # set on the per-server subclass
+    _replace: tuple[tuple[bytes, bytes], ...] = ()
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else each small response waits ~40 ms for a delayed ACK
     server_version = "PlexMediaServer/" + VERSION
@@ -287,6 +301,9 @@ class _Handler(BaseHTTPRequestHandler):
             "Connection: keep-alive" if not self.close_connection else "Connection: close",
             "X-Plex-Protocol: 1.0",
         ]
+        for old, new in self._replace:
+            body = body.replace(old, new)
+        head[3] = f"Content-Length: {len(body)}"
         for k, v in (extra or {}).items():
             head.append(f"{k}: {v}")
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
@@ -328,7 +345,14 @@ class _Handler(BaseHTTPRequestHandler):
             if token not in (demo.token, demo.shared_token):
                 self._send(401, error(401, "Unauthorized"))
                 return
-            self._pms(method, path, args, params)
+            if faults.root_body is not None and method == "GET" and path == "/":
+                self._send(200, faults.root_body, ctype="text/html")
+                return
+            self._replace = faults.replace
+            try:
+                self._pms(method, path, args, params)
+            finally:
+                self._replace = ()
         except _Drop:
             self._drop()
         except KeyError as exc:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree import ElementTree
 
 # Auto-reload makes plexapi fetch one item per missing attribute; the program
 # never relies on it. Must be set before plexapi reads its config.
@@ -173,23 +175,70 @@ class Connection:
 
         http = PlexHttp(self)
         out: list[LibraryInfo] = []
+
+        def label(n: int | None, what: str) -> str:
+            return f"{n:,} {what}" if n is not None else f"? {what} (the server gave no count)"
+
         for sec in list_sections(http):
             sid = sec.id
             if sec.type == "artist":
                 n = http.total(sid, TYPE_IDS["track"])
-                label = f"{n:,} tracks"
+                text = label(n, "tracks")
             elif sec.type == "movie":
                 n = http.total(sid, TYPE_IDS["movie"])
-                label = f"{n:,} movies"
+                text = label(n, "movies")
             elif sec.type == "show":
                 n = http.total(sid, TYPE_IDS["show"])
                 eps = http.total(sid, TYPE_IDS["episode"])
-                label = f"{n:,} shows, {eps:,} episodes"
+                text = f"{label(n, 'shows')}, {label(eps, 'episodes')}"
             else:
                 n = http.total(sid, None)
-                label = f"{n:,} items"
-            out.append(LibraryInfo(sec.title, sec.type, n, sid, label))
+                text = label(n, "items")
+            out.append(LibraryInfo(sec.title, sec.type, n or 0, sid, text))
         return out
+
+
+#: Tries of the sign-in request: a busy server (503) or a dropped socket is asked again.
+CONNECT_TRIES = 4
+CONNECT_BACKOFF = 0.5
+_RETRY_CODES = ("(429)", "(500)", "(502)", "(503)", "(504)")
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth asking again: a dropped or refused connection, or a busy server."""
+    if isinstance(exc, requests.exceptions.Timeout | requests.exceptions.SSLError):
+        return False  # a timeout already waited long; a certificate will not change
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return True
+    return isinstance(exc, plex_exc.BadRequest) and any(c in str(exc) for c in _RETRY_CODES)
+
+
+def _open_server(url: str, token: str, session: requests.Session, timeout: float) -> PlexServer:
+    """``GET /`` with a few quick retries; plain words for a server that is not Plex."""
+    for attempt in range(CONNECT_TRIES):
+        try:
+            server = PlexServer(url, token, session=session, timeout=timeout)
+        except ElementTree.ParseError:
+            raise PlexError(_not_plex(url)) from None
+        except Exception as exc:  # noqa: BLE001 - translated into one plain message
+            if attempt + 1 < CONNECT_TRIES and _transient(exc):
+                log.info(
+                    "connect attempt %d failed (%s); trying again", attempt + 1, type(exc).__name__
+                )
+                time.sleep(CONNECT_BACKOFF * (2**attempt))
+                continue
+            raise PlexError(describe_error(exc, url)) from None
+        if not getattr(server, "machineIdentifier", None):
+            raise PlexError(_not_plex(url))
+        return server
+    raise AssertionError("unreachable")
+
+
+def _not_plex(url: str) -> str:
+    return (
+        f"{redact(url)} answered, but this is not a Plex server (its answer is not what "
+        "Plex sends). Check the address and port (Plex usually listens on 32400)."
+    )
 
 
 def connect_direct(url: str, token: str, *, timeout: float = 15, name: str = "") -> Connection:
@@ -204,8 +253,5 @@ def connect_direct(url: str, token: str, *, timeout: float = 15, name: str = "")
         raise PlexError("Enter the Plex token, or sign in with Plex instead.")
     add_secret(token)
     session = make_session()
-    try:
-        server = PlexServer(url, token, session=session, timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - translated into one plain message
-        raise PlexError(describe_error(exc, url)) from None
+    server = _open_server(url, token, session, timeout)
     return Connection(server, url, token, server.friendlyName or name, "direct", timeout, session)

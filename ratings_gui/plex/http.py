@@ -164,10 +164,15 @@ class PlexHttp:
         except ElementTree.ParseError as exc:
             raise PlexError(f"The Plex server sent an unreadable answer to {path}: {exc}") from None
 
-    def total(self, section_id: int, type_id: int | None) -> int:
-        """How many items of a type a section holds (a size-0 listing, read totalSize)."""
+    def total(self, section_id: int, type_id: int | None) -> int | None:
+        """How many items of a type a section holds (a size-0 listing, read totalSize).
+
+        None when the server's count is missing or not a count (e.g. "-7").
+        """
+        from ratings_gui.plex.snapshot import container_total
+
         params: dict[str, Any] = {}
         if type_id is not None:
             params["type"] = type_id
         root = self.get_xml(f"/library/sections/{section_id}/all", params=params, start=0, size=0)
-        return int(root.get("totalSize") or root.get("size") or 0)
+        return container_total(root)

@@ -10,6 +10,7 @@ plexapi's auto-reload, which would fetch each unrated item again.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,22 +30,72 @@ KEYS_PER_REQUEST = 200
 ProgressFn = Callable[[int, int, str], None]
 
 
+class BadItem(ValueError):
+    """An item element whose key or rating the server sent malformed: skipped and counted."""
+
+
 def _int(v: str | None) -> int | None:
     if v is None or v == "":
         return None
     try:
-        return int(float(v))
+        num = float(v)
     except ValueError:
         return None
+    return int(num) if math.isfinite(num) else None
 
 
 def _float(v: str | None) -> float | None:
     if v is None or v == "":
         return None
     try:
-        return float(v)
+        num = float(v)
     except ValueError:
         return None
+    return num if math.isfinite(num) else None
+
+
+def _key(v: str | None) -> int | None:
+    """A ratingKey: digits only ("123x" is malformed, not 123)."""
+    if v is None or v == "":
+        return None
+    if not v.strip().isdigit():
+        raise BadItem(f"ratingKey {v!r} is not a number")
+    return int(v)
+
+
+def _rating(v: str | None, name: str) -> float | None:
+    """A 0-10 rating; NaN, infinities and values outside 0-10 are malformed."""
+    if v is None or v == "":
+        return None
+    try:
+        num = float(v)
+    except ValueError:
+        raise BadItem(f"{name} {v!r} is not a number") from None
+    if not math.isfinite(num) or not 0 <= num <= 10:
+        raise BadItem(f"{name} {v!r} is not a rating from 0 to 10")
+    return num
+
+
+def container_total(root: Element) -> int | None:
+    """A listing's totalSize (else size); None when missing or not a count (e.g. "-7")."""
+    for name in ("totalSize", "size"):
+        value = root.get(name)
+        if value is not None and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def items_of(root: Element, bad: list[str] | None = None) -> Iterator[Item]:
+    """The items of a listing; malformed ones are skipped and described in ``bad``."""
+    for el in root:
+        try:
+            it = item_from_xml(el)
+        except BadItem as exc:
+            if bad is not None:
+                bad.append(f"{el.get('title') or el.tag}: {exc}")
+            continue
+        if it is not None:
+            yield it
 
 
 # --- ids from guids ---------------------------------------------------------------
@@ -146,9 +197,12 @@ def item_guids(el: Element) -> tuple[str, ...]:
 
 
 def item_from_xml(el: Element) -> Item | None:
-    """One ``<Track>``/``<Directory>``/``<Video>`` element -> :class:`Item` (None if not an item)."""
+    """One ``<Track>``/``<Directory>``/``<Video>`` element -> :class:`Item` (None if not an item).
+
+    Raises BadItem for a malformed ratingKey or rating, so the caller can count it.
+    """
     a = el.attrib
-    key = _int(a.get("ratingKey"))
+    key = _key(a.get("ratingKey"))
     kind = a.get("type")
     if key is None or not kind:
         return None
@@ -167,7 +221,7 @@ def item_from_xml(el: Element) -> Item | None:
         index=_int(a.get("index")),
         parent_index=_int(a.get("parentIndex")),
         duration=_int(a.get("duration")),
-        user_rating=_float(a.get("userRating")),
+        user_rating=_rating(a.get("userRating"), "userRating"),
         critic_rating=_float(a.get("rating")),
         audience_rating=_float(a.get("audienceRating")),
         last_rated_at=_int(a.get("lastRatedAt")),
@@ -189,11 +243,13 @@ def iter_listing(
     params: dict[str, str | int] | None = None,
     on_page: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    bad: list[str] | None = None,
 ) -> Iterator[Item]:
     """Yield every item of one type in a section, page by page.
 
     A page that times out is asked again at half the size (big pages are
-    what a slow server chokes on); the offset never skips an item.
+    what a slow server chokes on); the offset never skips an item. Items
+    with a malformed key or rating are skipped and described in ``bad``.
     """
     query: dict[str, str | int] = {"type": type_id, "includeGuids": 1}
     if params:
@@ -213,13 +269,17 @@ def iter_listing(
                 log.info("page timed out; asking again with %d items", size)
                 continue
             raise
-        total = int(root.get("totalSize") or root.get("size") or 0)
+        counted = container_total(root)
+        skipped: list[str] = []
         got = 0
-        for el in root:
-            it = item_from_xml(el)
-            if it is not None:
-                got += 1
-                yield it
+        for it in items_of(root, skipped):
+            got += 1
+            yield it
+        got += len(skipped)  # skipped, but they took their place on this page
+        if bad is not None:
+            bad.extend(skipped)
+        # a missing or nonsense totalSize ("-7"): read on until a page comes back empty
+        total = counted if counted is not None else start + got + (1 if got else 0)
         start += got
         if on_page is not None:
             on_page(min(start, total), total)
@@ -309,7 +369,14 @@ def read_library(
                 page_size=page_size,
                 on_page=on_page,
                 cancel=cancel,
+                bad=snap.bad,
             )
+        )
+    if snap.bad:
+        log.warning(
+            "%d items with malformed data from the server skipped, e.g. %s",
+            len(snap.bad),
+            snap.bad[0],
         )
     snap.requests = http.sent - sent_before
     return snap
@@ -338,10 +405,8 @@ def read_items(
             if getattr(exc, "status", None) == 404:
                 continue
             raise
-        for el in root:
-            it = item_from_xml(el)
-            if it is not None:
-                out[it.key] = it
+        for it in items_of(root):
+            out[it.key] = it
     return out
 
 
