@@ -40,6 +40,8 @@ def _track(key: int, title: str, album: str, artist: str, index: int, **kw: obje
         ("com.plexapp.agents.thetvdb://12345?lang=en", "tvdb://12345"),
         ("com.plexapp.agents.thetvdb://12345/1?lang=en", "tvdb-season://12345/1"),
         ("com.plexapp.agents.thetvdb://12345/1/10?lang=en", "tvdb-episode://12345/1/10"),
+        ("tvdb://12345/01/10", "tvdb-episode://12345/1/10"),  # as the snapshot reads it
+        ("com.plexapp.agents.hama://anidb-123/1/4?lang=en", "anidb-episode://123/1/4"),
         ("com.plexapp.agents.hama://anidb-123?lang=en", "anidb://123"),
         ("com.plexapp.agents.lastfm://Some%20Artist/Album?lang=en", "lastfm://some%20artist/album"),
         (

@@ -164,16 +164,16 @@ def normalize_id(raw: str) -> str | None:
         if agent in LOCAL_SCHEMES:
             return None
         scheme = LEGACY_SCHEMES.get(agent, agent)
-        if scheme == "tvdb":
-            parts = value.split("/")
-            if len(parts) == 2:
-                return f"tvdb-season://{parts[0]}/{parts[1]}"
-            if len(parts) >= 3:
-                return f"tvdb-episode://{parts[0]}/{parts[1]}/{parts[2]}"
         if scheme == "hama" and "-" in value:
             scheme, value = value.split("-", 1)
         if scheme == "lastfm":
             value = value.casefold()
+    if scheme in ("tvdb", "anidb") and "/" in value:
+        # SHOW/SEASON[/EPISODE] (the legacy agents' shape, also as the snapshot reads it)
+        parts = value.split("/")
+        if all(p.isdigit() for p in parts[:3]):
+            nums = "/".join(str(int(p)) for p in parts[:3])
+            return f"{scheme}-{'season' if len(parts) == 2 else 'episode'}://{nums}"
     if scheme == "imdb":
         value = value.casefold()
     return f"{scheme}://{value}"

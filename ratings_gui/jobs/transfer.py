@@ -264,10 +264,11 @@ class BackupJob:
 
 
 class SectionWriter:
-    """Grouped multi-edits per library and kind (each needs its own section and ``type=``).
+    """Grouped multi-edits per library (a multi-edit names one section and one ``type=``).
 
-    Clears and single rewrites go item by item (the grouped path cannot clear).
-    The job checks the result with one listing re-read, not per chunk.
+    Each library's changes go to one grouped writer that knows every item's
+    kind; clears go item by item (the grouped path cannot clear). The job
+    checks the result with one listing re-read, not per chunk.
     """
 
     def __init__(
@@ -278,23 +279,31 @@ class SectionWriter:
         self.kind_of = kind_of
         self.cancel = cancel
 
+    def accepts(self, change: Change) -> bool:
+        return (
+            change.target_kind == PLEX
+            and change.field == "userRating"
+            and change.target.isdigit()
+            and int(change.target) in self.section_of
+        )
+
     def apply(self, changes: Sequence[Change], **kw: Any) -> Any:
         from ratings_gui.plex.bulk import BulkRatingWriter
-        from ratings_gui.plex.writer import WriteResult
+        from ratings_gui.writeloop import CANCELLED, WriteResult
 
-        groups: dict[tuple[int, str], list[Change]] = defaultdict(list)
+        groups: dict[int, list[Change]] = defaultdict(list)
         for c in changes:
-            k = int(c.target)
-            groups[(self.section_of[k], self.kind_of[k])].append(c)
-        total = WriteResult([], [], False, 0)
-        for (section, kind), part in groups.items():
+            groups[self.section_of[int(c.target)]].append(c)
+        total = WriteResult([], [])
+        for section, part in groups.items():
+            if total.cancelled:
+                total.failed.extend((c, CANCELLED) for c in part)
+                continue
+            kinds = {int(c.target): self.kind_of[int(c.target)] for c in part}
             writer = BulkRatingWriter(
-                self.conn, section, kind=kind, cancel=self.cancel, verify=False
+                self.conn, section, kinds=kinds, cancel=self.cancel, verify=False
             )
-            res = writer.apply(part, **kw)
-            total.add(res)
-            if res.cancelled:
-                break
+            total.add(writer.apply(part, **kw))
         return total
 
 
