@@ -8,6 +8,12 @@ this module never reads or writes it.
 
 Write policy: existing fields are rewritten in their own scale; ``rate``
 (0-100) is added when the file has no ``rate``; unrated removes them all.
+
+Some taggers store ``rate`` with data type flag 0 (implicit) instead of 1
+(UTF-8). mutagen keeps such an atom out of its tags (among the atoms it
+failed to parse) and would write it back untouched, so it is read here from
+the raw atom ("80" = 80 of 100 = 4 stars) and, when the rating changes, it is
+replaced by a UTF-8 ``rate``: the form MediaMonkey, KDE and kid3 read.
 """
 
 from __future__ import annotations
@@ -58,6 +64,54 @@ def _kind(key: str) -> str:
     return RATE if key == RATE else key[len(FREEFORM) :].lower()
 
 
+#: ``data`` atom types whose payload is text (0 = implicit, 1 = UTF-8) and a big-endian integer.
+_TEXT_FLAGS = (AtomDataType.IMPLICIT, AtomDataType.UTF8)
+_INT_FLAG = AtomDataType.INTEGER
+
+
+def _data_values(raw: bytes) -> list[str]:
+    """The values of the ``data`` atoms inside one raw atom body, as text.
+
+    Each is ``size, b"data", version (1 byte), type flags (3 bytes), locale (4 bytes),
+    payload``; anything that does not fit that shape ends the walk.
+    """
+    out: list[str] = []
+    pos = 0
+    while pos + 16 <= len(raw):
+        size = int.from_bytes(raw[pos : pos + 4], "big")
+        if size < 16 or pos + size > len(raw) or raw[pos + 4 : pos + 8] != b"data":
+            break
+        flags = int.from_bytes(raw[pos + 9 : pos + 12], "big")
+        payload = raw[pos + 16 : pos + size]
+        if flags in _TEXT_FLAGS:
+            try:
+                out.append(payload.decode("utf-8").strip("\x00 "))
+            except UnicodeDecodeError:
+                pass
+        elif flags == _INT_FLAG and 1 <= len(payload) <= 8:
+            out.append(str(int.from_bytes(payload, "big", signed=True)))
+        pos += size
+    return out
+
+
+def _failed(audio: Any) -> dict[str, list[bytes]]:
+    """mutagen's atoms it could not parse (a private attribute: absent means none)."""
+    failed = getattr(audio.tags, "_failed_atoms", None)
+    return failed if isinstance(failed, dict) else {}
+
+
+def _implicit_rate(audio: Any) -> list[str]:
+    """The values of a ``rate`` atom mutagen left unparsed (type flag 0), else []."""
+    if audio.tags is None or RATE in audio.tags:
+        return []  # a parsed rate wins: mutagen writes the failed one back only without it
+    return [v for raw in _failed(audio).get(RATE, ()) for v in _data_values(raw) if v]
+
+
+def _drop_implicit_rate(audio: Any) -> None:
+    """Forget the unparsed ``rate`` so a save does not write it back next to ours."""
+    _failed(audio).pop(RATE, None)
+
+
 class MP4Family(Family):
     """Rating atoms in an MP4 ``ilst``."""
 
@@ -71,9 +125,13 @@ class MP4Family(Family):
     def fields(self, audio: Any) -> dict[str, str]:
         if audio.tags is None:
             return {}
-        return {
+        out = {
             k: join(_text(v) for v in vals) for k, vals in audio.tags.items() if _is_rating_key(k)
         }
+        implicit = _implicit_rate(audio)
+        if implicit:
+            out[RATE] = join(implicit)
+        return out
 
     def candidates(self, audio: Any, opts: ReadOptions) -> list[Candidate]:
         if audio.tags is None:
@@ -86,6 +144,9 @@ class MP4Family(Family):
         order = {RATE: 0, "rating": 1, "fmps_rating": 2}
         keys = sorted((k for k in audio.tags if _is_rating_key(k)), key=lambda k: order[_kind(k)])
         out = []
+        implicit = _implicit_rate(audio)
+        if implicit:
+            out.append(Candidate(RATE, implicit[0], percent_field))
         for key in keys:
             values = audio.tags[key]
             if values:
@@ -99,6 +160,7 @@ class MP4Family(Family):
             audio.add_tags()
         tags = audio.tags
         keys = [k for k in tags if _is_rating_key(k)]
+        _drop_implicit_rate(audio)
         if rating is None:
             for key in keys:
                 del tags[key]
@@ -121,6 +183,7 @@ class MP4Family(Family):
                 return
             audio.add_tags()
         tags = audio.tags
+        _drop_implicit_rate(audio)  # a restored rate is written as UTF-8, the readable form
         for key in [k for k in tags if _is_rating_key(k)]:
             if key not in fields:
                 del tags[key]
