@@ -1,10 +1,11 @@
 @echo off
 rem Set up ratings_gui's Python environment on Windows: a virtual environment
-rem in .venv (created if missing, reused otherwise) with requirements.txt.
+rem in .venv (created if missing, reused otherwise) with the exact versions of
+rem requirements.lock (hashes checked; python3 scripts/lock.py refreshes it).
 rem
 rem   install_requirements.bat            run-from-source environment only
-rem   install_requirements.bat --build    also PyInstaller, to build the exe
-rem                                       (build_exe.bat passes this)
+rem   install_requirements.bat --build    requirements-build.lock: also PyInstaller,
+rem                                       to build the exe (build_exe.bat passes this)
 rem   --no-pause                          do not wait for a key at the end
 rem
 rem Needs Python 3.10 or newer from https://www.python.org/downloads/windows/
@@ -28,8 +29,10 @@ set "PYCHECK=import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)"
 set "PYEXE="
 set "OLDVER="
 
-if not exist requirements.txt (
-    echo [install] requirements.txt not found next to this script.
+set "LOCK=requirements.lock"
+if "%WANT_BUILD%"=="1" set "LOCK=requirements-build.lock"
+if not exist "%LOCK%" (
+    echo [install] %LOCK% not found next to this script.
     set "RC=1"
     goto :finish
 )
@@ -77,22 +80,12 @@ if errorlevel 1 (
 
 rem --- install ----------------------------------------------------------------
 :install
-"%VENV_PY%" -m pip install --disable-pip-version-check --upgrade pip >nul 2>&1
-echo [install] Installing requirements.txt ...
-"%VENV_PY%" -m pip install --disable-pip-version-check -r requirements.txt
+echo [install] Installing %LOCK% (exact versions, hashes checked) ...
+"%VENV_PY%" -m pip install --disable-pip-version-check --require-hashes -r "%LOCK%"
 if errorlevel 1 (
-    echo [install] pip could not install requirements.txt: see the messages above.
+    echo [install] pip could not install %LOCK%: see the messages above.
     set "RC=1"
     goto :finish
-)
-if "%WANT_BUILD%"=="1" (
-    echo [install] Installing PyInstaller for building the exe ...
-    "%VENV_PY%" -m pip install --disable-pip-version-check "pyinstaller>=6"
-    if errorlevel 1 (
-        echo [install] pip could not install PyInstaller: see the messages above.
-        set "RC=1"
-        goto :finish
-    )
 )
 echo.
 echo [install] Done. Run the program from source with:  %VENV_PY% -m ratings_gui

@@ -33,8 +33,8 @@ fi
 VPY="$VENV/bin/python"
 
 if [ "${SKIP_INSTALL:-0}" != "1" ]; then
-    log "installing requirements.txt and PyInstaller"
-    "$VPY" -m pip install --disable-pip-version-check -q -r requirements.txt pyinstaller
+    log "installing requirements-build.lock (exact versions, hashes checked)"
+    "$VPY" -m pip install --disable-pip-version-check -q --require-hashes -r requirements-build.lock
 fi
 
 log "pyinstaller --noconfirm build_exe.spec"

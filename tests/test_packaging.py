@@ -7,6 +7,7 @@ would pass to ``EXE`` is checked on any machine, PyInstaller installed or not.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import struct
@@ -193,12 +194,15 @@ def _bat(path: Path) -> str:
 
 def test_install_bat_checks_python_and_installs_requirements() -> None:
     text = _bat(INSTALL_BAT)
-    assert "requirements.txt" in text
+    assert '--require-hashes -r "%LOCK%"' in text
+    assert 'set "LOCK=requirements.lock"' in text
+    assert 'set "LOCK=requirements-build.lock"' in text
     assert "sys.version_info >= (3, 10)" in text
     assert "https://www.python.org/downloads" in text
     assert "py -3" in text and "python" in text
     assert "-m venv" in text and ".venv" in text
-    assert "--build" in text and "pyinstaller" in text.lower()
+    assert "--build" in text
+    assert "requirements.txt" not in text, "install the lock, not the ranges"
 
 
 def test_build_bat_installs_builds_and_selftests() -> None:
@@ -240,7 +244,8 @@ def test_bat_gotos_and_calls_have_labels(path: Path) -> None:
 def test_linux_build_script_is_valid_bash() -> None:
     subprocess.run(["bash", "-n", str(LINUX_SCRIPT)], check=True)
     text = LINUX_SCRIPT.read_text(encoding="utf-8")
-    assert "build_exe.spec" in text and "requirements.txt" in text
+    assert "build_exe.spec" in text
+    assert "--require-hashes -r requirements-build.lock" in text
     assert "xvfb-run -a dist/ratings_gui --selftest --selftest-report" in text
 
 
@@ -270,3 +275,541 @@ def test_workflow_builds_selftests_and_keeps_the_exe() -> None:
     assert "--selftest" in text and "--selftest-report" in text
     assert "Start-Process" in text and "-Wait" in text and "-PassThru" in text
     assert "ExitCode" in text
+
+
+def test_workflow_runs_the_tests_on_windows_and_builds_from_the_lock() -> None:
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert "--require-hashes -r requirements-build.lock" in text
+    assert "-r requirements.txt" not in text, "the exe is built from the lock, not the ranges"
+    yaml = pytest.importorskip("yaml")
+    tests = yaml.safe_load(text)["jobs"]["tests"]
+    assert tests["runs-on"] == "windows-latest"
+    runs = [step.get("run", "") for step in tests["steps"]]
+    assert any(run.startswith("scripts\\test.bat") for run in runs)
+
+
+# --- pyproject: metadata, dependencies, entry points ------------------------------------------
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    """The requirement lines of a requirements file, following ``-r`` includes."""
+    lines: list[str] = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("-r"):
+            lines += _requirement_lines(path.parent / line[2:].strip())
+        elif line:
+            lines.append(line)
+    return lines
+
+
+def _normalized(requirements: list[str]) -> set[str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    out = set()
+    for text in requirements:
+        req = Requirement(text)
+        out.add(f"{canonicalize_name(req.name)}{req.specifier};{req.marker or ''}")
+    return out
+
+
+def test_pyproject_dependencies_are_requirements_txt() -> None:
+    """pip install . and a source checkout must get the same ranges."""
+    project = _toml(REPO / "pyproject.toml")["project"]
+    declared = _normalized(project["dependencies"])
+    ranges = _normalized(_requirement_lines(REPO / "requirements.txt"))
+    assert declared == ranges, (
+        "pyproject.toml [project] dependencies and requirements.txt differ: "
+        f"only in pyproject {sorted(declared - ranges)}, only in requirements.txt "
+        f"{sorted(ranges - declared)}"
+    )
+
+
+def test_pyproject_entry_points_version_and_assets() -> None:
+    import importlib
+
+    data = _toml(REPO / "pyproject.toml")
+    project = data["project"]
+    assert project["name"] == ratings_gui.APP_NAME
+    assert project["requires-python"] == ">=3.10"
+    assert "version" in project["dynamic"]
+    assert data["tool"]["hatch"]["version"]["path"] == "ratings_gui/__init__.py"
+    assert data["build-system"]["build-backend"] == "hatchling.build"
+    targets = {
+        "ratings-gui": project["gui-scripts"]["ratings-gui"],
+        "ratings-gui-cli": project["scripts"]["ratings-gui-cli"],
+    }
+    for name, target in targets.items():
+        module, _, attr = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), attr)), name
+    wheel = data["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert wheel["packages"] == ["ratings_gui"]
+    for source, inside in wheel["force-include"].items():
+        assert (REPO / source).is_file(), source
+        # resources.asset_dirs() looks for the icons inside the installed package.
+        assert inside == f"ratings_gui/assets/{Path(source).name}"
+
+
+def test_version_flag_prints_the_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ratings_gui", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"ratings_gui {ratings_gui.__version__}"
+
+
+def test_about_text_names_the_version_and_parts() -> None:
+    text = ratings_gui.about_text()
+    first, second = text.splitlines()
+    assert first == f"{ratings_gui.APP_TITLE} {ratings_gui.__version__}"
+    assert second.startswith("Python ") and "customtkinter " in second and "PlexAPI " in second
+
+
+@pytest.mark.gui
+def test_window_about_shows_the_version(tmp_path: Path) -> None:
+    from test_gui_helpers import app_fixture, pump_until, require_display, visible_texts
+
+    from ratings_gui.context import AppContext
+
+    require_display()
+    ctx = AppContext.open(tmp_path / "home")
+    try:
+        window = app_fixture(ctx)
+        win = next(window)
+        try:
+            win.header.about_button.invoke()
+            pump_until(win, lambda: win.header.about_window is not None, 5, "the About window")
+            about = win.header.about_window
+            texts = "\n".join(visible_texts(about))
+            assert f"{ratings_gui.APP_TITLE} {ratings_gui.__version__}" in texts
+            win.header.about_button.invoke()  # a second click reuses the open window
+            assert win.header.about_window is about
+            about.destroy()
+        finally:
+            next(window, None)  # closes the window, failing on any Tk callback error
+    finally:
+        ctx.close()
+
+
+def test_missing_tk_is_one_line_naming_the_package(tmp_path: Path) -> None:
+    """Opening the window on a Python without Tk: one line, no traceback, nothing written."""
+    home = tmp_path / "home"
+    code = (
+        "import sys; sys.modules['tkinter'] = None; sys.modules['_tkinter'] = None\n"
+        "from ratings_gui.__main__ import main\n"
+        f"sys.exit(main(['--data-dir', {str(home)!r}]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Tk (tkinter)" in lines[0]
+    from ratings_gui.tkcheck import tk_install_hint
+
+    assert tk_install_hint() in lines[0]
+    assert not home.exists(), "nothing is written before the window can open"
+
+
+# --- the Tk / venv hints -------------------------------------------------------------------------
+
+DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n'
+UBUNTU = "NAME=Ubuntu\nID=ubuntu\nID_LIKE=debian\n"
+FEDORA = 'NAME="Fedora Linux"\nID=fedora\n'
+ROCKY = 'ID="rocky"\nID_LIKE="rhel centos fedora"\n'
+
+
+@pytest.mark.parametrize(
+    ("system", "os_release", "executable", "expected"),
+    [
+        ("Linux", DEBIAN, "/usr/bin/python3", "sudo apt install python3-tk"),
+        ("Linux", UBUNTU, "/usr/bin/python3", "sudo apt install python3-tk"),
+        ("Linux", FEDORA, "/usr/bin/python3", "sudo dnf install python3-tkinter"),
+        ("Linux", ROCKY, "/usr/bin/python3", "sudo dnf install python3-tkinter"),
+        ("Linux", "ID=gentoo\n", "/usr/bin/python3", "python3-tk or python3-tkinter"),
+        ("Darwin", "", "/opt/homebrew/bin/python3", "brew install python-tk@"),
+        ("Darwin", "", "/usr/local/Cellar/python@3.12/bin/python3", "brew install python-tk@"),
+        ("Darwin", "", "/Library/Frameworks/Python.framework/python3", "brew install python-tk"),
+        ("Windows", "", "C:\\Python312\\python.exe", "tcl/tk and IDLE"),
+    ],
+)
+def test_tk_hint_names_the_package_for_the_system(
+    system: str, os_release: str, executable: str, expected: str
+) -> None:
+    from ratings_gui.tkcheck import missing_tk_message
+
+    message = missing_tk_message(system=system, os_release=os_release, executable=executable)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_venv_hint_names_python3_venv_on_debian() -> None:
+    from ratings_gui.tkcheck import missing_venv_message
+
+    assert "sudo apt install python3-venv" in missing_venv_message(UBUNTU)
+    assert "python3-venv" in missing_venv_message(FEDORA)
+
+
+def test_tkcheck_is_stdlib_only() -> None:
+    """scripts/bootstrap.py imports it with a bare system Python."""
+    tree = ast.parse((REPO / "ratings_gui" / "tkcheck.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+
+
+# --- the locks ---------------------------------------------------------------------------------
+
+
+def _load_script(name: str) -> types.ModuleType:
+    """A module from scripts/ (not a package), loaded by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"_scripts_{name}", REPO / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LOCK_SCRIPT = _load_script("lock")
+#: (sys_platform, platform_system, os_name) x Python minor versions the locks promise.
+ENVIRONMENTS = [
+    {
+        "sys_platform": plat,
+        "platform_system": system,
+        "os_name": os_name,
+        "python_version": f"3.{minor}",
+        "python_full_version": f"3.{minor}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "platform_machine": "x86_64" if plat != "darwin" else "arm64",
+        "extra": "",
+    }
+    for plat, system, os_name in (
+        ("linux", "Linux", "posix"),
+        ("win32", "Windows", "nt"),
+        ("darwin", "Darwin", "posix"),
+    )
+    for minor in (10, 11, 12, 13)
+]
+
+
+def _env_id(env: dict[str, str]) -> str:
+    return f"{env['sys_platform']}-py{env['python_version']}"
+
+
+def _lock_entries(path: Path) -> list[tuple[Any, list[str]]]:
+    """(Requirement, sha256 hashes) for every entry of a lock, continuation lines joined."""
+    from packaging.requirements import Requirement
+
+    text = path.read_text(encoding="utf-8").replace("\\\n", " ")
+    entries = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        spec, _, rest = line.partition(" --hash=")
+        hashes = re.findall(r"sha256:([0-9a-f]+)", "--hash=" + rest if rest else "")
+        entries.append((Requirement(spec.strip()), hashes))
+    return entries
+
+
+def _pins_for(entries: list[tuple[Any, list[str]]], env: dict[str, str]) -> dict[str, str]:
+    """What pip installs from a lock on one platform: canonical name -> exact version."""
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, str] = {}
+    for req, _hashes in entries:
+        if req.marker is None or req.marker.evaluate(env):
+            name = canonicalize_name(req.name)
+            assert name not in pins, f"{name} pinned twice for {_env_id(env)}"
+            pins[name] = str(req.specifier).removeprefix("==")
+    return pins
+
+
+LOCK_FILES = sorted(LOCK_SCRIPT.LOCKS.items())
+
+
+@pytest.mark.parametrize(("source", "lock"), LOCK_FILES)
+def test_lock_is_newer_than_its_ranges(source: str, lock: str) -> None:
+    text = (REPO / lock).read_text(encoding="utf-8")
+    match = re.search(rf"^{re.escape(LOCK_SCRIPT.FINGERPRINT_PREFIX)}(\w+)$", text, re.MULTILINE)
+    assert match, f"{lock} has no inputs fingerprint: run {LOCK_SCRIPT.REFRESH_COMMAND}"
+    assert match.group(1) == LOCK_SCRIPT.inputs_fingerprint(), (
+        f"requirements*.txt changed after {lock} was made: run {LOCK_SCRIPT.REFRESH_COMMAND}"
+    )
+
+
+@pytest.mark.parametrize(("source", "lock"), LOCK_FILES)
+def test_lock_pins_exact_versions_with_hashes(source: str, lock: str) -> None:
+    entries = _lock_entries(REPO / lock)
+    assert len(entries) > 10
+    for req, hashes in entries:
+        assert len(req.specifier) == 1 and next(iter(req.specifier)).operator == "==", req
+        assert hashes and all(len(h) == 64 for h in hashes), f"{req.name} has no sha256 hash"
+
+
+@pytest.mark.parametrize(("source", "lock"), LOCK_FILES)
+def test_lock_satisfies_its_ranges_on_every_platform(source: str, lock: str) -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    entries = _lock_entries(REPO / lock)
+    for env in ENVIRONMENTS:
+        pins = _pins_for(entries, env)
+        for line in _requirement_lines(REPO / source):
+            req = Requirement(line)
+            if req.marker is not None and not req.marker.evaluate(env):
+                continue
+            name = canonicalize_name(req.name)
+            assert name in pins, (
+                f"{req.name} ({source}) is not in {lock} for {_env_id(env)}: "
+                f"run {LOCK_SCRIPT.REFRESH_COMMAND}"
+            )
+            assert req.specifier.contains(pins[name], prereleases=True), (
+                f"{lock} pins {name}=={pins[name]}, outside {source}'s {req.specifier}"
+            )
+
+
+def test_locks_agree_on_versions() -> None:
+    """A package has one version in all three locks, so the test venv runs what ships."""
+    for env in ENVIRONMENTS:
+        seen: dict[str, tuple[str, str]] = {}
+        for _source, lock in LOCK_FILES:
+            for name, version in _pins_for(_lock_entries(REPO / lock), env).items():
+                first = seen.setdefault(name, (version, lock))
+                assert first[0] == version, f"{name}: {first} vs {version} in {lock}"
+
+
+def test_lock_covers_every_runtime_dependency() -> None:
+    """Walk requirements.txt's dependencies through the installed packages' own metadata,
+    for every platform and Python version, and find each one pinned in requirements.lock
+    (pip --require-hashes would refuse to install otherwise)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    entries = _lock_entries(REPO / "requirements.lock")
+    walked_metadata = 0
+    for env in ENVIRONMENTS:
+        pins = _pins_for(entries, env)
+        todo = [Requirement(line) for line in _requirement_lines(REPO / "requirements.txt")]
+        seen: set[str] = set()
+        while todo:
+            req = todo.pop()
+            if req.marker is not None and not req.marker.evaluate(env):
+                continue
+            name = canonicalize_name(req.name)
+            assert name in pins, (
+                f"{name} (needed by the program on {_env_id(env)}) is missing from "
+                f"requirements.lock: run {LOCK_SCRIPT.REFRESH_COMMAND}"
+            )
+            if name in seen:
+                continue
+            seen.add(name)
+            try:
+                dist = metadata.distribution(name)
+            except metadata.PackageNotFoundError:
+                continue  # another platform's package: its own needs are in its metadata only
+            if canonicalize_name(dist.metadata["Name"]) != name or dist.version != pins[name]:
+                continue  # this environment has another version than the lock: its needs differ
+            walked_metadata += 1
+            for text in dist.requires or []:
+                dep = Requirement(text)
+                if dep.marker is None or dep.marker.evaluate({**env, "extra": ""}):
+                    todo.append(Requirement(str(dep).split(";")[0]))
+        assert {"plexapi", "requests", "urllib3", "customtkinter", "keyring"} <= seen
+    if walked_metadata == 0:
+        pytest.skip("no package here has the locked version (run it in .venv: scripts/test)")
+
+
+# --- scripts/run, scripts/test, scripts/bootstrap.py --------------------------------------------
+
+
+def test_readme_commands_are_the_scripts() -> None:
+    """The README's set-up and test commands are the ones .ci/run runs as written."""
+    extract = "\n".join(
+        re.findall(r"^readme_command\(\) \{.*?^\}$", CI_RUN.read_text(encoding="utf-8"), re.S | re.M)
+    )
+    assert extract, ".ci/run has no readme_command function"
+
+    def readme_command(section: str) -> str:
+        done = subprocess.run(
+            ["bash", "-c", f"{extract}\nreadme_command {section!r}"],
+            capture_output=True, text=True, cwd=REPO, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    if shutil.which("bash") is None:
+        pytest.skip("needs bash")
+    assert readme_command("Tests") == "scripts/test"
+    assert readme_command("Try it") == "scripts/run --demo"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"```sh\n{LOCK_SCRIPT.REFRESH_COMMAND}\n```" in readme
+    assert "scripts\\test.bat" in readme and "scripts\\run.bat --demo" in readme
+    assert "python3 -m pip install" not in readme, "system-wide pip fails on PEP 668 systems"
+
+
+CI_RUN = REPO / ".ci" / "run"
+
+
+def test_ci_run_uses_the_system_python_and_the_readme() -> None:
+    text = CI_RUN.read_text(encoding="utf-8")
+    if shutil.which("bash"):
+        subprocess.run(["bash", "-n", str(CI_RUN)], check=True)
+    assert "SYS_PY=/usr/bin/python3" in text
+    assert 'TEST_CMD="$(readme_command Tests)"' in text
+    assert 'bash -c "$TEST_CMD"' in text
+    assert "python3-venv" in text and "python3-tk" in text and "xvfb" in text
+    assert "grep -qx \"home = /usr/bin\" .venv/pyvenv.cfg" in text
+    assert "pip install -q --disable-pip-version-check ." in text
+    assert "scripts/build_linux_exe.sh" in text
+
+
+def test_nothing_installs_into_the_system_python() -> None:
+    for path in [CI_RUN, REPO / "README.md", *sorted((REPO / "scripts").iterdir())]:
+        if path.is_file() and path.suffix != ".png":
+            assert "break-system-packages" not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("name", ["run", "test"])
+def test_posix_and_windows_wrappers_call_the_bootstrap(name: str) -> None:
+    sh = REPO / "scripts" / name
+    text = sh.read_text(encoding="utf-8")
+    assert text.startswith("#!/bin/sh\n")
+    assert f'bootstrap.py" {name} "$@"' in text
+    if os.name == "posix":
+        assert os.access(sh, os.X_OK), f"scripts/{name} is not executable"
+        subprocess.run(["sh", "-n", str(sh)], check=True)
+    bat = _bat(REPO / "scripts" / f"{name}.bat")
+    assert f'%PYEXE% "%~dp0bootstrap.py" {name} %*' in bat
+    assert "py -3" in bat and "exit /b %ERRORLEVEL%" in bat
+
+
+def _bootstrap(tmp_path: Path, args: list[str], block: str = "") -> subprocess.CompletedProcess[str]:
+    """Run scripts/bootstrap.py in a fresh interpreter, optionally without some modules."""
+    script = str(REPO / "scripts" / "bootstrap.py")
+    code = (
+        "import runpy, sys\n"
+        f"for name in {block.split()!r}: sys.modules[name] = None\n"
+        f"sys.argv = [{script!r}, *{args!r}]\n"
+        f"runpy.run_path({script!r}, run_name='__main__')\n"
+    )
+    env = {**os.environ, "RATINGS_GUI_VENV": str(tmp_path / "venv")}
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_bootstrap_without_tk_says_so_in_one_line(tmp_path: Path) -> None:
+    done = _bootstrap(tmp_path, ["test"], block="tkinter _tkinter")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Tk (tkinter)" in lines[0], done.stderr
+    assert not (tmp_path / "venv").exists(), "nothing is set up before Tk is there"
+
+
+def test_bootstrap_without_venv_support_says_so_in_one_line(tmp_path: Path) -> None:
+    done = _bootstrap(tmp_path, ["run", "--version"], block="ensurepip")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "cannot create a virtual environment" in done.stderr.strip().splitlines()[-1]
+    assert "python3-venv" in done.stderr
+
+
+def _tiny_wheel(folder: Path, version: str) -> Path:
+    """A real, minimal wheel: installing it needs no index."""
+    import base64
+    import hashlib
+    import zipfile
+
+    files = {
+        "tinypkg.py": f"VERSION = {version!r}\n",
+        f"tinypkg-{version}.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\nName: tinypkg\nVersion: {version}\n"
+        ),
+        f"tinypkg-{version}.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = []
+    for name, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append(f"{name},sha256={digest.decode()},{len(text.encode())}")
+    record.append(f"tinypkg-{version}.dist-info/RECORD,,")
+    files[f"tinypkg-{version}.dist-info/RECORD"] = "\n".join(record) + "\n"
+    path = folder / f"tinypkg-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return path
+
+
+@pytest.mark.slow
+def test_bootstrap_creates_the_venv_once_and_reinstalls_only_a_changed_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import hashlib
+
+    bootstrap = _load_script("bootstrap")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    lock = tmp_path / "test.lock"
+
+    def write_lock(version: str) -> None:
+        digest = hashlib.sha256(_tiny_wheel(wheels, version).read_bytes()).hexdigest()
+        lock.write_text(f"tinypkg=={version} \\\n    --hash=sha256:{digest}\n", encoding="utf-8")
+
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    venv = tmp_path / "venv"
+
+    def installed_version(python: Path) -> str:
+        return subprocess.run(
+            [str(python), "-c", "import tinypkg; print(tinypkg.VERSION)"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+
+    write_lock("1.0")
+    python = bootstrap.ensure_venv(venv, lock)
+    first = capsys.readouterr().err
+    assert "creating a virtual environment" in first and "installing test.lock" in first
+    assert installed_version(python) == "1.0"
+
+    assert bootstrap.ensure_venv(venv, lock) == python
+    again = capsys.readouterr().err
+    assert "reusing the virtual environment" in again and "installing" not in again
+
+    write_lock("2.0")
+    bootstrap.ensure_venv(venv, lock)
+    changed = capsys.readouterr().err
+    assert "reusing" in changed and "installing test.lock" in changed
+    assert installed_version(python) == "2.0"
+
+    lock.write_text("tinypkg==3.0\n", encoding="utf-8")  # no hash: pip must refuse
+    with pytest.raises(SystemExit, match="could not install test.lock"):
+        bootstrap.ensure_venv(venv, lock)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import customtkinter as ctk
 
-from ratings_gui import APP_TITLE
+from ratings_gui import APP_TITLE, about_text
 from ratings_gui.gui.plan_preview import PlanPreview
 from ratings_gui.gui.tabs import TABS, Tab, tab_class
 from ratings_gui.gui.widgets import (
@@ -60,6 +60,9 @@ class Header(ctk.CTkFrame):
         super().__init__(parent, corner_radius=0)
         title = ctk.CTkLabel(self, text=APP_TITLE, font=ctk.CTkFont(size=18, weight="bold"))
         title.pack(side="left", padx=(14, 24), pady=8)
+        self.about_button = ctk.CTkButton(self, text="About", width=64, command=self.show_about)
+        self.about_button.pack(side="right", padx=10)
+        self.about_window: ctk.CTkToplevel | None = None
         self.account = self._pair("Account")
         self.server = self._pair("Server")
         self.library = self._pair("Library")
@@ -71,6 +74,16 @@ class Header(ctk.CTkFrame):
         value = ctk.CTkLabel(self, text="—", font=ctk.CTkFont(weight="bold"))
         value.pack(side="left", padx=(0, 10))
         return value
+
+    def show_about(self) -> None:
+        """The version (and its parts'), for the user and for bug reports."""
+        if self.about_window is not None and self.about_window.winfo_exists():
+            self.about_window.focus()
+            return
+        self.about_window = top = ctk.CTkToplevel(self)
+        top.title(f"About {APP_TITLE}")
+        ctk.CTkLabel(top, text=about_text(), justify="left").pack(padx=20, pady=(16, 8))
+        ctk.CTkButton(top, text="Close", width=80, command=top.destroy).pack(pady=(0, 14))
 
     def set(
         self, *, account: str | None = None, server: str | None = None, library: str | None = None
