@@ -76,7 +76,12 @@ class Output:
         if self.as_json and sys.stdout is not None:
             from ratings_gui.logsetup import redact
 
-            print(redact(json.dumps(obj, ensure_ascii=False, default=str)))
+            text = json.dumps(obj, ensure_ascii=False, default=str)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a non-UTF-8 path: \udcxx escapes keep it exact
+                text = json.dumps(obj, ensure_ascii=True, default=str)
+            print(redact(text))
 
 
 # --- common options --------------------------------------------------------------
@@ -423,6 +428,9 @@ def _run_command(args: argparse.Namespace) -> int:
     from ratings_gui.context import AppContext
     from ratings_gui.plex.connection import PlexError, describe_error
 
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")  # non-UTF-8 paths never crash a print
     out = Output(getattr(args, "json", False))
     cmd = COMMANDS[args.command]
     app = None

@@ -116,11 +116,37 @@ class Provenance:
 
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    if _utf8(text):
+        return text
+    # A path with non-UTF-8 bytes (os.fsdecode's surrogates): \udcxx escapes round-trip.
+    return json.dumps(value, ensure_ascii=True)
 
 
-def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+def _load(text: str | bytes | None) -> Any:
+    return None if text is None else json.loads(_str(text))
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(value: str | None) -> str | bytes | None:
+    """A text column's value: a path with non-UTF-8 bytes is stored as those bytes (a BLOB)."""
+    if value is None or _utf8(value):
+        return value
+    return value.encode("utf-8", "surrogateescape")
+
+
+def _str(value: str | bytes | None) -> str:
+    """Back from :func:`_text`: the same str the program had (surrogates and all)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return value or ""
 
 
 class Journal:
@@ -227,12 +253,12 @@ class Journal:
                     (
                         run_id,
                         ch.target_kind,
-                        ch.target,
+                        _text(ch.target),
                         ch.field,
                         _dump(ch.old),
                         _dump(ch.new),
-                        ch.reason,
-                        ch.label,
+                        _text(ch.reason),
+                        _text(ch.label),
                         PENDING,
                         now,
                     ),
@@ -246,7 +272,7 @@ class Journal:
         with self._lock, self._db:
             self._db.executemany(
                 "UPDATE changes SET status=?, error=?, updated_at=? WHERE id=?",
-                [(status, error, now, cid) for cid in change_ids],
+                [(status, _text(error), now, cid) for cid in change_ids],
             )
 
     def mark_many(self, outcomes: Iterable[tuple[int, str, str | None]]) -> None:
@@ -255,7 +281,7 @@ class Journal:
         with self._lock, self._db:
             self._db.executemany(
                 "UPDATE changes SET status=?, error=?, updated_at=? WHERE id=?",
-                [(st, err, now, cid) for cid, st, err in outcomes],
+                [(st, _text(err), now, cid) for cid, st, err in outcomes],
             )
 
     def changes(self, run_id: int, statuses: Sequence[str] | None = None) -> list[ChangeRow]:
@@ -275,9 +301,11 @@ class Journal:
             ChangeRow(
                 id=r[0],
                 run_id=r[1],
-                change=Change(r[2], r[3], r[4], _load(r[5]), _load(r[6]), r[7], r[8]),
+                change=Change(
+                    r[2], _str(r[3]), r[4], _load(r[5]), _load(r[6]), _str(r[7]), _str(r[8])
+                ),
                 status=r[9],
-                error=r[10],
+                error=None if r[10] is None else _str(r[10]),
                 updated_at=r[11],
             )
             for r in rows
@@ -305,9 +333,9 @@ class Journal:
             rows = self._db.execute(sql, (target_kind, field)).fetchall()
         wanted = set(targets) if targets is not None else None
         return {
-            t: Provenance(_load(v), job, rid, reason or "")
+            _str(t): Provenance(_load(v), job, rid, _str(reason))
             for t, v, job, rid, reason in rows
-            if wanted is None or t in wanted
+            if wanted is None or _str(t) in wanted
         }
 
     def program_values(

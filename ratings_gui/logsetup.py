@@ -81,7 +81,11 @@ def setup_logging(log_dir: Path | None, *, verbose: bool = False) -> None:
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         fh = RotatingFileHandler(
-            log_dir / "ratings_gui.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+            log_dir / "ratings_gui.log",
+            maxBytes=2_000_000,
+            backupCount=5,
+            encoding="utf-8",
+            errors="backslashreplace",  # a path with non-UTF-8 bytes is logged, not lost
         )
         fh._ratings_gui = True  # type: ignore[attr-defined]
         root.addHandler(_handler_with_filter(fh))
@@ -103,7 +107,9 @@ class RunLog:
         runs.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         self.path = runs / f"{stamp}-{job}-{run_id if run_id is not None else 'dry'}.log"
-        self.handler = _handler_with_filter(logging.FileHandler(self.path, encoding="utf-8"))
+        self.handler = _handler_with_filter(
+            logging.FileHandler(self.path, encoding="utf-8", errors="backslashreplace")
+        )
         logging.getLogger().addHandler(self.handler)
 
     def close(self) -> None:

@@ -74,7 +74,8 @@ def _csv_stars(value: Any) -> str:
 
 def write_plan_csv(changes: list[Change], path: str | Path) -> int:
     """Write every change to ``path``; returns the number of data rows."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+    # surrogateescape: a path with non-UTF-8 bytes is written as those very bytes
+    with open(path, "w", encoding="utf-8-sig", newline="", errors="surrogateescape") as f:
         w = csv.writer(f)
         w.writerow(CSV_COLUMNS)
         for ch in changes:

@@ -40,10 +40,10 @@ from ratings_gui.sources.base import (
     SourceError,
     Table,
     cell,
-    check_size,
     decode,
     malformed,
     norm_header,
+    read_regular_file,
     read_table,
 )
 from ratings_gui.sources.export import write_unmatched_csv
@@ -244,8 +244,9 @@ def read_ratings_csv(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
     try:
         if p.is_dir():
             raise SourceError(f"{p} is a folder, not a CSV file.")
-        check_size(p.stat().st_size, max_bytes, name)
-        data = p.read_bytes()
+        if not p.exists():
+            raise FileNotFoundError(p)
+        data = read_regular_file(p, max_bytes)  # refuses /dev/zero and FIFOs at once
     except FileNotFoundError:
         raise SourceError(f"{p} does not exist.") from None
     except OSError as exc:

@@ -35,6 +35,7 @@ from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import FAILED
 from ratings_gui.plex.connection import PlexError
+from ratings_gui.sources.base import SourceError, read_regular_file
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,9 @@ def read_backup_file(path: str | Path) -> tr.Backup:
         size = p.stat().st_size
         if size > tr.MAX_BYTES:
             raise BackupFileError(f"{name} is {size:,} bytes: too big to be a ratings backup.")
-        data = p.read_bytes()
+        data = read_regular_file(p, tr.MAX_BYTES)  # refuses /dev/zero and FIFOs at once
+    except SourceError as exc:
+        raise BackupFileError(str(exc)) from None
     except FileNotFoundError:
         raise BackupFileError(f"{p} does not exist.") from None
     except OSError as exc:

@@ -8,8 +8,10 @@ comes out, whatever the file holds.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -25,6 +27,7 @@ from .base import (
     Table,
     check_size,
     decode,
+    read_regular_file,
     read_table,
 )
 from .export import ratings_to_letterboxd_csv, ratings_to_plain_csv, write_unmatched_csv
@@ -218,16 +221,18 @@ def _folder_members(folder: Path, max_bytes: int) -> dict[str, Callable[[], byte
             p = Path(root, f)
             rel = p.relative_to(folder).as_posix()
             if _member_kind(rel) and len(out) < _MAX_MEMBERS:
-                total += p.stat().st_size
-                out[rel] = p.read_bytes
+                st = p.stat()
+                if not stat.S_ISREG(st.st_mode):
+                    continue  # a pipe or device named like an export would block or never end
+                total += st.st_size
+                out[rel] = functools.partial(read_regular_file, p, max_bytes)
     check_size(total, max_bytes, f"The export files in {folder.name}")
     return out
 
 
 def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
-        check_size(path.stat().st_size, max_bytes, path.name)
-        return path.read_bytes()
+        return read_regular_file(path, max_bytes)
     except OSError as exc:
         raise SourceError(f"{path} cannot be read ({exc.strerror or exc}).") from exc
 
@@ -257,8 +262,7 @@ def detect_format(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_
         if p.is_dir():
             names = list(_folder_members(p, max_bytes))
             return ParseResult(_format_of_names(names, p.name))
-        with p.open("rb") as fh:
-            head = fh.read(65536)
+        head = read_regular_file(p, max_bytes, head=65536)
         if head.startswith(_ZIP_MAGIC):
             try:
                 with zipfile.ZipFile(p) as zf:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -114,6 +116,50 @@ def check_size(size: int, max_bytes: int, what: str) -> None:
             f"{what} is {size / 1048576:.1f} MB, more than the {max_bytes / 1048576:.0f} MB "
             "limit for an export file."
         )
+
+
+def read_regular_file(path: str | os.PathLike[str], max_bytes: int, *, head: int = 0) -> bytes:
+    """The bytes of a regular file, refusing devices and pipes at once and stopping at the limit.
+
+    ``/dev/zero`` would read forever and a FIFO would block until a writer
+    comes: both are refused before a byte is read. The size limit is kept
+    while reading too, since a file may grow (or lie about its size).
+    ``head`` > 0 reads only that many bytes (format detection).
+    """
+    name = os.path.basename(os.fspath(path)) or os.fspath(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise SourceError(f"{os.fspath(path)} cannot be read ({exc.strerror or exc}).") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise SourceError(
+            f"{name} is not a regular file (a folder, device, pipe or socket): "
+            "choose the export file itself."
+        )
+    limit = head or max_bytes
+    if not head:
+        check_size(st.st_size, max_bytes, name)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise SourceError(f"{os.fspath(path)} cannot be read ({exc.strerror or exc}).") from exc
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped since the stat
+            raise SourceError(f"{name} is not a regular file: choose the export file itself.")
+        chunks: list[bytes] = []
+        got = 0
+        while got <= limit:
+            block = fh.read(min(1 << 20, limit + 1 - got))
+            if not block:
+                break
+            chunks.append(block)
+            got += len(block)
+    data = b"".join(chunks)
+    if head:
+        return data[:head]
+    check_size(len(data), max_bytes, name)
+    return data
 
 
 def decode(data: bytes, name: str = "The file") -> str:

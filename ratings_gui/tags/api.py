@@ -12,15 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 import math
 import os
 import stat
 import tempfile
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import mutagen
+
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be deleted, which protects it as well
+    fcntl = None  # type: ignore[assignment]
 
 from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating, RatingError
@@ -38,6 +46,8 @@ __all__ = [
     "snapshot_fields",
     "write_rating",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_EMAIL = "Windows Media Player 9 Series"
 
@@ -279,26 +289,89 @@ def _load_for_edit(path: str) -> tuple[Family, Any, io.BytesIO, bytes]:
     return fam, audio, buf, data
 
 
+#: Suffix of the temporary files the safe save writes (``.<name>.<random>.ratings-tmp``).
+TEMP_SUFFIX = ".ratings-tmp"
+#: A folder is swept for stale temp files at most this often (seconds).
+SWEEP_EVERY = 60.0
+_swept: dict[str, float] = {}
+_swept_lock = threading.Lock()
+
+
+def _hold(fd: int) -> None:
+    """Lock a temp file while it is being written, so a sweep can tell it is alive."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def remove_stale_temp_files(folder: str) -> list[str]:
+    """Delete this program's temp files a killed run left in ``folder``; returns their names.
+
+    Only ``.<name>.<random>.ratings-tmp`` regular files nobody holds: a save
+    in flight keeps its temp file locked (POSIX) or open (Windows, where an
+    open file cannot be deleted), so another run's write is never disturbed.
+    """
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX)):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if fcntl is not None:
+                fd = os.open(entry.path, os.O_RDONLY)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a live save holds it
+                finally:
+                    os.close(fd)
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(entry.name)
+    if removed:
+        log.info("removed %d leftover temporary files in %s", len(removed), folder)
+    return removed
+
+
+def _sweep_once(folder: str) -> None:
+    now = time.monotonic()
+    with _swept_lock:
+        if now - _swept.get(folder, -SWEEP_EVERY) < SWEEP_EVERY:
+            return
+        _swept[folder] = now
+    remove_stale_temp_files(folder)
+
+
 def _replace_atomically(
     path: str, data: bytes, st: os.stat_result, keep_mtime: bool, verify: Any
 ) -> None:
     """Temp file in the same folder, fsync, verify, then os.replace over the original."""
     folder = os.path.dirname(path) or "."
     base = os.path.basename(path)
+    _sweep_once(folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".ratings-tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=TEMP_SUFFIX, dir=folder)
     except PermissionError:
         raise TagError("read_only", "the folder is read-only", path=path) from None
     except OSError as exc:
         raise TagError(
             "write_failed", f"cannot create a temporary file ({exc.strerror})", path=path
         ) from None
+    fh = None
     try:
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+            fh = os.fdopen(fd, "wb")
+            _hold(fd)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+            if os.name != "posix":  # Windows cannot replace a file that is still open
+                fh.close()
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
             if hasattr(os, "chown"):
                 try:
@@ -330,6 +403,8 @@ def _replace_atomically(
                 os.unlink(tmp)
             except OSError:
                 pass
+        if fh is not None:
+            fh.close()  # releases the lock only now: the temp file is gone or renamed
 
 
 def _fsync_dir(folder: str) -> None:

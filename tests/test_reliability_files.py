@@ -1,0 +1,186 @@
+"""Issue 12 on the file side: odd folder names, leftover temp files, files that are not files.
+
+Real audio files written by the demo server under a temp folder, the real
+tags job against the demo server over HTTP, the real journal.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ratings_gui import tags
+from ratings_gui.core.pathmap import Rule
+from ratings_gui.jobs import tags_sync as ts
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.undo import UndoJob
+from ratings_gui.tags.api import remove_stale_temp_files
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file names and FIFOs")
+
+
+def _ctx() -> JobContext:
+    return JobContext(lambda ev: None, threading.Event())
+
+
+@pytest.fixture
+def odd_media(tmp_path: Path) -> Iterator[Any]:
+    """A demo server whose files live below a folder named with a non-UTF-8 byte."""
+    from ratings_gui.demo.library import DemoLibrary
+    from ratings_gui.demo.server import DemoServer
+
+    media = tmp_path / os.fsdecode(b"caf\xe9 m\xfcsic")  # Latin-1 bytes, as an old NAS names them
+    lib = DemoLibrary.generate(seed=7, tracks=40, movies=1, shows=1)
+    srv = DemoServer(lib, token="demo-token", media_dir=media)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def odd_app(tmp_path: Path, odd_media: Any) -> Iterator[Any]:
+    from ratings_gui.context import AppContext
+    from ratings_gui.plex.connection import connect_direct
+
+    ctx = AppContext.open(tmp_path / "home", plextv_base=odd_media.url)
+    ctx.set_connection(connect_direct(odd_media.url, odd_media.token))
+    try:
+        yield ctx
+    finally:
+        ctx.set_plextv(None)
+        ctx.close()
+
+
+def _files(demo: Any) -> dict[int, bytes]:
+    from ratings_gui.demo.audio import local_path
+
+    return {
+        k: local_path(demo.lib, demo.media_dir, demo.lib.items[k].file).read_bytes()
+        for k in demo.lib.keys_of(1, "track")
+    }
+
+
+@posix_only
+def test_non_utf8_folder_writes_journals_and_undoes(odd_app: Any, odd_media: Any) -> None:
+    demo = odd_media
+    before = _files(demo)
+    opts = ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))], "to-files")
+    job = ts.TagsSyncJob(odd_app, opts)
+    plan = job.prepare(_ctx())
+    assert len(plan) > 0
+    report = job.apply(_ctx(), plan)
+    assert not report.failed, report.failed[:3]
+    assert report.counts["applied"] == len(plan)
+    rows = odd_app.journal.changes(report.run_id)
+    assert all("\udce9" in r.change.target for r in rows)  # the path comes back as it went in
+    undo = UndoJob(odd_app, report.run_id)
+    ureport = undo.apply(_ctx(), undo.prepare(_ctx()))
+    assert not ureport.failed
+    assert _files(demo) == before
+
+
+@posix_only
+def test_leftover_temp_files_are_removed_but_a_live_one_is_kept(tmp_path: Path) -> None:
+    import fcntl
+
+    from ratings_gui.demo.audio import flac_bytes
+
+    song = tmp_path / "01 - Song.flac"
+    song.write_bytes(flac_bytes())
+    stale = tmp_path / ".01 - Song.flac.k2j3h4.ratings-tmp"
+    stale.write_bytes(flac_bytes())
+    live = tmp_path / ".02 - Other.flac.a1b2c3.ratings-tmp"
+    live.write_bytes(b"being written")
+    mine = tmp_path / ".hidden-notes.txt"  # not ours: never touched
+    mine.write_text("keep")
+    with open(live, "rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # what a save in flight holds
+        tags.write_rating(song, 6)
+        assert not stale.exists()
+        assert live.exists() and mine.exists()
+    assert remove_stale_temp_files(str(tmp_path)) == [live.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden-notes.txt", song.name]
+    assert tags.read_rating(song).rating == 6.0
+
+
+# --- point 9: only regular files, and the size limit kept while reading -----------------------
+
+
+def _within(seconds: float, call: Any) -> BaseException | None:
+    """Run ``call`` on a thread; the exception it raised, failing if it is still running."""
+    box: list[BaseException | None] = [None]
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            box[0] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), "still reading: it should have refused at once"
+    return box[0]
+
+
+@posix_only
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_devices_and_pipes_are_refused_at_once(tmp_path: Path, kind: str) -> None:
+    from ratings_gui import sources
+    from ratings_gui.jobs.ratings_csv import read_ratings_csv
+    from ratings_gui.jobs.transfer import BackupFileError, read_backup_file
+    from ratings_gui.sources.base import SourceError
+
+    if kind == "fifo":
+        path = tmp_path / "ratings.csv"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/zero")
+    for call, error in (
+        (lambda: sources.load(path), SourceError),
+        (lambda: sources.detect_format(path), SourceError),
+        (lambda: read_ratings_csv(path), SourceError),
+        (lambda: read_backup_file(path), BackupFileError),
+    ):
+        exc = _within(3, call)
+        assert isinstance(exc, error), exc
+        assert "not a regular file" in str(exc)
+
+
+@posix_only
+def test_a_fifo_inside_an_export_folder_is_skipped(tmp_path: Path) -> None:
+    from ratings_gui import sources
+
+    folder = tmp_path / "letterboxd"
+    folder.mkdir()
+    os.mkfifo(folder / "ratings.csv")
+    exc = _within(3, lambda: sources.load(folder))
+    assert exc is not None and "no ratings" in str(exc)
+
+
+@posix_only
+def test_import_of_dev_zero_on_the_cli(demo: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    t0 = time.monotonic()
+    r = subprocess.run(
+        [sys.executable, "-m", "ratings_gui", "import", "/dev/zero", "--library", "Movies"]
+        + ["--dry-run", "--server", demo.url, "--token", demo.token, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+    )
+    assert r.returncode == 2, r.stderr
+    assert "not a regular file" in r.stderr
+    assert time.monotonic() - t0 < 20
