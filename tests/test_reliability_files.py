@@ -184,3 +184,82 @@ def test_import_of_dev_zero_on_the_cli(demo: Any, tmp_path: Path) -> None:
     assert r.returncode == 2, r.stderr
     assert "not a regular file" in r.stderr
     assert time.monotonic() - t0 < 20
+
+
+# --- point 10: every file the tags job could not read is named, with why ------------------------
+
+
+@posix_only
+def test_tags_job_names_each_file_it_could_not_read(odd_app: Any, odd_media: Any) -> None:
+    from ratings_gui.demo.audio import local_path
+
+    demo = odd_media
+    keys = demo.lib.keys_of(1, "track")
+    paths = {k: local_path(demo.lib, demo.media_dir, demo.lib.items[k].file) for k in keys}
+    broken = {}
+
+    def pick(ext: str | None = None) -> int:
+        k = next(k for k in keys if k not in broken and (ext is None or paths[k].suffix == ext))
+        return k
+
+    k = pick()
+    paths[k].write_bytes(paths[k].read_bytes()[:40])
+    broken[k] = "unreadable"
+    k = pick()
+    paths[k].write_bytes(b"")
+    broken[k] = "empty"
+    k = pick()
+    paths[k].unlink()
+    broken[k] = "does not exist"
+    k = pick()
+    paths[k].unlink()
+    paths[k].mkdir()
+    broken[k] = "folder"
+    k = pick()
+    paths[k].unlink()
+    os.symlink(paths[k].name, paths[k])  # a link to itself: a loop
+    broken[k] = "symbolic links"
+
+    opts = ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))], "to-files")
+    plan = ts.TagsSyncJob(odd_app, opts).prepare(_ctx())
+    listed = {p["path"]: p["reason"] for p in ts.file_problems(plan)}
+    for key, word in broken.items():
+        assert str(paths[key]) in listed, (word, sorted(listed))
+        assert word in listed[str(paths[key])]
+
+    # --json lists them all, each with its reason
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "ratings_gui", "tags", "--library", "Music", "--dry-run", "--json"]
+        + ["--map", f"{demo.lib.media_root}={demo.media_dir}", "--direction", "to-files"]
+        + ["--server", demo.url, "--token", demo.token]
+        + ["--data-dir", str(Path(odd_app.paths.data) / "cli")],
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout.decode("utf-8").strip().splitlines()[-1])
+    assert {p["path"]: p["reason"] for p in obj["files_not_read"]} == listed
+
+    # the preview lists them under the changes, and its CSV export too
+    import customtkinter as ctk
+
+    from ratings_gui.gui.plan_preview import NotReadRow, PlanPreview
+
+    root = ctk.CTk()
+    try:
+        preview = PlanPreview(root)
+        preview.show(plan)
+        not_read = [r for r in preview.rows if isinstance(r, NotReadRow)]
+        assert {r.target for r in not_read} == set(listed)
+        out = Path(odd_app.paths.data) / "plan.csv"
+        preview.export_csv(out)
+        text = out.read_bytes().decode("utf-8-sig", "surrogateescape")
+        for key in broken:
+            assert os.path.basename(str(paths[key])) in text
+    finally:
+        root.destroy()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog
 from typing import Any
@@ -117,6 +118,29 @@ COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class NotReadRow:
+    """A file the plan could not read, listed under the changes with why (never applied)."""
+
+    target: str
+    label: str
+    reason: str
+    target_kind: str = "not read"
+    field: str = "file"
+    old: Any = None
+    new: Any = None
+
+
+def preview_rows(plan: Plan) -> list[Any]:
+    """The plan's changes, then every file it could not read (missing, unreadable...)."""
+    problems = [
+        NotReadRow(str(s.get("target", "")), str(s.get("label", "")), str(s.get("reason", "")))
+        for s in plan.skipped
+        if s.get("file_problem")
+    ]
+    return [*plan.changes, *problems]
+
+
 def describe_counts(plan: Plan) -> str:
     """``100,000 to change · 12 unchanged · 3 not found`` (changes first)."""
     counts = dict(plan.counts)
@@ -217,12 +241,13 @@ class PlanPreview(ctk.CTkFrame):
         if on_discard is not None:
             self.on_discard = on_discard
         self.plan = plan
-        self.table.set_rows(plan.changes)
+        rows = preview_rows(plan)
+        self.table.set_rows(rows)
         self.title_label.configure(text=title or f"Plan: {plan.job}")
         self.counts_label.configure(text=describe_counts(plan))
         self._wrap_counts()
         n = len(plan.changes)
-        set_enabled(self.export_button, bool(n))
+        set_enabled(self.export_button, bool(rows))
         set_enabled(self.apply_button, bool(n and self.on_apply))
         set_enabled(self.discard_button, True)
         self.note_label.configure(text="")
@@ -274,7 +299,7 @@ class PlanPreview(ctk.CTkFrame):
         return write_plan_csv(self.rows, path)
 
     def _ask_export(self) -> None:
-        if self.plan is None or not self.plan.changes:
+        if self.plan is None or not self.rows:
             return
         path = filedialog.asksaveasfilename(
             parent=self,
@@ -285,7 +310,7 @@ class PlanPreview(ctk.CTkFrame):
         )
         if path:
             n = self.export_csv(path)
-            self.note_label.configure(text=f"Exported {n:,} changes to {Path(path).name}.")
+            self.note_label.configure(text=f"Exported {n:,} rows to {Path(path).name}.")
 
     def _apply(self) -> None:
         if self.plan is not None and self.on_apply is not None:

@@ -60,6 +60,20 @@ KEPT_NEWER = "differ, target is newer"
 ERROR_OUTCOMES = {"not_found": NOT_FOUND, "unsupported": UNSUPPORTED}
 
 
+#: Key of a ``plan.skipped`` entry for a file that could not be read (listed in the
+#: preview, its CSV and ``--json`` with the reason).
+FILE_PROBLEM = "file_problem"
+
+
+def file_problems(plan: Plan) -> list[dict[str, Any]]:
+    """Each file the plan could not read: path, track and why (missing, unreadable...)."""
+    return [
+        {"path": s["target"], "label": s["label"], "reason": s["reason"]}
+        for s in plan.skipped
+        if s.get(FILE_PROBLEM)
+    ]
+
+
 class MappingError(ValueError):
     """The path mapping finds no files: nothing could be synced (exit code 2 in the CLI)."""
 
@@ -139,9 +153,22 @@ def plan_tags_sync(
                     "target": where or (files[0][0] if files else str(t.key)),
                     "label": t.label,
                     "reason": f"{outcome}: {why}",
+                    FILE_PROBLEM: True,
                 }
             )
             continue
+        for sp, r in files:  # a track's other copies that could not be read: listed too
+            if r is None or not r.ok:
+                outcome, why = _outcome_of(r)
+                plan.count(outcome)
+                plan.skipped.append(
+                    {
+                        "target": (r.local if r is not None and r.local else sp),
+                        "label": t.label,
+                        "reason": f"{outcome}: {why}",
+                        FILE_PROBLEM: True,
+                    }
+                )
         p = t.user_rating
         rated = [r for _sp, r in good if r.result.rating is not None]
         f_reading = rated[0] if rated else good[0][1]
@@ -486,8 +513,18 @@ def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
             }
         )
         return EXIT_OK if test.ok else EXIT_USAGE
+    def listed(plan: Plan) -> dict[str, Any]:
+        problems = file_problems(plan)
+        if problems:
+            out.say(f"{len(problems):,} files could not be read:")
+        for p in problems[:20]:
+            out.say(f"  {p['path']}: {p['reason']}")
+        if len(problems) > 20:
+            out.say(f"  … and {len(problems) - 20:,} more (all of them in the --json output)")
+        return {"files_not_read": problems}
+
     try:
-        return run_plan_job(app, args, out, job)
+        return run_plan_job(app, args, out, job, after_plan=listed)
     except MappingError as exc:
         raise UsageError(str(exc)) from None
 
