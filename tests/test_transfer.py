@@ -413,3 +413,18 @@ def test_plan_clear_only_rated_items_of_the_kinds() -> None:
     plan = tr.plan_clear(items, ["track"])
     assert [(c.target, c.old, c.new) for c in plan.changes] == [("2", 6.0, None)]
     assert tr.plan_clear(items).counts["update"] == 2
+
+
+def test_the_users_rating_replaces_a_program_value_without_overwrite() -> None:
+    items = [
+        Item(key=10, kind="movie", title="A", year=2000, user_rating=5.0),
+        Item(key=11, kind="movie", title="B", year=2000, user_rating=5.0),
+    ]
+    prov = {"10": Provenance(5.0, "base-rating", 1), "11": Provenance(5.0, "base-rating", 1)}
+    rows = [
+        _entry(kind="movie", key=1, title="A", year=2000, rating=9.0),
+        _entry(kind="movie", key=2, title="B", year=2000, rating=7.0, owner=tr.INFERRED),
+    ]
+    plan = tr.plan_restore(rows, [_target(items, "movie")], prov)
+    assert [(c.target, c.new) for c in plan.changes] == [("10", 9.0)]
+    assert plan.counts[tr.OVER_PROGRAM] == 1 and plan.counts[tr.CONFLICT] == 1

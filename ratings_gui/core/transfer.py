@@ -64,6 +64,8 @@ OWNER_BY_REASON = {v: k for k, v in RESTORE_REASONS.items()}
 ALREADY = "already"
 CONFLICT = "conflict kept"
 OVERWRITE = "conflict overwritten"
+#: The target holds a base or inferred value the program set; the backup has the user's own.
+OVER_PROGRAM = "program value replaced"
 RECORDED = "recorded whose it is"
 NOT_FOUND = "not found"
 AMBIGUOUS = "ambiguous"
@@ -71,6 +73,7 @@ DUPLICATE = "duplicate"
 OTHER_LIBRARY = "outside the chosen libraries"
 RESTORE_OUTCOMES = (
     UPDATE,
+    OVER_PROGRAM,
     OVERWRITE,
     RECORDED,
     ALREADY,
@@ -866,7 +869,9 @@ def plan_restore(
     Matched rows whose target is unrated become changes; a target that holds
     the same value is "already" (or a same-value change when the journal
     disagrees about whose it is, so the journal records the backup's word);
-    a target holding another value is a conflict, kept unless ``overwrite``.
+    a target holding another value is a conflict, kept unless ``overwrite``,
+    except that the user's own rating always replaces a base or inferred
+    value the program set (the rule every job follows).
     Each target item is claimed by at most one row: the strongest match wins.
     ``provenance`` is ``journal.standing_writes(PLEX)`` (ratingKey text -> Provenance).
     """
@@ -903,10 +908,11 @@ def plan_restore(
         if current is None:
             plan.add(change)
         elif not same(current, e.rating):
-            if overwrite:
+            mine_over_program = e.owner == USER and _is_program(prov.get(str(it.key)), current)
+            if overwrite or mine_over_program:
                 plan.add(change)
                 plan.counts[UPDATE] -= 1
-                plan.count(OVERWRITE)
+                plan.count(OVER_PROGRAM if mine_over_program else OVERWRITE)
             else:
                 _skip(
                     plan,
@@ -929,8 +935,11 @@ def plan_restore(
 
 
 def restore_breakdown(counts: Mapping[str, int]) -> str:
-    """``restore 30, already 2, conflict kept 1, …``: the non-zero outcomes, in order."""
-    parts = [f"{o} {counts.get(o, 0):,}" for o in RESTORE_OUTCOMES if counts.get(o, 0)]
+    """``to restore 30, already 2, conflict kept 1, …``: the non-zero outcomes, in order."""
+    names = {UPDATE: "to restore"}
+    parts = [
+        f"{names.get(o, o)} {counts.get(o, 0):,}" for o in RESTORE_OUTCOMES if counts.get(o, 0)
+    ]
     return ", ".join(parts) or "nothing in the backup"
 
 
