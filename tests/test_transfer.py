@@ -383,7 +383,7 @@ def test_plan_restore_outcomes() -> None:
     over = tr.plan_restore(entries, [_target(items, "movie")], overwrite=True)
     b = next(ch for ch in over.changes if ch.target == "11")
     assert (b.old, b.new) == (4.0, 9.0)
-    assert over.counts[tr.OVERWRITE] == 1 and over.counts["update"] == 1
+    assert over.counts[tr.OVERWRITE] == 1 and over.counts["update"] == 2
 
 
 def test_same_value_the_journal_calls_the_programs_is_recorded_as_own() -> None:

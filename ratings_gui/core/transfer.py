@@ -60,7 +60,8 @@ RESTORE_REASONS = {
 }
 OWNER_BY_REASON = {v: k for k, v in RESTORE_REASONS.items()}
 
-# Plan outcomes of a restore (every backup row ends in exactly one).
+# Plan outcomes of a restore. Every backup row ends in exactly one of them, except that a
+# change over another value counts as "update" (to change) and as what it replaces.
 ALREADY = "already"
 CONFLICT = "conflict kept"
 OVERWRITE = "conflict overwritten"
@@ -910,8 +911,7 @@ def plan_restore(
         elif not same(current, e.rating):
             mine_over_program = e.owner == USER and _is_program(prov.get(str(it.key)), current)
             if overwrite or mine_over_program:
-                plan.add(change)
-                plan.counts[UPDATE] -= 1
+                plan.add(change)  # counted "to change", and once more as what it replaces
                 plan.count(OVER_PROGRAM if mine_over_program else OVERWRITE)
             else:
                 _skip(
