@@ -4,12 +4,15 @@ with data type flag 0, and Vorbis ``RATING`` values whose scale only the library
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mutagen.mp4 import MP4
 
-from ratings_gui.tags import read_rating, restore_fields, snapshot_fields, write_rating
+from ratings_gui.tags import read_many, read_rating, restore_fields, snapshot_fields, write_rating
+from ratings_gui.tags.scales import decide_scales, is_ambiguous, settle
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "rating-samples"
 if not SAMPLES.is_dir():  # the tree may be checked out elsewhere
@@ -73,3 +76,130 @@ def test_mp4_same_rating_leaves_a_flag_0_file_alone(tmp_path: Path) -> None:
     data = path.read_bytes()
     write_rating(path, 8)
     assert path.read_bytes() == data
+
+
+# --- Vorbis RATING: the scale is the library's ----------------------------------------------
+
+
+def vorbis_library(tmp_path: Path, values: list[dict[str, str]]) -> list[Path]:
+    """FLAC and Ogg files, each holding exactly the given rating fields."""
+    tmp_path.mkdir(exist_ok=True)
+    paths = []
+    for i, fields in enumerate(values):
+        name = "test.flac" if i % 2 == 0 else "test.ogg"
+        path = copy(tmp_path, name, f"{i:02d}-{name}")
+        restore_fields(path, fields)
+        paths.append(path)
+    return paths
+
+
+def test_a_library_on_0_100_reads_rating_10_as_half_a_star(tmp_path: Path) -> None:
+    values = ["20", "40", "60", "80", "100", "10", "10", "50"]
+    paths = vorbis_library(tmp_path, [{"RATING": v} for v in values])
+    got = dict(read_many(paths, workers=2))
+    # one file alone cannot tell: RATING=10 is ambiguous on its own
+    assert all(is_ambiguous(got[p]) for p in paths[5:7])
+    settled, used, question = settle(got)
+    assert used == {"vorbis:rating": "percent"} and question is None
+    assert [settled[p].rating for p in paths] == [2.0, 4.0, 6.0, 8.0, 10.0, 1.0, 1.0, 5.0]
+    assert decide_scales(got.values()) == {"vorbis:rating": "percent"}
+
+
+def test_a_library_on_0_10_reads_rating_10_as_five_stars(tmp_path: Path) -> None:
+    paths = vorbis_library(tmp_path, [{"RATING": v} for v in ("7", "9", "10", "6")])
+    settled, used, question = settle(dict(read_many(paths, workers=1)))
+    assert used == {"vorbis:rating": "ten"} and question is None
+    assert [settled[p].rating for p in paths] == [7.0, 9.0, 10.0, 6.0]
+
+
+def test_per_file_evidence_then_one_question_for_the_rest(tmp_path: Path) -> None:
+    paths = vorbis_library(
+        tmp_path,
+        [
+            {"RATING": "10", "FMPS_RATING": "0.1"},  # the file's own FMPS copy settles it
+            {"RATING": "10"},
+            {"RATING": "10"},
+            {"RATING": "3"},  # foobar2000 stars: not evidence either way
+        ],
+    )
+    got = dict(read_many(paths, workers=1))
+    settled, used, question = settle(got)
+    assert settled[paths[0]].rating == 1.0 and settled[paths[3]].rating == 6.0
+    assert used == {} and question is not None and question.count == 2
+    assert set(question.files) == {str(paths[1]), str(paths[2])}
+    assert "2 files" in question.text and set(question.as_dict()["choices"]) == {"percent", "ten"}
+    settled, used, question = settle(got, answer="percent")
+    assert question is None and [settled[p].rating for p in paths[1:3]] == [1.0, 1.0]
+    settled, _, _ = settle(got, answer="ten")
+    assert [settled[p].rating for p in paths[1:3]] == [10.0, 10.0]
+    # a 7 anywhere in the library is 0-10 evidence: no 0-100 writer writes it
+    extra = vorbis_library(tmp_path / "more", [{"RATING": "7"}])
+    _, used, question = settle({**got, **dict(read_many(extra, workers=1))})
+    assert used == {"vorbis:rating": "ten"} and question is None
+    with pytest.raises(ValueError):
+        settle(got, answer="stars")
+
+
+@pytest.fixture
+def music_demo(tmp_path: Path) -> Iterator[Any]:
+    """A demo server whose tracks exist as small real audio files, and an app on it."""
+    from ratings_gui.context import AppContext
+    from ratings_gui.demo.library import DemoLibrary
+    from ratings_gui.demo.server import DemoServer
+    from ratings_gui.plex.connection import connect_direct
+
+    lib = DemoLibrary.generate(seed=7, tracks=150, movies=1, shows=1)
+    srv = DemoServer(lib, token="demo-token", media_dir=tmp_path / "media")
+    srv.start()
+    app = AppContext.open(tmp_path / "home", plextv_base=srv.url)
+    app.set_connection(connect_direct(srv.url, srv.token))
+    try:
+        yield srv, app
+    finally:
+        app.set_plextv(None)
+        app.close()
+        srv.stop()
+
+
+def test_tags_job_reads_rating_10_by_the_library_scale_or_asks_once(music_demo: Any) -> None:
+    from ratings_gui.core.pathmap import Rule
+    from ratings_gui.demo.audio import local_path
+    from ratings_gui.jobs import tags_sync as ts
+    from ratings_gui.jobs.runner import JobContext
+
+    demo, app = music_demo
+    lib = demo.lib
+    flac = [k for k in lib.keys_of(1, "track") if lib.items[k].file.endswith(".flac")]
+    assert len(flac) >= 8
+    path = {k: local_path(lib, demo.media_dir, lib.items[k].file) for k in flac}
+    for k in flac:
+        lib.set_rating(k, None)
+    halves, evidence = flac[:2], flac[2:7]
+    for k in halves:
+        restore_fields(path[k], {"RATING": "10"})
+    for k, v in zip(evidence, ("20", "40", "60", "80", "100"), strict=True):
+        restore_fields(path[k], {"RATING": v})
+
+    def prepare(**kw: Any) -> Any:
+        opts = ts.TagsOptions("Music", [Rule(lib.media_root, str(demo.media_dir))], **kw)
+        return ts.TagsSyncJob(app, opts).prepare(JobContext(lambda ev: None))
+
+    plan = prepare(direction="to-plex")
+    new = {int(c.target): c.new for c in plan.changes}
+    assert {k: new[k] for k in halves} == {k: 1.0 for k in halves}  # half a star each
+    assert plan.counts.get(ts.UNREADABLE, 0) == 0 and plan.counts.get(ts.SCALE_UNKNOWN, 0) == 0
+    assert "rating_scale_question" not in plan.options
+
+    # Without the library's other values nothing tells: asked once, with the count.
+    for k in evidence:
+        restore_fields(path[k], {})
+    plan = prepare(direction="to-plex")
+    assert plan.counts[ts.SCALE_UNKNOWN] == 2 and plan.counts.get(ts.UNREADABLE, 0) == 0
+    question = plan.options["rating_scale_question"]
+    assert question["count"] == 2 and "2 files" in question["text"]
+    assert not any(int(c.target) in halves for c in plan.changes)
+    plan = prepare(direction="to-plex", rating_scale="ten")  # the user's answer
+    assert {int(c.target): c.new for c in plan.changes if int(c.target) in halves} == {
+        k: 10.0 for k in halves
+    }
+    assert "rating_scale_question" not in plan.options

@@ -128,6 +128,26 @@ class TagsTab(Tab):
         self.preview_button.pack(side="left")
         self.plan_note = ctk.CTkLabel(bar, text="", text_color=MUTED)
         self.plan_note.pack(side="left", padx=10)
+        # The one question a scan can leave (a RATING of 6-10 whose scale nothing tells):
+        # shown beside the preview, answered once per library, then planned again.
+        self.scale_answers: dict[str, str] = {}
+        self.scale_bar = ctk.CTkFrame(bar, fg_color="transparent")
+        self.scale_label = ctk.CTkLabel(
+            self.scale_bar, text="", justify="left", anchor="w", wraplength=560
+        )
+        self.scale_label.pack(side="left", padx=(10, 6))
+        self.scale_buttons = {
+            scale: ctk.CTkButton(
+                self.scale_bar,
+                text=f"Read as {label}",
+                width=120,
+                command=lambda s=scale: self.answer_scale(s),
+                **SECONDARY,
+            )
+            for scale, label in (("percent", "0-100"), ("ten", "0-10"))
+        }
+        for button in self.scale_buttons.values():
+            button.pack(side="left", padx=(0, 6))
 
         preview = self.make_preview(f)
         preview.grid(row=2, column=0, sticky="nsew")
@@ -166,6 +186,7 @@ class TagsTab(Tab):
             allow_clear=bool(self.allow_clear_var.get()),
             popm_email=self.email_entry.get().strip(),
             keep_mtime=bool(self.keep_mtime_var.get()),
+            rating_scale=self.scale_answers.get(library),
         )
 
     def _save(self, opts: ts.TagsOptions) -> None:
@@ -267,12 +288,27 @@ class TagsTab(Tab):
         self.plan_note.configure(text=f"{self.plan_job.figures.get('files', 0):,.0f} files scanned")
         counts = ", ".join(f"{v:,} {k}" for k, v in plan.summary().items() if k != "update")
         self.say(f"{self.plan_title(plan)}: {counts}")
+        question = plan.options.get("rating_scale_question")
+        if isinstance(question, dict):
+            self.scale_label.configure(text=str(question.get("text", "")))
+            self.scale_bar.pack(side="left", padx=6)  # the job logged the question already
+        else:
+            self.scale_bar.pack_forget()
+
+    def answer_scale(self, scale: str) -> None:
+        """The user's answer to the scale question: kept for this library, then planned again."""
+        opts = getattr(self.plan_job, "opts", None)
+        library = getattr(opts, "library", None) or self.library_menu.get()
+        self.scale_answers[library] = scale
+        self.scale_bar.pack_forget()
+        self.preview_plan()
 
     def report_text(self, report: Report) -> str:
         return report_line(report)
 
     def plan_closed(self) -> None:
         self.plan_note.configure(text="")
+        self.scale_bar.pack_forget()
 
 
 TAB = TagsTab

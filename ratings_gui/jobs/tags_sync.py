@@ -55,6 +55,8 @@ NOT_MAPPED = "not mapped"
 NOT_CLEARED = "not cleared"
 KEPT_FILL = "differ, left alone (fill only)"
 KEPT_NEWER = "differ, target is newer"
+#: A RATING of 6-10 whose scale nothing in the library tells: the preview asks.
+SCALE_UNKNOWN = "rating scale unknown"
 
 #: TagError reasons -> plan outcome.
 ERROR_OUTCOMES = {"not_found": NOT_FOUND, "unsupported": UNSUPPORTED}
@@ -95,7 +97,11 @@ def _outcome_of(reading: FileReading | None) -> tuple[str, str]:
     """(outcome, plain reason) for a file that could not be read."""
     if reading is None or reading.local is None:
         return NOT_MAPPED, "no mapping rule covers this server path"
+    from ratings_gui.tags.scales import is_ambiguous
+
     err = reading.result
+    if is_ambiguous(err):
+        return SCALE_UNKNOWN, "read it as 0-100 or 0-10? (the preview asks)"
     reason = getattr(err, "reason", "unreadable")
     return ERROR_OUTCOMES.get(reason, UNREADABLE), getattr(err, "message", str(err))
 
@@ -317,6 +323,22 @@ def scan_files(
     return readings
 
 
+def settle_scales(
+    readings: dict[str, FileReading], answer: str | None, popm_email: str = ""
+) -> tuple[dict[str, FileReading], Any]:
+    """Files whose RATING was ambiguous, read on the scale the library (or ``answer``) gives;
+    returns the readings and the question left for the user (None when none is open)."""
+    from ratings_gui.tags.scales import settle
+
+    results = {r.local: r.result for r in readings.values() if r.local is not None}
+    settled, _used, question = settle(results, answer=answer, popm_email=popm_email)
+    out = {
+        sp: (FileReading(r.local, settled[r.local], r.mtime) if r.local is not None else r)
+        for sp, r in readings.items()
+    }
+    return out, question
+
+
 # --- the job -------------------------------------------------------------------------------
 
 
@@ -332,6 +354,8 @@ class TagsOptions:
     popm_email: str = ""
     keep_mtime: bool = False
     vorbis_zero_to_ten: bool = False
+    #: The user's answer for RATING values the library leaves undecided: percent / ten.
+    rating_scale: str | None = None
     workers: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -398,6 +422,7 @@ class TagsSyncJob:
             popm_email=self.opts.popm_email,
             vorbis_zero_to_ten=self.opts.vorbis_zero_to_ten,
         )
+        readings, question = settle_scales(readings, self.opts.rating_scale, self.opts.popm_email)
         self.figures["scan_seconds"] = time.perf_counter() - t0
         self.figures["files"] = len({r.local for r in readings.values() if r.local})
         plan = plan_tags_sync(
@@ -413,6 +438,9 @@ class TagsSyncJob:
             popm_email=self.opts.popm_email,
             keep_mtime=self.opts.keep_mtime,
         )
+        if question is not None:
+            plan.options["rating_scale_question"] = question.as_dict()
+            ctx.log(question.text, logging.WARNING)
         files = sum(1 for c in plan.changes if c.target_kind == FILE)
         ctx.log(
             f"scanned {self.figures['files']:,} files in {self.figures['scan_seconds']:.1f} s; "
@@ -433,6 +461,10 @@ class TagsSyncJob:
 
 
 # --- command line -----------------------------------------------------------------------------
+
+
+#: ``--rating-scale`` values -> the tag layer's scale names.
+RATING_SCALE_ARGS = {"0-100": "percent", "0-10": "ten"}
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -459,6 +491,11 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
     p.add_argument(
         "--vorbis-0-10", action="store_true", help="read Vorbis RATING 6-10 as 0-10 (not 0-100)"
+    )
+    p.add_argument(
+        "--rating-scale",
+        choices=tuple(RATING_SCALE_ARGS),
+        help="the scale of RATING values 6-10 when the library's own values do not tell",
     )
     p.add_argument(
         "--test-mapping", action="store_true", help="only check the mapping on a sample of files"
@@ -496,6 +533,7 @@ def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
         popm_email=args.popm_email,
         keep_mtime=args.keep_mtime,
         vorbis_zero_to_ten=args.vorbis_0_10,
+        rating_scale=RATING_SCALE_ARGS.get(args.rating_scale or ""),
     )
     job = TagsSyncJob(app, opts)
     if args.test_mapping:

@@ -34,6 +34,7 @@ from .base import (
     fraction_field,
     fraction_text,
     needs_fraction_copy,
+    rating_reader,
 )
 
 __all__ = ["FAMILY", "APEFamily"]
@@ -75,8 +76,7 @@ class APEFamily(Family):
         return {k: _text(audio.tags[k]) for k in _keys(audio)}
 
     def candidates(self, audio: Any, opts: ReadOptions) -> list[Candidate]:
-        def rating(text: str) -> Rating:
-            return scale.vorbis_rating_to_plex(text, zero_to_ten=opts.vorbis_zero_to_ten)
+        rating = rating_reader(opts)
 
         keys = sorted(_keys(audio), key=lambda k: RATING_KEYS.index(k.lower()))
         return [

@@ -154,6 +154,7 @@ def read_rating(
     popm_email: str = DEFAULT_EMAIL,
     vorbis_zero_to_ten: bool = False,
     with_layout: bool = False,
+    rating_scale: str | None = None,
 ) -> TagRating:
     """The rating a file holds (None = unrated) and its raw fields.
 
@@ -161,12 +162,16 @@ def read_rating(
     what a journal keeps before a write so undo restores the identical file.
     Raises TagError: missing file, unsupported type, unreadable or corrupt
     file, or a rating field that holds no valid value (an ambiguous Vorbis
-    ``RATING`` 6-10 is one, unless ``vorbis_zero_to_ten`` says 0-10).
+    ``RATING`` 6-10 is one, unless ``rating_scale`` says ``percent`` or
+    ``ten``, or ``vorbis_zero_to_ten`` says 0-10: see :mod:`.scales` for
+    deciding it from the library).
     """
     p = os.fspath(path)
     family_for(p)
     _check_readable(p)
-    opts = ReadOptions(popm_email=popm_email, vorbis_zero_to_ten=vorbis_zero_to_ten)
+    opts = ReadOptions(
+        popm_email=popm_email, vorbis_zero_to_ten=vorbis_zero_to_ten, rating_scale=rating_scale
+    )
     try:
         fam, audio = _open(p, p)
         got = _decode(fam, audio, opts, p)
@@ -200,7 +205,7 @@ def read_many(
     stops a scan.
     """
 
-    unknown = set(opts) - {"popm_email", "vorbis_zero_to_ten"}
+    unknown = set(opts) - {"popm_email", "vorbis_zero_to_ten", "rating_scale"}
     if unknown:  # fail once, up front, not once per file
         raise TypeError(f"read_many() got unknown options: {', '.join(sorted(unknown))}")
 

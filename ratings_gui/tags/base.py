@@ -95,10 +95,17 @@ def _rebuild_error(
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """Reader settings that change how a raw value is understood."""
+    """Reader settings that change how a raw value is understood.
+
+    ``rating_scale`` settles a ``RATING`` of 6-10 (Vorbis, APE, MP4 freeform),
+    which the reading rules leave ambiguous: ``percent`` (0-100, 10 = half a
+    star) or ``ten`` (0-10); None leaves it ambiguous. ``vorbis_zero_to_ten``
+    is the older spelling of ``ten``.
+    """
 
     popm_email: str = "Windows Media Player 9 Series"
     vorbis_zero_to_ten: bool = False
+    rating_scale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,6 +204,24 @@ def decide(candidates: Iterable[Candidate]) -> tuple[Rating, str]:
 FRACTION = "fraction"  # 0.0-1.0
 FIVE = "five"  # whole stars 1-5
 PERCENT = "percent"  # 0-100, 20 per star
+TEN = "ten"  # 0-10, the Plex number itself
+#: Scales a ``RATING`` of 6-10 can be read in.
+RATING_SCALES = (PERCENT, TEN)
+
+
+def rating_reader(opts: ReadOptions) -> Callable[[str], Rating]:
+    """The reader of a ``RATING`` field (Vorbis, APE, MP4 freeform) under ``opts``."""
+    ten = opts.vorbis_zero_to_ten or opts.rating_scale == TEN
+
+    def read(text: str) -> Rating:
+        try:
+            return scale.vorbis_rating_to_plex(text, zero_to_ten=ten)
+        except RatingError as exc:
+            if opts.rating_scale != PERCENT or "ambiguous" not in str(exc):
+                raise
+            return scale.percent_to_plex(parse_float(text))
+
+    return read
 
 
 def detect_scale(text: str, default: str) -> str:

@@ -36,6 +36,7 @@ from .base import (
     fraction_text,
     join,
     percent_field,
+    rating_reader,
     split,
 )
 
@@ -137,8 +138,7 @@ class MP4Family(Family):
         if audio.tags is None:
             return []
 
-        def rating(text: str) -> Rating:
-            return scale.vorbis_rating_to_plex(text, zero_to_ten=opts.vorbis_zero_to_ten)
+        rating = rating_reader(opts)
 
         conv = {RATE: percent_field, "rating": rating, "fmps_rating": fraction_field}
         order = {RATE: 0, "rating": 1, "fmps_rating": 2}

@@ -39,6 +39,7 @@ from .base import (
     fraction_text,
     join,
     needs_fraction_copy,
+    rating_reader,
     split,
 )
 
@@ -94,8 +95,7 @@ class VorbisFamily(Family):
         return {k: join(v) for k, v in grouped.items()}
 
     def candidates(self, audio: Any, opts: ReadOptions) -> list[Candidate]:
-        def rating(text: str) -> Rating:
-            return scale.vorbis_rating_to_plex(text, zero_to_ten=opts.vorbis_zero_to_ten)
+        rating = rating_reader(opts)
 
         order = {"rating": 0, "fmps_rating": 1}
         found = [(k, v) for k, v in _comments(audio) if is_rating_key(k)]
