@@ -79,7 +79,7 @@ def test_preview_histogram_apply_backtest(win: Any, demo: Any, tmp_path: Path) -
 
     tab.backtest_button.invoke()
     pump_until(win, lambda: not win.busy and tab.last_backtest is not None, 20, "backtest")
-    assert "library mean" in tab.summary_text()
+    assert "library average" in tab.summary_text() and "off by" in tab.summary_text()
     bt = tab.last_backtest
     assert bt.mae < bt.baselines["library mean"][0]
 

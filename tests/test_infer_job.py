@@ -96,8 +96,11 @@ def test_backtest_beats_the_library_mean(app: Any, demo: Any) -> None:
     assert bt.hidden > 20
     assert bt.mae < bt.baselines["library mean"][0]
     assert bt.rmse < bt.baselines["library mean"][1]
-    eb = inf.backtest(job.items, {}, inf.Params(empirical_bayes=True))
-    assert eb.mae < eb.baselines["library mean"][0]
+    # k-fold: every rating of the user's (filler aside) is hidden once; the fit beats classic
+    assert bt.folds == 5 and bt.engine == "fitted"
+    assert bt.mae < bt.scores["classic"][0] and bt.mae < bt.scores["album mean"][0]
+    classic = inf.backtest(job.items, {}, inf.Params(method="classic"))
+    assert classic.engine == "classic" and classic.mae == pytest.approx(bt.scores["classic"][0])
 
 
 def test_cancelled_apply_resumes_without_redoing_writes(app: Any, demo: Any) -> None:
@@ -216,11 +219,14 @@ def test_cli_dry_run_apply_backtest_reports(demo: Any, tmp_path: Path) -> None:
     assert {demo.lib.items[k].kind for k in changed} <= {"artist", "album"}
     code, again = _cli(demo, home, "--passes", "up", "--set", "confidence=1", "--yes")
     assert code == 0 and again["changes"] == 0
-    code, bt = _cli(demo, home, "--backtest")
-    assert (
-        code == 0
-        and bt["backtest"]["engine"]["mae"] < bt["backtest"]["baselines"]["library mean"]["mae"]
-    )
+    code, bt = _cli(demo, home, "--backtest", "--set", "sure_within=0.4")
+    b = bt["backtest"]
+    assert code == 0 and b["engine"]["mae"] < b["baselines"]["library mean"]["mae"]
+    # every method's errors, the calibration and the plain sentence, as JSON
+    assert set(b["methods"]) == {"fitted", "classic", "album mean", "library mean"}
+    assert b["folds"] == 5 and b["method"] == "fitted" and b["params"]["sure_within"] == "0.4"
+    assert sum(c["count"] for c in b["calibration"]) == b["hidden"] > 20
+    assert b["sentence"].startswith("Guessing ") and "album average" in b["sentence"]
     for kind in ij.REPORTS:
         out_file = tmp_path / f"{kind}.csv"
         code, rep = _cli(demo, home, "--report", kind, "--out", str(out_file))

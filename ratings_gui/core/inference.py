@@ -1,21 +1,23 @@
 """Inference: album, artist and unrated-track ratings from the user's own track ratings.
 
-Pure and fast (dicts and one pass per level; 100,000 tracks well under a
-second), so the same code plans a run, backtests parameters and draws the
-reports. The evidence is the *manual* ratings only: a current rating is
-the program's while it equals what the program last wrote (the journal's
-provenance), and a program value never feeds back into the math.
+Pure and fast (dicts and a few passes per level; 100,000 tracks, fit
+included, in about a second), so the same code plans a run, backtests and
+draws the reports. The evidence is the *manual* ratings only: a current
+rating is the program's while it equals what the program last wrote (the
+journal's provenance), and a program value never feeds back into the math.
 
-Formulas (DESIGN.md, "Inference"):
+Two methods (DESIGN.md, "Inference"):
 
-- library prior ``mu`` = mean of manual, non-filler track ratings (6.0 without any);
-- critic prior ``c = clamp((R + B) / (10 + B) * 10, 0, 10)``,
-  ``p = (mu*W_g + c*W_c) / (W_g + W_c)``; without a critic rating ``p = mu``;
-- up: ``r = (C*p + sum(evidence)) / (C + n)`` for albums (their manual tracks)
-  and artists (one value per album: its manual rating or its manual track mean);
-- down: ``r = r_parent*(1-g) + mu*g`` for albums without evidence (g = album
-  gravity, parent = artist) and for tracks (g = track gravity, parent = album);
-- twins: the same song on several albums shares the mean of its manual ratings.
+- **fitted** (default): the user's track ratings are library centre +
+  artist effect + album effect + track effect. The spread of each level
+  is estimated from the user's own ratings (method of moments), the
+  critic rating is calibrated on the albums the user rated, copies of a
+  song (twins) and rated filler teach their own weights, and every value
+  is a posterior mean with an uncertainty (:func:`fit_model`).
+- **classic**: the original fixed formula, kept as a preset:
+  critic prior ``c = clamp((R + B) / (10 + B) * 10, 0, 10)``,
+  ``p = (mu*W_g + c*W_c) / (W_g + W_c)``; up ``r = (C*p + sum) / (C + n)``;
+  down ``r = r_parent*(1-g) + mu*g``; twins share the mean of their manual ratings.
 
 Manual ratings are never overwritten; up values are never overwritten by down.
 """
@@ -28,7 +30,7 @@ import random
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
@@ -55,6 +57,10 @@ CLEARED = "inferred rating cleared by you (left alone)"
 FILLER = "filler (not inferred)"
 NO_EVIDENCE = "no evidence (not inferred)"
 NOT_IN_PASSES = "inferred by a pass not chosen"
+NOT_SURE = "not sure enough (not written)"
+
+#: The engines: fitted to the user (default) and the original fixed formula.
+METHODS = ("fitted", "classic")
 
 
 def parse_passes(text: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -79,8 +85,9 @@ def parse_passes(text: str | Iterable[str] | None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Params:
-    """Every knob of the engine; defaults as the original engine documents them."""
+    """Every knob of the engine; the classic ones as the original engine documents them."""
 
+    method: str = "fitted"  # "fitted" to the user's ratings, or the "classic" formula
     confidence: float = 3.0  # C: pseudo-ratings of the prior
     critic_weight: float = 3.0  # W_c
     critic_bias: float = 1.5  # B
@@ -107,7 +114,8 @@ class Params:
         "rehearsal",
     )
     rounding: float = 0.1  # Plex units: 0.1 = as Plex keeps, 1 = half stars, 2 = whole stars
-    empirical_bayes: bool = False  # estimate C and the gravities from the user's ratings
+    keep_filler_unrated: bool = False  # fitted: leave intros, skits and short tracks unrated
+    sure_within: float = 0.0  # stars: write only values this sure (± one spread); 0 = all
 
     @classmethod
     def names(cls) -> list[str]:
@@ -128,6 +136,10 @@ class Params:
             value = text.lower() in {"1", "true", "yes", "on"}
         elif isinstance(current, tuple):
             value = tuple(w.strip().lower() for w in text.split(",") if w.strip())
+        elif isinstance(current, str):
+            value = text.lower()
+            if value not in METHODS:
+                raise ValueError(f"{name} is one of {', '.join(METHODS)}, not {text!r}")
         else:
             try:
                 value = float(text)
@@ -150,6 +162,8 @@ class Params:
                 out[f.name] = "yes" if v else "no"
             elif isinstance(v, tuple):
                 out[f.name] = ", ".join(v)
+            elif isinstance(v, str):
+                out[f.name] = v
             else:
                 out[f.name] = f"{v:g}"
         return out
@@ -220,11 +234,20 @@ def _words(title: str) -> frozenset[str]:
     return frozenset(_NONWORD.sub(" ", title.lower()).split())
 
 
+def filler_keys(tracks: Iterable[Item], p: Params) -> set[int]:
+    """Intros, skits, applause and very short tracks say nothing about an album: their keys."""
+    short = p.min_duration * 1000
+    words = _word_set(p.filler_words)
+    return {
+        t.key
+        for t in tracks
+        if (t.duration is not None and t.duration < short) or not _words(t.title).isdisjoint(words)
+    }
+
+
 def is_filler(track: Item, p: Params) -> bool:
-    """Intros, skits, applause and very short tracks say nothing about an album."""
-    if track.duration is not None and track.duration < p.min_duration * 1000:
-        return True
-    return not _words(track.title).isdisjoint(_word_set(p.filler_words))
+    """One track through the same rule as :func:`filler_keys`."""
+    return bool(filler_keys((track,), p))
 
 
 def twin_excluded(track: Item, p: Params) -> bool:
@@ -239,18 +262,55 @@ def _word_set(words: tuple[str, ...]) -> frozenset[str]:
 
 # --- the engine -------------------------------------------------------------------------------
 
+#: Smallest variance the fit settles on (Plex units squared): no level is ever certain.
+FLOOR = 0.01
+
 
 class Inferred(NamedTuple):
-    """One inferred value, unrounded, with the pass that produced it and why."""
+    """One inferred value, unrounded, with the pass that produced it, why, and how sure.
+
+    ``spread`` (Plex units) is one standard deviation of what the user's own
+    rating would be: about two in three land within ± spread.
+    """
 
     value: float
     source: str
     reason: str
+    spread: float = 0.0
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What the fitted engine learned from the user's own ratings (Plex units; var = squared).
+
+    A critic rating R counts as a measurement ``critic_shift + critic_scale*R``
+    of the album's level for this user, give or take ``sqrt(var_critic)``.
+    """
+
+    center: float = 6.0
+    var_artist: float = 1.0
+    var_album: float = 0.5
+    var_track: float = 1.5
+    var_copy: float = 0.75
+    var_song: float = 0.75
+    critic_scale: float = 1.0
+    critic_shift: float = 0.0
+    var_critic: float = 4.0
+    critic_albums: int = 0
+    var_album_rating: float = 1.0
+    var_artist_rating: float = 1.0
+    filler_offset: float = -1.0
+    var_filler: float = 2.5
+    rated_filler: int = 0
+    rated_twins: int = 0
+
+    def as_json(self) -> dict[str, float]:
+        return {f.name: round(float(getattr(self, f.name)), 4) for f in fields(self)}
 
 
 @dataclass
 class Result:
-    """What the engine concluded: values by key, the prior and the estimated parameters."""
+    """What the engine concluded: values by key, the library mean, and what the fit learned."""
 
     mu: float
     params: Params
@@ -259,68 +319,537 @@ class Result:
     filler: set[int] = field(default_factory=set)
     twins: list[list[int]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    fit: Fit = field(default_factory=Fit)
 
 
 def split_evidence(
-    items: Iterable[Item], program: Mapping[int, float | None]
+    items: Iterable[Item],
+    program: Mapping[int, float | None],
+    hidden: Collection[int] = (),
 ) -> tuple[dict[int, float], set[int]]:
     """Manual ratings by key, and the keys the user cleared after the program rated them.
 
     ``program`` is what the program last wrote per key. A rating equal to
     it is the program's (not evidence); any other rating is the user's.
+    ``hidden`` keys count as unrated (the backtest's held-out ratings).
     """
     manual: dict[int, float] = {}
     cleared: set[int] = set()
     for it in items:
         wrote = program.get(it.key)
-        if it.user_rating is None:
-            if wrote is not None:
+        if it.user_rating is None or it.key in hidden:
+            if wrote is not None and it.key not in hidden:
                 cleared.add(it.key)
         elif wrote is None or not same(wrote, it.user_rating):
             manual[it.key] = float(it.user_rating)
     return manual, cleared
 
 
-def estimate(
-    tracks: list[Item], albums: list[Item], manual: Mapping[int, float], filler: set[int]
-) -> tuple[float, float] | None:
-    """Empirical Bayes: (C, album gravity) from how much the user's ratings vary.
+def twin_groups(
+    tracks: Iterable[Item], artists: Iterable[Item], filler: Collection[int], p: Params
+) -> list[list[int]]:
+    """Copies of one song (same artist and title, durations within the tolerance), by key.
 
-    Within-album variance s_w^2 and between-album variance tau^2 (the
-    variance of album means minus its sampling part) give C = s_w^2/tau^2.
-    The album gravity is the share of between-album variance the artist
-    does not explain. None when there is too little evidence.
+    Filler and live, demo, remix... versions (other recordings) are left out.
     """
-    by_album: dict[int, list[float]] = defaultdict(list)
+    artist_name = {ar.key: ar.title for ar in artists}
+    groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    excluded = _word_set(p.twin_exclude)
     for t in tracks:
-        if t.key in manual and t.key not in filler and t.parent_key is not None:
-            by_album[t.parent_key].append(manual[t.key])
-    groups = [v for v in by_album.values() if len(v) >= 2]
-    if len(groups) < 5:
-        return None
-    ss = sum(sum((x - sum(v) / len(v)) ** 2 for x in v) for v in groups)
-    dof = sum(len(v) - 1 for v in groups)
-    s_w2 = ss / dof if dof else 0.0
-    means = [sum(v) / len(v) for v in groups]
-    grand = sum(means) / len(means)
-    var_means = sum((m - grand) ** 2 for m in means) / max(1, len(means) - 1)
-    inv_n = sum(1 / len(v) for v in groups) / len(groups)
-    tau2 = max(1e-3, var_means - s_w2 * inv_n)
-    c = min(50.0, s_w2 / tau2)
-    # between artists: album means grouped by artist
-    artist_of = {a.key: a.parent_key for a in albums}
-    by_artist: dict[int, list[float]] = defaultdict(list)
-    for key, v in by_album.items():
-        if len(v) >= 2 and artist_of.get(key) is not None:
-            by_artist[artist_of[key]].append(sum(v) / len(v))
-    multi = [v for v in by_artist.values() if len(v) >= 2]
-    g_album = 0.5
-    if multi:
-        ss_a = sum(sum((x - sum(v) / len(v)) ** 2 for x in v) for v in multi)
-        dof_a = sum(len(v) - 1 for v in multi)
-        within_artist = ss_a / dof_a if dof_a else 0.0
-        g_album = clamp(within_artist / (var_means or 1.0), 0.0, 1.0)
-    return c, g_album
+        if t.key in filler or t.duration is None or not _words(t.title).isdisjoint(excluded):
+            continue
+        who = t.original_title or artist_name.get(t.grandparent_key or -1) or t.grandparent_title
+        groups[(norm_title(who), norm_title(t.title))].append(t)
+    tol = p.twin_tolerance * 1000
+    out: list[list[int]] = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda t: t.duration or 0)
+        cluster = [members[0]]
+        for t in [*members[1:], None]:
+            if t is not None and (t.duration or 0) - (cluster[0].duration or 0) <= tol:
+                cluster.append(t)
+                continue
+            if len(cluster) >= 2:
+                out.append([c.key for c in cluster])
+            if t is not None:
+                cluster = [t]
+    return out
+
+
+@dataclass
+class Snapshot:
+    """The snapshot as both methods read it: levels, evidence, filler, twins."""
+
+    artists: list[Item]
+    albums: list[Item]
+    tracks: list[Item]
+    manual: dict[int, float]
+    cleared: set[int]
+    filler: set[int]
+    #: album key -> [sum, count, sum of squares] of its manual, non-filler track ratings
+    evidence: dict[int, list[float]]
+    mu: float
+    twins: list[list[int]]
+
+
+def prepare(
+    items: Iterable[Item],
+    program: Mapping[int, float | None] | None,
+    p: Params,
+    hidden: Collection[int] = (),
+) -> Snapshot:
+    """Split a snapshot into levels and the user's evidence (pure; one pass per step)."""
+    artists: list[Item] = []
+    albums: list[Item] = []
+    tracks: list[Item] = []
+    for it in items:
+        if it.kind == "track":
+            tracks.append(it)
+        elif it.kind == "album":
+            albums.append(it)
+        elif it.kind == "artist":
+            artists.append(it)
+    manual, cleared = split_evidence([*artists, *albums, *tracks], program or {}, hidden)
+    filler = filler_keys(tracks, p)
+    evidence: dict[int, list[float]] = {}
+    total = 0.0
+    n = 0
+    for t in tracks:
+        v = manual.get(t.key)
+        if v is None or t.key in filler:
+            continue
+        total += v
+        n += 1
+        if t.parent_key is None:
+            continue
+        e = evidence.get(t.parent_key)
+        if e is None:
+            evidence[t.parent_key] = [v, 1.0, v * v]
+        else:
+            e[0] += v
+            e[1] += 1
+            e[2] += v * v
+    mu = total / n if n else 6.0
+    twins = twin_groups(tracks, artists, filler, p)
+    return Snapshot(artists, albums, tracks, manual, cleared, filler, evidence, mu, twins)
+
+
+def _blend(estimate: float | None, k: int, prior: float, k0: float) -> float:
+    """An estimate from ``k`` cases, pulled toward a weak prior worth ``k0`` cases."""
+    if estimate is None or k <= 0:
+        return prior
+    return (estimate * k + prior * k0) / (k + k0)
+
+
+def _rating_noise(pairs: list[tuple[float, float, float]], prior: float) -> float:
+    """How far a direct album/artist rating sits from the level its tracks show.
+
+    ``pairs`` = (the user's rating, the level from the tracks, that level's
+    own sampling variance); the latter is taken out of the squared gap.
+    """
+    if not pairs:
+        return prior
+    gap = sum((r - x) ** 2 for r, x, _ in pairs) / len(pairs)
+    noise = sum(v for _, _, v in pairs) / len(pairs)
+    return max(FLOOR, _blend(gap - noise, len(pairs), prior, 5.0))
+
+
+def fit_model(s: Snapshot) -> Fit:
+    """Estimate the spread of each level from the user's own ratings (method of moments).
+
+    Within an album, tracks vary by ``var_track``; albums of one artist by
+    ``var_album``; artists by ``var_artist``. Each estimate subtracts the
+    part the level below explains (fewer ratings = noisier means). Critic
+    ratings, direct album/artist ratings and copies of a song are
+    calibrated against the same evidence; thin evidence falls back to weak
+    priors instead of guessing wildly.
+    """
+    ev = s.evidence
+    manual = s.manual
+    # within albums
+    ss = 0.0
+    dof = 0
+    for total, n, sq in ev.values():
+        if n >= 2:
+            ss += sq - total * total / n
+            dof += int(n) - 1
+    vt = max(FLOOR, ss / dof) if dof >= 5 else 1.5
+    # albums of one artist
+    by_artist: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for a in s.albums:
+        e = ev.get(a.key)
+        if e is not None and a.parent_key is not None:
+            by_artist[a.parent_key].append((e[0] / e[1], e[1]))
+    ss_b = 0.0
+    dof_b = 0
+    noise_b = 0.0
+    for albums in by_artist.values():
+        m = len(albums)
+        if m < 2:
+            continue
+        mean = sum(x for x, _ in albums) / m
+        ss_b += sum((x - mean) ** 2 for x, _ in albums)
+        dof_b += m - 1
+        noise_b += vt * sum(1 / n for _, n in albums) * (m - 1) / m
+    means = [x for albums in by_artist.values() for x, _ in albums]
+    if dof_b >= 5:
+        vb = max(FLOOR, (ss_b - noise_b) / dof_b)
+    elif len(means) >= 2:
+        grand = sum(means) / len(means)
+        spread = sum((x - grand) ** 2 for x in means) / (len(means) - 1)
+        vb = max(FLOOR, 0.5 * spread)
+    else:
+        vb = 0.5
+    # artists
+    art: list[tuple[float, float]] = []  # (mean of its album means, that mean's own variance)
+    for albums in by_artist.values():
+        m = len(albums)
+        own = sum(vb + vt / n for _, n in albums) / (m * m)
+        art.append((sum(x for x, _ in albums) / m, own))
+    if len(art) >= 5:
+        grand = sum(x for x, _ in art) / len(art)
+        ss_a = sum((x - grand) ** 2 for x, _ in art)
+        k = len(art)
+        va = max(FLOOR, (ss_a - (k - 1) / k * sum(v for _, v in art)) / (k - 1))
+    else:
+        va = 1.0
+    if art:
+        weights = [1 / (va + v) for _, v in art]
+        center = sum(w * x for w, (x, _) in zip(weights, art, strict=True)) / sum(weights)
+    else:
+        center = s.mu
+
+    # critic ratings: how well they track the albums this user rated (errors in variables:
+    # the album means' own noise is taken out before the slope is read)
+    pts = [
+        (a.critic_rating, e[0] / e[1], vt / e[1])
+        for a in s.albums
+        if a.critic_rating is not None and (e := ev.get(a.key)) is not None and e[1] >= 2
+    ]
+    k = len(pts)
+    scale, shift, vc = 1.0, 0.0, 4.0
+    if k >= 3:
+        mr = sum(r for r, _, _ in pts) / k
+        mx = sum(x for _, x, _ in pts) / k
+        cov = sum((r - mr) * (x - mx) for r, x, _ in pts) / (k - 1)
+        var_r = sum((r - mr) ** 2 for r, _, _ in pts) / (k - 1)
+        var_x = sum((x - mx) ** 2 for _, x, _ in pts) / (k - 1)
+        var_theta = max(FLOOR, var_x - sum(v for _, _, v in pts) / k)
+        slope = clamp(cov / var_theta, 0.1, 5.0)  # critic points per point of yours
+        var_e = max(FLOOR, var_r - slope * slope * var_theta)
+        w = k / (k + 10.0)
+        scale = w / slope + (1 - w) * 1.0
+        shift = w * (mx - mr / slope) + (1 - w) * (mx - mr)
+        vc = max(FLOOR, w * var_e / (slope * slope) + (1 - w) * 4.0)
+
+    # direct album and artist ratings next to what their tracks say
+    album_pairs = [
+        (manual[a.key], e[0] / e[1], vt / e[1])
+        for a in s.albums
+        if a.key in manual and (e := ev.get(a.key)) is not None
+    ]
+    art_mean = {key: v for key, v in zip(by_artist, art, strict=True)}
+    artist_pairs = [
+        (manual[ar.key], *art_mean[ar.key])
+        for ar in s.artists
+        if ar.key in manual and ar.key in art_mean
+    ]
+    # copies of one song: how far apart the user rates them
+    ss_c = 0.0
+    dof_c = 0
+    groups = 0
+    for group in s.twins:
+        vals = [manual[k] for k in group if k in manual]
+        if len(vals) >= 2:
+            mean = sum(vals) / len(vals)
+            ss_c += sum((v - mean) ** 2 for v in vals)
+            dof_c += len(vals) - 1
+            groups += 1
+    copy = _blend(ss_c / dof_c if dof_c else None, dof_c, vt / 2, 5.0)
+    return Fit(
+        center=center,
+        var_artist=va,
+        var_album=vb,
+        var_track=vt,
+        var_copy=min(vt, max(FLOOR, copy)),
+        critic_scale=scale,
+        critic_shift=shift,
+        var_critic=vc,
+        critic_albums=k,
+        var_album_rating=_rating_noise(album_pairs, 1.0),
+        var_artist_rating=_rating_noise(artist_pairs, 1.0),
+        rated_twins=groups,
+    )
+
+
+def _fit_filler(s: Snapshot, fit: Fit, album: Mapping[int, tuple[float, float]]) -> Fit:
+    """How much lower (or higher) this user rates filler than its album: a weak prior of -1."""
+    res: list[tuple[float, float]] = []
+    for t in s.tracks:
+        if t.key in s.filler and t.key in s.manual:
+            post = album.get(t.parent_key)  # type: ignore[arg-type]
+            if post is not None:
+                res.append((s.manual[t.key] - post[0], post[1]))
+    k = len(res)
+    if not k:
+        return fit
+    mean = sum(r for r, _ in res) / k
+    offset = _blend(mean, k, -1.0, 5.0)
+    var = sum((r - offset) ** 2 for r, _ in res) / k - sum(v for _, v in res) / k
+    return replace(
+        fit,
+        filler_offset=offset,
+        var_filler=max(FLOOR, _blend(var, k, fit.var_track + 1.0, 5.0)),
+        rated_filler=k,
+    )
+
+
+def _fit_songs(s: Snapshot, fit: Fit, album: Mapping[int, tuple[float, float]]) -> Fit:
+    """How far a song that has copies sits from the album it is on (compilations mix albums).
+
+    Learned from the user's rated copies: their squared gap to the album's
+    level, less the copy-to-copy noise and the level's own uncertainty.
+    """
+    parent = {t.key: t.parent_key for t in s.tracks}
+    gaps: list[float] = []
+    for group in s.twins:
+        for k in group:
+            y = s.manual.get(k)
+            post = album.get(parent.get(k))  # type: ignore[arg-type]
+            if y is None or post is None:
+                continue
+            # the album's level without this very rating (it is part of the album's evidence)
+            prec = 1 / post[1] - 1 / fit.var_track
+            if prec <= 0:
+                continue
+            mean = (post[0] / post[1] - y / fit.var_track) / prec
+            gaps.append((y - mean) ** 2 - 1 / prec)
+    prior = max(FLOOR, fit.var_track - fit.var_copy)
+    if not gaps:
+        return replace(fit, var_song=prior)
+    est = sum(gaps) / len(gaps) - fit.var_copy
+    return replace(fit, var_song=max(FLOOR, _blend(est, len(gaps), prior, 10.0)))
+
+
+def _fitted(s: Snapshot, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]:
+    """Posterior means (and spreads) of every artist, album and track the user did not rate.
+
+    An album combines three independent readings of its level: its own
+    rated tracks (and the user's album rating), its artist's *other*
+    albums, and its calibrated critic rating, each weighted by how much
+    it varies for this user. A track inherits its album's level; a copy
+    of a song the user rated leans on that rating; filler gets the
+    user's filler offset.
+    """
+    manual = s.manual
+    blocked = manual.keys() | s.cleared
+    vt, vb, va = fit.var_track, fit.var_album, fit.var_artist
+    ev = s.evidence
+    values: dict[int, Inferred] = {}
+    # each album's own reading of its level: its rated tracks, the user's album rating and
+    # its calibrated critic rating (a critic alone counts for the artist, not as evidence)
+    own: dict[int, tuple[float, float]] = {}
+    for a in s.albums:
+        e = ev.get(a.key)
+        r = manual.get(a.key)
+        critic = a.critic_rating
+        prec = num = 0.0
+        if e is not None:
+            prec, num = e[1] / vt, e[0] / vt
+        if r is not None:
+            prec += 1 / fit.var_album_rating
+            num += r / fit.var_album_rating
+        if critic is not None:
+            prec += 1 / fit.var_critic
+            num += (fit.critic_shift + fit.critic_scale * critic) / fit.var_critic
+        if prec:
+            own[a.key] = (num / prec, 1 / prec)
+    # artists: every album's reading (plus the spread of albums) and the user's artist rating
+    art_prec: dict[int, float] = defaultdict(float)
+    art_num: dict[int, float] = defaultdict(float)
+    art_albums: Counter[int] = Counter()  # albums with the user's evidence
+    for a in s.albums:
+        m = own.get(a.key)
+        if m is None or a.parent_key is None:
+            continue
+        w = 1 / (vb + m[1])
+        art_prec[a.parent_key] += w
+        art_num[a.parent_key] += m[0] * w
+        if a.key in ev or a.key in manual:
+            art_albums[a.parent_key] += 1
+    rated_artist: set[int] = set()
+    for ar in s.artists:
+        r = manual.get(ar.key)
+        if r is not None:
+            rated_artist.add(ar.key)
+            art_prec[ar.key] += 1 / fit.var_artist_rating
+            art_num[ar.key] += r / fit.var_artist_rating
+    evident = rated_artist | art_albums.keys()  # artists with the user's own evidence
+    pa = 1 / va
+    na = fit.center * pa
+    for ar in s.artists:
+        if ar.key not in evident or ar.key in blocked:
+            continue
+        prec = art_prec[ar.key]
+        values[ar.key] = Inferred(
+            (na + art_num[ar.key]) / (pa + prec),
+            "artist-up",
+            f"{art_albums[ar.key]} of your album(s)",
+            math.sqrt(1 / (pa + prec) + fit.var_artist_rating),
+        )
+    # albums: the artist's *other* albums as the prior, the album's own reading on top
+    album: dict[int, tuple[float, float]] = {}
+    for a in s.albums:
+        i = a.parent_key
+        mine = a.key in ev or a.key in manual
+        if not mine and i not in evident:
+            continue  # no evidence of the user's here or above
+        m = own.get(a.key)
+        prec_i = art_prec.get(i, 0.0) if i is not None else 0.0
+        num_i = art_num.get(i, 0.0) if i is not None else 0.0
+        if m is not None and i is not None:
+            w = 1 / (vb + m[1])
+            prec_i = max(0.0, prec_i - w)
+            num_i -= m[0] * w
+        prec = 1 / (1 / (pa + prec_i) + vb)
+        num = (na + num_i) / (pa + prec_i) * prec
+        if m is not None:
+            prec += 1 / m[1]
+            num += m[0] / m[1]
+        album[a.key] = (num / prec, 1 / prec)
+        if a.key in blocked:
+            continue
+        with_critic = " and the critics" if a.critic_rating is not None else ""
+        e = ev.get(a.key)
+        if e is not None:
+            source, why = "album-up", f"{int(e[1])} of your track ratings{with_critic}"
+        else:
+            source, why = "album-down", f"from the artist{with_critic}"
+        values[a.key] = Inferred(
+            num / prec, source, why, math.sqrt(1 / prec + fit.var_album_rating)
+        )
+    fit = _fit_songs(s, _fit_filler(s, fit, album), album)
+    # tracks
+    copies: dict[int, list[float]] = {}
+    for group in s.twins:
+        rated = [manual[k] for k in group if k in manual]
+        if rated:
+            for k in group:
+                if k not in blocked:
+                    copies[k] = rated
+    vs = fit.var_song  # how far a song with copies sits from its album's level
+    vc = fit.var_copy
+    filler = s.filler
+    no_filler = p.keep_filler_unrated
+    spread: dict[int, float] = {}
+    for t in s.tracks:
+        key = t.key
+        if key in blocked:
+            continue
+        post = album.get(t.parent_key)  # type: ignore[arg-type]
+        if key in filler:
+            if post is not None and not no_filler:
+                values[key] = Inferred(
+                    post[0] + fit.filler_offset,
+                    "track-down",
+                    "filler, rated like your own filler",
+                    math.sqrt(post[1] + fit.var_filler),
+                )
+            continue
+        rated = copies.get(key)
+        if rated is not None:
+            pm, pv = post if post is not None else (fit.center, va + vb)
+            prior = 1 / (pv + vs)
+            prec = prior + len(rated) / vc
+            values[key] = Inferred(
+                (pm * prior + sum(rated) / vc) / prec,
+                "twins",
+                f"copy of a song you rated ({len(rated)}x)",
+                math.sqrt(1 / prec + vc),
+            )
+        elif post is not None:
+            sd = spread.get(t.parent_key)  # type: ignore[arg-type]
+            if sd is None:
+                sd = spread[t.parent_key] = math.sqrt(post[1] + vt)  # type: ignore[index]
+            values[key] = Inferred(post[0], "track-down", "from the album", sd)
+    return values, fit
+
+
+def _classic(s: Snapshot, p: Params) -> dict[int, Inferred]:
+    """The original fixed formula (module docstring), pass by pass."""
+    manual, cleared, mu = s.manual, s.cleared, s.mu
+    values: dict[int, Inferred] = {}
+
+    def settable(key: int) -> bool:
+        return key not in manual and key not in cleared
+
+    def up(
+        level: list[Item], sums: Mapping[int, list[float]], source: str, what: str
+    ) -> dict[int, float]:
+        """One up pass: the user's own rating stands, else the critic-prior shrunk mean."""
+        vals: dict[int, float] = {}
+        for it in level:
+            if it.key in manual:
+                vals[it.key] = manual[it.key]
+                continue
+            e = sums.get(it.key)
+            if not e:
+                continue
+            r = shrink(critic_prior(it.critic_rating, mu, p), e[0], int(e[1]), p.confidence)
+            vals[it.key] = r
+            if settable(it.key):
+                values[it.key] = Inferred(r, source, f"{int(e[1])} {what}")
+        return vals
+
+    sums = s.evidence
+    album_val = up(s.albums, sums, "album-up", "of your track ratings")
+
+    # artist up: one piece of evidence per album (its manual rating or its manual track mean)
+    art_sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for a in s.albums:
+        if a.parent_key is None:
+            continue
+        if a.key in manual:
+            ev: float | None = manual[a.key]
+        elif a.key in sums:
+            ev = sums[a.key][0] / sums[a.key][1]
+        else:
+            continue
+        art_sums[a.parent_key][0] += ev
+        art_sums[a.parent_key][1] += 1
+    artist_val = up(s.artists, art_sums, "artist-up", "of your album(s)")
+
+    # album down: only albums the up pass left without a value (never overwrite it)
+    for a in s.albums:
+        if a.key in album_val or a.parent_key not in artist_val:
+            continue
+        r = gravity(artist_val[a.parent_key], mu, p.album_gravity)
+        album_val[a.key] = r
+        if settable(a.key):
+            values[a.key] = Inferred(r, "album-down", "from the artist")
+
+    # track down (the hot loop: inlined gravity)
+    g, keep = p.track_gravity, 1.0 - p.track_gravity
+    blocked = manual.keys() | cleared | s.filler
+    for t in s.tracks:
+        key = t.key
+        if key in blocked:
+            continue
+        parent = album_val.get(t.parent_key)  # type: ignore[arg-type]
+        if parent is not None:
+            values[key] = Inferred(parent * keep + mu * g, "track-down", "from the album")
+
+    # twins: the same song elsewhere that the user rated shares the mean of those ratings
+    for group in s.twins:
+        anchors = [manual[k] for k in group if k in manual]
+        if anchors:
+            mean = sum(anchors) / len(anchors)
+            for k in group:
+                if settable(k):
+                    values[k] = Inferred(mean, "twins", f"twin of {len(anchors)} of your rating(s)")
+    return values
 
 
 @contextmanager
@@ -341,155 +870,28 @@ def infer(
     program: Mapping[int, float | None] | None = None,
     params: Params | None = None,
 ) -> Result:
-    """Run every pass over a snapshot's artists, albums and tracks (pure).
+    """Fit and run every pass over a snapshot's artists, albums and tracks (pure).
 
     Values are computed for every item that is not the user's own; the
     caller picks which passes become changes (:func:`plan_inference`).
     """
-    with _gc_paused():
-        return _infer(items, program, params)
-
-
-def _infer(
-    items: Iterable[Item],
-    program: Mapping[int, float | None] | None,
-    params: Params | None,
-) -> Result:
     p = params or Params()
-    program = program or {}
-    artists: list[Item] = []
-    albums: list[Item] = []
-    tracks: list[Item] = []
-    for it in items:
-        if it.kind == "track":
-            tracks.append(it)
-        elif it.kind == "album":
-            albums.append(it)
-        elif it.kind == "artist":
-            artists.append(it)
-    all_items = [*artists, *albums, *tracks]
-    manual, cleared = split_evidence(all_items, program)
-    short = p.min_duration * 1000
-    filler_words = _word_set(p.filler_words)
-    filler = {
-        t.key
-        for t in tracks
-        if (t.duration is not None and t.duration < short)
-        or not _words(t.title).isdisjoint(filler_words)
-    }
+    with _gc_paused():
+        return _infer(prepare(items, program, p), p)
 
-    ev_tracks = [(t, manual[t.key]) for t in tracks if t.key in manual and t.key not in filler]
-    mu = sum(v for _, v in ev_tracks) / len(ev_tracks) if ev_tracks else 6.0
-    if p.empirical_bayes:
-        est = estimate(tracks, albums, manual, filler)
-        if est is not None:
-            # The album value is already shrunk toward its prior, so a track
-            # inherits it as it is (gravity 0): that is the posterior mean.
-            p = replace(
-                p, confidence=round(est[0], 3), album_gravity=round(est[1], 3), track_gravity=0.0
-            )
-    res = Result(mu, p, manual=manual, filler=filler)
-    values = res.values
 
-    def settable(key: int) -> bool:
-        return key not in manual and key not in cleared
-
-    def sum_by(pairs: Iterable[tuple[int | None, float]]) -> dict[int, list[float]]:
-        """Evidence per parent key: [sum, count]."""
-        out: dict[int, list[float]] = defaultdict(lambda: [0.0, 0])
-        for key, v in pairs:
-            if key is not None:
-                out[key][0] += v
-                out[key][1] += 1
-        return out
-
-    def up(
-        level: list[Item], sums: Mapping[int, list[float]], source: str, what: str
-    ) -> dict[int, float]:
-        """One up pass: the user's own rating stands, else the critic-prior shrunk mean."""
-        vals: dict[int, float] = {}
-        for it in level:
-            if it.key in manual:
-                vals[it.key] = manual[it.key]
-                continue
-            s = sums.get(it.key)
-            if not s:
-                continue
-            r = shrink(critic_prior(it.critic_rating, mu, p), s[0], int(s[1]), p.confidence)
-            vals[it.key] = r
-            if settable(it.key):
-                values[it.key] = Inferred(r, source, f"{int(s[1])} {what}")
-        return vals
-
-    # album up
-    sums = sum_by((t.parent_key, v) for t, v in ev_tracks)
-    album_val = up(albums, sums, "album-up", "of your track ratings")
-
-    # artist up: one piece of evidence per album (its manual rating or its manual track mean)
-    def album_evidence(a: Item) -> float | None:
-        if a.key in manual:
-            return manual[a.key]
-        if a.key in sums:
-            return sums[a.key][0] / sums[a.key][1]
-        return None
-
-    art_sums = sum_by((a.parent_key, ev) for a in albums if (ev := album_evidence(a)) is not None)
-    artist_val = up(artists, art_sums, "artist-up", "of your album(s)")
-
-    # album down: only albums the up pass left without a value (never overwrite it)
-    for a in albums:
-        if a.key in album_val or a.parent_key not in artist_val:
-            continue
-        r = gravity(artist_val[a.parent_key], mu, p.album_gravity)
-        album_val[a.key] = r
-        if settable(a.key):
-            values[a.key] = Inferred(r, "album-down", "from the artist")
-
-    # track down (the hot loop: inlined gravity)
-    g, keep = p.track_gravity, 1.0 - p.track_gravity
-    blocked = manual.keys() | cleared | filler
-    for t in tracks:
-        key = t.key
-        if key in blocked:
-            continue
-        parent = album_val.get(t.parent_key)  # type: ignore[arg-type]
-        if parent is None:
-            continue
-        values[key] = Inferred(parent * keep + mu * g, "track-down", "from the album")
-
-    # twins: the same song elsewhere that the user rated
-    artist_name = {ar.key: ar.title for ar in artists}
-    groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
-    excluded = _word_set(p.twin_exclude)
-    for t in tracks:
-        if t.key in filler or t.duration is None or not _words(t.title).isdisjoint(excluded):
-            continue
-        who = t.original_title or artist_name.get(t.grandparent_key or -1) or t.grandparent_title
-        groups[(norm_title(who), norm_title(t.title))].append(t)
-    tol = p.twin_tolerance * 1000
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        members.sort(key=lambda t: t.duration or 0)
-        cluster = [members[0]]
-        for t in [*members[1:], None]:
-            if t is not None and (t.duration or 0) - (cluster[0].duration or 0) <= tol:
-                cluster.append(t)
-                continue
-            if len(cluster) >= 2:
-                res.twins.append([c.key for c in cluster])
-                anchors = [manual[c.key] for c in cluster if c.key in manual]
-                if anchors:
-                    mean = sum(anchors) / len(anchors)
-                    for c in cluster:
-                        if settable(c.key):
-                            values[c.key] = Inferred(
-                                mean, "twins", f"twin of {len(anchors)} of your rating(s)"
-                            )
-            if t is not None:
-                cluster = [t]
-    res.counts["manual"] = len(manual)
-    res.counts["filler"] = len(filler)
+def _infer(s: Snapshot, p: Params) -> Result:
+    fit = fit_model(s)
+    values, fit = _fitted(s, fit, p)
+    if p.method == "classic":
+        # the classic formula's values, with the fit's spread for each (how sure the data are)
+        values = {
+            k: v._replace(spread=values[k].spread) if k in values else v
+            for k, v in _classic(s, p).items()
+        }
+    res = Result(s.mu, p, values, s.manual, s.filler, s.twins, fit=fit)
+    res.counts["manual"] = len(s.manual)
+    res.counts["filler"] = len(s.filler)
     return res
 
 
@@ -520,27 +922,27 @@ def _plan(
     chosen: set[str],
     job: str,
 ) -> tuple[Plan, Result]:
-    res = _infer(items, program, p)
+    s = prepare(items, program, p)
+    res = _infer(s, p)
     plan = Plan(
         job,
         options={
             "passes": [x for x in PASSES if x in chosen],
             "params": res.params.as_text(),
             "mu": round(res.mu, 3),
+            "fit": res.fit.as_json(),
         },
     )
-    cleared_keys = {
-        it.key for it in items if it.user_rating is None and (program or {}).get(it.key) is not None
-    }
     star_text: dict[float, str] = {}
     step = res.params.rounding
+    limit = p.sure_within * 2  # stars -> Plex units
     for it in items:
         if it.kind not in ("artist", "album", "track"):
             continue
         if it.key in res.manual:
             plan.count(MANUAL)
             continue
-        if it.key in cleared_keys:
+        if it.key in s.cleared:
             plan.count(CLEARED)
             continue
         inf = res.values.get(it.key)
@@ -550,6 +952,9 @@ def _plan(
         if inf.source not in chosen:
             plan.count(NOT_IN_PASSES)
             continue
+        if limit > 0 and inf.spread > limit:
+            plan.count(NOT_SURE)
+            continue
         new = round_step(inf.value, step)
         cur = it.user_rating
         if cur is not None and round(cur + 1e-9, 1) == new:
@@ -558,7 +963,8 @@ def _plan(
         stars = star_text.get(new)
         if stars is None:
             stars = star_text[new] = format_stars(new)
-        reason = f"{inf.source}: {inf.reason} -> {stars}"
+        sure = f" (± {inf.spread / 2:.1f}★)" if inf.spread else ""
+        reason = f"{inf.source}: {inf.reason} -> {stars}{sure}"
         plan.add(Change(PLEX, str(it.key), "userRating", it.user_rating, new, reason, it.label))
         plan.count(f"{it.kind}s inferred")
     return plan, res
@@ -642,38 +1048,108 @@ def dissenters(
 
 # --- backtest -----------------------------------------------------------------------------------
 
+#: What the backtest compares, in the order shown; the first two are the engines.
+BACKTEST_METHODS = ("fitted", "classic", "album mean", "library mean")
+#: How the window and the sentence name them.
+METHOD_LABELS = {
+    "fitted": "engine fitted to you",
+    "classic": "classic formula",
+    "album mean": "album average",
+    "library mean": "library average",
+}
+
+
+def star_words(plex_units: float) -> str:
+    """An error in Plex units as a Plex user reads it: "0.48 stars (about half a star)"."""
+    stars = plex_units / 2
+    text = f"{stars:.2f} stars"
+    for value, words in ((0.25, "a quarter of a star"), (0.5, "half a star"), (1.0, "a star")):
+        if abs(stars - value) <= 0.04:
+            return f"{text} (about {words})"
+    return text
+
 
 @dataclass
 class Backtest:
-    """Errors on hidden ratings (Plex units) of the engine and two baselines."""
+    """k-fold errors (Plex units) of both engines and two plain averages on the user's ratings.
+
+    ``calibration`` is the chosen engine's (mean predicted, mean actual,
+    count) per half star of prediction; ``within`` the share of hidden
+    ratings inside the engine's stated ± spread.
+    """
 
     hidden: int
     predicted: int
-    mae: float
-    rmse: float
-    baselines: dict[str, tuple[float, float]]
+    scores: dict[str, tuple[float, float]]
+    calibration: list[tuple[float, float, int]]
+    within: float
     params: Params
+    folds: int = 5
+
+    @property
+    def engine(self) -> str:
+        return self.params.method
+
+    @property
+    def mae(self) -> float:
+        return self.scores[self.engine][0]
+
+    @property
+    def rmse(self) -> float:
+        return self.scores[self.engine][1]
+
+    @property
+    def baselines(self) -> dict[str, tuple[float, float]]:
+        """Every method but the chosen engine."""
+        return {k: v for k, v in self.scores.items() if k != self.engine}
 
     def as_json(self) -> dict[str, Any]:
+        def pair(v: tuple[float, float]) -> dict[str, float]:
+            return {"mae": round(v[0], 4), "rmse": round(v[1], 4)}
+
         return {
+            "folds": self.folds,
             "hidden": self.hidden,
             "predicted": self.predicted,
-            "engine": {"mae": round(self.mae, 4), "rmse": round(self.rmse, 4)},
-            "baselines": {
-                k: {"mae": round(a, 4), "rmse": round(b, 4)} for k, (a, b) in self.baselines.items()
-            },
+            "method": self.engine,
+            "engine": pair(self.scores[self.engine]),
+            "methods": {k: pair(v) for k, v in self.scores.items()},
+            "baselines": {k: pair(v) for k, v in self.baselines.items()},
+            "calibration": [
+                {"predicted": round(a, 3), "actual": round(b, 3), "count": n}
+                for a, b, n in self.calibration
+            ],
+            "within_spread": round(self.within, 4),
+            "sentence": self.sentence(),
             "params": self.params.as_text(),
         }
 
+    def sentence(self) -> str:
+        """How well the inference knows this user's taste, in one plain sentence."""
+        if not self.hidden:
+            return "Too few of your own track ratings to test the inference yet."
+        others = [k for k in ("album mean", "classic") if k != self.engine]
+        if self.engine == "classic":
+            others = ["album mean", "fitted"]
+        rest = " and ".join(
+            f"{'a plain album average' if k == 'album mean' else 'the ' + METHOD_LABELS[k]}"
+            f" is off by {self.scores[k][0] / 2:.2f} stars"
+            for k in others
+        )
+        return (
+            f"Guessing {self.hidden:,} of your own track ratings back, the inference is off by "
+            f"{star_words(self.mae)} on average; {rest}."
+        )
+
     def lines(self) -> list[str]:
         out = [
-            f"backtest: {self.hidden:,} of your track ratings hidden, {self.predicted:,} inferred back"
+            f"backtest: {self.hidden:,} of your track ratings hidden {self.folds} times a fifth, "
+            f"{self.predicted:,} inferred back (errors in Plex units; 1 = half a star)"
         ]
-        out.append(
-            f"  engine        MAE {self.mae:.3f}  RMSE {self.rmse:.3f}  (Plex units; 1 = half a star)"
-        )
-        for k, (a, b) in self.baselines.items():
-            out.append(f"  {k:13} MAE {a:.3f}  RMSE {b:.3f}")
+        for k, (a, b) in self.scores.items():
+            mark = "  <- yours" if k == self.engine else ""
+            out.append(f"  {METHOD_LABELS[k]:21} MAE {a:.3f}  RMSE {b:.3f}{mark}")
+        out.append(f"  {self.within:.0%} of your ratings fell within the stated ± spread")
         return out
 
 
@@ -682,57 +1158,68 @@ def backtest(
     program: Mapping[int, float | None] | None = None,
     params: Params | None = None,
     *,
-    share: float = 0.2,
+    folds: int = 5,
     seed: int = 1,
 ) -> Backtest:
-    """Hide ``share`` of the user's track ratings, infer them back, compare with baselines.
+    """k-fold: hide each fifth of the user's track ratings in turn and infer them back.
 
-    A hidden track the engine leaves without a value is predicted by the
-    library mean, so every method answers for the same tracks.
+    Both engines (with the user's parameters), the album's average of its
+    other rated tracks and the library average answer for the same
+    tracks; a method without an answer falls back to the library average.
+    Filler is left out (the averages know nothing of it).
     """
     p = params or Params()
     items = list(items)
-    program = program or {}
-    manual, _ = split_evidence(items, program)
-    candidates = sorted(
-        it.key for it in items if it.kind == "track" and it.key in manual and not is_filler(it, p)
-    )
-    rng = random.Random(seed)
-    hidden = set(rng.sample(candidates, int(len(candidates) * share))) if candidates else set()
-    masked = [replace(it, user_rating=None) if it.key in hidden else it for it in items]
-    res = infer(masked, program, p)
-    by_key = {it.key: it for it in items}
-    train_album: dict[int, list[float]] = defaultdict(list)
-    for it in masked:
-        manual_track = it.kind == "track" and it.key in res.manual and it.key not in res.filler
-        if manual_track and it.parent_key is not None:
-            train_album[it.parent_key].append(res.manual[it.key])
-    errs: dict[str, list[float]] = {"engine": [], "library mean": [], "album mean": []}
-    predicted = 0
-    for key in sorted(hidden):
-        truth = manual[key]
-        inf = res.values.get(key)
-        if inf is not None:
-            predicted += 1
-            guess = round_step(inf.value, res.params.rounding)
-        else:
-            guess = res.mu
-        errs["engine"].append(guess - truth)
-        errs["library mean"].append(res.mu - truth)
-        album = train_album.get(by_key[key].parent_key or -1)
-        errs["album mean"].append((sum(album) / len(album) if album else res.mu) - truth)
+    with _gc_paused():
+        full = prepare(items, program, p)
+        candidates = sorted(
+            t.key for t in full.tracks if t.key in full.manual and t.key not in full.filler
+        )
+        random.Random(seed).shuffle(candidates)
+        folds = max(2, folds)
+        parents = {t.key: t.parent_key for t in full.tracks}
+        errs: dict[str, list[float]] = {m: [] for m in BACKTEST_METHODS}
+        pairs: list[tuple[float, float, float]] = []  # (engine guess, truth, spread)
+        predicted = 0
+        engines = {m: replace(p, method=m) for m in METHODS}
+        for fold in range(folds):
+            hidden = set(candidates[fold::folds])
+            if not hidden:
+                continue
+            s = prepare(items, program, p, hidden)
+            results = {m: _infer(s, q) for m, q in engines.items()}
+            for key in sorted(hidden):
+                truth = full.manual[key]
+                for m, res in results.items():
+                    inf = res.values.get(key)
+                    guess = round_step(inf.value, p.rounding) if inf is not None else s.mu
+                    errs[m].append(guess - truth)
+                    if m == p.method:
+                        predicted += inf is not None
+                        pairs.append((guess, truth, inf.spread if inf is not None else 0.0))
+                e = s.evidence.get(parents[key])  # type: ignore[arg-type]
+                errs["album mean"].append((e[0] / e[1] if e else s.mu) - truth)
+                errs["library mean"].append(s.mu - truth)
 
     def stats(e: list[float]) -> tuple[float, float]:
         if not e:
             return (0.0, 0.0)
         return (sum(abs(x) for x in e) / len(e), math.sqrt(sum(x * x for x in e) / len(e)))
 
-    mae, rmse = stats(errs["engine"])
+    bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for guess, truth, _ in pairs:
+        b = bins[int(clamp(math.floor(guess + 0.5), 0, 10))]
+        b[0] += guess
+        b[1] += truth
+        b[2] += 1
+    calibration = [(b[0] / b[2], b[1] / b[2], int(b[2])) for _, b in sorted(bins.items())]
+    within = sum(1 for g, t, sd in pairs if abs(g - t) <= sd) / len(pairs) if pairs else 0.0
     return Backtest(
-        len(hidden),
+        len(pairs),
         predicted,
-        mae,
-        rmse,
-        {k: stats(v) for k, v in errs.items() if k != "engine"},
-        res.params,
+        {m: stats(errs[m]) for m in BACKTEST_METHODS},
+        calibration,
+        within,
+        p,
+        folds,
     )

@@ -428,6 +428,18 @@ def _clip(value: float, low: float, high: float) -> float:
     return low if value < low else high if value > high else value
 
 
+#: The demo user's taste (Plex units): a hidden quality per artist (drawn in ``run``), per
+#: album around it, per song around that; a rating is the song's quality plus a little noise,
+#: so copies of one song land close together. Filler sits lower; critics follow album quality
+#: on their own scale. Inference should recover this, and the backtest measures how well.
+ARTIST_SPREAD = 1.6
+ALBUM_SPREAD = 1.0
+SONG_SPREAD = 0.8
+RATING_NOISE = 0.6
+FILLER_OFFSET = -2.0
+CRITIC_SHIFT, CRITIC_SCALE, CRITIC_NOISE = 2.0, 0.75, 0.9
+
+
 @dataclass(slots=True)
 class _Song:
     """A song as an artist owns it, to be repeated on compilations and live albums."""
@@ -449,12 +461,15 @@ class _MusicGenerator:
         self.pool: list[_Song] = []  # songs for Various Artists compilations
         self.va_key: int | None = None
         self.album_no = 0
+        # The latent song effects draw from their own stream, so titles, durations and which
+        # items are rated stay as the seed always made them.
+        self.taste = random.Random(lib.seed * 1_000_003 + 7)
 
     def run(self, target: int) -> None:
         rng = self.rng
         while self.count < target:
             artist = self._artist()
-            quality = rng.gauss(6.5, 1.2)
+            quality = 6.5 + ARTIST_SPREAD * rng.gauss(0, 1.0)
             songs: list[_Song] = []
             used: set[str] = set()
             for _ in range(rng.choice((1, 1, 2, 2, 3, 3, 4, 5))):
@@ -502,7 +517,8 @@ class _MusicGenerator:
             studio=f"{rng.choice(names.NOUNS)} Records",
         )
         if rng.random() < 0.5:
-            album.rating = round(_clip(quality + rng.gauss(0, 1.0), 0, 10), 1)
+            critic = CRITIC_SHIFT + CRITIC_SCALE * quality + CRITIC_NOISE * rng.gauss(0, 1.0)
+            album.rating = round(_clip(critic, 0, 10), 1)
             album.audience_rating = round(_clip(quality + rng.gauss(0, 1.0), 0, 10), 1)
         if rng.random() < 0.12:
             album.user_rating = float(round(_clip(quality + rng.gauss(0, 1), 1, 10)))
@@ -540,7 +556,8 @@ class _MusicGenerator:
             container=CONTAINERS[ext][0],
         )
         if rng.random() < rated_share:
-            track.user_rating = float(round(_clip(quality + rng.gauss(0, 1.3), 1, 10)))
+            noise = RATING_NOISE * rng.gauss(0, 1.0)
+            track.user_rating = float(round(_clip(quality + noise, 1, 10)))
             track.last_rated_at = album.added_at + rng.randrange(86_400, 200 * 86_400)
         if rng.random() < 0.6:
             track.view_count = rng.randrange(1, 40)
@@ -568,7 +585,7 @@ class _MusicGenerator:
         title = _fill(rng.choice(names.ALBUM_PATTERNS), rng)
         if any(self.lib.items[k].title == title for k in artist.children):
             title = f"{title} II"
-        album_q = quality + rng.gauss(0, 0.8)
+        album_q = quality + ALBUM_SPREAD * rng.gauss(0, 1.0)
         album = self._album(artist, title, rng.randrange(1968, 2024), album_q)
         n = rng.randrange(8, 16)
         songs: list[_Song] = []
@@ -582,14 +599,16 @@ class _MusicGenerator:
         for i in range(1, n + 1):
             if i in filler_at:
                 kind = "Intro" if i == 1 else "Outro" if i == n else rng.choice(names.FILLERS[2:])
+                low = album_q + FILLER_OFFSET + self.taste.gauss(0, 0.5)
                 self._track(
-                    album, artist, i, kind, rng.randrange(15_000, 78_000), album_q, rated_share=0.1
+                    album, artist, i, kind, rng.randrange(15_000, 78_000), low, rated_share=0.1
                 )
                 continue
+            song_q = album_q + self.taste.gauss(0, SONG_SPREAD)
             song = _Song(
-                self._song_title(used), rng.randrange(150_000, 420_000), artist.title, album_q
+                self._song_title(used), rng.randrange(150_000, 420_000), artist.title, song_q
             )
-            self._track(album, artist, i, song.title, song.duration, album_q)
+            self._track(album, artist, i, song.title, song.duration, song_q)
             songs.append(song)
         return songs
 

@@ -50,9 +50,15 @@ FIELDS: tuple[tuple[str, str, int], ...] = (
     ("min_duration", "Min. seconds", 60),
     ("twin_tolerance", "Twin tolerance s", 60),
     ("rounding", "Rounding (Plex)", 60),
+    ("sure_within", "Sure within ±★", 60),
     ("filler_words", "Filler words", 220),
     ("twin_exclude", "Twin exclusions", 220),
 )
+#: The engines as the menu names them -> ``Params.method``.
+METHOD_LABELS = {
+    "Fitted to your ratings": "fitted",
+    "Classic formula": "classic",
+}
 PASS_LABELS = {
     "album-up": "Album up",
     "artist-up": "Artist up",
@@ -199,11 +205,25 @@ class InferenceTab(Tab):
             self.param_entries[name] = entry
             var.trace_add("write", lambda *_a, n=name: self._param_edited(n))
             col += 1 + span
-        self.eb_var = ctk.BooleanVar(value=params.empirical_bayes)
-        ctk.CTkCheckBox(grid, text="Empirical Bayes (fit C, gravities)", variable=self.eb_var).grid(
-            row=row, column=col, columnspan=4, sticky="w", padx=(12, 0)
+        # The engine and the filler choice: the classic formula's fields above only matter
+        # to the classic formula; the fitted engine learns its own weights.
+        method_box = ctk.CTkFrame(grid, fg_color="transparent")
+        method_box.grid(row=row + 1, column=0, columnspan=10, sticky="w", pady=(2, 0))
+        ctk.CTkLabel(method_box, text="Method").pack(side="left", padx=(8, 3))
+        by_method = {v: k for k, v in METHOD_LABELS.items()}
+        self.method_var = ctk.StringVar(value=by_method[params.method])
+        self.method_menu = ctk.CTkOptionMenu(
+            method_box, values=list(METHOD_LABELS), variable=self.method_var, width=190
         )
-        self.eb_var.trace_add("write", lambda *_a: self._update_params_note())
+        self.method_menu.pack(side="left")
+        self.filler_var = ctk.BooleanVar(value=params.keep_filler_unrated)
+        ctk.CTkCheckBox(
+            method_box,
+            text="Leave intros, skits and short tracks unrated",
+            variable=self.filler_var,
+        ).pack(side="left", padx=(14, 0))
+        for var in (self.method_var, self.filler_var):
+            var.trace_add("write", lambda *_a: self._update_params_note())
         self.params_open = True
         self.set_params_open(not saved.get("params_folded", False), remember=False)
 
@@ -334,7 +354,8 @@ class InferenceTab(Tab):
                 self._mark_bad(name)
                 # The core names it as the CLI does (track_gravity); the user reads the label.
                 raise ValueError(str(exc).replace(name, labels[name], 1)) from None
-        params = params.with_text("empirical_bayes", "yes" if self.eb_var.get() else "no")
+        params = params.with_text("method", METHOD_LABELS[self.method_var.get()])
+        params = params.with_text("keep_filler_unrated", "yes" if self.filler_var.get() else "no")
         passes = tuple(p for p in inf.PASSES if self.pass_vars[p].get())
         if not passes:
             raise ValueError("Choose at least one pass.")
@@ -404,8 +425,10 @@ class InferenceTab(Tab):
                 continue
             if not same:
                 changed.append(f"{label} edited" if width > 100 else f"{label} {text}")
-        if self.eb_var.get() != defaults.empirical_bayes:
-            changed.append("Empirical Bayes " + ("on" if self.eb_var.get() else "off"))
+        if METHOD_LABELS[self.method_var.get()] != defaults.method:
+            changed.append(self.method_var.get())
+        if self.filler_var.get() != defaults.keep_filler_unrated:
+            changed.append("filler left unrated")
         return "changed: " + " · ".join(changed) if changed else "all at their defaults"
 
     def _update_params_note(self) -> None:
@@ -548,21 +571,16 @@ class InferenceTab(Tab):
             return
         job = ij.InferJob(self.ctx, opts)
 
-        def work(jc: JobContext) -> Any:
-            bt = job.backtest(jc)
-            eb = inf.backtest(job.items, job.program, _with_eb(opts.params))
-            return bt, eb
-
-        self.run_job(work, name="infer-backtest", phase="Backtest…", on_done=self._backtested)
+        self.run_job(
+            job.backtest, name="infer-backtest", phase="Backtest…", on_done=self._backtested
+        )
 
     def _backtested(self, ev: Finished) -> None:
-        if ev.error or not isinstance(ev.result, tuple):
+        if ev.error or not isinstance(ev.result, inf.Backtest):
             return
-        bt, eb = ev.result
+        bt = ev.result
         self.last_backtest = bt
-        lines = bt.lines()
-        other = "empirical Bayes" if not bt.params.empirical_bayes else "the same, again"
-        lines.append(f"  with {other}: MAE {eb.mae:.3f}  RMSE {eb.rmse:.3f}")
+        lines = [bt.sentence(), "", *bt.lines()]
         for line in lines:
             self.say(line)
         self._set_summary("\n".join(lines))
@@ -720,12 +738,6 @@ def twin_groups(rows: list[list[Any]], items: Sequence[Item]) -> list[tuple[list
             song = str(members[0][2])
         out.append(([f"{n:,}", f"{song}  (on {len(members)} albums)"], members))
     return out
-
-
-def _with_eb(p: inf.Params) -> inf.Params:
-    from dataclasses import replace
-
-    return replace(p, empirical_bayes=not p.empirical_bayes)
 
 
 def _bg(widget: Any) -> str:

@@ -403,11 +403,12 @@ class InferJob:
 
     # --- reports, backtest, provenance rebuild ----------------------------------------------
 
-    def backtest(self, ctx: JobContext, *, share: float = 0.2, seed: int = 1) -> inf.Backtest:
+    def backtest(self, ctx: JobContext, *, folds: int = 5, seed: int = 1) -> inf.Backtest:
+        """k-fold over the user's own track ratings: both engines and two plain averages."""
         if not self.items:
             self.read(ctx)
             self.program = program_map(self.app)
-        return inf.backtest(self.items, self.program, self.opts.params, share=share, seed=seed)
+        return inf.backtest(self.items, self.program, self.opts.params, folds=folds, seed=seed)
 
     def rebuild_provenance(self, ctx: JobContext) -> int:
         """A lost journal: items carrying the mood tag hold the program's ratings; record them."""
@@ -543,7 +544,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backtest",
         action="store_true",
-        help="hide 20%% of your track ratings, infer them back, print the errors",
+        help="hide each fifth of your track ratings in turn, infer them back, and print "
+        "how far off the engines and two plain averages are (with --json: all figures)",
     )
     p.add_argument("--report", choices=REPORTS, help="write a report as CSV (with --out)")
     p.add_argument(
@@ -614,6 +616,7 @@ def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
             bt = inf.backtest(job.items, job.program, opts.params)
             for line in bt.lines():
                 out.say(line)
+            out.say(bt.sentence())
             result["backtest"] = bt.as_json()
         res = inf.infer(job.items, job.program, opts.params)
         if args.report:
