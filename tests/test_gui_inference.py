@@ -79,13 +79,22 @@ def test_preview_histogram_apply_backtest(win: Any, demo: Any, tmp_path: Path) -
 
     tab.backtest_button.invoke()
     pump_until(win, lambda: not win.busy and tab.last_backtest is not None, 20, "backtest")
-    assert "library average" in tab.summary_text() and "off by" in tab.summary_text()
     bt = tab.last_backtest
     assert bt.mae < bt.baselines["library mean"][0]
+    # the backtest view: one plain sentence, one bar per method, the calibration points
+    assert tab.view == "backtest" and tab.views["backtest"].winfo_ismapped()
+    assert tab.sentence.cget("text") == bt.sentence()
+    assert "off by" in bt.sentence() and "a plain album average is off by" in bt.sentence()
+    assert tab.bt_chart.bars() == 4 and tab.bt_chart.dots() == len(bt.calibration) >= 3
+    assert "of your ratings guessed back" in tab.view_note.cget("text")
+    assert tab.export_report(str(tmp_path / "bt.csv")) == 4 + len(bt.calibration)
+    win.update()
+    screenshot("inference_backtest")
 
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "second plan")
     assert len(tab.preview.plan) == 0
+    _show(win, tab, "Histogram")
     assert tab.export_report(str(tmp_path / "histogram.csv")) == 10  # the view on screen
     _show(win, tab, "Coverage")
     assert tab.export_report(str(tmp_path / "cov.csv")) == 3

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from ratings_gui.core.plan import PLEX, Change, Plan
+from ratings_gui.core.plan import PLEX, UPDATE, Change, Plan
 from ratings_gui.core.records import Item
 from ratings_gui.core.scale import format_stars, same
 
@@ -218,7 +218,7 @@ _PAREN = re.compile(r"[\(\[].*?[\)\]]")
 _NONWORD = re.compile(r"[^0-9a-z]+")
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def norm_title(title: str) -> str:
     """Title as twins compare it: no accents, case, punctuation or bracketed notes."""
     t = title
@@ -229,7 +229,7 @@ def norm_title(title: str) -> str:
     return _NONWORD.sub(" ", t).strip()
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def _words(title: str) -> frozenset[str]:
     return frozenset(_NONWORD.sub(" ", title.lower()).split())
 
@@ -307,6 +307,35 @@ class Fit:
     def as_json(self) -> dict[str, float]:
         return {f.name: round(float(getattr(self, f.name)), 4) for f in fields(self)}
 
+    def describe(self) -> list[str]:
+        """What the fit learned, in words a Plex user reads (stars, "give or take")."""
+
+        def sd(var: float) -> str:
+            return f"±{math.sqrt(var) / 2:.1f}★"
+
+        out = [
+            f"Your ratings centre on {self.center / 2:.1f}★.",
+            f"Artists differ by about {sd(self.var_artist)}, albums of one artist by "
+            f"{sd(self.var_album)}, tracks of one album by {sd(self.var_track)}.",
+        ]
+        if self.critic_albums >= 3:
+            out.append(
+                f"Critic ratings, checked on {self.critic_albums:,} of your albums, "
+                f"hit your album level within {sd(self.var_critic)}."
+            )
+        else:
+            out.append("Too few of your albums have critic ratings: critics count only a little.")
+        if self.rated_twins:
+            out.append(f"Copies of one song get ratings within {sd(self.var_copy)} from you.")
+        if self.rated_filler:
+            lower = -self.filler_offset / 2
+            way = "lower" if lower >= 0 else "higher"
+            out.append(
+                f"Intros, skits and short tracks: {abs(lower):.1f}★ {way} than their album "
+                f"({self.rated_filler:,} of them rated by you)."
+            )
+        return out
+
 
 @dataclass
 class Result:
@@ -379,8 +408,8 @@ def twin_groups(
 
 
 @dataclass
-class Snapshot:
-    """The snapshot as both methods read it: levels, evidence, filler, twins."""
+class Prepared:
+    """A snapshot prepared for both methods: levels, evidence, filler, twins."""
 
     artists: list[Item]
     albums: list[Item]
@@ -399,7 +428,7 @@ def prepare(
     program: Mapping[int, float | None] | None,
     p: Params,
     hidden: Collection[int] = (),
-) -> Snapshot:
+) -> Prepared:
     """Split a snapshot into levels and the user's evidence (pure; one pass per step)."""
     artists: list[Item] = []
     albums: list[Item] = []
@@ -433,7 +462,7 @@ def prepare(
             e[2] += v * v
     mu = total / n if n else 6.0
     twins = twin_groups(tracks, artists, filler, p)
-    return Snapshot(artists, albums, tracks, manual, cleared, filler, evidence, mu, twins)
+    return Prepared(artists, albums, tracks, manual, cleared, filler, evidence, mu, twins)
 
 
 def _blend(estimate: float | None, k: int, prior: float, k0: float) -> float:
@@ -456,7 +485,7 @@ def _rating_noise(pairs: list[tuple[float, float, float]], prior: float) -> floa
     return max(FLOOR, _blend(gap - noise, len(pairs), prior, 5.0))
 
 
-def fit_model(s: Snapshot) -> Fit:
+def fit_model(s: Prepared) -> Fit:
     """Estimate the spread of each level from the user's own ratings (method of moments).
 
     Within an album, tracks vary by ``var_track``; albums of one artist by
@@ -584,7 +613,7 @@ def fit_model(s: Snapshot) -> Fit:
     )
 
 
-def _fit_filler(s: Snapshot, fit: Fit, album: Mapping[int, tuple[float, float]]) -> Fit:
+def _fit_filler(s: Prepared, fit: Fit, album: Mapping[int, tuple[float, float]]) -> Fit:
     """How much lower (or higher) this user rates filler than its album: a weak prior of -1."""
     res: list[tuple[float, float]] = []
     for t in s.tracks:
@@ -606,7 +635,7 @@ def _fit_filler(s: Snapshot, fit: Fit, album: Mapping[int, tuple[float, float]])
     )
 
 
-def _fit_songs(s: Snapshot, fit: Fit, album: Mapping[int, tuple[float, float]]) -> Fit:
+def _fit_songs(s: Prepared, fit: Fit, album: Mapping[int, tuple[float, float]]) -> Fit:
     """How far a song that has copies sits from the album it is on (compilations mix albums).
 
     Learned from the user's rated copies: their squared gap to the album's
@@ -633,7 +662,7 @@ def _fit_songs(s: Snapshot, fit: Fit, album: Mapping[int, tuple[float, float]]) 
     return replace(fit, var_song=max(FLOOR, _blend(est, len(gaps), prior, 10.0)))
 
 
-def _fitted(s: Snapshot, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]:
+def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]:
     """Posterior means (and spreads) of every artist, album and track the user did not rate.
 
     An album combines three independent readings of its level: its own
@@ -777,7 +806,7 @@ def _fitted(s: Snapshot, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
     return values, fit
 
 
-def _classic(s: Snapshot, p: Params) -> dict[int, Inferred]:
+def _classic(s: Prepared, p: Params) -> dict[int, Inferred]:
     """The original fixed formula (module docstring), pass by pass."""
     manual, cleared, mu = s.manual, s.cleared, s.mu
     values: dict[int, Inferred] = {}
@@ -880,7 +909,7 @@ def infer(
         return _infer(prepare(items, program, p), p)
 
 
-def _infer(s: Snapshot, p: Params) -> Result:
+def _infer(s: Prepared, p: Params) -> Result:
     fit = fit_model(s)
     values, fit = _fitted(s, fit, p)
     if p.method == "classic":
@@ -936,37 +965,45 @@ def _plan(
     star_text: dict[float, str] = {}
     step = res.params.rounding
     limit = p.sure_within * 2  # stars -> Plex units
+    counts: Counter[str] = Counter()  # counted here, added once: 100,000 items
+    manual, cleared, filler, values = res.manual, s.cleared, res.filler, res.values
+    changes = plan.changes
     for it in items:
-        if it.kind not in ("artist", "album", "track"):
+        kind = it.kind
+        if kind not in ("artist", "album", "track"):
             continue
-        if it.key in res.manual:
-            plan.count(MANUAL)
+        key = it.key
+        if key in manual:
+            counts[MANUAL] += 1
             continue
-        if it.key in s.cleared:
-            plan.count(CLEARED)
+        if key in cleared:
+            counts[CLEARED] += 1
             continue
-        inf = res.values.get(it.key)
+        inf = values.get(key)
         if inf is None:
-            plan.count(FILLER if it.key in res.filler else NO_EVIDENCE)
+            counts[FILLER if key in filler else NO_EVIDENCE] += 1
             continue
         if inf.source not in chosen:
-            plan.count(NOT_IN_PASSES)
+            counts[NOT_IN_PASSES] += 1
             continue
         if limit > 0 and inf.spread > limit:
-            plan.count(NOT_SURE)
+            counts[NOT_SURE] += 1
             continue
         new = round_step(inf.value, step)
         cur = it.user_rating
         if cur is not None and round(cur + 1e-9, 1) == new:
-            plan.count(SAME)
+            counts[SAME] += 1
             continue
         stars = star_text.get(new)
         if stars is None:
             stars = star_text[new] = format_stars(new)
-        sure = f" (± {inf.spread / 2:.1f}★)" if inf.spread else ""
-        reason = f"{inf.source}: {inf.reason} -> {stars}{sure}"
-        plan.add(Change(PLEX, str(it.key), "userRating", it.user_rating, new, reason, it.label))
-        plan.count(f"{it.kind}s inferred")
+        # how sure comes first: the preview's reason column is narrow
+        sure = f", ±{inf.spread / 2:.1f}★" if inf.spread else ""
+        reason = f"{inf.source}{sure}: {inf.reason} -> {stars}"
+        changes.append(Change(PLEX, str(key), "userRating", cur, new, reason, it.label))
+        counts[kind + "s inferred"] += 1
+    counts[UPDATE] = len(changes)
+    plan.counts.update(+counts)
     return plan, res
 
 

@@ -92,3 +92,101 @@ def _is_dark(widget: tkinter.Misc, colour: str) -> bool:
     except tkinter.TclError:
         return False
     return (r + g + b) / 3 < 0x8000
+
+
+class BacktestChart(tkinter.Canvas):
+    """The backtest at a glance: one bar per method (average error in stars, shorter is
+    better) and a calibration plot (what the engine predicted against what you gave)."""
+
+    def __init__(self, master: Any, *, height: int = 190, **kw: Any) -> None:
+        super().__init__(master, height=height, highlightthickness=0, **kw)
+        self.scores: list[tuple[str, float, bool]] = []
+        self.points: list[tuple[float, float, int]] = []
+        self.bind("<Configure>", lambda _e: self.redraw())
+
+    def set_data(
+        self, scores: Sequence[tuple[str, float, bool]], points: Sequence[tuple[float, float, int]]
+    ) -> None:
+        """``scores`` = (label, error in stars, is the chosen engine); ``points`` = (predicted
+        stars, actual average stars, count) per half star of prediction."""
+        self.scores = list(scores)
+        self.points = list(points)
+        self.redraw()
+
+    def bars(self) -> int:
+        """How many method bars are drawn (for the window test)."""
+        return len(self.find_withtag("bar"))
+
+    def dots(self) -> int:
+        """How many calibration points are drawn (for the window test)."""
+        return len(self.find_withtag("dot"))
+
+    def redraw(self) -> None:
+        self.delete("all")
+        w = max(self.winfo_width(), 300)
+        h = max(self.winfo_height(), 70)  # drawn to the height it has: the view may be short
+        dark = _is_dark(self, self.cget("background"))
+        fg = "#dddddd" if dark else "#222222"
+        grid = "#555555" if dark else "#cccccc"
+        if not self.scores:
+            self.create_text(w / 2, h / 2, text="Backtest to see how well it knows you", fill=fg)
+            return
+        bold = ("TkDefaultFont", 10, "bold")
+        split = w * 0.55
+        # left: one bar per method, the chosen engine in colour
+        self.create_text(
+            4, 2, text="Average error (★, shorter = better)", anchor="nw", fill=fg, font=bold
+        )
+        top, bottom = 22, h - 4
+        row_h = (bottom - top) / len(self.scores)
+        label_w = 0.0
+        for i, (label, _err, _mine) in enumerate(self.scores):
+            tid = self.create_text(4, top + (i + 0.5) * row_h, text=label, anchor="w", fill=fg)
+            label_w = max(label_w, self.bbox(tid)[2])
+        worst = max(e for _, e, _ in self.scores) or 1.0
+        span = max(20.0, split - label_w - 70)
+        for i, (_label, err, mine) in enumerate(self.scores):
+            y = top + i * row_h
+            x1 = label_w + 6 + span * err / worst
+            self.create_rectangle(
+                label_w + 6,
+                y + row_h * 0.15,
+                x1,
+                y + row_h * 0.85,
+                fill=AFTER if mine else BEFORE,
+                outline="",
+                tags=("bar",),
+            )
+            self.create_text(x1 + 4, y + row_h / 2, text=f"{err:.2f}★", anchor="w", fill=fg)
+        # right: what the engine predicted (across) against what you gave (up); on the
+        # dashed line = right on average
+        left, right, ptop, pbottom = split + 30, w - 8, 22, h - 16
+        self.create_text(
+            split + 8,
+            2,
+            text="Guessed (across) vs yours (up), ★",
+            anchor="nw",
+            fill=fg,
+            font=bold,
+        )
+
+        def xy(pred: float, actual: float) -> tuple[float, float]:
+            return (
+                left + (right - left) * pred / 5.0,
+                pbottom - (pbottom - ptop) * actual / 5.0,
+            )
+
+        self.create_rectangle(left, ptop, right, pbottom, outline=grid)
+        for s in (1, 2, 3, 4, 5):
+            x, y = xy(s, s)
+            self.create_text(x, pbottom + 1, text=str(s), anchor="n", fill=fg)
+            self.create_text(left - 4, y, text=str(s), anchor="e", fill=fg)
+        x0, y0 = xy(0, 0)
+        x1, y1 = xy(5, 5)
+        self.create_line(x0, y0, x1, y1, fill=grid, dash=(4, 3))
+        most = max((n for _, _, n in self.points), default=1)
+        r_max = max(3.0, min(7.0, (pbottom - ptop) / 10))
+        for pred, actual, n in self.points:
+            x, y = xy(pred, actual)
+            r = 2 + (r_max - 2) * (n / most) ** 0.5
+            self.create_oval(x - r, y - r, x + r, y + r, fill=AFTER, outline="", tags=("dot",))

@@ -23,7 +23,7 @@ import customtkinter as ctk
 from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.core.records import Item
-from ratings_gui.gui.chart import AFTER, BEFORE, HistogramChart
+from ratings_gui.gui.chart import AFTER, BEFORE, BacktestChart, HistogramChart
 from ratings_gui.gui.plan_preview import CHUNK, FILL_DELAY_MS, ROW_CAP
 from ratings_gui.gui.tabs import Tab
 from ratings_gui.gui.widgets import (
@@ -66,12 +66,22 @@ PASS_LABELS = {
     "track-down": "Track down",
     "twins": "Twins",
 }
-#: The report views, as the switch names them -> the report kind (ij.REPORTS).
+#: The backtest chart's short names of the methods.
+CHART_LABELS = {
+    "fitted": "Fitted to you",
+    "classic": "Classic formula",
+    "album mean": "Album average",
+    "library mean": "Library average",
+}
+#: The backtest's view (not a preview report: it has its own button and its own CSV).
+BACKTEST = "backtest"
+#: The report views, as the switch names them -> the report kind (ij.REPORTS, or BACKTEST).
 VIEWS = {
     "Histogram": "histogram",
     "Coverage": "coverage",
     "Twins": "twins",
     "Dissenters": "dissenters",
+    "Backtest": BACKTEST,
 }
 #: Table rows visible at the window's default size; a larger window shows more.
 TABLE_HEIGHT = 5
@@ -309,6 +319,26 @@ class InferenceTab(Tab):
             delay_ms=FILL_DELAY_MS,
             **table,
         )
+        # The backtest: the bars and the calibration plot, the plain sentence beside them
+        # (beside, not above: the view is short at the window's default size).
+        bt_view = ctk.CTkFrame(box, fg_color="transparent")
+        bt_view.grid_columnconfigure(0, weight=2, uniform="backtest")
+        bt_view.grid_columnconfigure(1, weight=1, uniform="backtest")
+        bt_view.grid_rowconfigure(0, weight=1)
+        self.bt_chart = BacktestChart(bt_view, height=140, background=_bg(bt_view))
+        self.bt_chart.grid(row=0, column=0, sticky="nsew", padx=(0, 6))
+        self.sentence = ctk.CTkLabel(
+            bt_view,
+            text="Backtest to see how well the inference predicts your own ratings.",
+            anchor="nw",
+            justify="left",
+            wraplength=300,
+        )
+        self.sentence.grid(row=0, column=1, sticky="nsew", pady=(4, 0))
+        # wrap to the column (a third of the view), not to the label's own width
+        bt_view.bind(
+            "<Configure>", lambda e: self.sentence.configure(wraplength=max(160, e.width // 3 - 12))
+        )
         # The chart is a plain Canvas: recolour it when the mode changes (style_treeviews
         # then fires <<ThemeChanged>> on every ttk widget, this tree included).
         self.coverage_table.tree.bind(
@@ -319,6 +349,7 @@ class InferenceTab(Tab):
             "coverage": self.coverage_table,
             "twins": self.twins_table,
             "dissenters": self.dissenters_table,
+            BACKTEST: bt_view,
         }
         self.view_switch.set("Histogram")
         self.show_view("Histogram")
@@ -511,15 +542,23 @@ class InferenceTab(Tab):
         self._update_view_note()
 
     def _recolour_chart(self) -> None:
-        bg = _bg(self.chart)
-        if bg != str(self.chart.cget("background")):
-            self.chart.configure(background=bg)
-            self.chart.redraw()
+        for chart in (self.chart, self.bt_chart):
+            bg = _bg(chart)
+            if bg != str(chart.cget("background")):
+                chart.configure(background=bg)
+                chart.redraw()
 
     def _update_view_note(self) -> None:
         job = self.job
         text = ""
-        if job is not None and job.result is not None and self.reports is not None:
+        bt = self.last_backtest
+        if self.view == BACKTEST:
+            if bt is not None:
+                text = (
+                    f"{bt.hidden:,} of your ratings guessed back; "
+                    f"{bt.within:.0%} within the ± the preview shows"
+                )
+        elif job is not None and job.result is not None and self.reports is not None:
             if self.view in ("twins", "dissenters") and self.views[self.view].empty:
                 pass  # the table says so itself
             elif self.view == "twins":
@@ -549,7 +588,7 @@ class InferenceTab(Tab):
             title="Track ratings (stars)",
         )
         lines = [
-            f"library mean {job.result.mu / 2:.2f}★   C={job.result.params.confidence:g}",
+            f"library mean {job.result.mu / 2:.2f}★",
             f"{'level':8}{'own':>8}{'inferred':>10}{'unrated':>9}",
         ]
         lines += [
@@ -559,8 +598,10 @@ class InferenceTab(Tab):
             f"twin groups {len(job.result.twins):,}   "
             f"dissenters {len(reports.rows['dissenters'][1]):,}"
         )
+        if job.result.params.method == "fitted":
+            lines += ["", "What it learned from your ratings:", *job.result.fit.describe()]
         if self.last_backtest is not None:
-            lines += ["", *self.last_backtest.lines()]
+            lines += ["", self.last_backtest.sentence()]
         self._set_summary("\n".join(lines))
 
     # --- backtest, rebuild, exports -------------------------------------------------------------------
@@ -580,11 +621,15 @@ class InferenceTab(Tab):
             return
         bt = ev.result
         self.last_backtest = bt
-        lines = [bt.sentence(), "", *bt.lines()]
-        for line in lines:
+        for line in bt.lines():
             self.say(line)
-        self._set_summary("\n".join(lines))
-        self.show_view("Histogram")  # the figures are in the summary beside the histogram
+        self.say(bt.sentence())
+        self.sentence.configure(text=bt.sentence())
+        self.bt_chart.set_data(
+            [(CHART_LABELS[m], mae / 2, m == bt.engine) for m, (mae, _rmse) in bt.scores.items()],
+            [(p / 2, a / 2, n) for p, a, n in bt.calibration],
+        )
+        self.show_view("Backtest")
 
     def rebuild(self) -> None:
         opts = self._options_or_error()
@@ -605,6 +650,8 @@ class InferenceTab(Tab):
 
     def export_report(self, path: str | None = None, kind: str | None = None) -> int:
         """A report of the last preview as CSV (the one on screen unless ``kind``); all its rows."""
+        if (kind or self.view) == BACKTEST:
+            return self.export_backtest(path)
         job = self.job
         if job is None or job.result is None:
             self.app.show_error("Preview first: the reports describe the previewed plan.")
@@ -621,6 +668,30 @@ class InferenceTab(Tab):
             header, rows = ij.report_rows(kind, job.items, job.result, job.opts.passes)
         n = ij.write_csv(path, header, rows)
         self.say(f"{kind} report: {n:,} rows written to {path}")
+        return n
+
+    def export_backtest(self, path: str | None = None) -> int:
+        """The last backtest's errors per method (stars), then its calibration rows."""
+        bt = self.last_backtest
+        if bt is None:
+            self.app.show_error("Backtest first: the export writes its figures.")
+            return 0
+        path = path or filedialog.asksaveasfilename(
+            parent=self.frame, defaultextension=".csv", initialfile="inference-backtest.csv"
+        )
+        if not path:
+            return 0
+        rows: list[list[Any]] = [
+            ["error", inf.METHOD_LABELS[m], round(mae / 2, 4), round(rmse / 2, 4), bt.hidden]
+            for m, (mae, rmse) in bt.scores.items()
+        ]
+        rows += [
+            ["calibration", inf.METHOD_LABELS[bt.engine], round(p / 2, 4), round(a / 2, 4), n]
+            for p, a, n in bt.calibration
+        ]
+        header = ["row", "method", "mae or predicted stars", "rmse or actual stars", "ratings"]
+        n = ij.write_csv(path, header, rows)
+        self.say(f"backtest: {n:,} rows written to {path}")
         return n
 
     def export_ratings(self, path: str | None = None) -> int:
