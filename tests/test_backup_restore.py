@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ratings_gui.core import transfer as tr
-from ratings_gui.core.plan import PLEX
+from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.demo.transfer import transferred_copy
@@ -218,7 +218,7 @@ def test_program_ratings_stay_the_programs(
     tracks = [k for k in rated.lib.keys_of(1, "track") if rated.lib.rating(k) is not None][:3]
     run = app.journal.start_run("base-rating", server="Demo Server", library="Music")
     ids = app.journal.record_pending(
-        run, [jt.Change(PLEX, str(k), "userRating", None, rated.lib.rating(k)) for k in tracks]
+        run, [Change(PLEX, str(k), "userRating", None, rated.lib.rating(k)) for k in tracks]
     )
     app.journal.mark(ids, APPLIED)
     path = tmp_path / "p.json"

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ratings_gui.core.plan import PLEX, Change, Plan
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import apply_plan
 from ratings_gui.jobs.runner import JobContext
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -197,7 +197,7 @@ def connected_win(app: Any) -> Iterator[Any]:
 
 def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) -> None:
     """A journaled run of two changes, undone from History through the plan preview."""
-    from ratings_gui.jobs.apply import apply_plan
+    from ratings_gui.jobs.base import apply_plan
     from ratings_gui.jobs.runner import JobContext
 
     lib = demo.lib

@@ -17,11 +17,11 @@ from mutagen.id3 import ID3
 
 from ratings_gui.core.plan import FILE, Change
 from ratings_gui.demo.audio import mp3_bytes
-from ratings_gui.jobs.file_apply import FileWriter
 from ratings_gui.jobs.undo import RESTORE_FIELDS, plan_undo
 from ratings_gui.journal import APPLIED, Journal
 from ratings_gui.tags import read_rating, restore_fields, write_rating
 from ratings_gui.tags.id3raw import parse
+from ratings_gui.tags.writer import FileWriter
 
 ARTIST_IDS = ["b10bbbfc-cf9e-42e0-be17-e2c3e1d2600d", "ba550d0e-adac-4864-b88b-407cab5e76af"]
 

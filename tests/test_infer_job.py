@@ -244,7 +244,7 @@ def test_ratings_carried_from_the_files_are_evidence_not_program_values(
 ) -> None:
     """A Tags run (files -> Plex) writes the user's own ratings: inference counts them."""
     from ratings_gui.core.plan import PLEX, Change, Plan
-    from ratings_gui.jobs.apply import apply_plan
+    from ratings_gui.jobs.base import apply_plan
     from ratings_gui.jobs.base_rating import plan_base_rating
 
     unrated = [k for k in demo.lib.keys_of(1, "track") if demo.lib.rating(k) is None][:5]

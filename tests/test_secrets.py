@@ -9,7 +9,7 @@ import pytest
 
 from ratings_gui.core.plan import PLEX, Change, Plan
 from ratings_gui.demo.server import Faults
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import apply_plan
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.logsetup import redact
 from ratings_gui.plex.connection import PlexError, connect_direct

@@ -10,7 +10,7 @@ import pytest
 from ratings_gui.core.plan import PLEX, Change, Plan
 from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer, Faults
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import apply_plan
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.journal import APPLIED, UNDONE

@@ -25,10 +25,12 @@ from typing import Any
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
 from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.scale import format_stars, normalize, same
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import Provenance
 from ratings_gui.plex.connection import PlexError
+from ratings_gui.plex.writer import RatingWriter
+from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 
@@ -218,52 +220,41 @@ class BaseRatingOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class BaseRatingJob:
-    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report, as every job; ``reset`` flips it."""
+class BaseRatingJob(PlanJob):
+    """A PlanJob: read the tracks, plan the base ratings (or ``reset`` them), write them."""
 
     name = JOB
+    read_kinds = ("track",)
 
     def __init__(self, app: Any, opts: BaseRatingOptions, *, reset: bool = False) -> None:
-        self.app = app
+        super().__init__(app)
         self.opts = opts
+        self.library = opts.library
         self.reset = reset
-        self.section_id: int | None = None
 
-    def _read(self, ctx: JobContext) -> tuple[list[Item], float]:
-        from ratings_gui.plex.snapshot import read_library
-
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
+    def read(
+        self, ctx: JobContext
+    ) -> tuple[list[Item], float, dict[str, Provenance], float | None]:
+        """The tracks, when they were read, the program's values, and the since-last-run floor."""
         read_at = time.time()
-        snap = read_library(
-            conn,
-            self.opts.library,
-            kinds=("track",),
-            progress=ctx.progress,
-            cancel=ctx.cancel_event,
-            require_type="artist",
-        )
-        ctx.check_cancel()
-        self.section_id = snap.section_id
-        ctx.log(f"read {len(snap):,} tracks of {snap.library} in {snap.requests} requests")
-        return snap.of_kind("track"), read_at
-
-    def prepare(self, ctx: JobContext) -> Plan:
-        tracks, read_at = self._read(ctx)
+        tracks = super().read(ctx).of_kind("track")
         prov = self.app.journal.program_values(PLEX, "userRating")
+        since = None
+        if self.opts.since_last_run and not self.reset:
+            last = last_run_start(self.app.journal, self.opts.library)
+            if last is None:
+                ctx.log("no earlier base-rating run: every track is in scope")
+            else:
+                since = last - SINCE_MARGIN_SECONDS
+                when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last))
+                ctx.log(f"tracks added since the last run ({when})")
+        return tracks, read_at, prov, since
+
+    def plan(self, snapshot: tuple[list[Item], float, dict[str, Provenance], float | None]) -> Plan:
+        tracks, read_at, prov, since = snapshot
         if self.reset:
             plan = plan_reset(tracks, prov)
         else:
-            since = None
-            if self.opts.since_last_run:
-                last = last_run_start(self.app.journal, self.opts.library)
-                if last is None:
-                    ctx.log("no earlier base-rating run: every track is in scope")
-                else:
-                    since = last - SINCE_MARGIN_SECONDS
-                    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last))
-                    ctx.log(f"tracks added since the last run ({when})")
             plan = plan_base_rating(
                 tracks,
                 prov,
@@ -280,36 +271,22 @@ class BaseRatingJob:
             read_at=read_at,
             grouped=self.opts.grouped,
         )
-        ctx.log(f"plan: {len(plan):,} tracks to change")
         return plan
 
-    def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        return apply_base_plan(
-            self.app, plan, ctx, grouped=self.opts.grouped, workers=self.opts.workers
-        )
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
+        ctx.log(f"plan: {len(plan):,} tracks to change")
 
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
+        """Per-item writes, or grouped multi-edits (same journaling)."""
+        conn = require_connection(self.app)
+        if not self.opts.grouped:
+            return RatingWriter(conn, workers=self.opts.workers, cancel=ctx.cancel_event)
+        from ratings_gui.plex.bulk import BulkRatingWriter
 
-def apply_base_plan(
-    app: Any, plan: Plan, ctx: JobContext, *, grouped: bool = False, workers: int = 3
-) -> Report:
-    """Per-item writes through the shared apply, or grouped multi-edits (same journaling)."""
-    if not grouped:
-        return apply_plan(app, plan, ctx, workers=workers)
-    return _apply_grouped(app, plan, ctx)
-
-
-def _apply_grouped(app: Any, plan: Plan, ctx: JobContext) -> Report:
-    """The shared journaled apply, with grouped multi-edits instead of one request per track."""
-    from ratings_gui.plex.bulk import BulkRatingWriter
-
-    conn = app.connection
-    if conn is None:
-        raise PlexError("Not connected to a Plex server. Sign in first.")
-    section_id = plan.options.get("section_id")
-    if section_id is None:
-        raise PlexError("grouped edits need the plan's library section")
-    writer = BulkRatingWriter(conn, int(section_id), cancel=ctx.cancel_event)
-    return apply_plan(app, plan, ctx, writer=writer)
+        section_id = plan.options.get("section_id")
+        if section_id is None:
+            raise PlexError("grouped edits need the plan's library section")
+        return BulkRatingWriter(conn, int(section_id), cancel=ctx.cancel_event)
 
 
 # --- watch -------------------------------------------------------------------------------
@@ -400,9 +377,8 @@ def watch(
     from ratings_gui.plex.http import PlexHttp
     from ratings_gui.plex.snapshot import find_section
 
-    conn = app.connection
-    if conn is None:
-        raise PlexError("Not connected to a Plex server. Sign in first.")
+    conn = require_connection(app)
+    job = BaseRatingJob(app, opts)
     value = check_value(opts.value, opts.style)
     http = PlexHttp(conn, cancel=ctx.cancel_event)
     sec = find_section(http, opts.library, conn.name)
@@ -443,9 +419,7 @@ def watch(
                 )
                 ctx.log(f"{len(new)} new track(s); {len(plan)} to rate")
                 if plan.changes:
-                    report = apply_base_plan(
-                        app, plan, ctx, grouped=opts.grouped, workers=opts.workers
-                    )
+                    report = job.apply(ctx, plan)
                     stats.rated += report.changes
                     stats.failed += len(report.failed)
                     if report.run_id is not None:

@@ -23,7 +23,7 @@ from ratings_gui.core.matching import build_index
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
 from ratings_gui.core.scale import format_both, same
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.http import PlexHttp
@@ -99,7 +99,7 @@ def review_line(r: ReviewItem) -> str:
     return f"line {row.line}: {row.title}{year} -> {guess}{more}"
 
 
-class ImportJob:
+class ImportJob(PlanJob):
     """Parse -> index -> plan -> (review) -> apply -> unmatched CSV; see the module docstring."""
 
     name = importplan.JOB
@@ -119,7 +119,7 @@ class ImportJob:
         unmatched_out: str | Path | None = None,
         unmatched_dir: str | Path | None = None,
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.path = Path(path)
         self.fmt = fmt or None
         wanted = set(kinds) if kinds is not None else set(KIND_CHOICES)
@@ -134,7 +134,7 @@ class ImportJob:
         self.unmatched_out = Path(unmatched_out) if unmatched_out else None
         self.unmatched_dir = Path(unmatched_dir) if unmatched_dir else None
         self.parsed: sources.ParseResult | None = None
-        self.plan: Plan | None = None
+        self.reviewed: Plan | None = None
         self.review: list[ReviewItem] = []
         #: id(review item) -> the Plex key the user chose for it
         self.decisions: dict[int, int] = {}
@@ -154,9 +154,7 @@ class ImportJob:
 
     def read_items(self, ctx: JobContext) -> list[Item]:
         """One paged read per chosen library (movies, shows, seasons, episodes)."""
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
+        conn = require_connection(self.app)
         http = PlexHttp(conn, cancel=ctx.cancel_event)
         sent = http.sent
         chosen = choose_sections(
@@ -180,8 +178,8 @@ class ImportJob:
         self.libraries = [s.title for s in chosen]
         return items
 
-    def prepare(self, ctx: JobContext) -> Plan:
-        """Parse, read, plan; the needs-review list stays on the job for the user."""
+    def read(self, ctx: JobContext) -> tuple[sources.ParseResult, list[Item]]:
+        """The file first (a broken one stops before any request), then the libraries."""
         ctx.progress(0, 1, f"reading {self.path.name}")
         parsed = self.parse()
         self.parsed = parsed
@@ -192,7 +190,11 @@ class ImportJob:
         )
         for note in parsed.notes:
             ctx.log(note)
-        items = self.read_items(ctx)
+        return parsed, self.read_items(ctx)
+
+    def plan(self, snapshot: tuple[sources.ParseResult, list[Item]]) -> Plan:
+        """Match and plan; the needs-review list stays on the job for the user."""
+        parsed, items = snapshot
         t0 = time.perf_counter()
         index = build_index(items)
         plan, review = importplan.plan_import(
@@ -213,7 +215,7 @@ class ImportJob:
         )
         for outcome in OUTCOMES:
             plan.counts.setdefault(outcome, 0)
-        self.plan, self.review = plan, review
+        self.reviewed, self.review = plan, review
         self.decisions.clear()
         self._review_info = {
             id(r): next(
@@ -226,9 +228,11 @@ class ImportJob:
             )
             for r in review
         }
+        return plan
+
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
         self._log_plan(ctx, plan)
         ctx.progress(1, 1, "planned")
-        return plan
 
     def _log_plan(self, ctx: JobContext, plan: Plan) -> None:
         for i, ch in enumerate(plan.changes):
@@ -250,7 +254,7 @@ class ImportJob:
         Answering again replaces the earlier answer. Returns the rating change
         added (None when skipped or when the item already has that rating).
         """
-        plan = self.plan
+        plan = self.reviewed
         if plan is None:
             raise RuntimeError("prepare() first")
         rid = id(item)
@@ -307,17 +311,15 @@ class ImportJob:
 
     # --- apply ----------------------------------------------------------------------
 
-    def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        """Ratings first (journaled); then watched marks for the ratings that reached Plex."""
+    def to_write(self, plan: Plan) -> Plan:
+        """Ratings first; the watched marks follow in :meth:`after_apply`."""
         ratings = [c for c in plan.changes if c.field != "watched"]
-        watched = [c for c in plan.changes if c.field == "watched"]
-        rating_plan = Plan(plan.job, ratings, Counter(plan.counts), dict(plan.options))
-        report = apply_plan(self.app, rating_plan, ctx)
+        return Plan(plan.job, ratings, Counter(plan.counts), dict(plan.options))
+
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
+        """Watched marks for the ratings that reached Plex, then the unmatched-rows CSV."""
         done = {c.target for c in report.applied}
-        rated = {c.target for c in ratings}
-        # A mark follows its row's rating only once the rating is written; a watched-only
-        # row's mark stands alone.
-        marks = [c for c in watched if c.target in done or c.target not in rated]
+        marks = [c for c in plan.changes if c.field == "watched" and c.target in done]
         if marks and not ctx.cancelled:
             self._mark_watched(ctx, report, marks)
         report.counts[UPDATE] = plan.counts.get(UPDATE, 0)
@@ -327,15 +329,9 @@ class ImportJob:
         if path is not None:
             report.extra["unmatched_csv"] = str(path)
         report.extra["file"] = str(self.path)
-        if report.run_id is not None:
-            run = self.app.journal.run(report.run_id)
-            self.app.journal.finish_run(
-                report.run_id, run.status if run else "done", report.as_json()
-            )
         ctx.log(breakdown(report.counts))
         if path is not None:
             ctx.log(f"unmatched rows: {path}")
-        return report
 
     def _mark_watched(self, ctx: JobContext, report: Report, marks: list[Change]) -> None:
         """Scrobble in the same journaled run, so undo of the run unmarks them too."""
@@ -420,9 +416,7 @@ def export_ratings(
     all_libraries: bool = False,
 ) -> dict[str, int]:
     """The libraries' ratings -> Letterboxd-importable and/or plain CSV, from one read."""
-    conn = app.connection
-    if conn is None:
-        raise PlexError("Not connected to a Plex server. Sign in first.")
+    conn = require_connection(app)
     http = PlexHttp(conn, cancel=ctx.cancel_event)
     sections = list_sections(http)
     name = library or app.library

@@ -27,10 +27,11 @@ from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
 from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.scale import same, to_stars
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import APPLIED, FAILED, INVENTED_REASON, PENDING, Provenance
 from ratings_gui.plex.connection import PlexError
+from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
 
@@ -172,46 +173,6 @@ class InferOptions:
     workers: int = 3
 
 
-def read_music(app: Any, library: str, ctx: JobContext) -> tuple[Any, Any]:
-    """One bulk read of a music library's artists, albums and tracks, logged.
-
-    Returns the Snapshot and the PlexHttp that read it (for more reads on
-    the same counter).
-    """
-    from ratings_gui.plex.http import PlexHttp
-    from ratings_gui.plex.snapshot import read_library
-
-    if app.connection is None:
-        raise PlexError("Not connected to a Plex server. Sign in first.")
-    http = PlexHttp(app.connection, cancel=ctx.cancel_event)
-    snap = read_library(
-        app.connection,
-        library,
-        progress=ctx.progress,
-        cancel=ctx.cancel_event,
-        http=http,
-        require_type="artist",
-    )
-    ctx.check_cancel()
-    ctx.log(
-        f"read {len(snap):,} artists, albums and tracks of {snap.library} in {http.sent} requests"
-    )
-    return snap, http
-
-
-def mark_failed(app: Any, report: Report, wrong: Sequence[Change], why: str) -> None:
-    """Writes the after-write check found missing: failed in the journal and the report."""
-    keys = {c.key for c in wrong}
-    rows = app.journal.changes(report.run_id)
-    app.journal.mark([r.id for r in rows if r.change.key in keys], FAILED, why)
-    report.applied = [c for c in report.applied if c.key not in keys]
-    report.failed.extend((c, why) for c in wrong)
-    report.changes = len(report.applied)
-    if "applied" in report.counts or "failed" in report.counts:
-        report.counts["applied"] = len(report.applied)
-        report.counts["failed"] = len(report.failed)
-
-
 def verify_ratings(
     app: Any, library: str, kind_of: Mapping[int, str], report: Report, ctx: JobContext
 ) -> int:
@@ -258,28 +219,27 @@ def kind_writer(conn: Any, section_id: int, kinds: dict[int, str], cancel: Any) 
     return BulkRatingWriter(conn, section_id, kinds=kinds, cancel=cancel, verify=False)
 
 
-class InferJob:
-    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report; keeps the snapshot for the reports."""
+class InferJob(PlanJob):
+    """A PlanJob; keeps the snapshot and the engine's result for the reports."""
 
     name = JOB
 
     def __init__(self, app: Any, opts: InferOptions) -> None:
-        self.app = app
+        super().__init__(app)
         self.opts = opts
-        self.section_id: int | None = None
+        self.library = opts.library
         self.items: list[Item] = []
         self.program: dict[int, float | None] = {}
         self.result: inf.Result | None = None
         self.mood_have: set[int] = set()
-        self.read_requests = 0
+        self.plan_seconds = 0.0
         self._kinds: dict[int, str] = {}
 
     # --- read ---------------------------------------------------------------------------
 
-    def read(self, ctx: JobContext) -> list[Item]:
+    def read_music(self, ctx: JobContext) -> list[Item]:
         """One bulk read of the library (and of who carries the mood tag)."""
-        snap, http = read_music(self.app, self.opts.library, ctx)
-        self.section_id = snap.section_id
+        snap, http = self.read_snapshot(ctx)
         self.mood_have = set()
         if self.opts.mood_tag:
             self.mood_have = self.read_mood(http, snap.section_id)
@@ -287,6 +247,19 @@ class InferJob:
         self.read_requests = http.sent
         self.items = list(snap)
         return self.items
+
+    def read(self, ctx: JobContext) -> tuple[list[Item], dict[int, float | None], Any]:
+        """The library, after settling what an interrupted run left pending; and provenance."""
+        items = self.read_music(ctx)
+        moods = (self.opts.mood_tag, self.mood_have) if self.opts.mood_tag else None
+        done, lost = settle_pending(self.app.journal, {it.key: it for it in items}, moods=moods)
+        if done or lost:
+            ctx.log(f"resumed an interrupted run: {done:,} writes had arrived, {lost:,} had not")
+        self.program = program_map(self.app)
+        provenance = (
+            self.app.journal.program_values(PLEX, "userRating") if self.opts.mood_tag else {}
+        )
+        return items, self.program, provenance
 
     def read_mood(self, http: Any, section_id: int, kinds: Iterable[str] = KINDS) -> set[int]:
         """The keys carrying the mood tag: a mood-filtered key listing per kind."""
@@ -305,18 +278,12 @@ class InferJob:
             )
         return have
 
-    def prepare(self, ctx: JobContext) -> Plan:
-        items = self.read(ctx)
-        moods = (self.opts.mood_tag, self.mood_have) if self.opts.mood_tag else None
-        done, lost = settle_pending(self.app.journal, {it.key: it for it in items}, moods=moods)
-        if done or lost:
-            ctx.log(f"resumed an interrupted run: {done:,} writes had arrived, {lost:,} had not")
-        self.program = program_map(self.app)
+    def plan(self, snapshot: tuple[list[Item], dict[int, float | None], Any]) -> Plan:
+        items, program, provenance = snapshot
         t0 = time.perf_counter()
-        plan, res = inf.plan_inference(items, self.program, self.opts.params, self.opts.passes)
+        plan, res = inf.plan_inference(items, program, self.opts.params, self.opts.passes)
         self.result = res
         if self.opts.mood_tag:
-            provenance = self.app.journal.program_values(PLEX, "userRating")
             moods = plan_mood(items, provenance, plan.changes, self.opts.mood_tag, self.mood_have)
             for ch in moods:
                 plan.add(ch)
@@ -328,39 +295,43 @@ class InferJob:
             mood_tag=self.opts.mood_tag or "",
             read_at=time.time(),
         )
-        ctx.log(
-            f"plan: {len(plan):,} changes to write ({time.perf_counter() - t0:.2f} s); "
-            f"library mean {res.mu:.2f}"
-        )
+        self.plan_seconds = time.perf_counter() - t0
         return plan
+
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
+        mu = self.result.mu if self.result is not None else 0.0
+        ctx.log(
+            f"plan: {len(plan):,} changes to write ({self.plan_seconds:.2f} s); "
+            f"library mean {mu:.2f}"
+        )
 
     # --- apply ----------------------------------------------------------------------------
 
-    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer:
+        """Grouped edits per kind (or item by item), then the mood tags."""
         from ratings_gui.plex.bulk import MoodWriter, mood_waits_for_rating
         from ratings_gui.plex.writer import RatingWriter
-        from ratings_gui.writeloop import InOrder
 
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
+        conn = require_connection(self.app)
         kinds = {it.key: it.kind for it in self.items}
+        ratings: Writer
+        if self.opts.grouped and self.section_id is not None:
+            ratings = kind_writer(conn, self.section_id, kinds, ctx.cancel_event)
+        else:
+            ratings = RatingWriter(conn, workers=self.opts.workers, cancel=ctx.cancel_event)
+        if not any(c.field == MOOD for c in plan.changes):
+            return ratings
+        if self.section_id is None:
+            raise PlexError("Preview first: mood tags need the library read.")
+        return InOrder(
+            ratings,
+            MoodWriter(conn, self.section_id, kinds, cancel=ctx.cancel_event),
+            hold=mood_waits_for_rating,
+        )
+
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
+        """One listing re-read checks grouped ratings and mood tags; the run's status follows."""
         grouped = self.opts.grouped and self.section_id is not None
-        writer: Any = None
-        if grouped:
-            writer = kind_writer(conn, self.section_id, kinds, ctx.cancel_event)
-        if any(c.field == MOOD for c in plan.changes):
-            if self.section_id is None:
-                raise PlexError("Preview first: mood tags need the library read.")
-            ratings = writer or RatingWriter(
-                conn, workers=self.opts.workers, cancel=ctx.cancel_event
-            )
-            writer = InOrder(
-                ratings,
-                MoodWriter(conn, self.section_id, kinds, cancel=ctx.cancel_event),
-                hold=mood_waits_for_rating,
-            )
-        report = apply_plan(self.app, plan, ctx, workers=self.opts.workers, writer=writer)
         if grouped and report.applied and not ctx.cancelled:
             self._verify(ctx, report)
         moods = [c for c in report.applied if c.field == MOOD]
@@ -373,7 +344,6 @@ class InferJob:
                 f"mood tag {self.opts.mood_tag!r}: added to {sum(1 for c in moods if c.new):,}, "
                 f"removed from {sum(1 for c in moods if not c.new):,}"
             )
-        return report
 
     def _verify_mood(self, ctx: JobContext, report: Report, moods: list[Change]) -> list[Change]:
         """Re-read who carries the tag (a listing per kind written); mark what did not stick."""
@@ -406,7 +376,7 @@ class InferJob:
     def backtest(self, ctx: JobContext, *, folds: int = 5, seed: int = 1) -> inf.Backtest:
         """k-fold over the user's own track ratings: both engines and two plain averages."""
         if not self.items:
-            self.read(ctx)
+            self.read_music(ctx)
             self.program = program_map(self.app)
         return inf.backtest(self.items, self.program, self.opts.params, folds=folds, seed=seed)
 
@@ -414,7 +384,7 @@ class InferJob:
         """A lost journal: items carrying the mood tag hold the program's ratings; record them."""
         if not self.opts.mood_tag:
             raise PlexError("Rebuilding provenance needs the mood tag's name.")
-        items = self.read(ctx)
+        items = self.read_music(ctx)
         program = program_map(self.app)
         rows = [
             Change(
@@ -603,7 +573,7 @@ def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
         )
         return EXIT_OK
     if args.backtest or args.report or args.export:
-        job.read(ctx)
+        job.read_music(ctx)
         job.program = program_map(app)
         result: dict[str, Any] = {
             "job": JOB,

@@ -30,9 +30,9 @@ from ratings_gui.core.matching import normalize_title
 from ratings_gui.core.plan import PLEX, UPDATE, Change, Plan, Report
 from ratings_gui.core.records import Item
 from ratings_gui.core.scale import RatingError, parse_rating, same
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.import_job import ImportInputError
-from ratings_gui.jobs.infer import kind_writer, read_music, verify_ratings
+from ratings_gui.jobs.infer import kind_writer, verify_ratings
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.sources.base import (
@@ -47,6 +47,7 @@ from ratings_gui.sources.base import (
     read_table,
 )
 from ratings_gui.sources.export import write_unmatched_csv
+from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 
@@ -419,19 +420,17 @@ def breakdown(counts: Mapping[str, int]) -> str:
 # --- the job ------------------------------------------------------------------------------
 
 
-class RatingsImportJob:
-    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report; keeps rows and snapshot for the tab."""
+class RatingsImportJob(PlanJob):
+    """A PlanJob: parse the CSV, read the music library, plan, write grouped, verify."""
 
     name = JOB
 
     def __init__(self, app: Any, library: str, path: str | Path) -> None:
-        self.app = app
+        super().__init__(app)
         self.library = library
         self.path = Path(path)
         self.rows: list[RatingRow] = []
         self.items: list[Item] = []
-        self.section_id: int | None = None
-        self.read_requests = 0
 
     def parse(self) -> list[RatingRow]:
         """Read the file; any problem with it is an ImportInputError with a plain message."""
@@ -440,54 +439,42 @@ class RatingsImportJob:
         except SourceError as exc:
             raise ImportInputError(str(exc)) from exc
 
-    def read(self, ctx: JobContext) -> list[Item]:
-        """One bulk read of the music library (artists, albums, tracks)."""
-        snap, http = read_music(self.app, self.library, ctx)
-        self.section_id = snap.section_id
-        self.read_requests = http.sent
-        self.items = list(snap)
-        return self.items
-
-    def prepare(self, ctx: JobContext) -> Plan:
-        """Parse first (a broken file stops before any read), then read and plan."""
+    def read(self, ctx: JobContext) -> tuple[list[RatingRow], list[Item], Mapping[str, Any]]:
+        """Parse first (a broken file stops before any request), then read the library."""
+        require_connection(self.app)
         ctx.progress(0, 1, f"reading {self.path.name}")
         self.rows = self.parse()
         ctx.log(f"{self.path.name}: {len(self.rows):,} rows")
-        items = self.read(ctx)
-        plan = plan_ratings_import(
-            self.rows, items, self.app.journal.standing_writes(PLEX, "userRating")
-        )
+        self.items = list(super().read(ctx))
+        return self.rows, self.items, self.app.journal.standing_writes(PLEX, "userRating")
+
+    def plan(self, snapshot: tuple[list[RatingRow], list[Item], Mapping[str, Any]]) -> Plan:
+        plan = plan_ratings_import(*snapshot)
         plan.options.update(library=self.library, section_id=self.section_id, file=str(self.path))
-        ctx.log(breakdown(plan.counts))  # the changes themselves are in the preview
-        ctx.progress(1, 1, "planned")
         return plan
 
-    def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        """Grouped multi-edits per kind, journaled; then one listing re-read to verify."""
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
+        ctx.log(breakdown(plan.counts))  # the changes themselves are in the preview
+        ctx.progress(1, 1, "planned")
+
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
+        """Grouped multi-edits per kind, journaled."""
+        conn = require_connection(self.app)
         section_id = plan.options.get("section_id", self.section_id)
         if plan.changes and (section_id is None or not self.items):
             raise PlexError("Plan the import first: the library has not been read.")
-        writer = None
-        if plan.changes:
-            kinds = {it.key: it.kind for it in self.items}
-            writer = kind_writer(conn, int(section_id), kinds, ctx.cancel_event)
-        report = apply_plan(self.app, plan, ctx, writer=writer)
+        if not plan.changes:
+            return None
+        kinds = {it.key: it.kind for it in self.items}
+        return kind_writer(conn, int(section_id), kinds, ctx.cancel_event)
+
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
+        """One listing re-read to verify, before the run's status is set."""
         report.extra["file"] = str(self.path)
         if report.applied and not ctx.cancelled:
-            self._verify(ctx, report)
-        if report.run_id is not None:
-            run = self.app.journal.run(report.run_id)
-            self.app.journal.finish_run(
-                report.run_id, run.status if run else "done", report.as_json()
-            )
+            kinds = {it.key: it.kind for it in self.items}
+            verify_ratings(self.app, self.library, kinds, report, ctx)
         ctx.log(breakdown(report.counts))
-        return report
-
-    def _verify(self, ctx: JobContext, report: Report) -> None:
-        verify_ratings(self.app, self.library, {it.key: it.kind for it in self.items}, report, ctx)
 
     def write_unmatched(self, plan: Plan, path: str | Path) -> int:
         """The rows that were not used, with the reason (OSError when it cannot be written)."""

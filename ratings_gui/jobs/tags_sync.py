@@ -3,8 +3,7 @@
 Flow as every job: one bulk read of the library (no per-track requests),
 the mapped files' tags read on a thread pool, :func:`plan_tags_sync`
 (pure) decides per track, the preview shows it, and
-:func:`~ratings_gui.jobs.file_apply.apply_sync_plan` writes Plex and files
-under ONE journal run so History can undo both sides.
+:func:`sync_writer` writes Plex and files under ONE journal run so History can undo both sides.
 
 A side with no rating never erases the other one unless the user asks
 (``allow_clear``): an unrated track in Plex usually means "not rated yet",
@@ -26,8 +25,9 @@ from ratings_gui.core.pathmap import test_mapping as check_mapping
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
 from ratings_gui.core.records import Item
 from ratings_gui.core.scale import format_stars, same
+from ratings_gui.jobs.base import PlanJob
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.plex.connection import PlexError
+from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
 
@@ -360,37 +360,59 @@ class TagsOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class TagsSyncJob:
-    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report, as every job."""
+def sync_writer(
+    app: Any,
+    ctx: JobContext,
+    *,
+    popm_email: str = "",
+    keep_mtime: bool = False,
+    restore: Mapping[str, dict[str, str]] | None = None,
+) -> Writer:
+    """Plex ratings, then rating tags in files: one writer, so one journal run holds both."""
+    from ratings_gui.plex.writer import RatingWriter
+    from ratings_gui.tags.writer import FileWriter
+
+    plex = None
+    if app.connection is not None:
+        plex = RatingWriter(app.connection, cancel=ctx.cancel_event)
+    files = FileWriter(
+        popm_email=popm_email, keep_mtime=keep_mtime, cancel=ctx.cancel_event, restore=restore
+    )
+    return InOrder(plex, files)
+
+
+def log_sides(ctx: JobContext, plan: Plan) -> None:
+    """How many files and Plex ratings a plan holding files writes."""
+    files = sum(1 for c in plan.changes if c.target_kind == FILE)
+    if files:
+        ctx.log(f"{files:,} files and {len(plan.changes) - files:,} Plex ratings to write")
+
+
+def count_sides(report: Report) -> None:
+    """The report's figures of files and Plex items written."""
+    report.extra["files_written"] = sum(1 for c in report.applied if c.target_kind == FILE)
+    report.extra["plex_written"] = sum(1 for c in report.applied if c.target_kind == PLEX)
+
+
+class TagsSyncJob(PlanJob):
+    """A PlanJob: read tracks and the mapped files' tags, plan both ways, write Plex and files."""
 
     name = JOB
+    read_kinds = ("track",)
 
     def __init__(self, app: Any, opts: TagsOptions) -> None:
-        self.app = app
+        super().__init__(app)
         self.opts = opts
+        self.library = opts.library
         self.mapping: MappingTest | None = None
         self.figures: dict[str, float] = {}
 
     def read_tracks(self, ctx: JobContext) -> list[Item]:
-        from ratings_gui.plex.snapshot import read_library
-
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
         t0 = time.perf_counter()
-        snap = read_library(
-            conn,
-            self.opts.library,
-            kinds=("track",),
-            progress=ctx.progress,
-            cancel=ctx.cancel_event,
-            require_type="artist",
-        )
-        ctx.check_cancel()
+        tracks = super().read(ctx).of_kind("track")
         self.figures["plex_seconds"] = time.perf_counter() - t0
-        self.figures["plex_requests"] = snap.requests
-        ctx.log(f"read {len(snap):,} tracks of {snap.library} in {snap.requests} requests")
-        return snap.of_kind("track")
+        self.figures["plex_requests"] = self.read_requests
+        return tracks
 
     def test_mapping(self, ctx: JobContext, tracks: Sequence[Item] | None = None) -> MappingTest:
         """Check a sample of mapped files; the result carries a suggested rule on misses."""
@@ -401,7 +423,8 @@ class TagsSyncJob:
         ctx.log(f"mapping: {self.mapping.describe()}")
         return self.mapping
 
-    def prepare(self, ctx: JobContext) -> Plan:
+    def read(self, ctx: JobContext) -> tuple[list[Item], dict[str, FileReading], Any]:
+        """The tracks, then (when the mapping finds files) every mapped file's tags."""
         if not self.opts.rules:
             raise MappingError("Add a path mapping first: SERVER_FOLDER=LOCAL_FOLDER.")
         tracks = self.read_tracks(ctx)
@@ -425,6 +448,10 @@ class TagsSyncJob:
         readings, question = settle_scales(readings, self.opts.rating_scale, self.opts.popm_email)
         self.figures["scan_seconds"] = time.perf_counter() - t0
         self.figures["files"] = len({r.local for r in readings.values() if r.local})
+        return tracks, readings, question
+
+    def plan(self, snapshot: tuple[list[Item], dict[str, FileReading], Any]) -> Plan:
+        tracks, readings, question = snapshot
         plan = plan_tags_sync(
             tracks,
             readings,
@@ -440,24 +467,26 @@ class TagsSyncJob:
         )
         if question is not None:
             plan.options["rating_scale_question"] = question.as_dict()
-            ctx.log(question.text, logging.WARNING)
+        return plan
+
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
+        question = plan.options.get("rating_scale_question")
+        if question:
+            ctx.log(question["text"], logging.WARNING)
         files = sum(1 for c in plan.changes if c.target_kind == FILE)
         ctx.log(
             f"scanned {self.figures['files']:,} files in {self.figures['scan_seconds']:.1f} s; "
             f"plan: {files:,} files and {len(plan) - files:,} Plex ratings to write"
         )
-        return plan
 
-    def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        from ratings_gui.jobs.file_apply import apply_sync_plan
-
-        return apply_sync_plan(
-            self.app,
-            plan,
-            ctx,
-            popm_email=self.opts.popm_email,
-            keep_mtime=self.opts.keep_mtime,
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer:
+        log_sides(ctx, plan)
+        return sync_writer(
+            self.app, ctx, popm_email=self.opts.popm_email, keep_mtime=self.opts.keep_mtime
         )
+
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
+        count_sides(report)
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -551,6 +580,7 @@ def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
             }
         )
         return EXIT_OK if test.ok else EXIT_USAGE
+
     def listed(plan: Plan) -> dict[str, Any]:
         problems = file_problems(plan)
         if problems:

@@ -27,15 +27,15 @@ from typing import Any
 
 from ratings_gui import __version__
 from ratings_gui.core import transfer as tr
-from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.plan import PLEX, Plan, Report
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
 from ratings_gui.core.scale import same
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import FAILED
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.sources.base import SourceError, read_regular_file
+from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +136,7 @@ def read_targets(
     from ratings_gui.plex.http import PlexHttp
     from ratings_gui.plex.snapshot import read_sections
 
-    conn = app.connection
-    if conn is None:
-        raise PlexError("Not connected to a Plex server. Sign in first.")
+    conn = require_connection(app)
     http = PlexHttp(conn, cancel=ctx.cancel_event)
     read = read_sections(
         conn,
@@ -266,55 +264,27 @@ class BackupJob:
 # --- writing ------------------------------------------------------------------------------------
 
 
-class SectionWriter:
-    """Grouped multi-edits per library (a multi-edit names one section and one ``type=``).
+def section_writer(
+    conn: Any, section_of: Mapping[int, int], kind_of: Mapping[int, str], cancel: Any
+) -> Writer:
+    """Grouped multi-edits per library and kind (each needs its own section and ``type=``).
 
-    Each library's changes go to one grouped writer that knows every item's
-    kind; clears go item by item (the grouped path cannot clear). The job
-    checks the result with one listing re-read, not per chunk.
+    One grouped writer knows every item's library and kind; clears go item
+    by item (the grouped path cannot clear). The job checks the result with
+    one listing re-read, not per chunk.
     """
+    from ratings_gui.plex.bulk import BulkRatingWriter
 
-    def __init__(
-        self, conn: Any, section_of: Mapping[int, int], kind_of: Mapping[int, str], cancel: Any
-    ) -> None:
-        self.conn = conn
-        self.section_of = section_of
-        self.kind_of = kind_of
-        self.cancel = cancel
-
-    def accepts(self, change: Change) -> bool:
-        return (
-            change.target_kind == PLEX
-            and change.field == "userRating"
-            and change.target.isdigit()
-            and int(change.target) in self.section_of
-        )
-
-    def apply(self, changes: Sequence[Change], **kw: Any) -> Any:
-        from ratings_gui.plex.bulk import BulkRatingWriter
-        from ratings_gui.writeloop import CANCELLED, WriteResult
-
-        groups: dict[int, list[Change]] = defaultdict(list)
-        for c in changes:
-            groups[self.section_of[int(c.target)]].append(c)
-        total = WriteResult([], [])
-        for section, part in groups.items():
-            if total.cancelled:
-                total.failed.extend((c, CANCELLED) for c in part)
-                continue
-            kinds = {int(c.target): self.kind_of[int(c.target)] for c in part}
-            writer = BulkRatingWriter(
-                self.conn, section, kinds=kinds, cancel=self.cancel, verify=False
-            )
-            total.add(writer.apply(part, **kw))
-        return total
+    first = next(iter(section_of.values()), 0)
+    return BulkRatingWriter(
+        conn, first, kinds=kind_of, sections=section_of, cancel=cancel, verify=False
+    )
 
 
 def verify_written(
     app: Any, targets: Sequence[tr.TargetLibrary], report: Report, ctx: JobContext
 ) -> int:
     """Re-read the written kinds in big pages; what the server did not keep is marked failed."""
-    from ratings_gui.jobs.infer import mark_failed
     from ratings_gui.plex.http import PlexHttp
     from ratings_gui.plex.snapshot import SectionInfo, read_library
 
@@ -354,22 +324,11 @@ def verify_written(
     return len(wrong)
 
 
-def _finish(app: Any, report: Report) -> None:
-    """Store the final report (after the check) on the run."""
-    if report.run_id is None:
-        return
-    run = app.journal.run(report.run_id)
-    status = run.status if run else "done"
-    if report.failed and status == "done":
-        status = "done with errors" if report.applied else FAILED
-    app.journal.finish_run(report.run_id, status, report.as_json())
-
-
 # --- restore ------------------------------------------------------------------------------------
 
 
-class RestoreJob:
-    """prepare(ctx) -> Plan, apply(ctx, plan) -> Report; keeps the backup and the target read."""
+class RestoreJob(PlanJob):
+    """A PlanJob; keeps the backup and the target read."""
 
     name = RESTORE_JOB
 
@@ -381,16 +340,15 @@ class RestoreJob:
         *,
         overwrite: bool = False,
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.path = Path(path)
         self.libraries = list(libraries or [])
         self.overwrite = overwrite
         self.backup: tr.Backup | None = None
         self.targets: list[tr.TargetLibrary] = []
-        self.read_requests = 0
 
-    def prepare(self, ctx: JobContext) -> Plan:
-        """Check the file first (a bad one stops before any request), then read and match."""
+    def read(self, ctx: JobContext) -> tuple[tr.Backup, list[tr.TargetLibrary], Any]:
+        """Check the file first (a bad one stops before any request), then read the target."""
         ctx.progress(0, 1, f"reading {self.path.name}")
         self.backup = read_backup_file(self.path)
         made = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.backup.created_at))
@@ -399,40 +357,42 @@ class RestoreJob:
             f"({made})"
         )
         self.targets, self.read_requests = read_targets(self.app, self.libraries, ctx)
-        plan = tr.plan_restore(
-            self.backup,
-            self.targets,
-            self.app.journal.standing_writes(PLEX, "userRating"),
-            overwrite=self.overwrite,
-        )
+        return self.backup, self.targets, self.app.journal.standing_writes(PLEX, "userRating")
+
+    def plan(self, snapshot: tuple[tr.Backup, list[tr.TargetLibrary], Any]) -> Plan:
+        """The pure matcher; the plan names the libraries it writes to."""
+        backup, targets, standing = snapshot
+        plan = tr.plan_restore(backup, targets, standing, overwrite=self.overwrite)
         plan.options.update(
             file=str(self.path),
             library=", ".join(t.title for t in self.targets),
             libraries=[t.title for t in self.targets],
-            backup_server=self.backup.server,
+            backup_server=backup.server,
         )
+        return plan
+
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
         ctx.log(tr.restore_breakdown(plan.counts))
         how = ", ".join(f"{k} {v:,}" for k, v in plan.options["matched_by"].items())
         if how:
             ctx.log(f"matched by {how}")
         ctx.progress(1, 1, "planned")
-        return plan
 
-    def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
+        conn = require_connection(self.app)
         if plan.changes and not self.targets:
             raise PlexError("Plan the restore first: the server has not been read.")
+        if not plan.changes:
+            return None
         section_of = {it.key: t.section_id for t in self.targets for it in t.items}
         kind_of = {it.key: it.kind for t in self.targets for it in t.items}
-        writer = SectionWriter(conn, section_of, kind_of, ctx.cancel_event)
-        report = apply_plan(self.app, plan, ctx, writer=writer if plan.changes else None)
+        return section_writer(conn, section_of, kind_of, ctx.cancel_event)
+
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
+        """One listing re-read per library written, before the run's status is set."""
         report.extra["file"] = str(self.path)
         if report.applied and not ctx.cancelled:
             verify_written(self.app, self.targets, report, ctx)
-        _finish(self.app, report)
-        return report
 
     def write_unmatched(self, plan: Plan, path: str | Path) -> int:
         """Not found, ambiguous, duplicate and conflict rows with the reason (OSError if not)."""
@@ -459,7 +419,7 @@ def auto_backup_path(app: Any, job: str, library: str = "", now: float | None = 
     return p
 
 
-class ClearJob:
+class ClearJob(PlanJob):
     """Remove the ratings of one library (or of some kinds), after a backup of them."""
 
     name = CLEAR_JOB
@@ -472,15 +432,18 @@ class ClearJob:
         *,
         backup_path: str | Path | None = None,
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.library = library
         self.kinds = list(kinds or [])
         self.backup_path = Path(backup_path) if backup_path else None
         self.targets: list[tr.TargetLibrary] = []
 
-    def prepare(self, ctx: JobContext) -> Plan:
-        self.targets, _ = read_targets(self.app, [self.library], ctx)
-        t = self.targets[0]
+    def read(self, ctx: JobContext) -> tr.TargetLibrary:
+        self.targets, self.read_requests = read_targets(self.app, [self.library], ctx)
+        return self.targets[0]
+
+    def plan(self, snapshot: tr.TargetLibrary) -> Plan:
+        t = snapshot
         allowed = KINDS_BY_SECTION.get(t.type, ())
         bad = [k for k in self.kinds if k not in allowed]
         if bad:
@@ -489,8 +452,10 @@ class ClearJob:
             )
         plan = tr.plan_clear(t.items, self.kinds or None)
         plan.options.update(library=t.title, section_id=t.section_id, kinds=self.kinds or "all")
-        ctx.log(f"{len(plan.changes):,} ratings of {t.title} would be cleared")
         return plan
+
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
+        ctx.log(f"{len(plan.changes):,} ratings of {plan.options['library']} would be cleared")
 
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
         """Write the backup first; only when it is safely on disk is anything cleared."""
@@ -505,10 +470,10 @@ class ClearJob:
             n = write_backup_file(path, backup)
             ctx.log(f"backup of {len(backup):,} ratings written to {path} ({n:,} bytes)")
         plan.options["backup"] = str(path) if plan.changes else None
-        report = apply_plan(self.app, plan, ctx)
+        return super().apply(ctx, plan)
+
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
         report.extra["backup"] = plan.options["backup"]
-        _finish(self.app, report)
-        return report
 
 
 # --- automatic backup before a run ----------------------------------------------------------------
@@ -554,7 +519,7 @@ __all__ = [
     "BackupResult",
     "ClearJob",
     "RestoreJob",
-    "SectionWriter",
+    "section_writer",
     "auto_backup_path",
     "backup_before",
     "build_backup",

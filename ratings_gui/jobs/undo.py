@@ -15,11 +15,12 @@ from typing import Any
 
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
 from ratings_gui.core.scale import format_both, same
-from ratings_gui.jobs.apply import apply_plan
+from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import APPLIED, PROVENANCE_JOBS, UNDONE
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.snapshot import read_items
+from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
 
@@ -153,16 +154,21 @@ def plan_undo(
     return plan
 
 
-class UndoJob:
-    """Read current values, plan the inverse changes, apply them as a new run."""
+class UndoJob(PlanJob):
+    """A PlanJob: read current values, plan the inverse changes, apply them as a new run."""
 
     name = "undo"
 
     def __init__(self, app: Any, run_id: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.run_id = run_id
+        self.undo_of = run_id
+        self.run_options: dict[str, Any] = {}
+        self.kinds: dict[int, str] = {}
+        self._restore: dict[str, dict[str, str]] = {}
 
-    def prepare(self, ctx: JobContext) -> Plan:
+    def read(self, ctx: JobContext) -> tuple[list[Any], dict[int, Any], dict[str, Any], str]:
+        """The run's applied rows, and what their items and files hold now."""
         run = self.app.journal.run(self.run_id)
         if run is None:
             raise PlexError(f"There is no run {self.run_id} in the history.")
@@ -171,9 +177,7 @@ class UndoJob:
                 f"Run {self.run_id} only recorded which ratings are the program's; "
                 "it wrote nothing, so there is nothing to undo."
             )
-        conn = self.app.connection
-        if conn is None:
-            raise PlexError("Not connected to a Plex server. Sign in first.")
+        conn = require_connection(self.app)
         if run.server and conn.name and run.server != conn.name:
             raise PlexError(
                 f"Run {self.run_id} changed {run.server}, but you are connected to {conn.name}."
@@ -183,7 +187,6 @@ class UndoJob:
         if unknown:
             raise PlexError(f"Run {self.run_id} changed {', '.join(sorted(unknown))}: cannot undo.")
         self.run_options = dict(run.options)
-        self.kinds: dict[int, str] = {}
         ctx.log(f"undo run {self.run_id} ({run.job}): {len(rows):,} applied changes")
         ctx.progress(0, len(rows), "reading current values")
         plex_keys = {r.change.target for r in rows if r.change.target_kind == PLEX}
@@ -192,12 +195,18 @@ class UndoJob:
         ctx.check_cancel()
         files = self._read_files([r.change.target for r in rows if r.change.target_kind == FILE])
         ctx.check_cancel()
-        plan = plan_undo(self.run_id, rows, current, files)
-        plan.options["library"] = run.library
         ctx.progress(len(rows), len(rows), "reading current values")
+        return rows, current, files, run.library
+
+    def plan(self, snapshot: tuple[list[Any], dict[int, Any], dict[str, Any], str]) -> Plan:
+        rows, current, files, library = snapshot
+        plan = plan_undo(self.run_id, rows, current, files)
+        plan.options["library"] = library
+        return plan
+
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
         for s in plan.skipped:
             ctx.log(f"left alone: {s['label'] or s['target']}: {s['reason']}", logging.WARNING)
-        return plan
 
     def _read_files(self, paths: list[str]) -> dict[str, Any]:
         """The changed files' ratings now (TagRating or TagError per path)."""
@@ -205,53 +214,53 @@ class UndoJob:
             return {}
         from ratings_gui.tags import read_many
 
-        email = str(getattr(self, "run_options", {}).get("popm_email") or "")
+        email = str(self.run_options.get("popm_email") or "")
         opts = {"popm_email": email} if email else {}
         return {str(p): r for p, r in read_many(sorted(set(paths)), **opts)}
 
-    def _writer(self, ctx: JobContext, plan: Plan) -> Any:
-        """Mood-tag changes go through grouped edits (they need the run's section); else default."""
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
+        """Files put back their exact fields; mood tags need grouped edits in the run's section."""
+        if self._restore or any(c.target_kind == FILE for c in plan.changes):
+            from ratings_gui.jobs.tags_sync import log_sides, sync_writer
+
+            log_sides(ctx, plan)
+            return sync_writer(
+                self.app,
+                ctx,
+                popm_email=str(self.run_options.get("popm_email") or ""),
+                keep_mtime=bool(self.run_options.get("keep_mtime")),
+                restore=self._restore,
+            )
         if not any(c.field == MOOD for c in plan.changes):
             return None
         from ratings_gui.plex.bulk import MoodWriter, mood_waits_for_rating
         from ratings_gui.plex.writer import RatingWriter
-        from ratings_gui.writeloop import InOrder
 
-        section = getattr(self, "run_options", {}).get("section_id")
+        section = self.run_options.get("section_id")
         if section is None:
             raise PlexError(f"Run {self.run_id} does not say which library its mood tags are in.")
-        conn = self.app.connection
+        conn = require_connection(self.app)
         return InOrder(
             RatingWriter(conn, cancel=ctx.cancel_event),
-            MoodWriter(conn, int(section), getattr(self, "kinds", {}), cancel=ctx.cancel_event),
+            MoodWriter(conn, int(section), self.kinds, cancel=ctx.cancel_event),
             hold=mood_waits_for_rating,
         )
 
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        restore = plan.options.get(RESTORE_FIELDS)
-        if restore or any(c.target_kind == FILE for c in plan.changes):
-            from ratings_gui.jobs.file_apply import apply_sync_plan
+        # the fields go to the writer, not into the new run's journaled options
+        self._restore = dict(plan.options.get(RESTORE_FIELDS) or {})
+        bare = {k: v for k, v in plan.options.items() if k != RESTORE_FIELDS}
+        return super().apply(ctx, dataclasses.replace(plan, options=bare))
 
-            opts = getattr(self, "run_options", {})
-            # the fields go to the writer, not into the new run's journaled options
-            bare = {k: v for k, v in plan.options.items() if k != RESTORE_FIELDS}
-            report = apply_sync_plan(
-                self.app,
-                dataclasses.replace(plan, options=bare),
-                ctx,
-                popm_email=str(opts.get("popm_email") or ""),
-                keep_mtime=bool(opts.get("keep_mtime")),
-                undo_of=self.run_id,
-                restore=restore or {},
-            )
-        else:
-            report = apply_plan(
-                self.app, plan, ctx, undo_of=self.run_id, writer=self._writer(ctx, plan)
-            )
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
+        """Mark the undone rows, and what is left of the run they came from."""
+        if self._restore or any(c.target_kind == FILE for c in plan.changes):
+            from ratings_gui.jobs.tags_sync import count_sides
+
+            count_sides(report)
         ids = plan.options.get("change_ids", {})
         done_ids = [cid for ch in report.applied if (cid := ids.get("|".join(ch.key))) is not None]
         self.app.journal.mark(done_ids, UNDONE)
         remaining = self.app.journal.changes(self.run_id, statuses=[APPLIED])
         self.app.journal.set_run_status(self.run_id, "undone" if not remaining else "partly undone")
         report.extra["undo_of"] = self.run_id
-        return report

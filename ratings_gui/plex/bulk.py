@@ -80,8 +80,10 @@ class BulkRatingWriter(JournaledWriter):
 
     ``kinds`` maps ratingKey -> artist/album/track when the plan holds more
     than one kind (a multi-edit needs the item type); else every item is
-    ``kind``. With ``verify=False`` the job checks the writes itself (one
-    listing re-read instead of a read per 200 items).
+    ``kind``. ``sections`` maps ratingKey -> section id when the plan spans
+    libraries (a restore); else every item is in ``section_id``. With
+    ``verify=False`` the job checks the writes itself (one listing re-read
+    instead of a read per 200 items).
     """
 
     phase = "writing (grouped)"
@@ -94,6 +96,7 @@ class BulkRatingWriter(JournaledWriter):
         *,
         kind: str = "track",
         kinds: Mapping[int, str] | None = None,
+        sections: Mapping[int, int] | None = None,
         chunk: int = IDS_PER_REQUEST,
         retries: int = 6,
         timeout: float | None = None,
@@ -104,6 +107,7 @@ class BulkRatingWriter(JournaledWriter):
         self.section_id = int(section_id)
         self.kind = kind
         self.kinds = dict(kinds or {})
+        self.sections = dict(sections or {})
         self.group_size = max(1, chunk)
         self.cancel = cancel or threading.Event()
         self.http = PlexHttp(conn, retries=retries, timeout=timeout, cancel=self.cancel)
@@ -117,18 +121,22 @@ class BulkRatingWriter(JournaledWriter):
     def kind_of(self, change: Change) -> str:
         return self.kinds.get(int(change.target), self.kind)
 
+    def section_of(self, change: Change) -> int:
+        return self.sections.get(int(change.target), self.section_id)
+
     def units(self, changes: Sequence[Change]) -> list[list[Change]]:
-        """Sets grouped by (kind, value) in chunks of ids, then the clears one by one."""
+        """Sets grouped by (section, kind, value) in chunks of ids, then the clears one by one."""
         for ch in changes:
             if not self.accepts(ch):
                 raise PlexError(f"{ch.label or ch.target}: only Plex ratings can be grouped")
         sets = [c for c in changes if normalize(c.new) is not None]
-        groups: dict[tuple[str, float], list[Change]] = defaultdict(list)
+        groups: dict[tuple[int, str, float], list[Change]] = defaultdict(list)
         for ch in sets:
-            groups[(self.kind_of(ch), float(normalize(ch.new)))].append(ch)  # type: ignore[arg-type]
+            value = float(normalize(ch.new))  # type: ignore[arg-type]
+            groups[(self.section_of(ch), self.kind_of(ch), value)].append(ch)
         out: list[list[Change]] = []
-        for (_kind, _value), group in sorted(
-            groups.items(), key=lambda kv: (_kind_rank(kv[0][0]), kv[0][1])
+        for _key, group in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], _kind_rank(kv[0][1]), kv[0][2])
         ):
             out.extend(
                 group[i : i + self.group_size] for i in range(0, len(group), self.group_size)
@@ -136,18 +144,28 @@ class BulkRatingWriter(JournaledWriter):
         out.extend([c] for c in changes if normalize(c.new) is None)
         return out
 
-    def send_group(self, ids: Sequence[int | str], value: float, kind: str | None = None) -> None:
+    def send_group(
+        self,
+        ids: Sequence[int | str],
+        value: float,
+        kind: str | None = None,
+        section_id: int | None = None,
+    ) -> None:
         """One multi-edit request (guarded against an empty id list)."""
         params = multi_edit_params(kind or self.kind, ids, value)
+        section = self.section_id if section_id is None else section_id
         with self._one_group:  # Plex's database is single-writer: one grouped edit at a time
-            self.http.request("PUT", f"/library/sections/{self.section_id}/all", params=params)
+            self.http.request("PUT", f"/library/sections/{section}/all", params=params)
 
     def send(self, unit: list[Change]) -> None:
         value = normalize(unit[0].new)
         if value is None:
             self.single.write_one(unit[0])
         else:
-            self.send_group([c.target for c in unit], value, self.kind_of(unit[0]))
+            first = unit[0]
+            self.send_group(
+                [c.target for c in unit], value, self.kind_of(first), self.section_of(first)
+            )
 
     def failure(self, exc: Exception) -> Failure | None:
         return plex_failure(exc)

@@ -1,0 +1,231 @@
+"""The PlanJob base: read -> plan -> (review) -> apply, written once for every job.
+
+A job fills in hooks; :meth:`PlanJob.prepare` and :meth:`PlanJob.apply` are
+not written again:
+
+- ``read(ctx)``: one bulk read of what the job needs. The default requires
+  a connection (one "Not connected" message for every job) and reads the
+  job's music library.
+- ``plan(snapshot)``: pure, from the snapshot and the job's options.
+- ``log_plan(ctx, plan)``: the lines the user sees once the plan is ready.
+- ``writer(ctx, plan)``: the :class:`~ratings_gui.writeloop.Writer` the plan
+  goes to (default: Plex item by item).
+- ``after_apply(ctx, plan, report)``: checks and follow-ups (verify, watched
+  marks, unmatched CSV) that run BEFORE the run's status is set, so every
+  job's run ends the same way: :func:`apply_plan` finishes it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ratings_gui.core.plan import FILE, Change, Plan, Report
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal import FAILED
+from ratings_gui.logsetup import RunLog
+from ratings_gui.plex.connection import Connection, PlexError
+from ratings_gui.plex.writer import RatingWriter
+from ratings_gui.writeloop import Writer, count_outcomes
+
+log = logging.getLogger(__name__)
+
+NOT_CONNECTED = "Not connected to a Plex server. Sign in first."
+
+
+def require_connection(app: Any) -> Connection:
+    """The AppContext's connection, or the one plain message every job gives without it."""
+    conn = app.connection
+    if conn is None:
+        raise PlexError(NOT_CONNECTED)
+    return conn
+
+
+def mark_failed(app: Any, report: Report, wrong: Sequence[Change], why: str) -> None:
+    """Writes an after-write check found missing: failed in the journal and the report.
+
+    Called from ``after_apply``, so the run's status (set after it) counts them.
+    """
+    keys = {c.key for c in wrong}
+    rows = app.journal.changes(report.run_id)
+    app.journal.mark([r.id for r in rows if r.change.key in keys], FAILED, why)
+    report.applied = [c for c in report.applied if c.key not in keys]
+    report.failed.extend((c, why) for c in wrong)
+    report.changes = len(report.applied)
+    if "applied" in report.counts or "failed" in report.counts:
+        report.counts["applied"] = len(report.applied)
+        report.counts["failed"] = len(report.failed)
+
+
+def run_status(report: Report, cancelled: bool) -> str:
+    """A run's final status from its report (after every check)."""
+    if cancelled:
+        return "cancelled"
+    if report.failed:
+        return "done with errors" if report.applied else "failed"
+    return "done"
+
+
+def apply_plan(
+    app: Any,
+    plan: Plan,
+    ctx: JobContext,
+    *,
+    workers: int = 3,
+    undo_of: int | None = None,
+    timeout: float | None = None,
+    writer: Writer | None = None,
+    after: Callable[[Report], None] | None = None,
+) -> Report:
+    """Start a run, write the plan's changes, run ``after``, finish the run; returns the report.
+
+    ``app`` is the :class:`~ratings_gui.context.AppContext`. A run with
+    nothing to write is still recorded so History shows that the job ran.
+    ``writer`` is any :class:`~ratings_gui.writeloop.Writer` (default: Plex
+    item by item); every change must be one it accepts. ``after`` may mark
+    more changes failed (a check that re-reads) or write more in the same
+    run; the status is set from the report it leaves.
+    """
+    conn = require_connection(app)
+    if writer is None:
+        writer = RatingWriter(conn, workers=workers, cancel=ctx.cancel_event, timeout=timeout)
+    refused = [c for c in plan.changes if not writer.accepts(c)]
+    if any(c.target_kind == FILE for c in refused):
+        raise PlexError("This plan holds changes to files; only Plex changes can be applied here.")
+    if refused:
+        raise PlexError(f"{refused[0].label or refused[0].target}: cannot write {refused[0].field}")
+    run_id = app.journal.start_run(
+        plan.job,
+        plan.options,
+        server=conn.name,
+        library=str(plan.options.get("library") or app.library or ""),
+        undo_of=undo_of,
+    )
+    report = Report(plan.job, run_id, dry_run=False)
+    with RunLog(app.paths.logs, plan.job, run_id):
+        ctx.log(f"run {run_id}: writing {len(plan.changes):,} changes ({conn.name})")
+        try:
+            result = writer.apply(
+                plan.changes,
+                journal=app.journal,
+                run_id=run_id,
+                progress=ctx.progress,
+                log_line=lambda t: ctx.log(t, logging.WARNING),
+            )
+        except Exception as exc:
+            app.journal.finish_run(run_id, "failed", {"error": str(exc)})
+            raise
+        report.counts.update(plan.counts)
+        report.counts.pop("update", None)
+        report.counts.update(count_outcomes(result))
+        for reason, n in result.reasons.items():
+            report.counts[f"file failed: {reason.replace('_', ' ')}"] += n
+        report.changes = len(result.applied)
+        report.applied = result.applied
+        report.failed = [f for f in result.failed if f[1] != "cancelled"]
+        report.extra["requests"] = result.requests
+        if after is not None:
+            try:
+                after(report)
+            except Exception as exc:
+                # the writes are journaled; the run says the check after them broke
+                status = "done with errors" if report.applied else "failed"
+                app.journal.finish_run(run_id, status, {**report.as_json(), "error": str(exc)})
+                raise
+        status = run_status(report, result.cancelled)
+        app.journal.finish_run(run_id, status, report.as_json())
+        ctx.log(
+            f"run {run_id} {status}: {len(report.applied):,} written, "
+            f"{len(report.failed):,} failed ({report.extra.get('requests', 0):,} requests)"
+        )
+    return report
+
+
+class PlanJob:
+    """prepare(ctx) -> Plan and apply(ctx, plan) -> Report, the same for every job.
+
+    ``app`` is the AppContext, ``ctx`` the JobContext of the worker running
+    the job (progress, log, cancel). Subclasses set :attr:`name` and fill in
+    the hooks; see the module docstring.
+    """
+
+    name = ""
+    #: The library the default :meth:`read` reads (music: artists, albums, tracks).
+    library: str = ""
+    #: Kinds the default read takes (None: every kind of the library).
+    read_kinds: tuple[str, ...] | None = None
+    #: The run this job undoes (History links the two).
+    undo_of: int | None = None
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.section_id: int | None = None
+        self.read_requests = 0
+
+    # --- hooks ------------------------------------------------------------------------
+
+    def read(self, ctx: JobContext) -> Any:
+        """One bulk read of the job's music library; a connection is required."""
+        return self.read_snapshot(ctx)[0]
+
+    def read_snapshot(self, ctx: JobContext) -> tuple[Any, Any]:
+        """The default read: the Snapshot, and the PlexHttp that read it (to read more on its count)."""
+        from ratings_gui.plex.http import PlexHttp
+        from ratings_gui.plex.snapshot import read_library
+
+        conn = require_connection(self.app)
+        http = PlexHttp(conn, cancel=ctx.cancel_event)
+        snap = read_library(
+            conn,
+            self.library,
+            kinds=self.read_kinds,
+            progress=ctx.progress,
+            cancel=ctx.cancel_event,
+            http=http,
+            require_type="artist",
+        )
+        ctx.check_cancel()
+        self.section_id = snap.section_id
+        self.read_requests = http.sent
+        what = "tracks" if self.read_kinds == ("track",) else "artists, albums and tracks"
+        ctx.log(f"read {len(snap):,} {what} of {snap.library} in {http.sent} requests")
+        return snap, http
+
+    def plan(self, snapshot: Any) -> Plan:
+        """Pure: the snapshot and the job's options -> the plan."""
+        raise NotImplementedError
+
+    def log_plan(self, ctx: JobContext, plan: Plan) -> None:
+        """What the user reads once the plan is ready (default: its size)."""
+        ctx.log(f"plan: {len(plan):,} changes")
+
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
+        """The writer the plan goes to; None: Plex item by item."""
+        return None
+
+    def to_write(self, plan: Plan) -> Plan:
+        """The part of the plan the writer takes (default: all; ``after_apply`` writes the rest)."""
+        return plan
+
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
+        """Checks and follow-ups before the run's status is set (default: none)."""
+
+    # --- written once -----------------------------------------------------------------
+
+    def prepare(self, ctx: JobContext) -> Plan:
+        plan = self.plan(self.read(ctx))
+        self.log_plan(ctx, plan)
+        return plan
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        require_connection(self.app)
+        part = self.to_write(plan)
+        return apply_plan(
+            self.app,
+            part,
+            ctx,
+            undo_of=self.undo_of,
+            writer=self.writer(ctx, part),
+            after=lambda report: self.after_apply(ctx, plan, report),
+        )
