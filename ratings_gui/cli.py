@@ -406,7 +406,7 @@ register(Command("undo", "undo a run: write back the old values", _undo_args, _u
 
 
 #: Job modules that register their own commands (``ratings_gui.jobs.<name>``).
-JOB_MODULES = ("import_job", "base_rating", "tags_sync", "infer", "ratings_csv")
+JOB_MODULES = ("import_job", "base_rating", "tags_sync", "infer", "ratings_csv", "transfer_cli")
 
 
 def _load_job_commands() -> None:

@@ -1,0 +1,159 @@
+"""Command line of backup, restore and clear-ratings (registered like every job's commands).
+
+    python -m ratings_gui backup FILE [--library NAME]
+    python -m ratings_gui restore FILE [--library NAME] [--overwrite] [--unmatched FILE]
+    python -m ratings_gui clear-ratings --library NAME [--kind KIND ...] [--backup FILE]
+
+``backup`` writes a file and sends nothing to Plex, so it is not a
+journaled run; ``{date}`` and ``{time}`` in FILE keep one file per
+scheduled run. ``clear-ratings`` clears nothing without ``--yes``, not even
+after a question on a terminal, and always writes its backup first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ratings_gui.core import transfer as tr
+from ratings_gui.jobs import transfer as jt
+
+CLEAR_KINDS = ("artist", "album", "track", "movie", "show", "season", "episode")
+
+
+def _backup_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "file",
+        help="the backup to write (.json, or .json.gz to compress); {date} and {time} "
+        "in the name are replaced, for scheduled runs",
+    )
+
+
+def _backup_run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    from ratings_gui import cli
+
+    job = jt.BackupJob(app, args.file, [args.library] if args.library else None)
+    if not args.dry_run and job.path.exists() and not args.yes:
+        if not (sys.stdin is not None and sys.stdin.isatty() and not args.json):
+            raise cli.UsageError(f"{job.path} exists: pass --yes to replace it.")
+        if input(f"{job.path} exists. Replace it? [y/N] ").strip().lower() not in {"y", "yes"}:
+            out.say("not written")
+            return cli.EXIT_OK
+    ctx = cli.cli_context(out)
+    try:
+        res = job.run(ctx, dry_run=bool(args.dry_run))
+    except jt.BackupFileError as exc:
+        raise cli.UsageError(str(exc)) from exc
+    for kind in tr.KINDS:
+        if res.counts.get(kind):
+            out.say(f"  {kind}s: {res.counts[kind]:,}")
+    owners = ", ".join(f"{k} {v:,}" for k, v in sorted(res.owners.items()))
+    if owners:
+        out.say(f"  whose: {owners}")
+    out.result(res.as_json(bool(args.dry_run)))
+    return cli.EXIT_OK
+
+
+def _restore_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="a backup written by 'backup' (plain or .gz)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace ratings the server already holds with other values (default: keep them)",
+    )
+    p.add_argument(
+        "--unmatched",
+        metavar="FILE",
+        help="write the rows not restored (not found, ambiguous, conflicts) to a CSV, with the reason",
+    )
+
+
+def _restore_run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    from ratings_gui import cli
+
+    job = jt.RestoreJob(
+        app, args.file, [args.library] if args.library else None, overwrite=args.overwrite
+    )
+
+    def after(plan: Any) -> dict[str, Any]:
+        extra: dict[str, Any] = {"matched_by": plan.options.get("matched_by", {})}
+        if not plan.skipped:
+            return extra
+        if not args.unmatched:
+            out.say(
+                f"{len(plan.skipped):,} rows not restored; --unmatched FILE lists them with the reason"
+            )
+            return extra
+        try:
+            n = job.write_unmatched(plan, args.unmatched)
+        except OSError as exc:
+            raise cli.UsageError(
+                f"{args.unmatched} cannot be written ({exc.strerror or exc})."
+            ) from exc
+        out.say(f"{n:,} rows not restored written to {args.unmatched}")
+        return {**extra, "unmatched_csv": str(args.unmatched)}
+
+    return cli.run_plan_job(
+        app, args, out, job, input_errors=(jt.BackupFileError,), after_plan=after
+    )
+
+
+def _clear_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--kind",
+        action="append",
+        choices=CLEAR_KINDS,
+        metavar="KIND",
+        help=f"clear only these kinds (repeat it; {', '.join(CLEAR_KINDS)}); default: all",
+    )
+    p.add_argument(
+        "--backup",
+        metavar="FILE",
+        help="where the backup written first goes (default: the backups folder beside the journal)",
+    )
+
+
+def _clear_run(app: Any, args: argparse.Namespace, out: Any) -> int:
+    from ratings_gui import cli
+
+    if not args.library:
+        raise cli.UsageError("Name the library to clear with --library NAME.")
+    job = jt.ClearJob(app, args.library, args.kind, backup_path=args.backup)
+    if not args.yes and not args.dry_run:
+        # a question on a terminal is not enough for this one: only --yes clears
+        args.dry_run = True
+        out.say("preview only: nothing is cleared without --yes")
+    return cli.run_plan_job(app, args, out, job, input_errors=(jt.BackupFileError,))
+
+
+def _register() -> None:
+    from ratings_gui.cli import Command, register
+
+    register(
+        Command(
+            "backup",
+            "write every rating of every library (or --library) to one backup file",
+            _backup_args,
+            _backup_run,
+        )
+    )
+    register(
+        Command(
+            "restore",
+            "put the ratings of a backup back, on this server or a new one",
+            _restore_args,
+            _restore_run,
+        )
+    )
+    register(
+        Command(
+            "clear-ratings",
+            "remove the ratings of a library (a backup is written first; undo in History)",
+            _clear_args,
+            _clear_run,
+        )
+    )
+
+
+_register()
