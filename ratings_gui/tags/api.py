@@ -300,6 +300,9 @@ TEMP_SUFFIX = ".ratings-tmp"
 SWEEP_EVERY = 60.0
 _swept: dict[str, float] = {}
 _swept_lock = threading.Lock()
+#: Temp files this process is writing: between mkstemp() and the lock a sweep on another
+#: thread would find one unlocked and take it for a leftover.
+_live: set[str] = set()
 
 
 def _hold(fd: int) -> None:
@@ -324,6 +327,9 @@ def remove_stale_temp_files(folder: str) -> list[str]:
         if not (entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX)):
             continue
         try:
+            with _swept_lock:
+                if os.path.abspath(entry.path) in _live:
+                    continue  # one of our own saves, not locked yet
             if not entry.is_file(follow_symlinks=False):
                 continue
             if fcntl is not None:
@@ -360,7 +366,10 @@ def _replace_atomically(
     base = os.path.basename(path)
     _sweep_once(folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=TEMP_SUFFIX, dir=folder)
+        with _swept_lock:
+            fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=TEMP_SUFFIX, dir=folder)
+            live = os.path.abspath(tmp)
+            _live.add(live)
     except PermissionError:
         raise TagError("read_only", "the folder is read-only", path=path) from None
     except OSError as exc:
@@ -410,6 +419,8 @@ def _replace_atomically(
                 pass
         if fh is not None:
             fh.close()  # releases the lock only now: the temp file is gone or renamed
+        with _swept_lock:
+            _live.discard(live)
 
 
 def _fsync_dir(folder: str) -> None:
