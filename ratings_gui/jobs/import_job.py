@@ -319,7 +319,14 @@ class ImportJob(PlanJob):
     def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
         """Watched marks for the ratings that reached Plex, then the unmatched-rows CSV."""
         done = {c.target for c in report.applied}
-        marks = [c for c in plan.changes if c.field == "watched" and c.target in done]
+        rated = {c.target for c in plan.changes if c.field != "watched"}
+        # A mark follows its row's rating only once the rating is written; a watched-only
+        # row's mark stands alone.
+        marks = [
+            c
+            for c in plan.changes
+            if c.field == "watched" and (c.target in done or c.target not in rated)
+        ]
         if marks and not ctx.cancelled:
             self._mark_watched(ctx, report, marks)
         report.counts[UPDATE] = plan.counts.get(UPDATE, 0)
