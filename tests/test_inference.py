@@ -350,6 +350,21 @@ def test_a_rated_copy_of_a_song_is_strong_evidence() -> None:
     assert twin.spread < plain.spread
 
 
+def test_compilations_are_told_apart_from_the_albums_their_songs_come_from() -> None:
+    # three studio albums of 4 songs; a "best of" with one song of each
+    items: list[Item] = [artist(1, "The Band")]
+    for al in (10, 20, 30):
+        items.append(album(al, 1))
+        items += [track(al * 10 + i, al, 1, 6.0, title=f"song {al}{i}") for i in range(4)]
+    items.append(album(40, 1, title="Best Of"))
+    items += [track(400 + i, 40, 1, None, title=f"song {al}1") for i, al in enumerate((10, 20, 30))]
+    s = inf.prepare(items, {}, inf.Params())
+    assert sorted(map(sorted, s.twins)) == [[101, 400], [201, 401], [301, 402]]
+    assert s.mixed == {40}  # every song a copy, from three albums; the studio albums are not
+    res = inf.infer(items)
+    assert all(res.values[k].source == "twins" for k in (400, 401, 402))
+
+
 def test_only_values_sure_enough_are_written_and_reasons_say_how_sure() -> None:
     items = library()
     plan, res = inf.plan_inference(items)

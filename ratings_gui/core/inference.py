@@ -293,6 +293,7 @@ class Fit:
     var_track: float = 1.5
     var_copy: float = 0.75
     var_song: float = 0.75
+    var_song_mixed: float = 1.5
     critic_scale: float = 1.0
     critic_shift: float = 0.0
     var_critic: float = 4.0
@@ -421,6 +422,31 @@ class Prepared:
     evidence: dict[int, list[float]]
     mu: float
     twins: list[list[int]]
+    #: albums made of copies of songs on other albums (:func:`compilations`)
+    mixed: set[int] = field(default_factory=set)
+    #: track key -> album key, for the tracks in twin groups
+    parent: dict[int, int | None] = field(default_factory=dict)
+
+
+def compilations(
+    twins: list[list[int]], parent: Mapping[int, int | None], sizes: Mapping[int | None, int]
+) -> set[int]:
+    """Albums made of copies: at least 80% of their songs are on other albums, and those
+    are at least two albums (a "best of", a various-artists compilation). Their own level
+    says little about any one song; the fit learns how little."""
+    others: dict[int | None, set[int | None]] = defaultdict(set)
+    copies: Counter[int | None] = Counter()
+    for group in twins:
+        albums = [parent.get(k) for k in group]
+        if len(set(albums)) > 1:
+            for a in albums:
+                others[a].update(albums)
+                copies[a] += 1
+    return {
+        a
+        for a, o in others.items()
+        if a is not None and len(o) >= 3 and copies[a] >= 0.8 * sizes.get(a, 0)
+    }
 
 
 def prepare(
@@ -462,7 +488,22 @@ def prepare(
             e[2] += v * v
     mu = total / n if n else 6.0
     twins = twin_groups(tracks, artists, filler, p)
-    return Prepared(artists, albums, tracks, manual, cleared, filler, evidence, mu, twins)
+    in_twins = {k for group in twins for k in group}
+    parent = {t.key: t.parent_key for t in tracks if t.key in in_twins}
+    sizes: Counter[int | None] = Counter(t.parent_key for t in tracks if t.key not in filler)
+    return Prepared(
+        artists,
+        albums,
+        tracks,
+        manual,
+        cleared,
+        filler,
+        evidence,
+        mu,
+        twins,
+        compilations(twins, parent, sizes),
+        parent,
+    )
 
 
 def _blend(estimate: float | None, k: int, prior: float, k0: float) -> float:
@@ -636,30 +677,37 @@ def _fit_filler(s: Prepared, fit: Fit, album: Mapping[int, tuple[float, float]])
 
 
 def _fit_songs(s: Prepared, fit: Fit, album: Mapping[int, tuple[float, float]]) -> Fit:
-    """How far a song that has copies sits from the album it is on (compilations mix albums).
+    """How far a song that has copies sits from the level of an album it is on.
 
-    Learned from the user's rated copies: their squared gap to the album's
-    level, less the copy-to-copy noise and the level's own uncertainty.
+    Learned from the user's rated copies (their squared gap to the album's
+    level without them, less the copy-to-copy noise and the level's own
+    uncertainty), separately for compilations, whose level mixes albums.
     """
-    parent = {t.key: t.parent_key for t in s.tracks}
-    gaps: list[float] = []
+    gaps: dict[bool, list[float]] = {False: [], True: []}
+    vt = fit.var_track
     for group in s.twins:
         for k in group:
             y = s.manual.get(k)
-            post = album.get(parent.get(k))  # type: ignore[arg-type]
+            a = s.parent.get(k)
+            post = album.get(a)  # type: ignore[arg-type]
             if y is None or post is None:
                 continue
             # the album's level without this very rating (it is part of the album's evidence)
-            prec = 1 / post[1] - 1 / fit.var_track
+            prec = 1 / post[1] - 1 / vt
             if prec <= 0:
                 continue
-            mean = (post[0] / post[1] - y / fit.var_track) / prec
-            gaps.append((y - mean) ** 2 - 1 / prec)
-    prior = max(FLOOR, fit.var_track - fit.var_copy)
-    if not gaps:
-        return replace(fit, var_song=prior)
-    est = sum(gaps) / len(gaps) - fit.var_copy
-    return replace(fit, var_song=max(FLOOR, _blend(est, len(gaps), prior, 10.0)))
+            mean = (post[0] / post[1] - y / vt) / prec
+            gaps[a in s.mixed].append((y - mean) ** 2 - 1 / prec - fit.var_copy)
+
+    def learned(g: list[float], prior: float) -> float:
+        est = sum(g) / len(g) if g else None
+        return max(FLOOR, _blend(est, len(g), prior, 10.0))
+
+    return replace(
+        fit,
+        var_song=learned(gaps[False], max(FLOOR, vt - fit.var_copy)),
+        var_song_mixed=learned(gaps[True], fit.var_album + vt),
+    )
 
 
 def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]:
@@ -761,15 +809,37 @@ def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
         )
     fit = _fit_songs(s, _fit_filler(s, fit, album), album)
     # tracks
-    copies: dict[int, list[float]] = {}
+    # a song's readings from its rated copies: each rating, and the level of the album it is on
+    # (without that rating); the unrated copy adds its own album's level below
+    vc = fit.var_copy
+    mixed = s.mixed
+
+    def song_spread(album_key: int | None) -> float:
+        return fit.var_song_mixed if album_key in mixed else fit.var_song
+
+    copies: dict[int, tuple[float, float, int]] = {}  # key -> (precision, weighted sum, ratings)
     for group in s.twins:
-        rated = [manual[k] for k in group if k in manual]
-        if rated:
+        prec = num = 0.0
+        n = 0
+        for k in group:
+            y = manual.get(k)
+            if y is None:
+                continue
+            n += 1
+            prec += 1 / vc
+            num += y / vc
+            a = s.parent.get(k)
+            post = album.get(a)  # type: ignore[arg-type]
+            if post is not None:
+                ap = 1 / post[1] - 1 / vt
+                if ap > 0:
+                    w = 1 / (1 / ap + song_spread(a))
+                    prec += w
+                    num += (post[0] / post[1] - y / vt) / ap * w
+        if n:
             for k in group:
                 if k not in blocked:
-                    copies[k] = rated
-    vs = fit.var_song  # how far a song with copies sits from its album's level
-    vc = fit.var_copy
+                    copies[k] = (prec, num, n)
     filler = s.filler
     no_filler = p.keep_filler_unrated
     spread: dict[int, float] = {}
@@ -787,15 +857,15 @@ def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
                     math.sqrt(post[1] + fit.var_filler),
                 )
             continue
-        rated = copies.get(key)
-        if rated is not None:
+        song = copies.get(key)
+        if song is not None:
             pm, pv = post if post is not None else (fit.center, va + vb)
-            prior = 1 / (pv + vs)
-            prec = prior + len(rated) / vc
+            w = 1 / (pv + song_spread(t.parent_key))
+            prec = song[0] + w
             values[key] = Inferred(
-                (pm * prior + sum(rated) / vc) / prec,
+                (song[1] + pm * w) / prec,
                 "twins",
-                f"copy of a song you rated ({len(rated)}x)",
+                f"copy of a song you rated ({song[2]}x)",
                 math.sqrt(1 / prec + vc),
             )
         elif post is not None:
