@@ -363,3 +363,29 @@ def test_backup_before_keeps_the_ratings_a_plan_touches(app: Any, rated: Any) ->
     entries = jt.read_backup_file(path).entries
     assert {e.key: e.rating for e in entries} == {k: rated.lib.rating(k) for k in rated_keys}
     assert all(e.relpath for e in entries)
+
+
+def test_the_old_servers_journal_says_nothing_about_the_same_key_on_a_new_server(
+    app: Any, rated: Any, tmp_path: Path
+) -> None:
+    """A new server counts ratingKeys from 1 again: key K there is not the old server's K.
+
+    The program wrote a base rating of 5.0 to movie K on the old server. On the
+    new one, K holds the user's own 5.0 (same key, same value by chance): the
+    backup's other value for K is a conflict, kept, not a program value replaced.
+    """
+    key = next(k for k in rated.lib.keys_of(2, "movie") if rated.lib.rating(k) not in (None, 5.0))
+    run = app.journal.start_run("base-rating", server="Demo Server", library="Movies")
+    ids = app.journal.record_pending(run, [Change(PLEX, str(key), "userRating", None, 5.0)])
+    app.journal.mark(ids, APPLIED)
+    path = tmp_path / "b.json"
+    _backup(app, path, ["Movies"])
+    new = transferred_copy(rated.lib, key_offset=0)
+    new.set_rating(key, 5.0)
+    srv = DemoServer(new, token="new")
+    srv.name = "New Server"
+    with srv:
+        _use(app, srv)
+        plan, _, _ = _restore(app, path, libraries=["Movies"])
+        assert plan.counts[tr.CONFLICT] == 1 and plan.counts.get(tr.OVER_PROGRAM, 0) == 0
+        assert new.rating(key) == 5.0

@@ -122,6 +122,9 @@ class _Drop(Exception):
 class DemoServer:
     """Serve a DemoLibrary over HTTP on 127.0.0.1 (see the module docstring)."""
 
+    #: The server's friendly name (a second server in a test may take another).
+    name = "Demo Server"
+
     def __init__(
         self, lib: DemoLibrary, token: str = "demo-token", media_dir: Path | None = None
     ) -> None:
@@ -438,7 +441,7 @@ class _Handler(BaseHTTPRequestHandler):
             certificate=0,
             companionProxy=1,
             eventStream=1,
-            friendlyName="Demo Server",
+            friendlyName=demo.name,
             hubSearch=1,
             machineIdentifier=demo.machine_id,
             multiuser=1,
@@ -806,7 +809,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
         own = resource(
-            "Demo Server",
+            demo.name,
             demo.token,
             demo.machine_id,
             1,

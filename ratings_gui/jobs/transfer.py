@@ -156,6 +156,21 @@ def read_targets(
     return targets, http.sent
 
 
+def server_standing(app: Any) -> dict[str, Any]:
+    """The journal's standing rating writes, made on the connected server only.
+
+    RatingKeys are per server (a new server counts from 1 again): what the
+    program wrote to key 1234 on the old server says nothing about key 1234
+    here. Runs that name no server count everywhere.
+    """
+    standing = app.journal.standing_writes(PLEX, "userRating")
+    name = app.connection.name if app.connection is not None else ""
+    if not standing or not name:
+        return standing
+    servers = {r.id: r.server for r in app.journal.runs(limit=1_000_000)}
+    return {k: p for k, p in standing.items() if servers.get(p.run_id, "") in ("", name)}
+
+
 def build_backup(
     app: Any,
     targets: Iterable[tr.TargetLibrary],
@@ -165,7 +180,7 @@ def build_backup(
     note: str = "",
 ) -> tr.Backup:
     """The rated items of the libraries read, with whose rating each is (from the journal)."""
-    prov = app.journal.standing_writes(PLEX, "userRating")
+    prov = server_standing(app)
     libs = []
     for t in targets:
         items = t.items if keys is None else [it for it in t.items if it.key in keys]
@@ -357,7 +372,7 @@ class RestoreJob(PlanJob):
             f"({made})"
         )
         self.targets, self.read_requests = read_targets(self.app, self.libraries, ctx)
-        return self.backup, self.targets, self.app.journal.standing_writes(PLEX, "userRating")
+        return self.backup, self.targets, server_standing(self.app)
 
     def plan(self, snapshot: tuple[tr.Backup, list[tr.TargetLibrary], Any]) -> Plan:
         """The pure matcher; the plan names the libraries it writes to."""
