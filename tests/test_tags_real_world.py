@@ -203,3 +203,32 @@ def test_tags_job_reads_rating_10_by_the_library_scale_or_asks_once(music_demo: 
         k: 10.0 for k in halves
     }
     assert "rating_scale_question" not in plan.options
+
+
+def test_cli_tags_takes_the_answer_as_rating_scale(
+    music_demo: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import json
+
+    from ratings_gui import cli
+    from ratings_gui.demo.audio import local_path
+
+    demo, _app = music_demo
+    lib = demo.lib
+    flac = [k for k in lib.keys_of(1, "track") if lib.items[k].file.endswith(".flac")][:2]
+    for k in flac:
+        lib.set_rating(k, None)
+        restore_fields(local_path(lib, demo.media_dir, lib.items[k].file), {"RATING": "10"})
+
+    def run(*extra: str) -> dict[str, Any]:
+        code = cli.main(
+            ["tags", "--library", "Music", "--map", f"{lib.media_root}={demo.media_dir}",
+             "--direction", "to-plex", "--dry-run", *extra, "--server", demo.url,
+             "--token", demo.token, "--data-dir", str(tmp_path / "cli"), "--json"]
+        )  # fmt: skip
+        assert code == 0
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    assert run()["counts"]["rating scale unknown"] == 2
+    out = run("--rating-scale", "0-100")
+    assert "rating scale unknown" not in out["counts"] and out["counts"]["to Plex"] == 2
