@@ -351,15 +351,3 @@ class Journal:
         return {
             t: p for t, p in self.standing_writes(target_kind, field, targets).items() if p.invented
         }
-
-    def is_program_value(
-        self, target_kind: str, target: str, current: Any, field: str = "userRating"
-    ) -> bool:
-        """True when ``current`` still equals what the program last wrote to ``target``."""
-        prov = self.program_values(target_kind, field, [target]).get(target)
-        if prov is None or current is None or prov.value is None:
-            return False
-        try:
-            return round(float(prov.value), 1) == round(float(current), 1)
-        except (TypeError, ValueError):
-            return prov.value == current

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,3 +167,12 @@ def app(home: Path, demo: object) -> Iterator[object]:
     finally:
         ctx.set_plextv(None)
         ctx.close()
+
+
+def is_program_value(journal: Any, target: str, current: Any) -> bool:
+    """The provenance rule: ``current`` still equals what the program last wrote to ``target``."""
+    from ratings_gui.core.plan import PLEX
+    from ratings_gui.core.scale import same
+
+    prov = journal.program_values(PLEX, "userRating", [target]).get(target)
+    return prov is not None and current is not None and same(prov.value, current)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import is_program_value
+
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.journal import APPLIED, FAILED, INVENTED_REASON, PENDING, UNDONE, Journal
 
@@ -53,8 +55,8 @@ def test_provenance_latest_standing_write(tmp_path: Path) -> None:
     j.mark([c2], APPLIED)
     prov = j.program_values(PLEX)
     assert prov["1"].value == 8 and prov["1"].job == "infer"
-    assert j.is_program_value(PLEX, "1", 8.0)
-    assert not j.is_program_value(PLEX, "1", 6)  # user re-rated to 6? then it is theirs
+    assert is_program_value(j, "1", 8.0)
+    assert not is_program_value(j, "1", 6)  # user re-rated to 6? then it is theirs
     # an undone change no longer stands; an undo run is not the program's value
     j.mark([c2], UNDONE)
     u = j.start_run("undo", undo_of=r2)
@@ -62,7 +64,7 @@ def test_provenance_latest_standing_write(tmp_path: Path) -> None:
     assert j.program_values(PLEX)["1"].value == 6
     assert j.program_values(PLEX)["1"].job == "base"
     # never written by the program -> manual
-    assert not j.is_program_value(PLEX, "99", 6)
+    assert not is_program_value(j, "99", 6)
 
 
 def test_failed_writes_are_not_provenance(tmp_path: Path) -> None:

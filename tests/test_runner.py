@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from ratings_gui.core.plan import Plan, Report
-from ratings_gui.jobs.runner import Finished, JobContext, JobRunner, Log, PlanReady, Progress
+from ratings_gui.core.plan import Report
+from ratings_gui.jobs.runner import Finished, JobContext, JobRunner, Log, Progress
 
 
 def _wait_finished(r: JobRunner, timeout: float = 5) -> list:
@@ -29,7 +29,6 @@ def test_events_and_report() -> None:
         for i in range(1, 101):
             ctx.progress(i, 100, "writing")
         ctx.log("hello")
-        ctx.plan_ready(Plan("x"))
         return Report("x", 1, False, changes=3)
 
     r.start(work)
@@ -39,7 +38,6 @@ def test_events_and_report() -> None:
     progress = [e for e in evs if isinstance(e, Progress)]
     assert len(progress) == 1 and progress[0].done == 100  # only the newest per drain
     assert any(isinstance(e, Log) and e.text == "hello" for e in evs)
-    assert any(isinstance(e, PlanReady) for e in evs)
     fin = [e for e in evs if isinstance(e, Finished)][0]
     assert fin.report is not None and fin.report.changes == 3 and fin.error is None
 

@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from conftest import is_program_value
 
 from ratings_gui.core.plan import PLEX, Change, Plan
 from ratings_gui.demo.library import DemoLibrary
@@ -44,7 +45,7 @@ def test_apply_two_then_undo_restores_and_reports_changed_item(app, demo) -> Non
     assert lib.rating(a) == plan.changes[0].new and lib.rating(b) == 9.0
     rows = app.journal.changes(report.run_id)
     assert {r.status for r in rows} == {APPLIED}
-    assert app.journal.is_program_value(PLEX, str(b), 9.0)
+    assert is_program_value(app.journal, str(b), 9.0)
 
     # someone else changes b in Plex after the run
     lib.set_rating(b, 4.0)
@@ -62,7 +63,7 @@ def test_apply_two_then_undo_restores_and_reports_changed_item(app, demo) -> Non
     assert app.journal.run(report.run_id).status == "partly undone"
     assert app.journal.run(undo_report.run_id).undo_of == report.run_id
     # undoing restores the user's value: it is not the program's any more
-    assert not app.journal.is_program_value(PLEX, str(a), before[a])
+    assert not is_program_value(app.journal, str(a), before[a])
 
 
 def test_clearing_a_rating_and_undoing_it(app, demo) -> None:  # noqa: ANN001

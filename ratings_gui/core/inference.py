@@ -250,11 +250,6 @@ def is_filler(track: Item, p: Params) -> bool:
     return bool(filler_keys((track,), p))
 
 
-def twin_excluded(track: Item, p: Params) -> bool:
-    """Live, demo, remix... versions are different recordings, not twins."""
-    return not _words(track.title).isdisjoint(_word_set(p.twin_exclude))
-
-
 @lru_cache(maxsize=64)
 def _word_set(words: tuple[str, ...]) -> frozenset[str]:
     return frozenset(words)

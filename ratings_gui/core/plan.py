@@ -18,6 +18,10 @@ FILE = "file"
 UPDATE = "update"
 
 
+class Cancelled(Exception):
+    """Raised inside a job (or a sign-in wait) when the user pressed Cancel."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One intended write: ``field`` of ``target`` from ``old`` to ``new``, and why."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ratings_gui.core.plan import Plan, Report
+from ratings_gui.core.plan import Cancelled, Report
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,6 @@ class Log:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanReady:
-    plan: Plan
-    payload: Any = None
-
-
-@dataclass(frozen=True, slots=True)
 class Finished:
     """The job's end: a report, or a plain-language error (never both)."""
 
@@ -50,11 +44,7 @@ class Finished:
     cancelled: bool = False
 
 
-Event = Progress | Log | PlanReady | Finished
-
-
-class Cancelled(Exception):
-    """Raised inside a job when the user pressed Cancel."""
+Event = Progress | Log | Finished
 
 
 class JobContext:
@@ -92,9 +82,6 @@ class JobContext:
     def log(self, text: str, level: int = logging.INFO) -> None:
         self.logger.log(level, text)
         self._emit(Log(level, text))
-
-    def plan_ready(self, plan: Plan, payload: Any = None) -> None:
-        self._emit(PlanReady(plan, payload))
 
 
 class JobRunner:

@@ -20,7 +20,7 @@ from plexapi import exceptions as plex_exc
 from plexapi.myplex import MyPlexAccount, MyPlexPinLogin, MyPlexResource
 from plexapi.server import PlexServer
 
-from ratings_gui.jobs.runner import Cancelled
+from ratings_gui.core.plan import Cancelled
 from ratings_gui.logsetup import add_secret
 from ratings_gui.plex.connection import (
     Connection,
