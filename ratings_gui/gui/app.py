@@ -34,11 +34,44 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POLL_MS = 50
-DEFAULT_GEOMETRY = "1100x780"
+#: Fits a 1366x768 laptop with its taskbar and title bar.
+DEFAULT_GEOMETRY = "1240x680"
+MIN_SIZE = (1040, 640)
+#: Room kept free around the window for a taskbar and the title bar.
+SCREEN_MARGIN = (20, 80)
+#: The log drawer's height when open.
+LOG_HEIGHT = 130
 #: After a tab switch, when CTkTabview's own delayed hiding (100 ms) is done.
 TAB_SETTLE_MS = 150
 #: Closing waits this long for a cancelled job to stop.
 CLOSE_JOIN_SECONDS = 2.0
+#: After "Stop and close", how long the window waits for the write to settle.
+CLOSE_WAIT_SECONDS = 10.0
+
+
+def fit_geometry(geometry: str, screen_w: int, screen_h: int) -> str:
+    """A remembered or default ``WxH+X+Y`` shrunk to the screen (never below the minimum).
+
+    A size remembered on a large monitor must not open off the edge of a laptop.
+    """
+    size, _, pos = geometry.partition("+")
+    try:
+        w, h = (int(v) for v in size.split("x"))
+    except ValueError:
+        w, h = (int(v) for v in DEFAULT_GEOMETRY.split("x"))
+        pos = ""
+    w = max(MIN_SIZE[0], min(w, screen_w - SCREEN_MARGIN[0]))
+    h = max(MIN_SIZE[1], min(h, screen_h - SCREEN_MARGIN[1]))
+    out = f"{w}x{h}"
+    if pos:
+        try:
+            x, y = (int(v) for v in pos.split("+")[:2])
+        except ValueError:
+            return out
+        x = max(0, min(x, screen_w - w))
+        y = max(0, min(y, screen_h - h))
+        out += f"+{x}+{y}"
+    return out
 
 
 def describe_job_error(exc: BaseException) -> str:
@@ -54,7 +87,7 @@ def describe_job_error(exc: BaseException) -> str:
 
 
 class Header(ctk.CTkFrame):
-    """Account, server and library at a glance, on every tab."""
+    """Account, server and library at a glance, on every tab (and the demo's folder)."""
 
     def __init__(self, parent: Any) -> None:
         super().__init__(parent, corner_radius=0)
@@ -66,6 +99,8 @@ class Header(ctk.CTkFrame):
         self.account = self._pair("Account")
         self.server = self._pair("Server")
         self.library = self._pair("Library")
+        #: ``--demo`` only: where its sample exports and music files are.
+        self.demo = ctk.CTkLabel(self, text="", text_color=("gray25", "gray75"), anchor="e")
 
     def _pair(self, caption: str) -> ctk.CTkLabel:
         ctk.CTkLabel(self, text=f"{caption}:", text_color=("gray35", "gray65")).pack(
@@ -97,6 +132,11 @@ class Header(ctk.CTkFrame):
             if value is not None:
                 label.configure(text=value or "—")
 
+    def show_demo_folder(self, folder: str) -> None:
+        """Name the demo's one folder (sample exports and music) where it is always seen."""
+        self.demo.configure(text=f"Demo files: {folder}")
+        self.demo.pack(side="right", padx=(10, 14))
+
 
 class App(ctk.CTk):
     """The window. Attributes tests and tabs use: ``tabs``, ``tab_objects``, ``plex_tab``,
@@ -114,12 +154,18 @@ class App(ctk.CTk):
         self._dark = is_dark()
         self._preview: PlanPreview | None = None
         self._closing = False
+        self._job_writes = False
+        self.close_dialog: Any = None
 
         self.title(APP_TITLE)
-        self.minsize(1040, 640)  # the widest tab row (Inference: library, passes, mood tag) fits
-        geometry = self.ctx.settings.get("window_geometry") or DEFAULT_GEOMETRY
+        self.minsize(*MIN_SIZE)  # the widest tab row (Inference: library, passes, mood tag) fits
+        geometry = fit_geometry(
+            str(self.ctx.settings.get("window_geometry") or DEFAULT_GEOMETRY),
+            self.winfo_screenwidth(),
+            self.winfo_screenheight(),
+        )
         try:
-            self.geometry(str(geometry))
+            self.geometry(geometry)
         except tk.TclError:
             self.geometry(DEFAULT_GEOMETRY)
         self._set_icon()
@@ -140,10 +186,16 @@ class App(ctk.CTk):
             frame = self.tabs.add(entry.title)
             self.tab_objects[entry.name] = tab_class(entry)(self, frame, entry)
 
-        self.progress = ProgressRow(self, on_cancel=self.cancel_job)
-        self.progress.grid(row=2, column=0, sticky="ew", padx=10, pady=(6, 2))
-        self.log_pane = LogPane(self, height=130)
-        self.log_pane.grid(row=3, column=0, sticky="nsew", padx=10, pady=(2, 10))
+        self.progress = ProgressRow(self, on_cancel=self.cancel_job, on_log=self.toggle_log)
+        self.progress.grid(row=2, column=0, sticky="ew", padx=10, pady=(4, 6))
+        # The log is a drawer: closed, the plan gets its height; the button counts new lines.
+        self.log_pane = LogPane(self, height=LOG_HEIGHT)
+        self._unread = 0
+        self.log_open = False
+        self.set_log_open(bool(self.ctx.settings.get("log_open")), remember=False)
+        demo_folder = getattr(self.ctx, "demo_folder", None)
+        if demo_folder:
+            self.header.show_demo_folder(str(demo_folder))
 
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._show_context()
@@ -219,8 +271,11 @@ class App(ctk.CTk):
         name: str,
         phase: str = "",
         on_done: Callable[[Finished], None] | None = None,
+        writes: bool = False,
     ) -> bool:
         """Run ``work`` on the worker; its end comes back to ``on_done`` on this thread.
+
+        ``writes``: the job changes ratings or files, so closing the window asks first.
 
         Returns False (and says so) while another job runs: one job at a time.
         """
@@ -232,6 +287,7 @@ class App(ctk.CTk):
             self.runner.join(1.0)
         self._job_active = True
         self._job_name = name
+        self._job_writes = writes
         self._on_done = on_done
         self._set_busy(True, phase)
         try:
@@ -247,6 +303,15 @@ class App(ctk.CTk):
         if self._job_active:
             self.runner.cancel()
             self.progress.phase.configure(text="Cancelling…")
+
+    @property
+    def cancel_requested(self) -> bool:
+        """The user pressed Cancel (or closed the window) during the current job."""
+        return self.runner.cancel_event.is_set()
+
+    def set_status(self, text: str) -> None:
+        """The line beside the progress bar, after a job (a run's outcome)."""
+        self.progress.phase.configure(text=text, text_color=("gray10", "gray90"))
 
     def _set_busy(self, busy: bool, phase: str) -> None:
         self.progress.set_busy(busy, phase)
@@ -273,6 +338,7 @@ class App(ctk.CTk):
         elif isinstance(ev, Finished):
             on_done = self._on_done
             self._job_active = False
+            self._job_writes = False
             self._on_done = None
             if ev.error:
                 self._set_busy(False, "Cancelled.")
@@ -280,6 +346,9 @@ class App(ctk.CTk):
                     self.log_line(ev.error)
                 else:
                     self.show_error(ev.error)
+            elif self.cancel_requested:
+                # The job stopped early but returned what it did: not "Done".
+                self._set_busy(False, "Cancelled.")
             else:
                 self._set_busy(False, "Done")
                 self.progress.bar.set(1)
@@ -292,6 +361,30 @@ class App(ctk.CTk):
         """One timestamped line in the log pane (the pane masks secrets again)."""
         stamp = time.strftime("%H:%M:%S")
         self.log_pane.append(f"{stamp}  {text}")
+        if not self.log_open:
+            self._unread += 1
+            self.progress.log_button.configure(text=f"Show log ({self._unread})")
+
+    def toggle_log(self) -> None:
+        self.set_log_open(not self.log_open)
+
+    def set_log_open(self, open_: bool, *, remember: bool = True) -> None:
+        """Open or close the log drawer below the progress row (remembered)."""
+        self.log_open = open_
+        if open_:
+            self.log_pane.grid(row=3, column=0, sticky="nsew", padx=10, pady=(0, 10))
+            self._unread = 0
+            self.progress.log_button.configure(text="Hide log")
+        else:
+            self.log_pane.grid_remove()
+            self.progress.log_button.configure(
+                text=f"Show log ({self._unread})" if self._unread else "Show log"
+            )
+        if remember:
+            try:
+                self.ctx.settings.set("log_open", open_)
+            except Exception:  # noqa: BLE001 - an unwritable settings file must not matter here
+                log.warning("log drawer state not saved", exc_info=True)
 
     def show_error(self, text: str) -> None:
         """An error the user must see: in the log and the message label, never a traceback."""
@@ -322,9 +415,43 @@ class App(ctk.CTk):
             pass
 
     def close(self) -> None:
-        """Window closed: remember geometry, cancel the job, wait briefly, go."""
+        """Window closed: during a write, ask first; then remember geometry, cancel, go."""
         if self._closing:
             return
+        if self._job_active and self._job_writes and not self.cancel_requested:
+            from ratings_gui.gui.dialogs import ConfirmDialog
+
+            if self.close_dialog is not None and self.close_dialog.winfo_exists():
+                self.close_dialog.lift()
+                return
+            self.close_dialog = ConfirmDialog(
+                self,
+                title="A write is running",
+                text=(
+                    "Ratings are being written now. Stop after the changes already sent "
+                    "and close? What was written stays in History, where it can be undone."
+                ),
+                yes="Stop and close",
+                no="Keep writing",
+                on_answer=self._close_answered,
+            )
+            return
+        self._close_now()
+
+    def _close_answered(self, stop: bool) -> None:
+        self.close_dialog = None
+        if stop:
+            self.cancel_job()
+            self._close_when_idle(time.monotonic() + CLOSE_WAIT_SECONDS)
+
+    def _close_when_idle(self, deadline: float) -> None:
+        """Let the cancelled write settle its journal, then close."""
+        if self._job_active and time.monotonic() < deadline:
+            self.after(100, lambda: self._close_when_idle(deadline))
+            return
+        self._close_now()
+
+    def _close_now(self) -> None:
         try:
             self.ctx.settings.set("window_geometry", self.geometry())
         except Exception:  # noqa: BLE001 - an unwritable settings file must not block closing

@@ -7,6 +7,8 @@ from typing import Any
 
 import customtkinter as ctk
 
+from ratings_gui.gui.widgets import SECONDARY, Button
+
 
 class TokenStorageDialog(ctk.CTkToplevel):
     """No keyring: ask where the Plex token may be kept ("session" or "file")."""
@@ -32,36 +34,18 @@ class TokenStorageDialog(ctk.CTkToplevel):
         ).pack(padx=20, pady=(0, 10))
         row = ctk.CTkFrame(self, fg_color="transparent")
         row.pack(padx=20, pady=(0, 18))
-        self.session_button = ctk.CTkButton(
+        self.session_button = Button(
             row, text="For this session only", command=lambda: self._choose("session")
         )
         self.session_button.pack(side="left", padx=6)
-        self.file_button = ctk.CTkButton(
+        self.file_button = Button(
             row, text="In the settings file", command=lambda: self._choose("file")
         )
         self.file_button.pack(side="left", padx=6)
         self.protocol("WM_DELETE_WINDOW", lambda: self._choose("session"))
         self.transient(parent)
-        self._center_on(parent)
-        self.after(50, self._lift)
-
-    def _center_on(self, parent: Any) -> None:
-        """Over the middle of the main window, not in a screen corner."""
-        try:
-            self.update_idletasks()
-            w, h = self.winfo_reqwidth(), self.winfo_reqheight()
-            x = parent.winfo_rootx() + (parent.winfo_width() - w) // 2
-            y = parent.winfo_rooty() + (parent.winfo_height() - h) // 3
-            self.geometry(f"+{max(0, x)}+{max(0, y)}")
-        except Exception:  # noqa: BLE001 - placement is cosmetic
-            pass
-
-    def _lift(self) -> None:
-        try:
-            self.lift()
-            self.focus_force()
-        except Exception:  # noqa: BLE001 - the dialog may already be gone
-            pass
+        _center_on(self, parent)
+        self.after(50, lambda: _lift(self))
 
     def _choose(self, storage: str) -> None:
         if self.chosen is not None:
@@ -69,3 +53,64 @@ class TokenStorageDialog(ctk.CTkToplevel):
         self.chosen = storage
         self.destroy()
         self._on_choice(storage)
+
+
+class ConfirmDialog(ctk.CTkToplevel):
+    """A yes/no question that calls back (``True`` for yes) instead of blocking."""
+
+    def __init__(
+        self,
+        parent: Any,
+        *,
+        title: str,
+        text: str,
+        yes: str,
+        no: str,
+        on_answer: Callable[[bool], None],
+    ) -> None:
+        super().__init__(parent)
+        self.title(title)
+        self.resizable(False, False)
+        self._on_answer = on_answer
+        self.answered: bool | None = None
+        ctk.CTkLabel(
+            self, text=text, wraplength=400, justify="left", font=ctk.CTkFont(size=14)
+        ).pack(padx=20, pady=(18, 12))
+        row = ctk.CTkFrame(self, fg_color="transparent")
+        row.pack(padx=20, pady=(0, 18))
+        self.yes_button = Button(row, text=yes, command=lambda: self._answer(True))
+        self.yes_button.pack(side="left", padx=6)
+        self.no_button = Button(row, text=no, command=lambda: self._answer(False), **SECONDARY)
+        self.no_button.pack(side="left", padx=6)
+        self.protocol("WM_DELETE_WINDOW", lambda: self._answer(False))
+        self.bind("<Escape>", lambda _e: self._answer(False))
+        self.transient(parent)
+        _center_on(self, parent)
+        self.after(50, lambda: _lift(self))
+
+    def _answer(self, yes: bool) -> None:
+        if self.answered is not None:
+            return
+        self.answered = yes
+        self.destroy()
+        self._on_answer(yes)
+
+
+def _center_on(dialog: Any, parent: Any) -> None:
+    """Over the middle of the main window, not in a screen corner."""
+    try:
+        dialog.update_idletasks()
+        w, h = dialog.winfo_reqwidth(), dialog.winfo_reqheight()
+        x = parent.winfo_rootx() + (parent.winfo_width() - w) // 2
+        y = parent.winfo_rooty() + (parent.winfo_height() - h) // 3
+        dialog.geometry(f"+{max(0, x)}+{max(0, y)}")
+    except Exception:  # noqa: BLE001 - placement is cosmetic
+        pass
+
+
+def _lift(dialog: Any) -> None:
+    try:
+        dialog.lift()
+        dialog.focus_force()
+    except Exception:  # noqa: BLE001 - the dialog may already be gone
+        pass

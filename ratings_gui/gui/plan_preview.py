@@ -20,6 +20,7 @@ import customtkinter as ctk
 from ratings_gui.core.plan import UPDATE, Change, Plan
 from ratings_gui.gui.widgets import (
     SECONDARY,
+    Button,
     SortableTable,
     TableColumn,
     field_text,
@@ -169,6 +170,8 @@ class PlanPreview(ctk.CTkFrame):
         self.on_discard = on_discard
         self._on_show = on_show
         self.plan: Plan | None = None
+        #: After Apply: the rows that were not written, shown until the next preview.
+        self.result_rows: list[Change] = []
 
         top = ctk.CTkFrame(self, fg_color="transparent")
         top.pack(fill="x", padx=6, pady=(6, 2))
@@ -187,15 +190,15 @@ class PlanPreview(ctk.CTkFrame):
         bottom.pack(side="bottom", fill="x", padx=6, pady=(2, 6))
         self.note_label = ctk.CTkLabel(bottom, text="", anchor="w")
         self.note_label.pack(side="left", fill="x", expand=True)
-        self.discard_button = ctk.CTkButton(
+        self.discard_button = Button(
             bottom, text="Discard", width=100, command=self._discard, state="disabled", **SECONDARY
         )
         self.discard_button.pack(side="right", padx=(6, 0))
-        self.apply_button = ctk.CTkButton(
+        self.apply_button = Button(
             bottom, text="Apply", width=100, command=self._apply, state="disabled"
         )
         self.apply_button.pack(side="right", padx=(6, 0))
-        self.export_button = ctk.CTkButton(
+        self.export_button = Button(
             bottom, text="Export CSV…", width=110, command=self._ask_export, state="disabled"
         )
         self.export_button.pack(side="right", padx=(6, 0))
@@ -241,6 +244,8 @@ class PlanPreview(ctk.CTkFrame):
         if on_discard is not None:
             self.on_discard = on_discard
         self.plan = plan
+        self.result_rows = []
+        self.table.empty_text = "Nothing to change."
         rows = preview_rows(plan)
         self.table.set_rows(rows)
         self.title_label.configure(text=title or f"Plan: {plan.job}")
@@ -254,9 +259,28 @@ class PlanPreview(ctk.CTkFrame):
         if self._on_show is not None:
             self._on_show(self)
 
+    def show_result(self, title: str, counts: str, rows: list[Change]) -> None:
+        """After Apply: what the run did, and the rows that were not written (with reasons).
+
+        Nothing is left to apply; the panel stays until the next preview.
+        """
+        self.plan = None
+        self.result_rows = list(rows)
+        self.title_label.configure(text=title)
+        self.counts_label.configure(text=counts)
+        self._wrap_counts()
+        self.table.empty_text = "Every planned change was written."
+        self.table.set_rows(self.result_rows)
+        for b in (self.apply_button, self.discard_button):
+            set_enabled(b, False)
+        set_enabled(self.export_button, bool(rows))
+        self.note_label.configure(text="")
+
     def clear(self) -> None:
         """Forget the plan (after Apply or Discard)."""
         self.plan = None
+        self.result_rows = []
+        self.table.empty_text = "Nothing to change."
         self.table.clear("No plan yet.")
         self.title_label.configure(text="Plan")
         self.counts_label.configure(text="No plan yet.")
@@ -299,13 +323,14 @@ class PlanPreview(ctk.CTkFrame):
         return write_plan_csv(self.rows, path)
 
     def _ask_export(self) -> None:
-        if self.plan is None or not self.rows:
+        if not self.rows:
             return
+        name = f"plan-{self.plan.job}.csv" if self.plan is not None else "not-written.csv"
         path = filedialog.asksaveasfilename(
             parent=self,
             title="Export plan",
             defaultextension=".csv",
-            initialfile=f"plan-{self.plan.job}.csv",
+            initialfile=name,
             filetypes=[("CSV", "*.csv"), ("All files", "*")],
         )
         if path:

@@ -19,7 +19,14 @@ import customtkinter as ctk
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.core.scale import format_stars
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY
+from ratings_gui.gui.widgets import (
+    ERROR_COLOR,
+    SECONDARY,
+    Button,
+    Fold,
+    readable_segments,
+    tip,
+)
 from ratings_gui.jobs import base_rating as br
 from ratings_gui.jobs.runner import JobContext, Log
 
@@ -39,6 +46,36 @@ def value_labels(style: str) -> dict[str, float]:
 
 
 NO_LIBRARY = "(no music library)"
+DEFAULTS: dict[str, Any] = {
+    "style": "whole",
+    "value": 6.0,
+    "newest_on": False,
+    "newest": 500,
+    "since_last_run": False,
+    "override_program": False,
+    "grouped": False,
+}
+HELP = {
+    "library": "The Plex music library whose unrated tracks get the base rating.",
+    "style": "How you rate in Plex: whole stars, half stars, or only 'like' (Plexamp's "
+    "thumbs). The base rating is offered in the same steps. Default: whole stars.",
+    "value": "The rating every unrated track gets. A middle value lets radios play the "
+    "track while your own higher and lower ratings still stand out. Default: 3 stars.",
+    "newest": "Rate only the most recently added tracks, this many (1 or more). Default: off.",
+    "since": "Rate only the tracks added after the last base-rating run on this library. "
+    "Default: off.",
+    "override": "Also change tracks that still hold a rating this program wrote earlier "
+    "(a base or inferred rating you never changed). Default: off.",
+    "grouped": "Send one request per rating value instead of one per track: much faster on "
+    "large libraries. Default: off.",
+    "override_mine": "Also replace ratings you gave yourself. Off: your ratings are never "
+    "touched, and the preview counts them. Not remembered: choose it each time.",
+    "preview": "Read the library and show which tracks would get the base rating. "
+    "Nothing is written until you press Apply.",
+    "reset": "Plan the removal of every base rating this program wrote (ratings you changed "
+    "since are yours and stay). You review the plan before anything is removed.",
+    "watch": "While the window is open, give new tracks the base rating as Plex adds them.",
+}
 
 
 class BaseRatingTab(Tab):
@@ -51,90 +88,107 @@ class BaseRatingTab(Tab):
         self._watch_thread: threading.Thread | None = None
         self.watch_interval = br.DEFAULT_INTERVAL
         self.watch_rated = 0
-        saved = self.options()
-        f = self.frame
-        f.grid_columnconfigure(0, weight=1)
-        f.grid_rowconfigure(2, weight=1)
+        saved = {**DEFAULTS, **self.options()}
+        options, bar, body = self.job_layout()
+        pad = {"padx": (8, 4), "pady": 3}
 
-        box = ctk.CTkFrame(f)
-        box.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 4))
-        box.grid_columnconfigure(3, weight=1)
-        pad = {"padx": (10, 6), "pady": 4}
-
-        ctk.CTkLabel(box, text="Library").grid(row=0, column=0, sticky="w", **pad)
+        line = ctk.CTkFrame(options, fg_color="transparent")
+        line.pack(fill="x", padx=2, pady=(3, 0))
+        caption = ctk.CTkLabel(line, text="Library")
+        caption.pack(side="left", **pad)
         self.library_menu = ctk.CTkOptionMenu(
-            box, values=["(no music library)"], width=220, dynamic_resizing=False
+            line, values=[NO_LIBRARY], width=200, dynamic_resizing=False
         )
-        self.library_menu.grid(row=0, column=1, sticky="w", **pad)
-        ctk.CTkLabel(box, text="Style").grid(row=0, column=2, sticky="e", **pad)
+        self.library_menu.pack(side="left", **pad)
+        tip(HELP["library"], caption, self.library_menu)
+        caption = ctk.CTkLabel(line, text="Rate in")
+        caption.pack(side="left", padx=(16, 4))
         self.style_button = ctk.CTkSegmentedButton(
-            box, values=list(br.STYLE_NAMES.values()), command=self._style_clicked
+            line,
+            values=list(br.STYLE_NAMES.values()),
+            command=self._style_clicked,
+            **readable_segments(),
         )
-        self.style_button.grid(row=0, column=3, sticky="w", **pad)
+        self.style_button.pack(side="left", **pad)
+        tip(HELP["style"], caption, self.style_button)
 
-        ctk.CTkLabel(box, text="Base rating").grid(row=1, column=0, sticky="w", **pad)
+        line = ctk.CTkFrame(options, fg_color="transparent")
+        line.pack(fill="x", padx=2, pady=(0, 3))
+        caption = ctk.CTkLabel(line, text="Base rating")
+        caption.pack(side="left", **pad)
         self.value_button = ctk.CTkSegmentedButton(
-            box, values=["★★★"], command=lambda _v: self._show_value(), font=ctk.CTkFont(size=15)
+            line,
+            values=["★★★"],
+            command=lambda _v: self._show_value(),
+            font=ctk.CTkFont(size=15),
+            **readable_segments(),
         )
-        self.value_button.grid(row=1, column=1, columnspan=3, sticky="w", **pad)
+        self.value_button.pack(side="left", **pad)
+        tip(HELP["value"], caption, self.value_button)
 
-        self.newest_var = ctk.BooleanVar(value=bool(saved.get("newest_on", False)))
-        self.newest_count = ctk.StringVar(value=str(saved.get("newest", 500)))
-        row = ctk.CTkFrame(box, fg_color="transparent")
-        row.grid(row=2, column=0, columnspan=4, sticky="w", padx=6, pady=2)
+        # Less used options, folded: the plan gets their height.
+        more = ctk.CTkFrame(options, fg_color="transparent")
+        row = ctk.CTkFrame(more, fg_color="transparent")
+        row.pack(fill="x", padx=4, pady=2)
+        self.newest_var = ctk.BooleanVar(value=bool(saved["newest_on"]))
+        self.newest_count = ctk.StringVar(value=str(saved["newest"]))
         self.newest_check = ctk.CTkCheckBox(row, text="Only the newest", variable=self.newest_var)
         self.newest_check.pack(side="left", padx=(4, 6))
         self.newest_entry = ctk.CTkEntry(row, textvariable=self.newest_count, width=70)
         self.newest_entry.pack(side="left")
         ctk.CTkLabel(row, text="tracks").pack(side="left", padx=(6, 24))
-        self.since_var = ctk.BooleanVar(value=bool(saved.get("since_last_run", False)))
+        tip(HELP["newest"], self.newest_check, self.newest_entry)
+        self.since_var = ctk.BooleanVar(value=bool(saved["since_last_run"]))
         self.since_check = ctk.CTkCheckBox(
             row, text="Only tracks added since the last run", variable=self.since_var
         )
         self.since_check.pack(side="left")
+        tip(HELP["since"], self.since_check)
         self.last_run_label = ctk.CTkLabel(row, text="", text_color=MUTED)
         self.last_run_label.pack(side="left", padx=8)
 
-        row2 = ctk.CTkFrame(box, fg_color="transparent")
-        row2.grid(row=3, column=0, columnspan=4, sticky="w", padx=6, pady=2)
-        self.override_var = ctk.BooleanVar(value=bool(saved.get("override_program", False)))
+        row2 = ctk.CTkFrame(more, fg_color="transparent")
+        row2.pack(fill="x", padx=4, pady=(2, 4))
+        self.override_var = ctk.BooleanVar(value=bool(saved["override_program"]))
         self.override_check = ctk.CTkCheckBox(
             row2, text="Replace ratings this program set before", variable=self.override_var
         )
-        self.override_check.pack(side="left", padx=(4, 24))
-        self.grouped_var = ctk.BooleanVar(value=bool(saved.get("grouped", False)))
+        self.override_check.pack(side="left", padx=(4, 16))
+        tip(HELP["override"], self.override_check)
+        self.grouped_var = ctk.BooleanVar(value=bool(saved["grouped"]))
         self.grouped_check = ctk.CTkCheckBox(
-            row2, text="Grouped edits (one request per value)", variable=self.grouped_var
+            row2, text="Fewer, larger requests", variable=self.grouped_var
         )
-        self.grouped_check.pack(side="left")
-
-        row3 = ctk.CTkFrame(box, fg_color="transparent")
-        row3.grid(row=4, column=0, columnspan=4, sticky="w", padx=6, pady=(2, 8))
+        self.grouped_check.pack(side="left", padx=(0, 16))
+        tip(HELP["grouped"], self.grouped_check)
         # Never remembered: the user's own ratings are replaced only by a fresh choice.
         self.override_mine_var = ctk.BooleanVar(value=False)
         self.override_mine_check = ctk.CTkCheckBox(
-            row3,
+            row2,
             text="Also replace MY OWN ratings",
             variable=self.override_mine_var,
             text_color=ERROR_COLOR,
         )
-        self.override_mine_check.pack(side="left", padx=(4, 8))
-        ctk.CTkLabel(
-            row3,
-            text="(off: your ratings are never touched; the preview counts them)",
-            text_color=MUTED,
-        ).pack(side="left")
+        self.override_mine_check.pack(side="left")
+        tip(HELP["override_mine"], self.override_mine_check)
 
-        bar = ctk.CTkFrame(f, fg_color="transparent")
-        bar.grid(row=1, column=0, sticky="ew", padx=4, pady=(0, 2))
-        self.preview_button = ctk.CTkButton(
-            bar, text="Preview", width=110, command=self.preview_plan
-        )
+        self.preview_button = Button(bar, text="Preview", width=110, command=self.preview_plan)
         self.preview_button.pack(side="left")
-        self.reset_button = ctk.CTkButton(
+        tip(HELP["preview"], self.preview_button)
+        self.reset_button = Button(
             bar, text="Reset base ratings…", width=160, command=self.preview_reset, **SECONDARY
         )
         self.reset_button.pack(side="left", padx=8)
+        tip(HELP["reset"], self.reset_button)
+        self.more = Fold(
+            bar,
+            "More options",
+            show=lambda: more.pack(fill="x"),
+            hide=more.pack_forget,
+            on_change=lambda open_: self.remember(more_open=open_),
+        )
+        self.more.button.pack(side="left", padx=(4, 0))
+        self.more.set_open(bool(saved.get("more_open", False)), notify=False)
         self.plan_note = ctk.CTkLabel(bar, text="", text_color=ERROR_COLOR)
         self.plan_note.pack(side="left", padx=8)
         self.watch_status = ctk.CTkLabel(bar, text="", text_color=MUTED)
@@ -144,16 +198,28 @@ class BaseRatingTab(Tab):
             bar, text="Watch while open", variable=self.watch_var, command=self._watch_toggled
         )
         self.watch_switch.pack(side="right")
+        tip(HELP["watch"], self.watch_switch)
 
-        preview = self.make_preview(f)
-        preview.grid(row=2, column=0, sticky="nsew")
+        preview = self.make_preview(body)
+        preview.grid(row=0, column=0, sticky="nsew", padx=4)
         self.start_buttons = [self.preview_button, self.reset_button]
 
-        self.set_style(str(saved.get("style", "whole")), float(saved.get("value", 6.0)))
+        self.set_style(str(saved["style"]), float(saved["value"]))
         # tkinter's own bind: CTkFrame.bind would bind its drawing canvas instead
         tkinter.Misc.bind(self.frame, "<Destroy>", self._destroyed, "+")
         self.frame.after(DRAIN_MS, self._drain)
         self.on_connection_changed()
+
+    def restore_defaults(self) -> None:
+        """The default style, value and options (the user's-own-ratings box off)."""
+        self.set_style(str(DEFAULTS["style"]), float(DEFAULTS["value"]))
+        self.newest_var.set(DEFAULTS["newest_on"])
+        self.newest_count.set(str(DEFAULTS["newest"]))
+        self.since_var.set(DEFAULTS["since_last_run"])
+        self.override_var.set(DEFAULTS["override_program"])
+        self.grouped_var.set(DEFAULTS["grouped"])
+        self.override_mine_var.set(False)
+        self.remember(**DEFAULTS)
 
     # --- options ------------------------------------------------------------------------
 

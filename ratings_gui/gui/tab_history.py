@@ -14,7 +14,7 @@ import customtkinter as ctk
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.plan_preview import value_text
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import SECONDARY, field_text, make_tree
+from ratings_gui.gui.widgets import SECONDARY, Button, field_text, make_tree
 
 #: Change rows shown for one run (a run may hold 100,000).
 CHANGE_ROWS = 2000
@@ -56,9 +56,9 @@ class HistoryTab(Tab):
         ctk.CTkLabel(bar, text="Runs", font=ctk.CTkFont(size=15, weight="bold")).pack(side="left")
         self.summary_label = ctk.CTkLabel(bar, text="", text_color=("gray35", "gray65"))
         self.summary_label.pack(side="left", padx=12)
-        self.undo_button = ctk.CTkButton(bar, text="Undo run…", width=110, command=self.undo)
+        self.undo_button = Button(bar, text="Undo run…", width=110, command=self.undo)
         self.undo_button.pack(side="right")
-        self.refresh_button = ctk.CTkButton(
+        self.refresh_button = Button(
             bar,
             text="Refresh",
             width=90,

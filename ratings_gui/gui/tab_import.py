@@ -4,10 +4,15 @@ Every widget value is read here on the main thread and handed to
 :class:`~ratings_gui.jobs.import_job.ImportJob` as plain values; the job's
 prepare and apply run on the worker. The needs-review list edits the plan
 through ``job.accept_review`` and the preview is shown again with the result.
+After Apply the results stay: counts, the rows that matched nothing with
+their reasons, and a button that opens the unmatched-rows CSV.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from tkinter import filedialog
@@ -16,9 +21,9 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.importplan import ReviewItem
-from ratings_gui.core.plan import Plan, Report
+from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import SECONDARY, make_tree
+from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, make_tree, stars_label, tip
 from ratings_gui.jobs.runner import Finished
 
 #: Format menu label -> ``sources`` format name (None = detect from the header).
@@ -35,38 +40,116 @@ FILE_TYPES = [
     ("CSV", "*.csv"),
     ("All files", "*"),
 ]
-NO_CHOICE = "(no candidate)"
+DEFAULTS: dict[str, Any] = {
+    "format": "Auto",
+    "kinds": [k for k, _ in KINDS],
+    "mark_watched": False,
+    "force": False,
+    "all_libraries": True,
+    "min_score": 0.85,
+    "unmatched_dir": "",
+}
+#: Export files a folder may hold; more than one of these beside each other is ambiguous.
+EXPORT_SUFFIXES = (".csv", ".zip", ".json")
+
+HELP = {
+    "path": "The file you downloaded from IMDb (ratings.csv), Letterboxd (the export zip or "
+    "its ratings.csv), TMDB or Trakt. A folder works when it holds one export.",
+    "format": "Which site the file comes from. Auto (the default) recognises it by its "
+    "column names.",
+    "kinds": "Which Plex items may receive ratings: movies, shows, single episodes. "
+    "Default: all three.",
+    "mark_watched": "Also mark each rated item as watched in Plex. Default: off.",
+    "force": "Also write ratings that differ from one you already gave in Plex "
+    "(off: your Plex ratings win; only unrated items and equal values are skipped). "
+    "Default: off.",
+    "all_libraries": "Look for matches in every movie and TV library of the server "
+    "(off: only the library chosen on the Plex tab). Default: on.",
+    "min_score": "How alike a title must be to count as the same film without asking you: "
+    "0 to 1, where 1 means identical. Rows below it go to Needs review. Default: 0.85.",
+    "preview": "Read the file and your libraries and show what would change. Nothing is "
+    "written until you press Apply.",
+    "export": "Write your Plex ratings to a Letterboxd-style CSV and a plain CSV, "
+    "to keep or to import elsewhere.",
+    "unmatched_dir": "Where the list of rows that matched nothing is written after Apply. "
+    "Default: beside the export file.",
+}
 
 
 def row_text(r: ReviewItem) -> str:
-    """``Title (Year)`` as the file wrote it, with its line number."""
+    """``Title (Year)`` as the file wrote it."""
     row = r.row
     year = f" ({row.year})" if row.year else ""
     return f"{row.title}{year}"
 
 
 def candidate_text(item: Any, score: float) -> str:
-    return f"{item.label} [{item.kind}, {score:.2f}]"
+    """``Heat (1995) — movie, 91% alike``: a candidate as a Plex user reads it."""
+    return f"{item.label} — {item.kind}, {score:.0%} alike"
+
+
+def open_path(path: str | Path) -> None:
+    """Open a file or folder with the system's own program for it."""
+    if sys.platform.startswith("win"):
+        os.startfile(str(path))  # type: ignore[attr-defined]  # noqa: S606 - the user's own file
+    else:
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        subprocess.Popen([opener, str(path)])  # noqa: S603 - a fixed program, the user's file
+
+
+#: The CSVs of one Letterboxd export (read together, so together they are one export).
+LETTERBOXD_FILES = {
+    "ratings.csv",
+    "watched.csv",
+    "diary.csv",
+    "reviews.csv",
+    "profile.csv",
+    "comments.csv",
+    "watchlist.csv",
+}
+
+
+def several_exports(folder: Path) -> list[str]:
+    """The exports directly in ``folder`` when it holds more than one (else []).
+
+    Only one export is read from a folder, so a second one beside it would be
+    skipped without a word: the user chooses the file instead.
+    """
+    groups: set[str] = set()
+    try:
+        for p in folder.iterdir():
+            name = p.name.casefold()
+            if not p.is_file() or p.suffix.lower() not in EXPORT_SUFFIXES:
+                continue
+            if name in LETTERBOXD_FILES:
+                groups.add("a Letterboxd export")
+            elif name.endswith(".json"):
+                groups.add("a Trakt export")
+            else:
+                groups.add(p.name)
+    except OSError:
+        return []
+    return sorted(groups) if len(groups) > 1 else []
 
 
 class ImportTab(Tab):
-    """File, options, Preview; then the plan preview beside the needs-review list."""
+    """File and options, Preview; then the plan beside the needs-review list; results stay."""
 
     def build(self) -> None:
         from ratings_gui.jobs.import_job import ImportJob  # noqa: F401 - fail early if broken
 
         self.last_report: Any = None
         self.last_unmatched: str | None = None
-        opts = self.options()
-        f = self.frame
-        f.grid_columnconfigure(0, weight=1)
-        f.grid_rowconfigure(3, weight=1)
+        self.review_items: list[ReviewItem] = []
+        opts = {**DEFAULTS, **self.options()}
+        options, bar, body = self.job_layout()
 
         # --- file row
-        top = ctk.CTkFrame(f, fg_color="transparent")
-        top.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 2))
+        top = ctk.CTkFrame(options, fg_color="transparent")
+        top.pack(fill="x", padx=4, pady=(4, 2))
         top.grid_columnconfigure(1, weight=1)
-        ctk.CTkLabel(top, text="Export file").grid(row=0, column=0, padx=(2, 6))
+        caption = ctk.CTkLabel(top, text="Export file")
+        caption.grid(row=0, column=0, padx=(4, 6))
         self.path_var = ctk.StringVar(value=opts.get("path", ""))
         self.path_entry = ctk.CTkEntry(
             top,
@@ -74,105 +157,115 @@ class ImportTab(Tab):
             placeholder_text="IMDb, Letterboxd, TMDB or Trakt export",
         )
         self.path_entry.grid(row=0, column=1, sticky="ew")
-        self.browse_button = ctk.CTkButton(
-            top, text="Choose…", width=90, command=self.browse, **SECONDARY
-        )
+        self.browse_button = Button(top, text="Choose…", width=90, command=self.browse, **SECONDARY)
         self.browse_button.grid(row=0, column=2, padx=6)
-        ctk.CTkLabel(top, text="Format").grid(row=0, column=3, padx=(6, 4))
+        tip(HELP["path"], caption, self.path_entry, self.browse_button)
+        fmt_caption = ctk.CTkLabel(top, text="Format")
+        fmt_caption.grid(row=0, column=3, padx=(6, 4))
         self.format_menu = ctk.CTkOptionMenu(top, values=list(FORMATS), width=120)
-        self.format_menu.set(
-            opts.get("format", "Auto") if opts.get("format") in FORMATS else "Auto"
-        )
-        self.format_menu.grid(row=0, column=4)
+        self.format_menu.set(opts["format"] if opts["format"] in FORMATS else "Auto")
+        self.format_menu.grid(row=0, column=4, padx=(0, 4))
+        tip(HELP["format"], fmt_caption, self.format_menu)
 
         # --- options row
-        row = ctk.CTkFrame(f, fg_color="transparent")
-        row.grid(row=1, column=0, sticky="ew", padx=4, pady=2)
-        kinds = set(opts.get("kinds", [k for k, _ in KINDS]))
+        row = ctk.CTkFrame(options, fg_color="transparent")
+        row.pack(fill="x", padx=4, pady=(2, 4))
         self.kind_vars: dict[str, ctk.BooleanVar] = {}
         for kind, label in KINDS:
-            var = ctk.BooleanVar(value=kind in kinds)
+            var = ctk.BooleanVar(value=kind in set(opts["kinds"]))
             self.kind_vars[kind] = var
-            ctk.CTkCheckBox(row, text=label, variable=var, width=90).pack(side="left", padx=(2, 4))
-        self.watched_var = ctk.BooleanVar(value=bool(opts.get("mark_watched", False)))
-        ctk.CTkCheckBox(row, text="Mark watched", variable=self.watched_var, width=120).pack(
-            side="left", padx=(12, 4)
-        )
-        self.force_var = ctk.BooleanVar(value=bool(opts.get("force", False)))
-        ctk.CTkCheckBox(row, text="Force overwrite", variable=self.force_var, width=130).pack(
-            side="left", padx=4
-        )
-        self.all_var = ctk.BooleanVar(value=bool(opts.get("all_libraries", True)))
-        ctk.CTkCheckBox(
-            row, text="All movie and TV libraries", variable=self.all_var, width=190
-        ).pack(side="left", padx=4)
-        ctk.CTkLabel(row, text="Min score").pack(side="left", padx=(12, 4))
-        self.score_var = ctk.StringVar(value=str(opts.get("min_score", 0.85)))
-        ctk.CTkEntry(row, textvariable=self.score_var, width=56).pack(side="left")
+            box = ctk.CTkCheckBox(row, text=label, variable=var, width=90)
+            box.pack(side="left", padx=(4, 4))
+            tip(HELP["kinds"], box)
+        self.watched_var = ctk.BooleanVar(value=bool(opts["mark_watched"]))
+        box = ctk.CTkCheckBox(row, text="Mark watched", variable=self.watched_var, width=120)
+        box.pack(side="left", padx=(12, 4))
+        tip(HELP["mark_watched"], box)
+        self.force_var = ctk.BooleanVar(value=bool(opts["force"]))
+        box = ctk.CTkCheckBox(row, text="Replace my Plex ratings", variable=self.force_var)
+        box.pack(side="left", padx=4)
+        tip(HELP["force"], box)
+        self.all_var = ctk.BooleanVar(value=bool(opts["all_libraries"]))
+        box = ctk.CTkCheckBox(row, text="All movie and TV libraries", variable=self.all_var)
+        box.pack(side="left", padx=4)
+        tip(HELP["all_libraries"], box)
+        self.score_var = ctk.StringVar(value=str(opts["min_score"]))
+        self.score_entry = ctk.CTkEntry(row, textvariable=self.score_var, width=56)
+        self.score_entry.pack(side="right", padx=(0, 4))
+        score_caption = ctk.CTkLabel(row, text="Sure match from")
+        score_caption.pack(side="right", padx=(12, 4))
+        tip(HELP["min_score"], score_caption, self.score_entry)
 
         # --- actions row
-        act = ctk.CTkFrame(f, fg_color="transparent")
-        act.grid(row=2, column=0, sticky="ew", padx=4, pady=(4, 2))
-        self.preview_button = ctk.CTkButton(
-            act, text="Preview", width=110, command=self.preview_import
-        )
+        self.preview_button = Button(bar, text="Preview", width=110, command=self.preview_import)
         self.preview_button.pack(side="left", padx=(2, 6))
-        self.export_button = ctk.CTkButton(
-            act, text="Export ratings…", width=130, command=self.ask_export, **SECONDARY
+        tip(HELP["preview"], self.preview_button)
+        self.export_button = Button(
+            bar, text="Export ratings…", width=130, command=self.ask_export, **SECONDARY
         )
         self.export_button.pack(side="left", padx=6)
-        self.unmatched_dir = opts.get("unmatched_dir") or ""
-        self.unmatched_button = ctk.CTkButton(
-            act, text="Unmatched CSV folder…", width=170, command=self.choose_unmatched_dir,
+        tip(HELP["export"], self.export_button)
+        self.unmatched_dir = str(opts.get("unmatched_dir") or "")
+        self.unmatched_button = Button(
+            bar, text="Unmatched list folder…", width=170, command=self.choose_unmatched_dir,
             **SECONDARY,
         )  # fmt: skip
         self.unmatched_button.pack(side="left", padx=6)
-        self.status_label = ctk.CTkLabel(act, text="", anchor="w", text_color=("gray30", "gray70"))
+        tip(HELP["unmatched_dir"], self.unmatched_button)
+        self.open_unmatched_button = Button(
+            bar, text="Open unmatched list", width=150, command=self.open_unmatched
+        )
+        self.status_label = ctk.CTkLabel(bar, text="", anchor="w", text_color=MUTED_COLOR)
         self.status_label.pack(side="left", padx=8, fill="x", expand=True)
         self._show_unmatched_target()
 
         # --- plan preview | needs review
-        body = ctk.CTkFrame(f, fg_color="transparent")
-        body.grid(row=3, column=0, sticky="nsew", padx=0, pady=(2, 0))
         body.grid_columnconfigure(0, weight=5, uniform="body")
         body.grid_columnconfigure(1, weight=3, uniform="body")
-        body.grid_rowconfigure(0, weight=1)
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=(4, 2))
         # The review list shares the width: narrower item and reason columns keep all five visible.
-        preview.tree.column("item", width=250)
-        preview.tree.column("reason", width=130)
+        preview.tree.column("item", width=230)
+        preview.tree.column("reason", width=120)
 
         rev = ctk.CTkFrame(body)
         rev.grid(row=0, column=1, sticky="nsew", padx=(2, 4))
         rev.grid_columnconfigure(0, weight=1)
-        rev.grid_rowconfigure(1, weight=1)
+        rev.grid_rowconfigure(1, weight=3)
+        rev.grid_rowconfigure(3, weight=2)
         self.review_label = ctk.CTkLabel(
             rev, text="Needs review", anchor="w", font=ctk.CTkFont(size=14, weight="bold")
         )
         self.review_label.grid(row=0, column=0, sticky="ew", padx=6, pady=(6, 2))
+        tip(
+            "Rows whose title was close but not sure enough. Pick the right film (or Skip): "
+            "Use this match writes the one selected below.",
+            self.review_label,
+        )
         self.review_tree, holder = make_tree(
             rev,
-            [("row", "Row", 110, True), ("match", "Suggested match", 120, True), ("choice", "Choice", 66, False)],
-            height=5,
-        )  # fmt: skip
+            [("row", "In your file", 170, True), ("choice", "Your choice", 90, False)],
+            height=3,
+        )
         holder.grid(row=1, column=0, sticky="nsew", padx=6)
         self.review_tree.bind("<<TreeviewSelect>>", lambda _e: self._review_selected())
-        self.candidate_menu = ctk.CTkOptionMenu(rev, values=[NO_CHOICE], dynamic_resizing=False)
-        self.candidate_menu.grid(row=2, column=0, sticky="ew", padx=6, pady=(4, 2))
+        self.candidates_label = ctk.CTkLabel(
+            rev, text="Possible matches in Plex", anchor="w", text_color=MUTED_COLOR
+        )
+        self.candidates_label.grid(row=2, column=0, sticky="ew", padx=6, pady=(4, 0))
+        self.candidate_tree, holder = make_tree(
+            rev, [("candidate", "Plex item", 260, True)], height=2
+        )
+        holder.grid(row=3, column=0, sticky="nsew", padx=6)
+        self.candidate_tree.bind("<Double-1>", lambda _e: self.accept())
         buttons = ctk.CTkFrame(rev, fg_color="transparent")
-        buttons.grid(row=3, column=0, sticky="ew", padx=6, pady=(2, 6))
-        self.accept_button = ctk.CTkButton(buttons, text="Accept", width=80, command=self.accept)
+        buttons.grid(row=4, column=0, sticky="ew", padx=6, pady=(4, 6))
+        self.accept_button = Button(buttons, text="Use this match", width=120, command=self.accept)
         self.accept_button.pack(side="left")
-        self.pick_button = ctk.CTkButton(
-            buttons, text="Pick other", width=90, command=self.pick_other, **SECONDARY
-        )
-        self.pick_button.pack(side="left", padx=6)
-        self.skip_button = ctk.CTkButton(
-            buttons, text="Skip", width=70, command=self.skip, **SECONDARY
-        )
-        self.skip_button.pack(side="left")
-        self.review_items: list[ReviewItem] = []
+        self.skip_button = Button(buttons, text="Skip", width=70, command=self.skip, **SECONDARY)
+        self.skip_button.pack(side="left", padx=6)
+        tip("Write the rating to the Plex item selected above.", self.accept_button)
+        tip("Do not import this row.", self.skip_button)
         self._set_review_buttons(False)
         self.start_buttons = [self.preview_button, self.export_button]
 
@@ -186,7 +279,7 @@ class ImportTab(Tab):
         except ValueError:
             score = -1.0
         if not 0 <= score <= 1:
-            raise ValueError("Min score is a number between 0 and 1, for example 0.85.")
+            raise ValueError("'Sure match from' is a number between 0 and 1, for example 0.85.")
         kinds = [k for k, _ in KINDS if self.kind_vars[k].get()]
         if not kinds:
             raise ValueError("Tick at least one media type: movies, shows or episodes.")
@@ -204,12 +297,33 @@ class ImportTab(Tab):
             "unmatched_dir": self.unmatched_dir,
         }
 
+    def restore_defaults(self) -> None:
+        self.format_menu.set(DEFAULTS["format"])
+        for kind, var in self.kind_vars.items():
+            var.set(kind in DEFAULTS["kinds"])
+        self.watched_var.set(DEFAULTS["mark_watched"])
+        self.force_var.set(DEFAULTS["force"])
+        self.all_var.set(DEFAULTS["all_libraries"])
+        self.score_var.set(str(DEFAULTS["min_score"]))
+        self.unmatched_dir = DEFAULTS["unmatched_dir"]
+        self.remember(**{k: v for k, v in DEFAULTS.items()})
+        self._show_unmatched_target()
+
+    def start_folder(self) -> Path:
+        """Where Choose… opens: beside the current file, else the demo's exports, else home."""
+        current = self.path_var.get().strip()
+        if current and Path(current).parent.is_dir():
+            return Path(current).parent
+        demo = getattr(self.ctx, "demo_folder", None)
+        if demo and (Path(demo) / "exports").is_dir():
+            return Path(demo) / "exports"
+        return Path.home()
+
     def browse(self) -> None:
-        start = Path(self.path_var.get()).parent if self.path_var.get() else Path.home()
         path = filedialog.askopenfilename(
             parent=self.frame,
             title="Choose a ratings export",
-            initialdir=str(start),
+            initialdir=str(self.start_folder()),
             filetypes=FILE_TYPES,
         )
         if path:
@@ -217,15 +331,15 @@ class ImportTab(Tab):
 
     def choose_unmatched_dir(self) -> None:
         folder = filedialog.askdirectory(
-            parent=self.frame, title="Where the unmatched-rows CSV goes"
+            parent=self.frame, title="Where the list of unmatched rows goes"
         )
         self.unmatched_dir = folder or ""
         self.remember(unmatched_dir=self.unmatched_dir)
         self._show_unmatched_target()
 
     def _show_unmatched_target(self) -> None:
-        where = self.unmatched_dir or "next to the export file"
-        self.status_label.configure(text=f"Unmatched rows CSV: {where}")
+        where = self.unmatched_dir or "beside the export file"
+        self.status_label.configure(text=f"Rows that match nothing are listed {where}.")
 
     def on_close(self) -> None:
         try:
@@ -244,8 +358,19 @@ class ImportTab(Tab):
         except ValueError as exc:
             self.app.show_error(str(exc))
             return
+        path = Path(opts["path"])
+        if path.is_dir():
+            several = several_exports(path)
+            if several:
+                self.app.show_error(
+                    f"The folder {path.name} holds more than one export ({', '.join(several)});"
+                    " only one would be read. Choose the file you mean."
+                )
+                return
         self.remember(**opts)
         self.close_plan()
+        self._show_unmatched_target()
+        self.open_unmatched_button.pack_forget()
         job = ImportJob(
             self.ctx,
             opts["path"],
@@ -258,9 +383,7 @@ class ImportTab(Tab):
             library=None if opts["all_libraries"] else self.ctx.library,
             unmatched_dir=opts["unmatched_dir"] or None,
         )
-        self.preview_job(
-            job, name="import", phase=f"Reading {Path(opts['path']).name} and the library…"
-        )
+        self.preview_job(job, name="import", phase=f"Reading {path.name} and the library…")
 
     def plan_title(self, plan: Plan) -> str:
         return f"Import {Path(self.plan_job.path).name}"
@@ -268,8 +391,7 @@ class ImportTab(Tab):
     def planned(self, plan: Plan, result: object) -> None:
         self.review_items = list(self.plan_job.review)
         for i, r in enumerate(self.review_items):
-            best = candidate_text(*r.candidates[0]) if r.candidates else NO_CHOICE
-            self.review_tree.insert("", "end", iid=str(i), values=(row_text(r), best, "—"))
+            self.review_tree.insert("", "end", iid=str(i), values=(row_text(r), "not decided"))
         self.review_label.configure(
             text=f"Needs review: {len(self.review_items)}"
             if self.review_items
@@ -288,26 +410,38 @@ class ImportTab(Tab):
         i = int(sel[0])
         return i, self.review_items[i]
 
+    def selected_candidate(self) -> int | None:
+        """The candidate selected in the list: what Use this match writes."""
+        sel = self.candidate_tree.selection()
+        return int(sel[0]) if sel else None
+
     def _review_selected(self) -> None:
+        self.candidate_tree.delete(*self.candidate_tree.get_children())
         picked = self.selected_review()
         if picked is None:
             self._set_review_buttons(False)
             return
         _, r = picked
-        labels = [candidate_text(it, s) for it, s in r.candidates] or [NO_CHOICE]
-        self.candidate_menu.configure(values=labels)
-        chosen = self.plan_job.chosen(r)
-        current = next(
-            (lb for lb, (it, _) in zip(labels, r.candidates, strict=False) if it.key == chosen),
-            labels[1] if len(labels) > 1 else labels[0],
+        for n, (item, score) in enumerate(r.candidates):
+            self.candidate_tree.insert("", "end", iid=str(n), values=(candidate_text(item, score),))
+        rating = stars_label(r.row.rating) if getattr(r.row, "rating", None) is not None else ""
+        self.candidates_label.configure(
+            text=f"Possible matches for {row_text(r)} {rating}".rstrip()
+            if r.candidates
+            else "No possible match in Plex"
         )
-        self.candidate_menu.set(current)
+        if r.candidates:
+            # The one shown selected is the one the button writes: the user's earlier
+            # choice, else the best.
+            chosen = self.plan_job.chosen(r) if self.plan_job is not None else None
+            keys = [it.key for it, _ in r.candidates]
+            pick = keys.index(chosen) if chosen in keys else 0
+            self.candidate_tree.selection_set(str(pick))
+            self.candidate_tree.see(str(pick))
         self._set_review_buttons(bool(r.candidates))
 
     def _set_review_buttons(self, on: bool) -> None:
-        state = "normal" if on else "disabled"
-        for b in (self.accept_button, self.pick_button):
-            b.configure(state=state)
+        self.accept_button.configure(state="normal" if on else "disabled")
         self.skip_button.configure(state="normal" if self.review_items else "disabled")
 
     def _decide(self, candidate: int | None) -> None:
@@ -321,41 +455,31 @@ class ImportTab(Tab):
         except ValueError as exc:
             self.app.show_error(str(exc))
             return
-        text = "skipped" if choice is None else "accepted" if candidate == 0 else "picked"
-        values = list(self.review_tree.item(str(i), "values"))
-        if choice is not None:
-            values[1] = candidate_text(*r.candidates[candidate or 0])
-        values[2] = text
-        self.review_tree.item(str(i), values=values)
+        text = "skipped" if choice is None else "✓ " + choice.label
+        self.review_tree.item(str(i), values=(row_text(r), text))
         self.show_plan()
         nxt = str(i + 1)
         if self.review_tree.exists(nxt):
             self.review_tree.selection_set(nxt)
             self.review_tree.see(nxt)
+        else:
+            self._review_selected()
 
     def accept(self) -> None:
-        """Take the suggested (best) candidate."""
-        self._decide(0)
-
-    def pick_other(self) -> None:
-        """Take the candidate chosen in the menu."""
-        picked = self.selected_review()
-        if picked is None:
-            return
-        labels = [candidate_text(it, s) for it, s in picked[1].candidates]
-        value = self.candidate_menu.get()
-        if value in labels:
-            self._decide(labels.index(value))
+        """Write the candidate selected in the list (the best one unless the user chose)."""
+        n = self.selected_candidate()
+        if n is not None:
+            self._decide(n)
 
     def skip(self) -> None:
         self._decide(None)
 
     def _clear_review(self) -> None:
         self.review_tree.delete(*self.review_tree.get_children())
+        self.candidate_tree.delete(*self.candidate_tree.get_children())
         self.review_items = []
         self.review_label.configure(text="Needs review")
-        self.candidate_menu.configure(values=[NO_CHOICE])
-        self.candidate_menu.set(NO_CHOICE)
+        self.candidates_label.configure(text="Possible matches in Plex")
         self._set_review_buttons(False)
 
     # --- apply ---------------------------------------------------------------------------------
@@ -371,18 +495,44 @@ class ImportTab(Tab):
         # The job already logged the breakdown and the unmatched-rows path.
         return f"Import run {report.run_id}: {report.changes:,} change(s) written."
 
+    def result_rows(self, plan: Plan, report: Report) -> list[Change]:
+        """The rows of the file that became no rating, each with its reason."""
+        out = []
+        for s in plan.skipped:
+            if s.get("reason") in ("unchanged",):
+                continue
+            year = f" ({s['year']})" if s.get("year") else ""
+            line = f"line {s['line']}: " if s.get("line") else ""
+            reason = str(s.get("reason", "")).replace("_", " ")
+            detail = str(s.get("detail") or "")
+            out.append(
+                Change(
+                    "row",
+                    str(s.get("line", "")),
+                    "not imported",
+                    "",
+                    s.get("rating"),
+                    f"{reason}: {detail}" if detail and detail != reason else reason,
+                    f"{line}{s.get('title', '')}{year}",
+                )
+            )
+        return out
+
     def applied(self, report: Report | None) -> None:
         self.last_report = report
         if report is None:
             return
         self.last_unmatched = report.extra.get("unmatched_csv")
         if self.last_unmatched:
-            name = Path(self.last_unmatched).name
-            self.status_label.configure(text=f"Unmatched rows CSV: {name} (beside the export)")
-            if self.unmatched_dir:
-                self.status_label.configure(text=f"Unmatched rows CSV: {self.last_unmatched}")
+            where = Path(self.last_unmatched)
+            self.status_label.configure(text=f"Rows that matched nothing: {where}")
+            self.open_unmatched_button.pack(side="left", padx=6, before=self.status_label)
         else:
             self.status_label.configure(text="Every row was matched.")
+
+    def open_unmatched(self) -> None:
+        if self.last_unmatched and Path(self.last_unmatched).exists():
+            open_path(self.last_unmatched)
 
     def plan_closed(self) -> None:
         self._clear_review()

@@ -30,6 +30,7 @@ from ratings_gui.gui.widgets import (
     ERROR_COLOR,
     SECONDARY,
     TEXT_COLOR,
+    Button,
     SortableTable,
     TableColumn,
     readable_segments,
@@ -180,7 +181,7 @@ class InferenceTab(Tab):
         # beside it says which values differ from the defaults.
         fold_row = ctk.CTkFrame(top, fg_color="transparent")
         fold_row.pack(fill="x", padx=4, pady=(0, 4))
-        self.params_toggle = ctk.CTkButton(
+        self.params_toggle = Button(
             fold_row,
             text=OPEN_TEXT,
             width=100,
@@ -239,15 +240,13 @@ class InferenceTab(Tab):
 
         bar = ctk.CTkFrame(f, fg_color="transparent")
         bar.grid(row=1, column=0, sticky="ew", padx=4, pady=(0, 2))
-        self.preview_button = ctk.CTkButton(
-            bar, text="Preview", width=100, command=self.preview_plan
-        )
+        self.preview_button = Button(bar, text="Preview", width=100, command=self.preview_plan)
         self.preview_button.pack(side="left")
-        self.backtest_button = ctk.CTkButton(
+        self.backtest_button = Button(
             bar, text="Backtest", width=100, command=self.run_backtest, **SECONDARY
         )
         self.backtest_button.pack(side="left", padx=6)
-        self.rebuild_button = ctk.CTkButton(
+        self.rebuild_button = Button(
             bar,
             text="Rebuild provenance from mood tags…",
             width=230,
@@ -255,11 +254,11 @@ class InferenceTab(Tab):
             **SECONDARY,
         )
         self.rebuild_button.pack(side="left", padx=6)
-        self.export_ratings_button = ctk.CTkButton(
+        self.export_ratings_button = Button(
             bar, text="Export ratings CSV…", width=150, command=self.export_ratings, **SECONDARY
         )
         self.export_ratings_button.pack(side="right", padx=(6, 4))
-        self.import_ratings_button = ctk.CTkButton(
+        self.import_ratings_button = Button(
             bar, text="Import ratings CSV…", width=150, command=self.import_ratings, **SECONDARY
         )
         self.import_ratings_button.pack(side="right", padx=6)
@@ -280,7 +279,7 @@ class InferenceTab(Tab):
         self.view_switch.pack(side="left")
         self.view_note = ctk.CTkLabel(head, text="", anchor="w", text_color=MUTED)
         self.view_note.pack(side="left", fill="x", expand=True, padx=10)
-        self.report_button = ctk.CTkButton(
+        self.report_button = Button(
             head, text="Export report CSV…", width=190, command=self.export_report, **SECONDARY
         )
         self.report_button.pack(side="right", padx=(6, 4))

@@ -14,7 +14,7 @@ import customtkinter as ctk
 
 from ratings_gui.gui.dialogs import TokenStorageDialog
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, TEXT_COLOR
+from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, TEXT_COLOR, Button
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
 
@@ -83,13 +83,13 @@ class PlexTab(Tab):
         ).pack(fill="x", padx=14)
         row = ctk.CTkFrame(pin, fg_color="transparent")
         row.pack(fill="x", padx=14, pady=8)
-        self.sign_in_button = ctk.CTkButton(row, text="Sign in with Plex", command=self.sign_in)
+        self.sign_in_button = Button(row, text="Sign in with Plex", command=self.sign_in)
         self.sign_in_button.pack(side="left")
-        self.cancel_sign_in_button = ctk.CTkButton(
+        self.cancel_sign_in_button = Button(
             row, text="Cancel", width=80, command=self.cancel_sign_in, state="disabled"
         )
         self.cancel_sign_in_button.pack(side="left", padx=8)
-        self.sign_out_button = ctk.CTkButton(
+        self.sign_out_button = Button(
             row,
             text="Sign out",
             width=90,
@@ -106,13 +106,9 @@ class PlexTab(Tab):
             link_row, textvariable=self.link_var, state="readonly", placeholder_text="link"
         )
         self.link_entry.pack(side="left", fill="x", expand=True)
-        self.copy_link_button = ctk.CTkButton(
-            link_row, text="Copy link", width=90, command=self.copy_link
-        )
+        self.copy_link_button = Button(link_row, text="Copy link", width=90, command=self.copy_link)
         self.copy_link_button.pack(side="left", padx=(6, 0))
-        self.open_link_button = ctk.CTkButton(
-            link_row, text="Open", width=60, command=self.open_link
-        )
+        self.open_link_button = Button(link_row, text="Open", width=60, command=self.open_link)
         self.open_link_button.pack(side="left", padx=(6, 0))
 
         # --- direct URL + token ---
@@ -132,7 +128,7 @@ class PlexTab(Tab):
         ctk.CTkLabel(inner, text="Token").grid(row=1, column=0, sticky="w", pady=4)
         self.token_entry = ctk.CTkEntry(inner, textvariable=self.token_var, show="•")
         self.token_entry.grid(row=1, column=1, sticky="ew", padx=(10, 0), pady=4)
-        self.connect_button = ctk.CTkButton(inner, text="Connect", command=self.connect_direct)
+        self.connect_button = Button(inner, text="Connect", command=self.connect_direct)
         self.connect_button.grid(row=2, column=1, sticky="e", pady=(6, 0))
 
         # --- server and library ---
@@ -146,7 +142,7 @@ class PlexTab(Tab):
             grid, values=[NO_SERVERS], command=self._server_picked, dynamic_resizing=False
         )
         self.server_menu.grid(row=0, column=1, sticky="ew", padx=10, pady=4)
-        self.server_connect_button = ctk.CTkButton(
+        self.server_connect_button = Button(
             grid, text="Connect", width=100, command=self.connect_server, state="disabled"
         )
         self.server_connect_button.grid(row=0, column=2, pady=4)

@@ -3,24 +3,62 @@
 The mapping rules are typed one per line (``server=local``) because that is
 how users copy them from Plex's library settings. "Test mapping" checks a
 sample of files on the window's job runner and offers the suggested rule
-with one click. Every widget is read on the main thread before a job starts.
+with one click; with no rule yet it asks where the music is on this
+computer and finds the rule itself. Every widget is read on the main
+thread before a job starts.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from tkinter import filedialog
+
 import customtkinter as ctk
 
-from ratings_gui.core.pathmap import MappingTest, RuleError, parse_rules
+from ratings_gui.core.pathmap import MappingTest, RuleError, map_path, parse_rule, parse_rules
 from ratings_gui.core.plan import FILE, Plan, Report
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY
+from ratings_gui.gui.widgets import (
+    ERROR_COLOR,
+    MUTED_COLOR,
+    SECONDARY,
+    Button,
+    Fold,
+    readable_segments,
+    tip,
+)
 from ratings_gui.jobs import tags_sync as ts
 from ratings_gui.jobs.runner import Finished
 
-MUTED = ("gray35", "gray65")
 NO_LIBRARY = "(no music library)"
 DIRECTION_KEYS = {v: k for k, v in ts.DIRECTION_NAMES.items()}
 CONFLICT_KEYS = {v: k for k, v in ts.CONFLICT_NAMES.items()}
+DEFAULTS = {"direction": "both", "conflict": "fill", "popm_email": "", "keep_mtime": False}
+DEFAULT_OWNER = "Windows Media Player 9 Series"
+
+HELP = {
+    "library": "The Plex music library whose tracks are compared with their files.",
+    "direction": "Which way ratings are copied: from Plex into the files, from the files "
+    "into Plex, or both ways. Default: both ways.",
+    "conflict": "When a track is rated in Plex and in its file with different stars: "
+    "keep Plex's, keep the file's, keep the newer one, or change neither and only fill in "
+    "missing ratings. Default: fill missing only.",
+    "mapping": "Plex sees your music under its own path; this computer may see the same "
+    "folder under another. One rule per line: the server's folder = the same folder here, "
+    "e.g. /data/music=D:\\Music. Empty: Test mapping asks where your music is.",
+    "test": "Checks a sample of 40 files under the rules and, when files are missing, "
+    "looks for them and suggests the rule that finds them. Nothing is written.",
+    "use": "Put the suggested rule in place of the rules that found nothing.",
+    "owner": "MP3 files keep a rating per player under a name. Windows Media Player, "
+    "MusicBee and foobar2000 read '" + DEFAULT_OWNER + "' (used when this is empty). "
+    "Default: empty.",
+    "keep_mtime": "Keep each file's 'date modified' as it was after writing its rating, "
+    "so other programs do not see the file as new. Default: off.",
+    "allow_clear": "Where one side has no rating, remove the other side's rating too "
+    "(off: an unrated side never erases a rating). Not remembered: choose it each time.",
+    "preview": "Read the library and the files' tags and show what would change. "
+    "Nothing is written until you press Apply.",
+}
 
 
 def report_line(report: Report) -> str:
@@ -35,98 +73,110 @@ def report_line(report: Report) -> str:
 
 
 class TagsTab(Tab):
-    """Mapping rules, Test mapping, direction, conflict rule, options; Preview -> Apply."""
+    """Library, direction, conflict rule, mapping rules and Test mapping; Preview -> Apply."""
 
     def build(self) -> None:
         self.libraries: list[str] = []
         self.last_test: MappingTest | None = None
-        saved = self.options()
-        f = self.frame
-        f.grid_columnconfigure(0, weight=1)
-        f.grid_rowconfigure(2, weight=1)
-        pad = {"padx": (10, 6), "pady": 4}
+        self.search_folder: str | None = None
+        saved = {**DEFAULTS, **self.options()}
+        options, bar, body = self.job_layout()
+        pad = {"padx": (8, 4), "pady": 3}
 
-        box = ctk.CTkFrame(f)
-        box.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 4))
-        box.grid_columnconfigure(1, weight=1)
-
-        ctk.CTkLabel(box, text="Library").grid(row=0, column=0, sticky="w", **pad)
+        line = ctk.CTkFrame(options, fg_color="transparent")
+        line.pack(fill="x", padx=2, pady=(3, 0))
+        caption = ctk.CTkLabel(line, text="Library")
+        caption.pack(side="left", **pad)
         self.library_menu = ctk.CTkOptionMenu(
-            box, values=[NO_LIBRARY], width=220, dynamic_resizing=False
+            line, values=[NO_LIBRARY], width=200, dynamic_resizing=False
         )
-        self.library_menu.grid(row=0, column=1, sticky="w", **pad)
-
-        ctk.CTkLabel(box, text="Path mapping\n(server=local,\none per line)", justify="left").grid(
-            row=1, column=0, sticky="nw", **pad
-        )
-        self.rules_box = ctk.CTkTextbox(box, height=62, wrap="none")
-        self.rules_box.grid(row=1, column=1, sticky="ew", **pad)
-        self.rules_box.insert("1.0", str(saved.get("rules", "")))
-        side = ctk.CTkFrame(box, fg_color="transparent")
-        side.grid(row=1, column=2, sticky="n", padx=(0, 10), pady=4)
-        self.test_button = ctk.CTkButton(
-            side, text="Test mapping", width=130, command=self.test_mapping, **SECONDARY
-        )
-        self.test_button.pack(anchor="w")
-        self.use_button = ctk.CTkButton(
-            side, text="Use suggestion", width=130, command=self.use_suggestion, **SECONDARY
-        )
-        self.use_button.pack(anchor="w", pady=(4, 0))
-        self.use_button.configure(state="disabled")
-        self.mapping_label = ctk.CTkLabel(
-            box, text="", text_color=MUTED, justify="left", anchor="w", wraplength=900
-        )
-        self.mapping_label.grid(row=2, column=1, columnspan=2, sticky="w", padx=(10, 6))
-
-        row = ctk.CTkFrame(box, fg_color="transparent")
-        row.grid(row=3, column=0, columnspan=3, sticky="w", padx=6, pady=2)
-        ctk.CTkLabel(row, text="Direction").pack(side="left", padx=(4, 6))
+        self.library_menu.pack(side="left", **pad)
+        tip(HELP["library"], caption, self.library_menu)
+        caption = ctk.CTkLabel(line, text="Copy")
+        caption.pack(side="left", padx=(16, 4))
         self.direction_button = ctk.CTkSegmentedButton(
-            row, values=list(ts.DIRECTION_NAMES.values())
+            line, values=list(ts.DIRECTION_NAMES.values()), **readable_segments()
         )
-        self.direction_button.pack(side="left", padx=(0, 20))
+        self.direction_button.pack(side="left", **pad)
         self.direction_button.set(
-            ts.DIRECTION_NAMES.get(str(saved.get("direction")), ts.DIRECTION_NAMES["both"])
+            ts.DIRECTION_NAMES.get(str(saved["direction"]), ts.DIRECTION_NAMES["both"])
         )
-        ctk.CTkLabel(row, text="When both are rated and differ").pack(side="left", padx=(0, 6))
+        tip(HELP["direction"], caption, self.direction_button)
+        caption = ctk.CTkLabel(line, text="If both rated")
+        caption.pack(side="left", padx=(16, 4))
         self.conflict_menu = ctk.CTkOptionMenu(
-            row, values=list(ts.CONFLICT_NAMES.values()), width=160
+            line, values=list(ts.CONFLICT_NAMES.values()), width=150
         )
-        self.conflict_menu.pack(side="left")
+        self.conflict_menu.pack(side="left", **pad)
         self.conflict_menu.set(
-            ts.CONFLICT_NAMES.get(str(saved.get("conflict")), ts.CONFLICT_NAMES["fill"])
+            ts.CONFLICT_NAMES.get(str(saved["conflict"]), ts.CONFLICT_NAMES["fill"])
         )
+        tip(HELP["conflict"], caption, self.conflict_menu)
 
-        row2 = ctk.CTkFrame(box, fg_color="transparent")
-        row2.grid(row=4, column=0, columnspan=3, sticky="w", padx=6, pady=(2, 8))
-        ctk.CTkLabel(row2, text="POPM e-mail").pack(side="left", padx=(4, 6))
-        # no textvariable: CTkEntry shows its placeholder (the default owner) only without one
-        self.email_entry = ctk.CTkEntry(
-            row2, width=230, placeholder_text="Windows Media Player 9 Series"
+        mapping = ctk.CTkFrame(options, fg_color="transparent")
+        mapping.pack(fill="x", padx=2, pady=(2, 0))
+        mapping.grid_columnconfigure(1, weight=1)
+        caption = ctk.CTkLabel(mapping, text="Path mapping", justify="left")
+        caption.grid(row=0, column=0, sticky="nw", padx=(8, 4), pady=(6, 2))
+        self.rules_box = ctk.CTkTextbox(mapping, height=46, wrap="none")
+        self.rules_box.grid(row=0, column=1, sticky="ew", padx=4, pady=2)
+        self.rules_box.insert("1.0", str(saved.get("rules", "")))
+        tip(HELP["mapping"], caption, self.rules_box)
+        side = ctk.CTkFrame(mapping, fg_color="transparent")
+        side.grid(row=0, column=2, sticky="n", padx=(4, 6), pady=2)
+        self.test_button = Button(
+            side, text="Test mapping", width=120, command=self.test_mapping, **SECONDARY
         )
+        self.test_button.pack(side="left")
+        self.use_button = Button(
+            side, text="Use suggestion", width=120, command=self.use_suggestion, state="disabled"
+        )
+        self.use_button.pack(side="left", padx=(6, 0))
+        tip(HELP["test"], self.test_button)
+        tip(HELP["use"], self.use_button)
+        self.mapping_label = ctk.CTkLabel(
+            mapping, text="", text_color=MUTED_COLOR, justify="left", anchor="w", wraplength=760
+        )
+        self._mapping_row = mapping
+
+        # Less used options, folded: the plan gets their height.
+        more = ctk.CTkFrame(options, fg_color="transparent")
+        caption = ctk.CTkLabel(more, text="MP3 rating owner")
+        caption.pack(side="left", padx=(10, 4))
+        # no textvariable: CTkEntry shows its placeholder (the default owner) only without one
+        self.email_entry = ctk.CTkEntry(more, width=230, placeholder_text=DEFAULT_OWNER)
         if saved.get("popm_email"):
             self.email_entry.insert(0, str(saved["popm_email"]))
-        self.email_entry.pack(side="left", padx=(0, 20))
-        self.keep_mtime_var = ctk.BooleanVar(value=bool(saved.get("keep_mtime", False)))
-        ctk.CTkCheckBox(row2, text="Keep file dates", variable=self.keep_mtime_var).pack(
-            side="left", padx=(0, 20)
-        )
+        self.email_entry.pack(side="left", padx=(0, 16), pady=4)
+        tip(HELP["owner"], caption, self.email_entry)
+        self.keep_mtime_var = ctk.BooleanVar(value=bool(saved["keep_mtime"]))
+        box = ctk.CTkCheckBox(more, text="Keep file dates", variable=self.keep_mtime_var)
+        box.pack(side="left", padx=(0, 16))
+        tip(HELP["keep_mtime"], box)
         # Never remembered: erasing ratings is a fresh choice every time.
         self.allow_clear_var = ctk.BooleanVar(value=False)
-        ctk.CTkCheckBox(
-            row2,
+        box = ctk.CTkCheckBox(
+            more,
             text="An unrated side clears the other",
             variable=self.allow_clear_var,
             text_color=ERROR_COLOR,
-        ).pack(side="left")
-
-        bar = ctk.CTkFrame(f, fg_color="transparent")
-        bar.grid(row=1, column=0, sticky="ew", padx=4, pady=(0, 2))
-        self.preview_button = ctk.CTkButton(
-            bar, text="Preview", width=110, command=self.preview_plan
         )
+        box.pack(side="left")
+        tip(HELP["allow_clear"], box)
+
+        self.preview_button = Button(bar, text="Preview", width=110, command=self.preview_plan)
         self.preview_button.pack(side="left")
-        self.plan_note = ctk.CTkLabel(bar, text="", text_color=MUTED)
+        tip(HELP["preview"], self.preview_button)
+        self.more = Fold(
+            bar,
+            "More options",
+            show=lambda: more.pack(fill="x", padx=2, pady=(0, 3)),
+            hide=more.pack_forget,
+            on_change=lambda open_: self.remember(more_open=open_),
+        )
+        self.more.button.pack(side="left", padx=(12, 0))
+        self.more.set_open(bool(saved.get("more_open", False)), notify=False)
+        self.plan_note = ctk.CTkLabel(bar, text="", text_color=MUTED_COLOR)
         self.plan_note.pack(side="left", padx=10)
         # The one question a scan can leave (a RATING of 6-10 whose scale nothing tells):
         # shown beside the preview, answered once per library, then planned again.
@@ -149,8 +199,8 @@ class TagsTab(Tab):
         for button in self.scale_buttons.values():
             button.pack(side="left", padx=(0, 6))
 
-        preview = self.make_preview(f)
-        preview.grid(row=2, column=0, sticky="nsew")
+        preview = self.make_preview(body)
+        preview.grid(row=0, column=0, sticky="nsew", padx=4)
         self.start_buttons = [self.preview_button, self.test_button]
 
         self.on_connection_changed()
@@ -164,7 +214,7 @@ class TagsTab(Tab):
         self.rules_box.delete("1.0", "end")
         self.rules_box.insert("1.0", text)
 
-    def read_options(self) -> ts.TagsOptions:
+    def read_options(self, *, need_rules: bool = True) -> ts.TagsOptions:
         """Every widget read here, on the main thread, before a job starts."""
         library = self.library_menu.get()
         if library not in self.libraries:
@@ -173,10 +223,10 @@ class TagsTab(Tab):
             rules = parse_rules(self.rules_text().splitlines())
         except RuleError as exc:
             raise ValueError(str(exc)) from None
-        if not rules:
+        if not rules and need_rules:
             raise ValueError(
                 "Add a path mapping: the server's music folder = the same folder here,"
-                " e.g. /data/music=/home/me/Music"
+                " e.g. /data/music=/home/me/Music (or press Test mapping to find it)."
             )
         return ts.TagsOptions(
             library,
@@ -199,6 +249,15 @@ class TagsTab(Tab):
             keep_mtime=opts.keep_mtime,
         )
 
+    def restore_defaults(self) -> None:
+        """Direction, conflict rule and the folded options; the mapping is the user's own."""
+        self.direction_button.set(ts.DIRECTION_NAMES[DEFAULTS["direction"]])
+        self.conflict_menu.set(ts.CONFLICT_NAMES[DEFAULTS["conflict"]])
+        self.email_entry.delete(0, "end")
+        self.keep_mtime_var.set(False)
+        self.allow_clear_var.set(False)
+        self.remember(**DEFAULTS)
+
     def on_close(self) -> None:
         self.remember(rules=self.rules_text())
 
@@ -213,15 +272,44 @@ class TagsTab(Tab):
 
     # --- test mapping ---------------------------------------------------------------------------
 
-    def test_mapping(self) -> None:
+    def show_mapping_text(self, text: str, *, error: bool = False) -> None:
+        """The mapping test's answer under the rules (the line is there only when it says
+        something)."""
+        self.mapping_label.configure(text=text, text_color=ERROR_COLOR if error else MUTED_COLOR)
+        if text:
+            self.mapping_label.grid(row=1, column=1, columnspan=2, sticky="w", padx=4)
+        else:
+            self.mapping_label.grid_remove()
+
+    def music_folder_guess(self) -> str:
+        demo = getattr(self.ctx, "demo_folder", None)
+        if demo and (Path(demo) / "music").is_dir():
+            return str(Path(demo) / "music")
+        music = Path.home() / "Music"
+        return str(music if music.is_dir() else Path.home())
+
+    def test_mapping(self, folder: str | None = None) -> None:
+        """Check the rules; with none, find the music in ``folder`` (asked for when None)."""
         try:
-            opts = self.read_options()
+            opts = self.read_options(need_rules=False)
         except ValueError as exc:
             self.app.show_error(str(exc))
             return
+        if not opts.rules:
+            folder = folder or filedialog.askdirectory(
+                parent=self.frame,
+                title="Where is your music on this computer?",
+                initialdir=self.music_folder_guess(),
+            )
+            if not folder:
+                self.show_mapping_text(
+                    "Choose the folder that holds your music to find the mapping.", error=True
+                )
+                return
+            opts.extra["search_roots"] = [folder]
         self._save(opts)
         job = ts.TagsSyncJob(self.ctx, opts)
-        self.mapping_label.configure(text="Testing the mapping…", text_color=MUTED)
+        self.show_mapping_text("Testing the mapping…")
         self.run_job(
             job.test_mapping,
             name="tags-test-mapping",
@@ -233,31 +321,42 @@ class TagsTab(Tab):
         test = ev.result if isinstance(ev.result, MappingTest) else None
         self.last_test = test
         if test is None:
-            self.mapping_label.configure(text=ev.error or "", text_color=ERROR_COLOR)
+            self.show_mapping_text(ev.error or "", error=True)
             return
         lines = [test.describe()]
         if test.examples:
             sp, local = test.examples[0]
             lines.append(f"e.g. {sp}  →  {local}")
-        if test.missing:
+        elif test.missing:
             sp, local = test.missing[0]
             lines.append(f"missing: {sp}  →  {local or '(no rule covers it)'}")
         ok = test.found == test.checked
-        self.mapping_label.configure(text="\n".join(lines), text_color=MUTED if ok else ERROR_COLOR)
+        self.show_mapping_text("\n".join(lines), error=not ok)
         self.use_button.configure(state="normal" if test.suggestion else "disabled")
         self.say(f"Tags mapping: {test.describe()}")
 
     def use_suggestion(self) -> None:
-        """Put the suggested rule in place of the rule that found nothing."""
+        """Put the suggested rule in place of every rule that led to a missing file."""
         test = self.last_test
         if test is None or test.suggestion is None:
             return
-        lines = [ln for ln in self.rules_text().splitlines() if ln.strip()]
-        server = test.suggestion.server
-        kept = [ln for ln in lines if ln.split("=", 1)[0].strip() != server]
+        missing = [sp for sp, _local in test.missing]
+        kept = []
+        for line in self.rules_text().splitlines():
+            if not line.strip():
+                continue
+            try:
+                rule = parse_rule(line)
+            except RuleError:
+                continue  # a broken line is no rule to keep
+            if rule.server == test.suggestion.server:
+                continue
+            if any(map_path(sp, [rule]) is not None for sp in missing):
+                continue  # this rule pointed at files that are not there
+            kept.append(line)
         self.set_rules("\n".join([str(test.suggestion), *kept]))
         self.use_button.configure(state="disabled")
-        self.mapping_label.configure(text=f"Using {test.suggestion}", text_color=MUTED)
+        self.show_mapping_text(f"Using {test.suggestion}: press Test mapping to check it.")
 
     # --- preview and apply -----------------------------------------------------------------------
 

@@ -19,31 +19,63 @@ from typing import TYPE_CHECKING, Any
 
 import customtkinter as ctk
 
-from ratings_gui.core.plan import Plan, Report
+from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.gui.plan_preview import PlanPreview, describe_counts
-from ratings_gui.gui.widgets import set_enabled
+from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, set_enabled, tip
 
 if TYPE_CHECKING:
     from ratings_gui.gui.app import App
     from ratings_gui.jobs.runner import Finished, JobContext
 
 
+#: The plan's share of a job tab never shrinks below this (about 8 rows with its buttons).
+PLAN_MIN_HEIGHT = 300
+
+
 @dataclass(frozen=True)
 class TabEntry:
-    """One tab: settings name (also the module suffix) and title."""
+    """One tab: settings name (also the module suffix), title, and what it is for."""
 
     name: str
     title: str
+    purpose: str = ""
 
 
 #: Tab order in the window. ``name`` -> module ``ratings_gui.gui.tab_<name>``.
 TABS: tuple[TabEntry, ...] = (
-    TabEntry("plex", "Plex"),
-    TabEntry("import", "Import"),
-    TabEntry("tags", "Tags"),
-    TabEntry("base_rating", "Base rating"),
-    TabEntry("inference", "Inference"),
-    TabEntry("history", "History"),
+    TabEntry(
+        "plex",
+        "Plex",
+        "Sign in and choose the server and library the other tabs work on.",
+    ),
+    TabEntry(
+        "import",
+        "Import",
+        "Bring the ratings you gave on IMDb, Letterboxd, TMDB or Trakt into your Plex movies"
+        " and shows.",
+    ),
+    TabEntry(
+        "tags",
+        "Tags",
+        "Copy track ratings between Plex and the rating stored inside your music files,"
+        " so other players see the same stars.",
+    ),
+    TabEntry(
+        "base_rating",
+        "Base rating",
+        "Give every track you have not rated a starting rating, so Plexamp's radios and DJs"
+        " play it instead of skipping it.",
+    ),
+    TabEntry(
+        "inference",
+        "Inference",
+        "Guess ratings for albums, artists and unrated tracks from the tracks you rated yourself.",
+    ),
+    TabEntry(
+        "history",
+        "History",
+        "Every run this program made, what it changed, and Undo for any of them.",
+    ),
 )
 
 
@@ -97,6 +129,50 @@ class Tab:
 
     def on_close(self) -> None:
         """The window is closing: remember options here."""
+
+    def restore_defaults(self) -> None:
+        """Put every option of this tab back to its default (the library stays)."""
+
+    # --- layout of a job tab ----------------------------------------------------------
+
+    def job_layout(self) -> tuple[ctk.CTkFrame, ctk.CTkFrame, ctk.CTkFrame]:
+        """The shape every job tab shares: what it is for, its options, its buttons, and
+        below them the plan, which takes all the height that is left.
+
+        Returns (options, bar, body); the tab fills them. The body keeps at
+        least :data:`PLAN_MIN_HEIGHT` so a plan always shows its first rows.
+        """
+        f = self.frame
+        f.grid_columnconfigure(0, weight=1)
+        f.grid_rowconfigure(3, weight=1, minsize=PLAN_MIN_HEIGHT)
+        head = ctk.CTkFrame(f, fg_color="transparent")
+        head.grid(row=0, column=0, sticky="ew", padx=4)
+        self.purpose_label = ctk.CTkLabel(
+            head, text=self.entry.purpose, anchor="w", text_color=MUTED_COLOR, height=22
+        )
+        self.purpose_label.pack(side="left", fill="x", expand=True, padx=(4, 0))
+        self.defaults_button = Button(
+            head,
+            text="Restore defaults",
+            width=120,
+            height=22,
+            command=self.restore_defaults,
+            **SECONDARY,
+        )
+        self.defaults_button.pack(side="right")
+        tip(
+            "Put this tab's options back to how the program starts; nothing is written.",
+            self.defaults_button,
+        )
+        options = ctk.CTkFrame(f)
+        options.grid(row=1, column=0, sticky="ew", padx=4, pady=(2, 2))
+        bar = ctk.CTkFrame(f, fg_color="transparent")
+        bar.grid(row=2, column=0, sticky="ew", padx=4, pady=(2, 2))
+        body = ctk.CTkFrame(f, fg_color="transparent")
+        body.grid(row=3, column=0, sticky="nsew")
+        body.grid_columnconfigure(0, weight=1)
+        body.grid_rowconfigure(0, weight=1)
+        return options, bar, body
 
     # --- services ------------------------------------------------------------------
 
@@ -242,13 +318,30 @@ class Tab:
                 for change, error in report.failed[:20]:
                     self.say(f"  failed: {change.label or change.target}: {error}")
             self.close_plan()
+            if report is not None:
+                self.show_result(plan, report)
             self.applied(report)
 
-        return self.run_job(
+        return self.app.start_job(
             lambda jc: job.apply(jc, plan),
             name=plan.job,
             phase=self.apply_phase(plan),
             on_done=done,
+            writes=True,
+        )
+
+    def show_result(self, plan: Plan, report: Report) -> None:
+        """What the run did stays on screen (until the next preview): counts that add up to
+        the plan, and the rows that were not written, with their reasons."""
+        outcome = RunOutcome.of(plan, report, cancelled=self.app.cancel_requested)
+        self.app.set_status(outcome.status(self.title))
+        rows = [
+            Change(c.target_kind, c.target, c.field, c.old, c.new, f"not written: {e}", c.label)
+            for c, e in report.failed
+        ]
+        rows += self.result_rows(plan, report)
+        self.make_preview().show_result(
+            f"{outcome.word}: {self.title} run {report.run_id}", outcome.counts_text(), rows
         )
 
     def discard(self, plan: Plan) -> None:
@@ -282,7 +375,11 @@ class Tab:
         return report_line(report)
 
     def applied(self, report: Report | None) -> None:
-        """After a finished apply (the plan is already closed)."""
+        """After a finished apply (the plan is already closed, the result shown)."""
+
+    def result_rows(self, plan: Plan, report: Report) -> list[Change]:
+        """More rows for the results panel (Import: the rows that matched nothing)."""
+        return []
 
     def discard_text(self, plan: Plan) -> str:
         return f"{self.title} plan discarded."
@@ -293,6 +390,40 @@ class Tab:
     def say(self, text: str) -> None:
         """A line in the shared log pane (redacted there)."""
         self.app.log_line(text)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A finished apply in the user's terms: every planned change is written, not sent or
+    failed, so the three always add up to the plan (a cancelled run included)."""
+
+    planned: int
+    written: int
+    not_sent: int
+    failed: int
+    cancelled: bool
+
+    @classmethod
+    def of(cls, plan: Plan, report: Report, *, cancelled: bool) -> RunOutcome:
+        planned = len(plan)
+        written = min(planned, report.changes)
+        failed = min(planned - written, len(report.failed))
+        return cls(planned, written, planned - written - failed, failed, cancelled)
+
+    @property
+    def word(self) -> str:
+        if self.cancelled:
+            return "Cancelled"
+        return "Done with errors" if self.failed or self.not_sent else "Done"
+
+    def counts_text(self) -> str:
+        return (
+            f"{self.written:,} written · {self.not_sent:,} not sent · {self.failed:,} failed"
+            f" · of {self.planned:,} planned"
+        )
+
+    def status(self, title: str) -> str:
+        return f"{self.word}: {title}: {self.counts_text()}."
 
 
 def report_line(report: Report) -> str:

@@ -14,7 +14,6 @@ from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui.core.scale import format_stars
 from ratings_gui.logsetup import redact
 
 #: The log pane keeps this many lines; older ones are dropped so it never grows unbounded.
@@ -91,6 +90,24 @@ def style_treeviews(root: tk.Misc) -> None:
     style.map("Treeview.Heading", background=[("active", pal["sel_bg"])])
 
 
+def stars_label(value: Any, *, number: bool = True) -> str:
+    """A Plex 0-10 rating as every table and title shows it: ``★★★½ 3.5``.
+
+    Half-star glyphs (the nearest half) and, where there is room, the
+    exact number of stars: an inferred 3.25 reads ``★★★½ 3.25``, so one
+    list never mixes ``3.25★`` with ``★★★½``. Unrated reads ``not rated``.
+    """
+    if value is None or value == "":
+        return "not rated"
+    stars = float(value) / 2
+    halves = int(stars * 2 + 0.5 + 1e-9)
+    glyphs = "★" * (halves // 2) + ("½" if halves % 2 else "")
+    if not number:
+        return glyphs or "0★"
+    text = f"{stars:.2f}".rstrip("0").rstrip(".")
+    return f"{glyphs} {text}" if glyphs else f"{text}★"
+
+
 def stars_text(value: Any) -> str:
     """A value as stars when it is a rating, else as text (tag fields may hold strings).
 
@@ -100,7 +117,7 @@ def stars_text(value: Any) -> str:
         value = value["rating"]
     if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
-            return format_stars(value)
+            return stars_label(value)
         except (TypeError, ValueError):
             return str(value)
     return str(value)
@@ -524,6 +541,8 @@ class LogPane(ctk.CTkFrame):
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
         return ""
+    if seconds < 1:
+        return "almost done"
     s = int(round(seconds))
     if s < 60:
         return f"about {s} s left"
@@ -534,24 +553,46 @@ def format_eta(seconds: float | None) -> str:
     return f"about {h} h {m:02d} min left"
 
 
+#: Share of a phase done before the progress row guesses the time left.
+ETA_AFTER = 0.02
+
 ERROR_COLOR = ("#b3261e", "#ff8a80")
 TEXT_COLOR = ("gray10", "gray90")
 
 
 class ProgressRow(ctk.CTkFrame):
-    """Progress bar, one line of phase text with counts and ETA (or the last error), and Cancel."""
+    """Progress bar, one line of phase text with counts and ETA (or the last error), Cancel,
+    and the toggle of the log drawer."""
 
-    def __init__(self, parent: Any, on_cancel: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        parent: Any,
+        on_cancel: Callable[[], None],
+        on_log: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(parent, fg_color="transparent")
-        self.bar = ctk.CTkProgressBar(self, width=220)
+        self.bar = ctk.CTkProgressBar(self, width=200)
         self.bar.set(0)
-        self.phase = ctk.CTkLabel(self, text="Ready", anchor="w", text_color=TEXT_COLOR)
-        self.cancel_button = ctk.CTkButton(
+        self.phase = ctk.CTkLabel(
+            self, text="Ready", anchor="w", justify="left", text_color=TEXT_COLOR
+        )
+        self.cancel_button = Button(
             self, text="Cancel", width=90, command=on_cancel, state="disabled"
         )
+        self.log_button = Button(
+            self, text="Show log", width=110, command=on_log or (lambda: None), **SECONDARY
+        )
         self.bar.pack(side="left", padx=(4, 10))
+        self.log_button.pack(side="right", padx=4)
         self.cancel_button.pack(side="right", padx=4)
         self.phase.pack(side="left", fill="x", expand=True)
+        # A long message wraps in its own space instead of running under the buttons.
+        tk.Misc.bind(self, "<Configure>", lambda _e: self._wrap(), "+")
+
+    def _wrap(self) -> None:
+        scale = self.phase._get_widget_scaling()
+        room = self.winfo_width() - self.bar.winfo_width() - 2 * self.cancel_button.winfo_width()
+        self.phase.configure(wraplength=max(200, int((room - 40) / scale)))
 
     @property
     def message(self) -> ctk.CTkLabel:
@@ -565,7 +606,8 @@ class ProgressRow(ctk.CTkFrame):
         else:
             self.bar.set(0)
             text = phase
-        extra = format_eta(eta)
+        # The first items of a phase say little about its length: no guess before 2 % are done.
+        extra = format_eta(eta) if total and done >= max(20, total * ETA_AFTER) else ""
         self.phase.configure(text=f"{text} — {extra}" if extra else text, text_color=TEXT_COLOR)
 
     def set_busy(self, busy: bool, phase: str = "") -> None:
@@ -579,23 +621,176 @@ class ProgressRow(ctk.CTkFrame):
     def error(self, text: str) -> None:
         """Show a plain error in red until the next job starts."""
         text = redact(text)
-        if len(text) > 180:
-            text = text[:177] + "…"
+        if len(text) > 240:
+            text = text[:237] + "…"
         self.phase.configure(text=text, text_color=ERROR_COLOR)
 
 
 DISABLED_FILL = ("gray78", "gray30")
+DISABLED_TEXT = ("gray45", "gray60")
+
+
+class Button(ctk.CTkButton):
+    """A CTkButton that LOOKS disabled while it is.
+
+    customtkinter keeps a filled button's colour when disabled, so a greyed
+    Apply, Accept or idle Cancel still looked clickable. Outlined (transparent)
+    buttons keep their fill; their text greys out as customtkinter does.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._enabled_fill = self._fg_color
+        self._show_state()
+
+    def configure(self, require_redraw: bool = False, **kwargs: Any) -> None:
+        fill = kwargs.pop("fg_color", None)
+        if fill is not None:
+            self._enabled_fill = fill
+            kwargs["fg_color"] = fill
+        super().configure(require_redraw=require_redraw, **kwargs)
+        if "state" in kwargs or fill is not None:
+            self._show_state()
+
+    def _show_state(self) -> None:
+        fill = getattr(self, "_enabled_fill", None)
+        if fill is None or fill == "transparent":
+            return
+        want = DISABLED_FILL if self._state == "disabled" else fill
+        if self._fg_color != want:
+            super().configure(fg_color=want)
+
+    @property
+    def looks_enabled(self) -> bool:
+        """What the user sees (tests check it matches the state)."""
+        return self._fg_color == self._enabled_fill or self._enabled_fill == "transparent"
 
 
 def set_enabled(button: Any, enabled: bool) -> None:
-    """Enable or disable a button so it also LOOKS disabled.
-
-    customtkinter keeps a filled button's colour when disabled, so a greyed
-    Apply after a run still looked clickable. Transparent buttons keep theirs.
-    """
-    if not hasattr(button, "_ratings_fill"):
-        button._ratings_fill = button.cget("fg_color")
-    fill = button._ratings_fill
+    """Enable or disable a button (a :class:`Button` also looks it)."""
     button.configure(state="normal" if enabled else "disabled")
-    if fill != "transparent":
-        button.configure(fg_color=fill if enabled else DISABLED_FILL)
+
+
+class Tooltip:
+    """Plain-language help that appears when the pointer rests on a control.
+
+    Tk has no tooltip of its own for these widgets, so this is the usual
+    small borderless window, shown after a short delay and gone on leave
+    or click. ``widget.tooltip_text`` keeps the text for tests.
+    """
+
+    DELAY_MS = 450
+
+    def __init__(self, widget: Any, text: str) -> None:
+        self.widget = widget
+        self.text = text
+        self._tip: tk.Toplevel | None = None
+        self._after: str | None = None
+        widget.tooltip_text = text
+        for seq, fn in (
+            ("<Enter>", self._schedule),
+            ("<Leave>", self.hide),
+            ("<ButtonPress>", self.hide),
+        ):
+            try:
+                widget.bind(seq, fn, add="+")
+            except (NotImplementedError, ValueError, TypeError, AttributeError):
+                tk.Misc.bind(widget, seq, fn, "+")
+
+    def _schedule(self, _event: Any = None) -> None:
+        self._cancel()
+        self._after = self.widget.after(self.DELAY_MS, self.show)
+
+    def _cancel(self) -> None:
+        if self._after is not None:
+            try:
+                self.widget.after_cancel(self._after)
+            except (ValueError, tk.TclError):
+                pass
+            self._after = None
+
+    def show(self) -> None:
+        self._after = None
+        if self._tip is not None or not self.widget.winfo_exists():
+            return
+        dark = is_dark()
+        tip = tk.Toplevel(self.widget)
+        tip.wm_overrideredirect(True)
+        x = self.widget.winfo_pointerx() + 14
+        y = self.widget.winfo_pointery() + 18
+        tk.Label(
+            tip,
+            text=self.text,
+            justify="left",
+            wraplength=380,
+            background="#3b3b3b" if dark else "#ffffe6",
+            foreground="#f2f2f2" if dark else "#1a1a1a",
+            relief="solid",
+            borderwidth=1,
+            padx=8,
+            pady=5,
+        ).pack()
+        tip.update_idletasks()
+        # keep it on the screen
+        x = min(x, tip.winfo_screenwidth() - tip.winfo_reqwidth() - 4)
+        y = min(y, tip.winfo_screenheight() - tip.winfo_reqheight() - 4)
+        tip.wm_geometry(f"+{max(0, x)}+{max(0, y)}")
+        self._tip = tip
+
+    def hide(self, _event: Any = None) -> None:
+        self._cancel()
+        if self._tip is not None:
+            try:
+                self._tip.destroy()
+            except tk.TclError:
+                pass
+            self._tip = None
+
+
+def tip(text: str, *widgets: Any) -> None:
+    """Give each widget the same tooltip (a caption and its control)."""
+    for w in widgets:
+        Tooltip(w, text)
+
+
+class Fold:
+    """A header button that shows or hides a frame of less used options.
+
+    ``body`` is packed/gridded by ``show``/``hide`` callbacks, so the fold
+    works with either geometry manager; the state is remembered by the tab.
+    """
+
+    def __init__(
+        self,
+        parent: Any,
+        text: str,
+        *,
+        show: Callable[[], None],
+        hide: Callable[[], None],
+        on_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.text = text
+        self._show, self._hide, self._on_change = show, hide, on_change
+        self.open = False
+        self.button = Button(
+            parent,
+            text=f"{text} ▸",
+            width=20,
+            height=26,
+            anchor="w",
+            command=self.toggle,
+            fg_color="transparent",
+            text_color=TEXT_COLOR,
+            hover_color=("gray78", "gray28"),
+            font=ctk.CTkFont(weight="bold"),
+        )
+
+    def toggle(self) -> None:
+        self.set_open(not self.open)
+
+    def set_open(self, open_: bool, *, notify: bool = True) -> None:
+        self.open = open_
+        (self._show if open_ else self._hide)()
+        self.button.configure(text=f"{self.text} {'▾' if open_ else '▸'}")
+        if notify and self._on_change is not None:
+            self._on_change(open_)

@@ -419,7 +419,9 @@ class TagsSyncJob(PlanJob):
         if tracks is None:
             tracks = self.read_tracks(ctx)
         paths = [sp for t in tracks for sp in t.files]
-        self.mapping = check_mapping(paths, self.opts.rules)
+        # extra["search_roots"]: a folder the user named ("my music is here") to find files in
+        roots = self.opts.extra.get("search_roots")
+        self.mapping = check_mapping(paths, self.opts.rules, search_roots=roots)
         ctx.log(f"mapping: {self.mapping.describe()}")
         return self.mapping
 
