@@ -458,33 +458,16 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    import tempfile
     from pathlib import Path
 
-    from ratings_gui.context import AppContext
-    from ratings_gui.demo.library import DemoLibrary
-    from ratings_gui.demo.server import DemoServer
-    from ratings_gui.gui.app import run_app
-    from ratings_gui.plex.connection import connect_direct
+    from ratings_gui.demo.session import DemoSession
+    from ratings_gui.gui.app import run_demo
     from ratings_gui.settings import resolve_paths
 
     # The demo keeps its own folders so it never mixes with a real server's history.
     home = Path(args.data_dir) if args.data_dir else resolve_paths(None).data / "demo"
-    media = Path(tempfile.mkdtemp(prefix="ratings_gui_demo_media_"))
-    lib = DemoLibrary.generate(seed=1, tracks=1500, movies=60, shows=8)
-    srv = DemoServer(lib, token="demo-token", media_dir=media)
-    url = srv.start()
-    try:
-        app = AppContext.open(home, verbose=args.verbose, plextv_base=url)
-        app.demo = srv
-        app.set_connection(connect_direct(url, srv.token))
-        app.settings.update(
-            {"server_url": url, "server_name": app.connection.name, "account": "demo"}
-        )
-        app.library = app.settings.get("library") or "Music"
-        return run_app(app)
-    finally:
-        srv.stop()
+    with DemoSession() as demo:
+        return run_demo(demo, home, verbose=args.verbose)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,8 @@ class AppContext:
     plextv_base: str | None = None
     auth_app_url: str = AUTH_APP_URL
     demo: Any = field(default=None, repr=False)
+    #: ``--demo``: the one folder with the demo's music files and sample exports.
+    demo_folder: Any = field(default=None, repr=False)
 
     @classmethod
     def open(

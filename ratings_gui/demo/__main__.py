@@ -1,4 +1,8 @@
-"""``python -m ratings_gui.demo``: serve the demo library until Ctrl-C (for manual testing)."""
+"""``python -m ratings_gui.demo``: serve the demo library until Ctrl-C (for manual testing).
+
+It prints the server's address and token, and the one folder that holds
+the demo's music files and sample exports (removed again on Ctrl-C).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from ratings_gui.demo.library import DemoLibrary
-from ratings_gui.demo.server import DemoServer
+from ratings_gui.demo.session import DemoSession
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,29 +25,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--token", default="demo-token")
     parser.add_argument(
-        "--media", type=Path, default=None, help="write small real audio files here"
+        "--folder",
+        type=Path,
+        default=None,
+        help="write the music and sample exports here and keep them (default: a temporary "
+        "folder, removed when the demo ends)",
     )
     args = parser.parse_args(argv)
-    lib = DemoLibrary.generate(seed=args.seed, tracks=args.tracks)
     try:
-        srv = DemoServer(lib, token=args.token, media_dir=args.media)
-    except ValueError as exc:
+        session = DemoSession(
+            seed=args.seed, tracks=args.tracks, token=args.token, folder=args.folder
+        )
+        session.start(args.port)
+    except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    url = srv.start(args.port)
-    print(f"Demo Plex server: {url}")
-    print(f"Token: {srv.token}")
-    print(f"Sign-in page: {url}/auth")
-    if args.media:
-        print(f"Media files: {args.media} (server paths under {lib.media_root})")
-    sys.stdout.flush()
     try:
+        print("\n".join(session.describe()), flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
-        srv.stop()
+        session.stop()
     return 0
 
 

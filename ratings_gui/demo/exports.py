@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -127,3 +129,109 @@ def write_exports(lib: DemoLibrary, folder: Path) -> dict[str, Path]:
         writer.writerow(LETTERBOXD_HEADER)
         writer.writerows(lb_rows)
     return {"imdb": imdb_path, "letterboxd": lb_path}
+
+
+#: The pre-2017 IMDb export: every field quoted, "You rated", dates like ``Sun Jan 29 00:00:00 2017``.
+IMDB_LEGACY_HEADER = [
+    "position",
+    "const",
+    "created",
+    "modified",
+    "description",
+    "Title",
+    "Title type",
+    "Directors",
+    "You rated",
+    "IMDb Rating",
+    "Runtime (mins)",
+    "Year",
+    "Genres",
+    "Num. Votes",
+    "Release Date (month/day/year)",
+    "URL",
+]
+_LEGACY_TYPES = {"movie": "Feature Film", "show": "TV Series", "episode": "TV Episode"}
+
+
+def _legacy_date(ts: int) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%a %b %d %H:%M:%S %Y")
+
+
+def _near_miss(title: str, n: int) -> str:
+    """A title as a person might type it from memory: a word dropped, a subtitle added."""
+    words = title.split()
+    if n % 3 == 0 and len(words) > 2:
+        return " ".join(words[:-1])
+    if n % 3 == 1:
+        return f"{title}: The Return"
+    return title.replace("The ", "", 1) + " Story"
+
+
+def write_sample_exports(lib: DemoLibrary, folder: Path) -> dict[str, Path]:
+    """Every sample the demo offers the Import tab, in one folder.
+
+    ``imdb`` (the current IMDb ratings.csv), ``imdb_legacy`` (an IMDb export
+    from before 2017), ``letterboxd`` (the export zip as Letterboxd sends
+    it) and ``near_misses`` (Letterboxd rows whose titles are close to the
+    library's but not sure enough: they land in Needs review).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    first = write_exports(lib, folder / "_build")
+    out["imdb"] = folder / "imdb-ratings.csv"
+    first["imdb"].replace(out["imdb"])
+    out["letterboxd"] = folder / "letterboxd-export.zip"
+    with zipfile.ZipFile(out["letterboxd"], "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(first["letterboxd"], "ratings.csv")
+        zf.writestr("profile.csv", "Date Joined,Username,Given Name\n2019-02-03,demo,Demo\n")
+    shutil.rmtree(folder / "_build")
+
+    rng = random.Random(lib.seed * 104_729 + 3)
+    movies = [lib.items[k] for k in lib.keys_of(2, "movie")]
+    shows = [lib.items[k] for k in lib.keys_of(3, "show")]
+    legacy = movies[len(movies) // 3 :] + shows[: max(1, len(shows) // 2)]
+    out["imdb_legacy"] = folder / "imdb-ratings-2016.csv"
+    with out["imdb_legacy"].open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, quoting=csv.QUOTE_ALL)
+        w.writerow(IMDB_LEGACY_HEADER)
+        for n, item in enumerate(legacy, start=1):
+            const = _imdb_id(item) or f"tt98{n:05d}0"
+            ts = 1_450_000_000 - rng.randrange(0, 900) * 86_400
+            w.writerow(
+                [
+                    str(n),
+                    const,
+                    _legacy_date(ts),
+                    _legacy_date(ts),
+                    "",
+                    item.title,
+                    _LEGACY_TYPES.get(item.kind, "Feature Film"),
+                    "",
+                    str(rng.randrange(1, 11)),
+                    f"{item.rating or 7.0:.1f}",
+                    str((item.duration or 0) // 60_000),
+                    str(item.year or ""),
+                    ", ".join(item.genres).lower(),
+                    str(rng.randrange(100, 900_000)),
+                    f"{(item.year or 2000)}-06-01",
+                    f"http://www.imdb.com/title/{const}/",
+                ]
+            )
+
+    out["near_misses"] = folder / "letterboxd-near-misses.csv"
+    with out["near_misses"].open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(LETTERBOXD_HEADER)
+        # The remake pair: one title, two films; without a year only the user can tell.
+        w.writerow(["2024-01-01", movies[0].title, "", "https://boxd.it/nm00", "4.5"])
+        for n, item in enumerate(movies[3:9]):
+            w.writerow(
+                [
+                    f"2024-01-{n + 2:02d}",
+                    _near_miss(item.title, n),
+                    str(item.year or ""),
+                    f"https://boxd.it/nm{n + 1:02d}",
+                    f"{rng.randrange(1, 11) / 2:g}",
+                ]
+            )
+    return out

@@ -492,3 +492,28 @@ def run_app(app_ctx: AppContext, *, appearance: str = "System") -> int:
     app = App(app_ctx, appearance=appearance)
     app.mainloop()
     return 0
+
+
+def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
+    """``--demo``: the window signed in to a started demo session, its folder named on
+    stdout and in the header (the session removes the folder when the window closes)."""
+    import sys
+
+    from ratings_gui.context import AppContext
+    from ratings_gui.plex.connection import connect_direct
+
+    if sys.stdout is not None:  # a windowed build has no console
+        print("\n".join(demo.describe()), flush=True)
+    ctx = AppContext.open(home, verbose=verbose, plextv_base=demo.url)
+    try:
+        ctx.demo = demo.server
+        ctx.demo_folder = demo.folder
+        ctx.set_connection(connect_direct(demo.url, demo.token))
+        ctx.settings.update(
+            {"server_url": demo.url, "server_name": ctx.connection.name, "account": "demo"}
+        )
+        ctx.library = ctx.settings.get("library") or "Music"
+        demo.prefill(ctx.settings)
+        return run_app(ctx)
+    finally:
+        ctx.close()

@@ -61,6 +61,8 @@ def value_text(field: str, value: Any) -> str:
     """A change's old/new as a user reads it: stars for ratings, the tag (or "-") for moods."""
     if field == "mood":
         return str(value) if value else "-"
+    if field == "watched":
+        return "watched" if value else "not watched"
     return stars_text(value)
 
 
@@ -113,8 +115,8 @@ def _new_text(ch: Change) -> str:
 COLUMNS = (
     TableColumn("item", "Item", 360, lambda c: c.label or c.target, stretch=True),
     TableColumn("field", "Field", 90, lambda c: c.field, text=field_text),
-    TableColumn("old", "Old", 80, lambda c: c.old, row_text=_old_text),
-    TableColumn("new", "New", 80, lambda c: c.new, row_text=_new_text),
+    TableColumn("old", "Old", 110, lambda c: c.old, row_text=_old_text),
+    TableColumn("new", "New", 110, lambda c: c.new, row_text=_new_text),
     TableColumn("reason", "Reason", 220, lambda c: c.reason, stretch=True),
 )
 

@@ -45,14 +45,10 @@ class HistoryTab(Tab):
 
     def build(self) -> None:
         self._undo_run: int | None = None
-        f = self.frame
-        f.grid_columnconfigure(0, weight=1)
+        _options, bar, f = self.job_layout(defaults=False)
         # Runs get less room than the lower area, where plans are reviewed.
-        f.grid_rowconfigure(1, weight=1)
-        f.grid_rowconfigure(3, weight=2)
-
-        bar = ctk.CTkFrame(f, fg_color="transparent")
-        bar.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 4))
+        f.grid_rowconfigure(0, weight=1)
+        f.grid_rowconfigure(2, weight=2)
         ctk.CTkLabel(bar, text="Runs", font=ctk.CTkFont(size=15, weight="bold")).pack(side="left")
         self.summary_label = ctk.CTkLabel(bar, text="", text_color=("gray35", "gray65"))
         self.summary_label.pack(side="left", padx=12)
@@ -74,33 +70,33 @@ class HistoryTab(Tab):
                 ("time", "Started", 140, False),
                 ("job", "Job", 160, True),
                 ("library", "Library", 140, True),
-                ("status", "Status", 110, False),
+                ("status", "Status", 150, False),
                 ("applied", "Applied", 70, False),
                 ("failed", "Failed", 60, False),
                 ("undone", "Undone", 70, False),
             ],
             height=4,
         )
-        holder.grid(row=1, column=0, sticky="nsew", padx=4)
+        holder.grid(row=0, column=0, sticky="nsew", padx=4)
         self.runs_tree.bind("<<TreeviewSelect>>", lambda _e: self.show_changes())
 
         self.changes_title = ctk.CTkLabel(
             f, text="Select a run to see its changes.", anchor="w", font=ctk.CTkFont(weight="bold")
         )
-        self.changes_title.grid(row=2, column=0, sticky="ew", padx=6, pady=(8, 2))
+        self.changes_title.grid(row=1, column=0, sticky="ew", padx=6, pady=(8, 2))
         # The lower area shows either the run's changes or the undo plan for review.
         self.lower = ctk.CTkFrame(f, fg_color="transparent")
-        self.lower.grid(row=3, column=0, sticky="nsew", padx=4, pady=(0, 2))
+        self.lower.grid(row=2, column=0, sticky="nsew", padx=4, pady=(0, 2))
         self.lower.grid_columnconfigure(0, weight=1)
         self.lower.grid_rowconfigure(0, weight=1)
         self.changes_tree, self._changes_holder = make_tree(
             self.lower,
             [
-                ("item", "Item", 380, True),
+                ("item", "Item", 360, True),
                 ("field", "Field", 90, False),
-                ("old", "Old", 80, False),
-                ("new", "New", 80, False),
-                ("status", "Status", 100, False),
+                ("old", "Old", 110, False),
+                ("new", "New", 110, False),
+                ("status", "Status", 160, True),
             ],
             height=6,
         )

@@ -78,6 +78,7 @@ CHART_LABELS = {
 BACKTEST = "backtest"
 #: The report views, as the switch names them -> the report kind (ij.REPORTS, or BACKTEST).
 VIEWS = {
+    "Plan": "plan",
     "Histogram": "histogram",
     "Coverage": "coverage",
     "Twins": "twins",
@@ -140,15 +141,8 @@ class InferenceTab(Tab):
         self.last_backtest: inf.Backtest | None = None
         saved = self.options()
         params = inf.Params.from_text(saved.get("params", {}))
-        f = self.frame
-        f.grid_columnconfigure(0, weight=1)
-        # Reports and plan share what is left: neither squeezes the other to a row or two.
-        f.grid_rowconfigure(2, weight=1, uniform="views")
-        f.grid_rowconfigure(3, weight=1, uniform="views")
+        top, bar, box = self.job_layout()
         pad = {"padx": (8, 4), "pady": 3}
-
-        top = ctk.CTkFrame(f)
-        top.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 2))
         # Rows of their own (not columns shared with the parameters): folding the grid must
         # not move the library picker and the passes sideways.
         line = ctk.CTkFrame(top, fg_color="transparent")
@@ -236,10 +230,8 @@ class InferenceTab(Tab):
         for var in (self.method_var, self.filler_var):
             var.trace_add("write", lambda *_a: self._update_params_note())
         self.params_open = True
-        self.set_params_open(not saved.get("params_folded", False), remember=False)
+        self.set_params_open(not saved.get("params_folded", True), remember=False)
 
-        bar = ctk.CTkFrame(f, fg_color="transparent")
-        bar.grid(row=1, column=0, sticky="ew", padx=4, pady=(0, 2))
         self.preview_button = Button(bar, text="Preview", width=100, command=self.preview_plan)
         self.preview_button.pack(side="left")
         self.backtest_button = Button(
@@ -263,16 +255,12 @@ class InferenceTab(Tab):
         )
         self.import_ratings_button.pack(side="right", padx=6)
 
-        # The reports: one view at a time; the export follows the view shown.
-        box = ctk.CTkFrame(f, fg_color="transparent")
-        box.grid(row=2, column=0, sticky="nsew", padx=4)
-        box.grid_columnconfigure(0, weight=1)
+        # The plan and the reports: one view at a time in all the height there is; the
+        # report export follows the report shown.
+        box.grid_rowconfigure(0, weight=0)
         box.grid_rowconfigure(1, weight=1)
         head = ctk.CTkFrame(box, fg_color="transparent")
-        head.grid(row=0, column=0, sticky="ew", pady=(2, 4))
-        ctk.CTkLabel(head, text="Reports", font=ctk.CTkFont(size=14, weight="bold")).pack(
-            side="left", padx=(2, 10)
-        )
+        head.grid(row=0, column=0, sticky="ew", padx=4, pady=(2, 4))
         self.view_switch = ctk.CTkSegmentedButton(
             head, values=list(VIEWS), command=self.show_view, **readable_segments()
         )
@@ -343,23 +331,23 @@ class InferenceTab(Tab):
         self.coverage_table.tree.bind(
             "<<ThemeChanged>>", lambda _e: self._recolour_chart(), add="+"
         )
+        preview = self.make_preview(box)
         self.views: dict[str, Any] = {
+            "plan": preview,
             "histogram": mid,
             "coverage": self.coverage_table,
             "twins": self.twins_table,
             "dissenters": self.dissenters_table,
             BACKTEST: bt_view,
         }
-        self.view_switch.set("Histogram")
-        self.show_view("Histogram")
+        self.report_view = "histogram"
+        self.view_switch.set("Plan")
+        self.show_view("Plan")
         self._set_summary(
             "Preview to see coverage, the histogram and the plan.\n"
             "Backtest to see how well the parameters fit your ratings."
         )
-        self.note = ctk.CTkLabel(f, text="", text_color=ERROR_COLOR)
-
-        preview = self.make_preview(f)
-        preview.grid(row=3, column=0, sticky="nsew")
+        self.note = ctk.CTkLabel(self.frame, text="", text_color=ERROR_COLOR)
         self.start_buttons = [
             self.preview_button,
             self.backtest_button,
@@ -511,6 +499,15 @@ class InferenceTab(Tab):
             return f"Ratings CSV {name}: {len(plan):,} rating(s) to write"
         return f"Inference for {plan.options.get('library', '')}: {len(plan):,} rating(s) to write"
 
+    def show_plan(self, plan: Plan | None = None) -> Any:
+        preview = super().show_plan(plan)
+        self.show_view("Plan")
+        return preview
+
+    def show_result(self, plan: Plan, report: Report) -> None:
+        super().show_result(plan, report)
+        self.show_view("Plan")
+
     def planned(self, plan: Plan, result: Any) -> None:
         if isinstance(result, Previewed):
             self.reports = result.reports
@@ -534,10 +531,15 @@ class InferenceTab(Tab):
         kind = self.view
         for name, widget in self.views.items():
             if name == kind:
-                widget.grid(row=1, column=0, sticky="nsew")
+                widget.grid(row=1, column=0, sticky="nsew", padx=4)
             else:
                 widget.grid_forget()
-        self.report_button.configure(text=f"Export {kind} CSV…")
+        if kind == "plan":
+            self.report_button.pack_forget()  # the plan has its own Export CSV…
+        else:
+            self.report_view = kind
+            self.report_button.configure(text=f"Export {kind} CSV…")
+            self.report_button.pack(side="right", padx=(6, 4))
         self._update_view_note()
 
     def _recolour_chart(self) -> None:
@@ -655,7 +657,7 @@ class InferenceTab(Tab):
         if job is None or job.result is None:
             self.app.show_error("Preview first: the reports describe the previewed plan.")
             return 0
-        kind = kind or self.view
+        kind = kind or self.report_view
         path = path or filedialog.asksaveasfilename(
             parent=self.frame, defaultextension=".csv", initialfile=f"inference-{kind}.csv"
         )

@@ -14,7 +14,7 @@ import customtkinter as ctk
 
 from ratings_gui.gui.dialogs import TokenStorageDialog
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, TEXT_COLOR, Button
+from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, TEXT_COLOR, Button, tip
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
 
@@ -70,11 +70,14 @@ class PlexTab(Tab):
 
         f = self.frame
         f.grid_columnconfigure((0, 1), weight=1, uniform="cards")
-        f.grid_rowconfigure(3, weight=1)  # spare height stays below the content
+        f.grid_rowconfigure(4, weight=1)  # spare height stays below the content
+        ctk.CTkLabel(
+            f, text=self.entry.purpose, anchor="w", text_color=("gray35", "gray65"), height=22
+        ).grid(row=0, column=0, columnspan=2, sticky="ew", padx=8)
 
         # --- sign in with Plex (PIN) ---
         pin = _card(f, "Sign in with Plex")
-        pin.grid(row=0, column=0, sticky="nsew", padx=(4, 6), pady=4)
+        pin.grid(row=1, column=0, sticky="nsew", padx=(4, 6), pady=4)
         ctk.CTkLabel(
             pin,
             text="Opens plex.tv in your browser; approve the code shown here.",
@@ -96,7 +99,6 @@ class PlexTab(Tab):
             command=self.sign_out,
             **SECONDARY,
         )
-        self.sign_out_button.pack(side="right")
         self.code_label = ctk.CTkLabel(pin, text="", font=ctk.CTkFont(size=30, weight="bold"))
         self.code_label.pack(padx=14, pady=(0, 2))
         self.link_var = ctk.StringVar(value="")
@@ -113,7 +115,7 @@ class PlexTab(Tab):
 
         # --- direct URL + token ---
         direct = _card(f, "Or connect with a server URL and token")
-        direct.grid(row=0, column=1, sticky="nsew", padx=(6, 4), pady=4)
+        direct.grid(row=1, column=1, sticky="nsew", padx=(6, 4), pady=4)
         direct.grid_columnconfigure(1, weight=1)
         inner = ctk.CTkFrame(direct, fg_color="transparent")
         inner.pack(fill="x", padx=14, pady=(0, 10))
@@ -133,7 +135,7 @@ class PlexTab(Tab):
 
         # --- server and library ---
         pick = _card(f, "Server and library")
-        pick.grid(row=1, column=0, columnspan=2, sticky="new", padx=4, pady=(8, 4))
+        pick.grid(row=2, column=0, columnspan=2, sticky="new", padx=4, pady=(8, 4))
         grid = ctk.CTkFrame(pick, fg_color="transparent")
         grid.pack(fill="x", padx=14, pady=(0, 12))
         grid.grid_columnconfigure(1, weight=1)
@@ -161,7 +163,8 @@ class PlexTab(Tab):
         self.library_menu.grid(row=2, column=1, sticky="ew", padx=10, pady=4)
         self.status_label = ctk.CTkLabel(pick, text="", anchor="w", wraplength=900, justify="left")
         self.status_label.pack(fill="x", padx=14, pady=(0, 10))
-        ctk.CTkLabel(
+        # Shown once a library is chosen: before that there is no job to pick.
+        self.next_label = ctk.CTkLabel(
             f,
             text="Next: pick a job tab. Every job shows its plan for review before anything "
             "is written, and History can undo any run.",
@@ -169,8 +172,27 @@ class PlexTab(Tab):
             justify="left",
             wraplength=900,
             text_color=("gray35", "gray65"),
-        ).grid(row=2, column=0, columnspan=2, sticky="ew", padx=18, pady=(6, 4))
+        )
+        self._show_state()
 
+        tip(
+            "Opens plex.tv in your browser; you approve this program there. "
+            "Your password is never typed here.",
+            self.sign_in_button,
+        )
+        tip("Forget the Plex token and the chosen server on this computer.", self.sign_out_button)
+        tip(
+            "Your server's address, as Plex shows it under Settings > Remote Access or "
+            "the local one, e.g. http://192.168.1.10:32400.",
+            self.url_entry,
+        )
+        tip(
+            "A Plex token (X-Plex-Token). It is kept safe on this computer and never "
+            "shown or written to the log.",
+            self.token_entry,
+        )
+        tip("The library the Import, Tags, Base rating and Inference tabs start with.",
+            self.library_menu)  # fmt: skip
         self.start_buttons = [self.sign_in_button, self.connect_button]
         if self.ctx.connection is not None:
             # --demo (or a remembered connection): show it and list its libraries.
@@ -179,6 +201,21 @@ class PlexTab(Tab):
             self.frame.after(10, self._reconnect)
 
     # --- state helpers -------------------------------------------------------------
+
+    def _show_state(self) -> None:
+        """Sign out only when someone is signed in or connected; "Next" only with a library."""
+        signed_in = bool(self.ctx.settings.get("account")) or self.ctx.connection is not None
+        if signed_in:
+            self.sign_out_button.pack(side="right")
+        else:
+            self.sign_out_button.pack_forget()
+        if self.ctx.connection is not None and self.ctx.library:
+            self.next_label.grid(row=3, column=0, columnspan=2, sticky="ew", padx=18, pady=(6, 4))
+        else:
+            self.next_label.grid_remove()
+
+    def on_connection_changed(self) -> None:
+        self._show_state()
 
     def set_busy(self, busy: bool) -> None:
         super().set_busy(busy)
@@ -261,6 +298,7 @@ class PlexTab(Tab):
         token, account, servers = ev.result
         self.ctx.settings.set("account", account)
         self.app.header.set(account=account)
+        self._show_state()
         self.keep_token(token)
         self.code_label.configure(
             text=f"✓ Signed in as {account}", font=ctk.CTkFont(size=18, weight="bold")
@@ -361,8 +399,13 @@ class PlexTab(Tab):
 
     def _connected(self, ev: Finished) -> None:
         if ev.error:
+            # The old server is no longer the one chosen: no job may run on it unseen.
             self.connection_label.configure(text="Not connected.")
             self.status(ev.error, error=True, log=False)
+            if self.ctx.connection is not None:
+                self.ctx.set_connection(None)
+                self.ctx.library = None
+                self.app.connection_changed()
             return
         conn, libs = ev.result
         self.ctx.set_connection(conn)
@@ -381,6 +424,9 @@ class PlexTab(Tab):
         if conn is None:
             return
         self._show_connection(conn)
+        # --demo starts connected: the server list names that server, not "Sign in…".
+        self.server_menu.configure(values=[conn.name])
+        self.server_menu.set(conn.name)
         self.run_job(
             lambda jc: (conn, conn.libraries()),
             name="connect",

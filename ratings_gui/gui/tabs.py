@@ -135,7 +135,9 @@ class Tab:
 
     # --- layout of a job tab ----------------------------------------------------------
 
-    def job_layout(self) -> tuple[ctk.CTkFrame, ctk.CTkFrame, ctk.CTkFrame]:
+    def job_layout(
+        self, *, defaults: bool = True
+    ) -> tuple[ctk.CTkFrame, ctk.CTkFrame, ctk.CTkFrame]:
         """The shape every job tab shares: what it is for, its options, its buttons, and
         below them the plan, which takes all the height that is left.
 
@@ -159,13 +161,15 @@ class Tab:
             command=self.restore_defaults,
             **SECONDARY,
         )
-        self.defaults_button.pack(side="right")
+        if defaults:
+            self.defaults_button.pack(side="right")
         tip(
             "Put this tab's options back to how the program starts; nothing is written.",
             self.defaults_button,
         )
         options = ctk.CTkFrame(f)
-        options.grid(row=1, column=0, sticky="ew", padx=4, pady=(2, 2))
+        if defaults:  # a tab without options has no options box either
+            options.grid(row=1, column=0, sticky="ew", padx=4, pady=(2, 2))
         bar = ctk.CTkFrame(f, fg_color="transparent")
         bar.grid(row=2, column=0, sticky="ew", padx=4, pady=(2, 2))
         body = ctk.CTkFrame(f, fg_color="transparent")

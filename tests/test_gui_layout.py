@@ -1,0 +1,124 @@
+"""The window at the sizes laptops have: the plan is the main thing on every job tab.
+
+One demo session (its folder with music and sample exports, as ``--demo``
+makes it), one preview per job tab, then the window at 1040x640 and
+1366x768, light and dark: every job tab shows at least 8 plan rows and its
+Apply button, and every tab is saved as a screenshot in ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_gui_helpers import ARTIFACTS, app_fixture, pump_until, require_display
+
+pytestmark = pytest.mark.gui
+
+JOB_TABS = ("import", "tags", "base_rating", "inference")
+SIZES = ((1040, 640, "light"), (1366, 768, "light"), (1366, 768, "dark"))
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Any]:
+    from ratings_gui.demo.session import DemoSession
+
+    with DemoSession(tracks=300, movies=40, shows=4, folder=tmp_path / "demo") as demo:
+        yield demo
+
+
+@pytest.fixture
+def win(session: Any, tmp_path: Path) -> Iterator[Any]:
+    from ratings_gui.context import AppContext
+    from ratings_gui.plex.connection import connect_direct
+
+    require_display()
+    ctx = AppContext.open(tmp_path / "home", plextv_base=session.url)
+    ctx.demo = session.server
+    ctx.demo_folder = session.folder
+    ctx.set_connection(connect_direct(session.url, session.token))
+    ctx.library = "Music"
+    session.prefill(ctx.settings)
+    try:
+        for w in app_fixture(ctx):
+            pump_until(w, lambda w=w: bool(w.plex_tab.libraries) and not w.busy, 20, "libraries")
+            yield w
+    finally:
+        import customtkinter as ctk
+
+        ctk.set_appearance_mode("light")
+        ctx.set_plextv(None)
+        ctx.close()
+
+
+def visible_rows(tree: Any) -> int:
+    """Rows of a Treeview the user sees whole (not scrolled away, not cut at the bottom)."""
+    height = tree.winfo_height()
+    n = 0
+    for iid in tree.get_children():
+        box = tree.bbox(iid)
+        if not box or box[1] + box[3] > height:
+            break
+        n += 1
+    return n
+
+
+def inside(widget: Any, win: Any) -> bool:
+    """The widget is on screen within the window (not cut off at the bottom or right)."""
+    return bool(widget.winfo_ismapped()) and (
+        widget.winfo_rooty() + widget.winfo_height() <= win.winfo_rooty() + win.winfo_height()
+        and widget.winfo_rootx() + widget.winfo_width() <= win.winfo_rootx() + win.winfo_width()
+    )
+
+
+def window_shot(win: Any, name: str) -> Path | None:
+    """Save just the window to ``artifacts/<name>.png``."""
+    if not shutil.which("import") or not os.environ.get("DISPLAY"):
+        return None
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / f"{name}.png"
+    crop = f"{win.winfo_width()}x{win.winfo_height()}+{win.winfo_rootx()}+{win.winfo_rooty()}"
+    subprocess.run(
+        ["import", "-window", "root", "-crop", crop, "+repage", str(out)], check=False, timeout=20
+    )
+    return out
+
+
+def preview_all(win: Any) -> None:
+    """One preview per job tab, through its own Preview button."""
+    for name in JOB_TABS:
+        tab = win.tab_objects[name]
+        win.select_tab(name)
+        pump_until(win, lambda tab=tab: bool(getattr(tab, "libraries", True)), 10, "libraries")
+        tab.preview_button.invoke()
+        pump_until(
+            win, lambda tab=tab: tab.preview.plan is not None and not win.busy, 40, f"{name} plan"
+        )
+        assert len(tab.preview.plan) >= 8, name
+
+
+def test_every_job_tab_shows_its_plan_at_laptop_sizes(win: Any, session: Any) -> None:
+    import customtkinter as ctk
+
+    tags = win.tab_objects["tags"]
+    assert tags.rules_text() == session.mapping_rule, "the demo fills in the Tags mapping"
+    assert win.header.demo.cget("text") == f"Demo files: {session.folder}"
+    preview_all(win)
+    for w, h, mode in SIZES:
+        ctk.set_appearance_mode(mode)
+        win.geometry(f"{w}x{h}+0+0")
+        for name, tab in win.tab_objects.items():
+            win.select_tab(name)
+            win.pump(lambda: False, 0.25)  # the tab switch settles, the rows are drawn
+            if name in JOB_TABS:
+                preview = tab.preview
+                pump_until(win, lambda p=preview: not p.filling, 10, "rows")
+                rows = visible_rows(preview.tree)
+                assert rows >= 8, f"{name} at {w}x{h}: {rows} plan rows"
+                assert inside(preview.apply_button, win), f"{name} at {w}x{h}: Apply cut off"
+            window_shot(win, f"tab-{name}-{w}x{h}-{mode}")
