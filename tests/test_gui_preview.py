@@ -99,12 +99,12 @@ def test_preview_100k_plan_keeps_window_responsive(app: Any, tmp_path: Path) -> 
     pump_until(app, lambda: preview.shown_rows == ROW_CAP and not preview.filling)
     first = preview.tree.item(preview.tree.get_children()[0], "values")
     assert first[0] == "=HYPERLINK(1)"
-    assert first[3] == "½" and first[1] == "rating"
+    assert first[3] == "½ 0.5" and first[1] == "rating"
     assert "▲" in preview.tree.heading("new", "text")
     preview.sort_by("new")  # second click: descending
     pump_until(app, lambda: preview.shown_rows == ROW_CAP and not preview.filling)
     first = preview.tree.item(preview.tree.get_children()[0], "values")
-    assert first[3] == "★★★★★"
+    assert first[3] == "★★★★★ 5"
     assert "▼" in preview.tree.heading("new", "text")
 
     out = tmp_path / "plan.csv"
@@ -144,7 +144,7 @@ def test_preview_discard_and_small_plan(app: Any) -> None:
     plan.add(Change(PLEX, "1", "userRating", None, 7.0, "file tag", "A - B - C"))
     preview.show(plan)
     pump_until(app, lambda: preview.shown_rows == 1)
-    assert preview.tree.item(preview.tree.get_children()[0], "values")[2:4] == ("-", "★★★½")
+    assert preview.tree.item(preview.tree.get_children()[0], "values")[2:4] == ("not rated", "★★★½ 3.5")
     assert preview.note_label.cget("text") == ""
     preview.apply_button.invoke()
     assert applied == [plan]

@@ -224,7 +224,7 @@ def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) 
     assert values[2] == "base_rating" and values[5] == "2"
     assert len(hist.changes_tree.get_children()) == 2
     change_rows = [hist.changes_tree.item(i, "values") for i in hist.changes_tree.get_children()]
-    assert {r[3] for r in change_rows} == {"★★★", "★★★★½"}
+    assert {r[3] for r in change_rows} == {"★★★ 3", "★★★★½ 4.5"}
     screenshot("gui-history-run")
 
     hist.undo_button.invoke()

@@ -18,6 +18,7 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.plan import UPDATE, Change, Plan
+from ratings_gui.core.scale import format_stars
 from ratings_gui.gui.widgets import (
     SECONDARY,
     Button,
@@ -71,9 +72,14 @@ def _csv_value(value: Any) -> Any:
 
 
 def _csv_stars(value: Any) -> str:
+    """The CSV keeps the glyphs alone (its old/new columns hold the numbers)."""
+    if isinstance(value, dict) and "rating" in value:
+        value = value["rating"]
     if value is None:
         return ""
-    return stars_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_stars(value)
+    return str(value)
 
 
 def write_plan_csv(changes: list[Change], path: str | Path) -> int:
