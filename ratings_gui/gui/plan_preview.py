@@ -109,11 +109,11 @@ def write_plan_csv(changes: list[Change], path: str | Path) -> int:
 
 
 def _old_text(ch: Change) -> str:
-    return value_text(ch.field, ch.old)
+    return "" if ch.target_kind == "not read" else value_text(ch.field, ch.old)
 
 
 def _new_text(ch: Change) -> str:
-    return value_text(ch.field, ch.new)
+    return "" if ch.target_kind == "not read" else value_text(ch.field, ch.new)
 
 
 #: The plan's columns over :class:`Change` rows: sorting compares the raw values
