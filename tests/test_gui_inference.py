@@ -443,3 +443,41 @@ def test_no_control_is_cut_off_at_the_minimum_window_size(win: Any) -> None:
         assert not cut, (name, cut[:10])
     _show_only(win, "inference")
     screenshot("inference_min_width")
+
+
+def test_method_filler_and_sure_within_options(win: Any, demo: Any) -> None:
+    """The engine menu, 'leave filler unrated' and 'sure within' reach the plan and are kept."""
+    from ratings_gui.core import inference as inf
+
+    tab = win.tab_objects["inference"]
+    win.select_tab("inference")
+    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+
+    def preview() -> Any:
+        tab.preview.plan = None
+        tab.preview_button.invoke()
+        pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
+        return tab.preview.plan
+
+    fitted = preview()
+    assert fitted.options["params"]["method"] == "fitted" and fitted.counts[inf.FILLER] == 0
+    assert all(", ±" in c.reason for c in fitted.changes)  # the preview shows how sure
+    assert "What it learned from your ratings:" in tab.summary_text()
+    spreads = sorted(tab.job.result.values[int(c.target)].spread for c in fitted.changes)
+
+    tab.method_var.set("Classic formula")
+    tab.filler_var.set(True)
+    assert "Classic formula" in tab.params_summary() and "filler" in tab.params_summary()
+    classic = preview()
+    assert classic.options["params"]["method"] == "classic"
+    assert classic.options["params"]["keep_filler_unrated"] == "yes"
+
+    tab.method_var.set("Fitted to your ratings")
+    tab.filler_var.set(True)
+    cut = spreads[len(spreads) // 2] / 2  # stars: about half the values are this sure
+    tab.param_vars["sure_within"].set(f"{cut:.2f}")
+    sure = preview()
+    assert 0 < len(sure) < len(fitted) and sure.counts[inf.NOT_SURE] > 0
+    assert sure.counts[inf.FILLER] > 0  # filler left unrated, as asked
+    saved = win.ctx.settings.tab("inference")["params"]
+    assert saved["method"] == "fitted" and saved["sure_within"] == f"{float(f'{cut:.2f}'):g}"
