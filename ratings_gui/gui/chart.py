@@ -137,8 +137,8 @@ class BacktestChart(tkinter.Canvas):
         self.create_text(
             4, 2, text="Average error (★, shorter = better)", anchor="nw", fill=fg, font=bold
         )
-        top, bottom = 22, h - 4
-        row_h = (bottom - top) / len(self.scores)
+        top = 22
+        row_h = min(34.0, (h - 4 - top) / len(self.scores))  # bars stay bars in a tall view
         label_w = 0.0
         for i, (label, _err, _mine) in enumerate(self.scores):
             tid = self.create_text(4, top + (i + 0.5) * row_h, text=label, anchor="w", fill=fg)
@@ -160,7 +160,7 @@ class BacktestChart(tkinter.Canvas):
             self.create_text(x1 + 4, y + row_h / 2, text=f"{err:.2f}★", anchor="w", fill=fg)
         # right: what the engine predicted (across) against what you gave (up); on the
         # dashed line = right on average
-        left, right, ptop, pbottom = split + 30, w - 8, 22, h - 16
+        left, right, ptop, pbottom = split + 30, w - 8, 30, h - 16
         self.create_text(
             split + 8,
             2,
@@ -184,6 +184,13 @@ class BacktestChart(tkinter.Canvas):
         x0, y0 = xy(0, 0)
         x1, y1 = xy(5, 5)
         self.create_line(x0, y0, x1, y1, fill=grid, dash=(4, 3))
+        self.create_text(
+            left + 6,
+            ptop + 4,
+            text="on the dashed line = right on average",
+            anchor="nw",
+            fill="#aaaaaa" if dark else "#666666",
+        )
         most = max((n for _, _, n in self.points), default=1)
         r_max = max(3.0, min(7.0, (pbottom - ptop) / 10))
         for pred, actual, n in self.points:
