@@ -259,6 +259,9 @@ def _word_set(words: tuple[str, ...]) -> frozenset[str]:
 
 #: Smallest variance the fit settles on (Plex units squared): no level is ever certain.
 FLOOR = 0.01
+#: A rating given in half stars (1 Plex unit) is rounded: at least 1/12 of a unit squared of
+#: noise, however close the user's ratings seem to agree.
+ROUNDING_VAR = 1 / 12
 
 
 class Inferred(NamedTuple):
@@ -518,7 +521,7 @@ def _rating_noise(pairs: list[tuple[float, float, float]], prior: float) -> floa
         return prior
     gap = sum((r - x) ** 2 for r, x, _ in pairs) / len(pairs)
     noise = sum(v for _, _, v in pairs) / len(pairs)
-    return max(FLOOR, _blend(gap - noise, len(pairs), prior, 5.0))
+    return max(ROUNDING_VAR, _blend(gap - noise, len(pairs), prior, 5.0))
 
 
 def fit_model(s: Prepared) -> Fit:
@@ -638,7 +641,7 @@ def fit_model(s: Prepared) -> Fit:
         var_artist=va,
         var_album=vb,
         var_track=vt,
-        var_copy=min(vt, max(FLOOR, copy)),
+        var_copy=min(vt, max(ROUNDING_VAR, copy)),
         critic_scale=scale,
         critic_shift=shift,
         var_critic=vc,
