@@ -813,3 +813,57 @@ def test_bootstrap_creates_the_venv_once_and_reinstalls_only_a_changed_lock(
     lock.write_text("tinypkg==3.0\n", encoding="utf-8")  # no hash: pip must refuse
     with pytest.raises(SystemExit, match="could not install test.lock"):
         bootstrap.ensure_venv(venv, lock)
+
+
+def _required_imports(path: Path) -> set[str]:
+    """Top-level modules a file imports, leaving out imports guarded by ``except ImportError``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    optional: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try):
+            caught = {
+                name.id
+                for handler in node.handlers
+                for name in ast.walk(handler.type) if handler.type is not None
+                if isinstance(name, ast.Name)
+            }  # fmt: skip
+            if caught & {"ImportError", "ModuleNotFoundError"}:
+                optional |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_third_party_import_is_declared_and_locked() -> None:
+    """A new ``import foo`` in the program fails here until foo is in requirements.txt
+    and the lock (an installed exe or a pipx install would otherwise break)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    declared = {
+        canonicalize_name(Requirement(line).name)
+        for line in _requirement_lines(REPO / "requirements.txt")
+    }
+    locked = set(_pins_for(_lock_entries(REPO / "requirements.lock"), ENVIRONMENTS[0]))
+    owners = metadata.packages_distributions()
+    imported: dict[str, str] = {}
+    for path in sorted((REPO / "ratings_gui").rglob("*.py")):
+        for module in _required_imports(path):
+            if module not in sys.stdlib_module_names and module not in ("ratings_gui", "__future__"):
+                imported.setdefault(module, str(path.relative_to(REPO)))
+    assert {"plexapi", "mutagen", "customtkinter"} <= set(imported)
+    for module, where in sorted(imported.items()):
+        dists = {canonicalize_name(d) for d in owners.get(module, [])}
+        assert dists & declared, (
+            f"{where} imports {module}, which no package of requirements.txt provides: "
+            f"add it there and to pyproject.toml, then run {LOCK_SCRIPT.REFRESH_COMMAND}"
+        )
+        assert dists & locked, f"{module}: run {LOCK_SCRIPT.REFRESH_COMMAND}"
