@@ -1,9 +1,10 @@
 @echo off
 rem Run the tests (default: -q; any pytest arguments) in a .venv set up on first use.
-rem Python (py -3, else python) only creates .venv; see scripts\bootstrap.py.
+rem Python (the PYTHON variable if set, else py -3, else python) only creates .venv; see scripts\bootstrap.py.
 setlocal
 set "PYEXE="
-py -3 -c "" >nul 2>&1 && set "PYEXE=py -3"
+if defined PYTHON set "PYEXE=%PYTHON%"
+if not defined PYEXE py -3 -c "" >nul 2>&1 && set "PYEXE=py -3"
 if not defined PYEXE python -c "" >nul 2>&1 && set "PYEXE=python"
 if not defined PYEXE (
     echo Python was not found: install Python 3.10 or newer from https://www.python.org/downloads/windows/
