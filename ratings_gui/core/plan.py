@@ -7,6 +7,7 @@ applied by the same code whatever job made it.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,26 @@ FILE = "file"
 
 #: Outcome name for rows that become a change.
 UPDATE = "update"
+
+
+def summary(
+    job: str,
+    *,
+    run_id: int | None = None,
+    dry_run: bool = True,
+    counts: Mapping[str, Any] | None = None,
+    changes: int = 0,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The one shape of a job's summary (``--json``'s last line, a run's journal summary)."""
+    return {
+        "job": job,
+        "run_id": run_id,
+        "dry_run": dry_run,
+        "counts": dict(counts or {}),
+        "changes": changes,
+        **extra,
+    }
 
 
 class Cancelled(Exception):
@@ -85,13 +106,13 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "job": self.job,
-            "run_id": self.run_id,
-            "dry_run": self.dry_run,
-            "counts": dict(sorted(self.counts.items())),
-            "changes": self.changes,
-        }
+        out = summary(
+            self.job,
+            run_id=self.run_id,
+            dry_run=self.dry_run,
+            counts=dict(sorted(self.counts.items())),
+            changes=self.changes,
+        )
         if self.failed:
             out["failed"] = [
                 {"target": c.target, "label": c.label, "error": e} for c, e in self.failed

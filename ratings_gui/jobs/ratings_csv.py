@@ -16,7 +16,6 @@ the journal records the file's word.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import logging
 from collections import defaultdict
@@ -479,63 +478,6 @@ class RatingsImportJob(PlanJob):
     def write_unmatched(self, plan: Plan, path: str | Path) -> int:
         """The rows that were not used, with the reason (OSError when it cannot be written)."""
         return write_unmatched_csv(path, plan.skipped)
-
-
-# --- command line -------------------------------------------------------------------------------
-
-
-def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "file",
-        help="a ratings CSV: kind,title,stars (optional key, artist, album, source), "
-        "as 'infer --export' writes it",
-    )
-    p.add_argument(
-        "--unmatched", metavar="FILE", help="write the rows that were not used, with the reason"
-    )
-
-
-def _run(app: Any, args: argparse.Namespace, out: Any) -> int:
-    """The shared CLI flow, plus a plain exit 2 for a broken file and the unmatched CSV."""
-    from ratings_gui import cli
-
-    job = RatingsImportJob(app, cli.require_library(app, args), args.file)
-
-    def unmatched(plan: Plan) -> dict[str, Any]:
-        if not args.unmatched:
-            if plan.skipped:
-                out.say(
-                    f"{len(plan.skipped):,} rows not used; --unmatched FILE lists them with the reason"
-                )
-            return {}
-        try:
-            n = job.write_unmatched(plan, args.unmatched)
-        except OSError as exc:
-            raise cli.UsageError(
-                f"{args.unmatched} cannot be written ({exc.strerror or exc})."
-            ) from exc
-        out.say(f"{n:,} unmatched rows written to {args.unmatched}")
-        return {"unmatched_csv": str(args.unmatched)}
-
-    return cli.run_plan_job(
-        app, args, out, job, input_errors=(ImportInputError,), after_plan=unmatched
-    )
-
-
-def _register() -> None:
-    from ratings_gui.cli import Command, register
-
-    register(
-        Command(
-            "import-ratings",
-            "import artist, album and track ratings (own or inferred) from a ratings CSV",
-            _add_arguments,
-            _run,
-        )
-    )
-
-
-_register()
 
 
 __all__ = [

@@ -27,7 +27,7 @@ from typing import Any
 
 from ratings_gui import __version__
 from ratings_gui.core import transfer as tr
-from ratings_gui.core.plan import PLEX, Plan, Report
+from ratings_gui.core.plan import PLEX, Plan, Report, summary
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
 from ratings_gui.core.scale import same
 from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
@@ -224,19 +224,17 @@ class BackupResult:
         return sum(self.counts.values())
 
     def as_json(self, dry_run: bool) -> dict[str, Any]:
-        return {
-            "job": BACKUP_JOB,
-            "run_id": None,
-            "dry_run": dry_run,
-            "counts": dict(sorted(self.counts.items())),
-            "changes": 0,
-            "file": str(self.path) if self.path else None,
-            "libraries": self.libraries,
-            "items": self.total,
-            "owners": self.owners,
-            "requests": self.requests,
-            "bytes": self.bytes,
-        }
+        return summary(
+            BACKUP_JOB,
+            dry_run=dry_run,
+            counts=dict(sorted(self.counts.items())),
+            file=str(self.path) if self.path else None,
+            libraries=self.libraries,
+            items=self.total,
+            owners=self.owners,
+            requests=self.requests,
+            bytes=self.bytes,
+        )
 
 
 class BackupJob:

@@ -1,4 +1,4 @@
-"""Command line of backup, restore and clear-ratings (registered like every job's commands).
+"""Command line of backup, restore and clear-ratings.
 
     python -m ratings_gui backup FILE [--library NAME]
     python -m ratings_gui restore FILE [--library NAME] [--overwrite] [--unmatched FILE]
@@ -16,6 +16,15 @@ import argparse
 import sys
 from typing import Any
 
+from ratings_gui.cli.base import (
+    EXIT_OK,
+    Command,
+    Output,
+    UsageError,
+    cli_context,
+    register,
+    run_plan_job,
+)
 from ratings_gui.core import transfer as tr
 from ratings_gui.jobs import transfer as jt
 
@@ -30,21 +39,19 @@ def _backup_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _backup_run(app: Any, args: argparse.Namespace, out: Any) -> int:
-    from ratings_gui import cli
-
+def _backup_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     job = jt.BackupJob(app, args.file, [args.library] if args.library else None)
     if not args.dry_run and job.path.exists() and not args.yes:
         if not (sys.stdin is not None and sys.stdin.isatty() and not args.json):
-            raise cli.UsageError(f"{job.path} exists: pass --yes to replace it.")
+            raise UsageError(f"{job.path} exists: pass --yes to replace it.")
         if input(f"{job.path} exists. Replace it? [y/N] ").strip().lower() not in {"y", "yes"}:
             out.say("not written")
-            return cli.EXIT_OK
-    ctx = cli.cli_context(out)
+            return EXIT_OK
+    ctx = cli_context(out)
     try:
         res = job.run(ctx, dry_run=bool(args.dry_run))
     except jt.BackupFileError as exc:
-        raise cli.UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     for kind in tr.KINDS:
         if res.counts.get(kind):
             out.say(f"  {kind}s: {res.counts[kind]:,}")
@@ -52,7 +59,7 @@ def _backup_run(app: Any, args: argparse.Namespace, out: Any) -> int:
     if owners:
         out.say(f"  whose: {owners}")
     out.result(res.as_json(bool(args.dry_run)))
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def _restore_args(p: argparse.ArgumentParser) -> None:
@@ -69,9 +76,7 @@ def _restore_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _restore_run(app: Any, args: argparse.Namespace, out: Any) -> int:
-    from ratings_gui import cli
-
+def _restore_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     job = jt.RestoreJob(
         app, args.file, [args.library] if args.library else None, overwrite=args.overwrite
     )
@@ -88,15 +93,13 @@ def _restore_run(app: Any, args: argparse.Namespace, out: Any) -> int:
         try:
             n = job.write_unmatched(plan, args.unmatched)
         except OSError as exc:
-            raise cli.UsageError(
+            raise UsageError(
                 f"{args.unmatched} cannot be written ({exc.strerror or exc})."
             ) from exc
         out.say(f"{n:,} rows not restored written to {args.unmatched}")
         return {**extra, "unmatched_csv": str(args.unmatched)}
 
-    return cli.run_plan_job(
-        app, args, out, job, input_errors=(jt.BackupFileError,), after_plan=after
-    )
+    return run_plan_job(app, args, out, job, input_errors=(jt.BackupFileError,), after_plan=after)
 
 
 def _clear_args(p: argparse.ArgumentParser) -> None:
@@ -114,46 +117,38 @@ def _clear_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _clear_run(app: Any, args: argparse.Namespace, out: Any) -> int:
-    from ratings_gui import cli
-
+def _clear_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     if not args.library:
-        raise cli.UsageError("Name the library to clear with --library NAME.")
+        raise UsageError("Name the library to clear with --library NAME.")
     job = jt.ClearJob(app, args.library, args.kind, backup_path=args.backup)
     if not args.yes and not args.dry_run:
         # a question on a terminal is not enough for this one: only --yes clears
         args.dry_run = True
         out.say("preview only: nothing is cleared without --yes")
-    return cli.run_plan_job(app, args, out, job, input_errors=(jt.BackupFileError,))
+    return run_plan_job(app, args, out, job, input_errors=(jt.BackupFileError,))
 
 
-def _register() -> None:
-    from ratings_gui.cli import Command, register
-
-    register(
-        Command(
-            "backup",
-            "write every rating of every library (or --library) to one backup file",
-            _backup_args,
-            _backup_run,
-        )
+register(
+    Command(
+        "backup",
+        "write every rating of every library (or --library) to one backup file",
+        _backup_args,
+        _backup_run,
     )
-    register(
-        Command(
-            "restore",
-            "put the ratings of a backup back, on this server or a new one",
-            _restore_args,
-            _restore_run,
-        )
+)
+register(
+    Command(
+        "restore",
+        "put the ratings of a backup back, on this server or a new one",
+        _restore_args,
+        _restore_run,
     )
-    register(
-        Command(
-            "clear-ratings",
-            "remove the ratings of a library (a backup is written first; undo in History)",
-            _clear_args,
-            _clear_run,
-        )
+)
+register(
+    Command(
+        "clear-ratings",
+        "remove the ratings of a library (a backup is written first; undo in History)",
+        _clear_args,
+        _clear_run,
     )
-
-
-_register()
+)

@@ -1,0 +1,161 @@
+"""Command line: the window, ``--demo``, ``--selftest``, and every job headless.
+
+``python -m ratings_gui`` opens the window. ``python -m ratings_gui COMMAND``
+runs a job without one: the same read -> plan -> review -> apply as the
+window, with the plan summarised on stdout and ``--yes`` to apply without
+asking. With ``--json`` the last line of stdout is one JSON object.
+Exit codes: 0 done, 1 the job failed, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from ratings_gui import __version__
+from ratings_gui.cli.base import (
+    COMMANDS,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Command,
+    Output,
+    UsageError,
+    _common,
+    change_text,
+    cli_context,
+    confirm,
+    connect_for,
+    print_plan,
+    register,
+    require_library,
+    run_plan_job,
+    summary,
+)
+from ratings_gui.cli.commands import COMMAND_MODULES
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ratings_gui",
+        description="Plex ratings: import, tags, base rating, inference, history. "
+        "Without a command the window opens.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument(
+        "--demo", action="store_true", help="open the window signed in to a local demo server"
+    )
+    p.add_argument(
+        "--selftest", action="store_true", help="check imports and bundled assets, no window"
+    )
+    p.add_argument("--selftest-report", metavar="FILE", help="write the self-test report here")
+    p.add_argument("--data-dir", metavar="DIR", help="keep settings, journal and logs here")
+    p.add_argument("--verbose", action="store_true", help="log details to stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in COMMANDS.values():
+        sp = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.add_arguments(sp)
+        _common(sp)
+    return p
+
+
+def _load_commands() -> None:
+    """Import every command module (each registers its commands), in the order --help lists them."""
+    for mod in COMMAND_MODULES:
+        importlib.import_module(f"ratings_gui.cli.commands.{mod}")
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from ratings_gui.context import AppContext
+    from ratings_gui.plex.connection import PlexError, describe_error
+
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")  # non-UTF-8 paths never crash a print
+    out = Output(getattr(args, "json", False))
+    cmd = COMMANDS[args.command]
+    app = None
+    try:
+        app = AppContext.open(args.data_dir, verbose=args.verbose)
+        if cmd.needs_server:
+            connect_for(app, args)
+        return cmd.run(app, args, out)
+    except UsageError as exc:
+        out.error(str(exc))
+        return EXIT_USAGE
+    except PlexError as exc:
+        out.error(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - one plain line, details in the log file
+        log.exception("command %s failed", args.command)
+        out.error(describe_error(exc))
+        return EXIT_FAILED
+    finally:
+        if app is not None:
+            app.close()
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ratings_gui.demo.session import DemoSession
+    from ratings_gui.gui.app import run_demo
+    from ratings_gui.settings import resolve_paths
+
+    # The demo keeps its own folders so it never mixes with a real server's history.
+    home = Path(args.data_dir) if args.data_dir else resolve_paths(None).data / "demo"
+    with DemoSession() as demo:
+        return run_demo(demo, home, verbose=args.verbose)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_commands()
+    args = build_parser().parse_args(argv)
+    if args.selftest:
+        from ratings_gui import selftest
+
+        return selftest.run(args.selftest_report)
+    if args.command:
+        return _run_command(args)
+    if args.demo:
+        return _run_demo(args)
+    from ratings_gui.context import AppContext
+    from ratings_gui.gui.app import run_app
+
+    app = AppContext.open(args.data_dir, verbose=args.verbose)
+    try:
+        return run_app(app)
+    finally:
+        app.close()
+
+
+__all__ = [
+    "COMMANDS",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Command",
+    "Output",
+    "UsageError",
+    "build_parser",
+    "change_text",
+    "cli_context",
+    "confirm",
+    "connect_for",
+    "main",
+    "print_plan",
+    "register",
+    "require_library",
+    "run_plan_job",
+    "summary",
+]

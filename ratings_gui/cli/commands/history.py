@@ -1,0 +1,97 @@
+"""``history``: the runs, or one run's changes."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from ratings_gui.cli.base import (
+    EXIT_OK,
+    Command,
+    Output,
+    UsageError,
+    change_text,
+    register,
+    summary,
+)
+
+
+def _history_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_id", nargs="?", type=int, help="show this run's changes")
+    p.add_argument("--limit", type=int, default=50, help="how many runs (default 50)")
+
+
+def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+    if args.run_id is not None:
+        run = app.journal.run(args.run_id)
+        if run is None:
+            raise UsageError(f"There is no run {args.run_id} in the history.")
+        rows = app.journal.changes(args.run_id)
+        out.say(f"run {run.id} {run.job} {run.status} on {run.server}/{run.library}")
+        for r in rows:
+            c = r.change
+            out.say(f"  {r.status:8} {c.label or c.target}: {change_text(c)}")
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        out.result(
+            summary(
+                "history",
+                run_id=run.id,
+                counts=counts,
+                changes=len(rows),
+                changes_list=[
+                    {
+                        "target": r.change.target,
+                        "label": r.change.label,
+                        "field": r.change.field,
+                        "old": r.change.old,
+                        "new": r.change.new,
+                        "status": r.status,
+                    }
+                    for r in rows
+                ],
+            )
+        )
+        return EXIT_OK
+    runs = app.journal.runs(limit=args.limit)
+    for r in runs:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at))
+        out.say(
+            f"{r.id:5}  {when}  {r.job:12} {r.status:15} {r.server}/{r.library}  "
+            f"applied {r.applied}, failed {r.failed}, undone {r.undone}"
+        )
+    out.result(
+        summary(
+            "history",
+            counts={"runs": len(runs)},
+            runs=[
+                {
+                    "id": r.id,
+                    "job": r.job,
+                    "status": r.status,
+                    "server": r.server,
+                    "library": r.library,
+                    "started_at": r.started_at,
+                    "applied": r.applied,
+                    "failed": r.failed,
+                    "undone": r.undone,
+                    "undo_of": r.undo_of,
+                }
+                for r in runs
+            ],
+        )
+    )
+    return EXIT_OK
+
+
+register(
+    Command(
+        "history",
+        "list runs, or one run's changes",
+        _history_args,
+        _history_run,
+        needs_server=False,
+    )
+)
