@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ratings_gui.core.importplan import plan_import  # noqa: E402
-from ratings_gui.core.matching import build_index, normalize_title  # noqa: E402
+from ratings_gui.core.matching import build_index, clear_title_cache  # noqa: E402
 from ratings_gui.core.records import Item, Snapshot  # noqa: E402
 from ratings_gui.sources import load  # noqa: E402
 
@@ -105,7 +105,7 @@ def main() -> None:
         t0 = time.perf_counter()
         parsed = load(path)
         t1 = time.perf_counter()
-        normalize_title.cache_clear()
+        clear_title_cache()
         index = build_index(snap)
         t2 = time.perf_counter()
         plan, review = plan_import(parsed, index)

@@ -98,8 +98,9 @@ class RowLike(Protocol):
 def _fold(title: str) -> str:
     """Case, accents, special letters, trailing article and '&' folded away."""
     s = _TRAILING_ARTICLE.sub("", title.strip())
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.casefold().translate(_FOLD)
     return s.replace("&", " and ")
 
@@ -111,30 +112,40 @@ def _drop_article(words: list[str]) -> str:
 
 
 @lru_cache(maxsize=65536)
+def _keys(title: str) -> tuple[str, str]:
+    """(spaced key, squashed key) of a title, folded once."""
+    if not title:
+        return "", ""
+    s = _fold(title)
+    # "l'avventura" -> "l avventura": the elided article then drops off
+    spaced = _drop_article(_NON_WORD.sub(" ", _APOSTROPHES.sub(" ", s)).split())
+    return spaced, _drop_article(_PUNCT.sub("", s).split())
+
+
 def normalize_title(title: str) -> str:
     """Fold a title to a comparison key: case, accents, punctuation, articles, '&'.
 
     Punctuation becomes a space here, so an elided article drops off
     ("L'Avventura" -> "avventura"); :func:`squash_title` is the other reading.
     """
-    if not title:
-        return ""
-    s = _APOSTROPHES.sub(" ", _fold(title))  # "l'avventura" -> "l avventura": article strips
-    return _drop_article(_NON_WORD.sub(" ", s).split())
+    return _keys(title)[0]
 
 
-@lru_cache(maxsize=65536)
 def squash_title(title: str) -> str:
     """The key with punctuation removed instead of spaced: "Uma's Station" and
     "UMAS STATION" both give "umas station", "Spider-Man" gives "spiderman"."""
-    if not title:
-        return ""
-    return _drop_article(_PUNCT.sub("", _fold(title)).split())
+    return _keys(title)[1]
+
+
+def clear_title_cache() -> None:
+    """Forget the cached keys (benchmarks measure a cold index)."""
+    _keys.cache_clear()
 
 
 def title_keys(title: str) -> set[str]:
     """Every key a title is indexed and looked up under (one or two)."""
-    return {k for k in (normalize_title(title), squash_title(title)) if k}
+    spaced, squashed = _keys(title)
+    return {k for k in (spaced, squashed) if k}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +188,8 @@ class MatchIndex:
     )
     #: year -> (squashed title or original title, movie or show), for the fuzzy search
     by_year: dict[int, list[tuple[str, Item]]] = field(default_factory=lambda: defaultdict(list))
+    #: (year, kind hint) -> the fuzzy search's choices for that year and the next ones (lazy)
+    pools: dict[tuple[int, str | None], tuple[list[str], list[Item]]] = field(default_factory=dict)
     items: dict[int, Item] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -381,21 +394,24 @@ def _fuzzy(
     queries = {squash_title(row.title), squash_title(row.original_title or "")} - {""}
     if not queries:
         return
-    pool = [
-        (text, it)
-        for y in (row.year - 1, row.year, row.year + 1)
-        for text, it in index.by_year.get(y, ())
-        if _kind_ok(it, hint)
-    ]
-    if not pool:
+    pool = index.pools.get((row.year, hint))
+    if pool is None:
+        near = [
+            (text, it)
+            for y in (row.year - 1, row.year, row.year + 1)
+            for text, it in index.by_year.get(y, ())
+            if _kind_ok(it, hint)
+        ]
+        pool = index.pools[(row.year, hint)] = ([t for t, _ in near], [it for _, it in near])
+    choices, items = pool
+    if not choices:
         return
-    choices = [text for text, _ in pool]
     for query in queries:
         hits = process.extract(
             query, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=FUZZY_LIMIT
         )
         for _text, similarity, i in hits:
-            it = pool[i][1]
+            it = items[i]
             base = _year_score(row.year, it.year, SCORE_TITLE_YEAR, SCORE_TITLE_YEAR_NEAR)
             s = round(base * similarity / 100, 3)
             how = "fuzzy title+year" if base == SCORE_TITLE_YEAR else "fuzzy title+year±1"
