@@ -232,3 +232,43 @@ def test_cli_tags_takes_the_answer_as_rating_scale(
     assert run()["counts"]["rating scale unknown"] == 2
     out = run("--rating-scale", "0-100")
     assert "rating scale unknown" not in out["counts"] and out["counts"]["to Plex"] == 2
+
+
+@pytest.mark.parametrize(
+    ("evidence", "written"),
+    [(("20", "40", "60", "80"), "80"), (("7", "9", "6", "3"), "8")],
+)
+def test_writing_over_rating_10_keeps_the_library_scale(
+    music_demo: Any, evidence: tuple[str, ...], written: str
+) -> None:
+    """Plex -> files over a RATING=10: the old value is read and the new one written on
+    the library's scale (0-100: 80; 0-10: 8), with no 'changed since preview' failure."""
+    from ratings_gui.core.pathmap import Rule
+    from ratings_gui.demo.audio import local_path
+    from ratings_gui.jobs import tags_sync as ts
+    from ratings_gui.jobs.runner import JobContext
+
+    demo, app = music_demo
+    lib = demo.lib
+    flac = [k for k in lib.keys_of(1, "track") if lib.items[k].file.endswith(".flac")]
+    path = {k: local_path(lib, demo.media_dir, lib.items[k].file) for k in flac}
+    target, others = flac[0], flac[1:5]
+    for k, v in zip(others, evidence, strict=True):
+        restore_fields(path[k], {"RATING": v})
+        lib.set_rating(k, None)
+    restore_fields(path[target], {"RATING": "10"})
+    lib.set_rating(target, 8.0)
+    opts = ts.TagsOptions(
+        "Music", [Rule(lib.media_root, str(demo.media_dir))], direction="to-files", conflict="plex"
+    )
+    job = ts.TagsSyncJob(app, opts)
+    ctx = JobContext(lambda ev: None)
+    plan = job.prepare(ctx)
+    change = next(c for c in plan.changes if c.target == str(path[target]))
+    assert change.new == 8.0 and change.old in (1.0, 10.0)
+    report = job.apply(ctx, plan)
+    assert not report.failed
+    fields = {k.upper(): v for k, v in snapshot_fields(path[target]).items()}
+    assert (
+        fields["RATING"] == written and read_rating(path[target], rating_scale=None).rating == 8.0
+    )

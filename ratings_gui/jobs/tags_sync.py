@@ -324,18 +324,20 @@ def scan_files(
 
 def settle_scales(
     readings: dict[str, FileReading], answer: str | None, popm_email: str = ""
-) -> tuple[dict[str, FileReading], Any]:
+) -> tuple[dict[str, FileReading], Any, str | None]:
     """Files whose RATING was ambiguous, read on the scale the library (or ``answer``) gives;
-    returns the readings and the question left for the user (None when none is open)."""
+    returns the readings, the question left for the user (None when none is open) and
+    the scale used (None when none was, or fields were read on different ones)."""
     from ratings_gui.tags.scales import settle
 
     results = {r.local: r.result for r in readings.values() if r.local is not None}
-    settled, _used, question = settle(results, answer=answer, popm_email=popm_email)
+    settled, used, question = settle(results, answer=answer, popm_email=popm_email)
     out = {
         sp: (FileReading(r.local, settled[r.local], r.mtime) if r.local is not None else r)
         for sp, r in readings.items()
     }
-    return out, question
+    scales = set(used.values())
+    return out, question, (scales.pop() if len(scales) == 1 else None)
 
 
 # --- the job -------------------------------------------------------------------------------
@@ -366,6 +368,7 @@ def sync_writer(
     popm_email: str = "",
     keep_mtime: bool = False,
     restore: Mapping[str, dict[str, str]] | None = None,
+    rating_scale: str | None = None,
 ) -> Writer:
     """Plex ratings, then rating tags in files: one writer, so one journal run holds both."""
     from ratings_gui.plex.writer import RatingWriter
@@ -375,7 +378,11 @@ def sync_writer(
     if app.connection is not None:
         plex = RatingWriter(app.connection, cancel=ctx.cancel_event)
     files = FileWriter(
-        popm_email=popm_email, keep_mtime=keep_mtime, cancel=ctx.cancel_event, restore=restore
+        popm_email=popm_email,
+        keep_mtime=keep_mtime,
+        cancel=ctx.cancel_event,
+        restore=restore,
+        rating_scale=rating_scale,
     )
     return InOrder(plex, files)
 
@@ -446,13 +453,15 @@ class TagsSyncJob(PlanJob):
             popm_email=self.opts.popm_email,
             vorbis_zero_to_ten=self.opts.vorbis_zero_to_ten,
         )
-        readings, question = settle_scales(readings, self.opts.rating_scale, self.opts.popm_email)
+        readings, question, used = settle_scales(
+            readings, self.opts.rating_scale, self.opts.popm_email
+        )
         self.figures["scan_seconds"] = time.perf_counter() - t0
         self.figures["files"] = len({r.local for r in readings.values() if r.local})
-        return tracks, readings, question
+        return tracks, readings, (question, used)
 
     def plan(self, snapshot: tuple[list[Item], dict[str, FileReading], Any]) -> Plan:
-        tracks, readings, question = snapshot
+        tracks, readings, (question, used) = snapshot
         plan = plan_tags_sync(
             tracks,
             readings,
@@ -468,6 +477,9 @@ class TagsSyncJob(PlanJob):
         )
         if question is not None:
             plan.options["rating_scale_question"] = question.as_dict()
+        if used:
+            # the scale the plan read the ambiguous RATINGs on: the writer reads and keeps it
+            plan.options["rating_scale"] = used
         return plan
 
     def log_plan(self, ctx: JobContext, plan: Plan) -> None:
@@ -483,7 +495,11 @@ class TagsSyncJob(PlanJob):
     def writer(self, ctx: JobContext, plan: Plan) -> Writer:
         log_sides(ctx, plan)
         return sync_writer(
-            self.app, ctx, popm_email=self.opts.popm_email, keep_mtime=self.opts.keep_mtime
+            self.app,
+            ctx,
+            popm_email=self.opts.popm_email,
+            keep_mtime=self.opts.keep_mtime,
+            rating_scale=plan.options.get("rating_scale"),
         )
 
     def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:

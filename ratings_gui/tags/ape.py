@@ -25,7 +25,6 @@ from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating
 
 from .base import (
-    PERCENT,
     Candidate,
     Family,
     ReadOptions,
@@ -34,6 +33,7 @@ from .base import (
     fraction_field,
     fraction_text,
     needs_fraction_copy,
+    rating_default,
     rating_reader,
 )
 
@@ -67,6 +67,7 @@ class APEFamily(Family):
 
     name: ClassVar[str] = "ape"
     extensions: ClassVar[frozenset[str]] = frozenset(_BY_EXT)
+    has_rating_field: ClassVar[bool] = True
     file_types: ClassVar[tuple[type, ...]] = (MonkeysAudio, WavPack, Musepack, OptimFROG, TAK)
 
     def open(self, filething: Any, ext: str) -> Any:
@@ -84,7 +85,9 @@ class APEFamily(Family):
             for k in keys
         ]
 
-    def apply(self, audio: Any, rating: Rating, popm_email: str) -> None:
+    def apply(
+        self, audio: Any, rating: Rating, popm_email: str, *, rating_scale: str | None = None
+    ) -> None:
         if audio.tags is None:
             if rating is None:
                 return
@@ -98,7 +101,9 @@ class APEFamily(Family):
         small_percent = False
         for key in keys:
             if key.lower() == "rating":
-                new = format_in(detect_scale(_text(tags[key]), PERCENT), rating)
+                new = format_in(
+                    detect_scale(_text(tags[key]), rating_default(rating_scale)), rating
+                )
                 tags[key] = new
                 small_percent = needs_fraction_copy(new)
             else:

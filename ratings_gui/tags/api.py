@@ -494,23 +494,30 @@ def write_rating(
     *,
     popm_email: str = DEFAULT_EMAIL,
     keep_mtime: bool = False,
+    rating_scale: str | None = None,
 ) -> TagRating:
     """Write ``rating`` (Plex 0-10; None removes it) and return what was there before.
 
     The returned TagRating holds the old rating and raw fields, for the
     journal and undo. A file whose fields already say the same thing is not
     rewritten. Raises TagError; on error the file is left untouched.
+    ``rating_scale`` is the library's scale for a RATING of 6-10 (see
+    :mod:`.scales`): the old value is read on it, and such a RATING keeps it.
     """
     p = os.fspath(path)
     value = _check_value(rating, p)
     old: dict[str, TagRating] = {}
+    opts = ReadOptions(popm_email=popm_email, rating_scale=rating_scale)
 
     def edit(fam: Family, audio: Any) -> None:
         try:
-            old["r"] = _decode(fam, audio, ReadOptions(popm_email=popm_email), p)
+            old["r"] = _decode(fam, audio, opts, p)
         except TagError as exc:
             old["r"] = TagRating(None, exc.fields, fam.name, note=f"was unreadable: {exc.message}")
-        fam.apply(audio, value, popm_email)
+        if fam.has_rating_field:
+            fam.apply(audio, value, popm_email, rating_scale=rating_scale)  # type: ignore[call-arg]
+        else:
+            fam.apply(audio, value, popm_email)
 
     fam, _, original = _edit(p, edit, keep_mtime=keep_mtime)
     return dataclasses.replace(old["r"], layout=fam.layout(original))

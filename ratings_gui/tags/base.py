@@ -125,6 +125,9 @@ class Family:
     extensions: ClassVar[frozenset[str]] = frozenset()
     #: mutagen file classes this family understands (for content sniffing).
     file_types: ClassVar[tuple[type, ...]] = ()
+    #: Whether the family has a RATING field read with the 6-10 rules (its apply takes
+    #: ``rating_scale``).
+    has_rating_field: ClassVar[bool] = False
 
     def open(self, filething: Any, ext: str) -> Any:
         """Load the file with the mutagen class its extension names."""
@@ -139,7 +142,11 @@ class Family:
         raise NotImplementedError
 
     def apply(self, audio: Any, rating: Rating, popm_email: str) -> None:
-        """Write ``rating`` into the in-memory tags (None removes the fields)."""
+        """Write ``rating`` into the in-memory tags (None removes the fields).
+
+        Families with a RATING field (:attr:`has_rating_field`) also take
+        ``rating_scale``: the library's scale for a RATING whose value shows none.
+        """
         raise NotImplementedError
 
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
@@ -252,7 +259,15 @@ def format_in(kind: str, rating: float) -> str:
         return fraction_text(rating)
     if kind == FIVE:
         return str(scale.plex_to_five(rating))
+    if kind == TEN:
+        return f"{scale.normalize(rating):g}"
     return str(scale.plex_to_percent(rating))
+
+
+def rating_default(rating_scale: str | None) -> str:
+    """The scale an existing RATING keeps when its own value does not show one (6-10):
+    the library's (``ten`` or ``percent``), 0-100 when nothing says."""
+    return TEN if rating_scale == TEN else PERCENT
 
 
 def needs_fraction_copy(rating_text: str) -> bool:

@@ -26,7 +26,6 @@ from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating
 
 from .base import (
-    PERCENT,
     Candidate,
     Family,
     ReadOptions,
@@ -36,6 +35,7 @@ from .base import (
     fraction_text,
     join,
     percent_field,
+    rating_default,
     rating_reader,
     split,
 )
@@ -118,6 +118,7 @@ class MP4Family(Family):
 
     name: ClassVar[str] = "mp4"
     extensions: ClassVar[frozenset[str]] = frozenset({".m4a", ".m4b", ".m4p", ".mp4", ".m4r"})
+    has_rating_field: ClassVar[bool] = True
     file_types: ClassVar[tuple[type, ...]] = (MP4,)
 
     def open(self, filething: Any, ext: str) -> Any:
@@ -153,7 +154,9 @@ class MP4Family(Family):
                 out.append(Candidate(key, _text(values[0]), conv[_kind(key)]))
         return out
 
-    def apply(self, audio: Any, rating: Rating, popm_email: str) -> None:
+    def apply(
+        self, audio: Any, rating: Rating, popm_email: str, *, rating_scale: str | None = None
+    ) -> None:
         if audio.tags is None:
             if rating is None:
                 return
@@ -173,7 +176,8 @@ class MP4Family(Family):
             elif kind == "fmps_rating":
                 tags[key] = [_freeform(fraction_text(rating))]
             else:
-                tags[key] = [_freeform(format_in(detect_scale(old, PERCENT), rating))]
+                default = rating_default(rating_scale)
+                tags[key] = [_freeform(format_in(detect_scale(old, default), rating))]
         if RATE not in keys:
             tags[RATE] = [str(scale.plex_to_percent(rating))]
 

@@ -29,7 +29,6 @@ from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating
 
 from .base import (
-    PERCENT,
     Candidate,
     Family,
     ReadOptions,
@@ -39,6 +38,7 @@ from .base import (
     fraction_text,
     join,
     needs_fraction_copy,
+    rating_default,
     rating_reader,
     split,
 )
@@ -68,10 +68,10 @@ def _replace_all(tags: list[tuple[str, str]], items: list[tuple[str, str]]) -> N
     list.__setitem__(tags, slice(None), items)
 
 
-def _new_value(key: str, old: str, rating: float) -> str:
+def _new_value(key: str, old: str, rating: float, rating_scale: str | None) -> str:
     k = key.strip().lower()
     if k == "rating":
-        return format_in(detect_scale(old, PERCENT), rating)
+        return format_in(detect_scale(old, rating_default(rating_scale)), rating)
     return fraction_text(rating)
 
 
@@ -80,6 +80,7 @@ class VorbisFamily(Family):
 
     name: ClassVar[str] = "vorbis"
     extensions: ClassVar[frozenset[str]] = frozenset(_BY_EXT)
+    has_rating_field: ClassVar[bool] = True
     file_types: ClassVar[tuple[type, ...]] = (FLAC, OggVorbis, OggOpus, OggSpeex, OggFLAC)
 
     def open(self, filething: Any, ext: str) -> Any:
@@ -104,7 +105,9 @@ class VorbisFamily(Family):
             Candidate(k, v, rating if k.lower() == "rating" else fraction_field) for k, v in found
         ]
 
-    def apply(self, audio: Any, rating: Rating, popm_email: str) -> None:
+    def apply(
+        self, audio: Any, rating: Rating, popm_email: str, *, rating_scale: str | None = None
+    ) -> None:
         if audio.tags is None:
             if rating is None:
                 return
@@ -117,7 +120,7 @@ class VorbisFamily(Family):
         small_percent = False
         for i, (key, value) in enumerate(tags):
             if is_rating_key(key):
-                new = _new_value(key, value, rating)
+                new = _new_value(key, value, rating, rating_scale)
                 # VComment's own __setitem__ is by key; this keeps the position.
                 list.__setitem__(tags, i, (key, new))
                 if key.lower() == "rating":

@@ -51,8 +51,11 @@ class FileWriter(JournaledWriter):
         workers: int = 4,
         cancel: threading.Event | None = None,
         restore: Mapping[str, dict[str, str]] | None = None,
+        rating_scale: str | None = None,
     ) -> None:
         self.popm_email = popm_email or DEFAULT_EMAIL
+        #: The library's scale for a RATING of 6-10, as the plan read it (see tags.scales).
+        self.rating_scale = rating_scale
         self.keep_mtime = keep_mtime
         self.workers = max(1, workers)
         self.cancel = cancel or threading.Event()
@@ -65,7 +68,12 @@ class FileWriter(JournaledWriter):
         """The file's current state as the journal's old value, or why it cannot be written."""
         ch = unit[0]
         try:
-            now = read_rating(ch.target, popm_email=self.popm_email, with_layout=True)
+            now = read_rating(
+                ch.target,
+                popm_email=self.popm_email,
+                with_layout=True,
+                rating_scale=self.rating_scale,
+            )
             current: dict[str, Any] = {"rating": now.rating, "fields": now.fields}
             if now.layout:  # how the fields were stored: undo gives back the identical file
                 current["layout"] = now.layout
@@ -85,7 +93,11 @@ class FileWriter(JournaledWriter):
                 restore_fields(ch.target, self.restore[ch.target], keep_mtime=self.keep_mtime)
             else:
                 write_rating(
-                    ch.target, ch.new, popm_email=self.popm_email, keep_mtime=self.keep_mtime
+                    ch.target,
+                    ch.new,
+                    popm_email=self.popm_email,
+                    keep_mtime=self.keep_mtime,
+                    rating_scale=self.rating_scale,
                 )
 
     def failure(self, exc: Exception) -> Failure | None:
@@ -103,7 +115,9 @@ class FileWriter(JournaledWriter):
         out: dict[Key, Any] = {}
         for c in changes:
             try:
-                out[c.key] = read_rating(c.target, popm_email=self.popm_email).rating
+                out[c.key] = read_rating(
+                    c.target, popm_email=self.popm_email, rating_scale=self.rating_scale
+                ).rating
             except TagError:
                 continue
         return out
