@@ -13,8 +13,8 @@ from ratings_gui.core.pathmap import (
     parse_rule,
     parse_rules,
     suggest_rule,
-    test_mapping,
 )
+from ratings_gui.tags.files import test_mapping
 
 
 @pytest.mark.parametrize(

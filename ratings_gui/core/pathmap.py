@@ -4,16 +4,15 @@ Plex reports where IT sees a file (``/data/music/A/B/01.mp3`` in a Docker
 container, ``D:\\Music\\...`` on a Windows server, ``\\\\nas\\music\\...``).
 The program runs elsewhere, so the user gives prefix rules
 ``server=local``. Mapping is pure string work so it can be tested without
-any of those machines; only :func:`test_mapping` looks at the disk, through
-functions it is handed (the defaults use :mod:`os`).
+any of those machines; the check that looks at the disk is
+:func:`ratings_gui.tags.files.test_mapping`.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -23,8 +22,9 @@ __all__ = [
     "map_path",
     "parse_rule",
     "parse_rules",
+    "sample_paths",
+    "suggest_from_index",
     "suggest_rule",
-    "test_mapping",
 ]
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -185,7 +185,7 @@ class MappingTest:
         return text
 
 
-def _sample(paths: Sequence[str], n: int) -> list[str]:
+def sample_paths(paths: Sequence[str], n: int) -> list[str]:
     """An evenly spread, repeatable sample (first, last and between)."""
     if len(paths) <= n:
         return list(paths)
@@ -193,83 +193,21 @@ def _sample(paths: Sequence[str], n: int) -> list[str]:
     return [paths[round(i * step)] for i in range(n)]
 
 
-def _existing_root(path: str, exists: Callable[[str], bool]) -> str | None:
-    """The path itself or its nearest existing parent folder."""
-    p = path
-    while p and not exists(p):
-        parent = os.path.dirname(p.rstrip("/\\"))
-        if parent == p or not parent:
-            return None
-        p = parent
-    return p or None
+def suggest_from_index(
+    missing: Sequence[tuple[str, str | None]], index: Mapping[str, Sequence[str]]
+) -> Rule | None:
+    """The rule most of the first missing files vote for, given where files of their names are.
 
-
-def _walk_index(root: str, limit: int) -> dict[str, list[str]]:
-    """File name (case-folded) -> full paths below ``root``, at most ``limit`` files."""
-    out: dict[str, list[str]] = {}
-    seen = 0
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in files:
-            out.setdefault(name.casefold(), []).append(os.path.join(folder, name))
-            seen += 1
-            if seen >= limit:
-                return out
-    return out
-
-
-def test_mapping(
-    server_paths: Sequence[str],
-    rules: Sequence[Rule],
-    *,
-    sample: int = 40,
-    exists: Callable[[str], bool] = os.path.isfile,
-    search_roots: Sequence[str] | None = None,
-    search_limit: int = 50_000,
-) -> MappingTest:
-    """Check a sample of files under the rules; on misses, look for them by name and suggest a rule.
-
-    The search looks below ``search_roots`` (default: each rule's local
-    folder, or its nearest existing parent) for the first few missing
-    files' names; the common tail of the server path and a file found there
-    gives the suggested rule.
+    ``index`` maps a case-folded file name to local paths found by that
+    name; the common tail of a server path and such a local path makes a rule.
     """
-    result = MappingTest()
-    for sp in _sample(list(server_paths), sample):
-        result.checked += 1
-        local = map_path(sp, rules)
-        if local is None:
-            result.unmapped += 1
-            result.missing.append((sp, None))
-        elif exists(local):
-            result.found += 1
-            if len(result.examples) < 3:
-                result.examples.append((sp, local))
-        else:
-            result.missing.append((sp, local))
-    if not result.missing:
-        return result
-    roots = list(search_roots) if search_roots is not None else []
-    if search_roots is None:
-        for r in rules:
-            root = _existing_root(r.local, os.path.isdir)
-            if root and root not in roots:
-                roots.append(root)
-    index: dict[str, list[str]] = {}
-    for root in roots:
-        for name, found in _walk_index(root, search_limit).items():
-            index.setdefault(name, []).extend(found)
     votes: Counter[Rule] = Counter()
-    for sp, _local in result.missing[:5]:
-        name = _split(sp)[1][-1] if _split(sp)[1] else ""
+    for sp, _local in missing[:5]:
+        parts = _split(sp)[1]
+        name = parts[-1] if parts else ""
         for candidate in index.get(name.casefold(), [])[:5]:
             rule = suggest_rule(sp, candidate)
             if rule is not None:
                 votes[rule] += 1
                 break
-    if votes:
-        result.suggestion = votes.most_common(1)[0][0]
-    return result
-
-
-test_mapping.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+    return votes.most_common(1)[0][0] if votes else None

@@ -333,27 +333,6 @@ def _first_page(http: Any, section_id: int, page: int) -> list[Item]:
     return list(itertools.islice(listing, page))
 
 
-def _alert_wakeup(conn: Any, wake: threading.Event, ctx: JobContext) -> Any:
-    """Plex notifications wake the poll at once; None when websocket-client is missing."""
-    try:
-        import websocket  # noqa: F401 - plexapi's AlertListener needs it
-    except ImportError:
-        return None
-
-    def on_alert(data: dict[str, Any]) -> None:
-        if data.get("type") in ("timeline", "activity"):
-            wake.set()
-
-    def on_error(exc: Exception) -> None:
-        log.info("Plex notifications unavailable (%s); polling only", exc)
-
-    try:
-        return conn.server.startAlertListener(callback=on_alert, callbackError=on_error)
-    except Exception as exc:  # noqa: BLE001 - notifications are only a shortcut
-        ctx.log(f"Plex notifications unavailable ({exc}); polling only", logging.DEBUG)
-        return None
-
-
 def watch(
     app: Any,
     opts: BaseRatingOptions,
@@ -373,6 +352,7 @@ def watch(
     clock, so a skewed local clock does not matter). Notifications, when
     plexapi's AlertListener can run, only wake the poll early.
     """
+    from ratings_gui.plex.alerts import wake_on_library_change
     from ratings_gui.plex.http import PlexHttp
     from ratings_gui.plex.snapshot import find_section
 
@@ -388,7 +368,7 @@ def watch(
     known = {t.key for t in head}
     stats = WatchStats()
     wake = threading.Event()
-    listener = _alert_wakeup(conn, wake, ctx) if alerts else None
+    listener = wake_on_library_change(conn, wake) if alerts else None
     how = "notifications and polling" if listener else "polling"
     ctx.log(f"watching {opts.library} for new tracks every {interval:g} s ({how})")
     deadline = None if seconds is None else time.monotonic() + seconds

@@ -24,7 +24,7 @@ from typing import Any
 
 from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
-from ratings_gui.core.records import TYPE_IDS, Item
+from ratings_gui.core.records import Item
 from ratings_gui.core.scale import same, to_stars
 from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
 from ratings_gui.jobs.runner import JobContext
@@ -145,21 +145,6 @@ def plan_mood(
     return out
 
 
-def mood_filter_value(http: Any, section_id: int, kind: str, tag: str) -> str | None:
-    """The value Plex's ``mood=`` filter takes for ``tag`` (its id), None when nobody carries it.
-
-    Plex lists a section's moods per type with their ids (``key``); matching
-    the name or the id without regard to case is what plexapi does too.
-    """
-    root = http.get_xml(f"/library/sections/{section_id}/mood", params={"type": TYPE_IDS[kind]})
-    want = tag.casefold()
-    for el in root:
-        key, title = el.get("key", ""), el.get("title", "")
-        if want in (key.casefold(), title.casefold()):
-            return key or title
-    return None
-
-
 @dataclass
 class InferOptions:
     """Everything the user chose, as plain values (read from widgets before a job starts)."""
@@ -262,20 +247,9 @@ class InferJob(PlanJob):
 
     def read_mood(self, http: Any, section_id: int, kinds: Iterable[str] = KINDS) -> set[int]:
         """The keys carrying the mood tag: a mood-filtered key listing per kind."""
-        from ratings_gui.plex.snapshot import iter_listing
+        from ratings_gui.plex.snapshot import keys_with_mood
 
-        have: set[int] = set()
-        for kind in kinds:
-            value = mood_filter_value(http, section_id, kind, self.opts.mood_tag or "")
-            if value is None:
-                continue  # no item of this kind carries the tag yet
-            have.update(
-                it.key
-                for it in iter_listing(
-                    http, section_id, TYPE_IDS[kind], params={"mood": value}, page_size=KEY_PAGE
-                )
-            )
-        return have
+        return keys_with_mood(http, section_id, kinds, self.opts.mood_tag or "", KEY_PAGE)
 
     def plan(self, snapshot: tuple[list[Item], dict[int, float | None], Any]) -> Plan:
         items, program, provenance = snapshot

@@ -13,19 +13,19 @@ not "remove my stars from the file".
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ratings_gui.core.pathmap import MappingTest, Rule, map_path
-from ratings_gui.core.pathmap import test_mapping as check_mapping
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
 from ratings_gui.core.records import Item
 from ratings_gui.core.scale import format_stars, same
 from ratings_gui.jobs.base import PlanJob
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.tags.files import modified_at
+from ratings_gui.tags.files import test_mapping as check_mapping
 from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
@@ -309,12 +309,7 @@ def scan_files(
     scan = read_many(list(local_to_server), workers=workers, **opts)
     for done, (local, result) in enumerate(scan, 1):
         ctx.check_cancel()
-        mtime = None
-        if hasattr(result, "rating"):
-            try:
-                mtime = os.stat(local).st_mtime
-            except OSError:
-                pass
+        mtime = modified_at(str(local)) if hasattr(result, "rating") else None
         for sp in local_to_server[str(local)]:
             readings[sp] = FileReading(str(local), result, mtime)
         if done % 200 == 0 or done == total:

@@ -463,3 +463,36 @@ def read_sections(
         )
         out.append((sec, snap))
     return out
+
+
+def mood_filter_value(http: PlexHttp, section_id: int, kind: str, tag: str) -> str | None:
+    """The value Plex's ``mood=`` filter takes for ``tag`` (its id), None when nobody carries it.
+
+    Plex lists a section's moods per type with their ids (``key``); matching
+    the name or the id without regard to case is what plexapi does too.
+    """
+    root = http.get_xml(f"/library/sections/{section_id}/mood", params={"type": TYPE_IDS[kind]})
+    want = tag.casefold()
+    for el in root:
+        key, title = el.get("key", ""), el.get("title", "")
+        if want in (key.casefold(), title.casefold()):
+            return key or title
+    return None
+
+
+def keys_with_mood(
+    http: PlexHttp, section_id: int, kinds: Iterable[str], tag: str, page_size: int = PAGE_SIZE
+) -> set[int]:
+    """The keys of the items carrying the mood ``tag``: a mood-filtered key listing per kind."""
+    have: set[int] = set()
+    for kind in kinds:
+        value = mood_filter_value(http, section_id, kind, tag)
+        if value is None:
+            continue  # no item of this kind carries the tag yet
+        have.update(
+            it.key
+            for it in iter_listing(
+                http, section_id, TYPE_IDS[kind], params={"mood": value}, page_size=page_size
+            )
+        )
+    return have
