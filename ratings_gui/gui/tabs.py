@@ -72,6 +72,12 @@ TABS: tuple[TabEntry, ...] = (
         "Guess ratings for albums, artists and unrated tracks from the tracks you rated yourself.",
     ),
     TabEntry(
+        "backup",
+        "Backup",
+        "Keep every rating in one file, put them back on this server or a new one, or clear"
+        " a library's ratings (after a backup).",
+    ),
+    TabEntry(
         "history",
         "History",
         "Every run this program made, what it changed, and Undo for any of them.",
@@ -326,8 +332,10 @@ class Tab:
                 self.show_result(plan, report)
             self.applied(report)
 
+        from ratings_gui.gui.confirm import with_backup
+
         return self.app.start_job(
-            lambda jc: job.apply(jc, plan),
+            with_backup(self.ctx, plan, lambda jc: job.apply(jc, plan)),
             name=plan.job,
             phase=self.apply_phase(plan),
             on_done=done,

@@ -1,0 +1,172 @@
+"""Asking before a run that writes: a typed confirmation, and the automatic-backup offer.
+
+Both call back instead of blocking, so the event loop (and the tests) keep
+running. The automatic backup itself runs on the worker, before the run's
+first write; it reads only the items the plan changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import customtkinter as ctk
+
+from ratings_gui.core import transfer as tr
+from ratings_gui.core.plan import PLEX, Plan
+from ratings_gui.gui.widgets import ERROR_COLOR, MUTED_COLOR, SECONDARY
+
+#: Window-wide setting: True keep a backup before every run that writes, False never,
+#: absent: not asked yet (the offer shows once, with the first plan that writes).
+AUTO_KEY = "auto_backup"
+#: Runs that keep their own backup, or write nothing worth one.
+NO_AUTO_JOBS = frozenset({tr.CLEAR_JOB})
+
+
+class TypedConfirmDialog(ctk.CTkToplevel):
+    """ "Type the name to go on": the action button works only once the text matches."""
+
+    def __init__(
+        self,
+        parent: Any,
+        *,
+        title: str,
+        text: str,
+        expected: str,
+        action: str,
+        on_answer: Callable[[bool], None],
+    ) -> None:
+        super().__init__(parent)
+        self.title(title)
+        self.resizable(False, False)
+        self.expected = expected
+        self._on_answer = on_answer
+        self.answered: bool | None = None
+        ctk.CTkLabel(self, text=text, wraplength=420, justify="left").pack(
+            padx=20, pady=(18, 8), anchor="w"
+        )
+        self.text_var = ctk.StringVar(value="")
+        self.entry = ctk.CTkEntry(
+            self, textvariable=self.text_var, width=300, placeholder_text=expected
+        )
+        self.entry.pack(padx=20, pady=(0, 4), anchor="w")
+        self.hint = ctk.CTkLabel(self, text="", text_color=MUTED_COLOR)
+        self.hint.pack(padx=20, anchor="w")
+        row = ctk.CTkFrame(self, fg_color="transparent")
+        row.pack(padx=20, pady=(6, 18), fill="x")
+        self.cancel_button = ctk.CTkButton(
+            row, text="Cancel", width=110, command=lambda: self._answer(False), **SECONDARY
+        )
+        self.cancel_button.pack(side="right", padx=(8, 0))
+        self.ok_button = ctk.CTkButton(
+            row,
+            text=action,
+            width=150,
+            fg_color=ERROR_COLOR,
+            state="disabled",
+            command=self._confirm,
+        )
+        self.ok_button.pack(side="right")
+        self.text_var.trace_add("write", lambda *_: self._typed())
+        self.protocol("WM_DELETE_WINDOW", lambda: self._answer(False))
+        self.transient(parent)
+        self._place(parent)
+        self.after(50, self._focus)
+
+    def _place(self, parent: Any) -> None:
+        """Over the middle of the window, not in a screen corner."""
+        try:
+            self.update_idletasks()
+            x = parent.winfo_rootx() + (parent.winfo_width() - self.winfo_reqwidth()) // 2
+            y = parent.winfo_rooty() + (parent.winfo_height() - self.winfo_reqheight()) // 3
+            self.geometry(f"+{max(0, x)}+{max(0, y)}")
+        except Exception:  # noqa: BLE001 - placement is cosmetic
+            pass
+
+    def _focus(self) -> None:
+        try:
+            self.lift()
+            self.entry.focus_set()
+        except Exception:  # noqa: BLE001 - the dialog may already be gone
+            pass
+
+    def matches(self) -> bool:
+        return self.text_var.get().strip() == self.expected
+
+    def _typed(self) -> None:
+        ok = self.matches()
+        self.ok_button.configure(state="normal" if ok else "disabled")
+        self.hint.configure(text="" if ok or not self.text_var.get() else "not the name yet")
+
+    def _confirm(self) -> None:
+        if self.matches():
+            self._answer(True)
+
+    def _answer(self, ok: bool) -> None:
+        if self.answered is not None:
+            return
+        self.answered = ok
+        self.destroy()
+        self._on_answer(ok)
+
+
+def writes_ratings(plan: Plan | None) -> bool:
+    """A plan the automatic backup is for: it changes Plex ratings."""
+    if plan is None or plan.job in NO_AUTO_JOBS:
+        return False
+    return any(c.target_kind == PLEX and c.field == "userRating" for c in plan.changes)
+
+
+def auto_backup_on(settings: Any) -> bool:
+    return settings.get(AUTO_KEY) is True
+
+
+def with_backup(app: Any, plan: Plan, work: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``work`` preceded, on the worker, by a backup of the ratings ``plan`` changes.
+
+    Only when the user said yes to the offer (setting ``auto_backup``). A
+    backup that cannot be written stops the run before its first write.
+    """
+    if not (auto_backup_on(app.settings) and writes_ratings(plan)):
+        return work
+
+    def run(jc: Any) -> Any:
+        from ratings_gui.jobs.transfer import backup_before
+
+        backup_before(app, plan, jc)
+        jc.check_cancel()
+        return work(jc)
+
+    return run
+
+
+class BackupOffer(ctk.CTkFrame):
+    """The once-asked offer, shown above a plan that writes until the user answers it."""
+
+    def __init__(self, parent: Any, settings: Any, on_answer: Callable[[bool], None]) -> None:
+        super().__init__(parent, fg_color=("#fff4d6", "#3a3020"))
+        self.settings = settings
+        self._on_answer = on_answer
+        ctk.CTkLabel(
+            self,
+            text="Keep a backup of the ratings each run changes, before it writes? "
+            "(Kept beside the history; asked once, change it on the Backup tab.)",
+            anchor="w",
+        ).pack(side="left", padx=(10, 6), pady=4, fill="x", expand=True)
+        self.no_button = ctk.CTkButton(
+            self, text="No", width=70, command=lambda: self.answer(False), **SECONDARY
+        )
+        self.no_button.pack(side="right", padx=(4, 8), pady=4)
+        self.yes_button = ctk.CTkButton(
+            self, text="Yes, keep backups", width=140, command=lambda: self.answer(True)
+        )
+        self.yes_button.pack(side="right", padx=4, pady=4)
+
+    @staticmethod
+    def wanted(settings: Any, plan: Plan | None) -> bool:
+        """Not answered yet, and this plan writes ratings."""
+        return settings.get(AUTO_KEY) is None and writes_ratings(plan)
+
+    def answer(self, yes: bool) -> None:
+        self.settings.set(AUTO_KEY, bool(yes))
+        self._on_answer(bool(yes))

@@ -1,0 +1,154 @@
+"""The Backup tab in a real window: back up, restore on a fresh server with preview, clear
+with a typed confirmation, undo from History. Buttons are pressed with mouse events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+
+from ratings_gui.demo.server import DemoServer
+from ratings_gui.demo.transfer import transferred_copy
+from ratings_gui.jobs import transfer as jt
+from ratings_gui.plex.connection import connect_direct
+
+pytestmark = pytest.mark.gui
+
+OFFSET = 100_000
+
+
+def _ratings(lib: Any, offset: int = 0) -> dict[int, float]:
+    with lib.lock:
+        return {
+            k - offset: i.user_rating for k, i in lib.items.items() if i.user_rating is not None
+        }
+
+
+@pytest.fixture
+def win(app: Any) -> Iterator[Any]:
+    require_display()
+    for w in app_fixture(app):
+        pump_until(w, lambda w=w: bool(w.plex_tab.libraries) and not w.busy, 20, "libraries")
+        yield w
+
+
+def click(win: Any, widget: Any) -> None:
+    """Press and release the mouse in the middle of ``widget``, on whatever is drawn there."""
+    win.update()
+    x = widget.winfo_rootx() + widget.winfo_width() // 2
+    y = widget.winfo_rooty() + widget.winfo_height() // 2
+    target = widget.winfo_toplevel().winfo_containing(x, y)
+    assert target is not None and str(target).startswith(str(widget)), (target, widget)
+    rx, ry = x - target.winfo_rootx(), y - target.winfo_rooty()
+    target.event_generate("<Enter>", x=rx, y=ry)
+    target.event_generate("<ButtonPress-1>", x=rx, y=ry)
+    target.event_generate("<ButtonRelease-1>", x=rx, y=ry)
+    win.update()
+
+
+def _idle(win: Any, what: str) -> None:
+    pump_until(win, lambda: not win.busy, 30, what)
+
+
+def test_backup_restore_clear_in_the_window(
+    win: Any, demo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ratings_gui.gui import tab_backup
+
+    tab = win.tab_objects["backup"]
+    win.select_tab("backup")
+    pump_until(win, lambda: len(tab.libraries) == 3, 10, "the libraries")
+    want = _ratings(demo.lib)
+
+    # Back up all ratings…: the file dialog answers with a path
+    path = tmp_path / "all.json.gz"
+    monkeypatch.setattr(tab_backup.filedialog, "asksaveasfilename", lambda **kw: str(path))
+    click(win, tab.backup_button)
+    _idle(win, "the backup")
+    assert path.exists() and "Backed up" in tab.status_label.cget("text")
+    assert {e.key: e.rating for e in jt.read_backup_file(path).entries} == want
+
+    # Restore ratings… on a second server holding the same media under other keys
+    fresh = DemoServer(transferred_copy(demo.lib, key_offset=OFFSET), token="fresh")
+    fresh.start()
+    try:
+        win.ctx.set_connection(connect_direct(fresh.url, fresh.token))
+        tab.on_connection_changed()
+        pump_until(win, lambda: len(tab.libraries) == 3 and not win.busy, 10, "new libraries")
+        monkeypatch.setattr(tab_backup.filedialog, "askopenfilename", lambda **kw: str(path))
+        click(win, tab.restore_button)
+        pump_until(win, lambda: tab.plan is not None and not win.busy, 30, "the restore plan")
+        assert len(tab.plan) == len(want) and fresh.total_requests("PUT") == 0
+        pump_until(win, lambda: tab.preview.shown_rows == len(want), 10, "the preview rows")
+        assert "Matched" in tab.status_label.cget("text")
+        win.update()
+        screenshot("backup-restore-preview")
+        click(win, tab.preview.apply_button)
+        pump_until(win, lambda: tab.plan is None and not win.busy, 30, "the restore run")
+        assert _ratings(fresh.lib, OFFSET) == want
+        assert "History can undo it" in tab.status_label.cget("text")
+    finally:
+        fresh.stop()
+
+    # Clear ratings: preview, then the library's name must be typed
+    win.ctx.set_connection(connect_direct(demo.url, demo.token))
+    tab.on_connection_changed()
+    pump_until(win, lambda: len(tab.libraries) == 3 and not win.busy, 10, "libraries again")
+    tab.library_menu.set("Movies")
+    tab._library_changed()
+    click(win, tab.clear_button)
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 30, "the clear plan")
+    movies = {k: v for k, v in want.items() if demo.lib.items[k].kind == "movie"}
+    assert len(tab.plan) == len(movies)
+    click(win, tab.preview.apply_button)
+    pump_until(win, lambda: tab.confirm_dialog is not None, 5, "the confirmation")
+    dialog = tab.confirm_dialog
+    dialog.entry.insert(0, "movies")  # not the name: the button stays off
+    win.update()
+    assert dialog.ok_button.cget("state") == "disabled"
+    dialog.entry.delete(0, "end")
+    dialog.entry.insert(0, "Movies")
+    win.update()
+    screenshot("backup-clear-confirm")
+    assert _ratings(demo.lib) == want  # nothing cleared before the confirmation
+    click(win, dialog.ok_button)
+    pump_until(win, lambda: tab.plan is None and not win.busy, 30, "the clear run")
+    assert _ratings(demo.lib) == {k: v for k, v in want.items() if k not in movies}
+    run = win.ctx.journal.runs()[0]
+    assert run.job == "clear-ratings" and Path(run.options["backup"]).exists()
+    win.update()
+    screenshot("backup")
+
+    # History undoes the clear
+    hist = win.history_tab
+    win.select_tab("history")
+    hist.select_run(run.id)
+    hist.undo_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    hist.preview.apply_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "the undo")
+    assert _ratings(demo.lib) == want
+
+
+def test_cancelled_confirmation_clears_nothing(win: Any, demo: Any) -> None:
+    tab = win.tab_objects["backup"]
+    win.select_tab("backup")
+    pump_until(win, lambda: len(tab.libraries) == 3, 10, "the libraries")
+    want = _ratings(demo.lib)
+    click(win, tab.clear_button)  # "All libraries" is not something to clear
+    assert tab.plan is None and "Choose the library" in tab.status_label.cget("text")
+    tab.library_menu.set("Music")
+    tab._library_changed()
+    tab.kind_menu.set("album")
+    click(win, tab.clear_button)
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 30, "the clear plan")
+    assert {c.label for c in tab.plan.changes}
+    click(win, tab.preview.apply_button)
+    pump_until(win, lambda: tab.confirm_dialog is not None, 5, "the confirmation")
+    click(win, tab.confirm_dialog.cancel_button)
+    win.update()
+    assert tab.confirm_dialog is None and "Nothing cleared" in tab.status_label.cget("text")
+    assert _ratings(demo.lib) == want and win.ctx.journal.runs() == []
