@@ -152,3 +152,48 @@ def test_cancelled_confirmation_clears_nothing(win: Any, demo: Any) -> None:
     win.update()
     assert tab.confirm_dialog is None and "Nothing cleared" in tab.status_label.cget("text")
     assert _ratings(demo.lib) == want and win.ctx.journal.runs() == []
+
+
+def test_the_backup_offer_is_asked_once_and_keeps_what_a_run_changes(
+    win: Any, demo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restore that overwrites three ratings: the offer shows, Yes keeps their old values."""
+    from ratings_gui.gui import tab_backup
+    from ratings_gui.gui.confirm import AUTO_KEY
+
+    tab = win.tab_objects["backup"]
+    win.select_tab("backup")
+    pump_until(win, lambda: len(tab.libraries) == 3, 10, "the libraries")
+    path = tmp_path / "b.json"
+    tab.backup(path)
+    _idle(win, "the backup")
+    moved = [k for k in demo.lib.keys_of(2, "movie") if demo.lib.rating(k) is not None][:3]
+    before = {k: demo.lib.rating(k) for k in moved}
+    for k in moved:
+        demo.lib.set_rating(k, 0.5 if before[k] != 0.5 else 1.0)
+    changed = {k: demo.lib.rating(k) for k in moved}
+    assert win.ctx.settings.get(AUTO_KEY) is None
+    tab.overwrite_check.select()
+    monkeypatch.setattr(tab_backup.filedialog, "askopenfilename", lambda **kw: str(path))
+    click(win, tab.restore_button)
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 30, "the restore plan")
+    assert len(tab.plan) == 3
+    offer = win.backup_offer
+    assert offer is not None and offer.winfo_ismapped()
+    win.update()
+    screenshot("backup-offer")
+    click(win, offer.yes_button)
+    assert win.ctx.settings.get(AUTO_KEY) is True and win.backup_offer is None
+    assert tab.auto_var.get() is True
+    click(win, tab.preview.apply_button)
+    pump_until(win, lambda: tab.plan is None and not win.busy, 30, "the restore run")
+    assert {k: demo.lib.rating(k) for k in moved} == before
+    kept = sorted((Path(win.ctx.paths.data) / jt.AUTO_FOLDER).glob("restore-*.json.gz"))
+    assert len(kept) == 1
+    assert {e.key: e.rating for e in jt.read_backup_file(kept[0]).entries} == changed
+    # answered once: the next plan that writes shows no offer
+    for k in moved:
+        demo.lib.set_rating(k, changed[k])
+    click(win, tab.restore_button)
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 30, "the second plan")
+    assert len(tab.plan) == 3 and win.backup_offer is None

@@ -219,7 +219,10 @@ class App(ctk.CTk):
         return self._preview
 
     def preview_shown(self, preview: PlanPreview) -> None:
+        from ratings_gui.gui.confirm import offer_backup
+
         self._preview = preview
+        offer_backup(self, preview)
 
     def select_tab(self, name: str) -> None:
         """Switch to a tab by its registry name and run its ``on_show`` (as a click would)."""

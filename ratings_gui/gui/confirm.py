@@ -141,26 +141,24 @@ def with_backup(app: Any, plan: Plan, work: Callable[[Any], Any]) -> Callable[[A
 
 
 class BackupOffer(ctk.CTkFrame):
-    """The once-asked offer, shown above a plan that writes until the user answers it."""
+    """The once-asked offer, shown with a plan that writes ratings until the user answers."""
 
     def __init__(self, parent: Any, settings: Any, on_answer: Callable[[bool], None]) -> None:
-        super().__init__(parent, fg_color=("#fff4d6", "#3a3020"))
+        super().__init__(parent, fg_color=("#fff4d6", "#3a3020"), corner_radius=6)
         self.settings = settings
         self._on_answer = on_answer
-        ctk.CTkLabel(
-            self,
-            text="Keep a backup of the ratings each run changes, before it writes? "
-            "(Kept beside the history; asked once, change it on the Backup tab.)",
-            anchor="w",
-        ).pack(side="left", padx=(10, 6), pady=4, fill="x", expand=True)
-        self.no_button = ctk.CTkButton(
-            self, text="No", width=70, command=lambda: self.answer(False), **SECONDARY
+        self.label = ctk.CTkLabel(
+            self, text="Before a run writes, keep a backup of the ratings it changes?", anchor="w"
         )
-        self.no_button.pack(side="right", padx=(4, 8), pady=4)
+        self.label.pack(side="left", padx=(10, 6), pady=3)
         self.yes_button = ctk.CTkButton(
-            self, text="Yes, keep backups", width=140, command=lambda: self.answer(True)
+            self, text="Yes, always", width=96, height=26, command=lambda: self.answer(True)
         )
-        self.yes_button.pack(side="right", padx=4, pady=4)
+        self.yes_button.pack(side="left", padx=3, pady=3)
+        self.no_button = ctk.CTkButton(
+            self, text="No", width=50, height=26, command=lambda: self.answer(False), **SECONDARY
+        )
+        self.no_button.pack(side="left", padx=(3, 8), pady=3)
 
     @staticmethod
     def wanted(settings: Any, plan: Plan | None) -> bool:
@@ -170,3 +168,50 @@ class BackupOffer(ctk.CTkFrame):
     def answer(self, yes: bool) -> None:
         self.settings.set(AUTO_KEY, bool(yes))
         self._on_answer(bool(yes))
+
+
+#: How often an unanswered offer checks that its plan is still on screen.
+OFFER_POLL_MS = 300
+
+
+def offer_backup(window: Any, preview: Any) -> BackupOffer | None:
+    """With a plan that writes ratings, until answered: the offer beside the plan's buttons.
+
+    Placed over the preview's bottom-left corner (the buttons sit on the
+    right), so no tab's layout changes; it goes when the plan does.
+    """
+    old = getattr(window, "backup_offer", None)
+    if old is not None:
+        old.destroy()
+        window.backup_offer = None
+    settings = window.ctx.settings
+    if not BackupOffer.wanted(settings, getattr(preview, "plan", None)):
+        return None
+
+    def answered(yes: bool) -> None:
+        bar.destroy()
+        window.backup_offer = None
+        tab = getattr(window, "tab_objects", {}).get("backup")
+        if tab is not None:
+            tab.auto_var.set(yes)
+        window.log_line(
+            "Backups before each run that writes: on (kept beside the history)."
+            if yes
+            else "No backups before runs (the Backup tab can turn them on)."
+        )
+
+    def watch() -> None:
+        if window.backup_offer is not bar:
+            return
+        if getattr(preview, "plan", None) is None:
+            bar.destroy()
+            window.backup_offer = None
+            return
+        bar.after(OFFER_POLL_MS, watch)
+
+    bar = BackupOffer(window, settings, answered)
+    bar.place(in_=preview, relx=0.0, rely=1.0, x=8, y=-6, anchor="sw")
+    bar.lift()
+    window.backup_offer = bar
+    bar.after(OFFER_POLL_MS, watch)
+    return bar
