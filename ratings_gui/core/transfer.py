@@ -475,7 +475,7 @@ def encode(backup: Backup, *, compress: bool = False) -> bytes:
     parts.append(f'\n], "checksum": {json.dumps(checksum)}}}\n')
     data = "".join(parts).encode("utf-8")
     # mtime=0: the same ratings give the same file, whenever it is written
-    return gzip.compress(data, mtime=0) if compress else data
+    return gzip.compress(data, compresslevel=6, mtime=0) if compress else data
 
 
 def _int_or_none(v: Any, what: str, where: str) -> int | None:
