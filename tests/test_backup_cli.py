@@ -10,24 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_backup_restore import OFFSET, _ratings, _writes
 
 from ratings_gui.core import transfer as tr
-from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.demo.transfer import transferred_copy
-
-OFFSET = 100_000
-
-
-def _ratings(lib: DemoLibrary, offset: int = 0) -> dict[int, float]:
-    with lib.lock:
-        return {
-            k - offset: it.user_rating for k, it in lib.items.items() if it.user_rating is not None
-        }
-
-
-def _writes(srv: DemoServer) -> int:
-    return sum(n for k, n in srv.counts.items() if k.startswith(("PUT", "POST", "DELETE")))
 
 
 def _run(srv: Any, home: Path, *argv: str) -> tuple[int, dict[str, Any], str]:

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+from test_backup_restore import OFFSET, _ratings
+from test_gui_helpers import app_fixture, click, pump_until, require_display, screenshot
 
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.demo.transfer import transferred_copy
@@ -17,15 +18,6 @@ from ratings_gui.plex.connection import connect_direct
 
 pytestmark = pytest.mark.gui
 
-OFFSET = 100_000
-
-
-def _ratings(lib: Any, offset: int = 0) -> dict[int, float]:
-    with lib.lock:
-        return {
-            k - offset: i.user_rating for k, i in lib.items.items() if i.user_rating is not None
-        }
-
 
 @pytest.fixture
 def win(app: Any) -> Iterator[Any]:
@@ -33,20 +25,6 @@ def win(app: Any) -> Iterator[Any]:
     for w in app_fixture(app):
         pump_until(w, lambda w=w: bool(w.plex_tab.libraries) and not w.busy, 20, "libraries")
         yield w
-
-
-def click(win: Any, widget: Any) -> None:
-    """Press and release the mouse in the middle of ``widget``, on whatever is drawn there."""
-    win.update()
-    x = widget.winfo_rootx() + widget.winfo_width() // 2
-    y = widget.winfo_rooty() + widget.winfo_height() // 2
-    target = widget.winfo_toplevel().winfo_containing(x, y)
-    assert target is not None and str(target).startswith(str(widget)), (target, widget)
-    rx, ry = x - target.winfo_rootx(), y - target.winfo_rooty()
-    target.event_generate("<Enter>", x=rx, y=ry)
-    target.event_generate("<ButtonPress-1>", x=rx, y=ry)
-    target.event_generate("<ButtonRelease-1>", x=rx, y=ry)
-    win.update()
 
 
 def _idle(win: Any, what: str) -> None:

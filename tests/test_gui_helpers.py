@@ -108,3 +108,21 @@ def visible_texts(widget: Any, skip: tuple[Any, ...] = ()) -> list[str]:
     for child in widget.winfo_children():
         out.extend(visible_texts(child, skip))
     return out
+
+
+def click(app: Any, widget: Any) -> None:
+    """Press and release the mouse in the middle of ``widget``, on whatever is drawn there.
+
+    The widget must be what the pointer would hit (not covered, on screen);
+    ``app`` is the window whose event loop is pumped around it.
+    """
+    app.update()
+    x = widget.winfo_rootx() + widget.winfo_width() // 2
+    y = widget.winfo_rooty() + widget.winfo_height() // 2
+    target = widget.winfo_toplevel().winfo_containing(x, y)
+    assert target is not None and str(target).startswith(str(widget)), (target, widget)
+    rx, ry = x - target.winfo_rootx(), y - target.winfo_rooty()
+    target.event_generate("<Enter>", x=rx, y=ry)
+    target.event_generate("<ButtonPress-1>", x=rx, y=ry)
+    target.event_generate("<ButtonRelease-1>", x=rx, y=ry)
+    app.update()

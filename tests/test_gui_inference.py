@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from test_gui_helpers import (
     app_fixture,
+    click,
     close_app,
     open_app,
     pump_until,
@@ -275,20 +276,6 @@ def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path)
     assert run.job == "ratings-import" and run.applied == len(edited)
 
 
-def _click(win: Any, widget: Any) -> None:
-    """Press and release the mouse at the middle of ``widget``, on whatever is drawn there."""
-    win.update()
-    x = widget.winfo_rootx() + widget.winfo_width() // 2
-    y = widget.winfo_rooty() + widget.winfo_height() // 2
-    target = win.winfo_containing(x, y)
-    assert target is not None and str(target).startswith(str(widget)), (target, widget)
-    rx, ry = x - target.winfo_rootx(), y - target.winfo_rooty()
-    target.event_generate("<Enter>", x=rx, y=ry)
-    target.event_generate("<ButtonPress-1>", x=rx, y=ry)
-    target.event_generate("<ButtonRelease-1>", x=rx, y=ry)
-    win.update()
-
-
 def test_parameters_fold_and_unfold(win: Any) -> None:
     """The parameter grid starts folded; the toggle opens and folds it, the reports get its
     height, a bad value unfolds it."""
@@ -302,7 +289,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
     assert not tab.params_open and not tab.param_grid.winfo_ismapped()
     assert tab.params_toggle.cget("text") == ti.FOLDED_TEXT
     assert "params_folded" not in win.ctx.settings.tab("inference")
-    _click(win, tab.params_toggle)
+    click(win, tab.params_toggle)
     assert tab.params_open and tab.param_grid.winfo_ismapped()
     assert tab.params_toggle.cget("text") == ti.OPEN_TEXT
     assert win.ctx.settings.tab("inference")["params_folded"] is False
@@ -314,7 +301,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
     table_before = tab.twins_table.winfo_height()
     menu_x = tab.library_menu.winfo_rootx()
 
-    _click(win, tab.params_toggle)
+    click(win, tab.params_toggle)
     assert not tab.params_open and not tab.param_grid.winfo_ismapped()
     assert tab.params_toggle.cget("text") == ti.FOLDED_TEXT
     assert tab.library_menu.winfo_ismapped() and tab.preview_button.winfo_ismapped()
@@ -348,7 +335,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
     assert tab.bad_param is None and entry.cget("border_color") != ERROR_COLOR
 
     # Folded again, a changed value is named in the folded line; the state survives a restart.
-    _click(win, tab.params_toggle)
+    click(win, tab.params_toggle)
     assert tab.params_note.cget("text") == "changed: Track gravity 0.5"
     assert win.ctx.settings.tab("inference")["params_folded"] is True
     win.close()

@@ -205,6 +205,25 @@ def print_plan(out: Output, plan: Any, limit: int = 20) -> None:
         out.say(f"  … and {len(plan.changes) - limit:,} more")
 
 
+def skipped_csv(
+    out: Output, path: str | None, rows: int, write: Callable[[str], int], noun: str
+) -> dict[str, Any]:
+    """The rows a plan did not use, to the CSV ``--unmatched`` names (or a hint that it can).
+
+    Returns the keys for the JSON result; a file that cannot be written is a usage error.
+    """
+    if not path:
+        if rows:
+            out.say(f"{rows:,} {noun}; --unmatched FILE lists them with the reason")
+        return {}
+    try:
+        n = write(path)
+    except OSError as exc:
+        raise UsageError(f"{path} cannot be written ({exc.strerror or exc}).") from exc
+    out.say(f"{n:,} {noun} written to {path}")
+    return {"unmatched_csv": str(path)}
+
+
 def run_plan_job(
     app: Any,
     args: argparse.Namespace,

@@ -8,10 +8,10 @@ from typing import Any
 from ratings_gui.cli.base import (
     Command,
     Output,
-    UsageError,
     register,
     require_library,
     run_plan_job,
+    skipped_csv,
 )
 from ratings_gui.core.plan import Plan
 from ratings_gui.jobs.import_job import ImportInputError
@@ -34,20 +34,13 @@ def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
     job = RatingsImportJob(app, require_library(app, args), args.file)
 
     def unmatched(plan: Plan) -> dict[str, Any]:
-        if not args.unmatched:
-            if plan.skipped:
-                out.say(
-                    f"{len(plan.skipped):,} rows not used; --unmatched FILE lists them with the reason"
-                )
-            return {}
-        try:
-            n = job.write_unmatched(plan, args.unmatched)
-        except OSError as exc:
-            raise UsageError(
-                f"{args.unmatched} cannot be written ({exc.strerror or exc})."
-            ) from exc
-        out.say(f"{n:,} unmatched rows written to {args.unmatched}")
-        return {"unmatched_csv": str(args.unmatched)}
+        return skipped_csv(
+            out,
+            args.unmatched,
+            len(plan.skipped),
+            lambda path: job.write_unmatched(plan, path),
+            "rows not used",
+        )
 
     return run_plan_job(app, args, out, job, input_errors=(ImportInputError,), after_plan=unmatched)
 

@@ -24,6 +24,7 @@ from ratings_gui.cli.base import (
     cli_context,
     register,
     run_plan_job,
+    skipped_csv,
 )
 from ratings_gui.core import transfer as tr
 from ratings_gui.jobs import transfer as jt
@@ -85,19 +86,11 @@ def _restore_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         extra: dict[str, Any] = {"matched_by": plan.options.get("matched_by", {})}
         if not plan.skipped:
             return extra
-        if not args.unmatched:
-            out.say(
-                f"{len(plan.skipped):,} rows not restored; --unmatched FILE lists them with the reason"
-            )
-            return extra
-        try:
-            n = job.write_unmatched(plan, args.unmatched)
-        except OSError as exc:
-            raise UsageError(
-                f"{args.unmatched} cannot be written ({exc.strerror or exc})."
-            ) from exc
-        out.say(f"{n:,} rows not restored written to {args.unmatched}")
-        return {**extra, "unmatched_csv": str(args.unmatched)}
+        write = lambda path: job.write_unmatched(plan, path)  # noqa: E731
+        return {
+            **extra,
+            **skipped_csv(out, args.unmatched, len(plan.skipped), write, "rows not restored"),
+        }
 
     return run_plan_job(app, args, out, job, input_errors=(jt.BackupFileError,), after_plan=after)
 
