@@ -175,3 +175,15 @@ def test_the_backup_offer_is_asked_once_and_keeps_what_a_run_changes(
     click(win, tab.restore_button)
     pump_until(win, lambda: tab.plan is not None and not win.busy, 30, "the second plan")
     assert len(tab.plan) == 3 and win.backup_offer is None
+    click(win, tab.preview.discard_button)
+    # without overwrite the three are conflicts: listed in the preview, nothing to apply
+    click(win, tab.overwrite_check)
+    assert tab.overwrite_var.get() is False
+    click(win, tab.restore_button)
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 30, "the third plan")
+    assert len(tab.plan) == 0 and tab.preview.apply_button.cget("state") == "disabled"
+    pump_until(win, lambda: tab.preview.shown_rows == 3, 10, "the conflict rows")
+    shown = tab.preview.table.shown_values()
+    assert len(shown) == 3 and all("conflict kept" in " ".join(row) for row in shown)
+    win.update()
+    screenshot("backup-conflicts")

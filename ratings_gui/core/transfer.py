@@ -823,7 +823,16 @@ def _is_program(prov: Any, current: float | None) -> bool:
     return owner_of(current, prov)[0] != USER
 
 
-def _skip(plan: Plan, entry: Entry, reason: str, detail: str, cands: Sequence[Item] = ()) -> None:
+def _skip(
+    plan: Plan,
+    entry: Entry,
+    reason: str,
+    detail: str,
+    cands: Sequence[Item] = (),
+    *,
+    current: float | None = None,
+) -> None:
+    """Count the row and list it: the unmatched CSV's columns, and ``current`` for a conflict."""
     plan.count(reason)
     row: dict[str, Any] = {
         "reason": reason,
@@ -851,6 +860,8 @@ def _skip(plan: Plan, entry: Entry, reason: str, detail: str, cands: Sequence[It
             row.setdefault(scheme, value)
     if entry.relpath:
         row["file"] = entry.relpath
+    if current is not None:
+        row["current"] = current
     if cands:
         row["candidates"] = " | ".join(f"{c.label} [{c.key}]" for c in cands[:5]) + (
             f" +{len(cands) - 5} more" if len(cands) > 5 else ""
@@ -918,9 +929,10 @@ def plan_restore(
                     plan,
                     e,
                     CONFLICT,
-                    f"the server holds {format_stars(current, glyphs=False)} stars on "
-                    f"{it.label!r}; kept (restore with overwrite to replace it)",
+                    f"the server holds {format_stars(current, glyphs=False)} "
+                    "(overwrite replaces it)",
                     [it],
+                    current=current,
                 )
         else:
             target_program = _is_program(prov.get(str(it.key)), current)
@@ -931,6 +943,8 @@ def plan_restore(
                 plan.count(ALREADY)
     plan.options["matched_by"] = dict(sorted(matched_by.items()))
     plan.options["overwrite"] = overwrite
+    # the preview lists the rows not restored (not found, ambiguous, conflicts) with the changes
+    plan.options["list_skipped"] = True
     return plan
 
 

@@ -109,7 +109,9 @@ def write_plan_csv(changes: list[Change], path: str | Path) -> int:
 
 
 def _old_text(ch: Change) -> str:
-    return "" if ch.target_kind == "not read" else value_text(ch.field, ch.old)
+    if ch.target_kind == "not read" or (ch.target_kind == NOT_WRITTEN and ch.old is None):
+        return ""  # no file read, or no item found: nothing to show as "before"
+    return value_text(ch.field, ch.old)
 
 
 def _new_text(ch: Change) -> str:
@@ -129,7 +131,8 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class NotReadRow:
-    """A file the plan could not read, listed under the changes with why (never applied)."""
+    """A row the plan will not write, listed under the changes with why (never applied):
+    a file it could not read, or a row of a plan that lists what it leaves out."""
 
     target: str
     label: str
@@ -140,13 +143,35 @@ class NotReadRow:
     new: Any = None
 
 
+#: The kind of a listed row that is not written (see :data:`LIST_SKIPPED`).
+NOT_WRITTEN = "not written"
+#: A plan option: list every skipped row under the changes (a restore's rows not found,
+#: ambiguous or in conflict), with the value it would have written.
+LIST_SKIPPED = "list_skipped"
+
+
 def preview_rows(plan: Plan) -> list[Any]:
-    """The plan's changes, then every file it could not read (missing, unreadable...)."""
+    """The plan's changes, then every file it could not read (missing, unreadable...)
+    and, for a plan that asks (:data:`LIST_SKIPPED`), every row it leaves out."""
     problems = [
         NotReadRow(str(s.get("target", "")), str(s.get("label", "")), str(s.get("reason", "")))
         for s in plan.skipped
         if s.get("file_problem")
     ]
+    if plan.options.get(LIST_SKIPPED):
+        problems += [
+            NotReadRow(
+                str(s.get("key", "")),
+                str(s.get("label") or s.get("title", "")),
+                f"{s.get('reason', '')}: {s['detail']}" if s.get("detail") else str(s["reason"]),
+                target_kind=NOT_WRITTEN,
+                field="userRating",
+                old=s.get("current"),
+                new=s.get("rating"),
+            )
+            for s in plan.skipped
+            if not s.get("file_problem")
+        ]
     return [*plan.changes, *problems]
 
 
