@@ -319,7 +319,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
 
     # A bad value is still caught: refused, the grid unfolds and the field is red.
     tab.param_vars["track_gravity"].set("1.5")
-    assert "Track gravity '1.5' (not valid)" in tab.params_note.cget("text")
+    assert "Track pull '1.5' (not valid)" in tab.params_note.cget("text")
     tab.job = None
     tab.backtest_button.invoke()
     win.update()
@@ -328,7 +328,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
     assert win.ctx.settings.tab("inference")["params_folded"] is False
     entry = tab.param_entries["track_gravity"]
     assert tab.bad_param == "track_gravity" and entry.cget("border_color") == ERROR_COLOR
-    assert win.progress.message.cget("text") == "Track gravity is between 0 and 1, not '1.5'"
+    assert win.progress.message.cget("text") == "Track pull is between 0 and 1, not '1.5'"
     win.update()
     screenshot("inference_bad_value")
     tab.param_vars["track_gravity"].set("0.5")  # fixing it clears the red
@@ -336,7 +336,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
 
     # Folded again, a changed value is named in the folded line; the state survives a restart.
     click(win, tab.params_toggle)
-    assert tab.params_note.cget("text") == "changed: Track gravity 0.5"
+    assert tab.params_note.cget("text") == "changed: Track pull 0.5"
     assert win.ctx.settings.tab("inference")["params_folded"] is True
     win.close()
     again, errors = open_app(win.ctx)
@@ -346,7 +346,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
         tab = again.tab_objects["inference"]
         assert not tab.params_open and not tab.param_grid.winfo_ismapped()
         assert tab.params_note.winfo_ismapped()
-        assert tab.params_note.cget("text") == "changed: Track gravity 0.5"
+        assert tab.params_note.cget("text") == "changed: Track pull 0.5"
     finally:
         close_app(again, errors)
 

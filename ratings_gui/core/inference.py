@@ -1328,3 +1328,43 @@ def backtest(
         p,
         folds,
     )
+
+
+#: Every parameter in plain words: what it does and its range (the default comes from
+#: :class:`Params`). The window's tooltips and ``infer --set`` show the same text.
+PARAM_HELP: dict[str, str] = {
+    "method": "How values are guessed: 'fitted' learns from your own ratings how much each "
+    "level (artist, album, track) and the critics tell; 'classic' is the original fixed "
+    "formula, tuned by the parameters marked 'Classic formula'.",
+    "confidence": "Classic formula: how many of your ratings an album needs before its own "
+    "ratings count more than the guess from above. 0 or more.",
+    "critic_weight": "Classic formula: how much the critic score counts against your "
+    "library average. 0 or more (0 = ignore critics).",
+    "critic_bias": "Classic formula: added to critic scores before they are used "
+    "(critics tend to rate lower or higher than you). 0 or more.",
+    "global_weight": "Classic formula: how much your library average counts against the "
+    "critic score. 0 or more.",
+    "album_gravity": "Classic formula: how far an unrated album's guess is pulled from its "
+    "artist toward your library average. 0 to 1.",
+    "track_gravity": "Classic formula: how far an unrated track's guess is pulled from its "
+    "album toward your library average. 0 to 1.",
+    "filler_words": "Titles with these words (intro, skit, interview…) are filler: they "
+    "never count when albums and artists are rated. Words separated by commas.",
+    "min_duration": "Tracks shorter than this many seconds are filler too. 0 or more.",
+    "twin_tolerance": "Two tracks of the same artist and title whose lengths differ by at "
+    "most this many seconds are the same song on another album. 0 or more.",
+    "twin_exclude": "Titles with these words (live, remix, demo…) are never the same song "
+    "as another. Words separated by commas.",
+    "rounding": "The step values are written in, in Plex units: 0.1 as Plex keeps them, "
+    "1 = half stars, 2 = whole stars. 0.1 to 2.",
+    "keep_filler_unrated": "Leave intros, skits and short tracks unrated instead of giving "
+    "them a guess. yes or no.",
+    "sure_within": "Write only guesses that are sure to within this many stars (plus or "
+    "minus); 0 writes every guess. 0 or more.",
+}
+
+
+def param_help(name: str) -> str:
+    """One parameter's plain help with its default, for tooltips and ``--set``."""
+    default = Params().as_text().get(name, "")
+    return f"{PARAM_HELP.get(name, name)} Default: {default or 'none'}."

@@ -34,6 +34,7 @@ from ratings_gui.gui.widgets import (
     SortableTable,
     TableColumn,
     readable_segments,
+    tip,
 )
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs.runner import Finished, JobContext
@@ -42,18 +43,18 @@ MUTED = ("gray35", "gray65")
 
 #: The parameters shown as entries: (name, label, width).
 FIELDS: tuple[tuple[str, str, int], ...] = (
-    ("confidence", "Confidence C", 60),
-    ("critic_weight", "Critic weight", 60),
-    ("critic_bias", "Critic bias", 60),
-    ("global_weight", "Global weight", 60),
-    ("album_gravity", "Album gravity", 60),
-    ("track_gravity", "Track gravity", 60),
-    ("min_duration", "Min. seconds", 60),
-    ("twin_tolerance", "Twin tolerance s", 60),
-    ("rounding", "Rounding (Plex)", 60),
+    ("confidence", "Ratings to trust", 60),
+    ("critic_weight", "Critics count", 60),
+    ("critic_bias", "Critics offset", 60),
+    ("global_weight", "Average counts", 60),
+    ("album_gravity", "Album pull", 60),
+    ("track_gravity", "Track pull", 60),
+    ("min_duration", "Filler under s", 60),
+    ("twin_tolerance", "Same song ±s", 60),
+    ("rounding", "Write in steps", 60),
     ("sure_within", "Sure within ±★", 60),
     ("filler_words", "Filler words", 220),
-    ("twin_exclude", "Twin exclusions", 220),
+    ("twin_exclude", "Never the same song", 220),
 )
 #: The engines as the menu names them -> ``Params.method``.
 METHOD_LABELS = {
@@ -61,11 +62,20 @@ METHOD_LABELS = {
     "Classic formula": "classic",
 }
 PASS_LABELS = {
-    "album-up": "Album up",
-    "artist-up": "Artist up",
-    "album-down": "Album down",
-    "track-down": "Track down",
-    "twins": "Twins",
+    "album-up": "Albums",
+    "artist-up": "Artists",
+    "album-down": "Albums from artist",
+    "track-down": "Unrated tracks",
+    "twins": "Same song",
+}
+#: What each pass guesses, for its tooltip.
+PASS_HELP = {
+    "album-up": "Rate each album from the tracks on it you rated.",
+    "artist-up": "Rate each artist from their albums.",
+    "album-down": "Rate albums with none of your track ratings from their artist.",
+    "track-down": "Rate the tracks you have not rated from their album.",
+    "twins": "A song you rated on one album rates the same song on the artist's other "
+    "albums (a live copy or a best-of).",
 }
 #: The backtest chart's short names of the methods.
 CHART_LABELS = {
@@ -83,13 +93,13 @@ VIEWS = {
     "Coverage": "coverage",
     "Twins": "twins",
     "Dissenters": "dissenters",
-    "Backtest": BACKTEST,
+    "Accuracy": BACKTEST,
 }
 #: Table rows visible at the window's default size; a larger window shows more.
 TABLE_HEIGHT = 5
 #: The parameters toggle: open (the grid shows) and folded.
-OPEN_TEXT = "Parameters ▾"
-FOLDED_TEXT = "Parameters ▸"
+OPEN_TEXT = "Fine-tuning ▾"
+FOLDED_TEXT = "Fine-tuning ▸"
 
 
 def stars_cell(value: Any) -> str:
@@ -147,28 +157,24 @@ class InferenceTab(Tab):
         # not move the library picker and the passes sideways.
         line = ctk.CTkFrame(top, fg_color="transparent")
         line.pack(fill="x")
-        ctk.CTkLabel(line, text="Library").pack(side="left", **pad)
+        caption = ctk.CTkLabel(line, text="Library")
+        caption.pack(side="left", **pad)
         self.library_menu = ctk.CTkOptionMenu(
             line, values=["(no music library)"], width=180, dynamic_resizing=False
         )
         self.library_menu.pack(side="left", **pad)
+        tip("The Plex music library to guess ratings in.", caption, self.library_menu)
         passes_box = ctk.CTkFrame(line, fg_color="transparent")
         passes_box.pack(side="left", **pad)
+        ctk.CTkLabel(passes_box, text="Guess").pack(side="left", padx=(6, 8))
         chosen = set(saved.get("passes", inf.PASSES))
         self.pass_vars: dict[str, ctk.BooleanVar] = {}
         for name in inf.PASSES:
             var = ctk.BooleanVar(value=name in chosen)
             self.pass_vars[name] = var
-            ctk.CTkCheckBox(passes_box, text=PASS_LABELS[name], variable=var, width=20).pack(
-                side="left", padx=(0, 10)
-            )
-        self.mood_var = ctk.BooleanVar(value=bool(saved.get("mood_on", False)))
-        self.mood_name = ctk.StringVar(value=str(saved.get("mood_tag", ij.DEFAULT_MOOD)))
-        ctk.CTkCheckBox(passes_box, text="Mood tag", variable=self.mood_var, width=20).pack(
-            side="left", padx=(12, 4)
-        )
-        self.mood_entry = ctk.CTkEntry(passes_box, textvariable=self.mood_name, width=140)
-        self.mood_entry.pack(side="left")
+            check = ctk.CTkCheckBox(passes_box, text=PASS_LABELS[name], variable=var, width=20)
+            check.pack(side="left", padx=(0, 10))
+            tip(f"{PASS_HELP[name]} Default: on.", check)
 
         # The toggle folds only the numeric/text parameters: library, passes and mood tag stay.
         # It heads the grid's first row, so unfolded it costs no row of its own; folded, a line
@@ -202,31 +208,53 @@ class InferenceTab(Tab):
             span = 3 if width > 100 else 1
             if col + 1 + span > 10:
                 row, col = row + 1, 0
-            ctk.CTkLabel(grid, text=label).grid(row=row, column=col, sticky="e", padx=(8, 3))
+            caption = ctk.CTkLabel(grid, text=label)
+            caption.grid(row=row, column=col, sticky="e", padx=(8, 3))
             var = ctk.StringVar(value=text[name])
             self.param_vars[name] = var
             entry = ctk.CTkEntry(grid, textvariable=var, width=width)
             entry.grid(row=row, column=col + 1, columnspan=span, sticky="w", pady=2)
             self.param_entries[name] = entry
+            tip(inf.param_help(name), caption, entry)
             var.trace_add("write", lambda *_a, n=name: self._param_edited(n))
             col += 1 + span
         # The engine and the filler choice: the classic formula's fields above only matter
         # to the classic formula; the fitted engine learns its own weights.
         method_box = ctk.CTkFrame(grid, fg_color="transparent")
         method_box.grid(row=row + 1, column=0, columnspan=10, sticky="w", pady=(2, 0))
-        ctk.CTkLabel(method_box, text="Method").pack(side="left", padx=(8, 3))
+        caption = ctk.CTkLabel(method_box, text="Method")
+        caption.pack(side="left", padx=(8, 3))
         by_method = {v: k for k, v in METHOD_LABELS.items()}
         self.method_var = ctk.StringVar(value=by_method[params.method])
         self.method_menu = ctk.CTkOptionMenu(
             method_box, values=list(METHOD_LABELS), variable=self.method_var, width=190
         )
         self.method_menu.pack(side="left")
+        tip(inf.param_help("method"), caption, self.method_menu)
         self.filler_var = ctk.BooleanVar(value=params.keep_filler_unrated)
-        ctk.CTkCheckBox(
+        check = ctk.CTkCheckBox(
             method_box,
             text="Leave intros, skits and short tracks unrated",
             variable=self.filler_var,
-        ).pack(side="left", padx=(14, 0))
+        )
+        check.pack(side="left", padx=(14, 0))
+        tip(inf.param_help("keep_filler_unrated"), check)
+        # The mood tag: off by default, so it lives with the other folded options.
+        self.mood_var = ctk.BooleanVar(value=bool(saved.get("mood_on", False)))
+        self.mood_name = ctk.StringVar(value=str(saved.get("mood_tag", ij.DEFAULT_MOOD)))
+        check = ctk.CTkCheckBox(
+            method_box, text="Mark guesses with mood", variable=self.mood_var, width=20
+        )
+        check.pack(side="left", padx=(14, 4))
+        self.mood_entry = ctk.CTkEntry(method_box, textvariable=self.mood_name, width=140)
+        self.mood_entry.pack(side="left")
+        tip(
+            "Also give every guessed item this Plex mood tag, so you can see and filter the "
+            "guesses in Plex, and the program can recover them if its history is lost. "
+            f"Default: off ({ij.DEFAULT_MOOD}).",
+            check,
+            self.mood_entry,
+        )
         for var in (self.method_var, self.filler_var):
             var.trace_add("write", lambda *_a: self._update_params_note())
         self.params_open = True
@@ -234,18 +262,33 @@ class InferenceTab(Tab):
 
         self.preview_button = Button(bar, text="Preview", width=100, command=self.preview_plan)
         self.preview_button.pack(side="left")
+        tip(
+            "Read the library, guess the ratings and show what would be written. "
+            "Nothing is written until you press Apply.",
+            self.preview_button,
+        )
         self.backtest_button = Button(
-            bar, text="Backtest", width=100, command=self.run_backtest, **SECONDARY
+            bar, text="Test accuracy", width=110, command=self.run_backtest, **SECONDARY
         )
         self.backtest_button.pack(side="left", padx=6)
+        tip(
+            "Hide a fifth of your own track ratings at a time, guess them back, and show how "
+            "far off the guesses are. Nothing is written.",
+            self.backtest_button,
+        )
         self.rebuild_button = Button(
             bar,
-            text="Rebuild provenance from mood tags…",
-            width=230,
+            text="Recover guesses from mood tag…",
+            width=220,
             command=self.rebuild,
             **SECONDARY,
         )
         self.rebuild_button.pack(side="left", padx=6)
+        tip(
+            "If this program's history was lost: items with the mood tag are remembered as "
+            "guesses again, so a later run may update them. Nothing is written to Plex.",
+            self.rebuild_button,
+        )
         self.export_ratings_button = Button(
             bar, text="Export ratings CSV…", width=150, command=self.export_ratings, **SECONDARY
         )
@@ -254,6 +297,14 @@ class InferenceTab(Tab):
             bar, text="Import ratings CSV…", width=150, command=self.import_ratings, **SECONDARY
         )
         self.import_ratings_button.pack(side="right", padx=6)
+        tip(
+            "Write every rating of the library to a CSV, marked as yours or guessed.",
+            self.export_ratings_button,
+        )
+        tip(
+            "Preview a ratings CSV as Export writes it against this library; Apply writes it.",
+            self.import_ratings_button,
+        )
 
         # The plan and the reports: one view at a time in all the height there is; the
         # report export follows the report shown.
@@ -391,6 +442,22 @@ class InferenceTab(Tab):
             mood_tag=self.mood_name.get().strip() or ij.DEFAULT_MOOD,
         )
 
+    def restore_defaults(self) -> None:
+        """Every pass on, every parameter and the method at its default, no mood tag."""
+        defaults = inf.Params()
+        text = defaults.as_text()
+        for name, var in self.param_vars.items():
+            var.set(text[name])
+        by_method = {v: k for k, v in METHOD_LABELS.items()}
+        self.method_var.set(by_method[defaults.method])
+        self.filler_var.set(defaults.keep_filler_unrated)
+        for var in self.pass_vars.values():
+            var.set(True)
+        self.mood_var.set(False)
+        self.mood_name.set(ij.DEFAULT_MOOD)
+        self._mark_bad(None)
+        self.remember(params=text, passes=list(inf.PASSES), mood_on=False, mood_tag=ij.DEFAULT_MOOD)
+
     def _options_or_error(self) -> ij.InferOptions | None:
         try:
             opts = self.read_options()
@@ -494,10 +561,15 @@ class InferenceTab(Tab):
         )
 
     def plan_title(self, plan: Plan) -> str:
+        # Mood tags are changes too, but no ratings: the title counts each for what it is.
+        moods = sum(1 for c in plan.changes if c.field == "mood")
+        ratings = f"{len(plan) - moods:,} rating(s) to write"
+        if moods:
+            ratings += f" and {moods:,} mood tag(s)"
         if plan.job != ij.JOB:
             name = Path(str(getattr(self.plan_job, "path", ""))).name
-            return f"Ratings CSV {name}: {len(plan):,} rating(s) to write"
-        return f"Inference for {plan.options.get('library', '')}: {len(plan):,} rating(s) to write"
+            return f"Ratings CSV {name}: {ratings}"
+        return f"Inference for {plan.options.get('library', '')}: {ratings}"
 
     def show_plan(self, plan: Plan | None = None) -> Any:
         preview = super().show_plan(plan)
@@ -630,7 +702,7 @@ class InferenceTab(Tab):
             [(CHART_LABELS[m], mae / 2, m == bt.engine) for m, (mae, _rmse) in bt.scores.items()],
             [(p / 2, a / 2, n) for p, a, n in bt.calibration],
         )
-        self.show_view("Backtest")
+        self.show_view("Accuracy")
 
     def rebuild(self) -> None:
         opts = self._options_or_error()

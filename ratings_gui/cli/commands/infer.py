@@ -44,7 +44,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a parameter: " + ", ".join(inf.Params.names()),
+        help="a parameter, repeat for more. "
+        + " ".join(f"{n}: {inf.param_help(n)}" for n in inf.Params.names()),
     )
     p.add_argument("--mood-tag", metavar="NAME", help="tag inferred items with this mood")
     p.add_argument(
@@ -74,7 +75,9 @@ def options_from_args(app: Any, args: argparse.Namespace, library: str) -> Infer
         try:
             params = params.with_text(name, value)
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            key = name.strip().replace("-", "_")
+            hint = f" {key}: {inf.param_help(key)}" if key in inf.PARAM_HELP else ""
+            raise UsageError(str(exc) + hint) from None
     try:
         passes = inf.parse_passes(args.passes)
     except ValueError as exc:
