@@ -181,7 +181,7 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     assert tree.heading("gap", "text") == "Gap ▼"
     _click_heading(tree, "yours")
     pump_until(win, lambda: not table.filling, 5, "the sorted dissenters")
-    yours = [float(row[1].rstrip("★")) for row in table.shown_values()]
+    yours = [float(row[1].split()[-1].rstrip("★")) for row in table.shown_values()]
     assert yours == sorted(yours) and table.shown_values() != shown
     assert tab.export_report(str(tmp_path / "dissenters.csv")) == len(dissenters)
     win.update()

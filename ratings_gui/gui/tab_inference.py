@@ -34,6 +34,7 @@ from ratings_gui.gui.widgets import (
     SortableTable,
     TableColumn,
     readable_segments,
+    stars_label,
     tip,
 )
 from ratings_gui.jobs import infer as ij
@@ -103,9 +104,14 @@ FOLDED_TEXT = "Fine-tuning ▸"
 
 
 def stars_cell(value: Any) -> str:
-    """Report stars as the CSV has them (3.47 stays 3.47, not the nearest Plex step)."""
+    """Report stars (0-5) as every table shows stars: ``★★★½ 3.47`` (the exact number kept)."""
     if value is None or value == "":
         return ""
+    return stars_label(float(value) * 2)
+
+
+def gap_cell(value: Any) -> str:
+    """A distance in stars (not a rating): ``1.5★``."""
     return f"{float(value):.2f}".rstrip("0").rstrip(".") + "★"
 
 
@@ -134,7 +140,7 @@ DISSENTERS_COLUMNS = (
     TableColumn("track", "Track", 460, 1, stretch=True),
     TableColumn("yours", "Your stars", 110, 2, anchor="e", text=stars_cell),
     TableColumn("album", "Album stars", 110, 3, anchor="e", text=stars_cell),
-    TableColumn("gap", "Gap", 90, _gap, anchor="e", text=stars_cell),
+    TableColumn("gap", "Gap", 90, _gap, anchor="e", text=gap_cell),
 )
 
 
@@ -641,7 +647,7 @@ class InferenceTab(Tab):
                 n = self.dissenters_table.total_rows
                 text = f"{n:,} of your track ratings far from their album's"
             elif self.view == "coverage":
-                text = f"library mean {job.result.mu / 2:.2f}★"
+                text = f"your library average {stars_label(job.result.mu)}"
         self.view_note.configure(text=text)
 
     def show_reports(self) -> None:
@@ -661,7 +667,7 @@ class InferenceTab(Tab):
             title="Track ratings (stars)",
         )
         lines = [
-            f"library mean {job.result.mu / 2:.2f}★",
+            f"your library average {stars_label(job.result.mu)}",
             f"{'level':8}{'own':>8}{'inferred':>10}{'unrated':>9}",
         ]
         lines += [

@@ -180,6 +180,7 @@ class Tab:
         bar.grid(row=2, column=0, sticky="ew", padx=4, pady=(2, 2))
         body = ctk.CTkFrame(f, fg_color="transparent")
         body.grid(row=3, column=0, sticky="nsew")
+        self.options_frame, self.bar_frame = options, bar
         body.grid_columnconfigure(0, weight=1)
         body.grid_rowconfigure(0, weight=1)
         return options, bar, body
