@@ -215,6 +215,11 @@ class ImportTab(Tab):
         self.open_unmatched_button = Button(
             bar, text="Open unmatched list", width=150, command=self.open_unmatched
         )
+        tip(
+            "Open the list of rows that matched nothing (with the reason for each) in your "
+            "spreadsheet program.",
+            self.open_unmatched_button,
+        )
         self.status_label = ctk.CTkLabel(bar, text="", anchor="w", text_color=MUTED_COLOR)
         self.status_label.pack(side="left", padx=8, fill="x", expand=True)
         self._show_unmatched_target()

@@ -187,7 +187,7 @@ class TagsTab(Tab):
         )
         self.scale_label.pack(side="left", padx=(10, 6))
         self.scale_buttons = {
-            scale: ctk.CTkButton(
+            scale: Button(
                 self.scale_bar,
                 text=f"Read as {label}",
                 width=120,
@@ -198,6 +198,11 @@ class TagsTab(Tab):
         }
         for button in self.scale_buttons.values():
             button.pack(side="left", padx=(0, 6))
+            tip(
+                "Some files hold a RATING from 6 to 10 that could be out of 100 or out of 10. "
+                "Tell once how this library's files count; the plan is made again.",
+                button,
+            )
 
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=4)

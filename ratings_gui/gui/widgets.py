@@ -687,6 +687,7 @@ class Tooltip:
         self._tip: tk.Toplevel | None = None
         self._after: str | None = None
         widget.tooltip_text = text
+        widget.tooltip = self
         for seq, fn in (
             ("<Enter>", self._schedule),
             ("<Leave>", self.hide),
