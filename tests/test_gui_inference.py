@@ -221,6 +221,8 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
         pump_until(win, lambda: tab.chart.cget("background") != light_chart, 5, "a dark chart")
         win.update()
         screenshot("inference_histogram_dark")
+        # the backtest chart follows the mode too (a plain Canvas, recoloured with the other)
+        assert tab.bt_chart.cget("background") == tab.chart.cget("background")
     finally:
         ctk.set_appearance_mode("light")
         win.update()
