@@ -6,12 +6,16 @@ tests run on Xvfb, started here when there is no display.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
+import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,19 +158,77 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-@pytest.fixture
-def app(home: Path, demo: object) -> Iterator[object]:
-    """An AppContext connected to the demo server, plex.tv pointed at the demo."""
+@contextlib.contextmanager
+def signed_in(server: Any, home: Path, library: str | None = None) -> Iterator[Any]:
+    """An AppContext connected to a demo ``server``, plex.tv pointed at it; closed after."""
     from ratings_gui.context import AppContext
     from ratings_gui.plex.connection import connect_direct
 
-    ctx = AppContext.open(home, plextv_base=demo.url)  # type: ignore[attr-defined]
-    ctx.set_connection(connect_direct(demo.url, demo.token))  # type: ignore[attr-defined]
+    ctx = AppContext.open(home, plextv_base=server.url)
+    ctx.set_connection(connect_direct(server.url, server.token))
+    if library is not None:
+        ctx.library = library
     try:
         yield ctx
     finally:
         ctx.set_plextv(None)
         ctx.close()
+
+
+@pytest.fixture
+def app(home: Path, demo: object) -> Iterator[object]:
+    """An AppContext connected to the demo server, plex.tv pointed at the demo."""
+    with signed_in(demo, home) as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def win(app: Any) -> Iterator[Any]:
+    """The window on :func:`app` (skipped without a display); tests may define their own."""
+    from test_gui_helpers import app_fixture, require_display
+
+    require_display()
+    yield from app_fixture(app)
+
+
+# --- helpers the test modules share ----------------------------------------------------------
+
+
+def job_ctx(cancel: threading.Event | None = None, on: Any = None) -> Any:
+    """A JobContext whose events go nowhere (or to ``on``)."""
+    from ratings_gui.jobs.runner import JobContext
+
+    return JobContext(on or (lambda ev: None), cancel)
+
+
+def ratings_of(demo: Any, kinds: Sequence[str] = ("track",), section: int = 1) -> dict[int, Any]:
+    """Every item's rating on the demo server, by key: what a test compares before and after."""
+    return {k: demo.lib.rating(k) for kind in kinds for k in demo.lib.keys_of(section, kind)}
+
+
+def run_cli(
+    command: str,
+    demo: Any,
+    home: Path,
+    *extra: str,
+    library: str = "Music",
+    stderr: list[str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """``python -m ratings_gui COMMAND ... --json`` on the demo: exit code and the JSON line.
+
+    What went to stderr is appended to ``stderr`` when given.
+    """
+    from ratings_gui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = [command, *extra, "--server", demo.url, "--token", demo.token]
+    argv += ["--library", library, "--data-dir", str(home), "--json"]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    if stderr is not None:
+        stderr.append(err.getvalue())
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    return code, (json.loads(lines[-1]) if lines else {})
 
 
 def is_program_value(journal: Any, target: str, current: Any) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import job_ctx
 
 from ratings_gui.core import transfer as tr
 from ratings_gui.core.plan import PLEX, Change
@@ -23,16 +24,11 @@ from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.demo.transfer import transferred_copy
 from ratings_gui.jobs import transfer as jt
-from ratings_gui.jobs.runner import JobContext
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.journal import APPLIED
 from ratings_gui.plex.connection import connect_direct
 
 OFFSET = 100_000
-
-
-def _ctx() -> JobContext:
-    return JobContext(lambda ev: None)
 
 
 def _ratings(lib: DemoLibrary, offset: int = 0) -> dict[int, float]:
@@ -85,13 +81,13 @@ def _use(app: Any, srv: DemoServer) -> None:
 
 
 def _backup(app: Any, path: Path, libraries: list[str] | None = None) -> jt.BackupResult:
-    return jt.BackupJob(app, path, libraries).run(_ctx())
+    return jt.BackupJob(app, path, libraries).run(job_ctx())
 
 
 def _restore(app: Any, path: Path, **kw: Any) -> tuple[Any, Any, jt.RestoreJob]:
     job = jt.RestoreJob(app, path, **kw)
-    plan = job.prepare(_ctx())
-    return plan, job.apply(_ctx(), plan), job
+    plan = job.prepare(job_ctx())
+    return plan, job.apply(job_ctx(), plan), job
 
 
 # --- backup -----------------------------------------------------------------------------------
@@ -125,7 +121,7 @@ def test_backup_holds_every_rating_with_its_ids_and_paths(
 
 
 def test_backup_of_one_library_and_dry_run(app: Any, rated: Any, tmp_path: Path) -> None:
-    res = jt.BackupJob(app, tmp_path / "dry.json", ["Movies"]).run(_ctx(), dry_run=True)
+    res = jt.BackupJob(app, tmp_path / "dry.json", ["Movies"]).run(job_ctx(), dry_run=True)
     assert res.path is None and not (tmp_path / "dry.json").exists()
     assert set(res.counts) == {"movie"} and res.libraries == ["Movies"]
     with pytest.raises(Exception, match="No music, movie or TV library called 'Nope'"):
@@ -184,7 +180,7 @@ def test_restore_on_a_fresh_server_then_undo(
     assert again.changes == [] and again.counts[tr.ALREADY] == len(want)
 
     undo = UndoJob(app, report.run_id)
-    undone = undo.apply(_ctx(), undo.prepare(_ctx()))
+    undone = undo.apply(job_ctx(), undo.prepare(job_ctx()))
     assert undone.changes == len(want) and not undone.failed
     assert _ratings(copy_server.lib, OFFSET) == {}
 
@@ -249,7 +245,7 @@ def test_unmatched_rows_go_to_a_csv(
         lib._by_type[(3, kind)] = [k for k in lib._by_type[(3, kind)] if k not in gone]
     _use(app, copy_server)
     job = jt.RestoreJob(app, path)
-    plan = job.prepare(_ctx())
+    plan = job.prepare(job_ctx())
     lost = [k for k in _ratings(rated.lib) if k + OFFSET in gone]
     assert plan.counts[tr.NOT_FOUND] == len(lost) > 0
     out = tmp_path / "left.csv"
@@ -282,7 +278,7 @@ def test_bad_backup_files_write_nothing(
     _use(app, copy_server)
     copy_server.reset_counts()
     with pytest.raises(jt.BackupFileError) as err:
-        jt.RestoreJob(app, path).prepare(_ctx())
+        jt.RestoreJob(app, path).prepare(job_ctx())
     words = {
         "truncated": "cut off",
         "edited": "changed after",
@@ -303,10 +299,10 @@ def test_clear_then_undo_and_its_backup_restores_on_a_fresh_copy(
     want = _ratings(rated.lib)
     music = {k: v for k, v in want.items() if rated.lib.items[k].section_id == 1}
     job = jt.ClearJob(app, "Music")
-    plan = job.prepare(_ctx())
+    plan = job.prepare(job_ctx())
     assert len(plan.changes) == len(music)
     assert _ratings(rated.lib) == want  # planning clears nothing
-    report = job.apply(_ctx(), plan)
+    report = job.apply(job_ctx(), plan)
     assert report.changes == len(music) and not report.failed
     assert _ratings(rated.lib) == {k: v for k, v in want.items() if k not in music}
     saved = Path(report.extra["backup"])
@@ -315,7 +311,7 @@ def test_clear_then_undo_and_its_backup_restores_on_a_fresh_copy(
     assert {e.key: e.rating for e in jt.read_backup_file(saved).entries} == music
 
     undo = UndoJob(app, report.run_id)
-    undo.apply(_ctx(), undo.prepare(_ctx()))
+    undo.apply(job_ctx(), undo.prepare(job_ctx()))
     assert _ratings(rated.lib) == want
 
     fresh = transferred_copy(rated.lib, key_offset=OFFSET)
@@ -329,13 +325,13 @@ def test_clear_then_undo_and_its_backup_restores_on_a_fresh_copy(
 def test_clear_only_one_kind(app: Any, rated: Any, tmp_path: Path) -> None:
     want = _ratings(rated.lib)
     job = jt.ClearJob(app, "Music", ["album"], backup_path=tmp_path / "albums.json")
-    job.apply(_ctx(), job.prepare(_ctx()))
+    job.apply(job_ctx(), job.prepare(job_ctx()))
     left = _ratings(rated.lib)
     gone = {k for k in want if rated.lib.items[k].kind == "album"}
     assert gone and left == {k: v for k, v in want.items() if k not in gone}
     assert {e.kind for e in jt.read_backup_file(tmp_path / "albums.json").entries} == {"album"}
     with pytest.raises(Exception, match="holds no movie ratings"):
-        jt.ClearJob(app, "Music", ["movie"]).prepare(_ctx())
+        jt.ClearJob(app, "Music", ["movie"]).prepare(job_ctx())
 
 
 def test_clear_writes_nothing_when_the_backup_cannot_be_written(
@@ -343,10 +339,10 @@ def test_clear_writes_nothing_when_the_backup_cannot_be_written(
 ) -> None:
     want = _ratings(rated.lib)
     job = jt.ClearJob(app, "Music", backup_path=tmp_path / "no-such-folder" / "b.json")
-    plan = job.prepare(_ctx())
+    plan = job.prepare(job_ctx())
     rated.reset_counts()
     with pytest.raises(jt.BackupFileError, match="does not exist"):
-        job.apply(_ctx(), plan)
+        job.apply(job_ctx(), plan)
     assert _ratings(rated.lib) == want and _writes(rated) == 0
 
 

@@ -5,7 +5,6 @@ Everything that writes runs over real HTTP against the demo server.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -13,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import job_ctx, ratings_of, run_cli
 
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.records import Item
 from ratings_gui.jobs import base_rating as br
-from ratings_gui.jobs.runner import JobContext
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.journal import Provenance
 from ratings_gui.plex.bulk import BulkRatingWriter, EmptyIdList, multi_edit_params
@@ -25,16 +24,8 @@ from ratings_gui.plex.bulk import BulkRatingWriter, EmptyIdList, multi_edit_para
 MUSIC = "Music"
 
 
-def _ctx(cancel: threading.Event | None = None) -> JobContext:
-    return JobContext(lambda ev: None, cancel)
-
-
 def _track(key: int, rating: float | None, added: int = 1000) -> Item:
     return Item(key=key, kind="track", title=f"t{key}", user_rating=rating, added_at=added)
-
-
-def _state(demo: Any) -> dict[int, float | None]:
-    return {k: demo.lib.rating(k) for k in demo.lib.keys_of(1, "track")}
 
 
 def _opts(value: float = 6.0, **kw: Any) -> br.BaseRatingOptions:
@@ -43,8 +34,8 @@ def _opts(value: float = 6.0, **kw: Any) -> br.BaseRatingOptions:
 
 def _run(app: Any, opts: br.BaseRatingOptions, *, reset: bool = False) -> Any:
     job = br.BaseRatingJob(app, opts, reset=reset)
-    plan = job.prepare(_ctx())
-    return plan, job.apply(_ctx(), plan)
+    plan = job.prepare(job_ctx())
+    return plan, job.apply(job_ctx(), plan)
 
 
 # --- pure ---------------------------------------------------------------------------------
@@ -121,47 +112,47 @@ def test_styles_offer_the_values_users_know() -> None:
 
 
 def test_only_unrated_tracks_change_and_undo_restores(app: Any, demo: Any) -> None:
-    before = _state(demo)
+    before = ratings_of(demo)
     unrated = {k for k, v in before.items() if v is None}
     plan, report = _run(app, _opts(6.0))
     rated = len(before) - len(unrated)
     assert len(plan) == len(unrated) and plan.counts[br.MINE] + plan.counts[br.SAME] == rated
     assert report.changes == len(unrated) and not report.failed
-    after = _state(demo)
+    after = ratings_of(demo)
     assert {k for k in before if after[k] != before[k]} == unrated
     assert all(after[k] == 6.0 for k in unrated)
     # History's undo of the run brings every track back
     job = UndoJob(app, report.run_id)
-    job.apply(_ctx(), job.prepare(_ctx()))
-    assert _state(demo) == before
+    job.apply(job_ctx(), job.prepare(job_ctx()))
+    assert ratings_of(demo) == before
 
 
 def test_override_replaces_program_ratings_never_the_users_without_second_choice(
     app: Any, demo: Any
 ) -> None:
-    before = _state(demo)
+    before = ratings_of(demo)
     unrated = [k for k, v in before.items() if v is None]
     mine = [k for k, v in before.items() if v is not None]
     _run(app, _opts(6.0))
     demo.lib.set_rating(unrated[0], 9.0)  # the user takes one over in Plex
     plan, _ = _run(app, _opts(8.0, override_program=True))
     assert len(plan) == len(unrated) - 1 and br.REPLACES_MINE not in plan.counts
-    after = _state(demo)
+    after = ratings_of(demo)
     assert all(after[k] == before[k] for k in mine)
     assert after[unrated[0]] == 9.0
     assert all(after[k] == 8.0 for k in unrated[1:])
 
     # the second, explicit choice: the plan says how many of the user's ratings go
     job = br.BaseRatingJob(app, _opts(8.0, override_program=True, override_user=True))
-    plan = job.prepare(_ctx())
+    plan = job.prepare(job_ctx())
     already_eight = sum(1 for k in mine if before[k] == 8.0)
     assert plan.counts[br.REPLACES_MINE] == len(mine) - already_eight + 1
-    job.apply(_ctx(), plan)
-    assert set(_state(demo).values()) == {8.0}
+    job.apply(job_ctx(), plan)
+    assert set(ratings_of(demo).values()) == {8.0}
 
 
 def test_reset_removes_only_base_ratings(app: Any, demo: Any) -> None:
-    before = _state(demo)
+    before = ratings_of(demo)
     unrated = [k for k, v in before.items() if v is None]
     _run(app, _opts(4.0))
     demo.lib.set_rating(unrated[0], 10.0)  # now the user's
@@ -169,7 +160,7 @@ def test_reset_removes_only_base_ratings(app: Any, demo: Any) -> None:
     assert plan.job == br.RESET_JOB and len(plan) == len(unrated) - 1
     assert plan.counts[br.TAKEN_OVER] == 1
     assert report.changes == len(unrated) - 1
-    after = _state(demo)
+    after = ratings_of(demo)
     assert after[unrated[0]] == 10.0
     assert all(after[k] is None for k in unrated[1:])
     assert all(after[k] == v for k, v in before.items() if v is not None)
@@ -186,7 +177,7 @@ def test_since_last_run_sees_only_tracks_added_after_it(app: Any, demo: Any) -> 
 
 
 def test_grouped_edits_one_request_per_value_and_chunk(app: Any, demo: Any) -> None:
-    before = _state(demo)
+    before = ratings_of(demo)
     unrated = [k for k, v in before.items() if v is None]
     demo.reset_counts()
     plan, report = _run(app, _opts(6.0, grouped=True))
@@ -215,7 +206,7 @@ def test_grouped_edits_one_request_per_value_and_chunk(app: Any, demo: Any) -> N
 
 def test_an_empty_id_list_is_never_sent(app: Any, demo: Any) -> None:
     """Without id= the server edits EVERY track: the guard must stop it before the wire."""
-    before = _state(demo)
+    before = ratings_of(demo)
     with pytest.raises(EmptyIdList):
         multi_edit_params("track", [], 6.0)
     writer = BulkRatingWriter(app.connection, 1)
@@ -224,13 +215,13 @@ def test_an_empty_id_list_is_never_sent(app: Any, demo: Any) -> None:
         writer.send_group([], 6.0)
     assert writer.apply([]).requests == 0
     assert demo.total_requests("PUT") == 0
-    assert _state(demo) == before
+    assert ratings_of(demo) == before
 
 
 def test_watch_rates_a_track_added_while_it_runs(app: Any, demo: Any) -> None:
-    before = _state(demo)
+    before = ratings_of(demo)
     cancel = threading.Event()
-    ctx = _ctx(cancel)
+    ctx = job_ctx(cancel)
     album = demo.lib.keys_of(1, "album")[1]
     added: list[int] = []
     result: list[Any] = []
@@ -251,7 +242,7 @@ def test_watch_rates_a_track_added_while_it_runs(app: Any, demo: Any) -> None:
     stats = result[0]
     assert stats.rated == 1 and stats.seen == 1 and len(stats.runs) == 1
     # only the new track: older unrated tracks stay as they were
-    after = _state(demo)
+    after = ratings_of(demo)
     assert {k for k in after if after[k] != before.get(k)} == {added[0]}
     run = app.journal.run(stats.runs[0])
     assert run.job == br.JOB and run.applied == 1
@@ -260,42 +251,15 @@ def test_watch_rates_a_track_added_while_it_runs(app: Any, demo: Any) -> None:
 # --- command line ------------------------------------------------------------------------------
 
 
-def _cli(demo: Any, tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    import contextlib
-    import io
-
-    from ratings_gui.cli import main
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        code = main(
-            [
-                "base-rating",
-                "--server",
-                demo.url,
-                "--token",
-                demo.token,
-                "--library",
-                MUSIC,
-                "--data-dir",
-                str(tmp_path / "cli-home"),
-                "--json",
-                *extra,
-            ]
-        )
-    lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
-    return code, json.loads(lines[-1]) if lines else {}
-
-
 def test_cli_json_counts_match_the_server(demo: Any, tmp_path: Path) -> None:
-    before = _state(demo)
+    before = ratings_of(demo)
     unrated = {k for k, v in before.items() if v is None}
-    code, dry = _cli(demo, tmp_path, "--stars", "3", "--dry-run")
+    code, dry = run_cli("base-rating", demo, tmp_path / "cli-home", "--stars", "3", "--dry-run")
     assert code == 0 and dry["dry_run"] and dry["changes"] == len(unrated)
-    assert _state(demo) == before
-    code, out = _cli(demo, tmp_path, "--stars", "3", "--yes")
+    assert ratings_of(demo) == before
+    code, out = run_cli("base-rating", demo, tmp_path / "cli-home", "--stars", "3", "--yes")
     assert code == 0
-    after = _state(demo)
+    after = ratings_of(demo)
     changed = {k for k in before if after[k] != before[k]}
     assert changed == unrated
     assert out["changes"] == out["counts"]["applied"] == len(changed)
@@ -303,11 +267,20 @@ def test_cli_json_counts_match_the_server(demo: Any, tmp_path: Path) -> None:
     assert out["counts"][br.MINE] + out["counts"][br.SAME] == rated
     assert out["job"] == br.JOB and out["run_id"]
 
-    code, out = _cli(demo, tmp_path, "--reset", "--yes")
+    code, out = run_cli("base-rating", demo, tmp_path / "cli-home", "--reset", "--yes")
     assert code == 0 and out["changes"] == len(unrated)
-    assert _state(demo) == before
+    assert ratings_of(demo) == before
 
-    code, _ = _cli(demo, tmp_path, "--stars", "3.5", "--style", "whole", "--dry-run")
+    code, _ = run_cli(
+        "base-rating",
+        demo,
+        tmp_path / "cli-home",
+        "--stars",
+        "3.5",
+        "--style",
+        "whole",
+        "--dry-run",
+    )
     assert code == 2
 
 
@@ -319,9 +292,10 @@ def test_cli_watch_rates_a_new_track(demo: Any, tmp_path: Path) -> None:
     )
     timer.start()
     try:
-        code, out = _cli(
+        code, out = run_cli(
+            "base-rating",
             demo,
-            tmp_path,
+            tmp_path / "cli-home",
             "--stars",
             "2.5",
             "--newest",

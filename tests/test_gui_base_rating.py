@@ -5,27 +5,17 @@ Real HTTP to the demo server; the window runs under Xvfb (tests/conftest.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+from conftest import ratings_of
+from test_gui_helpers import pump_until, screenshot
 
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def win(app: Any) -> Iterator[Any]:
-    require_display()
-    yield from app_fixture(app)
-
-
-def _state(demo: Any) -> dict[int, float | None]:
-    return {k: demo.lib.rating(k) for k in demo.lib.keys_of(1, "track")}
-
-
 def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any) -> None:
-    before = _state(demo)
+    before = ratings_of(demo)
     unrated = {k for k, v in before.items() if v is None}
     tab = win.tab_objects["base_rating"]
     win.select_tab("base_rating")
@@ -60,7 +50,7 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
 
     tab.preview.apply_button.invoke()
     pump_until(win, lambda: tab.preview.plan is None and not win.busy, 90, "the apply")
-    after = _state(demo)
+    after = ratings_of(demo)
     assert {k for k in before if after[k] != before[k]} == unrated
     assert all(after[k] == 6.0 for k in unrated)
     run = win.ctx.journal.runs()[0]
@@ -75,7 +65,7 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
     assert len(hist.preview.plan) == len(unrated)
     hist.preview.apply_button.invoke()
     pump_until(win, lambda: hist.preview.plan is None and not win.busy, 90, "undo applied")
-    assert _state(demo) == before
+    assert ratings_of(demo) == before
     screenshot("base_rating_undone")
 
 

@@ -5,28 +5,19 @@ Real HTTP to the demo server; the window runs under Xvfb (tests/conftest.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from test_gui_helpers import (
-    app_fixture,
     click,
     close_app,
     open_app,
     pump_until,
-    require_display,
     screenshot,
 )
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def win(app: Any) -> Iterator[Any]:
-    require_display()
-    yield from app_fixture(app)
 
 
 def _click_heading(tree: Any, column: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import ratings_of, signed_in
 from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
 
 from ratings_gui import tags
@@ -34,18 +35,9 @@ def media_demo(tmp_path: Path) -> Iterator[Any]:
 
 @pytest.fixture
 def win(tmp_path: Path, media_demo: Any) -> Iterator[Any]:
-    from ratings_gui.context import AppContext
-    from ratings_gui.plex.connection import connect_direct
-
     require_display()
-    ctx = AppContext.open(tmp_path / "home", plextv_base=media_demo.url)
-    ctx.set_connection(connect_direct(media_demo.url, media_demo.token))
-    ctx.library = "Music"
-    try:
+    with signed_in(media_demo, tmp_path / "home", "Music") as ctx:
         yield from app_fixture(ctx)
-    finally:
-        ctx.set_plextv(None)
-        ctx.close()
 
 
 def _local(demo: Any, key: int) -> Path:
@@ -58,16 +50,12 @@ def _files(demo: Any) -> dict[int, bytes]:
     return {k: _local(demo, k).read_bytes() for k in demo.lib.keys_of(1, "track")}
 
 
-def _plex(demo: Any) -> dict[int, float | None]:
-    return {k: demo.lib.rating(k) for k in demo.lib.keys_of(1, "track")}
-
-
 def test_sync_from_the_tags_tab_then_undo_on_history(win: Any, media_demo: Any) -> None:
     demo = media_demo
     keys = demo.lib.keys_of(1, "track")
     unrated = next(k for k in keys if demo.lib.rating(k) is None)
     tags.write_rating(_local(demo, unrated), 10.0)  # a file rated, its track not
-    files_before, plex_before = _files(demo), _plex(demo)
+    files_before, plex_before = _files(demo), ratings_of(demo)
 
     tab = win.tab_objects["tags"]
     win.select_tab("tags")
@@ -117,5 +105,5 @@ def test_sync_from_the_tags_tab_then_undo_on_history(win: Any, media_demo: Any) 
     assert len(hist.preview.plan) == len(plan)
     hist.preview.apply_button.invoke()
     pump_until(win, lambda: hist.preview.plan is None and not win.busy, 30, "undo applied")
-    assert _plex(demo) == plex_before
+    assert ratings_of(demo) == plex_before
     assert _files(demo) == files_before  # byte for byte

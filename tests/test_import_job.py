@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import job_ctx
 
 from ratings_gui.demo.library import DemoItem, DemoLibrary
 from ratings_gui.demo.server import Faults
 from ratings_gui.jobs.import_job import ImportInputError, ImportJob, export_ratings
-from ratings_gui.jobs.runner import JobContext
 from ratings_gui.jobs.undo import UndoJob
 
 IMDB_HEADER = [
@@ -45,10 +45,6 @@ TYPES = {
     "legacy": {"movie": "movie", "show": "tvSeries", "episode": "tvEpisode"},
 }
 MISSING_IMDB = "tt0000001"
-
-
-def ctx() -> JobContext:
-    return JobContext(lambda ev: None)
 
 
 def guid(item: DemoItem, scheme: str) -> str:
@@ -271,12 +267,12 @@ def test_every_export_shape_lands_on_the_right_items(
     untouched = {k: it.user_rating for k, it in lib.items.items() if k not in picks.expected}
     demo.reset_counts()
     job = ImportJob(app, path, all_libraries=True)
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     assert demo.total_requests("PUT") == 0
     assert plan.counts["update"] == len(picks.expected), plan.skipped
     assert plan.counts["not found"] == NOT_FOUND.get(shape, 1)
     assert plan.counts["needs review"] == 0 and not job.review
-    report = job.apply(ctx(), plan)
+    report = job.apply(job_ctx(), plan)
     assert not report.failed
     assert {k: lib.rating(k) for k in picks.expected} == picks.expected
     assert {k: lib.items[k].user_rating for k in untouched} == untouched
@@ -301,12 +297,12 @@ def test_demo_exports_imdb_and_letterboxd(app: Any, demo: Any, tmp_path: Path) -
     changed = sum(1 for k, v in expected.items() if lib.rating(k) != v)
     demo.reset_counts()
     job = ImportJob(app, paths["imdb"], all_libraries=True)
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     listing = demo.total_requests("GET /library/sections")
     assert plan.counts["update"] == changed
     assert plan.counts["unchanged"] == len(expected) - changed
     assert plan.counts["not found"] == len(rows) - len(expected) == 3
-    report = job.apply(ctx(), plan)
+    report = job.apply(job_ctx(), plan)
     assert {k: lib.rating(k) for k in expected} == expected
     # requests: listing pages + one per applied change (+ the bulk verify read)
     assert demo.total_requests() == listing + changed + 1
@@ -321,14 +317,14 @@ def test_demo_exports_imdb_and_letterboxd(app: Any, demo: Any, tmp_path: Path) -
 
     # Letterboxd: titles and years only; the year-off-by-one rows still match.
     lb = ImportJob(app, paths["letterboxd"], kinds={"movie"}, library="Movies")
-    plan = lb.prepare(ctx())
+    plan = lb.prepare(job_ctx())
     with paths["letterboxd"].open(encoding="utf-8") as fh:
         lb_rows = list(csv.DictReader(fh))
     rated = [r for r in lb_rows if r["Rating"]]
     assert plan.counts["invalid rating"] == len(lb_rows) - len(rated)  # empty ratings
     assert plan.counts["not found"] == 2
     assert plan.counts["update"] + plan.counts["unchanged"] + len(lb.review) == len(rated) - 2
-    lb.apply(ctx(), plan)
+    lb.apply(job_ctx(), plan)
     titles = {(it.title, it.year): it for it in (lib.items[k] for k in lib.keys_of(2, "movie"))}
     for r in rated:
         it = titles.get((r["Name"], int(r["Year"])))
@@ -340,7 +336,7 @@ def test_dry_run_and_bad_input_write_nothing(app: Any, demo: Any, tmp_path: Path
     paths = demo.write_exports(tmp_path)
     demo.reset_counts()
     job = ImportJob(app, paths["imdb"], all_libraries=True)
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     assert plan.changes and demo.total_requests("PUT") == 0
     assert demo.total_requests("GET /:/scrobble") == 0
     assert not app.journal.runs()
@@ -350,10 +346,10 @@ def test_dry_run_and_bad_input_write_nothing(app: Any, demo: Any, tmp_path: Path
     bad_header.write_text("Foo,Bar\n1,2\n", encoding="utf-8")
     for path in (junk, bad_header, tmp_path / "missing.csv"):
         with pytest.raises(ImportInputError):
-            ImportJob(app, path, all_libraries=True).prepare(ctx())
+            ImportJob(app, path, all_libraries=True).prepare(job_ctx())
     music = ImportJob(app, paths["imdb"], library="Music")
     with pytest.raises(ImportInputError, match="not a movie or TV library"):
-        music.prepare(ctx())
+        music.prepare(job_ctx())
     assert demo.total_requests("PUT") == 0 and not app.journal.runs()
     made = sorted(p.name for p in tmp_path.iterdir() if p.name != "home")
     assert made == ["bad.csv", "imdb_ratings.csv", "junk.csv", "letterboxd"]
@@ -372,10 +368,10 @@ def test_invalid_rows_are_never_written(app: Any, demo: Any, tmp_path: Path) -> 
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = {m.key: m.user_rating for m in bad_items}
     job = ImportJob(app, path, all_libraries=True)
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     assert plan.counts["invalid rating"] == 2
     assert not any(c.target in {str(k) for k in before} for c in plan.changes)
-    job.apply(ctx(), plan)
+    job.apply(job_ctx(), plan)
     assert {k: lib.rating(k) for k in before} == before
     for m in picks.movies[2:]:
         assert lib.rating(m.key) == picks.expected[m.key]
@@ -390,9 +386,9 @@ def test_mark_watched_only_for_applied_ratings(app: Any, demo: Any, tmp_path: Pa
     path = write_imdb(tmp_path, picks)
     lib.set_rating(same.key, picks.expected[same.key])  # already holds the file's value
     job = ImportJob(app, path, kinds={"movie"}, all_libraries=True, mark_watched=True)
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     assert plan.counts["unchanged"] == 1 and plan.counts["type filtered"] == 5
-    report = job.apply(ctx(), plan)
+    report = job.apply(job_ctx(), plan)
     watched = {k for k, it in lib.items.items() if it.view_count > 0 and it.kind == "movie"}
     assert {m.key for m in picks.movies[1:]} <= watched and same.key not in watched
     assert report.counts["marked watched"] == 3
@@ -400,17 +396,17 @@ def test_mark_watched_only_for_applied_ratings(app: Any, demo: Any, tmp_path: Pa
 
     # Undo of the run (History) takes both the ratings and the watched marks back.
     undo = UndoJob(app, report.run_id)
-    undo.apply(ctx(), undo.prepare(ctx()))
+    undo.apply(job_ctx(), undo.prepare(job_ctx()))
     assert not any(lib.items[m.key].view_count for m in picks.movies)
 
     # A rating the server refuses is never followed by a watched mark.
     other = Picks(lib)
     path2 = write_letterboxd(tmp_path, other)
     job2 = ImportJob(app, path2, library="Movies", mark_watched=True)
-    plan2 = job2.prepare(ctx())
+    plan2 = job2.prepare(job_ctx())
     assert any(c.field == "watched" for c in plan2.changes)
     demo.faults = Faults(unauthorized=True)  # the server refuses every write
-    report2 = job2.apply(ctx(), plan2)
+    report2 = job2.apply(job_ctx(), plan2)
     demo.faults = Faults()
     assert report2.failed and report2.counts.get("marked watched", 0) == 0
     assert demo.counts["GET /:/scrobble"] == 3  # only the first run's
@@ -432,7 +428,7 @@ def test_review_accept_pick_other_and_skip(app: Any, demo: Any, tmp_path: Path) 
         encoding="utf-8",
     )
     job = ImportJob(app, path, library="Movies", mark_watched=False)
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     assert plan.counts["needs review"] == 1 and not plan.changes
     (item,) = job.review
     cands = [c for c, _ in item.candidates]
@@ -446,7 +442,7 @@ def test_review_accept_pick_other_and_skip(app: Any, demo: Any, tmp_path: Path) 
     job.accept_review(item, None)  # skip
     assert not plan.changes and plan.counts["needs review"] == 1 and plan.counts["update"] == 0
     job.accept_review(item, cands[1])
-    report = job.apply(ctx(), plan)
+    report = job.apply(job_ctx(), plan)
     assert lib.rating(cands[1].key) == 9.0 and report.counts["applied"] == 1
     assert "unmatched_csv" not in report.extra  # every row made it
 
@@ -455,7 +451,7 @@ def test_export_letterboxd_and_plain_from_one_read(app: Any, demo: Any, tmp_path
     lib = demo.lib
     demo.reset_counts()
     lb, plain = tmp_path / "lb.csv", tmp_path / "all.csv"
-    out = export_ratings(app, ctx(), letterboxd=lb, plain=plain, all_libraries=True)
+    out = export_ratings(app, job_ctx(), letterboxd=lb, plain=plain, all_libraries=True)
     rated_movies = [it for k in lib.keys_of(2, "movie") if (it := lib.items[k]).user_rating]
     rated = [
         it

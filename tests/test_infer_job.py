@@ -7,19 +7,17 @@ mood tag follows, a cancelled run resumes, and the CLI does the same.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
-import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import job_ctx, ratings_of, run_cli
 
 from ratings_gui.core import inference as inf
 from ratings_gui.jobs import infer as ij
-from ratings_gui.jobs.runner import JobContext, Progress
+from ratings_gui.jobs.runner import Progress
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.plex.connection import PlexError
 
@@ -27,28 +25,20 @@ MUSIC = "Music"
 KINDS = ("artist", "album", "track")
 
 
-def _state(demo: Any) -> dict[int, float | None]:
-    return {k: demo.lib.rating(k) for kind in KINDS for k in demo.lib.keys_of(1, kind)}
-
-
-def _ctx(cancel: threading.Event | None = None, on: Any = None) -> JobContext:
-    return JobContext(on or (lambda ev: None), cancel)
-
-
 def _run(app: Any, **kw: Any) -> tuple[Any, Any, ij.InferJob]:
     job = ij.InferJob(app, ij.InferOptions(MUSIC, **kw))
-    plan = job.prepare(_ctx())
-    return plan, job.apply(_ctx(), plan), job
+    plan = job.prepare(job_ctx())
+    return plan, job.apply(job_ctx(), plan), job
 
 
 def test_first_run_infers_second_writes_nothing_rerated_item_left_alone(
     app: Any, demo: Any
 ) -> None:
-    before = _state(demo)
+    before = ratings_of(demo, KINDS)
     own = {k: v for k, v in before.items() if v is not None}
     plan, report, job = _run(app, mood_tag="Rating_Inferred")
     assert report.changes == len(plan) > 100 and not report.failed
-    after = _state(demo)
+    after = ratings_of(demo, KINDS)
     assert all(after[k] == v for k, v in own.items())  # the user's ratings, untouched
     # inferred values as the engine computes them from the snapshot
     _, res = inf.plan_inference(job.items, {}, inf.Params())
@@ -92,7 +82,7 @@ def test_first_run_infers_second_writes_nothing_rerated_item_left_alone(
 
 def test_backtest_beats_the_library_mean(app: Any, demo: Any) -> None:
     job = ij.InferJob(app, ij.InferOptions(MUSIC))
-    bt = job.backtest(_ctx())
+    bt = job.backtest(job_ctx())
     assert bt.hidden > 20
     assert bt.mae < bt.baselines["library mean"][0]
     assert bt.rmse < bt.baselines["library mean"][1]
@@ -105,14 +95,14 @@ def test_backtest_beats_the_library_mean(app: Any, demo: Any) -> None:
 
 def test_cancelled_apply_resumes_without_redoing_writes(app: Any, demo: Any) -> None:
     job = ij.InferJob(app, ij.InferOptions(MUSIC))
-    plan = job.prepare(_ctx())
+    plan = job.prepare(job_ctx())
     cancel = threading.Event()
 
     def on(ev: Any) -> None:
         if isinstance(ev, Progress) and ev.done >= 20:
             cancel.set()
 
-    report = job.apply(_ctx(cancel, on), plan)
+    report = job.apply(job_ctx(cancel, on), plan)
     written = report.changes
     assert 0 < written < len(plan)
     # a crash between write and journal mark: leave one applied change pending
@@ -138,22 +128,22 @@ def test_rebuild_provenance_from_mood_tags(app: Any, demo: Any, tmp_path: Path) 
         fresh.set_connection(connect_direct(demo.url, demo.token))
         job = ij.InferJob(fresh, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred"))
         ratings = [c for c in plan.changes if c.field == "userRating"]
-        assert job.rebuild_provenance(_ctx()) == len(ratings)
+        assert job.rebuild_provenance(job_ctx()) == len(ratings)
         plan2 = ij.InferJob(fresh, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred")).prepare(
-            _ctx()
+            job_ctx()
         )
         assert len(plan2) == 0  # the rebuilt values are inferred ones: tags stay, nothing to write
         # the rebuild only recorded provenance: History shows it, undo refuses it
         run = fresh.journal.runs()[0]
         assert run.job == ij.REBUILD_JOB and run.applied == len(ratings)
         with pytest.raises(PlexError, match="only recorded"):
-            UndoJob(fresh, run.id).prepare(_ctx())
+            UndoJob(fresh, run.id).prepare(job_ctx())
     finally:
         fresh.close()
 
 
 def test_undo_of_an_infer_run_restores_ratings_and_mood_tags(app: Any, demo: Any) -> None:
-    before = _state(demo)
+    before = ratings_of(demo, KINDS)
     moods_before = {k: list(demo.lib.items[k].moods) for k in before}
     plan, report, _ = _run(app, mood_tag="Rating_Inferred")
     assert any(c.field == "mood" for c in plan.changes)
@@ -166,9 +156,9 @@ def test_undo_of_an_infer_run_restores_ratings_and_mood_tags(app: Any, demo: Any
     )
     demo.lib.set_rating(album, 1.0)
     undo = UndoJob(app, report.run_id)
-    uplan = undo.prepare(_ctx())
+    uplan = undo.prepare(job_ctx())
     assert uplan.counts["changed since"] == 1
-    undo.apply(_ctx(), uplan)
+    undo.apply(job_ctx(), uplan)
     for k, v in before.items():
         if k == album:
             assert demo.lib.rating(k) == 1.0
@@ -177,49 +167,25 @@ def test_undo_of_an_infer_run_restores_ratings_and_mood_tags(app: Any, demo: Any
             assert demo.lib.rating(k) == v
             assert demo.lib.items[k].moods == moods_before[k]
     # the next run sees the restored state: the album is the user's, nothing to do there
-    plan2 = ij.InferJob(app, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred")).prepare(_ctx())
+    plan2 = ij.InferJob(app, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred")).prepare(job_ctx())
     assert not [c for c in plan2.changes if c.target == str(album)]
     assert len(plan2) == len(plan) - 2  # all again, but the album's rating and tag
 
 
-def _cli(demo: Any, home: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    from ratings_gui.cli import main
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        code = main(
-            [
-                "infer",
-                "--server",
-                demo.url,
-                "--token",
-                demo.token,
-                "--library",
-                MUSIC,
-                "--data-dir",
-                str(home),
-                "--json",
-                *extra,
-            ]
-        )
-    lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
-    return code, json.loads(lines[-1]) if lines else {}
-
-
 def test_cli_dry_run_apply_backtest_reports(demo: Any, tmp_path: Path) -> None:
     home = tmp_path / "cli"
-    before = _state(demo)
-    code, dry = _cli(demo, home, "--passes", "up", "--set", "confidence=1", "--dry-run")
+    before = ratings_of(demo, KINDS)
+    code, dry = run_cli("infer", demo, home, "--passes", "up", "--set", "confidence=1", "--dry-run")
     assert code == 0 and dry["dry_run"] and dry["changes"] > 0
-    assert _state(demo) == before
-    code, out = _cli(demo, home, "--passes", "up", "--set", "confidence=1", "--yes")
+    assert ratings_of(demo, KINDS) == before
+    code, out = run_cli("infer", demo, home, "--passes", "up", "--set", "confidence=1", "--yes")
     assert code == 0 and out["changes"] == dry["changes"]
-    after = _state(demo)
+    after = ratings_of(demo, KINDS)
     changed = {k for k in before if after[k] != before[k]}
     assert {demo.lib.items[k].kind for k in changed} <= {"artist", "album"}
-    code, again = _cli(demo, home, "--passes", "up", "--set", "confidence=1", "--yes")
+    code, again = run_cli("infer", demo, home, "--passes", "up", "--set", "confidence=1", "--yes")
     assert code == 0 and again["changes"] == 0
-    code, bt = _cli(demo, home, "--backtest", "--set", "sure_within=0.4")
+    code, bt = run_cli("infer", demo, home, "--backtest", "--set", "sure_within=0.4")
     b = bt["backtest"]
     assert code == 0 and b["engine"]["mae"] < b["baselines"]["library mean"]["mae"]
     # every method's errors, the calibration and the plain sentence, as JSON
@@ -229,13 +195,13 @@ def test_cli_dry_run_apply_backtest_reports(demo: Any, tmp_path: Path) -> None:
     assert b["sentence"].startswith("Guessing ") and "album average" in b["sentence"]
     for kind in ij.REPORTS:
         out_file = tmp_path / f"{kind}.csv"
-        code, rep = _cli(demo, home, "--report", kind, "--out", str(out_file))
+        code, rep = run_cli("infer", demo, home, "--report", kind, "--out", str(out_file))
         assert code == 0 and rep["report"]["rows"] == len(list(csv.reader(out_file.open()))) - 1
-    code, _ = _cli(demo, home, "--export", str(tmp_path / "all.csv"))
+    code, _ = run_cli("infer", demo, home, "--export", str(tmp_path / "all.csv"))
     rows = list(csv.DictReader((tmp_path / "all.csv").open()))
     assert {r["source"] for r in rows} == {"own", "inferred"}
     assert code == 0
-    code, _ = _cli(demo, home, "--set", "nonsense=1", "--dry-run")
+    code, _ = run_cli("infer", demo, home, "--set", "nonsense=1", "--dry-run")
     assert code == 2
 
 
@@ -251,9 +217,9 @@ def test_ratings_carried_from_the_files_are_evidence_not_program_values(
     plan = Plan("tags")
     for k in unrated:
         plan.add(Change(PLEX, str(k), "userRating", None, 10.0, "from the file", f"track {k}"))
-    assert apply_plan(app, plan, _ctx()).changes == 5
+    assert apply_plan(app, plan, job_ctx()).changes == 5
     job = ij.InferJob(app, ij.InferOptions(MUSIC))
-    iplan = job.prepare(_ctx())
+    iplan = job.prepare(job_ctx())
     assert job.result is not None
     assert all(job.result.manual.get(k) == 10.0 for k in unrated)
     assert not {str(k) for k in unrated} & {c.target for c in iplan.changes}
@@ -268,7 +234,7 @@ def test_writes_that_do_not_stick_are_reported_and_planned_again(app: Any, demo:
     from ratings_gui.demo.server import Faults
 
     job = ij.InferJob(app, ij.InferOptions(MUSIC, mood_tag="Rating_Inferred"))
-    plan = job.prepare(_ctx())
+    plan = job.prepare(job_ctx())
     kinds = {it.key: it.kind for it in job.items}
     rated = [int(c.target) for c in plan.changes if c.field == "userRating"]
     lost = {
@@ -276,7 +242,7 @@ def test_writes_that_do_not_stick_are_reported_and_planned_again(app: Any, demo:
         next(k for k in rated if kinds[k] == "album"),
     }
     demo.faults = Faults(ignore_writes=frozenset(lost))
-    report = job.apply(_ctx(), plan)
+    report = job.apply(job_ctx(), plan)
     demo.faults = Faults()
     failed = {(c.target, c.field): why for c, why in report.failed}
     assert set(failed) == {(str(k), f) for k in lost for f in ("userRating", "mood")}
@@ -305,13 +271,13 @@ def test_without_a_server_the_music_jobs_say_so(tmp_path: Path) -> None:
             RatingsImportJob(app, MUSIC, tmp_path / "none.csv"),
         ):
             with pytest.raises(PlexError, match="Not connected"):
-                job.read(_ctx())
+                job.read(job_ctx())
     finally:
         app.close()
 
 
 def test_cli_refuses_a_blank_mood_tag_and_writes_nothing(demo: Any, tmp_path: Path) -> None:
-    before = _state(demo)
-    code, _ = _cli(demo, tmp_path / "cli", "--mood-tag", "  ", "--yes")
-    assert code == 2 and _state(demo) == before
+    before = ratings_of(demo, KINDS)
+    code, _ = run_cli("infer", demo, tmp_path / "cli", "--mood-tag", "  ", "--yes")
+    assert code == 2 and ratings_of(demo, KINDS) == before
     assert not any("  " in demo.lib.items[k].moods for k in before)

@@ -16,13 +16,13 @@ from typing import Any
 from xml.etree.ElementTree import fromstring
 
 import pytest
+from conftest import job_ctx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratings_gui.demo.library import LEGACY_SECTIONS, DemoItem, DemoLibrary
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.jobs.import_job import ImportJob
-from ratings_gui.jobs.runner import JobContext
 from ratings_gui.plex.snapshot import ids_from_guid, item_from_xml, read_library
 
 #: The only shapes an id may have once read.
@@ -176,10 +176,6 @@ def legacy_app(home: Path, legacy_demo: DemoServer) -> Iterator[Any]:
         ctx.close()
 
 
-def ctx() -> JobContext:
-    return JobContext(lambda ev: None)
-
-
 def items_of(lib: DemoLibrary, section: int, kind: str) -> list[DemoItem]:
     return [lib.items[k] for k in lib.keys_of(section, kind)]
 
@@ -249,10 +245,10 @@ def test_imports_match_legacy_items_by_id_and_episodes_by_show_and_numbers(
             w.writerow([m.agent_ids["imdb"], want[m.key], "2024-01-01", f"Renamed {i}",
                         "", "movie", "7", "90", m.year, "", "1", "", ""])  # fmt: skip
     job = ImportJob(legacy_app, imdb, library="Legacy Movies")
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     assert {c.reason for c in plan.changes} == {"imdb id"}
     assert plan.counts["update"] == len(movies) and plan.counts["not found"] == 0
-    job.apply(ctx(), plan)
+    job.apply(job_ctx(), plan)
     assert {m.key: lib.rating(m.key) for m in movies} == want
 
     # Trakt: episodes of the legacy library and of the mixed one.
@@ -266,13 +262,13 @@ def test_imports_match_legacy_items_by_id_and_episodes_by_show_and_numbers(
     rows = [_trakt_episode(lib, e, want[e.key]) for e in chosen]
     (trakt / "ratings-episodes.json").write_text(json.dumps(rows), encoding="utf-8")
     job = ImportJob(legacy_app, trakt, all_libraries=True)
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     how = {int(c.target): c.reason for c in plan.changes}
     for e in chosen:
         # legacy: the show's tvdb id + season + episode; refreshed: the episode's own id
         assert how[e.key] == ("show id+number" if e.agent_ids else "imdb id"), e.guid
     assert plan.counts["update"] == len(chosen)
-    job.apply(ctx(), plan)
+    job.apply(job_ctx(), plan)
     assert {e.key: lib.rating(e.key) for e in chosen} == want
 
 
@@ -290,5 +286,5 @@ def test_letterboxd_row_without_apostrophe_finds_the_legacy_film(
         lines.append(f"2024-01-0{i + 1},{shouted},{m.year},https://boxd.it/x{i},4")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     job = ImportJob(legacy_app, path, library="Legacy Movies")
-    plan = job.prepare(ctx())
+    plan = job.prepare(job_ctx())
     assert sorted(int(c.target) for c in plan.changes) == sorted(m.key for m in bare)

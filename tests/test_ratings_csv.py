@@ -8,15 +8,13 @@ file writes nothing; undo of the run puts the old ratings back.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
-import json
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import job_ctx, ratings_of, run_cli
 
 from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import PLEX, Change
@@ -25,7 +23,6 @@ from ratings_gui.core.scale import same
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs import ratings_csv as rc
 from ratings_gui.jobs.import_job import ImportInputError
-from ratings_gui.jobs.runner import JobContext
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.journal import INVENTED_REASON, Provenance
 from ratings_gui.plex.snapshot import read_library
@@ -34,14 +31,6 @@ from ratings_gui.sources.base import SourceError
 MUSIC = "Music"
 KINDS = ("artist", "album", "track")
 HEADER = ["kind", "key", "artist", "title", "stars", "source"]
-
-
-def _ctx() -> JobContext:
-    return JobContext(lambda ev: None)
-
-
-def _state(demo: Any) -> dict[int, float | None]:
-    return {k: demo.lib.rating(k) for kind in KINDS for k in demo.lib.keys_of(1, kind)}
 
 
 def _items(app: Any) -> list[Item]:
@@ -58,8 +47,8 @@ def _write(path: Path, rows: list[list[Any]], header: list[str] = HEADER, **kw: 
 
 def _import(app: Any, path: Path) -> tuple[Any, Any, rc.RatingsImportJob]:
     job = rc.RatingsImportJob(app, MUSIC, str(path))
-    plan = job.prepare(_ctx())
-    return plan, job.apply(_ctx(), plan), job
+    plan = job.prepare(job_ctx())
+    return plan, job.apply(job_ctx(), plan), job
 
 
 def _program(app: Any) -> dict[str, Provenance]:
@@ -85,7 +74,7 @@ def test_round_trip_export_edit_import_then_second_import_writes_nothing(
     app: Any, demo: Any, tmp_path: Path
 ) -> None:
     infer_job = ij.InferJob(app, ij.InferOptions(MUSIC))
-    infer_job.apply(_ctx(), infer_job.prepare(_ctx()))  # inferred values: both sources export
+    infer_job.apply(job_ctx(), infer_job.prepare(job_ctx()))  # inferred values: both sources export
     path = tmp_path / "all.csv"
     rows = _export(app, path)
     assert {r["source"] for r in rows} == {"own", "inferred"}
@@ -101,13 +90,13 @@ def test_round_trip_export_edit_import_then_second_import_writes_nothing(
                 edited[int(r["key"])] = new * 2
     assert len(edited) >= 8
     _write(path, [[r[c] for c in HEADER] for r in rows])
-    before = _state(demo)
+    before = ratings_of(demo, KINDS)
 
     plan, report, _ = _import(app, path)
     assert plan.counts["update"] == len(edited) and report.changes == len(edited)
     assert plan.counts["already"] == len(rows) - len(edited)
     assert not report.failed and report.counts["applied"] == len(edited)
-    after = _state(demo)
+    after = ratings_of(demo, KINDS)
     # the server now equals the file, row for row, and nothing else moved
     for r in rows:
         assert same(after[int(r["key"])], float(r["stars"]) * 2), r
@@ -123,7 +112,7 @@ def test_round_trip_export_edit_import_then_second_import_writes_nothing(
     plan2, report2, _ = _import(app, path)
     assert len(plan2) == 0 and report2.changes == 0
     assert plan2.counts["already"] == len(rows)
-    assert _state(demo) == after
+    assert ratings_of(demo, KINDS) == after
 
 
 # --- provenance ------------------------------------------------------------------------------
@@ -222,7 +211,7 @@ def test_title_matching_without_key_column_bom_semicolons_and_star_formats(
         encoding="utf-8-sig",
     )
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
-    before = _state(demo)
+    before = ratings_of(demo, KINDS)
     plan, report, job = _import(app, path)
     assert report.changes + plan.counts["already"] == 4
     assert same(demo.lib.rating(single.key), 9.0)
@@ -271,7 +260,7 @@ def test_unmatched_rows_are_reported_with_reasons_and_exported(
         ["track", t.key, "", t.title, "4", "own", "spill"],
     ]
     path = _write(tmp_path / "bad-rows.csv", rows)
-    before = _state(demo)
+    before = ratings_of(demo, KINDS)
     plan, report, job = _import(app, path)
     want = {
         3: rc.UNKNOWN_KIND,
@@ -286,7 +275,7 @@ def test_unmatched_rows_are_reported_with_reasons_and_exported(
     assert {s["line"]: s["reason"] for s in plan.skipped} == want
     assert sum(plan.counts.values()) == len(rows)
     assert report.changes == 1 and demo.lib.rating(t.key) == 6.0
-    assert {k for k, v in _state(demo).items() if v != before[k]} == {t.key}
+    assert {k for k, v in ratings_of(demo, KINDS).items() if v != before[k]} == {t.key}
     out = tmp_path / "unmatched.csv"
     assert job.write_unmatched(plan, out) == len(want)
     with open(out, newline="", encoding="utf-8-sig") as f:
@@ -326,14 +315,14 @@ def test_broken_files_raise_a_plain_error_and_write_nothing(
 ) -> None:
     folder = tmp_path / "files"
     folder.mkdir()
-    before = _state(demo)
+    before = ratings_of(demo, KINDS)
     for name, path in _junk(folder).items():
         with pytest.raises(ImportInputError) as err:
-            rc.RatingsImportJob(app, MUSIC, path).prepare(_ctx())
+            rc.RatingsImportJob(app, MUSIC, path).prepare(job_ctx())
         text = str(err.value)
         assert text and "Traceback" not in text and len(text) < 600, (name, text)
         assert isinstance(err.value.__cause__, SourceError), name
-    assert _state(demo) == before
+    assert ratings_of(demo, KINDS) == before
     assert app.journal.runs() == []  # no run was even started
 
 
@@ -442,40 +431,16 @@ def test_undo_of_the_import_restores_the_old_ratings(app: Any, demo: Any, tmp_pa
         [it.kind, it.key, "", it.title, _unused_value(it.user_rating), "inferred" if i % 2 else ""]
         for i, it in enumerate(items)
     ]
-    before = _state(demo)
+    before = ratings_of(demo, KINDS)
     prog_before = _program(app)
     _, report, _ = _import(app, _write(tmp_path / "u.csv", rows))
     assert report.changes == len(items)
-    assert _state(demo) != before
+    assert ratings_of(demo, KINDS) != before
     undo = UndoJob(app, report.run_id)
-    undo_report = undo.apply(_ctx(), undo.prepare(_ctx()))
+    undo_report = undo.apply(job_ctx(), undo.prepare(job_ctx()))
     assert undo_report.changes == len(items) and not undo_report.failed
-    assert _state(demo) == before
+    assert ratings_of(demo, KINDS) == before
     assert _program(app) == prog_before  # the undone writes no longer say whose anything is
-
-
-def _cli(demo: Any, home: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    from ratings_gui.cli import main
-
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
-        code = main(
-            [
-                "import-ratings",
-                *extra,
-                "--server",
-                demo.url,
-                "--token",
-                demo.token,
-                "--library",
-                MUSIC,
-                "--data-dir",
-                str(home),
-                "--json",
-            ]
-        )
-    lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
-    return code, json.loads(lines[-1]) if lines else {}
 
 
 def test_cli_dry_run_unmatched_apply_and_broken_file(app: Any, demo: Any, tmp_path: Path) -> None:
@@ -489,18 +454,20 @@ def test_cli_dry_run_unmatched_apply_and_broken_file(app: Any, demo: Any, tmp_pa
     )
     home = tmp_path / "cli-home"
     unmatched = tmp_path / "left.csv"
-    before = _state(demo)
-    code, dry = _cli(demo, home, str(path), "--dry-run", "--unmatched", str(unmatched))
+    before = ratings_of(demo, KINDS)
+    code, dry = run_cli(
+        "import-ratings", demo, home, str(path), "--dry-run", "--unmatched", str(unmatched)
+    )
     assert code == 0 and dry["dry_run"] and dry["changes"] == 1
-    assert dry["counts"]["not found"] == 1 and _state(demo) == before
+    assert dry["counts"]["not found"] == 1 and ratings_of(demo, KINDS) == before
     assert "No Such Song" in unmatched.read_text(encoding="utf-8-sig")
-    code, done = _cli(demo, home, str(path), "--yes")
+    code, done = run_cli("import-ratings", demo, home, str(path), "--yes")
     assert code == 0 and done["changes"] == 1 and demo.lib.rating(t.key) == 5.0
-    code, again = _cli(demo, home, str(path), "--yes")
+    code, again = run_cli("import-ratings", demo, home, str(path), "--yes")
     assert code == 0 and again["changes"] == 0
     broken = tmp_path / "broken.csv"
     broken.write_bytes(b"\x00\x01junk" * 100)
-    code, out = _cli(demo, home, str(broken), "--yes")
+    code, out = run_cli("import-ratings", demo, home, str(broken), "--yes")
     assert code == 2 and out == {}
 
 

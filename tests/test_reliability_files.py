@@ -13,19 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import job_ctx
 
 from ratings_gui import tags
 from ratings_gui.core.pathmap import Rule
 from ratings_gui.jobs import tags_sync as ts
-from ratings_gui.jobs.runner import JobContext
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.tags.api import remove_stale_temp_files
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file names and FIFOs")
-
-
-def _ctx() -> JobContext:
-    return JobContext(lambda ev: None, threading.Event())
 
 
 @pytest.fixture
@@ -73,15 +69,15 @@ def test_non_utf8_folder_writes_journals_and_undoes(odd_app: Any, odd_media: Any
     before = _files(demo)
     opts = ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))], "to-files")
     job = ts.TagsSyncJob(odd_app, opts)
-    plan = job.prepare(_ctx())
+    plan = job.prepare(job_ctx())
     assert len(plan) > 0
-    report = job.apply(_ctx(), plan)
+    report = job.apply(job_ctx(), plan)
     assert not report.failed, report.failed[:3]
     assert report.counts["applied"] == len(plan)
     rows = odd_app.journal.changes(report.run_id)
     assert all("\udce9" in r.change.target for r in rows)  # the path comes back as it went in
     undo = UndoJob(odd_app, report.run_id)
-    ureport = undo.apply(_ctx(), undo.prepare(_ctx()))
+    ureport = undo.apply(job_ctx(), undo.prepare(job_ctx()))
     assert not ureport.failed
     assert _files(demo) == before
 
@@ -221,7 +217,7 @@ def test_tags_job_names_each_file_it_could_not_read(odd_app: Any, odd_media: Any
     broken[k] = "symbolic links"
 
     opts = ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))], "to-files")
-    plan = ts.TagsSyncJob(odd_app, opts).prepare(_ctx())
+    plan = ts.TagsSyncJob(odd_app, opts).prepare(job_ctx())
     listed = {p["path"]: p["reason"] for p in ts.file_problems(plan)}
     for key, word in broken.items():
         assert str(paths[key]) in listed, (word, sorted(listed))

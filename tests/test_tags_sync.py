@@ -6,29 +6,23 @@ the demo under a temp folder; undo is checked byte for byte.
 
 from __future__ import annotations
 
-import json
 import os
 import stat
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import job_ctx, ratings_of, run_cli
 
 from ratings_gui import tags
 from ratings_gui.core.pathmap import Rule
 from ratings_gui.core.plan import FILE
 from ratings_gui.core.records import Item
 from ratings_gui.jobs import tags_sync as ts
-from ratings_gui.jobs.runner import JobContext
 from ratings_gui.jobs.undo import UndoJob
 
 MUSIC = "Music"
-
-
-def _ctx() -> JobContext:
-    return JobContext(lambda ev: None, threading.Event())
 
 
 # --- the pure planner ------------------------------------------------------------------
@@ -207,10 +201,6 @@ def _files(demo: Any) -> dict[int, bytes]:
     return {k: _local(demo, k).read_bytes() for k in demo.lib.keys_of(1, "track")}
 
 
-def _plex(demo: Any) -> dict[int, float | None]:
-    return {k: demo.lib.rating(k) for k in demo.lib.keys_of(1, "track")}
-
-
 def _file_ratings(demo: Any) -> dict[int, float | None]:
     return {k: tags.read_rating(_local(demo, k)).rating for k in demo.lib.keys_of(1, "track")}
 
@@ -221,8 +211,8 @@ def _opts(demo: Any, **kw: Any) -> ts.TagsOptions:
 
 def _run(app: Any, opts: ts.TagsOptions) -> tuple[Any, Any]:
     job = ts.TagsSyncJob(app, opts)
-    plan = job.prepare(_ctx())
-    return plan, job.apply(_ctx(), plan)
+    plan = job.prepare(job_ctx())
+    return plan, job.apply(job_ctx(), plan)
 
 
 def test_sync_both_ways_then_undo_restores_files_byte_for_byte(mapp: Any, media_demo: Any) -> None:
@@ -233,18 +223,18 @@ def test_sync_both_ways_then_undo_restores_files_byte_for_byte(mapp: Any, media_
     rated = [k for k in keys if demo.lib.rating(k) is not None][:2]
     tags.write_rating(_local(demo, unrated[0]), 10.0)
     tags.write_rating(_local(demo, rated[0]), 2.0 if demo.lib.rating(rated[0]) != 2.0 else 4.0)
-    files_before, plex_before = _files(demo), _plex(demo)
+    files_before, plex_before = _files(demo), ratings_of(demo)
 
     plan, report = _run(mapp, _opts(demo, direction="both", conflict="plex"))
     n_rated = sum(v is not None for v in plex_before.values())
     assert plan.counts["to Plex"] == 1 and plan.counts["to files"] == n_rated
     assert report.counts["applied"] == len(plan) and not report.failed
-    after_plex, after_files = _plex(demo), _file_ratings(demo)
+    after_plex, after_files = ratings_of(demo), _file_ratings(demo)
     assert after_plex[unrated[0]] == 10.0
     for k in keys:
         assert after_files[k] == after_plex[k]
     # a second plan finds everything in sync
-    again = ts.TagsSyncJob(mapp, _opts(demo, conflict="plex")).prepare(_ctx())
+    again = ts.TagsSyncJob(mapp, _opts(demo, conflict="plex")).prepare(job_ctx())
     assert len(again) == 0 and again.counts["in sync"] == n_rated + 1
 
     run = mapp.journal.runs()[0]
@@ -254,17 +244,17 @@ def test_sync_both_ways_then_undo_restores_files_byte_for_byte(mapp: Any, media_
     assert all(set(r.change.old) == {"rating", "fields"} for r in file_rows)
 
     undo = UndoJob(mapp, run.id)
-    uplan = undo.prepare(_ctx())
+    uplan = undo.prepare(job_ctx())
     assert len(uplan) == len(plan)
-    ureport = undo.apply(_ctx(), uplan)
+    ureport = undo.apply(job_ctx(), uplan)
     assert not ureport.failed
-    assert _plex(demo) == plex_before
+    assert ratings_of(demo) == plex_before
     assert _files(demo) == files_before  # byte for byte
     assert mapp.journal.run(run.id).status == "undone"
     # undo of the undo puts the sync back
     redo = UndoJob(mapp, ureport.run_id)
-    redo.apply(_ctx(), redo.prepare(_ctx()))
-    assert _file_ratings(demo) == after_files and _plex(demo) == after_plex
+    redo.apply(job_ctx(), redo.prepare(job_ctx()))
+    assert _file_ratings(demo) == after_files and ratings_of(demo) == after_plex
 
 
 def test_to_plex_newest_and_fill(mapp: Any, media_demo: Any) -> None:
@@ -280,7 +270,7 @@ def test_to_plex_newest_and_fill(mapp: Any, media_demo: Any) -> None:
     assert plan.counts["to Plex"] == 1 and plan.counts["differ, target is newer"] == 1
     assert demo.lib.rating(rated[0]) == 1.0 and demo.lib.rating(rated[1]) == old
     # fill only: disagreements are left alone both ways
-    plan = ts.TagsSyncJob(mapp, _opts(demo, conflict="fill")).prepare(_ctx())
+    plan = ts.TagsSyncJob(mapp, _opts(demo, conflict="fill")).prepare(job_ctx())
     assert plan.counts["differ, left alone (fill only)"] == 1
     assert all(c.old is None for c in plan.changes)
 
@@ -295,10 +285,10 @@ def test_missing_and_read_only_files_are_counted_not_crashing(mapp: Any, media_d
     vanish = _local(demo, rated[2])
     try:
         job = ts.TagsSyncJob(mapp, _opts(demo, direction="to-files"))
-        plan = job.prepare(_ctx())
+        plan = job.prepare(job_ctx())
         assert plan.counts["file not found"] == 1
         vanish.unlink()  # gone between preview and apply
-        report = job.apply(_ctx(), plan)
+        report = job.apply(job_ctx(), plan)
     finally:
         ro.chmod(stat.S_IRUSR | stat.S_IWUSR)
     reasons = {c.target: e for c, e in report.failed}
@@ -313,66 +303,45 @@ def test_missing_and_read_only_files_are_counted_not_crashing(mapp: Any, media_d
 def test_changed_since_preview_and_since_run_are_left_alone(mapp: Any, media_demo: Any) -> None:
     demo = media_demo
     job = ts.TagsSyncJob(mapp, _opts(demo, direction="to-files"))
-    plan = job.prepare(_ctx())
+    plan = job.prepare(job_ctx())
     first = plan.changes[0]
     tags.write_rating(first.target, 1.0)  # the user rates it after the preview
-    report = job.apply(_ctx(), plan)
+    report = job.apply(job_ctx(), plan)
     assert [c.target for c, _ in report.failed] == [first.target]
     assert tags.read_rating(first.target).rating == 1.0
     second = plan.changes[1]
     tags.write_rating(second.target, 1.0)  # ... and another after the run
     undo = UndoJob(mapp, report.run_id)
-    uplan = undo.prepare(_ctx())
+    uplan = undo.prepare(job_ctx())
     assert uplan.counts["changed since"] == 1 and len(uplan) == len(plan) - 2
-    undo.apply(_ctx(), uplan)
+    undo.apply(job_ctx(), uplan)
     assert tags.read_rating(second.target).rating == 1.0
 
 
 # --- command line --------------------------------------------------------------------------------
 
 
-def _cli(demo: Any, home: Path, *extra: str, capsys: Any) -> tuple[int, dict[str, Any], str]:
-    from ratings_gui.cli import main
-
-    code = main(
-        [
-            "tags",
-            "--server",
-            demo.url,
-            "--token",
-            demo.token,
-            "--library",
-            MUSIC,
-            "--data-dir",
-            str(home),
-            "--json",
-            *extra,
-        ]
-    )
-    out, err = capsys.readouterr()
-    lines = out.strip().splitlines()
-    return code, (json.loads(lines[-1]) if lines else {}), err
-
-
-def test_cli_dry_run_apply_and_bad_mapping(tmp_path: Path, media_demo: Any, capsys: Any) -> None:
+def test_cli_dry_run_apply_and_bad_mapping(tmp_path: Path, media_demo: Any) -> None:
     demo = media_demo
     home = tmp_path / "cli-home"
+
+    def _cli(*extra: str) -> tuple[int, dict[str, Any], str]:
+        err: list[str] = []
+        code, res = run_cli("tags", demo, home, *extra, stderr=err)
+        return code, res, err[0]
+
     m = f"{demo.lib.media_root}={demo.media_dir}"
-    code, res, _ = _cli(demo, home, "--map", m, "--test-mapping", capsys=capsys)
+    code, res, _ = _cli("--map", m, "--test-mapping")
     assert code == 0 and res["counts"]["found"] == res["counts"]["checked"] > 0
     before = _files(demo)
-    code, res, _ = _cli(
-        demo, home, "--map", m, "--direction", "to-files", "--dry-run", capsys=capsys
-    )
+    code, res, _ = _cli("--map", m, "--direction", "to-files", "--dry-run")
     assert code == 0 and res["dry_run"] and res["counts"]["to files"] > 0
     assert _files(demo) == before
-    code, res, _ = _cli(
-        demo, home, "--map", m, "--direction", "to-files", "--yes", "--keep-mtime", capsys=capsys
-    )
+    code, res, _ = _cli("--map", m, "--direction", "to-files", "--yes", "--keep-mtime")
     assert code == 0 and res["files_written"] == res["changes"] > 0
     # a wrong local folder: plain message, exit 2, and the suggested rule
     wrong = f"{demo.lib.media_root}={tmp_path / 'nope' / 'music'}"
-    code, res, err = _cli(demo, home, "--map", wrong, "--dry-run", capsys=capsys)
+    code, res, err = _cli("--map", wrong, "--dry-run")
     assert code == 2 and "finds none" in err and "Traceback" not in err
-    code, res, err = _cli(demo, home, "--map", "no-equals-sign", capsys=capsys)
+    code, res, err = _cli("--map", "no-equals-sign")
     assert code == 2 and "SERVER_PREFIX=LOCAL_PREFIX" in err

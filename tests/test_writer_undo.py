@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from conftest import is_program_value
+from conftest import is_program_value, job_ctx
 
 from ratings_gui.core.plan import PLEX, Change, Plan
 from ratings_gui.demo.library import DemoLibrary
@@ -18,10 +18,6 @@ from ratings_gui.journal import APPLIED, UNDONE
 from ratings_gui.plex.connection import connect_direct
 from ratings_gui.plex.http import PlexHttp, retry_after_seconds
 from ratings_gui.plex.writer import RatingWriter
-
-
-def _ctx() -> JobContext:
-    return JobContext(lambda ev: None)
 
 
 def _rating_plan(lib, keys: list[int], value_for) -> Plan:  # noqa: ANN001
@@ -40,7 +36,7 @@ def test_apply_two_then_undo_restores_and_reports_changed_item(app, demo) -> Non
     a, b, c = rated[0], unrated[0], unrated[1]
     before = {k: lib.rating(k) for k in (a, b, c)}
     plan = _rating_plan(lib, [a, b], lambda k: 9.0 if lib.rating(k) != 9.0 else 3.0)
-    report = apply_plan(app, plan, _ctx())
+    report = apply_plan(app, plan, job_ctx())
     assert report.changes == 2 and not report.failed
     assert lib.rating(a) == plan.changes[0].new and lib.rating(b) == 9.0
     rows = app.journal.changes(report.run_id)
@@ -50,11 +46,11 @@ def test_apply_two_then_undo_restores_and_reports_changed_item(app, demo) -> Non
     # someone else changes b in Plex after the run
     lib.set_rating(b, 4.0)
     job = UndoJob(app, report.run_id)
-    undo_plan = job.prepare(_ctx())
+    undo_plan = job.prepare(job_ctx())
     assert [ch.target for ch in undo_plan.changes] == [str(a)]
     assert undo_plan.counts["changed since"] == 1
     assert any("changed since" in s["reason"] and s["target"] == str(b) for s in undo_plan.skipped)
-    undo_report = job.apply(_ctx(), undo_plan)
+    undo_report = job.apply(job_ctx(), undo_plan)
     assert lib.rating(a) == before[a]  # value returned
     assert lib.rating(b) == 4.0  # not overwritten
     assert lib.rating(c) == before[c]  # untouched all along
@@ -70,10 +66,10 @@ def test_clearing_a_rating_and_undoing_it(app, demo) -> None:  # noqa: ANN001
     lib = demo.lib
     k = next(k for k in lib.keys_of(1, "track") if lib.rating(k) is not None)
     old = lib.rating(k)
-    report = apply_plan(app, _rating_plan(lib, [k], lambda _: None), _ctx())
+    report = apply_plan(app, _rating_plan(lib, [k], lambda _: None), job_ctx())
     assert report.changes == 1 and lib.rating(k) is None
     job = UndoJob(app, report.run_id)
-    job.apply(_ctx(), job.prepare(_ctx()))
+    job.apply(job_ctx(), job.prepare(job_ctx()))
     assert lib.rating(k) == old
 
 
@@ -81,7 +77,7 @@ def test_only_the_plan_is_written(app, demo) -> None:  # noqa: ANN001
     lib = demo.lib
     keys = lib.keys_of(1, "track")[:5]
     demo.reset_counts()
-    apply_plan(app, _rating_plan(lib, keys, lambda k: 7.0), _ctx())
+    apply_plan(app, _rating_plan(lib, keys, lambda k: 7.0), job_ctx())
     assert demo.counts["PUT /:/rate"] == 5
     assert demo.counts["GET /library/metadata/{keys}"] == 1  # one bulk verify read
 
@@ -103,7 +99,9 @@ def test_retry_after_is_honoured(demo) -> None:  # noqa: ANN001
 def test_401_mid_job_is_plain_and_stops(app, demo) -> None:  # noqa: ANN001
     lib = demo.lib
     demo.faults = Faults(unauthorized=True)
-    report = apply_plan(app, _rating_plan(lib, lib.keys_of(1, "track")[:3], lambda k: 5.0), _ctx())
+    report = apply_plan(
+        app, _rating_plan(lib, lib.keys_of(1, "track")[:3], lambda k: 5.0), job_ctx()
+    )
     assert report.changes == 0 and len(report.failed) == 3
     assert all("401" in err and "Sign in again" in err for _, err in report.failed)
     assert app.journal.run(report.run_id).status == "failed"
@@ -130,7 +128,7 @@ def test_2000_changes_with_10_percent_failures_end_equal_to_plan(tmp_path) -> No
             timeout_delay=1.5,
             seed=5,
         )
-        report = apply_plan(app, plan, _ctx(), timeout=0.5)
+        report = apply_plan(app, plan, job_ctx(), timeout=0.5)
         srv.faults = Faults()
         assert sum(srv.injected.values()) >= 150, srv.injected  # failures really happened
         assert {"503", "drop", "timeout"} <= set(srv.injected)
