@@ -129,7 +129,9 @@ class BacktestChart(tkinter.Canvas):
         fg = "#dddddd" if dark else "#222222"
         grid = "#555555" if dark else "#cccccc"
         if not self.scores:
-            self.create_text(w / 2, h / 2, text="Backtest to see how well it knows you", fill=fg)
+            self.create_text(
+                w / 2, h / 2, text="Test accuracy to see how well it knows you", fill=fg
+            )
             return
         bold = ("TkDefaultFont", 10, "bold")
         split = w * 0.55

@@ -373,7 +373,7 @@ class InferenceTab(Tab):
         self.bt_chart.grid(row=0, column=0, sticky="nsew", padx=(0, 6))
         self.sentence = ctk.CTkLabel(
             bt_view,
-            text="Backtest to see how well the inference predicts your own ratings.",
+            text="Test accuracy to see how well the guesses match your own ratings.",
             anchor="nw",
             justify="left",
             wraplength=300,
@@ -402,7 +402,7 @@ class InferenceTab(Tab):
         self.show_view("Plan")
         self._set_summary(
             "Preview to see coverage, the histogram and the plan.\n"
-            "Backtest to see how well the parameters fit your ratings."
+            "Test accuracy to see how well the guesses match your own ratings."
         )
         self.note = ctk.CTkLabel(self.frame, text="", text_color=ERROR_COLOR)
         self.start_buttons = [
@@ -616,7 +616,8 @@ class InferenceTab(Tab):
             self.report_button.pack_forget()  # the plan has its own Export CSV…
         else:
             self.report_view = kind
-            self.report_button.configure(text=f"Export {kind} CSV…")
+            name = "accuracy" if kind == BACKTEST else kind
+            self.report_button.configure(text=f"Export {name} CSV…")
             self.report_button.pack(side="right", padx=(6, 4))
         self._update_view_note()
 
@@ -753,7 +754,7 @@ class InferenceTab(Tab):
         """The last backtest's errors per method (stars), then its calibration rows."""
         bt = self.last_backtest
         if bt is None:
-            self.app.show_error("Backtest first: the export writes its figures.")
+            self.app.show_error("Test accuracy first: the export writes its figures.")
             return 0
         path = path or filedialog.asksaveasfilename(
             parent=self.frame, defaultextension=".csv", initialfile="inference-backtest.csv"
