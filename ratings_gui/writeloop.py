@@ -153,18 +153,9 @@ class JournaledWriter:
         """Requests sent so far (the report shows the difference per apply)."""
         return 0
 
-    def apply(
-        self,
-        changes: Sequence[Change],
-        *,
-        journal: Journal | None = None,
-        run_id: int | None = None,
-        progress: ProgressFn | None = None,
-        log_line: LogFn | None = None,
-    ) -> WriteResult:
-        return write_journaled(
-            self, changes, journal=journal, run_id=run_id, progress=progress, log_line=log_line
-        )
+    def apply(self, changes: Sequence[Change], **kw: Any) -> WriteResult:
+        """The one loop (``kw``: journal, run_id, progress, log_line)."""
+        return write_journaled(self, changes, **kw)
 
 
 def quiet(message: str) -> bool:
@@ -327,15 +318,8 @@ class InOrder:
     def accepts(self, change: Change) -> bool:
         return any(w.accepts(change) for w in self.writers)
 
-    def apply(
-        self,
-        changes: Sequence[Change],
-        *,
-        journal: Journal | None = None,
-        run_id: int | None = None,
-        progress: ProgressFn | None = None,
-        log_line: LogFn | None = None,
-    ) -> WriteResult:
+    def apply(self, changes: Sequence[Change], **kw: Any) -> WriteResult:
+        """Each writer's part in turn (``kw``: journal, run_id, progress, log_line)."""
         result = WriteResult([], [])
         parts: list[list[Change]] = [[] for _ in self.writers]
         for c in changes:
@@ -356,11 +340,7 @@ class InOrder:
                 result.failed.extend(held)
                 send = [c for c in part if id(c) not in kept]
             if send:
-                result.add(
-                    writer.apply(
-                        send, journal=journal, run_id=run_id, progress=progress, log_line=log_line
-                    )
-                )
+                result.add(writer.apply(send, **kw))
         return result
 
 

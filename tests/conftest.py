@@ -133,6 +133,29 @@ def _demo(tracks: int, token: str = "demo-token", media: Path | None = None):  #
     return srv
 
 
+@contextlib.contextmanager
+def serving(lib: Any, media: Path | None = None, token: str = "demo-token") -> Iterator[Any]:
+    """A demo server for ``lib`` (its files below ``media`` when given), stopped after."""
+    from ratings_gui.demo.server import DemoServer
+
+    srv = DemoServer(lib, token=token, media_dir=media)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def media_demo(tmp_path: Path) -> Iterator[Any]:
+    """A small demo server whose tracks are real audio files below ``tmp_path / "media"``."""
+    from ratings_gui.demo.library import DemoLibrary
+
+    lib = DemoLibrary.generate(seed=7, tracks=150, movies=3, shows=1)
+    with serving(lib, tmp_path / "media") as srv:
+        yield srv
+
+
 @pytest.fixture
 def demo() -> Iterator[object]:
     """A fresh small demo server per test (its state changes under the tests)."""

@@ -20,20 +20,6 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def media_demo(tmp_path: Path) -> Iterator[Any]:
-    from ratings_gui.demo.library import DemoLibrary
-    from ratings_gui.demo.server import DemoServer
-
-    lib = DemoLibrary.generate(seed=7, tracks=150, movies=3, shows=1)
-    srv = DemoServer(lib, token="demo-token", media_dir=tmp_path / "media")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
 def win(tmp_path: Path, media_demo: Any) -> Iterator[Any]:
     require_display()
     with signed_in(media_demo, tmp_path / "home", "Music") as ctx:

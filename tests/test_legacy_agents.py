@@ -16,7 +16,7 @@ from typing import Any
 from xml.etree.ElementTree import fromstring
 
 import pytest
-from conftest import job_ctx
+from conftest import job_ctx, serving, signed_in
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -154,26 +154,14 @@ def test_snapshot_keeps_every_id_from_guid_and_guid_children() -> None:
 @pytest.fixture
 def legacy_demo() -> Iterator[DemoServer]:
     lib = DemoLibrary.generate(seed=7, tracks=40, movies=4, shows=1, legacy=True)
-    srv = DemoServer(lib, token="demo-token")
-    srv.start()
-    try:
+    with serving(lib) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture
 def legacy_app(home: Path, legacy_demo: DemoServer) -> Iterator[Any]:
-    from ratings_gui.context import AppContext
-    from ratings_gui.plex.connection import connect_direct
-
-    ctx = AppContext.open(home, plextv_base=legacy_demo.url)
-    ctx.set_connection(connect_direct(legacy_demo.url, legacy_demo.token))
-    try:
+    with signed_in(legacy_demo, home) as ctx:
         yield ctx
-    finally:
-        ctx.set_plextv(None)
-        ctx.close()
 
 
 def items_of(lib: DemoLibrary, section: int, kind: str) -> list[DemoItem]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import job_ctx
+from conftest import job_ctx, serving, signed_in
 
 from ratings_gui import tags
 from ratings_gui.core.pathmap import Rule
@@ -28,30 +28,17 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file names and
 def odd_media(tmp_path: Path) -> Iterator[Any]:
     """A demo server whose files live below a folder named with a non-UTF-8 byte."""
     from ratings_gui.demo.library import DemoLibrary
-    from ratings_gui.demo.server import DemoServer
 
     media = tmp_path / os.fsdecode(b"caf\xe9 m\xfcsic")  # Latin-1 bytes, as an old NAS names them
     lib = DemoLibrary.generate(seed=7, tracks=40, movies=1, shows=1)
-    srv = DemoServer(lib, token="demo-token", media_dir=media)
-    srv.start()
-    try:
+    with serving(lib, media) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture
 def odd_app(tmp_path: Path, odd_media: Any) -> Iterator[Any]:
-    from ratings_gui.context import AppContext
-    from ratings_gui.plex.connection import connect_direct
-
-    ctx = AppContext.open(tmp_path / "home", plextv_base=odd_media.url)
-    ctx.set_connection(connect_direct(odd_media.url, odd_media.token))
-    try:
+    with signed_in(odd_media, tmp_path / "home") as ctx:
         yield ctx
-    finally:
-        ctx.set_plextv(None)
-        ctx.close()
 
 
 def _files(demo: Any) -> dict[int, bytes]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import job_ctx, ratings_of, run_cli
+from conftest import job_ctx, ratings_of, run_cli, signed_in
 
 from ratings_gui import tags
 from ratings_gui.core.pathmap import Rule
@@ -164,31 +164,9 @@ def test_planner_rejects_unknown_options() -> None:
 
 
 @pytest.fixture
-def media_demo(tmp_path: Path) -> Iterator[Any]:
-    from ratings_gui.demo.library import DemoLibrary
-    from ratings_gui.demo.server import DemoServer
-
-    lib = DemoLibrary.generate(seed=7, tracks=150, movies=3, shows=1)
-    srv = DemoServer(lib, token="demo-token", media_dir=tmp_path / "media")
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
 def mapp(tmp_path: Path, media_demo: Any) -> Iterator[Any]:
-    from ratings_gui.context import AppContext
-    from ratings_gui.plex.connection import connect_direct
-
-    ctx = AppContext.open(tmp_path / "home", plextv_base=media_demo.url)
-    ctx.set_connection(connect_direct(media_demo.url, media_demo.token))
-    try:
+    with signed_in(media_demo, tmp_path / "home") as ctx:
         yield ctx
-    finally:
-        ctx.set_plextv(None)
-        ctx.close()
 
 
 def _local(demo: Any, key: int) -> Path:
