@@ -133,9 +133,29 @@ class Header(ctk.CTkFrame):
                 label.configure(text=value or "—")
 
     def show_demo_folder(self, folder: str) -> None:
-        """Name the demo's one folder (sample exports and music) where it is always seen."""
-        self.demo.configure(text=f"Demo files: {folder}")
-        self.demo.pack(side="right", padx=(10, 14))
+        """Name the demo's one folder (sample exports and music) where it is always seen;
+        a long path is shortened in the middle, the tooltip and Open show all of it."""
+        from ratings_gui.gui.widgets import SECONDARY, Button, tip
+
+        self.demo_folder = folder
+        shown = folder if len(folder) <= 44 else f"{folder[:14]}…{folder[-29:]}"
+        self.demo.configure(text=f"Demo files: {shown}")
+        self.demo_open = Button(
+            self, text="Open", width=56, height=24, command=self._open_demo_folder, **SECONDARY
+        )
+        self.demo_open.pack(side="right", padx=(4, 10))
+        self.demo.pack(side="right", padx=(10, 0))
+        tip(
+            f"The demo's sample exports (for Import) and music files (for Tags): {folder}. "
+            "Removed when the demo ends.",
+            self.demo,
+            self.demo_open,
+        )
+
+    def _open_demo_folder(self) -> None:
+        from ratings_gui.gui.widgets import open_path
+
+        open_path(self.demo_folder)
 
 
 class App(ctk.CTk):

@@ -10,9 +10,6 @@ their reasons, and a button that opens the unmatched-rows CSV.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from tkinter import filedialog
@@ -23,7 +20,15 @@ import customtkinter as ctk
 from ratings_gui.core.importplan import ReviewItem
 from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, make_tree, stars_label, tip
+from ratings_gui.gui.widgets import (
+    MUTED_COLOR,
+    SECONDARY,
+    Button,
+    make_tree,
+    open_path,
+    stars_label,
+    tip,
+)
 from ratings_gui.jobs.runner import Finished
 
 #: Format menu label -> ``sources`` format name (None = detect from the header).
@@ -86,15 +91,6 @@ def row_text(r: ReviewItem) -> str:
 def candidate_text(item: Any, score: float) -> str:
     """``Heat (1995) — movie, 91% alike``: a candidate as a Plex user reads it."""
     return f"{item.label} — {item.kind}, {score:.0%} alike"
-
-
-def open_path(path: str | Path) -> None:
-    """Open a file or folder with the system's own program for it."""
-    if sys.platform.startswith("win"):
-        os.startfile(str(path))  # type: ignore[attr-defined]  # noqa: S606 - the user's own file
-    else:
-        opener = "open" if sys.platform == "darwin" else "xdg-open"
-        subprocess.Popen([opener, str(path)])  # noqa: S603 - a fixed program, the user's file
 
 
 #: The CSVs of one Letterboxd export (read together, so together they are one export).
@@ -225,8 +221,7 @@ class ImportTab(Tab):
         self._show_unmatched_target()
 
         # --- plan preview | needs review
-        body.grid_columnconfigure(0, weight=5, uniform="body")
-        body.grid_columnconfigure(1, weight=3, uniform="body")
+        self.body = body
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=(4, 2))
         # The review list shares the width: narrower item and reason columns keep all five visible.
@@ -234,7 +229,7 @@ class ImportTab(Tab):
         preview.tree.column("reason", width=120)
 
         rev = ctk.CTkFrame(body)
-        rev.grid(row=0, column=1, sticky="nsew", padx=(2, 4))
+        self.review_pane = rev
         rev.grid_columnconfigure(0, weight=1)
         rev.grid_rowconfigure(1, weight=3)
         rev.grid_rowconfigure(3, weight=2)
@@ -249,7 +244,7 @@ class ImportTab(Tab):
         )
         self.review_tree, holder = make_tree(
             rev,
-            [("row", "In your file", 170, True), ("choice", "Your choice", 90, False)],
+            [("row", "In your file", 150, True), ("choice", "Your choice", 120, False)],
             height=3,
         )
         holder.grid(row=1, column=0, sticky="nsew", padx=6)
@@ -272,6 +267,7 @@ class ImportTab(Tab):
         tip("Write the rating to the Plex item selected above.", self.accept_button)
         tip("Do not import this row.", self.skip_button)
         self._set_review_buttons(False)
+        self.show_review_pane(False)
         self.start_buttons = [self.preview_button, self.export_button]
 
     # --- options -----------------------------------------------------------------------
@@ -402,11 +398,24 @@ class ImportTab(Tab):
             if self.review_items
             else "Nothing needs review"
         )
+        self.show_review_pane(bool(self.review_items))
         if self.review_items:
             self.review_tree.selection_set("0")
         self.say(f"Import planned: {len(plan):,} change(s); review, then Apply.")
 
     # --- needs review ------------------------------------------------------------------------
+
+    def show_review_pane(self, show: bool) -> None:
+        """The needs-review list beside the plan only when rows need a decision; otherwise
+        the plan takes the whole width."""
+        if show:
+            self.body.grid_columnconfigure(0, weight=5, uniform="body")
+            self.body.grid_columnconfigure(1, weight=3, uniform="body")
+            self.review_pane.grid(row=0, column=1, sticky="nsew", padx=(2, 4))
+        else:
+            self.review_pane.grid_remove()
+            self.body.grid_columnconfigure(0, weight=1, uniform="")
+            self.body.grid_columnconfigure(1, weight=0, uniform="")
 
     def selected_review(self) -> tuple[int, ReviewItem] | None:
         sel = self.review_tree.selection()

@@ -6,6 +6,9 @@ customtkinter's appearance mode by itself, hence :func:`style_treeviews`.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tkinter as tk
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -795,3 +798,12 @@ class Fold:
         self.button.configure(text=f"{self.text} {'▾' if open_ else '▸'}")
         if notify and self._on_change is not None:
             self._on_change(open_)
+
+
+def open_path(path: str | os.PathLike[str]) -> None:
+    """Open a file or folder with the system's own program for it."""
+    if sys.platform.startswith("win"):
+        os.startfile(str(path))  # type: ignore[attr-defined]  # noqa: S606 - the user's own file
+    else:
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        subprocess.Popen([opener, str(path)])  # noqa: S603 - a fixed program, the user's file
