@@ -36,6 +36,9 @@ CHUNK = 200
 #: Pause between chunks: long enough that input and redraws get their turn in between.
 FILL_DELAY_MS = 10
 
+#: What the plan area says before a preview.
+NO_PLAN = "No plan yet. Nothing is written before you see the plan here and press Apply."
+
 CSV_COLUMNS = (
     "target_kind",
     "target",
@@ -212,7 +215,7 @@ class PlanPreview(ctk.CTkFrame):
             top, text="Plan", font=ctk.CTkFont(size=14, weight="bold"), anchor="w"
         )
         self.title_label.pack(side="left")
-        self.counts_label = ctk.CTkLabel(top, text="No plan yet.", anchor="w", justify="left")
+        self.counts_label = ctk.CTkLabel(top, text="", anchor="w", justify="left")
         self.counts_label.pack(side="left", padx=12, fill="x", expand=True)
         # a long breakdown wraps instead of running off the right edge
         self._top = top
@@ -244,7 +247,7 @@ class PlanPreview(ctk.CTkFrame):
             chunk=CHUNK,
             delay_ms=FILL_DELAY_MS,
             empty_text="Nothing to change.",
-            placeholder="No plan yet.",
+            placeholder=NO_PLAN,
         )
         self.table.pack(fill="both", expand=True, padx=6, pady=2)
         self.tree = self.table.tree
@@ -314,9 +317,9 @@ class PlanPreview(ctk.CTkFrame):
         self.plan = None
         self.result_rows = []
         self.table.empty_text = "Nothing to change."
-        self.table.clear("No plan yet.")
+        self.table.clear(NO_PLAN)
         self.title_label.configure(text="Plan")
-        self.counts_label.configure(text="No plan yet.")
+        self.counts_label.configure(text="")
         self.note_label.configure(text="")
         for b in (self.apply_button, self.discard_button, self.export_button):
             set_enabled(b, False)
