@@ -9,7 +9,9 @@ rating one the program set?") is answered from the same rows.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ratings_gui.core.plan import Change
+from ratings_gui.runlock import RunBusy, RunLock, describe_holder, holders
 
 PENDING = "pending"
 APPLIED = "applied"
@@ -88,6 +91,8 @@ class RunRow:
     applied: int = 0
     failed: int = 0
     undone: int = 0
+    #: Changes journaled but never settled (the run was interrupted mid-write).
+    pending: int = 0
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,58 @@ def _str(value: str | bytes | None) -> str:
     return value or ""
 
 
+#: Seconds to wait for another process's write to the journal before saying who holds it.
+BUSY_TIMEOUT = 5.0
+#: A run whose process ended without finishing it (killed, crashed, power cut).
+INTERRUPTED = "interrupted"
+
+
+class JournalBusy(RuntimeError):
+    """The journal database is locked by another process (the message says which run)."""
+
+    plain_message = True
+
+
+class _Guarded:
+    """The sqlite connection, with "database is locked" turned into :class:`JournalBusy`."""
+
+    def __init__(self, db: sqlite3.Connection, busy: Any) -> None:
+        self._db = db
+        self._busy = busy
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise self._busy() from None
+            raise
+
+    def execute(self, *args: Any) -> Any:
+        return self._call(self._db.execute, *args)
+
+    def executemany(self, *args: Any) -> Any:
+        return self._call(self._db.executemany, *args)
+
+    def executescript(self, *args: Any) -> Any:
+        return self._call(self._db.executescript, *args)
+
+    def commit(self) -> None:
+        self._call(self._db.commit)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> _Guarded:
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self._db.rollback()
+
+
 class Journal:
     """Thread-safe access to the journal database (one connection, one lock)."""
 
@@ -156,15 +213,34 @@ class Journal:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.lock_dir = self.path.parent / "locks"
+        else:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ratings-locks-")
+            self.lock_dir = Path(self._tmp.name)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        #: Run locks this journal holds, by run id (released by finish_run and close).
+        self._held: dict[int, RunLock] = {}
+        raw = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT)
+        self._db = _Guarded(raw, self._busy_error)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._db.commit()
 
+    def _busy_error(self) -> JournalBusy:
+        others = [h for h in holders(self.lock_dir) if h.get("pid") != os.getpid()]
+        who = "; ".join(describe_holder(h) for h in others)
+        where = f" {who} is using it." if who else " Another program is using it."
+        return JournalBusy(
+            f"The history database ({self.path}) is busy:{where} Nothing was written. "
+            "Try again when that run has finished."
+        )
+
     def close(self) -> None:
         with self._lock:
+            for lock in self._held.values():
+                lock.release()
+            self._held.clear()
             self._db.close()
 
     # --- runs ---------------------------------------------------------------
@@ -179,20 +255,99 @@ class Journal:
         dry_run: bool = False,
         undo_of: int | None = None,
     ) -> int:
-        with self._lock, self._db:
-            cur = self._db.execute(
-                "INSERT INTO runs(job, options, started_at, server, library, dry_run, undo_of)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (job, _dump(options or {}), time.time(), server, library, int(dry_run), undo_of),
-            )
-            return int(cur.lastrowid)
+        """Record a new run; RunBusy when the same job is already running on this library.
+
+        The run holds its lock until :meth:`finish_run` (or its process ends).
+        """
+        lock = None
+        if not dry_run:
+            lock = RunLock(self.lock_dir, job, server, library)
+            if not lock.acquire():
+                held = describe_holder(lock.holder())
+                raise RunBusy(
+                    f"Another {job} run is already working on {library or server}: {held}. "
+                    "Wait for it to finish (or stop it), then try again."
+                )
+        try:
+            with self._lock, self._db:
+                cur = self._db.execute(
+                    "INSERT INTO runs(job, options, started_at, server, library, dry_run, undo_of)"
+                    " VALUES (?,?,?,?,?,?,?)",
+                    (
+                        job,
+                        _dump(options or {}),
+                        time.time(),
+                        server,
+                        library,
+                        int(dry_run),
+                        undo_of,
+                    ),
+                )
+                run_id = int(cur.lastrowid)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        if lock is not None:
+            lock.record(run_id)
+            with self._lock:
+                self._held[run_id] = lock
+        return run_id
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "UPDATE runs SET status=?, finished_at=?, summary=? WHERE id=?",
-                (status, time.time(), _dump(summary or {}), run_id),
-            )
+        try:
+            with self._lock, self._db:
+                self._db.execute(
+                    "UPDATE runs SET status=?, finished_at=?, summary=? WHERE id=?",
+                    (status, time.time(), _dump(summary or {}), run_id),
+                )
+        finally:
+            with self._lock:
+                lock = self._held.pop(run_id, None)
+            if lock is not None:
+                lock.release()
+
+    def reap_interrupted(self) -> list[int]:
+        """Runs that say ``running`` but whose process is gone become ``interrupted``.
+
+        A live run holds its lock (in this process or another); a killed one
+        lost it. Returns the ids marked.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, job, server, library FROM runs WHERE status='running' AND dry_run=0"
+            ).fetchall()
+            mine = set(self._held)
+        gone: list[int] = []
+        for run_id, job, server, library in rows:
+            if run_id in mine:
+                continue
+            probe = RunLock(self.lock_dir, job, server, library)
+            if not probe.acquire():
+                continue  # its run is alive
+            probe.release()
+            gone.append(int(run_id))
+        if gone:
+            with self._lock, self._db:
+                self._db.executemany(
+                    "UPDATE runs SET status=? WHERE id=? AND status='running'",
+                    [(INTERRUPTED, rid) for rid in gone],
+                )
+        return gone
+
+    def runs_with_pending(self) -> list[int]:
+        """Ids of runs that have changes never settled (newest first)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT run_id FROM changes WHERE status='pending' ORDER BY run_id DESC"
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def is_running(self, run_id: int) -> bool:
+        """True while the run's process is alive and working (its lock is held)."""
+        self.reap_interrupted()
+        run = self.run(run_id)
+        return run is not None and run.status == "running"
 
     def set_run_status(self, run_id: int, status: str) -> None:
         with self._lock, self._db:
@@ -203,12 +358,16 @@ class Journal:
         return rows[0] if rows else None
 
     def runs(self, limit: int = 500, run_ids: Sequence[int] | None = None) -> list[RunRow]:
-        """Newest first, with counts of applied, failed and undone changes."""
+        """Newest first, with counts of applied, failed, undone and pending changes.
+
+        Runs whose process died are shown ``interrupted``, not ``running``.
+        """
+        self.reap_interrupted()
         sql = (
             "SELECT r.id, r.job, r.options, r.started_at, r.finished_at, r.status, r.server,"
             " r.library, r.dry_run, r.summary, r.undo_of,"
             " COALESCE(SUM(c.status='applied'),0), COALESCE(SUM(c.status='failed'),0),"
-            " COALESCE(SUM(c.status='undone'),0)"
+            " COALESCE(SUM(c.status='undone'),0), COALESCE(SUM(c.status='pending'),0)"
             " FROM runs r LEFT JOIN changes c ON c.run_id = r.id"
         )
         args: list[Any] = []
@@ -235,6 +394,7 @@ class Journal:
                 applied=int(r[11]),
                 failed=int(r[12]),
                 undone=int(r[13]),
+                pending=int(r[14]),
             )
             for r in rows
         ]

@@ -19,9 +19,11 @@ left pending) and ``verify`` (re-read and rewrite what did not stick).
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -38,6 +40,15 @@ CANCELLED = "cancelled"
 NOT_SENT = "not sent"
 #: Changes journaled together (one transaction for pending, one for the outcomes).
 CHUNK = 200
+#: Failure reason of a write that could not reach the server (after its retries).
+UNREACHABLE = "unreachable"
+#: Writes in a row that could not reach the server before the run stops (the rest "not sent").
+STOP_AFTER_UNREACHABLE = 3
+#: After Cancel, how long a write already on the wire may take before the loop stops
+#: waiting for it (its journal row stays ``pending`` and is settled on the next run).
+CANCEL_GRACE = 1.0
+#: Error text of a change whose write was on the wire when the run stopped.
+IN_FLIGHT = "stopped while being sent: settled against the server on the next run"
 
 #: A unit in flight: its changes, their journal ids, the send's future outcome.
 Sent = tuple[list[Change], list[int | None], "Future[Failure | None]"]
@@ -53,6 +64,8 @@ class WriteResult:
     requests: int = 0
     #: Short failure categories (a file's "read_only", "changed since"...) for the report.
     reasons: Counter[str] = field(default_factory=Counter)
+    #: Why the loop stopped early ("" when it did not), e.g. the server stopped answering.
+    stopped: str = ""
 
     def add(self, other: WriteResult) -> WriteResult:
         """Fold another writer's outcome into this one (writers that share a plan)."""
@@ -61,6 +74,7 @@ class WriteResult:
         self.cancelled = self.cancelled or other.cancelled
         self.requests += other.requests
         self.reasons.update(other.reasons)
+        self.stopped = self.stopped or other.stopped
         return self
 
 
@@ -199,6 +213,8 @@ def write_journaled(
     reasons: Counter[str] = Counter()
     ids: dict[Key, int] = {}
     stop: list[str] = []
+    unreachable = [0]  # writes in a row that could not reach the server
+    guard = threading.Lock()
     done = 0
     cancelled = False
 
@@ -215,17 +231,45 @@ def write_journaled(
             f = writer.failure(exc)
             if f is None:
                 raise
-            if f.stop:
-                stop.append(f.message)
+            with guard:
+                unreachable[0] = unreachable[0] + 1 if f.reason == UNREACHABLE else 0
+                if f.stop:
+                    stop.append(f.message)
+                elif unreachable[0] >= STOP_AFTER_UNREACHABLE and not stop:
+                    stop.append(
+                        f"the server stopped answering ({unreachable[0]} writes in a row "
+                        "could not reach it); run the job again when it is back"
+                    )
             return f
+        with guard:
+            unreachable[0] = 0
         return None
+
+    def outcome(fut: Future[Failure | None]) -> Failure | None:
+        """The unit's outcome; after Cancel, a write still on the wire is not waited for."""
+        waited_since: float | None = None
+        while True:
+            try:
+                return fut.result(timeout=0.1)
+            except FutureTimeout:
+                pass
+            if cancel.is_set():
+                now = time.monotonic()
+                waited_since = waited_since or now
+                if now - waited_since >= CANCEL_GRACE:
+                    return Failure(CANCELLED) if fut.cancel() else Failure(IN_FLIGHT, "in flight")
 
     def settle(batch: list[Sent]) -> None:
         """One chunk's outcomes, marked in the journal in one transaction."""
         nonlocal done
         outcomes: list[tuple[int, str, str | None]] = []
         for unit, unit_ids, fut in batch:
-            f = fut.result()
+            f = Failure(CANCELLED) if fut.cancelled() else outcome(fut)
+            if f is not None and f.message == IN_FLIGHT:
+                # may have reached the target: the row stays pending, the next run settles it
+                failed.extend((ch, IN_FLIGHT) for ch in unit)
+                done += len(unit)
+                continue
             for ch, cid in zip(unit, unit_ids, strict=True):
                 if f is None:
                     applied.append(ch)
@@ -245,7 +289,9 @@ def write_journaled(
 
     chunks = _chunks(units, max(1, writer.chunk))
     in_flight: deque[list[Sent]] = deque()
-    with ThreadPoolExecutor(max(1, writer.workers), thread_name_prefix="writer") as pool:
+    pool = ThreadPoolExecutor(max(1, writer.workers), thread_name_prefix="writer")
+    finished = False
+    try:
         for n, chunk in enumerate(chunks):
             if stop or cancel.is_set():
                 # what was never sent is reported, not journaled
@@ -280,6 +326,11 @@ def write_journaled(
                 settle(in_flight.popleft())
         while in_flight:
             settle(in_flight.popleft())
+        finished = True
+    finally:
+        # Ctrl-C or Cancel: never wait here for a write still on the wire (its row stays
+        # pending and is settled against the target on the next run).
+        pool.shutdown(wait=finished and not cancel.is_set(), cancel_futures=True)
 
     if applied and not cancel.is_set():
         wrong = writer.verify(applied, progress, log_line)
@@ -295,6 +346,7 @@ def write_journaled(
         cancelled or cancel.is_set(),
         writer.requests() - sent_before,
         reasons,
+        stop[0] if stop else "",
     )
 
 

@@ -130,3 +130,46 @@ def test_history_of_an_infer_run_with_a_mood_tag(app: Any, demo: Any) -> None:
     moods = [c for c in obj["changes_list"] if c["field"] == "mood"]
     assert moods and all(c["new"] == "Inferred" for c in moods)
     assert "mood tag 'Inferred' added" in r.stderr
+
+
+# --- point 6: a scrobble the server applied but answered 500 is not sent again --------------
+
+
+def test_scrobble_answered_500_after_it_was_counted_is_not_repeated(demo: Any) -> None:
+    from ratings_gui.core.plan import PLEX, Change
+    from ratings_gui.plex.writer import RatingWriter
+
+    movies = [k for k in demo.lib.keys_of(2, "movie") if demo.lib.items[k].view_count == 0][:5]
+    assert movies
+    conn = connect_direct(demo.url, demo.token)
+    demo.faults = Faults(fail_rate=1.0, kinds=("applied-500",), only_paths=("/:/scrobble",))
+    changes = [Change(PLEX, str(k), "watched", False, True, "test") for k in movies]
+    result = RatingWriter(conn).apply(changes)
+    assert demo.injected["applied-500"] == len(movies)  # every scrobble got a 500
+    assert [demo.lib.items[k].view_count for k in movies] == [1] * len(movies)
+    assert len(result.applied) == len(movies) and not result.failed
+
+
+# --- point 12: a failed --json run still ends with the JSON line ------------------------------
+
+
+def test_failed_json_runs_print_the_json_line(demo: Any, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"  # nobody listens here
+    cases = [
+        (demo.url, "wrong-token-123", "401"),
+        (closed, demo.token, "Could not reach"),
+    ]
+    for url, token, word in cases:
+        r = run_cli(
+            "libraries", "--server", url, "--token", token, "--json", "--data-dir", str(tmp_path)
+        )
+        assert r.returncode == 1
+        obj = last_json(r.stdout)
+        assert word in obj["error"] and obj["job"] == "libraries" and obj["exit_code"] == 1
+        assert token not in r.stdout + r.stderr
+    r = run_cli("libraries", "--json", "--data-dir", str(tmp_path))  # no server given
+    assert r.returncode == 2 and "--server" in last_json(r.stdout)["error"]

@@ -83,9 +83,14 @@ def test_leftover_temp_files_are_removed_but_a_live_one_is_kept(tmp_path: Path) 
     live.write_bytes(b"being written")
     mine = tmp_path / ".hidden-notes.txt"  # not ours: never touched
     mine.write_text("keep")
+    from ratings_gui.core.plan import FILE, Change
+    from ratings_gui.tags.writer import FileWriter
+
     with open(live, "rb") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # what a save in flight holds
-        tags.write_rating(song, 6)
+        old = tags.read_rating(song).rating
+        result = FileWriter().apply([Change(FILE, str(song), "rating", old, 6.0, "test")])
+        assert len(result.applied) == 1
         assert not stale.exists()
         assert live.exists() and mine.exists()
     assert remove_stale_temp_files(str(tmp_path)) == [live.name]

@@ -12,7 +12,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import signal
 import sys
+import threading
+import time
+from typing import Any
 
 from ratings_gui import __version__
 from ratings_gui.cli.base import (
@@ -20,6 +25,8 @@ from ratings_gui.cli.base import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    INTERRUPTED_TEXT,
+    STOP,
     Command,
     Output,
     UsageError,
@@ -82,27 +89,62 @@ def _run_command(args: argparse.Namespace) -> int:
     out = Output(getattr(args, "json", False))
     cmd = COMMANDS[args.command]
     app = None
+    error, code = "", EXIT_OK
+    STOP.clear()
+    old_handler = _catch_ctrl_c()
     try:
         app = AppContext.open(args.data_dir, verbose=args.verbose)
         if cmd.needs_server:
             connect_for(app, args)
         return cmd.run(app, args, out)
     except UsageError as exc:
-        out.error(str(exc))
-        return EXIT_USAGE
+        error, code = str(exc), EXIT_USAGE
     except PlexError as exc:
-        out.error(str(exc))
-        return EXIT_FAILED
+        error, code = str(exc), EXIT_FAILED
     except KeyboardInterrupt:
-        out.error("interrupted")
-        return EXIT_FAILED
+        error, code = INTERRUPTED_TEXT, EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - one plain line, details in the log file
         log.exception("command %s failed", args.command)
-        out.error(describe_error(exc))
-        return EXIT_FAILED
+        error, code = describe_error(exc), EXIT_FAILED
     finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)
+        if error:
+            out.error(error)
+            # the promised last JSON line, failures included
+            dry = bool(getattr(args, "dry_run", False))
+            out.result(summary(args.command, dry_run=dry, error=error, exit_code=code))
         if app is not None:
             app.close()
+        if code and STOP.is_set():
+            _exit_now_if_stuck(code)
+    return code
+
+
+def _catch_ctrl_c() -> Any:
+    """Ctrl-C stops the job at once: the workers see STOP, the main thread unwinds."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_ctrl_c(signum: int, frame: Any) -> None:
+        STOP.set()
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGINT, on_ctrl_c)
+
+
+def _exit_now_if_stuck(code: int) -> None:
+    """A write still waiting on an unreachable server must not hold the exit for its timeout."""
+    deadline = time.monotonic() + 1.0
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    for t in others:
+        if not t.daemon:
+            t.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() and not t.daemon for t in others):
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        os._exit(code)
 
 
 def _run_demo(args: argparse.Namespace) -> int:

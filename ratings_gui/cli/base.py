@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -154,6 +155,14 @@ def confirm(args: argparse.Namespace, out: Output, question: str) -> bool:
     )
 
 
+#: Set by Ctrl-C: the running job sends nothing more; what was sent stays journaled.
+STOP = threading.Event()
+INTERRUPTED_TEXT = (
+    "interrupted: what was already sent is in the history; run the job again to finish it, "
+    "or undo the run (it is settled against the server first)"
+)
+
+
 def cli_context(out: Output) -> Any:
     """A JobContext that prints log lines and a throttled progress line to stderr."""
     from ratings_gui.jobs.runner import JobContext, Log, Progress
@@ -170,7 +179,7 @@ def cli_context(out: Output) -> Any:
                 eta = f", about {ev.eta_seconds:.0f} s left" if ev.eta_seconds else ""
                 print(f"  {ev.phase}: {ev.done:,}/{ev.total:,}{eta}", file=sys.stderr)
 
-    return JobContext(emit)
+    return JobContext(emit, STOP)
 
 
 def change_text(ch: Any) -> str:

@@ -62,7 +62,8 @@ class Faults:
     with ``seed`` so a test run is repeatable; each failure picks one of
     ``kinds``: "503"/"429" (with Retry-After), "500", "drop" (connection
     closed without an answer) or "timeout" (held ``timeout_delay`` seconds,
-    then closed). A failed request is never applied. ``only_paths`` limits
+    then closed). A failed request is never applied, except "applied-500":
+    the request is carried out and then answered 500. ``only_paths`` limits
     all of it to paths starting with one of the given prefixes.
     """
 
@@ -267,6 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     demo: DemoServer  # set on the per-server subclass
     _replace: tuple[tuple[bytes, bytes], ...] = ()
+    _fail_after = False
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else each small response waits ~40 ms for a delayed ACK
     server_version = "PlexMediaServer/" + VERSION
@@ -295,6 +297,8 @@ class _Handler(BaseHTTPRequestHandler):
         ctype: str = "text/xml;charset=utf-8",
         extra: dict[str, str] | None = None,
     ) -> None:
+        if self._fail_after and status == 200:
+            status, body = 500, error(500, "Internal Server Error")
         reason = self.responses.get(status, ("",))[0]
         head = [
             f"HTTP/1.1 {status} {reason}",
@@ -341,7 +345,11 @@ class _Handler(BaseHTTPRequestHandler):
             if faults.unauthorized:
                 self._send(401, error(401, "Unauthorized"))
                 return
-            if kind is not None:
+            if kind == "applied-500":
+                # the server does the work, then answers 500: a client that resends
+                # a non-idempotent request (a scrobble) without looking does it twice
+                self._fail_after = True
+            elif kind is not None:
                 self._fault(kind, faults)
                 return
             token = self.headers.get("X-Plex-Token") or args.get("X-Plex-Token")
@@ -356,6 +364,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._pms(method, path, args, params)
             finally:
                 self._replace = ()
+                self._fail_after = False
         except _Drop:
             self._drop()
         except KeyError as exc:

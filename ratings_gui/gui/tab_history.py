@@ -28,6 +28,8 @@ def run_values(run: Any) -> tuple[Any, ...]:
     """One row of the runs table."""
     job = run.job if run.undo_of is None else f"{run.job} (of #{run.undo_of})"
     status = f"{run.status} (dry run)" if run.dry_run else run.status
+    if getattr(run, "pending", 0):  # interrupted mid-write: settled when undone or run again
+        status += f", {run.pending:,} pending"
     return (
         run.id,
         _when(run.started_at),

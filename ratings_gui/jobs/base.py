@@ -23,7 +23,7 @@ from typing import Any
 
 from ratings_gui.core.plan import FILE, Change, Plan, Report
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import FAILED
+from ratings_gui.journal import FAILED, INTERRUPTED
 from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.writer import RatingWriter
@@ -58,11 +58,17 @@ def mark_failed(app: Any, report: Report, wrong: Sequence[Change], why: str) -> 
         report.counts["failed"] = len(report.failed)
 
 
-def run_status(report: Report, cancelled: bool) -> str:
-    """A run's final status from its report (after every check)."""
+def run_status(report: Report, cancelled: bool, stopped: str = "") -> str:
+    """A run's final status from its report (after every check).
+
+    ``stopped``: the loop stopped early (the server went away); the rest was
+    not sent and a new run finishes the job.
+    """
     if cancelled:
         return "cancelled"
     if report.failed:
+        if stopped and report.applied:
+            return "stopped"
         return "done with errors" if report.applied else "failed"
     return "done"
 
@@ -116,6 +122,11 @@ def apply_plan(
         except Exception as exc:
             app.journal.finish_run(run_id, "failed", {"error": str(exc)})
             raise
+        except BaseException:  # Ctrl-C: what was sent stays journaled; the next run settles it
+            app.journal.finish_run(run_id, INTERRUPTED, {"error": "interrupted"})
+            raise
+        if result.stopped:
+            report.messages.append(f"stopped: {result.stopped}")
         report.counts.update(plan.counts)
         report.counts.pop("update", None)
         report.counts.update(count_outcomes(result))
@@ -133,7 +144,7 @@ def apply_plan(
                 status = "done with errors" if report.applied else "failed"
                 app.journal.finish_run(run_id, status, {**report.as_json(), "error": str(exc)})
                 raise
-        status = run_status(report, result.cancelled)
+        status = run_status(report, result.cancelled, result.stopped)
         app.journal.finish_run(run_id, status, report.as_json())
         ctx.log(
             f"run {run_id} {status}: {len(report.applied):,} written, "
@@ -214,6 +225,11 @@ class PlanJob:
     # --- written once -----------------------------------------------------------------
 
     def prepare(self, ctx: JobContext) -> Plan:
+        # What an interrupted run left pending is settled against the server and the
+        # files first, so this plan (and whose rating is whose) sees every write.
+        from ratings_gui.jobs.settle import settle_interrupted
+
+        settle_interrupted(self.app, ctx)
         plan = self.plan(self.read(ctx))
         self.log_plan(ctx, plan)
         return plan

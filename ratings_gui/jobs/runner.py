@@ -84,6 +84,11 @@ class JobContext:
         self._emit(Log(level, text))
 
 
+#: After Cancel, a job still busy this long (e.g. waiting on a server that does not
+#: answer) is reported cancelled and left to end on its own; its late events are dropped.
+CANCEL_ABANDON_SECONDS = 1.5
+
+
 class JobRunner:
     """One job at a time on a daemon thread; events go to :attr:`events`."""
 
@@ -91,10 +96,13 @@ class JobRunner:
         self.events: queue.Queue[Event] = queue.Queue()
         self.cancel_event = threading.Event()
         self._thread: threading.Thread | None = None
+        self._cancel_at: float | None = None
+        self._abandoned = False
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        alive = self._thread is not None and self._thread.is_alive()
+        return alive and not self._abandoned
 
     def start(
         self,
@@ -107,6 +115,9 @@ class JobRunner:
         if self.busy:
             raise RuntimeError("a job is already running")
         self.cancel_event = threading.Event()
+        self._cancel_at = None
+        self._abandoned = False
+        self.events = queue.Queue()  # an abandoned job's late events go to its old queue
         ctx = JobContext(self.events.put, self.cancel_event)
 
         def target() -> None:
@@ -127,6 +138,8 @@ class JobRunner:
 
     def cancel(self) -> None:
         self.cancel_event.set()
+        if self._cancel_at is None:
+            self._cancel_at = time.monotonic()
 
     def join(self, timeout: float | None = None) -> bool:
         if self._thread is None:
@@ -137,6 +150,26 @@ class JobRunner:
     def drain(self, max_events: int = 500) -> list[Event]:
         """Take pending events, keeping only the newest Progress (one redraw per tick)."""
         out: list[Event] = []
+        if (
+            self._cancel_at is not None
+            and not self._abandoned
+            and self._thread is not None
+            and self._thread.is_alive()
+            and time.monotonic() - self._cancel_at >= CANCEL_ABANDON_SECONDS
+        ):
+            # Cancel must answer within 2 s: a request stuck on an unreachable server is
+            # left to time out on its own (what it wrote is journaled; the next run settles it).
+            self._abandoned = True
+            old, self.events = self.events, queue.Queue()
+            while True:
+                try:
+                    ev = old.get_nowait()
+                except queue.Empty:
+                    break
+                if not isinstance(ev, Progress | Finished):
+                    out.append(ev)
+            out.append(Finished(error="Cancelled.", cancelled=True))
+            return out
         last_progress: Progress | None = None
         for _ in range(max_events):
             try:

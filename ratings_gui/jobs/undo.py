@@ -17,6 +17,7 @@ from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
 from ratings_gui.core.scale import format_both, same
 from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.settle import settle_interrupted
 from ratings_gui.journal import APPLIED, PROVENANCE_JOBS, UNDONE
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.snapshot import read_items
@@ -31,6 +32,10 @@ FILE_GONE = "file not found"
 FILE_UNREADABLE = "file unreadable"
 #: Plan option holding path -> raw fields to restore (taken out before journaling).
 RESTORE_FIELDS = "restore_fields"
+ALREADY_UNDONE = "already as before"
+_MISSING = object()
+#: Plan option: journal ids of changes whose target already holds the old value.
+ALREADY_IDS = "already_undone"
 
 
 def _plan_file_undo(
@@ -100,6 +105,7 @@ def plan_undo(
     file's path -> its TagRating now (or the TagError reading it gave).
     """
     plan = Plan("undo", options={"undo_of": run_id})
+    already: list[int] = []
     seen: set[tuple[str, str, str]] = set()
     change_ids: dict[tuple[str, str, str], int] = {}
     restore: dict[str, dict[str, str]] = {}
@@ -109,7 +115,19 @@ def plan_undo(
             continue  # only the newest write to a target is undone
         seen.add(ch.key)
         if ch.target_kind == FILE:
-            if _plan_file_undo(plan, run_id, ch, (files or {}).get(ch.target), restore):
+            reading = (files or {}).get(ch.target)
+            from ratings_gui.tags.writer import old_rating
+
+            now = getattr(reading, "rating", _MISSING)
+            if (
+                now is not _MISSING
+                and not same(now, old_rating(ch.new))
+                and same(now, old_rating(ch.old))
+            ):
+                plan.count(ALREADY_UNDONE)
+                already.append(row.id)
+                continue
+            if _plan_file_undo(plan, run_id, ch, reading, restore):
                 change_ids[ch.key] = row.id
             continue
         item = current.get(int(ch.target))
@@ -130,6 +148,11 @@ def plan_undo(
         else:
             plan.count("unsupported field")
             continue
+        if not unchanged and _is_old(ch, now):
+            # already back to what it was (an undo cut short, or the user): nothing to write
+            plan.count(ALREADY_UNDONE)
+            already.append(row.id)
+            continue
         if not unchanged:
             plan.count(CHANGED_SINCE)
             if ch.field == "userRating":
@@ -149,9 +172,17 @@ def plan_undo(
         plan.add(ch.inverse(reason=f"undo of run {run_id}"))
         change_ids[ch.key] = row.id
     plan.options["change_ids"] = {"|".join(k): v for k, v in change_ids.items()}
+    plan.options[ALREADY_IDS] = already
     if restore:
         plan.options[RESTORE_FIELDS] = restore
     return plan
+
+
+def _is_old(ch: Change, now: Any) -> bool:
+    """Does the target hold the change's old value again?"""
+    if ch.field == "userRating":
+        return same(now, ch.old)
+    return bool(now) == bool(ch.old)
 
 
 class UndoJob(PlanJob):
@@ -182,6 +213,11 @@ class UndoJob(PlanJob):
             raise PlexError(
                 f"Run {self.run_id} changed {run.server}, but you are connected to {conn.name}."
             )
+        if self.app.journal.is_running(self.run_id):
+            raise PlexError(f"Run {self.run_id} is still running; undo it when it has finished.")
+        # An interrupted run (or an undo of it) left rows pending: find out what really
+        # reached the server and the files first, so undo undoes exactly that.
+        settle_interrupted(self.app, ctx)
         rows = self.app.journal.changes(self.run_id, statuses=[APPLIED])
         unknown = {r.change.target_kind for r in rows} - {PLEX, FILE}
         if unknown:
@@ -260,6 +296,7 @@ class UndoJob(PlanJob):
             count_sides(report)
         ids = plan.options.get("change_ids", {})
         done_ids = [cid for ch in report.applied if (cid := ids.get("|".join(ch.key))) is not None]
+        done_ids += [int(i) for i in plan.options.get(ALREADY_IDS, [])]
         self.app.journal.mark(done_ids, UNDONE)
         remaining = self.app.journal.changes(self.run_id, statuses=[APPLIED])
         self.app.journal.set_run_status(self.run_id, "undone" if not remaining else "partly undone")

@@ -67,7 +67,7 @@ def make_session(pool: int = POOL_SIZE) -> requests.Session:
 def describe_error(exc: BaseException, url: str = "") -> str:
     """One plain sentence for what went wrong talking to Plex, token masked."""
     where = f" at {redact(url)}" if url else ""
-    if isinstance(exc, PlexError):
+    if isinstance(exc, PlexError) or getattr(exc, "plain_message", False):
         return redact(str(exc))
     if isinstance(exc, plex_exc.Unauthorized) or "(401)" in str(exc):
         return (

@@ -37,6 +37,10 @@ class HttpStatusError(PlexError):
         self.status = status
 
 
+class Unreachable(PlexError):
+    """The server could not be reached (or only said it is unavailable) through every retry."""
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After as seconds: a number, or an HTTP date."""
     if not value:
@@ -95,11 +99,15 @@ class PlexHttp:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        retries: int | None = None,
     ) -> requests.Response:
-        """Send one request, retrying transient failures; raise PlexError when it gives up."""
+        """Send one request, retrying transient failures; raise PlexError when it gives up.
+
+        ``retries=0`` sends once: for a request that must not be repeated blindly.
+        """
         url = self.conn.url + path
         last: BaseException | str | None = None
-        for attempt in range(self.retries + 1):
+        for attempt in range((self.retries if retries is None else retries) + 1):
             if attempt and self.cancel is not None and self.cancel.is_set():
                 break
             self._count(attempt > 0)
@@ -115,7 +123,8 @@ class PlexHttp:
                 # Dropped socket or no answer: start over on fresh connections.
                 last = exc
                 self.conn.reconnect()
-                self._sleep(self._delay(attempt, None))
+                if retries != 0:
+                    self._sleep(self._delay(attempt, None))
                 continue
             if resp.status_code in (200, 201, 204):
                 return resp
@@ -126,16 +135,23 @@ class PlexHttp:
             if resp.status_code in RETRY_STATUS:
                 last = f"({resp.status_code})"
                 wait = retry_after_seconds(resp.headers.get("Retry-After"))
-                self._sleep(self._delay(attempt, wait))
+                if retries != 0:
+                    self._sleep(self._delay(attempt, wait))
                 continue
             raise HttpStatusError(
                 resp.status_code,
                 f"The Plex server answered {resp.status_code} to {method} {path.split('?')[0]}.",
             )
         if isinstance(last, BaseException):
-            raise PlexError(describe_error(last, self.conn.url))
+            raise Unreachable(describe_error(last, self.conn.url))
         code = int(str(last).strip("()")) if last else 0
+        if code in (502, 503, 504):
+            raise Unreachable(describe_error(PlexError(f"({code})"), self.conn.url))
         raise HttpStatusError(code, describe_error(PlexError(f"({code})"), self.conn.url))
+
+    def pause(self, attempt: int) -> None:
+        """Wait the backoff of retry ``attempt`` (cut short by cancel)."""
+        self._sleep(self._delay(attempt, None))
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

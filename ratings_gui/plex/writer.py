@@ -18,9 +18,10 @@ from typing import Any
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.scale import format_both, normalize, same
 from ratings_gui.plex.connection import Connection, PlexError
-from ratings_gui.plex.http import HttpStatusError, PlexHttp
+from ratings_gui.plex.http import HttpStatusError, PlexHttp, Unreachable
 from ratings_gui.plex.snapshot import read_items
 from ratings_gui.writeloop import (
+    UNREACHABLE,
     Failure,
     JournaledWriter,
     Key,
@@ -51,6 +52,8 @@ def plex_failure(exc: Exception) -> Failure | None:
     """A Plex write's exception as a loop Failure: 401 stops the run (every write would fail)."""
     if isinstance(exc, HttpStatusError):
         return Failure(str(exc), stop=exc.status == 401)
+    if isinstance(exc, Unreachable):  # after its retries; a few in a row stop the run
+        return Failure(str(exc), UNREACHABLE)
     if isinstance(exc, PlexError):
         return Failure(str(exc))
     return None
@@ -130,10 +133,40 @@ class RatingWriter(JournaledWriter):
                 params={"key": key, "identifier": LIBRARY_ID, "rating": _rating_param(change.new)},
             )
         elif change.field == "watched":
-            path = "/:/scrobble" if change.new else "/:/unscrobble"
-            self.http.request("GET", path, params={"key": key, "identifier": LIBRARY_ID})
+            self._write_watched(change, key)
         else:
             raise PlexError(f"cannot write field {change.field!r} to Plex")
+
+    def _write_watched(self, change: Change, key: str) -> None:
+        """A scrobble is not idempotent (each adds a play): after a failure, look before resending.
+
+        A 500 or a dropped answer may come after the server counted the
+        play; the item is read back and the scrobble sent again only when
+        it did not arrive.
+        """
+        path = "/:/scrobble" if change.new else "/:/unscrobble"
+        params = {"key": key, "identifier": LIBRARY_ID}
+        last: PlexError | None = None
+        for attempt in range(self.http.retries + 1):
+            if attempt and self.cancel.is_set():
+                break
+            try:
+                self.http.request("GET", path, params=params, retries=0)
+                return
+            except HttpStatusError as exc:
+                if exc.status == 401:
+                    raise
+                last = exc
+            except PlexError as exc:
+                last = exc
+            try:
+                now = read_current(self.conn, [change], self.http).get(change.key)
+            except PlexError:
+                now = None
+            if now is not None and bool(now) == bool(change.new):
+                return  # it arrived although the answer said otherwise
+            self.http.pause(attempt)
+        raise last if last is not None else PlexError("cancelled")
 
     # --- after the loop ------------------------------------------------------------
 

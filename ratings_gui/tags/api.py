@@ -18,7 +18,6 @@ import os
 import stat
 import tempfile
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -296,10 +295,7 @@ def _load_for_edit(path: str) -> tuple[Family, Any, io.BytesIO, bytes]:
 
 #: Suffix of the temporary files the safe save writes (``.<name>.<random>.ratings-tmp``).
 TEMP_SUFFIX = ".ratings-tmp"
-#: A folder is swept for stale temp files at most this often (seconds).
-SWEEP_EVERY = 60.0
-_swept: dict[str, float] = {}
-_swept_lock = threading.Lock()
+_live_lock = threading.Lock()
 #: Temp files this process is writing: between mkstemp() and the lock a sweep on another
 #: thread would find one unlocked and take it for a leftover.
 _live: set[str] = set()
@@ -327,7 +323,7 @@ def remove_stale_temp_files(folder: str) -> list[str]:
         if not (entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX)):
             continue
         try:
-            with _swept_lock:
+            with _live_lock:
                 if os.path.abspath(entry.path) in _live:
                     continue  # one of our own saves, not locked yet
             if not entry.is_file(follow_symlinks=False):
@@ -349,24 +345,14 @@ def remove_stale_temp_files(folder: str) -> list[str]:
     return removed
 
 
-def _sweep_once(folder: str) -> None:
-    now = time.monotonic()
-    with _swept_lock:
-        if now - _swept.get(folder, -SWEEP_EVERY) < SWEEP_EVERY:
-            return
-        _swept[folder] = now
-    remove_stale_temp_files(folder)
-
-
 def _replace_atomically(
     path: str, data: bytes, st: os.stat_result, keep_mtime: bool, verify: Any
 ) -> None:
     """Temp file in the same folder, fsync, verify, then os.replace over the original."""
     folder = os.path.dirname(path) or "."
     base = os.path.basename(path)
-    _sweep_once(folder)
     try:
-        with _swept_lock:
+        with _live_lock:
             fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=TEMP_SUFFIX, dir=folder)
             live = os.path.abspath(tmp)
             _live.add(live)
@@ -419,7 +405,7 @@ def _replace_atomically(
                 pass
         if fh is not None:
             fh.close()  # releases the lock only now: the temp file is gone or renamed
-        with _swept_lock:
+        with _live_lock:
             _live.discard(live)
 
 

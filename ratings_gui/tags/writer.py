@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ratings_gui.core.plan import FILE, Change
 from ratings_gui.core.scale import format_stars, same
-from ratings_gui.tags.api import DEFAULT_EMAIL, read_rating, restore_fields, write_rating
+from ratings_gui.tags.api import (
+    DEFAULT_EMAIL,
+    read_rating,
+    remove_stale_temp_files,
+    restore_fields,
+    write_rating,
+)
 from ratings_gui.tags.base import TagError
-from ratings_gui.writeloop import Failure, JournaledWriter, Key
+from ratings_gui.writeloop import Failure, JournaledWriter, Key, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +70,12 @@ class FileWriter(JournaledWriter):
 
     def accepts(self, change: Change) -> bool:
         return change.target_kind == FILE
+
+    def apply(self, changes: Sequence[Change], **kw: Any) -> WriteResult:
+        """First remove the temp files a killed run left in the folders this run touches."""
+        for folder in sorted({os.path.dirname(c.target) or "." for c in changes}):
+            remove_stale_temp_files(folder)
+        return super().apply(changes, **kw)
 
     def before(self, unit: list[Change]) -> tuple[list[Change], Failure | None]:
         """The file's current state as the journal's old value, or why it cannot be written."""

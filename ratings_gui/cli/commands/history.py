@@ -61,6 +61,7 @@ def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         out.say(
             f"{r.id:5}  {when}  {r.job:12} {r.status:15} {r.server}/{r.library}  "
             f"applied {r.applied}, failed {r.failed}, undone {r.undone}"
+            + (f", pending {r.pending}" if r.pending else "")
         )
     out.result(
         summary(
@@ -77,6 +78,7 @@ def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
                     "applied": r.applied,
                     "failed": r.failed,
                     "undone": r.undone,
+                    "pending": r.pending,
                     "undo_of": r.undo_of,
                 }
                 for r in runs
