@@ -303,6 +303,11 @@ def scan_files(
             else:
                 local_to_server.setdefault(local, []).append(sp)
     total = len(local_to_server)
+    # temp files a killed run left beside these files (full-size copies) go first
+    from ratings_gui.tags.api import remove_stale_temp_files
+
+    for folder in sorted({os.path.dirname(p) or "." for p in local_to_server}):
+        remove_stale_temp_files(folder)
     phase = "reading tags"
     ctx.progress(0, total, phase)
     opts = {"popm_email": popm_email or DEFAULT_EMAIL, "vorbis_zero_to_ten": vorbis_zero_to_ten}
