@@ -468,7 +468,7 @@ def test_cli_dry_run_unmatched_apply_and_broken_file(app: Any, demo: Any, tmp_pa
     broken = tmp_path / "broken.csv"
     broken.write_bytes(b"\x00\x01junk" * 100)
     code, out = run_cli("import-ratings", demo, home, str(broken), "--yes")
-    assert code == 2 and out == {}
+    assert code == 2 and out["error"] and out["changes"] == 0  # the JSON line says why
 
 
 def test_a_value_the_server_does_not_keep_is_reported_failed(
