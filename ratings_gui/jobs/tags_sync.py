@@ -13,6 +13,7 @@ not "remove my stars from the file".
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
