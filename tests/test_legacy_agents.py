@@ -111,6 +111,7 @@ def test_well_formed_legacy_guids_read_exactly(
         ("com.plexapp.agents.hama://anidb-123?lang=en", ("anidb://123",)),
         ("com.plexapp.agents.hama://anidb-123/1/5?lang=en", ("anidb://123/1/5",)),
         ("com.plexapp.agents.hama://tvdb-81797?lang=en", ("tvdb://81797",)),
+        ("hama://anidb-4563?lang=ja", ("anidb://4563",)),  # written without the prefix
         ("com.plexapp.agents.hama://tvdb3-81797/1/5?lang=en", ()),  # its own numbering
         ("com.plexapp.agents.lastfm://Daft%20Punk/Discovery?lang=en",
          ("lastfm://Daft%20Punk/Discovery",)),

@@ -120,6 +120,11 @@ _LEGACY_AGENTS = {
     "imdb": "imdb",
     "tmdb": "tmdb",
     "tvdb": "tvdb",
+    # agent names written without their com.plexapp.agents. prefix
+    "hama": "hama",
+    "thetvdb": "tvdb",
+    "themoviedb": "tmdb",
+    "lastfm": "lastfm",
 }
 _GUID = re.compile(r"^(?P<agent>[A-Za-z][\w.+-]{0,80})://(?P<value>[^?#]*)")
 _IMDB = re.compile(r"^tt\d{5,12}$")
