@@ -109,6 +109,7 @@ def test_malformed_server_data_gives_plain_answers_on_the_cli(demo: Any, tmp_pat
         r = run_cli(*job, "--library", "Music", "--dry-run", *common)
         assert r.returncode == 0, r.stderr
         assert "Traceback" not in r.stderr and "TypeError" not in r.stderr
+        assert last_json(r.stdout)["counts"]["skipped: malformed data from the server"] == 2
 
 
 # --- point 13: History of a run with mood tags ---------------------------------------------

@@ -32,6 +32,8 @@ from ratings_gui.writeloop import Writer, count_outcomes
 log = logging.getLogger(__name__)
 
 NOT_CONNECTED = "Not connected to a Plex server. Sign in first."
+#: Outcome count of items skipped because the server sent them malformed.
+MALFORMED = "skipped: malformed data from the server"
 
 
 def require_connection(app: Any) -> Connection:
@@ -173,6 +175,8 @@ class PlanJob:
         self.app = app
         self.section_id: int | None = None
         self.read_requests = 0
+        #: Items the last read skipped because the server sent them malformed ("title: why").
+        self.bad: list[str] = []
 
     # --- hooks ------------------------------------------------------------------------
 
@@ -197,6 +201,7 @@ class PlanJob:
             require_type="artist",
         )
         ctx.check_cancel()
+        self.bad = list(snap.bad)
         self.section_id = snap.section_id
         self.read_requests = http.sent
         what = "tracks" if self.read_kinds == ("track",) else "artists, albums and tracks"
@@ -230,7 +235,11 @@ class PlanJob:
         from ratings_gui.jobs.settle import settle_interrupted
 
         settle_interrupted(self.app, ctx)
+        self.bad = []
         plan = self.plan(self.read(ctx))
+        if self.bad:  # items the server sent malformed (a NaN rating, a key "123x"): counted
+            plan.count(MALFORMED, len(self.bad))
+            ctx.log(f"{len(self.bad):,} items {MALFORMED}, e.g. {self.bad[0]}", logging.WARNING)
         self.log_plan(ctx, plan)
         return plan
 
