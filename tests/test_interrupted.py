@@ -321,3 +321,24 @@ def test_a_server_gone_for_good_stops_the_run_and_it_resumes(app: Any, demo: Any
     assert len(plan2) == len(plan)  # nothing was written: the whole plan is still to do
     report2 = again.apply(_ctx(), plan2)
     assert report2.changes == len(plan2) and not report2.failed
+
+
+def test_window_cancel_answers_within_2_seconds_while_the_server_hangs(win: Any, demo: Any) -> None:
+    from test_gui_helpers import pump_until
+
+    pump_until(win, lambda: bool(win.plex_tab.libraries) and not win.busy, 20, "libraries")
+    tab = win.tab_objects["base_rating"]
+    win.select_tab("base_rating")
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
+    demo.faults = Faults(
+        fail_rate=1.0, kinds=("timeout",), timeout_delay=30, only_paths=("/:/rate",)
+    )
+    tab.preview.apply_button.invoke()
+    pump_until(win, lambda: ": writing" in win.log_pane.content(), 20, "writing")
+    win.pump(lambda: False, 0.5)  # the first writes are on the wire, waiting
+    t0 = time.monotonic()
+    win.progress.cancel_button.invoke()
+    pump_until(win, lambda: not win.busy, 10, "the cancel")
+    assert time.monotonic() - t0 < 2.0
+    assert "Cancelled" in win.log_pane.content()
