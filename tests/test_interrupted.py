@@ -116,19 +116,28 @@ def slow_demo(demo: Any) -> Iterator[Any]:
     yield demo
 
 
-def test_kill_9_mid_plex_run_then_undo_restores_every_value(slow_demo: Any, tmp_path: Path) -> None:
-    demo = slow_demo
-    home = tmp_path / "home"
-    keys = demo.lib.keys_of(1, "track")
-    start = {k: demo.lib.rating(k) for k in keys}
-    rng = random.Random(12)
+def _kill_mid_run_then_undo(
+    home: Path,
+    demo: Any,
+    argv: list[str],
+    seed: int,
+    max_delay: float,
+    read_now: Any,
+    restored: Any,
+) -> None:
+    """Start the CLI, kill -9 it at a random moment (fixed seed), check, undo; KILLS times.
+
+    Only kills that land after the run started count. ``read_now()`` is what
+    the targets hold (target -> value); ``restored()`` says whether undo put
+    every value (every file byte) back.
+    """
+    rng = random.Random(seed)
     kills = mid_run = 0
-    common = ["--server", demo.url, "--token", demo.token, "--data-dir", str(home)]
     while mid_run < KILLS and kills < 3 * KILLS:
         before = _runs(home)[0]["id"] if _runs(home) else 0
-        child = _cli("base-rating", "--library", "Music", "--stars", "3", "--yes", *common)
+        child = _cli(*argv)
         run_id = _wait_for_run(home, child, before)
-        time.sleep(rng.uniform(0.0, 0.5))
+        time.sleep(rng.uniform(0.0, max_delay))
         child.send_signal(signal.SIGKILL)
         child.wait(10)
         kills += 1
@@ -137,74 +146,67 @@ def test_kill_9_mid_plex_run_then_undo_restores_every_value(slow_demo: Any, tmp_
         mid_run += 1
         app = _open_app(home, demo)
         try:
-            now = {str(k): demo.lib.rating(k) for k in keys}
-            _check_true_state(app, run_id, now)
+            _check_true_state(app, run_id, read_now())
             undo = UndoJob(app, run_id)
             report = undo.apply(_ctx(), undo.prepare(_ctx()))
             assert not report.failed
-            assert {k: demo.lib.rating(k) for k in keys} == start, f"kill {kills}"
-            assert app.journal.run(run_id).status in ("undone", "interrupted", "done")
+            assert restored(), f"kill {kills}: undo did not restore everything"
             assert not app.journal.changes(run_id, statuses=[APPLIED])
         finally:
             app.close()
     assert mid_run >= KILLS
 
 
+def test_kill_9_mid_plex_run_then_undo_restores_every_value(slow_demo: Any, tmp_path: Path) -> None:
+    demo = slow_demo
+    home = tmp_path / "home"
+    keys = demo.lib.keys_of(1, "track")
+    start = {k: demo.lib.rating(k) for k in keys}
+    common = ["--server", demo.url, "--token", demo.token, "--data-dir", str(home)]
+    _kill_mid_run_then_undo(
+        home,
+        demo,
+        ["base-rating", "--library", "Music", "--stars", "3", "--yes", *common],
+        12,
+        0.5,
+        lambda: {str(k): demo.lib.rating(k) for k in keys},
+        lambda: {k: demo.lib.rating(k) for k in keys} == start,
+    )
+
+
 def test_kill_9_mid_tags_run_then_undo_restores_every_file(tmp_path: Path) -> None:
+    from ratings_gui import tags
+    from ratings_gui.core.pathmap import Rule
     from ratings_gui.demo.audio import local_path
     from ratings_gui.demo.library import DemoLibrary
     from ratings_gui.demo.server import DemoServer
+    from ratings_gui.jobs import tags_sync as ts
 
     lib = DemoLibrary.generate(seed=7, tracks=80, movies=1, shows=1)
     demo = DemoServer(lib, token="demo-token", media_dir=tmp_path / "media")
     demo.start()
     home = tmp_path / "home"
-    keys = lib.keys_of(1, "track")
-    paths = {k: local_path(lib, demo.media_dir, lib.items[k].file) for k in keys}
-    start = {k: p.read_bytes() for k, p in paths.items()}
-    rng = random.Random(21)
-    kills = mid_run = 0
+    paths = [local_path(lib, demo.media_dir, lib.items[k].file) for k in lib.keys_of(1, "track")]
+    start = {p: p.read_bytes() for p in paths}
     common = ["--server", demo.url, "--token", demo.token, "--data-dir", str(home)]
     mapping = f"{lib.media_root}={demo.media_dir}"
+
+    def now() -> dict[str, Any]:
+        # raises on a half-written file: a kill must never leave one
+        return {str(p): tags.read_rating(p).rating for p in paths}
+
     try:
-        while mid_run < KILLS and kills < 3 * KILLS:
-            before = _runs(home)[0]["id"] if _runs(home) else 0
-            child = _cli(
-                "tags", "--library", "Music", "--map", mapping, "--direction", "to-files",
-                "--yes", *common,
-            )  # fmt: skip
-            run_id = _wait_for_run(home, child, before)
-            time.sleep(rng.uniform(0.0, 0.2))
-            child.send_signal(signal.SIGKILL)
-            child.wait(10)
-            kills += 1
-            if run_id is None:
-                continue
-            mid_run += 1
-            app = _open_app(home, demo)
-            try:
-                from ratings_gui import tags
-
-                now: dict[str, Any] = {}
-                for p in paths.values():
-                    try:
-                        now[str(p)] = tags.read_rating(p).rating
-                    except tags.TagError:
-                        now[str(p)] = "unreadable"
-                assert "unreadable" not in now.values()  # never a half-written file
-                _check_true_state(app, run_id, now)
-                undo = UndoJob(app, run_id)
-                report = undo.apply(_ctx(), undo.prepare(_ctx()))
-                assert not report.failed
-                changed = [k for k, p in paths.items() if p.read_bytes() != start[k]]
-                assert not changed, f"kill {kills}: {len(changed)} files differ after undo"
-            finally:
-                app.close()
-        assert mid_run >= KILLS
+        _kill_mid_run_then_undo(
+            home,
+            demo,
+            ["tags", "--library", "Music", "--map", mapping, "--direction", "to-files", "--yes"]
+            + common,
+            21,
+            0.2,
+            now,
+            lambda: all(p.read_bytes() == start[p] for p in paths),
+        )
         # the next run (even a preview) removes the temp files the last kill left
-        from ratings_gui.core.pathmap import Rule
-        from ratings_gui.jobs import tags_sync as ts
-
         app = _open_app(home, demo)
         try:
             rules = [Rule(lib.media_root, str(demo.media_dir))]
