@@ -88,7 +88,7 @@ def test_preview_histogram_apply_backtest(win: Any, demo: Any, tmp_path: Path) -
     assert len(tab.preview.plan) == 0
     _show(win, tab, "Histogram")
     assert tab.export_report(str(tmp_path / "histogram.csv")) == 10  # the view on screen
-    _show(win, tab, "Coverage")
+    _show(win, tab, "Counts")
     assert tab.export_report(str(tmp_path / "cov.csv")) == 3
     assert tab.export_ratings(str(tmp_path / "all.csv")) > len(plan)
     win.update()
@@ -102,7 +102,7 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     tab = win.tab_objects["inference"]
     win.select_tab("inference")
     pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
-    _show(win, tab, "Twins")
+    _show(win, tab, "Same songs")
     assert tab.twins_table.empty and tab.twins_table.empty_label.winfo_ismapped()
     assert "Preview" in tab.twins_table.empty_label.cget("text")
 
@@ -116,7 +116,7 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
 
     # A preview shows its plan; the twins are one click away.
     assert tab.view == "plan" and tab.preview.winfo_ismapped()
-    _show(win, tab, "Twins")
+    _show(win, tab, "Same songs")
     # Twins: capped at 20 rows, grouped under one parent row per song, the rest in the CSV.
     table = tab.twins_table
     tree = table.tree
@@ -139,7 +139,7 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     parent = tree.get_children()[0]
     assert "group" in tree.item(parent, "tags")
     assert "albums)" in tree.item(parent, "values")[1]
-    assert tab.report_button.cget("text") == "Export twins CSV…"
+    assert tab.report_button.cget("text") == "Export same songs CSV…"
 
     before = [r[3] for r in table.rows]
     _click_heading(tree, "seconds")
@@ -158,7 +158,7 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     screenshot("inference_twins")
 
     # Dissenters: largest gap first, a header click sorts by your stars.
-    _show(win, tab, "Dissenters")
+    _show(win, tab, "Far from album")
     table = tab.dissenters_table
     tree = table.tree
     assert table.winfo_ismapped() and not tab.twins_table.winfo_ismapped()
@@ -179,13 +179,13 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     screenshot("inference_dissenters")
 
     # Coverage as a table; an empty report says so instead of showing an empty grid.
-    _show(win, tab, "Coverage")
+    _show(win, tab, "Counts")
     pump_until(win, lambda: not tab.coverage_table.filling, 5, "coverage rows")
     assert [r[0] for r in tab.coverage_table.shown_values()] == ["artist", "album", "track"]
     tab.dissenters_table.set_rows([])
-    _show(win, tab, "Dissenters")
+    _show(win, tab, "Far from album")
     assert tab.dissenters_table.empty_label.winfo_ismapped()
-    assert tab.dissenters_table.empty_label.cget("text").startswith("No dissenters")
+    assert tab.dissenters_table.empty_label.cget("text").startswith("Every track you rated")
     assert not tab.dissenters_table.tree.winfo_ismapped()
     win.update()
     screenshot("inference_empty")
@@ -195,7 +195,7 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
 
     from ratings_gui.gui.widgets import _DARK
 
-    _show(win, tab, "Twins")
+    _show(win, tab, "Same songs")
     light_chart = tab.chart.cget("background")
     ctk.set_appearance_mode("dark")
     try:
@@ -289,7 +289,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
 
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
-    _show(win, tab, "Twins")
+    _show(win, tab, "Same songs")
     pump_until(win, lambda: not tab.twins_table.filling, 5, "the twins rows")
     table_before = tab.twins_table.winfo_height()
     menu_x = tab.library_menu.winfo_rootx()

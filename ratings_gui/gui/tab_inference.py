@@ -91,9 +91,9 @@ BACKTEST = "backtest"
 VIEWS = {
     "Plan": "plan",
     "Histogram": "histogram",
-    "Coverage": "coverage",
-    "Twins": "twins",
-    "Dissenters": "dissenters",
+    "Counts": "coverage",
+    "Same songs": "twins",
+    "Far from album": "dissenters",
     "Accuracy": BACKTEST,
 }
 #: Table rows visible at the window's default size; a larger window shows more.
@@ -350,16 +350,16 @@ class InferenceTab(Tab):
         self.twins_table = SortableTable(
             box,
             TWINS_COLUMNS,
-            empty_text="No twins found: no song is on several albums within the twin tolerance.",
-            placeholder="Preview to see the twins: the same song on several albums.",
+            empty_text="No song is on several albums (within the 'Same song' length difference).",
+            placeholder="Preview to see the same song on several albums.",
             delay_ms=FILL_DELAY_MS,
             **table,
         )
         self.dissenters_table = SortableTable(
             box,
             DISSENTERS_COLUMNS,
-            empty_text="No dissenters: every track you rated is near its album's rating.",
-            placeholder="Preview to see the dissenters: your ratings far from their album's.",
+            empty_text="Every track you rated is near its album's rating.",
+            placeholder="Preview to see your ratings that are far from their album's.",
             delay_ms=FILL_DELAY_MS,
             **table,
         )
@@ -616,8 +616,7 @@ class InferenceTab(Tab):
             self.report_button.pack_forget()  # the plan has its own Export CSV…
         else:
             self.report_view = kind
-            name = "accuracy" if kind == BACKTEST else kind
-            self.report_button.configure(text=f"Export {name} CSV…")
+            self.report_button.configure(text=f"Export {label.lower()} CSV…")
             self.report_button.pack(side="right", padx=(6, 4))
         self._update_view_note()
 
@@ -675,8 +674,8 @@ class InferenceTab(Tab):
             f"{r[0]:8}{r[1]:>8,}{r[2]:>10,}{r[3] + r[4]:>9,}" for r in reports.rows["coverage"][1]
         ]
         lines.append(
-            f"twin groups {len(job.result.twins):,}   "
-            f"dissenters {len(reports.rows['dissenters'][1]):,}"
+            f"same songs {len(job.result.twins):,}   "
+            f"far from their album {len(reports.rows['dissenters'][1]):,}"
         )
         if job.result.params.method == "fitted":
             lines += ["", "What it learned from your ratings:", *job.result.fit.describe()]
