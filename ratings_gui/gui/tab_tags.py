@@ -83,15 +83,7 @@ class TagsTab(Tab):
         options, bar, body = self.job_layout()
         pad = {"padx": (8, 4), "pady": 3}
 
-        line = ctk.CTkFrame(options, fg_color="transparent")
-        line.pack(fill="x", padx=2, pady=(3, 0))
-        caption = ctk.CTkLabel(line, text="Library")
-        caption.pack(side="left", **pad)
-        self.library_menu = ctk.CTkOptionMenu(
-            line, values=[NO_LIBRARY], width=200, dynamic_resizing=False
-        )
-        self.library_menu.pack(side="left", **pad)
-        tip(HELP["library"], caption, self.library_menu)
+        line, self.library_menu = self.option_line(HELP["library"])
         caption = ctk.CTkLabel(line, text="Copy")
         caption.pack(side="left", padx=(16, 4))
         self.direction_button = ctk.CTkSegmentedButton(

@@ -185,6 +185,22 @@ class Tab:
         body.grid_rowconfigure(0, weight=1)
         return options, bar, body
 
+    def option_line(self, help_text: str) -> tuple[ctk.CTkFrame, ctk.CTkOptionMenu]:
+        """The first line of a music tab's options: "Library" and its menu, with help.
+
+        Returns the line (the tab adds its next options to it) and the menu.
+        """
+        line = ctk.CTkFrame(self.options_frame, fg_color="transparent")
+        line.pack(fill="x", padx=2, pady=(3, 0))
+        caption = ctk.CTkLabel(line, text="Library")
+        caption.pack(side="left", padx=(8, 4), pady=3)
+        menu = ctk.CTkOptionMenu(
+            line, values=["(no music library)"], width=200, dynamic_resizing=False
+        )
+        menu.pack(side="left", padx=(8, 4), pady=3)
+        tip(help_text, caption, menu)
+        return line, menu
+
     # --- services ------------------------------------------------------------------
 
     def options(self) -> dict[str, Any]:
