@@ -19,7 +19,7 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
     unrated = {k for k, v in before.items() if v is None}
     tab = win.tab_objects["base_rating"]
     win.select_tab("base_rating")
-    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
     assert tab.library_menu.get() == "Music"
 
     tab.set_style("half")

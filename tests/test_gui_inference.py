@@ -46,7 +46,7 @@ def test_preview_histogram_apply_backtest(win: Any, demo: Any, tmp_path: Path) -
     before = {k: demo.lib.rating(k) for k in keys}
     tab = win.tab_objects["inference"]
     win.select_tab("inference")
-    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
 
     tab.param_vars["confidence"].set("abc")
     tab.preview_button.invoke()
@@ -101,7 +101,7 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
 
     tab = win.tab_objects["inference"]
     win.select_tab("inference")
-    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
     _show(win, tab, "Same songs")
     assert tab.twins_table.empty and tab.twins_table.empty_label.winfo_ismapped()
     assert "Preview" in tab.twins_table.empty_label.cget("text")
@@ -225,7 +225,7 @@ def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path)
 
     tab = win.tab_objects["inference"]
     win.select_tab("inference")
-    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
     src = tmp_path / "ratings.csv"
@@ -277,7 +277,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
 
     tab = win.tab_objects["inference"]
     win.select_tab("inference")
-    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
     # folded on first start: the plan gets the height
     assert not tab.params_open and not tab.param_grid.winfo_ismapped()
     assert tab.params_toggle.cget("text") == ti.FOLDED_TEXT
@@ -353,7 +353,7 @@ def test_main_tab_bar_readable_in_light_mode(win: Any) -> None:
     bar = win.tabs._segmented_button
     tab = win.tab_objects["inference"]
     win.select_tab("inference")
-    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
     unselected = bar._buttons_dict["Plex"]
     assert tuple(unselected.cget("fg_color")) == SEGMENT_COLORS["unselected_color"]
     assert tuple(unselected.cget("text_color")) == SEGMENT_COLORS["text_color"]
@@ -431,7 +431,7 @@ def test_method_filler_and_sure_within_options(win: Any, demo: Any) -> None:
 
     tab = win.tab_objects["inference"]
     win.select_tab("inference")
-    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
 
     def preview() -> Any:
         tab.preview.plan = None

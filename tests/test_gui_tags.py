@@ -45,7 +45,7 @@ def test_sync_from_the_tags_tab_then_undo_on_history(win: Any, media_demo: Any) 
 
     tab = win.tab_objects["tags"]
     win.select_tab("tags")
-    pump_until(win, lambda: tab.libraries == ["Music"], 10, "the music libraries")
+    pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
 
     # a wrong local folder: the test finds nothing and suggests the right rule
     media = demo.media_dir

@@ -196,6 +196,7 @@ def test_4_cancel_counts_add_up_and_say_cancelled(win: Any, demo: Any) -> None:
 
 def test_4_closing_during_a_write_asks_first(win: Any, demo: Any) -> None:
     tab, planned = _start_slow_base_rating(win, demo)
+    assert tab.preview.discard_button.cget("state") == "disabled", "no Discard while writing"
     win.close()
     dialog = win.close_dialog
     assert dialog is not None and win.busy, "closing asks; the write goes on meanwhile"

@@ -325,11 +325,15 @@ class PlanPreview(ctk.CTkFrame):
             set_enabled(b, False)
 
     def set_busy(self, busy: bool) -> None:
-        """No second Apply while a job runs."""
+        """No second Apply while a job runs, and no Discard of a plan being written."""
         if busy:
             set_enabled(self.apply_button, False)
-        elif self.plan is not None and self.plan.changes and self.on_apply:
-            set_enabled(self.apply_button, True)
+            set_enabled(self.discard_button, False)
+            return
+        if self.plan is not None:
+            set_enabled(self.discard_button, True)
+            if self.plan.changes and self.on_apply:
+                set_enabled(self.apply_button, True)
 
     @property
     def rows(self) -> list[Change]:
