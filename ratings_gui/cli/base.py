@@ -284,23 +284,3 @@ def run_plan_job(
         out.say(f"  failed: {c.label or c.target}: {err}")
     out.result({**report.as_json(), **extra})
     return EXIT_FAILED if report.failed else EXIT_OK
-
-
-__all__ = [
-    "COMMANDS",
-    "EXIT_FAILED",
-    "EXIT_OK",
-    "EXIT_USAGE",
-    "Command",
-    "Output",
-    "UsageError",
-    "change_text",
-    "cli_context",
-    "confirm",
-    "connect_for",
-    "print_plan",
-    "register",
-    "require_library",
-    "run_plan_job",
-    "summary",
-]
