@@ -252,6 +252,9 @@ def test_writes_that_do_not_stick_are_reported_and_planned_again(app: Any, demo:
     }
     assert all(statuses[key] == "failed" for key in failed)
     assert sum(1 for s in statuses.values() if s == "applied") == len(plan) - 4
+    # the checks run before the run is finished: its status and summary count them
+    run = app.journal.run(report.run_id)
+    assert run.status == "done with errors" and len(run.summary["failed"]) == 4
     for k in lost:
         assert demo.lib.rating(k) is None and "Rating_Inferred" not in demo.lib.items[k].moods
     plan2, report2, _ = _run(app, mood_tag="Rating_Inferred")

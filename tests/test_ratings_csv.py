@@ -498,3 +498,4 @@ def test_a_value_the_server_does_not_keep_is_reported_failed(
     assert demo.lib.rating(lost) == before
     status = {r.change.target: r.status for r in app.journal.changes(report.run_id)}
     assert status[str(lost)] == "failed" and sum(s == "applied" for s in status.values()) == 3
+    assert app.journal.run(report.run_id).status == "done with errors"
