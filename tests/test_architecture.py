@@ -7,7 +7,8 @@ dependency). The rules:
 - ``jobs`` imports neither ``cli`` nor ``gui``;
 - ``plex``, ``tags`` and ``sources`` never import ``jobs`` (nor ``cli``, ``gui``);
 - no import cycle between the top-level parts;
-- Tk only in ``gui`` (and the self-checks that see whether Tk is there).
+- Tk only in ``gui`` (and the self-checks that see whether Tk is there);
+- only ``plex`` talks HTTP (the demo server answers it), only ``tags`` opens audio files.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ IO_METHODS = frozenset(
     }
 )
 TK = frozenset({"tkinter", "customtkinter", "_tkinter"})
+#: HTTP clients: only plex/ may use them (demo/ is the server side, for the tests).
+HTTP = frozenset({"requests", "plexapi", "urllib.request", "http.client", "websocket"})
 #: Outside gui: the self-check of a frozen build and the start-up check that Tk is there.
 TK_ALLOWED = frozenset({"gui", "selftest", "tkcheck"})
 
@@ -199,3 +202,24 @@ def test_tk_only_in_the_window() -> None:
         if {n.split(".")[0] for n in imps} & TK and part(m) not in TK_ALLOWED
     )
     assert bad == []
+
+
+def _importers(names: frozenset[str]) -> dict[str, str]:
+    """Module -> its top-level part, for every module importing one of ``names`` (or below)."""
+    return {
+        m: part(m)
+        for m, imps in IMPORTS.items()
+        if any(n == x or n.startswith(x + ".") for n in imps for x in names)
+    }
+
+
+def test_only_plex_talks_http() -> None:
+    users = _importers(HTTP)
+    assert "plex" in users.values()  # the rule sees the real users
+    assert {m for m, p in users.items() if p not in ("plex", "demo")} == set()
+
+
+def test_only_tags_opens_audio_files() -> None:
+    users = _importers(frozenset({"mutagen"}))
+    assert "tags" in users.values()
+    assert {m for m, p in users.items() if p != "tags"} == set()
