@@ -70,7 +70,13 @@ def test_job_events_reach_the_window_on_the_main_thread(win: Any) -> None:
     assert not tab.run_job(lambda jc: None, name="second"), "one job at a time"
     assert win.plex_tab.sign_in_button.cget("state") == "disabled"
     assert win.progress.cancel_button.cget("state") == "normal"
-    pump_until(win, lambda: "reading tags: 5 of 10" in win.progress.phase.cget("text"))
+    pump_until(
+        win,
+        lambda: (
+            "reading tags: 5 of 10" in win.progress.phase.cget("text")
+            and "token is" in win.log_pane.content()
+        ),
+    )
     log = win.log_pane.content()
     assert "s3cr3t-t0ken-xyz" not in log and "abc" not in log and "********" in log
     assert "Another job is still running" in log
