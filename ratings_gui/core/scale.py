@@ -83,6 +83,24 @@ def format_stars(value: Rating, *, glyphs: bool = True) -> str:
     return out or "0★"
 
 
+def stars_label(value: Rating | str, *, number: bool = True) -> str:
+    """A Plex 0-10 rating as every table and title shows it: ``★★★½ 3.5``.
+
+    Half-star glyphs (the nearest half) and, where there is room, the
+    exact number of stars: an inferred 3.25 reads ``★★★½ 3.25``, so one
+    list never mixes ``3.25★`` with ``★★★½``. Unrated reads ``not rated``.
+    """
+    if value is None or value == "":
+        return "not rated"
+    stars = float(value) / 2
+    halves = int(stars * 2 + 0.5 + 1e-9)
+    glyphs = "★" * (halves // 2) + ("½" if halves % 2 else "")
+    if not number:
+        return glyphs or "0★"
+    text = f"{stars:.2f}".rstrip("0").rstrip(".")
+    return f"{glyphs} {text}" if glyphs else f"{text}★"
+
+
 def format_both(value: Rating) -> str:
     """``8 (4★)``: the Plex number and the stars, as log lines show them."""
     if value is None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import customtkinter as ctk
 
+from ratings_gui.core.scale import stars_label
 from ratings_gui.logsetup import redact
 
 #: The log pane keeps this many lines; older ones are dropped so it never grows unbounded.
@@ -91,24 +92,6 @@ def style_treeviews(root: tk.Misc) -> None:
         foreground=[("selected", pal["sel_fg"])],
     )
     style.map("Treeview.Heading", background=[("active", pal["sel_bg"])])
-
-
-def stars_label(value: Any, *, number: bool = True) -> str:
-    """A Plex 0-10 rating as every table and title shows it: ``★★★½ 3.5``.
-
-    Half-star glyphs (the nearest half) and, where there is room, the
-    exact number of stars: an inferred 3.25 reads ``★★★½ 3.25``, so one
-    list never mixes ``3.25★`` with ``★★★½``. Unrated reads ``not rated``.
-    """
-    if value is None or value == "":
-        return "not rated"
-    stars = float(value) / 2
-    halves = int(stars * 2 + 0.5 + 1e-9)
-    glyphs = "★" * (halves // 2) + ("½" if halves % 2 else "")
-    if not number:
-        return glyphs or "0★"
-    text = f"{stars:.2f}".rstrip("0").rstrip(".")
-    return f"{glyphs} {text}" if glyphs else f"{text}★"
 
 
 def stars_text(value: Any) -> str:

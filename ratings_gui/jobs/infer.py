@@ -25,7 +25,7 @@ from typing import Any
 from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
 from ratings_gui.core.records import Item
-from ratings_gui.core.scale import same, to_stars
+from ratings_gui.core.scale import same, stars_label, to_stars
 from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import APPLIED, FAILED, INVENTED_REASON, PENDING, Provenance
@@ -275,7 +275,7 @@ class InferJob(PlanJob):
         mu = self.result.mu if self.result is not None else 0.0
         ctx.log(
             f"plan: {len(plan):,} changes to write ({self.plan_seconds:.2f} s); "
-            f"library mean {mu:.2f}"
+            f"your library average {stars_label(mu)}"
         )
 
     # --- apply ----------------------------------------------------------------------------
