@@ -186,6 +186,10 @@ def test_4_cancel_counts_add_up_and_say_cancelled(win: Any, demo: Any) -> None:
     assert of == planned and written + not_sent + failed == planned
     assert written == changed and 0 < written < planned
     assert tab.preview.title_label.cget("text").startswith("Cancelled: Base rating run")
+    pump_until(win, lambda: not tab.preview.filling, 5, "the rows not sent")
+    reasons = [r[4] for r in tab.preview.table.shown_values()]
+    assert len(reasons) == min(not_sent, tab.preview.row_cap)
+    assert set(reasons) == {"not sent: cancelled"}
     run = win.ctx.journal.runs()[0]
     assert run.status == "cancelled"
     win.select_tab("history")
@@ -324,7 +328,7 @@ def test_7_import_results_stay_and_name_the_right_list(win: Any, demo: Any, tmp_
     not_found = [r for r in rows if r[4].startswith("not found")]
     assert len(not_found) == 3 and all(r[1] == "not imported" for r in not_found)
     unmatched = Path(imp.last_unmatched)
-    assert unmatched.exists() and str(unmatched) in imp.status_label.cget("text")
+    assert unmatched.exists() and unmatched.name in imp.status_label.cget("text")
     assert imp.open_unmatched_button.winfo_ismapped()
     win.update()
     screenshot("usable-import-results")

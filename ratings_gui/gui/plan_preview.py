@@ -125,7 +125,7 @@ def _new_text(ch: Change) -> str:
 #: (unrated first, then ratings by value), the cells show stars.
 COLUMNS = (
     TableColumn("item", "Item", 360, lambda c: c.label or c.target, stretch=True),
-    TableColumn("field", "Field", 90, lambda c: c.field, text=field_text),
+    TableColumn("field", "Field", 110, lambda c: c.field, text=field_text),
     TableColumn("old", "Old", 110, lambda c: c.old, row_text=_old_text),
     TableColumn("new", "New", 110, lambda c: c.new, row_text=_new_text),
     TableColumn("reason", "Reason", 220, lambda c: c.reason, stretch=True),
@@ -295,7 +295,14 @@ class PlanPreview(ctk.CTkFrame):
         if self._on_show is not None:
             self._on_show(self)
 
-    def show_result(self, title: str, counts: str, rows: list[Change]) -> None:
+    def show_result(
+        self,
+        title: str,
+        counts: str,
+        rows: list[Change],
+        *,
+        empty_text: str = "Every planned change was written.",
+    ) -> None:
         """After Apply: what the run did, and the rows that were not written (with reasons).
 
         Nothing is left to apply; the panel stays until the next preview.
@@ -305,7 +312,7 @@ class PlanPreview(ctk.CTkFrame):
         self.title_label.configure(text=title)
         self.counts_label.configure(text=counts)
         self._wrap_counts()
-        self.table.empty_text = "Every planned change was written."
+        self.table.empty_text = empty_text
         self.table.set_rows(self.result_rows)
         for b in (self.apply_button, self.discard_button):
             set_enabled(b, False)

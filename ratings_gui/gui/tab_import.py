@@ -539,7 +539,11 @@ class ImportTab(Tab):
         self.last_unmatched = report.extra.get("unmatched_csv")
         if self.last_unmatched:
             where = Path(self.last_unmatched)
-            self.status_label.configure(text=f"Rows that matched nothing: {where}")
+            folder = "beside the export" if not self.unmatched_dir else f"in {where.parent}"
+            self.status_label.configure(
+                text=f"Rows that matched nothing: {where.name} ({folder})"
+            )
+            self.open_unmatched_button.tooltip_text = str(where)
             self.open_unmatched_button.pack(side="left", padx=6, before=self.status_label)
         else:
             self.status_label.configure(text="Every row was matched.")

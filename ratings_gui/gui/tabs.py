@@ -368,9 +368,24 @@ class Tab:
             Change(c.target_kind, c.target, c.field, c.old, c.new, f"not written: {e}", c.label)
             for c, e in report.failed
         ]
+        if outcome.not_sent:
+            done = {c.key for c in report.applied} | {c.key for c, _ in report.failed}
+            reason = "not sent: cancelled" if outcome.cancelled else "not sent"
+            rows += [
+                Change(c.target_kind, c.target, c.field, c.old, c.new, reason, c.label)
+                for c in plan.changes
+                if c.key not in done
+            ]
         rows += self.result_rows(plan, report)
+        if outcome.not_sent or outcome.failed:
+            empty = "Nothing to list."
+        else:
+            empty = "Every planned change was written."
         self.make_preview().show_result(
-            f"{outcome.word}: {self.title} run {report.run_id}", outcome.counts_text(), rows
+            f"{outcome.word}: {self.title} run {report.run_id}",
+            outcome.counts_text(),
+            rows,
+            empty_text=empty,
         )
 
     def discard(self, plan: Plan) -> None:
