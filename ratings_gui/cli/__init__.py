@@ -150,12 +150,13 @@ def _exit_now_if_stuck(code: int) -> None:
 def _run_demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ratings_gui.demo.session import DemoSession
+    from ratings_gui.demo.session import DemoSession, stop_on_signals
     from ratings_gui.gui.app import run_demo
     from ratings_gui.settings import resolve_paths
 
     # The demo keeps its own folders so it never mixes with a real server's history.
     home = Path(args.data_dir) if args.data_dir else resolve_paths(None).data / "demo"
+    stop_on_signals()  # the demo's folder goes on Ctrl-C or a kill too, not only on closing
     with DemoSession() as demo:
         return run_demo(demo, home, verbose=args.verbose)
 

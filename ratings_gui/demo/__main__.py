@@ -7,12 +7,11 @@ the demo's music files and sample exports (removed again on Ctrl-C).
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import time
 from pathlib import Path
 
-from ratings_gui.demo.session import DemoSession
+from ratings_gui.demo.session import DemoSession, stop_on_signals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    _stop_on_signals()
+    stop_on_signals()
     try:
         print("\n".join(session.describe()), flush=True)
         while True:
@@ -51,25 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         session.stop()
     return 0
-
-
-def _stop_on_signals() -> None:
-    """Ctrl-C and a polite kill both end the demo through its clean-up.
-
-    A process started in the background may inherit an ignored SIGINT;
-    the demo wants it back, and SIGTERM (or closing a console) too.
-    """
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    for name in ("SIGINT", "SIGTERM", "SIGBREAK", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is not None:
-            try:
-                signal.signal(sig, stop)
-            except (OSError, ValueError):
-                pass
 
 
 if __name__ == "__main__":

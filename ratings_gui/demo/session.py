@@ -9,6 +9,7 @@ Import tab's starting folder point into it.
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -131,3 +132,22 @@ class DemoSession:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and a polite kill both end the demo through its clean-up.
+
+    A process started in the background may inherit an ignored SIGINT;
+    the demo wants it back, and SIGTERM (or closing a console) too.
+    """
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            try:
+                signal.signal(sig, stop)
+            except (OSError, ValueError):
+                pass

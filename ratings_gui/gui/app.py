@@ -459,7 +459,7 @@ class App(ctk.CTk):
                 on_answer=self._close_answered,
             )
             return
-        self._close_now()
+        self.close_now()
 
     def _close_answered(self, stop: bool) -> None:
         self.close_dialog = None
@@ -472,9 +472,10 @@ class App(ctk.CTk):
         if self._job_active and time.monotonic() < deadline:
             self.after(100, lambda: self._close_when_idle(deadline))
             return
-        self._close_now()
+        self.close_now()
 
-    def _close_now(self) -> None:
+    def close_now(self) -> None:
+        """Close without asking (the job is cancelled and waited for briefly)."""
         try:
             self.ctx.settings.set("window_geometry", self.geometry())
         except Exception:  # noqa: BLE001 - an unwritable settings file must not block closing
@@ -537,6 +538,33 @@ def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
         )
         ctx.library = ctx.settings.get("library") or "Music"
         demo.prefill(ctx.settings)
-        return run_app(ctx)
+        app = App(ctx)
+        _close_on_signals(app)
+        app.mainloop()
+        return 0
     finally:
         ctx.close()
+
+
+def _close_on_signals(app: App) -> None:
+    """Ctrl-C or a kill closes the window (and so removes the demo's folder).
+
+    An exception raised in a Tk callback never leaves ``mainloop``, so the
+    handler only asks the window to close; it runs on the main thread at
+    the next poll.
+    """
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        try:
+            app.after(0, app.close_now)
+        except Exception:  # noqa: BLE001 - the window is already gone
+            pass
+
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            try:
+                signal.signal(sig, stop)
+            except (OSError, ValueError):
+                pass
