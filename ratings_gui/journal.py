@@ -474,23 +474,34 @@ class Journal:
     # --- provenance -----------------------------------------------------------
 
     def standing_writes(
-        self, target_kind: str, field: str = "userRating", targets: Iterable[str] | None = None
+        self,
+        target_kind: str,
+        field: str = "userRating",
+        targets: Iterable[str] | None = None,
+        server: str | None = None,
     ) -> dict[str, Provenance]:
         """The program's latest standing write per target, whatever the job.
 
         Undo restores someone else's value, so undo runs do not count; an
-        undone change no longer stands.
+        undone change no longer stands. With ``server``, only runs on that
+        server (or naming none) count: ratingKeys are per server, and a new
+        server numbers its items from 1 again.
         """
+        on_server = ""
+        args: list[Any] = [target_kind, field]
+        if server:
+            on_server = " AND r2.server IN (?, '')"
+            args.append(server)
         sql = (
             "SELECT c.target, c.new, r.job, r.id, c.reason FROM changes c"
             " JOIN runs r ON r.id = c.run_id"
-            " WHERE c.target_kind=? AND c.field=? AND c.status='applied' AND r.undo_of IS NULL"
+            " WHERE c.target_kind=? AND c.field=? AND c.status='applied'"
             " AND c.id = (SELECT MAX(c2.id) FROM changes c2 JOIN runs r2 ON r2.id = c2.run_id"
             "   WHERE c2.target_kind=c.target_kind AND c2.field=c.field AND c2.target=c.target"
-            "   AND c2.status='applied' AND r2.undo_of IS NULL)"
+            f"   AND c2.status='applied' AND r2.undo_of IS NULL{on_server})"
         )
         with self._lock:
-            rows = self._db.execute(sql, (target_kind, field)).fetchall()
+            rows = self._db.execute(sql, args).fetchall()
         wanted = set(targets) if targets is not None else None
         return {
             _str(t): Provenance(_load(v), job, rid, _str(reason))
@@ -499,7 +510,11 @@ class Journal:
         }
 
     def program_values(
-        self, target_kind: str, field: str = "userRating", targets: Iterable[str] | None = None
+        self,
+        target_kind: str,
+        field: str = "userRating",
+        targets: Iterable[str] | None = None,
+        server: str | None = None,
     ) -> dict[str, Provenance]:
         """The value the program invented and last wrote to each target.
 
@@ -509,5 +524,7 @@ class Journal:
         rating never replaces it as "the program's".
         """
         return {
-            t: p for t, p in self.standing_writes(target_kind, field, targets).items() if p.invented
+            t: p
+            for t, p in self.standing_writes(target_kind, field, targets, server).items()
+            if p.invented
         }

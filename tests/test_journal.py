@@ -93,3 +93,18 @@ def test_carried_user_ratings_are_not_program_values(tmp_path: Path) -> None:
     j.mark(j.record_pending(imp, [own, inferred]), APPLIED)
     prov = j.program_values(PLEX)
     assert "4" not in prov and prov["5"].value == 7
+
+
+def test_provenance_is_per_server(tmp_path: Path) -> None:
+    """Key 1 on a new server is another item: the old server's base rating there is not ours."""
+    j = Journal(tmp_path / "j.sqlite3")
+    old = j.start_run("base", server="Old", library="Music")
+    j.mark(j.record_pending(old, [_ch(1, None, 6), _ch(2, None, 6)]), APPLIED)
+    j.finish_run(old, "done")
+    new = j.start_run("infer", server="New", library="Music")
+    j.mark(j.record_pending(new, [_ch(2, None, 8)]), APPLIED)
+    j.finish_run(new, "done")
+    assert set(j.program_values(PLEX, server="New")) == {"2"}
+    on_old = j.program_values(PLEX, server="Old")
+    assert set(on_old) == {"1", "2"} and on_old["2"].value == 6  # New's later write is not Old's
+    assert j.program_values(PLEX)["2"].value == 8  # without a server: every run, as before

@@ -237,7 +237,9 @@ class BaseRatingJob(PlanJob):
         """The tracks, when they were read, the program's values, and the since-last-run floor."""
         read_at = time.time()
         tracks = super().read(ctx).of_kind("track")
-        prov = self.app.journal.program_values(PLEX, "userRating")
+        prov = self.app.journal.program_values(
+            PLEX, "userRating", server=self.app.connection.name
+        )
         since = None
         if self.opts.since_last_run and not self.reset:
             last = last_run_start(self.app.journal, self.opts.library)
@@ -389,7 +391,9 @@ def watch(
             if new:
                 known.update(t.key for t in new)
                 stats.seen += len(new)
-                prov = app.journal.program_values(PLEX, "userRating", [str(t.key) for t in new])
+                prov = app.journal.program_values(
+                    PLEX, "userRating", [str(t.key) for t in new], server=conn.name
+                )
                 plan = plan_base_rating(
                     new, prov, value=value, override_program=opts.override_program
                 )

@@ -54,9 +54,10 @@ def saved_params(app: Any) -> inf.Params:
 
 
 def program_map(app: Any) -> dict[int, float | None]:
-    """What the program last wrote per ratingKey, any job (base ratings included)."""
+    """What the program last wrote per ratingKey on this server, any job (base ratings included)."""
     out: dict[int, float | None] = {}
-    for k, prov in app.journal.program_values(PLEX, "userRating").items():
+    server = app.connection.name if app.connection is not None else None
+    for k, prov in app.journal.program_values(PLEX, "userRating", server=server).items():
         try:
             out[int(k)] = prov.value
         except ValueError:
@@ -241,7 +242,9 @@ class InferJob(PlanJob):
             ctx.log(f"resumed an interrupted run: {done:,} writes had arrived, {lost:,} had not")
         self.program = program_map(self.app)
         provenance = (
-            self.app.journal.program_values(PLEX, "userRating") if self.opts.mood_tag else {}
+            self.app.journal.program_values(PLEX, "userRating", server=self.app.connection.name)
+            if self.opts.mood_tag
+            else {}
         )
         return items, self.program, provenance
 

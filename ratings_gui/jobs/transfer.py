@@ -163,12 +163,8 @@ def server_standing(app: Any) -> dict[str, Any]:
     program wrote to key 1234 on the old server says nothing about key 1234
     here. Runs that name no server count everywhere.
     """
-    standing = app.journal.standing_writes(PLEX, "userRating")
-    name = app.connection.name if app.connection is not None else ""
-    if not standing or not name:
-        return standing
-    servers = {r.id: r.server for r in app.journal.runs(limit=1_000_000)}
-    return {k: p for k, p in standing.items() if servers.get(p.run_id, "") in ("", name)}
+    name = app.connection.name if app.connection is not None else None
+    return app.journal.standing_writes(PLEX, "userRating", server=name)
 
 
 def build_backup(
