@@ -28,7 +28,7 @@ from ratings_gui.core.records import Item
 from ratings_gui.core.scale import same, stars_label, to_stars
 from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import APPLIED, FAILED, INVENTED_REASON, PENDING, Provenance
+from ratings_gui.journal import APPLIED, INVENTED_REASON, Provenance
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.writeloop import InOrder, Writer
 
@@ -63,45 +63,6 @@ def program_map(app: Any) -> dict[int, float | None]:
         except ValueError:
             continue
     return out
-
-
-def settle_pending(
-    journal: Any,
-    current: dict[int, Item],
-    job: str = JOB,
-    moods: tuple[str, set[int]] | None = None,
-) -> tuple[int, int]:
-    """Mark a crashed run's pending writes applied when the server holds them, failed otherwise.
-
-    ``moods`` is (tag, keys carrying it now) for pending mood-tag rows.
-    Returns (applied, failed). Nothing is sent: the values come from the snapshot.
-    """
-    ok: list[int] = []
-    bad: list[int] = []
-    for run in journal.runs(limit=200):
-        if run.job != job or run.undo_of is not None:
-            continue
-        for row in journal.changes(run.id, [PENDING]):
-            ch = row.change
-            it = current.get(int(ch.target)) if ch.target.isdigit() else None
-            if it is None:
-                bad.append(row.id)
-            elif ch.field == MOOD:
-                tag = str(ch.new or ch.old or "")
-                known = moods is not None and moods[0].casefold() == tag.casefold()
-                if known and (it.key in moods[1]) == bool(ch.new):  # type: ignore[index]
-                    ok.append(row.id)
-                else:
-                    bad.append(row.id)
-            elif same(it.user_rating, ch.new):
-                ok.append(row.id)
-            else:
-                bad.append(row.id)
-    if ok:
-        journal.mark(ok, APPLIED)
-    if bad:
-        journal.mark(bad, FAILED, "not written (the run stopped before this change)")
-    return len(ok), len(bad)
 
 
 def inferred_now(prov: Provenance | None, current: float | None) -> bool:
@@ -236,10 +197,6 @@ class InferJob(PlanJob):
     def read(self, ctx: JobContext) -> tuple[list[Item], dict[int, float | None], Any]:
         """The library, after settling what an interrupted run left pending; and provenance."""
         items = self.read_music(ctx)
-        moods = (self.opts.mood_tag, self.mood_have) if self.opts.mood_tag else None
-        done, lost = settle_pending(self.app.journal, {it.key: it for it in items}, moods=moods)
-        if done or lost:
-            ctx.log(f"resumed an interrupted run: {done:,} writes had arrived, {lost:,} had not")
         self.program = program_map(self.app)
         provenance = (
             self.app.journal.program_values(PLEX, "userRating", server=self.app.connection.name)
