@@ -16,8 +16,6 @@ word, and the restore journals base and inferred values as the program's.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,7 +32,8 @@ from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.plex.connection import PlexError
-from ratings_gui.sources.base import SourceError, read_regular_file
+from ratings_gui.sources.backup_file import read_bounded, wants_gzip, write_atomically
+from ratings_gui.sources.base import SourceError
 from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
@@ -64,61 +63,22 @@ def expand_name(path: str | Path, now: float | None = None) -> Path:
     return Path(text)
 
 
-def wants_gzip(path: str | Path) -> bool:
-    return str(path).lower().endswith((".gz", ".gzip"))
-
-
 def write_backup_file(path: str | Path, backup: tr.Backup, *, compress: bool | None = None) -> int:
-    """Write atomically (a temp file beside it, then a rename); returns the bytes written.
-
-    A crash or a full disk leaves the old file (or none), never half a backup.
-    """
-    p = Path(path)
-    data = tr.encode(backup, compress=wants_gzip(p) if compress is None else compress)
-    if p.is_dir():
-        raise BackupFileError(f"{p} is a folder; give a file name for the backup.")
-    if not p.parent.exists():
-        raise BackupFileError(f"The folder {p.parent} does not exist.")
-    tmp = ""
+    """Encode and write atomically; returns the bytes written."""
+    data = tr.encode(backup, compress=wants_gzip(path) if compress is None else compress)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-        tmp = ""
-    except OSError as exc:
-        raise BackupFileError(f"{p} cannot be written ({exc.strerror or exc}).") from exc
-    finally:
-        if tmp:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    return len(data)
+        return write_atomically(path, data)
+    except SourceError as exc:
+        raise BackupFileError(str(exc)) from None
 
 
 def read_backup_file(path: str | Path) -> tr.Backup:
     """Read and check a backup; BackupFileError with a plain message for anything wrong."""
     p = Path(path)
-    name = p.name or str(p)
     try:
-        if p.is_dir():
-            raise BackupFileError(f"{p} is a folder, not a backup file.")
-        size = p.stat().st_size
-        if size > tr.MAX_BYTES:
-            raise BackupFileError(f"{name} is {size:,} bytes: too big to be a ratings backup.")
-        data = read_regular_file(p, tr.MAX_BYTES)  # refuses /dev/zero and FIFOs at once
-    except SourceError as exc:
-        raise BackupFileError(str(exc)) from None
-    except FileNotFoundError:
-        raise BackupFileError(f"{p} does not exist.") from None
-    except OSError as exc:
-        raise BackupFileError(f"{p} cannot be read ({exc.strerror or exc}).") from None
-    try:
-        return tr.decode(data, name)
-    except tr.BackupError as exc:
+        data = read_bounded(p, tr.MAX_BYTES)
+        return tr.decode(data, p.name or str(p))
+    except (SourceError, tr.BackupError) as exc:
         raise BackupFileError(str(exc)) from None
 
 
