@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .guids import ids_from_guid
 from .matching import normalize_title
 from .plan import PLEX, UPDATE, Change, Plan
 from .records import KINDS_BY_SECTION, Item
@@ -97,17 +98,9 @@ MATCH_STEPS = (BY_GUID, BY_ID, BY_PATH, BY_TITLES)
 LOCAL_SCHEMES = frozenset(
     {"local", "none", "localmedia", "library", "file", "collection", "com.plexapp.agents.none"}
 )
-#: Legacy agent name -> our scheme (``com.plexapp.agents.<name>://``).
-LEGACY_SCHEMES = {
-    "imdb": "imdb",
-    "themoviedb": "tmdb",
-    "thetvdb": "tvdb",
-    "tvdb": "tvdb",
-    "musicbrainz": "mbid",
-    "lastfm": "lastfm",
-    "hama": "hama",
-    "plexmusic": "plexmusic",
-}
+#: Legacy agents the snapshot does not read as ids, whose values still name the
+#: same thing on every server.
+OTHER_AGENTS = {"musicbrainz": "mbid", "plexmusic": "plexmusic"}
 
 #: Item fields in the file, in the order they are written. Empty ones are left out.
 ENTRY_FIELDS = (
@@ -158,27 +151,28 @@ def normalize_id(raw: str) -> str | None:
     text = (raw or "").strip()
     if "://" not in text:
         return None
+    scheme = text.partition("://")[0].casefold()
+    if scheme.startswith("com.plexapp.agents.") or scheme == "hama":
+        agent = scheme.removeprefix("com.plexapp.agents.")
+        if agent in OTHER_AGENTS:
+            text = f"{OTHER_AGENTS[agent]}://{text.partition('://')[2]}"
+        else:  # the snapshot's own reading of legacy guids, one parser for both
+            parsed = ids_from_guid(text)
+            if not parsed:
+                return None
+            text = parsed[0]
     scheme, _, value = text.partition("://")
     scheme = scheme.casefold()
     value = _strip_query(value)
     if not value or scheme == "plex" or scheme in LOCAL_SCHEMES:
         return None
-    if scheme.startswith("com.plexapp.agents."):
-        agent = scheme[len("com.plexapp.agents.") :]
-        if agent in LOCAL_SCHEMES:
-            return None
-        scheme = LEGACY_SCHEMES.get(agent, agent)
-        if scheme == "hama" and "-" in value:
-            scheme, value = value.split("-", 1)
-        if scheme == "lastfm":
-            value = value.casefold()
     if scheme in ("tvdb", "anidb") and "/" in value:
-        # SHOW/SEASON[/EPISODE] (the legacy agents' shape, also as the snapshot reads it)
+        # SHOW/SEASON[/EPISODE] (the legacy agents' shape, as the snapshot reads it)
         parts = value.split("/")
         if all(p.isdigit() for p in parts[:3]):
             nums = "/".join(str(int(p)) for p in parts[:3])
             return f"{scheme}-{'season' if len(parts) == 2 else 'episode'}://{nums}"
-    if scheme == "imdb":
+    if scheme in ("imdb", "lastfm"):
         value = value.casefold()
     return f"{scheme}://{value}"
 
