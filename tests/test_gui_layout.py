@@ -123,3 +123,16 @@ def test_every_job_tab_shows_its_plan_at_laptop_sizes(win: Any, session: Any) ->
                 assert rows >= 8, f"{name} at {w}x{h}: {rows} plan rows"
                 assert inside(preview.apply_button, win), f"{name} at {w}x{h}: Apply cut off"
             window_shot(win, f"tab-{name}-{w}x{h}-{mode}")
+
+
+def test_the_window_opens_inside_a_laptop_screen() -> None:
+    """The default size fits 1366x768 with a taskbar; a size remembered on a large monitor
+    shrinks to the screen instead of opening off its edge."""
+    from ratings_gui.gui.app import DEFAULT_GEOMETRY, MIN_SIZE, fit_geometry
+
+    assert fit_geometry(DEFAULT_GEOMETRY, 1366, 768) == DEFAULT_GEOMETRY
+    w, h = (int(v) for v in DEFAULT_GEOMETRY.split("x"))
+    assert w <= 1366 - 20 and h <= 768 - 80
+    assert fit_geometry("1900x1000+600+300", 1366, 768) == "1346x688+20+80"
+    assert fit_geometry("800x500", 1366, 768) == f"{MIN_SIZE[0]}x{MIN_SIZE[1]}"
+    assert fit_geometry("nonsense", 1366, 768) == DEFAULT_GEOMETRY
