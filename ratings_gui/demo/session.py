@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import signal
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -134,20 +135,25 @@ class DemoSession:
         self.stop()
 
 
-def stop_on_signals() -> None:
-    """Ctrl-C and a polite kill both end the demo through its clean-up.
+def stop_on_signals(stop: Callable[[], None] | None = None) -> None:
+    """Ctrl-C and a polite kill end the demo through its clean-up.
 
-    A process started in the background may inherit an ignored SIGINT;
-    the demo wants it back, and SIGTERM (or closing a console) too.
+    ``stop`` runs on such a signal (the window passes its own close: an
+    exception raised in a Tk callback never leaves ``mainloop``); without it
+    the signal raises KeyboardInterrupt. A process started in the background
+    may inherit an ignored SIGINT; the demo wants it back, and SIGTERM (or
+    closing a console) too.
     """
 
-    def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+    def handler(_signum: int, _frame: object) -> None:
+        if stop is None:
+            raise KeyboardInterrupt
+        stop()
 
     for name in ("SIGINT", "SIGTERM", "SIGBREAK", "SIGHUP"):
         sig = getattr(signal, name, None)
         if sig is not None:
             try:
-                signal.signal(sig, stop)
+                signal.signal(sig, handler)
             except (OSError, ValueError):
                 pass

@@ -524,6 +524,7 @@ def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
     import sys
 
     from ratings_gui.context import AppContext
+    from ratings_gui.demo.session import stop_on_signals
     from ratings_gui.plex.connection import connect_direct
 
     if sys.stdout is not None:  # a windowed build has no console
@@ -539,32 +540,16 @@ def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
         ctx.library = ctx.settings.get("library") or "Music"
         demo.prefill(ctx.settings)
         app = App(ctx)
-        _close_on_signals(app)
+
+        def close() -> None:
+            try:
+                app.after(0, app.close_now)  # on the main thread, at the next poll
+            except Exception:  # noqa: BLE001 - the window is already gone
+                pass
+
+        # Ctrl-C or a kill closes the window, so the demo's folder is removed then too.
+        stop_on_signals(close)
         app.mainloop()
         return 0
     finally:
         ctx.close()
-
-
-def _close_on_signals(app: App) -> None:
-    """Ctrl-C or a kill closes the window (and so removes the demo's folder).
-
-    An exception raised in a Tk callback never leaves ``mainloop``, so the
-    handler only asks the window to close; it runs on the main thread at
-    the next poll.
-    """
-    import signal
-
-    def stop(_signum: int, _frame: object) -> None:
-        try:
-            app.after(0, app.close_now)
-        except Exception:  # noqa: BLE001 - the window is already gone
-            pass
-
-    for name in ("SIGINT", "SIGTERM", "SIGBREAK", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is not None:
-            try:
-                signal.signal(sig, stop)
-            except (OSError, ValueError):
-                pass
