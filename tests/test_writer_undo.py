@@ -107,16 +107,16 @@ def test_401_mid_job_is_plain_and_stops(app, demo) -> None:  # noqa: ANN001
     assert app.journal.run(report.run_id).status == "failed"
 
 
-def test_2000_changes_with_10_percent_failures_end_equal_to_plan(tmp_path) -> None:  # noqa: ANN001
+def test_600_changes_with_10_percent_failures_end_equal_to_plan(tmp_path) -> None:  # noqa: ANN001
     from ratings_gui.context import AppContext
 
-    lib = DemoLibrary.generate(seed=11, tracks=2_100, movies=1, shows=1)
+    lib = DemoLibrary.generate(seed=11, tracks=700, movies=1, shows=1)
     srv = DemoServer(lib, token="t")
     srv.start()
     app = AppContext.open(tmp_path / "home")
     try:
         app.set_connection(connect_direct(srv.url, "t", timeout=5))
-        keys = lib.keys_of(1, "track")[:2000]
+        keys = lib.keys_of(1, "track")[:600]
         plan = _rating_plan(
             lib, keys, lambda k: float(k % 10 + 1) if lib.rating(k) != k % 10 + 1 else 1.0
         )
@@ -130,10 +130,10 @@ def test_2000_changes_with_10_percent_failures_end_equal_to_plan(tmp_path) -> No
         )
         report = apply_plan(app, plan, job_ctx(), timeout=0.5)
         srv.faults = Faults()
-        assert sum(srv.injected.values()) >= 150, srv.injected  # failures really happened
+        assert sum(srv.injected.values()) >= 40, srv.injected  # failures really happened
         assert {"503", "drop", "timeout"} <= set(srv.injected)
         assert {k: lib.rating(k) for k in want} == want
-        assert report.changes == 2000 and not report.failed
+        assert report.changes == 600 and not report.failed
         assert {r.status for r in app.journal.changes(report.run_id)} == {APPLIED}
     finally:
         app.close()
