@@ -53,7 +53,7 @@ def test_backup_restore_clear_in_the_window(
     fresh = DemoServer(transferred_copy(demo.lib, key_offset=OFFSET), token="fresh")
     fresh.start()
     try:
-        win.ctx.set_connection(connect_direct(fresh.url, fresh.token))
+        win.app.set_connection(connect_direct(fresh.url, fresh.token))
         tab.on_connection_changed()
         pump_until(win, lambda: len(tab.libraries) == 3 and not win.busy, 10, "new libraries")
         monkeypatch.setattr(tab_backup.filedialog, "askopenfilename", lambda **kw: str(path))
@@ -72,7 +72,7 @@ def test_backup_restore_clear_in_the_window(
         fresh.stop()
 
     # Clear ratings: preview, then the library's name must be typed
-    win.ctx.set_connection(connect_direct(demo.url, demo.token))
+    win.app.set_connection(connect_direct(demo.url, demo.token))
     tab.on_connection_changed()
     pump_until(win, lambda: len(tab.libraries) == 3 and not win.busy, 10, "libraries again")
     tab.library_menu.set("Movies")
@@ -95,7 +95,7 @@ def test_backup_restore_clear_in_the_window(
     click(win, dialog.ok_button)
     pump_until(win, lambda: tab.plan is None and not win.busy, 30, "the clear run")
     assert _ratings(demo.lib) == {k: v for k, v in want.items() if k not in movies}
-    run = win.ctx.journal.runs()[0]
+    run = win.app.journal.runs()[0]
     assert run.job == "clear-ratings" and Path(run.options["backup"]).exists()
     win.update()
     screenshot("backup")
@@ -129,7 +129,7 @@ def test_cancelled_confirmation_clears_nothing(win: Any, demo: Any) -> None:
     click(win, tab.confirm_dialog.cancel_button)
     win.update()
     assert tab.confirm_dialog is None and "Nothing cleared" in tab.status_label.cget("text")
-    assert _ratings(demo.lib) == want and win.ctx.journal.runs() == []
+    assert _ratings(demo.lib) == want and win.app.journal.runs() == []
 
 
 def test_the_backup_offer_is_asked_once_and_keeps_what_a_run_changes(
@@ -150,7 +150,7 @@ def test_the_backup_offer_is_asked_once_and_keeps_what_a_run_changes(
     for k in moved:
         demo.lib.set_rating(k, 0.5 if before[k] != 0.5 else 1.0)
     changed = {k: demo.lib.rating(k) for k in moved}
-    assert win.ctx.settings.get(AUTO_KEY) is None
+    assert win.app.settings.get(AUTO_KEY) is None
     tab.overwrite_check.select()
     monkeypatch.setattr(tab_backup.filedialog, "askopenfilename", lambda **kw: str(path))
     click(win, tab.restore_button)
@@ -161,12 +161,12 @@ def test_the_backup_offer_is_asked_once_and_keeps_what_a_run_changes(
     win.update()
     screenshot("backup-offer")
     click(win, offer.yes_button)
-    assert win.ctx.settings.get(AUTO_KEY) is True and win.backup_offer is None
+    assert win.app.settings.get(AUTO_KEY) is True and win.backup_offer is None
     assert tab.auto_var.get() is True
     click(win, tab.preview.apply_button)
     pump_until(win, lambda: tab.plan is None and not win.busy, 30, "the restore run")
     assert {k: demo.lib.rating(k) for k in moved} == before
-    kept = sorted((Path(win.ctx.paths.data) / jt.AUTO_FOLDER).glob("restore-*.json.gz"))
+    kept = sorted((Path(win.app.paths.data) / jt.AUTO_FOLDER).glob("restore-*.json.gz"))
     assert len(kept) == 1
     assert {e.key: e.rating for e in jt.read_backup_file(kept[0]).entries} == changed
     # answered once: the next plan that writes shows no offer

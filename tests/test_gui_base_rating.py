@@ -53,7 +53,7 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
     after = ratings_of(demo)
     assert {k for k in before if after[k] != before[k]} == unrated
     assert all(after[k] == 6.0 for k in unrated)
-    run = win.ctx.journal.runs()[0]
+    run = win.app.journal.runs()[0]
     assert run.job == "base-rating" and run.applied == len(unrated)
     assert "base-rating run" in win.log_pane.content()
 

@@ -146,7 +146,7 @@ def test_review_accept_pick_and_skip_in_the_window(
     tab.preview.apply_button.invoke()
     pump_until(win, lambda: tab.plan is None and not win.busy, 20, "the run")
     assert lib.rating(cands[1].key) == 9.0 and lib.rating(third.key) == 1.0
-    assert tab.ctx.settings.tab("import")["format"] == "Letterboxd"
+    assert tab.app.settings.tab("import")["format"] == "Letterboxd"
 
     # Export: Letterboxd and plain CSV from one read
     out = tmp_path / "export"

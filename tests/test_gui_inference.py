@@ -58,7 +58,7 @@ def test_preview_histogram_apply_backtest(win: Any, demo: Any, tmp_path: Path) -
     assert len(plan) > 50
     assert tab.chart.bars() == 20  # ten half-star bins, before and after
     assert "inferred" in tab.summary_text() and "track" in tab.summary_text()
-    assert win.ctx.settings.tab("inference")["params"]["confidence"] == "2"
+    assert win.app.settings.tab("inference")["params"]["confidence"] == "2"
     pump_until(win, lambda: tab.preview.shown_rows == min(len(plan), tab.preview.row_cap))
     win.update()
     screenshot("inference")
@@ -265,7 +265,7 @@ def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path)
     tab.preview.apply_button.invoke()
     pump_until(win, lambda: tab.preview.plan is None and not win.busy, 20, "the import apply")
     assert {k: demo.lib.rating(k) for k in edited} == edited
-    run = win.ctx.journal.runs()[0]
+    run = win.app.journal.runs()[0]
     assert run.job == "ratings-import" and run.applied == len(edited)
 
 
@@ -281,11 +281,11 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
     # folded on first start: the plan gets the height
     assert not tab.params_open and not tab.param_grid.winfo_ismapped()
     assert tab.params_toggle.cget("text") == ti.FOLDED_TEXT
-    assert "params_folded" not in win.ctx.settings.tab("inference")
+    assert "params_folded" not in win.app.settings.tab("inference")
     click(win, tab.params_toggle)
     assert tab.params_open and tab.param_grid.winfo_ismapped()
     assert tab.params_toggle.cget("text") == ti.OPEN_TEXT
-    assert win.ctx.settings.tab("inference")["params_folded"] is False
+    assert win.app.settings.tab("inference")["params_folded"] is False
 
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
@@ -299,7 +299,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
     assert tab.params_toggle.cget("text") == ti.FOLDED_TEXT
     assert tab.library_menu.winfo_ismapped() and tab.preview_button.winfo_ismapped()
     assert tab.library_menu.winfo_rootx() == menu_x  # the row above does not shift sideways
-    assert win.ctx.settings.tab("inference")["params_folded"] is True
+    assert win.app.settings.tab("inference")["params_folded"] is True
     pump_until(win, lambda: tab.twins_table.winfo_height() > table_before + 30, 5, "taller")
     assert tab.params_note.cget("text") == "all at their defaults"
     win.update()
@@ -318,7 +318,7 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
     win.update()
     assert not win.busy and tab.job is None  # refused before any job started
     assert tab.params_open and tab.param_grid.winfo_ismapped()
-    assert win.ctx.settings.tab("inference")["params_folded"] is False
+    assert win.app.settings.tab("inference")["params_folded"] is False
     entry = tab.param_entries["track_gravity"]
     assert tab.bad_param == "track_gravity" and entry.cget("border_color") == ERROR_COLOR
     assert win.progress.message.cget("text") == "Track pull is between 0 and 1, not '1.5'"
@@ -330,9 +330,9 @@ def test_parameters_fold_and_unfold(win: Any) -> None:
     # Folded again, a changed value is named in the folded line; the state survives a restart.
     click(win, tab.params_toggle)
     assert tab.params_note.cget("text") == "changed: Track pull 0.5"
-    assert win.ctx.settings.tab("inference")["params_folded"] is True
+    assert win.app.settings.tab("inference")["params_folded"] is True
     win.close()
-    again, errors = open_app(win.ctx)
+    again, errors = open_app(win.app)
     try:
         again.select_tab("inference")
         again.update()
@@ -459,5 +459,5 @@ def test_method_filler_and_sure_within_options(win: Any, demo: Any) -> None:
     sure = preview()
     assert 0 < len(sure) < len(fitted) and sure.counts[inf.NOT_SURE] > 0
     assert sure.counts[inf.FILLER] > 0  # filler left unrated, as asked
-    saved = win.ctx.settings.tab("inference")["params"]
+    saved = win.app.settings.tab("inference")["params"]
     assert saved["method"] == "fitted" and saved["sure_within"] == f"{float(f'{cut:.2f}'):g}"

@@ -77,7 +77,7 @@ def test_sync_from_the_tags_tab_then_undo_on_history(win: Any, media_demo: Any) 
     assert demo.lib.rating(unrated) == 10.0
     for k in keys:
         assert tags.read_rating(_local(demo, k)).rating == demo.lib.rating(k)
-    run = win.ctx.journal.runs()[0]
+    run = win.app.journal.runs()[0]
     assert run.job == "tags" and run.applied == len(plan)
     assert f"{rated:,} files and 1 Plex ratings written" in win.log_pane.content()
     win.update()

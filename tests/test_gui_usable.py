@@ -190,7 +190,7 @@ def test_4_cancel_counts_add_up_and_say_cancelled(win: Any, demo: Any) -> None:
     reasons = [r[4] for r in tab.preview.table.shown_values()]
     assert len(reasons) == min(not_sent, tab.preview.row_cap)
     assert set(reasons) == {"not sent: cancelled"}
-    run = win.ctx.journal.runs()[0]
+    run = win.app.journal.runs()[0]
     assert run.status == "cancelled"
     win.select_tab("history")
     values = win.history_tab.runs_tree.item(str(run.id), "values")
@@ -211,7 +211,7 @@ def test_4_closing_during_a_write_asks_first(win: Any, demo: Any) -> None:
     win.close()
     win.close_dialog.yes_button.invoke()
     pump_until(win, lambda: getattr(win, "_destroyed", False), 20, "the window to close")
-    run = win.ctx.journal.runs()[0]
+    run = win.app.journal.runs()[0]
     assert run.status == "cancelled" and 0 < run.applied < planned
 
 
@@ -221,7 +221,7 @@ def test_4_closing_during_a_write_asks_first(win: Any, demo: Any) -> None:
 def test_5_plex_tab_state_follows_the_connection(win: Any, demo: Any, no_keyring: None) -> None:
     plex = win.plex_tab
     win.select_tab("plex")
-    assert plex.server_menu.get() == win.ctx.connection.name  # not "Sign in to list…"
+    assert plex.server_menu.get() == win.app.connection.name  # not "Sign in to list…"
     assert plex.sign_out_button.winfo_ismapped()
     assert not plex.next_label.winfo_ismapped(), "no 'Next' before a library is chosen"
     plex.choose_library(next(iter(plex.libraries)))
@@ -232,7 +232,7 @@ def test_5_plex_tab_state_follows_the_connection(win: Any, demo: Any, no_keyring
     plex.token_var.set("wrong-token-1234")
     plex.connect_button.invoke()
     idle(win, "the failed connect")
-    assert win.ctx.connection is None and win.header.server.cget("text") == "—"
+    assert win.app.connection is None and win.header.server.cget("text") == "—"
     win.update()
     assert not plex.next_label.winfo_ismapped()
     plex.sign_out_button.invoke()
@@ -293,7 +293,7 @@ def test_6_every_option_has_help_and_defaults_come_back(win: Any) -> None:
     imp.score_var.set("0.5")
     imp.defaults_button.invoke()
     assert imp.force_var.get() is False and imp.score_var.get() == str(DEFAULTS["min_score"])
-    assert win.ctx.settings.tab("import")["min_score"] == DEFAULTS["min_score"]
+    assert win.app.settings.tab("import")["min_score"] == DEFAULTS["min_score"]
 
 
 # --- 7. the results stay after Apply -------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_pin_sign_in_server_and_library(
     tab.server_menu.set("Demo Server (owned)")
     tab.server_connect_button.invoke()
     pump_until(win, lambda: bool(tab.libraries) and not win.busy, 20, "the libraries")
-    assert win.ctx.connection is not None
+    assert win.app.connection is not None
     assert tab.connection_label.cget("text").endswith(f"local {demo.url}")
     labels = tab.library_menu.cget("values")
     assert len(labels) == 3
@@ -93,8 +93,8 @@ def test_pin_sign_in_server_and_library(
 
     tab.choose_library(music)
     name = music.split(" — ")[0]
-    assert win.ctx.library == name
-    assert win.ctx.settings.get("library") == name
+    assert win.app.library == name
+    assert win.app.settings.get("library") == name
     assert win.header.server.cget("text") == "Demo Server"
     assert win.header.library.cget("text") == name
     win.update()
@@ -103,7 +103,7 @@ def test_pin_sign_in_server_and_library(
     assert not any(demo.token in t for t in texts)
 
     tab.sign_out_button.invoke()
-    assert win.ctx.connection is None and memory_keyring == {}
+    assert win.app.connection is None and memory_keyring == {}
     assert win.header.server.cget("text") == "—" and win.header.account.cget("text") == "—"
     assert tab.server_menu.get() == "Sign in to list your servers"
 
@@ -130,7 +130,7 @@ def test_direct_connect_wrong_token_then_right(win: Any, demo: Any, no_keyring: 
     assert "401" in log and "token is wrong or expired" in log
     assert "Traceback" not in log
     assert "401" in win.progress.message.cget("text")
-    assert win.ctx.connection is None
+    assert win.app.connection is None
     texts = visible_texts(win, skip=(tab.token_entry,))
     assert not any(wrong in t for t in texts), "the token must never be shown"
     screenshot("gui-direct-401")
@@ -143,14 +143,14 @@ def test_direct_connect_wrong_token_then_right(win: Any, demo: Any, no_keyring: 
     win.update()
     screenshot("gui-token-dialog")
     dialog.session_button.invoke()
-    assert win.ctx.tokens.storage == "session"
-    assert win.ctx.tokens.load() == demo.token
-    assert win.ctx.settings.get("token") is None
+    assert win.app.tokens.storage == "session"
+    assert win.app.tokens.load() == demo.token
+    assert win.app.settings.get("token") is None
     movies = next(lb for lb in tab.library_menu.cget("values") if " — movies, " in lb)
     tab.choose_library(movies)
     assert win.header.library.cget("text") == movies.split(" — ")[0]
     assert tab.connection_label.cget("text").endswith(demo.url)
-    assert win.ctx.settings.get("server_url") == demo.url
+    assert win.app.settings.get("server_url") == demo.url
     texts = visible_texts(win, skip=(tab.token_entry,))
     assert not any(demo.token in t for t in texts)
     assert tab.token_entry._entry.cget("show") == "•"
@@ -181,8 +181,8 @@ def test_next_start_reconnects_to_the_remembered_server(
         tab = win.plex_tab
         pump_until(win, lambda: bool(tab.libraries) and not win.busy, 20, "reconnect")
         assert tab.library_menu.get() == movies
-        assert win.ctx.library == movies.split(" — ")[0]
-        assert win.header.library.cget("text") == win.ctx.library
+        assert win.app.library == movies.split(" — ")[0]
+        assert win.header.library.cget("text") == win.app.library
         assert tab.token_var.get() == "", "the kept token is never put back on screen"
     finally:
         close_app(win, errors)

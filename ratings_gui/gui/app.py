@@ -162,10 +162,10 @@ class App(ctk.CTk):
     """The window. Attributes tests and tabs use: ``tabs``, ``tab_objects``, ``plex_tab``,
     ``history_tab``, ``preview``, ``log_pane``, ``progress``, ``runner``, ``header``."""
 
-    def __init__(self, app_ctx: AppContext, *, appearance: str = "System") -> None:
+    def __init__(self, app: AppContext, *, appearance: str = "System") -> None:
         ctk.set_appearance_mode(appearance)
         super().__init__()
-        self.ctx = app_ctx
+        self.app = app
         self.runner = JobRunner()
         self._job_active = False
         self._job_name = ""
@@ -180,7 +180,7 @@ class App(ctk.CTk):
         self.title(APP_TITLE)
         self.minsize(*MIN_SIZE)  # the widest tab row (Inference: library, passes, mood tag) fits
         geometry = fit_geometry(
-            str(self.ctx.settings.get("window_geometry") or DEFAULT_GEOMETRY),
+            str(self.app.settings.get("window_geometry") or DEFAULT_GEOMETRY),
             self.winfo_screenwidth(),
             self.winfo_screenheight(),
         )
@@ -212,16 +212,16 @@ class App(ctk.CTk):
         self.log_pane = LogPane(self, height=LOG_HEIGHT)
         self._unread = 0
         self.log_open = False
-        self.set_log_open(bool(self.ctx.settings.get("log_open")), remember=False)
-        demo_folder = getattr(self.ctx, "demo_folder", None)
+        self.set_log_open(bool(self.app.settings.get("log_open")), remember=False)
+        demo_folder = getattr(self.app, "demo_folder", None)
         if demo_folder:
             self.header.show_demo_folder(str(demo_folder))
 
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._show_context()
         self._poll_id = self.after(POLL_MS, self._poll)
-        if getattr(self.ctx.settings, "load_error", None):
-            self.log_line(self.ctx.settings.load_error)
+        if getattr(self.app.settings, "load_error", None):
+            self.log_line(self.app.settings.load_error)
 
     # --- tabs -------------------------------------------------------------------
 
@@ -274,11 +274,11 @@ class App(ctk.CTk):
             tab.on_connection_changed()
 
     def _show_context(self) -> None:
-        conn = self.ctx.connection
+        conn = self.app.connection
         self.header.set(
-            account=str(self.ctx.settings.get("account") or ""),
+            account=str(self.app.settings.get("account") or ""),
             server=str(getattr(conn, "name", "") or "") if conn is not None else "",
-            library=str(self.ctx.library or "") if conn is not None else "",
+            library=str(self.app.library or "") if conn is not None else "",
         )
 
     # --- jobs ---------------------------------------------------------------------
@@ -405,7 +405,7 @@ class App(ctk.CTk):
             )
         if remember:
             try:
-                self.ctx.settings.set("log_open", open_)
+                self.app.settings.set("log_open", open_)
             except Exception:  # noqa: BLE001 - an unwritable settings file must not matter here
                 log.warning("log drawer state not saved", exc_info=True)
 
@@ -477,7 +477,7 @@ class App(ctk.CTk):
     def close_now(self) -> None:
         """Close without asking (the job is cancelled and waited for briefly)."""
         try:
-            self.ctx.settings.set("window_geometry", self.geometry())
+            self.app.settings.set("window_geometry", self.geometry())
         except Exception:  # noqa: BLE001 - an unwritable settings file must not block closing
             log.warning("window geometry not saved", exc_info=True)
         for tab in self.tab_objects.values():
@@ -511,10 +511,10 @@ class App(ctk.CTk):
         super().destroy()
 
 
-def run_app(app_ctx: AppContext, *, appearance: str = "System") -> int:
+def run_app(app: AppContext, *, appearance: str = "System") -> int:
     """Open the window and run until it closes; the CLI's exit code."""
-    app = App(app_ctx, appearance=appearance)
-    app.mainloop()
+    window = App(app, appearance=appearance)
+    window.mainloop()
     return 0
 
 
@@ -529,27 +529,27 @@ def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
 
     if sys.stdout is not None:  # a windowed build has no console
         print("\n".join(demo.describe()), flush=True)
-    ctx = AppContext.open(home, verbose=verbose, plextv_base=demo.url)
+    app = AppContext.open(home, verbose=verbose, plextv_base=demo.url)
     try:
-        ctx.demo = demo.server
-        ctx.demo_folder = demo.folder
-        ctx.set_connection(connect_direct(demo.url, demo.token))
-        ctx.settings.update(
-            {"server_url": demo.url, "server_name": ctx.connection.name, "account": "demo"}
+        app.demo = demo.server
+        app.demo_folder = demo.folder
+        app.set_connection(connect_direct(demo.url, demo.token))
+        app.settings.update(
+            {"server_url": demo.url, "server_name": app.connection.name, "account": "demo"}
         )
-        ctx.library = ctx.settings.get("library") or "Music"
-        demo.prefill(ctx.settings)
-        app = App(ctx)
+        app.library = app.settings.get("library") or "Music"
+        demo.prefill(app.settings)
+        window = App(app)
 
         def close() -> None:
             try:
-                app.after(0, app.close_now)  # on the main thread, at the next poll
+                window.after(0, window.close_now)  # on the main thread, at the next poll
             except Exception:  # noqa: BLE001 - the window is already gone
                 pass
 
         # Ctrl-C or a kill closes the window, so the demo's folder is removed then too.
         stop_on_signals(close)
-        app.mainloop()
+        window.mainloop()
         return 0
     finally:
-        ctx.close()
+        app.close()

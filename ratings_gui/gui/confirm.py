@@ -130,12 +130,12 @@ def with_backup(app: Any, plan: Plan, work: Callable[[Any], Any]) -> Callable[[A
     if not (auto_backup_on(app.settings) and writes_ratings(plan)):
         return work
 
-    def run(jc: Any) -> Any:
+    def run(ctx: Any) -> Any:
         from ratings_gui.jobs.transfer import backup_before
 
-        backup_before(app, plan, jc)
-        jc.check_cancel()
-        return work(jc)
+        backup_before(app, plan, ctx)
+        ctx.check_cancel()
+        return work(ctx)
 
     return run
 
@@ -184,7 +184,7 @@ def offer_backup(window: Any, preview: Any) -> BackupOffer | None:
     if old is not None:
         old.destroy()
         window.backup_offer = None
-    settings = window.ctx.settings
+    settings = window.app.settings
     if not BackupOffer.wanted(settings, getattr(preview, "plan", None)):
         return None
 

@@ -88,7 +88,7 @@ class BackupTab(Tab):
         )
         self.kind_menu.pack(side="left", **pad)
         tip(HELP["kind"], caption, self.kind_menu)
-        self.auto_var = ctk.BooleanVar(value=bool(self.ctx.settings.get(AUTO_KEY)))
+        self.auto_var = ctk.BooleanVar(value=bool(self.app.settings.get(AUTO_KEY)))
         self.auto_switch = ctk.CTkSwitch(
             line,
             text="Before a run writes, keep a backup of the ratings it changes",
@@ -185,7 +185,7 @@ class BackupTab(Tab):
         return [name] if name in self.libraries else None
 
     def _auto_changed(self) -> None:
-        self.ctx.settings.set(AUTO_KEY, bool(self.auto_var.get()))
+        self.app.settings.set(AUTO_KEY, bool(self.auto_var.get()))
 
     def on_close(self) -> None:
         self.remember(library=self.library_menu.get())
@@ -197,7 +197,7 @@ class BackupTab(Tab):
 
     def backup(self, path: str | Path | None = None) -> bool:
         """Ask where (unless given), then read and write the file on the worker."""
-        if self.ctx.connection is None:
+        if self.app.connection is None:
             self.set_status("Sign in first (Plex tab).", error=True)
             return False
         stamp = time.strftime("%Y-%m-%d")
@@ -210,7 +210,7 @@ class BackupTab(Tab):
         )
         if not path:
             return False
-        job = jt.BackupJob(self.ctx, path, self.chosen_libraries())
+        job = jt.BackupJob(self.app, path, self.chosen_libraries())
 
         def done(ev: Any) -> None:
             if ev.error:
@@ -230,7 +230,7 @@ class BackupTab(Tab):
 
     def restore(self, path: str | Path | None = None) -> bool:
         """Pick a backup, then preview: matched, not found (with the reason), conflicts."""
-        if self.ctx.connection is None:
+        if self.app.connection is None:
             self.set_status("Sign in first (Plex tab).", error=True)
             return False
         path = path or filedialog.askopenfilename(
@@ -239,7 +239,7 @@ class BackupTab(Tab):
         if not path:
             return False
         job = jt.RestoreJob(
-            self.ctx, path, self.chosen_libraries(), overwrite=bool(self.overwrite_var.get())
+            self.app, path, self.chosen_libraries(), overwrite=bool(self.overwrite_var.get())
         )
         self.set_status(f"Reading {Path(path).name} and the server…")
         return self.preview_job(job, name="restore", phase="Matching the backup…")
@@ -265,7 +265,7 @@ class BackupTab(Tab):
                 self.set_status(f"{ev.result:,} rows not restored written to {path}")
 
         return self.run_job(
-            lambda jc: job.write_unmatched(plan, path), name="unmatched", on_done=done
+            lambda ctx: job.write_unmatched(plan, path), name="unmatched", on_done=done
         )
 
     # --- clear --------------------------------------------------------------------------
@@ -277,7 +277,7 @@ class BackupTab(Tab):
             self.set_status("Choose the library to clear (not all libraries).", error=True)
             return False
         kind = self.kind_menu.get()
-        job = jt.ClearJob(self.ctx, name, None if kind == ALL_KINDS else [kind])
+        job = jt.ClearJob(self.app, name, None if kind == ALL_KINDS else [kind])
         self.set_status(f"Reading the ratings of {name}…")
         return self.preview_job(job, name="clear-ratings", phase=f"Reading {name}…")
 

@@ -289,7 +289,7 @@ class BaseRatingTab(Tab):
 
     def _show_last_run(self) -> None:
         lib = self.library_menu.get()
-        last = br.last_run_start(self.ctx.journal, lib) if lib in self.libraries else None
+        last = br.last_run_start(self.app.journal, lib) if lib in self.libraries else None
         text = time.strftime("(last: %Y-%m-%d %H:%M)", time.localtime(last)) if last else ""
         self.last_run_label.configure(text=text or "(no run yet)")
 
@@ -302,12 +302,12 @@ class BaseRatingTab(Tab):
         try:
             opts = self.read_options()
         except ValueError as exc:
-            self.app.show_error(str(exc))
+            self.window.show_error(str(exc))
             return
         self._save(opts)
         what = "base ratings to remove" if reset else "unrated tracks"
         self.preview_job(
-            br.BaseRatingJob(self.ctx, opts, reset=reset),
+            br.BaseRatingJob(self.app, opts, reset=reset),
             name=br.RESET_JOB if reset else br.JOB,
             phase=f"Reading {opts.library} for {what}…",
         )
@@ -354,7 +354,7 @@ class BaseRatingTab(Tab):
             opts = self.read_options()
         except ValueError as exc:
             self.watch_var.set(False)
-            self.app.show_error(str(exc))
+            self.window.show_error(str(exc))
             return
         cancel = threading.Event()
         events = self._events
@@ -364,7 +364,7 @@ class BaseRatingTab(Tab):
         def work() -> None:
             try:
                 br.watch(
-                    self.ctx,
+                    self.app,
                     opts,
                     ctx,
                     interval=interval,
@@ -416,7 +416,7 @@ class BaseRatingTab(Tab):
                     self.watch_status.configure(text=f"watching {lib}, {self.watch_rated} rated")
                 self._show_last_run()
             elif kind == "watch-error":
-                self.app.show_error(f"Watch stopped: {data}")
+                self.window.show_error(f"Watch stopped: {data}")
             elif kind == "watch-ended":
                 self.watch_var.set(False)
                 self.watch_status.configure(text="")

@@ -117,7 +117,7 @@ class HistoryTab(Tab):
     def refresh(self) -> None:
         """Reload runs from the journal, keeping the selection."""
         keep = self.selected_run_id()
-        runs = self.ctx.journal.runs()
+        runs = self.app.journal.runs()
         self.runs_tree.delete(*self.runs_tree.get_children())
         for run in runs:
             self.runs_tree.insert("", "end", iid=str(run.id), values=run_values(run))
@@ -147,7 +147,7 @@ class HistoryTab(Tab):
         if run_id is None:
             self.changes_title.configure(text="Select a run to see its changes.")
             return
-        rows = self.ctx.journal.changes(run_id)
+        rows = self.app.journal.changes(run_id)
         for row in rows[:CHANGE_ROWS]:
             ch = row.change
             self.changes_tree.insert(
@@ -171,13 +171,13 @@ class HistoryTab(Tab):
         """Prepare the undo of the selected run on the worker; the plan comes back for review."""
         run_id = self.selected_run_id()
         if run_id is None:
-            self.app.show_error("Select a run to undo first.")
+            self.window.show_error("Select a run to undo first.")
             return
         from ratings_gui.jobs.undo import UndoJob
 
         self._undo_run = run_id
         self.preview_job(
-            UndoJob(self.ctx, run_id),
+            UndoJob(self.app, run_id),
             name="undo",
             phase=f"Reading current values for run {run_id}…",
         )

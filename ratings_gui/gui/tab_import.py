@@ -315,7 +315,7 @@ class ImportTab(Tab):
         current = self.path_var.get().strip()
         if current and Path(current).parent.is_dir():
             return Path(current).parent
-        demo = getattr(self.ctx, "demo_folder", None)
+        demo = getattr(self.app, "demo_folder", None)
         if demo and (Path(demo) / "exports").is_dir():
             return Path(demo) / "exports"
         return Path.home()
@@ -357,13 +357,13 @@ class ImportTab(Tab):
         try:
             opts = self.read_options()
         except ValueError as exc:
-            self.app.show_error(str(exc))
+            self.window.show_error(str(exc))
             return
         path = Path(opts["path"])
         if path.is_dir():
             several = several_exports(path)
             if several:
-                self.app.show_error(
+                self.window.show_error(
                     f"The folder {path.name} holds more than one export ({', '.join(several)});"
                     " only one would be read. Choose the file you mean."
                 )
@@ -373,7 +373,7 @@ class ImportTab(Tab):
         self._show_unmatched_target()
         self.open_unmatched_button.pack_forget()
         job = ImportJob(
-            self.ctx,
+            self.app,
             opts["path"],
             fmt=FORMATS.get(opts["format"]),
             kinds=opts["kinds"],
@@ -381,7 +381,7 @@ class ImportTab(Tab):
             force=opts["force"],
             mark_watched=opts["mark_watched"],
             all_libraries=opts["all_libraries"],
-            library=None if opts["all_libraries"] else self.ctx.library,
+            library=None if opts["all_libraries"] else self.app.library,
             unmatched_dir=opts["unmatched_dir"] or None,
         )
         self.preview_job(job, name="import", phase=f"Reading {path.name} and the library…")
@@ -467,7 +467,7 @@ class ImportTab(Tab):
         try:
             self.plan_job.accept_review(r, choice)
         except ValueError as exc:
-            self.app.show_error(str(exc))
+            self.window.show_error(str(exc))
             return
         text = "skipped" if choice is None else "✓ " + choice.label
         self.review_tree.item(str(i), values=(row_text(r), text))
@@ -570,12 +570,12 @@ class ImportTab(Tab):
         lb = Path(folder) / f"plex-ratings-letterboxd-{stamp}.csv"
         plain = Path(folder) / f"plex-ratings-{stamp}.csv"
         all_libs = bool(self.all_var.get())
-        library = self.ctx.library
-        ctx = self.ctx
+        library = self.app.library
+        app = self.app
 
-        def work(jc: Any) -> dict[str, int]:
+        def work(ctx: Any) -> dict[str, int]:
             return export_ratings(
-                ctx, jc, letterboxd=lb, plain=plain, library=library, all_libraries=all_libs
+                app, ctx, letterboxd=lb, plain=plain, library=library, all_libraries=all_libs
             )
 
         def done(ev: Finished) -> None:

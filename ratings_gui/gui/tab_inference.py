@@ -472,7 +472,7 @@ class InferenceTab(Tab):
                 # A folded grid would hide the red field: show it, cursor in it.
                 self.set_params_open(True)
                 self.param_entries[self.bad_param].focus_set()
-            self.app.show_error(str(exc))
+            self.window.show_error(str(exc))
             return None
         self._save(opts)
         return opts
@@ -554,12 +554,12 @@ class InferenceTab(Tab):
         opts = self._options_or_error()
         if opts is None:
             return
-        job = ij.InferJob(self.ctx, opts)
+        job = ij.InferJob(self.app, opts)
         self.job = job
         self.reports = None  # the tables keep the last preview's rows until the new ones come
 
-        def work(jc: JobContext) -> Previewed:
-            plan = job.prepare(jc)
+        def work(ctx: JobContext) -> Previewed:
+            plan = job.prepare(ctx)
             return Previewed(plan, compute_reports(job))
 
         self.preview_job(
@@ -689,7 +689,7 @@ class InferenceTab(Tab):
         opts = self._options_or_error()
         if opts is None:
             return
-        job = ij.InferJob(self.ctx, opts)
+        job = ij.InferJob(self.app, opts)
 
         self.run_job(
             job.backtest, name="infer-backtest", phase="Backtest…", on_done=self._backtested
@@ -715,9 +715,9 @@ class InferenceTab(Tab):
         if opts is None:
             return
         if not opts.mood_tag:
-            self.app.show_error("Switch on the mood tag and name it: its items are the program's.")
+            self.window.show_error("Switch on the mood tag and name it: its items are the program's.")
             return
-        job = ij.InferJob(self.ctx, opts)
+        job = ij.InferJob(self.app, opts)
         self.run_job(
             job.rebuild_provenance,
             name=ij.REBUILD_JOB,
@@ -733,7 +733,7 @@ class InferenceTab(Tab):
             return self.export_backtest(path)
         job = self.job
         if job is None or job.result is None:
-            self.app.show_error("Preview first: the reports describe the previewed plan.")
+            self.window.show_error("Preview first: the reports describe the previewed plan.")
             return 0
         kind = kind or self.report_view
         path = path or filedialog.asksaveasfilename(
@@ -753,7 +753,7 @@ class InferenceTab(Tab):
         """The last backtest's errors per method (stars), then its calibration rows."""
         bt = self.last_backtest
         if bt is None:
-            self.app.show_error("Test accuracy first: the export writes its figures.")
+            self.window.show_error("Test accuracy first: the export writes its figures.")
             return 0
         path = path or filedialog.asksaveasfilename(
             parent=self.frame, defaultextension=".csv", initialfile="inference-backtest.csv"
@@ -776,7 +776,7 @@ class InferenceTab(Tab):
     def export_ratings(self, path: str | None = None) -> int:
         job = self.job
         if job is None or job.result is None:
-            self.app.show_error("Preview first: the export uses the library just read.")
+            self.window.show_error("Preview first: the export uses the library just read.")
             return 0
         path = path or filedialog.asksaveasfilename(
             parent=self.frame, defaultextension=".csv", initialfile="ratings.csv"
@@ -806,18 +806,18 @@ class InferenceTab(Tab):
         )
         if not path:
             return False
-        job = rc.RatingsImportJob(self.ctx, opts.library, path)
+        job = rc.RatingsImportJob(self.app, opts.library, path)
         unused = Path(path).with_name(Path(path).stem + "-unused.csv")
 
-        def work(jc: JobContext) -> Plan:
+        def work(ctx: JobContext) -> Plan:
             """Worker: plan, and write the unusable rows beside the file (file I/O off Tk)."""
-            plan = job.prepare(jc)
+            plan = job.prepare(ctx)
             if plan.skipped:
                 try:
                     n = job.write_unmatched(plan, unused)
-                    jc.log(f"{n:,} row(s) not used; the list with the reasons: {unused}")
+                    ctx.log(f"{n:,} row(s) not used; the list with the reasons: {unused}")
                 except OSError as exc:
-                    jc.log(f"{len(plan.skipped):,} rows not used (could not write the list: {exc})")
+                    ctx.log(f"{len(plan.skipped):,} rows not used (could not write the list: {exc})")
             return plan
 
         return self.preview_job(job, name=rc.JOB, phase=f"Reading {Path(path).name}…", work=work)

@@ -120,7 +120,7 @@ class PlexTab(Tab):
         inner = ctk.CTkFrame(direct, fg_color="transparent")
         inner.pack(fill="x", padx=14, pady=(0, 10))
         inner.grid_columnconfigure(1, weight=1)
-        self.url_var = ctk.StringVar(value=str(self.ctx.settings.get("server_url") or ""))
+        self.url_var = ctk.StringVar(value=str(self.app.settings.get("server_url") or ""))
         self.token_var = ctk.StringVar(value="")
         ctk.CTkLabel(inner, text="Server URL").grid(row=0, column=0, sticky="w", pady=4)
         self.url_entry = ctk.CTkEntry(
@@ -194,22 +194,22 @@ class PlexTab(Tab):
         tip("The library the Import, Tags, Base rating and Inference tabs start with.",
             self.library_menu)  # fmt: skip
         self.start_buttons = [self.sign_in_button, self.connect_button]
-        if self.ctx.connection is not None:
+        if self.app.connection is not None:
             # --demo (or a remembered connection): show it and list its libraries.
             self.frame.after(10, self._show_existing_connection)
-        elif self.ctx.settings.get("server_url"):
+        elif self.app.settings.get("server_url"):
             self.frame.after(10, self._reconnect)
 
     # --- state helpers -------------------------------------------------------------
 
     def _show_state(self) -> None:
         """Sign out only when someone is signed in or connected; "Next" only with a library."""
-        signed_in = bool(self.ctx.settings.get("account")) or self.ctx.connection is not None
+        signed_in = bool(self.app.settings.get("account")) or self.app.connection is not None
         if signed_in:
             self.sign_out_button.pack(side="right")
         else:
             self.sign_out_button.pack_forget()
-        if self.ctx.connection is not None and self.ctx.library:
+        if self.app.connection is not None and self.app.library:
             self.next_label.grid(row=3, column=0, columnspan=2, sticky="ew", padx=18, pady=(6, 4))
         else:
             self.next_label.grid_remove()
@@ -232,7 +232,7 @@ class PlexTab(Tab):
         self.status_label.configure(text=text, text_color=ERROR_COLOR if error else TEXT_COLOR)
         if log:
             if error:
-                self.app.show_error(text)
+                self.window.show_error(text)
             else:
                 self.say(text)
 
@@ -242,12 +242,12 @@ class PlexTab(Tab):
         """Step 1 (worker): ask plex.tv for a PIN; the browser opens when it is back."""
         from ratings_gui.plex.auth import PinSignIn
 
-        pin = PinSignIn(self.ctx.settings.client_id(), auth_app_url=self.ctx.auth_app_url)
+        pin = PinSignIn(self.app.settings.client_id(), auth_app_url=self.app.auth_app_url)
         self._pin = pin
         self.code_label.configure(text="")
         self.show_link("")
         self.run_job(
-            lambda jc: pin.start(),
+            lambda ctx: pin.start(),
             name="sign-in",
             phase="Asking Plex for a sign-in code…",
             on_done=self._pin_started,
@@ -267,20 +267,20 @@ class PlexTab(Tab):
         self.open_link()
         self._waiting = True
         self.run_job(
-            lambda jc: self._wait_for_token(pin, jc),
+            lambda ctx: self._wait_for_token(pin, ctx),
             name="sign-in",
             phase="Waiting for you to approve the code in the browser…",
             on_done=self._signed_in,
         )
 
     @staticmethod
-    def _wait_for_token(pin: Any, jc: JobContext) -> tuple[str, str, list[Any]]:
+    def _wait_for_token(pin: Any, ctx: JobContext) -> tuple[str, str, list[Any]]:
         """Worker: poll the PIN, then list the account's servers. No widgets here."""
         from ratings_gui.plex.auth import account_servers
 
-        token = pin.wait(jc.cancel_event, timeout=300)
+        token = pin.wait(ctx.cancel_event, timeout=300)
         add_secret(token)
-        jc.log("Signed in; listing your servers…")
+        ctx.log("Signed in; listing your servers…")
         account, servers = account_servers(token)
         for s in servers:
             add_secret(getattr(s, "access_token", None))
@@ -296,8 +296,8 @@ class PlexTab(Tab):
             )
             return
         token, account, servers = ev.result
-        self.ctx.settings.set("account", account)
-        self.app.header.set(account=account)
+        self.app.settings.set("account", account)
+        self.window.header.set(account=account)
         self._show_state()
         self.keep_token(token)
         self.code_label.configure(
@@ -312,7 +312,7 @@ class PlexTab(Tab):
 
     def cancel_sign_in(self) -> None:
         if self._waiting:
-            self.app.cancel_job()
+            self.window.cancel_job()
 
     def show_link(self, url: str) -> None:
         """The sign-in link row appears only while a link is waiting to be approved."""
@@ -350,7 +350,7 @@ class PlexTab(Tab):
             self.server_connect_button.configure(state="disabled")
 
     def _server_picked(self, label: str) -> None:
-        if label in self.servers and not self.app.busy:
+        if label in self.servers and not self.window.busy:
             self.connect_server()
 
     def connect_server(self) -> None:
@@ -359,11 +359,11 @@ class PlexTab(Tab):
             return
         self.connection_label.configure(text=f"Connecting to {info.name}…")
 
-        def work(jc: JobContext) -> tuple[Any, list[Any]]:
+        def work(ctx: JobContext) -> tuple[Any, list[Any]]:
             from ratings_gui.plex.auth import connect_server
 
-            conn = connect_server(info, timeout=10, cancel=jc.cancel_event)
-            jc.log(f"Connected to {conn.name} ({conn.kind}); listing libraries…")
+            conn = connect_server(info, timeout=10, cancel=ctx.cancel_event)
+            ctx.log(f"Connected to {conn.name} ({conn.kind}); listing libraries…")
             return conn, conn.libraries()
 
         self.run_job(
@@ -380,11 +380,11 @@ class PlexTab(Tab):
             return
         add_secret(token)
 
-        def work(jc: JobContext) -> tuple[Any, list[Any]]:
+        def work(ctx: JobContext) -> tuple[Any, list[Any]]:
             from ratings_gui.plex.connection import connect_direct
 
             conn = connect_direct(url, token, timeout=15)
-            jc.log(f"Connected to {conn.name}; listing libraries…")
+            ctx.log(f"Connected to {conn.name}; listing libraries…")
             return conn, conn.libraries()
 
         def done(ev: Finished) -> None:
@@ -402,25 +402,25 @@ class PlexTab(Tab):
             # The old server is no longer the one chosen: no job may run on it unseen.
             self.connection_label.configure(text="Not connected.")
             self.status(ev.error, error=True, log=False)
-            if self.ctx.connection is not None:
-                self.ctx.set_connection(None)
-                self.ctx.library = None
-                self.app.connection_changed()
+            if self.app.connection is not None:
+                self.app.set_connection(None)
+                self.app.library = None
+                self.window.connection_changed()
             return
         conn, libs = ev.result
-        self.ctx.set_connection(conn)
-        self.ctx.settings.update({"server_url": conn.url, "server_name": conn.name})
+        self.app.set_connection(conn)
+        self.app.settings.update({"server_url": conn.url, "server_name": conn.name})
         self._show_connection(conn)
         self.status(f"Connected to {conn.name}. Choose a library.", log=False)
         self.fill_libraries(libs)
-        self.app.connection_changed()
+        self.window.connection_changed()
 
     def _show_connection(self, conn: Any) -> None:
         kind = getattr(conn, "kind", "") or "direct"
         self.connection_label.configure(text=f"Connected to {conn.name}: {kind} {conn.url}")
 
     def _show_existing_connection(self) -> None:
-        conn = self.ctx.connection
+        conn = self.app.connection
         if conn is None:
             return
         self._show_connection(conn)
@@ -428,7 +428,7 @@ class PlexTab(Tab):
         self.server_menu.configure(values=[conn.name])
         self.server_menu.set(conn.name)
         self.run_job(
-            lambda jc: (conn, conn.libraries()),
+            lambda ctx: (conn, conn.libraries()),
             name="connect",
             phase=f"Listing libraries on {conn.name}…",
             on_done=self._connected,
@@ -436,13 +436,13 @@ class PlexTab(Tab):
 
     def _reconnect(self) -> None:
         """Last session's server, with the kept token: the user starts where they left off."""
-        url = str(self.ctx.settings.get("server_url") or "")
-        token = self.ctx.tokens.load()
-        if not url or not token or self.ctx.connection is not None:
+        url = str(self.app.settings.get("server_url") or "")
+        token = self.app.tokens.load()
+        if not url or not token or self.app.connection is not None:
             return
-        name = str(self.ctx.settings.get("server_name") or url)
+        name = str(self.app.settings.get("server_name") or url)
 
-        def work(jc: JobContext) -> tuple[Any, list[Any]]:
+        def work(ctx: JobContext) -> tuple[Any, list[Any]]:
             from ratings_gui.plex.connection import connect_direct
 
             conn = connect_direct(url, token, timeout=10, name=name)
@@ -466,14 +466,14 @@ class PlexTab(Tab):
             self.library_menu.set("This server has no music, movie or TV library")
             return
         self.library_menu.configure(values=labels, state="normal")
-        wanted = self.ctx.library or self.ctx.settings.get("library")
+        wanted = self.app.library or self.app.settings.get("library")
         chosen = next((lb for lb, lib in self.libraries.items() if lib.name == wanted), None)
         if chosen is not None:
             self.library_menu.set(chosen)
             self.choose_library(chosen)
         else:
             self.library_menu.set("Choose a library")
-            self.ctx.library = None
+            self.app.library = None
         self.say(f"{len(labels)} libraries: " + "; ".join(labels))
 
     def choose_library(self, label: str) -> None:
@@ -481,14 +481,14 @@ class PlexTab(Tab):
         if lib is None:
             return
         self.library_menu.set(label)
-        self.ctx.library = lib.name
-        self.ctx.settings.set("library", lib.name)
+        self.app.library = lib.name
+        self.app.settings.set("library", lib.name)
         self.status(
             f"Library {lib.name} ({lib.count_label}): the other tabs work on this library.",
             log=False,
         )
         self.say(f"Library: {label}")
-        self.app.connection_changed()
+        self.window.connection_changed()
 
     # --- token -------------------------------------------------------------------------------
 
@@ -496,7 +496,7 @@ class PlexTab(Tab):
         """Keyring first; without one the user picks "session" or "file" in a small dialog."""
         from ratings_gui.settings import TokenStoreError
 
-        tokens = self.ctx.tokens
+        tokens = self.app.tokens
         if tokens.keyring_available():
             try:
                 tokens.save(token)
@@ -519,12 +519,12 @@ class PlexTab(Tab):
 
     def sign_out(self) -> None:
         """Forget the token and every choice that depended on it."""
-        if self.app.busy:
-            self.app.cancel_job()
-        self.ctx.tokens.forget()
-        self.ctx.set_connection(None)
-        self.ctx.library = None
-        self.ctx.settings.set("account", None)
+        if self.window.busy:
+            self.window.cancel_job()
+        self.app.tokens.forget()
+        self.app.set_connection(None)
+        self.app.library = None
+        self.app.settings.set("account", None)
         self.token_var.set("")
         self.show_link("")
         self.code_label.configure(text="")
@@ -536,7 +536,7 @@ class PlexTab(Tab):
         self.library_menu.configure(values=[NO_LIBRARIES], state="disabled")
         self.library_menu.set(NO_LIBRARIES)
         self.connection_label.configure(text="Not connected.")
-        self.app.connection_changed()
+        self.window.connection_changed()
         self.status("Signed out; the token was removed.")
 
 

@@ -279,7 +279,7 @@ class TagsTab(Tab):
             self.mapping_label.grid_remove()
 
     def music_folder_guess(self) -> str:
-        demo = getattr(self.ctx, "demo_folder", None)
+        demo = getattr(self.app, "demo_folder", None)
         if demo and (Path(demo) / "music").is_dir():
             return str(Path(demo) / "music")
         music = Path.home() / "Music"
@@ -290,7 +290,7 @@ class TagsTab(Tab):
         try:
             opts = self.read_options(need_rules=False)
         except ValueError as exc:
-            self.app.show_error(str(exc))
+            self.window.show_error(str(exc))
             return
         if not opts.rules:
             folder = folder or filedialog.askdirectory(
@@ -305,7 +305,7 @@ class TagsTab(Tab):
                 return
             opts.extra["search_roots"] = [folder]
         self._save(opts)
-        job = ts.TagsSyncJob(self.ctx, opts)
+        job = ts.TagsSyncJob(self.app, opts)
         self.show_mapping_text("Testing the mapping…")
         self.run_job(
             job.test_mapping,
@@ -361,11 +361,11 @@ class TagsTab(Tab):
         try:
             opts = self.read_options()
         except ValueError as exc:
-            self.app.show_error(str(exc))
+            self.window.show_error(str(exc))
             return
         self._save(opts)
         self.preview_job(
-            ts.TagsSyncJob(self.ctx, opts),
+            ts.TagsSyncJob(self.app, opts),
             name=ts.JOB,
             phase=f"Reading {opts.library} and the files' tags…",
         )

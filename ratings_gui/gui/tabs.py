@@ -97,9 +97,9 @@ class Tab:
     name = ""
     title = ""
 
-    def __init__(self, app: App, frame: ctk.CTkFrame, entry: TabEntry) -> None:
-        self.app = app
-        self.ctx = app.ctx
+    def __init__(self, window: App, frame: ctk.CTkFrame, entry: TabEntry) -> None:
+        self.window = window
+        self.app = window.app
         self.frame = frame
         self.entry = entry
         self.name = entry.name
@@ -121,7 +121,7 @@ class Tab:
         """The user switched to this tab."""
 
     def on_connection_changed(self) -> None:
-        """Server or library changed (``self.ctx.connection`` / ``self.ctx.library``)."""
+        """Server or library changed (``self.app.connection`` / ``self.app.library``)."""
 
     def set_busy(self, busy: bool) -> None:
         """A job started or ended somewhere: disable or enable this tab's start buttons."""
@@ -205,13 +205,13 @@ class Tab:
 
     def options(self) -> dict[str, Any]:
         """This tab's remembered options (a copy)."""
-        return self.ctx.settings.tab(self.name)
+        return self.app.settings.tab(self.name)
 
     def remember(self, **options: Any) -> None:
         """Merge and save options for the next start."""
         opts = self.options()
         opts.update(options)
-        self.ctx.settings.set_tab(self.name, opts)
+        self.app.settings.set_tab(self.name, opts)
 
     def list_libraries(
         self, section_type: str, done: Callable[[list[str]], None], *, poll_ms: int = 100
@@ -222,7 +222,7 @@ class Tab:
         widget. No connection, or a listing that fails, gives ``[]`` (the
         failure as one log line: the Plex tab reports connection trouble).
         """
-        conn = self.ctx.connection
+        conn = self.app.connection
         if conn is None:
             done([])
             return
@@ -257,7 +257,7 @@ class Tab:
     def fill_library_menu(self, menu: Any, names: list[str], placeholder: str) -> str:
         """Offer ``names``; pick the window's library, else the one this tab used last."""
         menu.configure(values=names or [placeholder])
-        wanted = [self.ctx.library, self.options().get("library")]
+        wanted = [self.app.library, self.options().get("library")]
         pick = next((n for n in wanted if n in names), names[0] if names else placeholder)
         menu.set(pick)
         return pick
@@ -271,7 +271,7 @@ class Tab:
         on_done: Callable[[Finished], None] | None = None,
     ) -> bool:
         """Start ``work`` on the job runner; False when another job is running."""
-        return self.app.start_job(work, name=name, phase=phase, on_done=on_done)
+        return self.window.start_job(work, name=name, phase=phase, on_done=on_done)
 
     def make_preview(self, parent: Any | None = None) -> PlanPreview:
         """This tab's plan preview, created once; packed at the bottom unless ``parent`` is given.
@@ -279,7 +279,7 @@ class Tab:
         :attr:`App.preview` follows whichever preview showed a plan last.
         """
         if self.preview is None:
-            self.preview = PlanPreview(parent or self.frame, on_show=self.app.preview_shown)
+            self.preview = PlanPreview(parent or self.frame, on_show=self.window.preview_shown)
             if parent is None:
                 self.preview.pack(side="bottom", fill="both", expand=True, padx=4, pady=4)
         return self.preview
@@ -351,8 +351,8 @@ class Tab:
 
         from ratings_gui.gui.confirm import with_backup
 
-        return self.app.start_job(
-            with_backup(self.ctx, plan, lambda jc: job.apply(jc, plan)),
+        return self.window.start_job(
+            with_backup(self.app, plan, lambda ctx: job.apply(ctx, plan)),
             name=plan.job,
             phase=self.apply_phase(plan),
             on_done=done,
@@ -362,8 +362,8 @@ class Tab:
     def show_result(self, plan: Plan, report: Report) -> None:
         """What the run did stays on screen (until the next preview): counts that add up to
         the plan, and the rows that were not written, with their reasons."""
-        outcome = RunOutcome.of(plan, report, cancelled=self.app.cancel_requested)
-        self.app.set_status(outcome.status(self.title))
+        outcome = RunOutcome.of(plan, report, cancelled=self.window.cancel_requested)
+        self.window.set_status(outcome.status(self.title))
         rows = [
             Change(c.target_kind, c.target, c.field, c.old, c.new, f"not written: {e}", c.label)
             for c, e in report.failed
@@ -433,7 +433,7 @@ class Tab:
 
     def say(self, text: str) -> None:
         """A line in the shared log pane (redacted there)."""
-        self.app.log_line(text)
+        self.window.log_line(text)
 
 
 @dataclass(frozen=True)
