@@ -159,3 +159,21 @@ def test_export_letterboxd_and_csv(
     )
     assert code == 2
     assert demo.total_requests("PUT") == 0
+
+
+def test_a_folder_with_two_exports_is_refused(
+    capsys: pytest.CaptureFixture[str], demo: Any, home: Path, tmp_path: Path
+) -> None:
+    """Only one export is read from a folder: a second one beside it must not be skipped silently."""
+    import shutil
+
+    paths = demo.write_exports(tmp_path / "in")
+    both = tmp_path / "both"
+    both.mkdir()
+    shutil.copy(paths["imdb"], both / "imdb_ratings.csv")
+    shutil.copy(tmp_path / "in" / "letterboxd" / "ratings.csv", both / "ratings.csv")
+    demo.reset_counts()
+    code, out = run(capsys, demo, home, "import", str(both), "--library", "Movies", "--yes")
+    assert code == 2 and out is not None
+    assert "more than one export" in out["error"] and "imdb_ratings.csv" in out["error"]
+    assert demo.total_requests("PUT") == 0 and demo.total_requests("GET") <= 2

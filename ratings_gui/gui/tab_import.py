@@ -30,6 +30,7 @@ from ratings_gui.gui.widgets import (
     tip,
 )
 from ratings_gui.jobs.runner import Finished
+from ratings_gui.sources import several_exports, several_exports_message
 
 #: Format menu label -> ``sources`` format name (None = detect from the header).
 FORMATS = {
@@ -54,8 +55,6 @@ DEFAULTS: dict[str, Any] = {
     "min_score": 0.85,
     "unmatched_dir": "",
 }
-#: Export files a folder may hold; more than one of these beside each other is ambiguous.
-EXPORT_SUFFIXES = (".csv", ".zip", ".json")
 
 HELP = {
     "path": "The file you downloaded from IMDb (ratings.csv), Letterboxd (the export zip or "
@@ -93,39 +92,6 @@ def candidate_text(item: Any, score: float) -> str:
     return f"{item.label} — {item.kind}, {score:.0%} alike"
 
 
-#: The CSVs of one Letterboxd export (read together, so together they are one export).
-LETTERBOXD_FILES = {
-    "ratings.csv",
-    "watched.csv",
-    "diary.csv",
-    "reviews.csv",
-    "profile.csv",
-    "comments.csv",
-    "watchlist.csv",
-}
-
-
-def several_exports(folder: Path) -> list[str]:
-    """The exports directly in ``folder`` when it holds more than one (else []).
-
-    Only one export is read from a folder, so a second one beside it would be
-    skipped without a word: the user chooses the file instead.
-    """
-    groups: set[str] = set()
-    try:
-        for p in folder.iterdir():
-            name = p.name.casefold()
-            if not p.is_file() or p.suffix.lower() not in EXPORT_SUFFIXES:
-                continue
-            if name in LETTERBOXD_FILES:
-                groups.add("a Letterboxd export")
-            elif name.endswith(".json"):
-                groups.add("a Trakt export")
-            else:
-                groups.add(p.name)
-    except OSError:
-        return []
-    return sorted(groups) if len(groups) > 1 else []
 
 
 class ImportTab(Tab):
@@ -360,14 +326,10 @@ class ImportTab(Tab):
             self.window.show_error(str(exc))
             return
         path = Path(opts["path"])
-        if path.is_dir():
-            several = several_exports(path)
-            if several:
-                self.window.show_error(
-                    f"The folder {path.name} holds more than one export ({', '.join(several)});"
-                    " only one would be read. Choose the file you mean."
-                )
-                return
+        several = several_exports(path) if path.is_dir() else []
+        if several:
+            self.window.show_error(several_exports_message(path, several))
+            return
         self.remember(**opts)
         self.close_plan()
         self._show_unmatched_target()

@@ -237,6 +237,51 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
         raise SourceError(f"{path} cannot be read ({exc.strerror or exc}).") from exc
 
 
+#: Export files a folder may hold; more than one of these beside each other is ambiguous.
+EXPORT_SUFFIXES = (".csv", ".zip", ".json")
+
+#: The CSVs of one Letterboxd export (read together, so together they are one export).
+LETTERBOXD_FILES = {
+    "ratings.csv",
+    "watched.csv",
+    "diary.csv",
+    "reviews.csv",
+    "profile.csv",
+    "comments.csv",
+    "watchlist.csv",
+}
+
+
+def several_exports(folder: Path) -> list[str]:
+    """The exports directly in ``folder`` when it holds more than one (else []).
+
+    Only one export is read from a folder, so a second one beside it would be
+    skipped without a word: the user chooses the file instead.
+    """
+    groups: set[str] = set()
+    try:
+        for p in folder.iterdir():
+            name = p.name.casefold()
+            if not p.is_file() or p.suffix.lower() not in EXPORT_SUFFIXES:
+                continue
+            if name in LETTERBOXD_FILES:
+                groups.add("a Letterboxd export")
+            elif name.endswith(".json"):
+                groups.add("a Trakt export")
+            else:
+                groups.add(p.name)
+    except OSError:
+        return []
+    return sorted(groups) if len(groups) > 1 else []
+
+
+def several_exports_message(folder: Path, several: list[str]) -> str:
+    return (
+        f"The folder {folder.name} holds more than one export ({', '.join(several)});"
+        " only one would be read. Choose the file you mean."
+    )
+
+
 def load(
     path: str | os.PathLike[str], fmt: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> ParseResult:
@@ -246,6 +291,9 @@ def load(
 
     def run() -> ParseResult:
         if p.is_dir():
+            several = several_exports(p)
+            if several:
+                raise SourceError(several_exports_message(p, several))
             return _parse_members(_folder_members(p, max_bytes), fmt, p.name)
         if not p.exists():
             raise SourceError(f"{p} does not exist.")
