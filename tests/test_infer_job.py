@@ -102,7 +102,13 @@ def test_cancelled_apply_resumes_without_redoing_writes(app: Any, demo: Any) -> 
         if isinstance(ev, Progress) and ev.done >= 20:
             cancel.set()
 
-    report = job.apply(job_ctx(cancel, on), plan)
+    from ratings_gui.demo.server import Faults
+
+    demo.faults = Faults(latency_ms=5)  # slow enough that the cancel lands mid-run
+    try:
+        report = job.apply(job_ctx(cancel, on), plan)
+    finally:
+        demo.faults = Faults()
     written = report.changes
     assert 0 < written < len(plan)
     # a crash between write and journal mark: leave one applied change pending

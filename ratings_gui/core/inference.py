@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 from ratings_gui.core.plan import PLEX, UPDATE, Change, Plan
 from ratings_gui.core.records import Item
-from ratings_gui.core.scale import format_stars, same
+from ratings_gui.core.scale import same
 
 JOB = "infer"
 
@@ -504,6 +504,11 @@ def prepare(
     )
 
 
+def _count(n: int, many: str, one: str) -> str:
+    """``3 of your track ratings`` / ``your track rating``: words a user reads in the preview."""
+    return f"{n:,} {many}" if n != 1 else one
+
+
 def _blend(estimate: float | None, k: int, prior: float, k0: float) -> float:
     """An estimate from ``k`` cases, pulled toward a weak prior worth ``k0`` cases."""
     if estimate is None or k <= 0:
@@ -771,7 +776,7 @@ def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
         values[ar.key] = Inferred(
             (na + art_num[ar.key]) / (pa + prec),
             "artist-up",
-            f"{art_albums[ar.key]} of your album(s)",
+            f"from your ratings on {_count(art_albums[ar.key], 'of its albums', 'its album')}",
             math.sqrt(1 / (pa + prec) + fit.var_artist_rating),
         )
     # albums: the artist's *other* albums as the prior, the album's own reading on top
@@ -799,9 +804,13 @@ def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
         with_critic = " and the critics" if a.critic_rating is not None else ""
         e = ev.get(a.key)
         if e is not None:
-            source, why = "album-up", f"{int(e[1])} of your track ratings{with_critic}"
+            n = int(e[1])
+            source, why = (
+                "album-up",
+                f"from {_count(n, 'of your track ratings', 'your track rating')}{with_critic}",
+            )
         else:
-            source, why = "album-down", f"from the artist{with_critic}"
+            source, why = "album-down", f"from the artist's other albums{with_critic}"
         values[a.key] = Inferred(
             num / prec, source, why, math.sqrt(1 / prec + fit.var_album_rating)
         )
@@ -1030,7 +1039,6 @@ def _plan(
             "fit": res.fit.as_json(),
         },
     )
-    star_text: dict[float, str] = {}
     step = res.params.rounding
     limit = p.sure_within * 2  # stars -> Plex units
     counts: Counter[str] = Counter()  # counted here, added once: 100,000 items
@@ -1062,12 +1070,10 @@ def _plan(
         if cur is not None and round(cur + 1e-9, 1) == new:
             counts[SAME] += 1
             continue
-        stars = star_text.get(new)
-        if stars is None:
-            stars = star_text[new] = format_stars(new)
-        # how sure comes first: the preview's reason column is narrow
-        sure = f", ±{inf.spread / 2:.1f}★" if inf.spread else ""
-        reason = f"{inf.source}{sure}: {inf.reason} -> {stars}"
+        # how sure comes first: the preview's reason column is narrow; the value is in its
+        # own column already
+        sure = f"±{inf.spread / 2:.1f}★ · " if inf.spread else ""
+        reason = f"{sure}{inf.reason}"
         changes.append(Change(PLEX, str(key), "userRating", cur, new, reason, it.label))
         counts[kind + "s inferred"] += 1
     counts[UPDATE] = len(changes)
