@@ -235,7 +235,7 @@ def test_imports_match_legacy_items_by_id_and_episodes_by_show_and_numbers(
                         "", "movie", "7", "90", m.year, "", "1", "", ""])  # fmt: skip
     job = ImportJob(legacy_app, imdb, library="Legacy Movies")
     plan = job.prepare(job_ctx())
-    assert {c.reason for c in plan.changes} == {"imdb id"}
+    assert {c.reason for c in plan.changes} == {"matched by IMDb id"}
     assert plan.counts["update"] == len(movies) and plan.counts["not found"] == 0
     job.apply(job_ctx(), plan)
     assert {m.key: lib.rating(m.key) for m in movies} == want
@@ -255,7 +255,9 @@ def test_imports_match_legacy_items_by_id_and_episodes_by_show_and_numbers(
     how = {int(c.target): c.reason for c in plan.changes}
     for e in chosen:
         # legacy: the show's tvdb id + season + episode; refreshed: the episode's own id
-        assert how[e.key] == ("show id+number" if e.agent_ids else "imdb id"), e.guid
+        assert how[e.key] == (
+            "matched by show id and episode number" if e.agent_ids else "matched by IMDb id"
+        ), e.guid
     assert plan.counts["update"] == len(chosen)
     job.apply(job_ctx(), plan)
     assert {e.key: lib.rating(e.key) for e in chosen} == want

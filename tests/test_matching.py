@@ -151,9 +151,9 @@ def test_plan_letterboxd_zip(index):
     assert set(plan.counts) <= set(OUTCOMES)
     assert plan.summary() == {"invalid rating": 1, "not found": 1, "unchanged": 2, "update": 7}
     ratings = {c.target: (c.old, c.new, c.reason) for c in plan.changes if c.field == "userRating"}
-    assert ratings["3"] == (7.0, 10.0, "title+year")
-    assert ratings["8"] == (None, 8.0, "title+year±1")
-    assert ratings["9"] == (None, 1.0, "title+year")
+    assert ratings["3"] == (7.0, 10.0, "matched by title and year")
+    assert ratings["8"] == (None, 8.0, "matched by title and year (a year off)")
+    assert ratings["9"] == (None, 1.0, "matched by title and year")
     watched = sorted(int(c.target) for c in plan.changes if c.field == "watched")
     assert watched == [2, 3, 5, 7, 8, 9]  # 1 was already watched
     assert all(c.old is False and c.new is True for c in plan.changes if c.field == "watched")

@@ -150,6 +150,16 @@ def _title_key(row: SourceRowLike) -> tuple[object, ...] | None:
     return (normalize_title(row.title), row.year, row.kind_hint, row.season, row.episode)
 
 
+_MATCH_WORDS = {"imdb": "IMDb", "tmdb": "TMDB", "tvdb": "TVDB", "number": "episode number"}
+
+
+def match_reason(how: str) -> str:
+    """``title+year±1`` -> ``matched by title and year (a year off)``: the preview's words."""
+    text = how.replace("±1", " (a year off)")
+    parts = [" ".join(_MATCH_WORDS.get(w, w) for w in p.split(" ")) for p in text.split("+")]
+    return "matched by " + " and ".join(parts)
+
+
 def plan_import(
     parsed: ParsedLike,
     index: MatchIndex,
@@ -230,24 +240,23 @@ def plan_import(
             skip(row, DUPLICATE_ROW, m, f"same Plex item as line {claimed[item.key]}")
             continue
         claimed[item.key] = row.line
+        why = match_reason(m.how)
         if not rated:
             # A watched-only row (only here with mark_watched): the mark is its change.
             if item.view_count > 0:
                 plan.count(UNCHANGED)
             else:
-                plan.add(Change(PLEX, str(item.key), "watched", False, True, m.how, item.label))
+                plan.add(Change(PLEX, str(item.key), "watched", False, True, why, item.label))
             continue
         if same(item.user_rating, row.rating) and not force:
             plan.count(UNCHANGED)
             continue
         plan.add(
-            Change(
-                PLEX, str(item.key), "userRating", item.user_rating, row.rating, m.how, item.label
-            )
+            Change(PLEX, str(item.key), "userRating", item.user_rating, row.rating, why, item.label)
         )
         if mark_watched and item.view_count <= 0:
             # Appended directly: Plan.add would count a second 'update' for one row.
             plan.changes.append(
-                Change(PLEX, str(item.key), "watched", False, True, m.how, item.label)
+                Change(PLEX, str(item.key), "watched", False, True, why, item.label)
             )
     return plan, review
