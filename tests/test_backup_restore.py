@@ -229,6 +229,11 @@ def test_program_ratings_stay_the_programs(
     assert {str(k + OFFSET) for k in tracks} <= set(program)
     restored_user = [k for k, o in owners.items() if o == tr.USER]
     assert not any(str(k + OFFSET) in program for k in restored_user)
+    # ... so "reset base ratings" on the new server removes them, and only them
+    from ratings_gui.jobs.base_rating import BaseRatingJob, BaseRatingOptions
+
+    reset = BaseRatingJob(app, BaseRatingOptions("Music", 6.0), reset=True).prepare(job_ctx())
+    assert {c.target for c in reset.changes} == {str(k + OFFSET) for k in tracks}
 
 
 def test_unmatched_rows_go_to_a_csv(

@@ -24,6 +24,7 @@ from typing import Any
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
 from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.scale import format_stars, normalize, same
+from ratings_gui.core.transfer import BASE, RESTORE_JOB, RESTORE_REASONS
 from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import Provenance
@@ -159,6 +160,13 @@ def plan_base_rating(
     return plan
 
 
+def _is_base(prov: Provenance, job: str) -> bool:
+    """Set by this job, or restored from a backup as a base rating (still the program's)."""
+    if prov.job == job:
+        return True
+    return job == JOB and prov.job == RESTORE_JOB and prov.reason == RESTORE_REASONS[BASE]
+
+
 def plan_reset(
     snapshot_tracks: Iterable[Item], provenance: Mapping[str, Provenance], *, job: str = JOB
 ) -> Plan:
@@ -168,7 +176,7 @@ def plan_reset(
         if t.kind != "track":
             continue
         prov = provenance.get(str(t.key))
-        if prov is None or prov.job != job:
+        if prov is None or not _is_base(prov, job):
             if t.user_rating is not None:
                 plan.count(NOT_BASE)
             continue
@@ -237,9 +245,7 @@ class BaseRatingJob(PlanJob):
         """The tracks, when they were read, the program's values, and the since-last-run floor."""
         read_at = time.time()
         tracks = super().read(ctx).of_kind("track")
-        prov = self.app.journal.program_values(
-            PLEX, "userRating", server=self.app.connection.name
-        )
+        prov = self.app.journal.program_values(PLEX, "userRating", server=self.app.connection.name)
         since = None
         if self.opts.since_last_run and not self.reset:
             last = last_run_start(self.app.journal, self.opts.library)
