@@ -344,8 +344,7 @@ class Journal:
         return [int(r[0]) for r in rows]
 
     def is_running(self, run_id: int) -> bool:
-        """True while the run's process is alive and working (its lock is held)."""
-        self.reap_interrupted()
+        """True while the run's process is alive and working (its lock is held; ``runs()`` reaps)."""
         run = self.run(run_id)
         return run is not None and run.status == "running"
 

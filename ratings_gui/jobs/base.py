@@ -27,7 +27,7 @@ from ratings_gui.journal import FAILED, INTERRUPTED
 from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.writer import RatingWriter
-from ratings_gui.writeloop import Writer, count_outcomes
+from ratings_gui.writeloop import CANCELLED, Writer, count_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -136,14 +136,16 @@ def apply_plan(
             report.counts[f"file failed: {reason.replace('_', ' ')}"] += n
         report.changes = len(result.applied)
         report.applied = result.applied
-        report.failed = [f for f in result.failed if f[1] != "cancelled"]
+        report.failed = [f for f in result.failed if f[1] != CANCELLED]
         report.extra["requests"] = result.requests
         if after is not None:
             try:
                 after(report)
             except Exception as exc:
                 # the writes are journaled; the run says the check after them broke
-                status = "done with errors" if report.applied else "failed"
+                status = run_status(report, result.cancelled, result.stopped)
+                if status == "done":
+                    status = "done with errors" if report.applied else "failed"
                 app.journal.finish_run(run_id, status, {**report.as_json(), "error": str(exc)})
                 raise
         status = run_status(report, result.cancelled, result.stopped)

@@ -19,6 +19,7 @@ from typing import Any
 from ratings_gui.core.plan import FILE, PLEX, Change
 from ratings_gui.core.scale import same
 from ratings_gui.journal import APPLIED, FAILED, PENDING, ChangeRow
+from ratings_gui.tags.writer import FileWriter, old_rating
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +28,11 @@ GONE = "not written: the item is no longer on the server"
 FILE_GONE = "not written: the file cannot be read now"
 
 
-def _wrote(value: Any) -> Any:
-    """The value a change sent: a file undo's new value may carry its fields."""
-    return value.get("rating") if isinstance(value, dict) else value
-
-
 def _holds(ch: Change, now: Any) -> bool:
     """Does the target's current value show that this change reached it?"""
     if ch.field in ("watched", "mood"):
         return bool(now) == bool(ch.new)
-    return same(now, _wrote(ch.new))
+    return same(now, old_rating(ch.new))  # a file undo's value carries its fields
 
 
 def _plex_now(app: Any, changes: Sequence[Change], cancel: Any = None) -> dict[Any, Any] | None:
@@ -49,26 +45,13 @@ def _plex_now(app: Any, changes: Sequence[Change], cancel: Any = None) -> dict[A
     return dict(read_current(conn, changes, PlexHttp(conn, cancel=cancel)))
 
 
-def _file_now(changes: Sequence[Change], popm_email: str) -> dict[Any, Any]:
-    from ratings_gui.tags import TagError, read_rating
-
-    out: dict[Any, Any] = {}
-    for ch in changes:
-        try:
-            out[ch.key] = read_rating(
-                ch.target, **({"popm_email": popm_email} if popm_email else {})
-            ).rating
-        except TagError:
-            continue
-    return out
-
-
 def settle_rows(
     app: Any,
     rows: Sequence[ChangeRow],
     *,
     server: str = "",
     popm_email: str = "",
+    rating_scale: str | None = None,
     cancel: Any = None,
 ) -> tuple[int, int]:
     """Mark pending ``rows`` applied or failed from what their targets hold now.
@@ -92,7 +75,8 @@ def settle_rows(
                 else:
                     outcomes.append((r.id, FAILED, NOT_WRITTEN))
     if files:
-        now = _file_now([r.change for r in files], popm_email)
+        reader = FileWriter(popm_email=popm_email, rating_scale=rating_scale)
+        now = reader.read_current([r.change for r in files])
         for r in files:
             ch = r.change
             if ch.key not in now:
@@ -123,7 +107,14 @@ def settle_interrupted(app: Any, ctx: Any = None, run_ids: Iterable[int] | None 
         rows = journal.changes(run.id, statuses=[PENDING])
         email = str(run.options.get("popm_email") or "")
         cancel = getattr(ctx, "cancel_event", None)
-        applied, failed = settle_rows(app, rows, server=run.server, popm_email=email, cancel=cancel)
+        applied, failed = settle_rows(
+            app,
+            rows,
+            server=run.server,
+            popm_email=email,
+            rating_scale=run.options.get("rating_scale"),
+            cancel=cancel,
+        )
         if applied or failed:
             text = (
                 f"run {run.id} ({run.job}) was interrupted: of its {applied + failed:,} unsettled "

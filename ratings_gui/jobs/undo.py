@@ -17,7 +17,6 @@ from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
 from ratings_gui.core.scale import format_both, same
 from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.jobs.settle import settle_interrupted
 from ratings_gui.journal import APPLIED, PROVENANCE_JOBS, UNDONE
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.snapshot import read_items
@@ -215,9 +214,7 @@ class UndoJob(PlanJob):
             )
         if self.app.journal.is_running(self.run_id):
             raise PlexError(f"Run {self.run_id} is still running; undo it when it has finished.")
-        # An interrupted run (or an undo of it) left rows pending: find out what really
-        # reached the server and the files first, so undo undoes exactly that.
-        settle_interrupted(self.app, ctx)
+        # Rows an interrupted run left pending were settled by prepare() before this read.
         rows = self.app.journal.changes(self.run_id, statuses=[APPLIED])
         unknown = {r.change.target_kind for r in rows} - {PLEX, FILE}
         if unknown:
@@ -251,7 +248,8 @@ class UndoJob(PlanJob):
         from ratings_gui.tags import read_many
 
         email = str(self.run_options.get("popm_email") or "")
-        opts = {"popm_email": email} if email else {}
+        opts: dict[str, Any] = {"popm_email": email} if email else {}
+        opts["rating_scale"] = self.run_options.get("rating_scale")
         return {str(p): r for p, r in read_many(sorted(set(paths)), **opts)}
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
@@ -266,6 +264,7 @@ class UndoJob(PlanJob):
                 popm_email=str(self.run_options.get("popm_email") or ""),
                 keep_mtime=bool(self.run_options.get("keep_mtime")),
                 restore=self._restore,
+                rating_scale=self.run_options.get("rating_scale"),
             )
         if not any(c.field == MOOD for c in plan.changes):
             return None

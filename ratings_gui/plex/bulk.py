@@ -60,17 +60,6 @@ def multi_edit_params(kind: str, ids: Sequence[int | str], value: float) -> dict
     }
 
 
-def group_by_value(changes: Sequence[Change]) -> dict[float, list[Change]]:
-    """Rating changes keyed by their (one-decimal) new value, plan order kept."""
-    groups: dict[float, list[Change]] = defaultdict(list)
-    for ch in changes:
-        v = normalize(ch.new)
-        if v is None:
-            raise ValueError("clearing a rating is not a grouped edit")
-        groups[v].append(ch)
-    return dict(groups)
-
-
 def _kind_rank(kind: str) -> int:
     return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 

@@ -21,6 +21,7 @@ from ratings_gui.core.plan import FILE, Change
 from ratings_gui.core.scale import format_stars, same
 from ratings_gui.tags.api import (
     DEFAULT_EMAIL,
+    read_many,
     read_rating,
     remove_stale_temp_files,
     restore_fields,
@@ -124,13 +125,14 @@ class FileWriter(JournaledWriter):
         return f"failed: {unit[0].target}: {message}"
 
     def read_current(self, changes: Sequence[Change]) -> dict[Key, Any]:
-        """The files' ratings now (an unreadable or missing file is absent)."""
-        out: dict[Key, Any] = {}
-        for c in changes:
-            try:
-                out[c.key] = read_rating(
-                    c.target, popm_email=self.popm_email, rating_scale=self.rating_scale
-                ).rating
-            except TagError:
-                continue
-        return out
+        """The files' ratings now, read on the thread pool (an unreadable or missing file is absent)."""
+        found = {
+            str(path): got.rating
+            for path, got in read_many(
+                sorted({c.target for c in changes}),
+                popm_email=self.popm_email,
+                rating_scale=self.rating_scale,
+            )
+            if not isinstance(got, TagError)
+        }
+        return {c.key: found[c.target] for c in changes if c.target in found}
