@@ -159,3 +159,12 @@ def test_journaled_write_and_undo_plan_restore_the_file(tmp_path: Path) -> None:
     assert len(undo.applied) == 1
     assert sha(path) == start
     journal.close()
+
+
+def test_undo_onto_a_file_without_a_tag_writes_a_v23_tag(tmp_path: Path) -> None:
+    """A new tag is v2.3 whether a write or an undo creates it (the tag was removed since)."""
+    path = tmp_path / "bare.mp3"
+    path.write_bytes(mp3_bytes())
+    restore_fields(path, {"POPM:MusicBee": "196;count=12"})
+    assert ID3(path).version[:2] == (2, 3)
+    assert read_rating(path).rating is not None

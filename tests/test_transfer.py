@@ -205,6 +205,13 @@ def test_invalid_item_field_says_which_item() -> None:
     assert "unknown kind 'podcast'" in _bad(json.dumps(doc).encode())
 
 
+def test_infinite_numbers_and_deep_nesting_are_plain_errors() -> None:
+    doc = _doc()
+    doc["libraries"][0]["items"][0]["year"] = float("inf")  # json writes Infinity
+    assert "whole number" in _bad(json.dumps(doc).encode())
+    assert "nest far too deep" in _bad(b"[" * 100_000)
+
+
 def test_newer_version_is_refused_with_a_plain_reason() -> None:
     doc = _doc()
     doc["version"] = tr.VERSION + 1

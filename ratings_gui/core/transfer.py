@@ -477,7 +477,7 @@ def _int_or_none(v: Any, what: str, where: str) -> int | None:
         return None
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise BackupError(f"{where}: {what} must be a number, not {v!r}.")
-    if isinstance(v, float) and (math.isnan(v) or v != int(v)):
+    if isinstance(v, float) and (not math.isfinite(v) or v != int(v)):
         raise BackupError(f"{where}: {what} must be a whole number, not {v!r}.")
     return int(v)
 
@@ -578,6 +578,8 @@ def decode(data: bytes, name: str = "The file") -> Backup:
         )
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise BackupError(f"{name} is damaged: its brackets nest far too deep.") from None
     except json.JSONDecodeError as exc:
         tail = len(text.rstrip())
         if exc.pos >= tail - 1 or "Unterminated string" in exc.msg:

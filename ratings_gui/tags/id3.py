@@ -198,6 +198,7 @@ class ID3Family(Family):
             if not fields:
                 return
             audio.add_tags()
+            audio._ratings_new_tag = True  # a new tag is v2.3, as apply() writes it
         tags = audio.tags
         want_popm = {
             k[len("POPM:") :]: _parse_popm(v) for k, v in fields.items() if k.startswith("POPM:")
