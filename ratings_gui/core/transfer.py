@@ -87,8 +87,8 @@ RESTORE_OUTCOMES = (
 )
 
 # How an item was matched, strongest first.
-BY_GUID = "plex guid"
-BY_ID = "external id"
+BY_GUID = "Plex's own id"
+BY_ID = "IMDb, TMDB, TVDB or MusicBrainz id"
 BY_PATH = "file path"
 BY_TITLES = "titles"
 BY_KEY = "same item"

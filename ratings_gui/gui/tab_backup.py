@@ -50,8 +50,6 @@ class BackupTab(Tab):
 
     def build(self) -> None:
         self.libraries: dict[str, str] = {}  # title -> section type
-        self.last_backup: Path | None = None
-        self.last_result: jt.BackupResult | None = None
         self.confirm_dialog: TypedConfirmDialog | None = None
         saved = self.options()
         options, bar, body = self.job_layout()
@@ -217,11 +215,9 @@ class BackupTab(Tab):
                 self.set_status(ev.error, error=True)
                 return
             res: jt.BackupResult = ev.result
-            self.last_result = res
-            self.last_backup = res.path
             kinds = ", ".join(f"{res.counts[k]:,} {k}s" for k in tr.KINDS if res.counts.get(k))
             text = f"Backed up {res.total:,} ratings ({kinds or 'none'}) to {res.path}"
-            self.set_status(text + f" in {res.requests} requests.")
+            self.set_status(text + ".")
 
         self.remember(library=self.library_menu.get())
         return self.run_job(job.run, name="backup", phase="Reading every rating…", on_done=done)

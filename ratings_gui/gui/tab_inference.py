@@ -12,6 +12,7 @@ CSV files), one view at a time, so each gets the whole width.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ from ratings_gui.gui.widgets import (
 )
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs.runner import Finished, JobContext
+
+log = logging.getLogger(__name__)
 
 MUTED = ("gray35", "gray65")
 
@@ -692,7 +695,7 @@ class InferenceTab(Tab):
         job = ij.InferJob(self.app, opts)
 
         self.run_job(
-            job.backtest, name="infer-backtest", phase="Backtest…", on_done=self._backtested
+            job.backtest, name="infer-backtest", phase="Testing accuracy…", on_done=self._backtested
         )
 
     def _backtested(self, ev: Finished) -> None:
@@ -701,7 +704,7 @@ class InferenceTab(Tab):
         bt = ev.result
         self.last_backtest = bt
         for line in bt.lines():
-            self.say(line)
+            log.info(line)  # the figures, for the log file; the pane gets the sentence
         self.say(bt.sentence())
         self.sentence.configure(text=bt.sentence())
         self.bt_chart.set_data(
@@ -715,7 +718,9 @@ class InferenceTab(Tab):
         if opts is None:
             return
         if not opts.mood_tag:
-            self.window.show_error("Switch on the mood tag and name it: its items are the program's.")
+            self.window.show_error(
+                "Switch on the mood tag and name it: its items are the program's."
+            )
             return
         job = ij.InferJob(self.app, opts)
         self.run_job(
@@ -723,7 +728,9 @@ class InferenceTab(Tab):
             name=ij.REBUILD_JOB,
             phase="Reading mood tags…",
             on_done=lambda ev: (
-                None if ev.error else self.say(f"Provenance rebuilt for {ev.result:,} item(s).")
+                None
+                if ev.error
+                else self.say(f"{ev.result:,} guesses recovered from the mood tag.")
             ),
         )
 
@@ -768,7 +775,13 @@ class InferenceTab(Tab):
             ["calibration", inf.METHOD_LABELS[bt.engine], round(p / 2, 4), round(a / 2, 4), n]
             for p, a, n in bt.calibration
         ]
-        header = ["row", "method", "mae or predicted stars", "rmse or actual stars", "ratings"]
+        header = [
+            "row",
+            "method",
+            "average miss (stars) or guessed stars",
+            "typical miss (stars) or your stars",
+            "ratings",
+        ]
         n = ij.write_csv(path, header, rows)
         self.say(f"backtest: {n:,} rows written to {path}")
         return n
@@ -817,7 +830,9 @@ class InferenceTab(Tab):
                     n = job.write_unmatched(plan, unused)
                     ctx.log(f"{n:,} row(s) not used; the list with the reasons: {unused}")
                 except OSError as exc:
-                    ctx.log(f"{len(plan.skipped):,} rows not used (could not write the list: {exc})")
+                    ctx.log(
+                        f"{len(plan.skipped):,} rows not used (could not write the list: {exc})"
+                    )
             return plan
 
         return self.preview_job(job, name=rc.JOB, phase=f"Reading {Path(path).name}…", work=work)

@@ -78,7 +78,6 @@ class TagsTab(Tab):
     def build(self) -> None:
         self.libraries: list[str] = []
         self.last_test: MappingTest | None = None
-        self.search_folder: str | None = None
         saved = {**DEFAULTS, **self.options()}
         options, bar, body = self.job_layout()
         pad = {"padx": (8, 4), "pady": 3}
@@ -129,7 +128,6 @@ class TagsTab(Tab):
         self.mapping_label = ctk.CTkLabel(
             mapping, text="", text_color=MUTED_COLOR, justify="left", anchor="w", wraplength=760
         )
-        self._mapping_row = mapping
 
         # Less used options, folded: the plan gets their height.
         more = ctk.CTkFrame(options, fg_color="transparent")

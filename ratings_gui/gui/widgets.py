@@ -613,7 +613,6 @@ class ProgressRow(ctk.CTkFrame):
 
 
 DISABLED_FILL = ("gray78", "gray30")
-DISABLED_TEXT = ("gray45", "gray60")
 
 
 class Button(ctk.CTkButton):
