@@ -443,8 +443,10 @@ class Journal:
                 [(st, _text(err), now, cid) for cid, st, err in outcomes],
             )
 
-    def changes(self, run_id: int, statuses: Sequence[str] | None = None) -> list[ChangeRow]:
-        """A run's changes, newest first."""
+    def changes(
+        self, run_id: int, statuses: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[ChangeRow]:
+        """A run's changes, newest first (at most ``limit``: History shows the first rows)."""
         sql = (
             "SELECT id, run_id, target_kind, target, field, old, new, reason, label, status,"
             " error, updated_at FROM changes WHERE run_id=?"
@@ -454,6 +456,9 @@ class Journal:
             sql += f" AND status IN ({','.join('?' * len(statuses))})"
             args.extend(statuses)
         sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [

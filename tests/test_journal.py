@@ -108,3 +108,13 @@ def test_provenance_is_per_server(tmp_path: Path) -> None:
     on_old = j.program_values(PLEX, server="Old")
     assert set(on_old) == {"1", "2"} and on_old["2"].value == 6  # New's later write is not Old's
     assert j.program_values(PLEX)["2"].value == 8  # without a server: every run, as before
+
+
+def test_changes_limit_reads_only_the_newest_rows(tmp_path: Path) -> None:
+    """History reads the rows it shows, not a whole 100k-change run, on the window's thread."""
+    j = Journal(tmp_path / "j.sqlite3")
+    run = j.start_run("base")
+    j.mark(j.record_pending(run, [_ch(k, None, 6) for k in range(1, 51)]), APPLIED)
+    rows = j.changes(run, limit=10)
+    assert [r.change.target for r in rows] == [str(k) for k in range(50, 40, -1)]
+    assert j.run(run).applied == 50 and len(j.changes(run)) == 50

@@ -147,8 +147,13 @@ class HistoryTab(Tab):
         if run_id is None:
             self.changes_title.configure(text="Select a run to see its changes.")
             return
-        rows = self.app.journal.changes(run_id)
-        for row in rows[:CHANGE_ROWS]:
+        # only the rows shown are read; the total comes from the run's counts
+        rows = self.app.journal.changes(run_id, limit=CHANGE_ROWS)
+        run = self.app.journal.run(run_id)
+        total = (
+            run.applied + run.failed + run.undone + run.pending if run is not None else len(rows)
+        )
+        for row in rows:
             ch = row.change
             self.changes_tree.insert(
                 "",
@@ -162,8 +167,8 @@ class HistoryTab(Tab):
                     row.status if not row.error else f"{row.status}: {row.error}",
                 ),
             )
-        more = f" (showing {CHANGE_ROWS:,} of {len(rows):,})" if len(rows) > CHANGE_ROWS else ""
-        self.changes_title.configure(text=f"Changes of run {run_id}: {len(rows):,}{more}")
+        more = f" (showing {len(rows):,} of {total:,})" if total > len(rows) else ""
+        self.changes_title.configure(text=f"Changes of run {run_id}: {total:,}{more}")
 
     # --- undo ------------------------------------------------------------------------------
 
