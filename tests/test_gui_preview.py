@@ -158,3 +158,31 @@ def test_preview_discard_and_small_plan(app: Any) -> None:
     assert applied == [plan]
     preview.discard_button.invoke()
     assert discarded == [plan] and preview.shown_rows == 0
+
+
+def test_export_button_writes_every_row_on_the_worker(
+    app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Export… from a tab's preview: the whole plan, written on the job runner's thread."""
+    import threading
+
+    from ratings_gui.gui import plan_preview
+
+    tab = app.tab_objects["base_rating"]
+    preview = tab.make_preview()
+    preview.show(big_plan())
+    out = tmp_path / "plan.csv"
+    monkeypatch.setattr(plan_preview.filedialog, "asksaveasfilename", lambda **kw: str(out))
+    writers: list[str] = []
+    real = plan_preview.write_plan_csv
+
+    def spy(rows: Any, path: Any) -> int:
+        writers.append(threading.current_thread().name)
+        return real(rows, path)
+
+    monkeypatch.setattr(plan_preview, "write_plan_csv", spy)
+    preview._ask_export()
+    pump_until(app, lambda: "Exported" in preview.note_label.cget("text"), timeout=60)
+    assert writers and writers[0] != threading.main_thread().name
+    with out.open(encoding="utf-8-sig") as fh:
+        assert sum(1 for _ in csv.reader(fh)) == N + 1

@@ -200,8 +200,11 @@ class PlanPreview(ctk.CTkFrame):
         on_discard: Callable[[Plan], None] | None = None,
         on_show: Callable[[PlanPreview], None] | None = None,
         row_cap: int = ROW_CAP,
+        run_job: Callable[..., bool] | None = None,
     ) -> None:
         super().__init__(parent)
+        #: The tab's run_job: a 100,000-row export is written on the worker, not the Tk thread.
+        self._run_job = run_job
         self.on_apply = on_apply
         self.on_discard = on_discard
         self._on_show = on_show
@@ -380,7 +383,21 @@ class PlanPreview(ctk.CTkFrame):
             initialfile=name,
             filetypes=[("CSV", "*.csv"), ("All files", "*")],
         )
-        if path:
+        if not path:
+            return
+        rows = list(self.rows)
+
+        def done(ev: Any) -> None:
+            if not ev.error:
+                self.note_label.configure(text=f"Exported {ev.result:,} rows to {Path(path).name}.")
+
+        started = self._run_job is not None and self._run_job(
+            lambda ctx: write_plan_csv(rows, path),
+            name="export-plan",
+            phase="Exporting the plan…",
+            on_done=done,
+        )
+        if not started:  # no worker, or a write is running: a plain export here
             n = self.export_csv(path)
             self.note_label.configure(text=f"Exported {n:,} rows to {Path(path).name}.")
 

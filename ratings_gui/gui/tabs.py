@@ -279,7 +279,9 @@ class Tab:
         :attr:`App.preview` follows whichever preview showed a plan last.
         """
         if self.preview is None:
-            self.preview = PlanPreview(parent or self.frame, on_show=self.window.preview_shown)
+            self.preview = PlanPreview(
+                parent or self.frame, on_show=self.window.preview_shown, run_job=self.run_job
+            )
             if parent is None:
                 self.preview.pack(side="bottom", fill="both", expand=True, padx=4, pady=4)
         return self.preview
