@@ -45,7 +45,6 @@ def value_labels(style: str) -> dict[str, float]:
     return {value_label(v, style): v for v in br.STYLES[style]}
 
 
-NO_LIBRARY = "(no music library)"
 DEFAULTS: dict[str, Any] = {
     "style": "whole",
     "value": 6.0,
@@ -80,6 +79,8 @@ HELP = {
 
 class BaseRatingTab(Tab):
     """Options, Preview -> plan -> Apply, Reset (plan first), and the watch switch."""
+
+    music_tab = True
 
     def build(self) -> None:
         self.libraries: list[str] = []
@@ -279,12 +280,8 @@ class BaseRatingTab(Tab):
 
     # --- libraries -------------------------------------------------------------------------
 
-    def on_connection_changed(self) -> None:
-        self.list_libraries("artist", self._set_libraries)
-
-    def _set_libraries(self, names: list[str]) -> None:
-        self.libraries = names
-        self.fill_library_menu(self.library_menu, names, NO_LIBRARY)
+    def music_libraries_listed(self, names: list[str]) -> None:
+        super().music_libraries_listed(names)
         self._show_last_run()
 
     def _show_last_run(self) -> None:

@@ -147,11 +147,12 @@ DISSENTERS_COLUMNS = (
 )
 
 
-NO_LIBRARY = "(no music library)"
 
 
 class InferenceTab(Tab):
     """Options -> Preview (plan + reports) -> Apply; Backtest; CSV exports; provenance rebuild."""
+
+    music_tab = True
 
     def build(self) -> None:
         self.libraries: list[str] = []
@@ -543,13 +544,6 @@ class InferenceTab(Tab):
         self.bad_param = name
 
     # --- libraries -------------------------------------------------------------------------------
-
-    def on_connection_changed(self) -> None:
-        self.list_libraries("artist", self._set_libraries)
-
-    def _set_libraries(self, names: list[str]) -> None:
-        self.libraries = names
-        self.fill_library_menu(self.library_menu, names, NO_LIBRARY)
 
     # --- preview and apply ------------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ from ratings_gui.gui.widgets import (
 from ratings_gui.jobs import tags_sync as ts
 from ratings_gui.jobs.runner import Finished
 
-NO_LIBRARY = "(no music library)"
 DIRECTION_KEYS = {v: k for k, v in ts.DIRECTION_NAMES.items()}
 CONFLICT_KEYS = {v: k for k, v in ts.CONFLICT_NAMES.items()}
 DEFAULTS = {"direction": "both", "conflict": "fill", "popm_email": "", "keep_mtime": False}
@@ -74,6 +73,8 @@ def report_line(report: Report) -> str:
 
 class TagsTab(Tab):
     """Library, direction, conflict rule, mapping rules and Test mapping; Preview -> Apply."""
+
+    music_tab = True
 
     def build(self) -> None:
         self.libraries: list[str] = []
@@ -257,13 +258,6 @@ class TagsTab(Tab):
         self.remember(rules=self.rules_text())
 
     # --- libraries ----------------------------------------------------------------------------
-
-    def on_connection_changed(self) -> None:
-        self.list_libraries("artist", self._set_libraries)
-
-    def _set_libraries(self, names: list[str]) -> None:
-        self.libraries = names
-        self.fill_library_menu(self.library_menu, names, NO_LIBRARY)
 
     # --- test mapping ---------------------------------------------------------------------------
 

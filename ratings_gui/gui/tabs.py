@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from ratings_gui.jobs.runner import Finished, JobContext
 
 
+#: The library menu's text when the server has no music library.
+NO_MUSIC_LIBRARY = "(no music library)"
+
 #: The plan's share of a job tab never shrinks below this (about 8 rows with its buttons).
 PLAN_MIN_HEIGHT = 300
 
@@ -96,6 +99,8 @@ class Tab:
 
     name = ""
     title = ""
+    #: Works on one music library, picked in ``self.library_menu``.
+    music_tab = False
 
     def __init__(self, window: App, frame: ctk.CTkFrame, entry: TabEntry) -> None:
         self.window = window
@@ -121,7 +126,17 @@ class Tab:
         """The user switched to this tab."""
 
     def on_connection_changed(self) -> None:
-        """Server or library changed (``self.app.connection`` / ``self.app.library``)."""
+        """Server or library changed (``self.app.connection`` / ``self.app.library``).
+
+        A music tab (:attr:`music_tab`) lists the server's music libraries again.
+        """
+        if self.music_tab:
+            self.list_libraries("artist", self.music_libraries_listed)
+
+    def music_libraries_listed(self, names: list[str]) -> None:
+        """The music libraries came back: offer them in :attr:`library_menu`."""
+        self.libraries = names
+        self.fill_library_menu(self.library_menu, names, NO_MUSIC_LIBRARY)
 
     def set_busy(self, busy: bool) -> None:
         """A job started or ended somewhere: disable or enable this tab's start buttons."""
