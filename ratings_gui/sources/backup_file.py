@@ -6,11 +6,10 @@ The format itself (JSON, checksum, gzip, versions) is pure and lives in
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from ratings_gui.sources.base import SourceError, read_regular_file
+from ratings_gui.sources.files import display_path, write_bytes_atomically
 
 
 def wants_gzip(path: str | Path) -> bool:
@@ -20,44 +19,27 @@ def wants_gzip(path: str | Path) -> bool:
 def write_atomically(path: str | Path, data: bytes) -> int:
     """Write via a temp file beside it and a rename; returns the bytes written.
 
-    A crash or a full disk leaves the old file (or none), never half a backup.
+    A crash or a full disk leaves the old file (or none), never half a backup;
+    a device, pipe or folder given as the target is refused before anything
+    is written (``backup /dev/full`` once replaced the device with a file).
+    Every failure is a SourceError with one plain sentence.
     """
-    p = Path(path)
-    if p.is_dir():
-        raise SourceError(f"{p} is a folder; give a file name for the backup.")
-    if not p.parent.exists():
-        raise SourceError(f"The folder {p.parent} does not exist.")
-    tmp = ""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-        tmp = ""
-    except OSError as exc:
-        raise SourceError(f"{p} cannot be written ({exc.strerror or exc}).") from exc
-    finally:
-        if tmp:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-    return len(data)
+    return write_bytes_atomically(path, data)
 
 
 def read_bounded(path: str | Path, max_bytes: int) -> bytes:
     """A regular file's bytes, refused with a plain message when missing, a folder or too big."""
     p = Path(path)
+    shown = display_path(p)
     try:
         if p.is_dir():
-            raise SourceError(f"{p} is a folder, not a backup file.")
+            raise SourceError(f"{shown} is a folder, not a backup file.")
         size = p.stat().st_size
         if size > max_bytes:
-            raise SourceError(f"{p.name or p} is {size:,} bytes: too big to be a ratings backup.")
+            name = display_path(p.name) if p.name else shown
+            raise SourceError(f"{name} is {size:,} bytes: too big to be a ratings backup.")
         return read_regular_file(p, max_bytes)  # refuses /dev/zero and FIFOs at once
     except FileNotFoundError:
-        raise SourceError(f"{p} does not exist.") from None
+        raise SourceError(f"{shown} does not exist.") from None
     except OSError as exc:
-        raise SourceError(f"{p} cannot be read ({exc.strerror or exc}).") from None
+        raise SourceError(f"{shown} cannot be read ({exc.strerror or exc}).") from None

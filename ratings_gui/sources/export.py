@@ -2,7 +2,10 @@
 
 Every file is UTF-8 with a BOM (so Excel shows accents right) and every
 text cell that a spreadsheet would run as a formula is defused with a
-leading quote, because titles come from the internet.
+leading quote, because titles come from the internet. Every cell goes
+through :func:`~ratings_gui.sources.files.safe_text` (a non-UTF-8 file name
+in a ``source`` cell once crashed the writer halfway), and every file is
+written to a temp file and renamed, so it is whole or absent, never cut.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from ..core.records import Item
 from ..core.scale import normalize
+from .files import atomic_open, safe_text
 
 #: Columns of the unmatched-rows file, in this order; unknown keys go to ``detail``.
 UNMATCHED_COLUMNS = (
@@ -58,19 +62,27 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """Text that starts like a formula gets a leading quote; numbers stay numbers."""
+    """Text that starts like a formula gets a leading quote; numbers stay numbers.
+
+    Text is made writable as UTF-8 first (lone surrogates of a non-UTF-8 path
+    become U+FFFD), so no cell can stop the writer halfway.
+    """
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if isinstance(value, bool | int | float):
+        return value
+    text = safe_text(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 def _write(
     path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
+    """Header and rows to ``path`` atomically; WriteError (an OSError) with a plain message."""
     n = 0
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_open(path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
         for row in rows:

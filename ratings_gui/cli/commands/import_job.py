@@ -25,6 +25,7 @@ from ratings_gui.jobs.import_job import (
     export_ratings,
     review_line,
 )
+from ratings_gui.sources.files import WriteError, check_target, display_path
 
 
 def _import_args(p: argparse.ArgumentParser) -> None:
@@ -86,7 +87,7 @@ def _import_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         path = job.write_unmatched(plan, None, ctx)
         if path is None:
             return {}
-        out.say(f"unmatched rows: {path}")
+        out.say(f"unmatched rows: {display_path(path)}")
         return {"unmatched_csv": str(path)}
 
     return run_plan_job(
@@ -116,8 +117,10 @@ def _export_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     if not args.library and not args.all_libraries:
         raise UsageError("Choose a library with --library NAME, or pass --all-libraries.")
     target = Path(args.file)
-    if not target.parent.exists():
-        raise UsageError(f"The folder {target.parent} does not exist.")
+    try:
+        check_target(target)  # a device, pipe or folder: refused before Plex is read
+    except WriteError as exc:
+        raise UsageError(str(exc)) from exc
     kw = {"letterboxd": target} if args.format == "letterboxd" else {"plain": target}
     try:
         counts = export_ratings(
@@ -127,10 +130,11 @@ def _export_run(app: Any, args: argparse.Namespace, out: Output) -> int:
             all_libraries=args.all_libraries,
             **kw,
         )
-    except ImportInputError as exc:
+    except (ImportInputError, WriteError) as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
-        raise UsageError(f"{target} cannot be written ({exc.strerror or exc}).") from exc
+        shown = display_path(target)
+        raise UsageError(f"{shown} cannot be written ({exc.strerror or exc}).") from exc
     out.result(summary("export", counts=counts, file=str(target)))
     return EXIT_OK
 

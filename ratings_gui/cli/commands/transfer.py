@@ -28,6 +28,7 @@ from ratings_gui.cli.base import (
 )
 from ratings_gui.core import transfer as tr
 from ratings_gui.jobs import transfer as jt
+from ratings_gui.sources.files import WriteError, check_target, display_path
 
 CLEAR_KINDS = ("artist", "album", "track", "movie", "show", "season", "episode")
 
@@ -42,10 +43,16 @@ def _backup_args(p: argparse.ArgumentParser) -> None:
 
 def _backup_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     job = jt.BackupJob(app, args.file, [args.library] if args.library else None)
+    shown = display_path(job.path)
+    if not args.dry_run:
+        try:
+            check_target(job.path)  # a device, pipe or folder: refused before Plex is read
+        except WriteError as exc:
+            raise UsageError(str(exc)) from exc
     if not args.dry_run and job.path.exists() and not args.yes:
         if not (sys.stdin is not None and sys.stdin.isatty() and not args.json):
-            raise UsageError(f"{job.path} exists: pass --yes to replace it.")
-        if input(f"{job.path} exists. Replace it? [y/N] ").strip().lower() not in {"y", "yes"}:
+            raise UsageError(f"{shown} exists: pass --yes to replace it.")
+        if input(f"{shown} exists. Replace it? [y/N] ").strip().lower() not in {"y", "yes"}:
             out.say("not written")
             return EXIT_OK
     ctx = cli_context(out)
