@@ -54,21 +54,21 @@ def test_mp4_rate_atom_with_type_flag_0_is_read(tmp_path: Path) -> None:
     assert snapshot_fields(path) == {"rate": "80"}
 
 
-def test_mp4_flag_0_rate_is_rewritten_in_the_form_players_read(tmp_path: Path) -> None:
+def test_mp4_flag_0_rate_keeps_its_type(tmp_path: Path) -> None:
+    """Issue 23: the atom keeps the type its writer chose; only the text changes, in place."""
     path = implicit_rate(tmp_path)
+    original = path.read_bytes()
     before = write_rating(path, 6)
     assert before.rating == 8.0 and before.fields == {"rate": "80"}
-    # one rate atom, type 1 (UTF-8) text: what MediaMonkey, KDE and kid3 read
-    assert path.read_bytes().count(b"rate") == 1
-    assert rate_atom(path)[8:12] == b"\x00\x00\x00\x01" and rate_atom(path).endswith(b"60")
-    assert MP4(path).tags["rate"] == ["60"]
+    assert path.read_bytes().count(b"rate") == 1 and len(path.read_bytes()) == len(original)
+    assert rate_atom(path)[8:12] == b"\x00\x00\x00\x00" and rate_atom(path).endswith(b"60")
     assert read_rating(path).rating == 6.0
     # unrated removes it (the unparsed copy is not written back either)
     write_rating(path, None)
     assert read_rating(path).rating is None and b"rate" not in path.read_bytes()
-    # undo puts the value back, readable
-    restore_fields(path, before.fields)
-    assert read_rating(path).rating == 8.0 and MP4(path).tags["rate"] == ["80"]
+    # undo puts the very same atom back
+    restore_fields(path, before.fields, layout=before.layout)
+    assert read_rating(path).rating == 8.0 and path.read_bytes() == original
 
 
 def test_mp4_same_rating_leaves_a_flag_0_file_alone(tmp_path: Path) -> None:

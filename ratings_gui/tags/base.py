@@ -8,6 +8,7 @@ Everything that touches the disk (atomic save, verify, errors) lives in
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -160,8 +161,48 @@ class Family:
 
         ``before`` are the rating fields as loaded; ``layout`` (from
         :meth:`layout`) asks to put the fields back exactly as they were stored.
+        Only the rating items change when the family can splice them
+        (:meth:`splice`); mutagen's own save is the fallback.
         """
-        audio.save(fileobj)
+        if not self.save_exact(audio, fileobj, before=before, layout=layout):
+            audio.save(fileobj)
+
+    def save_exact(
+        self, audio: Any, fileobj: Any, *, before: Mapping[str, str], layout: str = ""
+    ) -> bool:
+        """Splice only the rating into ``fileobj``'s bytes; False when mutagen must save.
+
+        A splice is used only when mutagen reads it back as the fields the
+        in-memory tags hold, so a container this splicer misreads falls back.
+        """
+        data = fileobj.getvalue()
+        after = self.fields(audio)
+        tries: list[Callable[[], bytes | None]] = []
+        if layout:
+            tries.append(lambda: self.put_layout(data, layout))
+        tries.append(lambda: self.splice(data, audio, before, after))
+        for make in tries:
+            try:
+                new = make()
+                if new is None or self.fields(type(audio)(io.BytesIO(new))) != after:
+                    continue
+            except Exception:  # noqa: BLE001 - a splice mutagen cannot read is not used
+                continue
+            fileobj.seek(0)
+            fileobj.truncate()
+            fileobj.write(new)
+            return True
+        return False
+
+    def splice(
+        self, data: bytes, audio: Any, before: Mapping[str, str], after: Mapping[str, str]
+    ) -> bytes | None:
+        """The file ``data`` with only its rating items set as ``audio`` holds them (None: cannot)."""
+        return None
+
+    def put_layout(self, data: bytes, layout: str) -> bytes | None:
+        """The file ``data`` with its rating items put back exactly as ``layout`` recorded."""
+        return None
 
     def layout(self, data: bytes) -> str:
         """How the rating fields are stored in the file ``data`` ('' = fields say it all)."""
@@ -169,7 +210,10 @@ class Family:
 
     def layout_of(self, path: str) -> str:
         """:meth:`layout` of a file on disk, reading only what it needs."""
-        return ""
+        if type(self).layout is Family.layout:
+            return ""
+        with open(path, "rb") as fh:
+            return self.layout(fh.read())
 
 
 def decide(candidates: Iterable[Candidate]) -> tuple[Rating, str]:

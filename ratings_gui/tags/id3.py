@@ -13,13 +13,16 @@ Unrated removes the fields; a POPM frame that also counts plays keeps the
 counter with rating byte 0 ("unknown") so the play count is not lost.
 
 Saving keeps the tag's own version (a v2.4 tag stays v2.4: mutagen's v2.3
-conversion would join multi-value frames and drop TDRC seconds). In an MP3
-only the rating frames change, byte for byte (:mod:`.id3raw`); a file with
+conversion would join multi-value frames and drop TDRC seconds, and the v2.3
+conversion drops v2.4-only frames such as TSOP). In an MP3, and in the ID3
+chunk of a WAV or AIFF, only the rating frames change, byte for byte
+(:mod:`.id3raw`); a file with
 no ID3 tag yet gets a new v2.3 tag (what Windows, WMP and MusicBee read best).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from functools import partial
 from io import BytesIO
@@ -60,6 +63,9 @@ _BY_EXT: dict[str, type] = {
     ".aifc": AIFF,
     ".wav": WAVE,
 }
+
+#: Extensions whose ID3 tag sits in a chunk, not at the start of the file.
+_CHUNKED = frozenset({".aif", ".aiff", ".aifc", ".wav"})
 
 
 def _rating_txxx(tags: ID3) -> list[TXXX]:
@@ -248,7 +254,7 @@ class ID3Family(Family):
             audio.save(fileobj, v2_version=3)
             return
         version = tuple(audio.tags.version[:2])
-        if isinstance(audio, MP3) and self._splice(audio, fileobj, before, layout, version):
+        if self._splice(audio, fileobj, before, layout, version):
             return
         if version == (2, 4):
             audio.save(fileobj, v2_version=4)
@@ -264,26 +270,41 @@ class ID3Family(Family):
         layout: str,
         version: tuple[int, ...],
     ) -> bool:
-        """Change only the rating frames of an MP3's tag; False when mutagen must save."""
+        """Change only the rating frames of the tag; False when mutagen must save.
+
+        The tag is at the start of an MP3, in the ``ID3`` chunk of a WAV or AIFF.
+        """
         data = fileobj.getvalue()
-        tag = id3raw.parse(data)
+        chunk = id3raw.find_chunk(data) if not isinstance(audio, MP3) else None
+        if not isinstance(audio, MP3) and chunk is None:
+            return False
+        region = data[chunk[0] : chunk[0] + chunk[1]] if chunk is not None else data
+        tag = id3raw.parse(region)
         if tag is None or version != (2, tag.major):
             return False
         after = self.fields(audio)
-        new = id3raw.splice_layout(data, tag, layout) if layout else None
+        new = id3raw.splice_layout(region, tag, layout) if layout else None
         if new is not None and _spliced_fields(new) != after:
             new = None  # the layout is not what the fields say: build the frames instead
         if new is None:
-            new = id3raw.splice(data, tag, _wanted(audio.tags, tag.major), before, after)
+            new = id3raw.splice(region, tag, _wanted(audio.tags, tag.major), before, after)
+        if chunk is not None:
+            new = id3raw.replace_chunk(data, chunk, new)
         fileobj.seek(0)
         fileobj.truncate()
         fileobj.write(new)
         return True
 
     def layout(self, data: bytes) -> str:
+        chunk = id3raw.find_chunk(data)
+        if chunk is not None:
+            data = data[chunk[0] : chunk[0] + chunk[1]]
         return id3raw.capture_layout(data)
 
     def layout_of(self, path: str) -> str:
+        if os.path.splitext(path)[1].lower() in _CHUNKED:
+            with open(path, "rb") as fh:
+                return self.layout(fh.read())
         return id3raw.capture_layout(id3raw.read_tag_bytes(path))
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 __all__ = [
     "RATING_TXXX",
+    "find_chunk",
+    "replace_chunk",
     "RawFrame",
     "RawTag",
     "capture_layout",
@@ -309,3 +311,43 @@ def splice_layout(data: bytes, tag: RawTag, layout: str) -> bytes | None:
     for index, raw in frames:
         out.insert(index, raw)
     return _assemble(data, tag, out, size)
+
+
+# --- an ID3 tag inside a WAV (RIFF) or AIFF (FORM) chunk --------------------------------
+
+#: (offset of the chunk's data, its length, byte order of the sizes)
+Chunk = tuple[int, int, str]
+
+
+def find_chunk(data: bytes) -> Chunk | None:
+    """The ``ID3 `` chunk of a RIFF/WAVE or FORM/AIFF file, or None."""
+    if data[:4] == b"RIFF":
+        order = "little"
+    elif data[:4] == b"FORM":
+        order = "big"
+    else:
+        return None
+    end = min(len(data), 8 + int.from_bytes(data[4:8], order))  # type: ignore[arg-type]
+    pos, hits = 12, []
+    while pos + 8 <= end:
+        size = int.from_bytes(data[pos + 4 : pos + 8], order)  # type: ignore[arg-type]
+        if pos + 8 + size > end:
+            return None
+        if data[pos : pos + 4].lower() == b"id3 ":
+            hits.append((pos + 8, size, order))
+        pos += 8 + size + (size & 1)
+    return hits[0] if len(hits) == 1 else None
+
+
+def replace_chunk(data: bytes, chunk: Chunk, new: bytes) -> bytes:
+    """The file with the chunk's data replaced; the chunk and file sizes follow."""
+    at, size, order = chunk
+    if len(new) == size:
+        return data[:at] + new + data[at + size :]
+    pad_old, pad_new = size & 1, len(new) & 1
+    out = bytearray(data[: at - 4])
+    out += len(new).to_bytes(4, order) + new + b"\x00" * pad_new  # type: ignore[arg-type]
+    out += data[at + size + pad_old :]
+    total = int.from_bytes(data[4:8], order) + len(new) + pad_new - size - pad_old  # type: ignore[arg-type]
+    out[4:8] = total.to_bytes(4, order)  # type: ignore[arg-type]
+    return bytes(out)

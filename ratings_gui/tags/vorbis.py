@@ -13,13 +13,19 @@ of 10 or less (half a star: ``10``) collides with the ambiguous 6-10 range
 of the reading rules, so then ``FMPS_RATING`` is added as well unless a
 0-1 copy exists; it settles the value for our reader and for Strawberry.
 Unrated removes all of them.
+
+Saving is mutagen's (it keeps the comments' order and every other byte),
+except in Speex, where mutagen would zero what follows the comments in
+their packet (a framing byte some encoders write): that is kept as it was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mutagen.flac import FLAC
+from mutagen.ogg import OggPage
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
 from mutagen.oggspeex import OggSpeex
@@ -151,6 +157,38 @@ class VorbisFamily(Family):
         for key, values in want.items():
             kept.extend((key, v) for v in values)
         _replace_all(tags, kept)
+
+    def save(
+        self, audio: Any, fileobj: Any, *, before: Mapping[str, str], layout: str = ""
+    ) -> None:
+        if isinstance(audio, OggSpeex) and _save_speex(audio, fileobj):
+            return
+        audio.save(fileobj)
+
+
+def _save_speex(audio: Any, fileobj: Any) -> bool:
+    """mutagen's Speex save, keeping the bytes after the comments in their packet."""
+    size = getattr(audio.tags, "_size", None)
+    if not isinstance(size, int):
+        return False
+    fileobj.seek(0)
+    page = OggPage(fileobj)
+    while not page.packets[0].startswith(b"Speex   "):
+        page = OggPage(fileobj)
+    serial = page.serial
+    page = OggPage(fileobj)
+    while page.serial != serial:
+        page = OggPage(fileobj)
+    old_pages = [page]
+    while not (old_pages[-1].complete or len(old_pages[-1].packets) > 1):
+        page = OggPage(fileobj)
+        if page.serial == serial:
+            old_pages.append(page)
+    packets = OggPage.to_packets(old_pages, strict=False)
+    packets[0] = audio.tags.write(framing=False) + packets[0][size:]
+    new_pages = OggPage._from_packets_try_preserve(packets, old_pages)
+    OggPage.replace(fileobj, old_pages, new_pages)
+    return True
 
 
 #: Registered by :mod:`ratings_gui.tags.api`.
