@@ -13,7 +13,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ratings_gui.demo import names
@@ -138,8 +138,31 @@ class DemoItem:
         return self.view_count
 
 
+@dataclass(slots=True)
+class UserState:
+    """A Plex Home member's own values for one item (the owner's live on :class:`DemoItem`).
+
+    Plex keeps ratings and plays per account; the field names are DemoItem's,
+    so the XML and the filters read either one the same way.
+    """
+
+    user_rating: float | None = None
+    last_rated_at: int | None = None
+    view_count: int = 0
+    skip_count: int = 0
+    last_viewed_at: int | None = None
+
+
+#: What a member's item without a state of its own reads as (never mutated).
+NO_STATE = UserState()
+
+
 class DemoLibrary:
-    """The whole server state: sections, items by ratingKey, and the edit operations."""
+    """The whole server state: sections, items by ratingKey, and the edit operations.
+
+    The owner's ratings and plays are the items' own fields; each Plex Home
+    member's are in ``member_states[user_id][ratingKey]`` (see demo.home).
+    """
 
     media_root = "/data/music"
     movies_root = "/data/movies"
@@ -154,6 +177,11 @@ class DemoLibrary:
         self._next_key = 1
         self._next_part = 1
         self.log: list[str] = []  # notable events (e.g. edits without id=) for tests and humans
+        #: Plex Home member id -> ratingKey -> that member's own rating and plays.
+        self.member_states: dict[int, dict[int, UserState]] = {}
+        #: Makes a member's states the first time they are needed (set by the server:
+        #: generating them for a 50,000-track library costs half a second).
+        self.member_factory: Callable[[int], dict[int, UserState]] | None = None
         self.xml_parent_cache: dict[
             int, str
         ] = {}  # album key -> shared XML attributes of its tracks
@@ -254,31 +282,67 @@ class DemoLibrary:
             out.extend(self.leaves(child))
         return out
 
-    def rating(self, key: int) -> float | None:
-        return self.items[key].user_rating
+    def rating(self, key: int, user: int | None = None) -> float | None:
+        """The owner's rating of ``key`` (or Home member ``user``'s)."""
+        if user is None:
+            return self.items[key].user_rating
+        if key not in self.items:
+            raise KeyError(key)
+        return self._member(user).get(key, NO_STATE).user_rating
+
+    def states_of(self, user: int | None) -> dict[int, UserState] | None:
+        """A member's per-item values (None for the owner, whose values are the items')."""
+        if user is None:
+            return None
+        return self._member(user)
+
+    def _member(self, user: int) -> dict[int, UserState]:
+        with self.lock:
+            states = self.member_states.get(user)
+            if states is None:
+                factory = self.member_factory
+                states = self.member_states[user] = factory(user) if factory else {}
+            return states
+
+    def _state(self, key: int, user: int | None) -> DemoItem | UserState:
+        """Where ``user``'s values of ``key`` are written (created for a member)."""
+        item = self.items[key]
+        if user is None:
+            return item
+        states = self._member(user)
+        state = states.get(key)
+        if state is None:
+            state = states[key] = UserState()
+        return state
 
     # ----------------------------------------------------------------- mutations
-    def set_rating(self, key: int, value: float | None, when: int | None = None) -> None:
-        """Rate like ``/:/rate`` does: one decimal, None clears, stamps lastRatedAt."""
-        with self.lock:
-            item = self.items[key]
-            if value is None or value < 0:
-                item.user_rating = None
-            else:
-                item.user_rating = round(min(float(value), 10.0), 1)
-            item.last_rated_at = int(time.time()) if when is None else when
+    def set_rating(
+        self, key: int, value: float | None, when: int | None = None, user: int | None = None
+    ) -> None:
+        """Rate like ``/:/rate`` does: one decimal, None clears, stamps lastRatedAt.
 
-    def scrobble(self, key: int, played: bool = True) -> None:
+        ``user`` is a Home member's id: the rating is theirs, the owner's stays.
+        """
+        with self.lock:
+            state = self._state(key, user)
+            if value is None or value < 0:
+                state.user_rating = None
+            else:
+                state.user_rating = round(min(float(value), 10.0), 1)
+            state.last_rated_at = int(time.time()) if when is None else when
+
+    def scrobble(self, key: int, played: bool = True, user: int | None = None) -> None:
         """Mark played/unplayed; on a container Plex applies it to every leaf below."""
         now = int(time.time())
         with self.lock:
             for leaf in self.leaves(key):
+                state = self._state(leaf.key, user)
                 if played:
-                    leaf.view_count += 1
-                    leaf.last_viewed_at = now
+                    state.view_count += 1
+                    state.last_viewed_at = now
                 else:
-                    leaf.view_count = 0
-                    leaf.last_viewed_at = None
+                    state.view_count = 0
+                    state.last_viewed_at = None
 
     def add_track(self, album_key: int, title: str, duration_ms: int) -> int:
         """A track newly added to an album (addedAt = now), as a scan would."""

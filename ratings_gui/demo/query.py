@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from ratings_gui.demo.library import TYPE_NUMBERS, DemoItem, DemoLibrary
+from ratings_gui.demo.library import NO_STATE, TYPE_NUMBERS, DemoItem, DemoLibrary, UserState
 from ratings_gui.demo.xmlgen import attrs
 
 #: Parameters that are not filters.
@@ -112,6 +112,10 @@ _HIERARCHY = {
     "episode": "season",
 }
 _TAG_ATTR = {"mood": "moods", "genre": "genres", "label": "labels"}
+#: Fields Plex keeps per user: a Home member's filters and sorts use their own values.
+PER_USER = frozenset(
+    {"userRating", "lastRatedAt", "lastViewedAt", "viewCount", "skipCount", "unwatched"}
+)
 _FILTER_RE = re.compile(r"^(?:([a-zA-Z]+)\.)?([a-zA-Z]+)([!<>=]*)$")
 _REL_RE = re.compile(r"^-?(\d+)(mon|[smhdwy])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mon": 2_592_000, "y": 31_536_000}
@@ -209,7 +213,9 @@ def related(lib: DemoLibrary, item: DemoItem, kind: str) -> list[DemoItem]:
     return out
 
 
-def _value(item: DemoItem, name: str) -> object:
+def _value(item: DemoItem, name: str, states: dict[int, UserState] | None = None) -> object:
+    if states is not None and name in PER_USER:
+        return _value(states.get(item.key, NO_STATE), name)  # type: ignore[arg-type]
     if name == "title":
         return item.title
     if name == "titleSort":
@@ -243,9 +249,15 @@ def _as_number(raw: str, ftype: str, now: float) -> float:
 
 
 def build_filters(
-    lib: DemoLibrary, kind: str, params: list[tuple[str, str]]
+    lib: DemoLibrary,
+    kind: str,
+    params: list[tuple[str, str]],
+    states: dict[int, UserState] | None = None,
 ) -> list[Callable[[DemoItem], bool]]:
-    """One predicate per filter parameter; unknown fields are ignored like Plex ignores them."""
+    """One predicate per filter parameter; unknown fields are ignored like Plex ignores them.
+
+    ``states``: a Home member's own values (None = the owner's).
+    """
     now = time.time()
     preds: list[Callable[[DemoItem], bool]] = []
     for raw_key, raw_value in params:
@@ -272,7 +284,7 @@ def build_filters(
             continue
         values = [unquote(v) for v in raw_value.split(",")] if raw_value != "" else [""]
         target = prefix or kind
-        preds.append(_predicate(lib, kind, target, name, ftype, op, values, now))
+        preds.append(_predicate(lib, kind, target, name, ftype, op, values, now, states))
     return preds
 
 
@@ -285,9 +297,10 @@ def _predicate(
     op: str,
     values: list[str],
     now: float,
+    states: dict[int, UserState] | None = None,
 ) -> Callable[[DemoItem], bool]:
     def one(item: DemoItem) -> bool:
-        value = _value(item, name)
+        value = _value(item, name, states)
         if ftype in ("integer", "date"):
             nums = [_as_number(v, ftype, now) for v in values]
             if op == "=":
@@ -325,8 +338,17 @@ def _predicate(
     return lambda item: any(one(r) for r in related(lib, item, target))
 
 
-def sort_items(lib: DemoLibrary, kind: str, items: list[DemoItem], sort: str) -> list[DemoItem]:
-    """Stable multi-key sort; missing values go last whatever the direction (as Plex lists them)."""
+def sort_items(
+    lib: DemoLibrary,
+    kind: str,
+    items: list[DemoItem],
+    sort: str,
+    states: dict[int, UserState] | None = None,
+) -> list[DemoItem]:
+    """Stable multi-key sort; missing values go last whatever the direction (as Plex lists them).
+
+    ``states``: a Home member's own values (None = the owner's).
+    """
     for spec in reversed([s for s in sort.split(",") if s]):
         field, _, direction = spec.partition(":")
         prefix, _, name = field.rpartition(".")
@@ -337,7 +359,7 @@ def sort_items(lib: DemoLibrary, kind: str, items: list[DemoItem], sort: str) ->
 
         def keyfunc(item: DemoItem, name: str = name, target: str = target) -> object:
             src = item if target == kind else next(iter(related(lib, item, target)), None)
-            return _value(src, name) if src is not None else None
+            return _value(src, name, states) if src is not None else None
 
         present = [(keyfunc(i), i) for i in items]
         have = [p for p in present if p[0] is not None]

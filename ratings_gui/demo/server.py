@@ -18,15 +18,54 @@ Pointing unmodified plexapi at it::
     MyPlexAccount.key = url + "/api/v2/user"
     MyPlexResource.key = url + "/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1"
 
+    # Plex Home (MyPlexAccount.users() and switchHomeUser())
+    from plexapi.myplex import MyPlexUser
+    MyPlexAccount.HOMEUSERS = url + "/api/home/users"       # switch = HOMEUSERS + "/{id}/switch"
+    MyPlexUser.key = url + "/api/users/"                    # what users() reads
+
 (plexapi 4.18 has no separate ``CHECKPINS`` attribute: the poll URL is built
 from ``PINS``.) Restore the class attributes afterwards (pytest
 ``monkeypatch.setattr`` does). The auth page a browser would show is
 ``url + "/auth#?code=CODE"`` (or ``?code=CODE``); its Approve button, like
 :meth:`DemoServer.approve_pin`, releases the account token to the PIN.
+
+Plex Home (see :mod:`ratings_gui.demo.home`): the owner and three members,
+"Alex" (protected, PIN :data:`~ratings_gui.demo.home.DEMO_PIN` "1234"), "Sam"
+(managed, no PIN) and "Jo" (no PIN), each with ratings and plays of their own.
+plex.tv routes, answered for the owner's or a member's account token:
+
+* ``GET /api/v2/user``: the token's account (a member: ``home=1 homeAdmin=0``).
+* ``GET /api/v2/resources``: a member sees only this server, not owned, with
+  their own ``accessToken`` (``DemoServer.member_token(name)``).
+* ``GET /api/users/``: everyone but the caller; Home members have ``home="1"``,
+  the owner's friend ``home="0"``.
+* ``GET /api/home/users`` (v1, XML ``<User id uuid title username admin
+  restricted protected …>``) and ``GET /api/v2/home/users`` (JSON
+  ``{"users": [...]}`` when ``Accept: application/json``, else XML).
+* ``POST /api/home/users/{id}/switch?pin=`` (v1: 201, ``<user
+  authenticationToken=…>``) and ``POST /api/v2/home/users/{uuid}/switch?pin=``
+  (v2: 201, JSON or XML ``authToken``): the target's plex.tv account token.
+  A protected target without the right PIN: 403 with error code 1041 (JSON
+  ``{"errors": [{"code": 1041, …}]}`` or XML ``<errors><error code="1041"/>``).
+  The admin may switch without a PIN (``DemoServer.admin_needs_pin`` = True
+  makes them need it); a wrong PIN always fails.
+
+On the PMS routes the token decides whose values are read and written:
+a member's server token gets that member's ``userRating``, ``lastRatedAt``,
+``viewCount``/``lastViewedAt``/``skipCount`` in listings, metadata and
+``viewedLeafCount``, in ``userRating``/``lastRatedAt``/``viewCount`` filters
+and sorts, and ``/:/rate``, ``/:/scrobble`` and ``/:/unscrobble`` change only
+theirs. Only the owner edits: with a member's token ``PUT
+/library/sections/{id}/all`` (multi-edits, mood tags), ``PUT
+/library/metadata/{keys}`` and refresh/analyze/emptyTrash answer 403. A
+member's plex.tv account token is not a server token (401 there), and a
+server token is not a plex.tv token. The friend's ``shared_token`` reads and
+writes the owner's values, as before.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -41,8 +80,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from ratings_gui.demo import query, xmlgen
-from ratings_gui.demo.library import TYPE_NAMES, DemoItem, DemoLibrary
+from ratings_gui.demo import home, query, xmlgen
+from ratings_gui.demo.home import HomeUser
+from ratings_gui.demo.library import TYPE_NAMES, DemoItem, DemoLibrary, UserState
 from ratings_gui.demo.xmlgen import attrs, container, error, q
 
 log = logging.getLogger(__name__)
@@ -52,6 +92,9 @@ VERSION = "1.41.0.0000-demo"
 PRIMARY = {"artist": "artist", "movie": "movie", "show": "show"}
 _NUM_RE = re.compile(r"^\d+$")
 _KEYS_RE = re.compile(r"^\d+(,\d+)*$")
+_HOME_SWITCH_RE = re.compile(r"^/api/(v2/)?home/users/([^/]+)/switch$")
+#: plex.tv paths (never fault-injected, plex.tv tokens); everything else is the PMS part.
+_PLEXTV_PREFIXES = ("/api/v2", "/auth", "/api/home", "/api/users")
 
 
 @dataclass(frozen=True)
@@ -120,11 +163,18 @@ class _Drop(Exception):
     """Close the connection without answering (fault injection)."""
 
 
+class _PinRequired(Exception):
+    """A switch to a protected Home member without the right PIN (plex.tv: 403, code 1041)."""
+
+
 class DemoServer:
     """Serve a DemoLibrary over HTTP on 127.0.0.1 (see the module docstring)."""
 
     #: The server's friendly name (a second server in a test may take another).
     name = "Demo Server"
+    #: plex.tv lets the Home's admin switch to a protected member without the PIN
+    #: (a PIN that is given must still be right); True makes the admin need it too.
+    admin_needs_pin = False
 
     def __init__(
         self, lib: DemoLibrary, token: str = "demo-token", media_dir: Path | None = None
@@ -149,6 +199,12 @@ class DemoServer:
         self._next_pin = 1000
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._home = home.home_users(lib.seed, token)
+        self._by_account = {u.account_token: u for u in self._home}
+        self._by_server_token = {u.server_token: u for u in self._home if u.member is not None}
+        with lib.lock:  # a second server on the same library keeps what members did
+            if lib.member_factory is None:
+                lib.member_factory = home.member_factory(lib)
         if self.media_dir is not None:
             from ratings_gui.demo.audio import write_library_media
 
@@ -256,6 +312,53 @@ class DemoServer:
         with self._lock:
             return self._pins.get(pin_id)
 
+    # ----------------------------------------------------------------- Plex Home
+    def home_users(self) -> list[HomeUser]:
+        """The owner and the members of the demo's Plex Home, as plex.tv lists them."""
+        return list(self._home)
+
+    def home_user(self, name: str | int) -> HomeUser:
+        """A Home user by title, username, id or uuid (KeyError if none)."""
+        return home.find_user(self._home, name)
+
+    def member_token(self, name: str | int) -> str:
+        """The user's own server ``accessToken`` (the owner's is :attr:`token`)."""
+        return self.home_user(name).server_token
+
+    def account_token(self, name: str | int) -> str:
+        """The user's plex.tv token: what switching to them returns."""
+        return self.home_user(name).account_token
+
+    def ratings_of(self, name: str | int | None = None) -> dict[int, float]:
+        """ratingKey -> rating of every item the user rated (None: the owner)."""
+        user = None if name is None else self.home_user(name)
+        with self.lib.lock:
+            if user is None or user.member is None:
+                return {
+                    k: it.user_rating
+                    for k, it in self.lib.items.items()
+                    if it.user_rating is not None
+                }
+            states = self.lib.states_of(user.id) or {}
+            return {k: st.user_rating for k, st in states.items() if st.user_rating is not None}
+
+    def switch_home_user(self, caller: HomeUser, target: HomeUser, pin: str | None) -> HomeUser:
+        """plex.tv's rule: a protected member needs their PIN, except that the admin may
+        switch without one (unless :attr:`admin_needs_pin`); a wrong PIN never works."""
+        if target.protected:
+            if pin:
+                if pin != target.pin:
+                    raise _PinRequired
+            elif not caller.admin or self.admin_needs_pin:
+                raise _PinRequired
+        return target
+
+    def _pms_user(self, token: str | None) -> HomeUser | None | bool:
+        """Whose values a PMS request reads: None = the owner's; False = not a server token."""
+        if token in (self.token, self.shared_token):
+            return None
+        return self._by_server_token.get(token or "", False)
+
     def write_exports(self, folder: Path) -> dict[str, Path]:
         """Sample IMDb and Letterboxd exports for this library (see demo.exports)."""
         from ratings_gui.demo.exports import write_exports
@@ -269,6 +372,9 @@ class _Handler(BaseHTTPRequestHandler):
     demo: DemoServer  # set on the per-server subclass
     _replace: tuple[tuple[bytes, bytes], ...] = ()
     _fail_after = False
+    #: The Home member the current PMS request's token belongs to (None: the owner).
+    _member: HomeUser | None = None
+    _states: dict[int, UserState] | None = None
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else each small response waits ~40 ms for a delayed ACK
     server_version = "PlexMediaServer/" + VERSION
@@ -334,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
             args.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         demo._count(endpoint_pattern(method, path))
-        plextv = path.startswith("/api/v2") or path.startswith("/auth")
+        plextv = path.startswith(_PLEXTV_PREFIXES)
         try:
             if plextv:
                 self._plextv(method, path, args)
@@ -353,18 +459,24 @@ class _Handler(BaseHTTPRequestHandler):
                 self._fault(kind, faults)
                 return
             token = self.headers.get("X-Plex-Token") or args.get("X-Plex-Token")
-            if token not in (demo.token, demo.shared_token):
+            member = demo._pms_user(token)
+            if member is False:
                 self._send(401, error(401, "Unauthorized"))
                 return
             if faults.root_body is not None and method == "GET" and path == "/":
                 self._send(200, faults.root_body, ctype="text/html")
                 return
             self._replace = faults.replace
+            if isinstance(member, HomeUser):
+                self._member = member
+                self._states = demo.lib.states_of(member.id)
             try:
                 self._pms(method, path, args, params)
             finally:
                 self._replace = ()
                 self._fail_after = False
+                self._member = None
+                self._states = None
         except _Drop:
             self._drop()
         except KeyError as exc:
@@ -407,13 +519,13 @@ class _Handler(BaseHTTPRequestHandler):
                 raise KeyError(key)
             value = float(args.get("rating", "-1"))
             if key not in demo.faults.ignore_writes:
-                lib.set_rating(key, None if value < 0 else value)
+                lib.set_rating(key, None if value < 0 else value, user=self._user_id)
             self._send(200)
         elif path in ("/:/scrobble", "/:/unscrobble") and method in ("PUT", "GET"):
             key = int(args["key"])
             if key not in lib.items:
                 raise KeyError(key)
-            lib.scrobble(key, played=path == "/:/scrobble")
+            lib.scrobble(key, played=path == "/:/scrobble", user=self._user_id)
             self._send(200)
         elif segs == ["library"] and method == "GET":
             body = "".join(
@@ -435,6 +547,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._metadata_route(method, segs, args, params)
         else:
             raise KeyError(path)
+
+    @property
+    def _user_id(self) -> int | None:
+        return self._member.id if self._member is not None else None
+
+    def _owner_only(self) -> bool:
+        """Only the server owner edits metadata: a Home member's token gets 403 (True)."""
+        if self._member is None:
+            return False
+        self._send(403, error(403, "Forbidden"))
+        return True
 
     def _root(self) -> bytes:
         demo = self.demo
@@ -496,6 +619,8 @@ class _Handler(BaseHTTPRequestHandler):
         if rest == ["all"] and method == "GET":
             self._listing(section.id, section.type, section.title, kind, args, params)
         elif rest == ["all"] and method == "PUT":
+            if self._owner_only():
+                return
             ids_raw = args.get("id")
             ids = [int(x) for x in ids_raw.split(",") if x] if ids_raw is not None else None
             edits = {k: v for k, v in args.items() if k not in ("type", "id", "X-Plex-Token")}
@@ -539,7 +664,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._send(200, container(body, size=len(choices)))
         elif rest in (["refresh"], ["analyze"], ["emptyTrash"]):
-            self._send(200)
+            if not self._owner_only():
+                self._send(200)
         elif not rest and method == "GET":
             body = '<Directory key="all" title="All"/><Directory key="albums" title="By Album"/>'
             self._send(
@@ -561,16 +687,22 @@ class _Handler(BaseHTTPRequestHandler):
         start, size = self._paging(args)
         with lib.lock:
             items = [lib.items[k] for k in lib.keys_of(section_id, kind)]
-            preds = query.build_filters(lib, kind, params)
+            preds = query.build_filters(lib, kind, params, self._states)
             for pred in preds:
                 items = [i for i in items if pred(i)]
             if args.get("sort"):
-                items = query.sort_items(lib, kind, items, args["sort"])
+                items = query.sort_items(lib, kind, items, args["sort"], self._states)
             if args.get("limit"):
                 items = items[: int(args["limit"])]
             total = len(items)
             page = items[start:] if size is None else items[start : start + size]
-            body = xmlgen.items_xml(lib, page, guids=args.get("includeGuids") == "1", full=False)
+            body = xmlgen.items_xml(
+                lib,
+                page,
+                guids=args.get("includeGuids") == "1",
+                full=False,
+                states=self._states,
+            )
             meta = (
                 query.meta_block(lib, section_id, section_type, kind)
                 if args.get("includeMeta") == "1"
@@ -620,6 +752,8 @@ class _Handler(BaseHTTPRequestHandler):
                     items = lib.leaves(parent.key) if not parent.is_leaf else []
                 full = False
             elif method == "PUT" and not rest:
+                if self._owner_only():
+                    return
                 edits = {k: v for k, v in args.items() if k not in ("type", "id", "X-Plex-Token")}
                 first = found[0]
                 lib.edit(first.section_id, first.kind, [i.key for i in found], edits)
@@ -630,7 +764,7 @@ class _Handler(BaseHTTPRequestHandler):
             start, size = self._paging(args)
             total = len(items)
             page = items[start:] if size is None else items[start : start + size]
-            body = xmlgen.items_xml(lib, page, guids=True, full=full)
+            body = xmlgen.items_xml(lib, page, guids=True, full=full, states=self._states)
             section = lib.section(found[0].section_id)
             extra: dict[str, object] = {}
             if parent is not None:
@@ -672,15 +806,20 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, error(404, "Not Found"))
             else:
                 self._send(200, self._pin_xml(pin))
-        elif path in ("/api/v2/user", "/api/v2/resources", "/api/v2/ping"):
-            if demo.faults.unauthorized or token != demo.token:
+        elif path in ("/api/v2/user", "/api/v2/resources", "/api/v2/ping") or (
+            path.startswith(("/api/home", "/api/v2/home", "/api/users"))
+        ):
+            account = None if demo.faults.unauthorized else demo._by_account.get(token or "")
+            if account is None:
                 self._send(401, error(401, "Invalid token"))
             elif path == "/api/v2/user":
-                self._send(200, self._user_xml())
+                self._send(200, self._user_xml(account))
             elif path == "/api/v2/ping":
                 self._send(200, (xmlgen.XML_HEADER + "<pong/>").encode())
+            elif path == "/api/v2/resources":
+                self._send(200, self._resources_xml(account))
             else:
-                self._send(200, self._resources_xml())
+                self._home_route(method, path, args, account)
         elif path == "/auth" and method == "GET":
             self._send(
                 200, _auth_page(args.get("code", "")).encode(), ctype="text/html;charset=utf-8"
@@ -720,37 +859,192 @@ class _Handler(BaseHTTPRequestHandler):
             + "/>\n"
         ).encode()
 
-    def _user_xml(self) -> bytes:
+    # -- Plex Home (plex.tv)
+    def _wants_json(self) -> bool:
+        return "application/json" in (self.headers.get("Accept") or "")
+
+    def _home_route(self, method: str, path: str, args: dict[str, str], account: HomeUser) -> None:
+        """Members and switching: v1 (XML, by id) and v2 (JSON or XML, by uuid)."""
         demo = self.demo
+        switch = _HOME_SWITCH_RE.match(path)
+        if path == "/api/users" and method == "GET":
+            self._send(200, self._users_xml(account))
+        elif path == "/api/home/users" and method == "GET":
+            body = "".join("<User" + attrs(**_home_user_attrs(u)) + "/>" for u in demo._home)
+            self._send(200, self._myplex_container(body, len(demo._home)))
+        elif path == "/api/v2/home/users" and method == "GET":
+            users = [_home_user_attrs(u) for u in demo._home]
+            head = {
+                "id": 90_000 + demo.lib.seed,
+                "name": f"{home.OWNER_TITLE}'s Home",
+                "guestUserID": None,
+                "guestUserUUID": None,
+                "guestEnabled": False,
+                "subscription": True,
+            }
+            if self._wants_json():
+                for u in users:
+                    for k in ("admin", "guest", "restricted", "protected", "hasPassword"):
+                        u[k] = bool(u[k])
+                body = json.dumps({**head, "users": users}).encode()
+                self._send(200, body, ctype="application/json; charset=utf-8")
+            else:
+                inner = "".join("<user" + attrs(**u) + "/>" for u in users)
+                self._send(
+                    200,
+                    (
+                        xmlgen.XML_HEADER
+                        + "<home"
+                        + attrs(**{k: v for k, v in head.items() if v is not None})
+                        + f'><users size="{len(users)}">{inner}</users></home>\n'
+                    ).encode(),
+                )
+        elif switch and method == "POST":
+            v2, ref = bool(switch.group(1)), switch.group(2)
+            try:
+                target = next(u for u in demo._home if ref == (u.uuid if v2 else str(u.id)))
+            except StopIteration:
+                self._send(404, error(404, "Not Found"))
+                return
+            try:
+                demo.switch_home_user(account, target, args.get("pin") or None)
+            except _PinRequired:
+                self._pin_error(v2)
+                return
+            if v2 and self._wants_json():
+                info = {**_home_user_attrs(target), "authToken": target.account_token}
+                self._send(201, json.dumps(info).encode(), ctype="application/json; charset=utf-8")
+            else:
+                extra = {"authToken": target.account_token}
+                if not v2:
+                    extra["authenticationToken"] = target.account_token
+                body = "<user" + attrs(**_home_user_attrs(target), **extra) + "/>\n"
+                self._send(201, (xmlgen.XML_HEADER + body).encode())
+        else:
+            self._send(404, error(404, "Not Found"))
+
+    def _pin_error(self, v2: bool) -> None:
+        err = {"code": home.PIN_ERROR_CODE, "message": home.PIN_ERROR_MESSAGE, "status": 403}
+        if v2 and self._wants_json():
+            self._send(403, json.dumps({"errors": [err]}).encode(), ctype="application/json")
+        else:
+            body = xmlgen.XML_HEADER + "<errors><error" + attrs(**err) + "/></errors>\n"
+            self._send(403, body.encode())
+
+    def _myplex_container(self, body: str, size: int) -> bytes:
+        return container(
+            body,
+            friendlyName="myPlex",
+            identifier="com.plexapp.plugins.myplex",
+            machineIdentifier=self.demo.machine_id,
+            totalSize=size,
+            size=size,
+        )
+
+    def _users_xml(self, account: HomeUser) -> bytes:
+        """``/api/users``: everyone but the caller: Home users (home=1) and the friend."""
+        demo = self.demo
+        server = (
+            "<Server"
+            + attrs(
+                id=5_000 + demo.lib.seed,
+                serverId=6_000 + demo.lib.seed,
+                machineIdentifier=demo.machine_id,
+                name=demo.name,
+                lastSeenAt=int(time.time()),
+                numLibraries=len(demo.lib.sections),
+                allLibraries=1,
+                owned=1,
+                pending=0,
+            )
+            + "/>"
+        )
+        parts = []
+        for u in demo._home:
+            if u.id == account.id:
+                continue
+            parts.append(
+                "<User"
+                + attrs(
+                    id=u.id,
+                    title=u.title,
+                    thumb=f"https://plex.tv/users/{u.uuid}/avatar",
+                    protected=int(u.protected),
+                    home=1,
+                    allowTuners=0,
+                    allowSync=1,
+                    allowCameraUpload=0,
+                    allowChannels=1,
+                    allowSubtitleAdmin=0,
+                    filterAll="",
+                    filterMovies="",
+                    filterMusic="",
+                    filterPhotos="",
+                    filterTelevision="",
+                    restricted=int(u.restricted),
+                    username=u.username,
+                    email=_email(u),
+                    recommendationsPlaylistId="",
+                )
+                + ">"
+                + (server if u.member is not None else "")
+                + "</User>"
+            )
+        if account.member is None:  # the friend who shares "Friend's Server" with the owner
+            parts.append(
+                "<User"
+                + attrs(
+                    id=2,
+                    title="friend",
+                    thumb="https://plex.tv/users/friend/avatar",
+                    protected=0,
+                    home=0,
+                    allowTuners=0,
+                    allowSync=0,
+                    allowCameraUpload=0,
+                    allowChannels=0,
+                    allowSubtitleAdmin=0,
+                    restricted=0,
+                    username="friend",
+                    email="friend@example.invalid",
+                    recommendationsPlaylistId="",
+                )
+                + "/>"
+            )
+        return self._myplex_container("".join(parts), len(parts))
+
+    def _user_xml(self, account: HomeUser) -> bytes:
+        """``/api/v2/user``: the account the token belongs to (the owner or a member)."""
+        member = account.member
         return (
             xmlgen.XML_HEADER
             + "<user"
             + attrs(
-                id=1,
-                uuid=uuid.uuid5(uuid.NAMESPACE_URL, f"demo-user/{demo.lib.seed}").hex[:16],
-                username="demo",
-                title="Demo User",
-                email="demo@example.invalid",
-                friendlyName="Demo User",
+                id=account.id,
+                uuid=account.uuid,
+                username=account.username,
+                title=account.title,
+                email=_email(account),
+                friendlyName=account.title,
                 locale="en",
                 confirmed=1,
                 joinedAt=1_600_000_000,
                 emailOnlyAuth=0,
-                hasPassword=1,
-                protected=0,
-                thumb="https://plex.tv/users/demo/avatar",
-                authToken=demo.token,
+                hasPassword=int(member is None or not member.restricted),
+                protected=int(account.protected),
+                thumb=f"https://plex.tv/users/{account.username or account.uuid}/avatar",
+                authToken=account.account_token,
                 mailingListStatus="unsubscribed",
                 mailingListActive=0,
                 scrobbleTypes="1,2,4,10",
                 country="US",
                 subscriptionDescription="Demo Pass",
-                restricted=0,
+                restricted=int(account.restricted),
                 anonymous="",
-                home=0,
+                home=1,
                 guest=0,
-                homeSize=1,
-                homeAdmin=1,
+                homeSize=len(self.demo._home),
+                homeAdmin=int(account.admin),
                 maxHomeSize=15,
                 rememberExpiresAt=int(time.time()) + 86400 * 365,
                 twoFactorEnabled=0,
@@ -765,7 +1059,10 @@ class _Handler(BaseHTTPRequestHandler):
             + "<entitlements/><roles/><services/></user>\n"
         ).encode()
 
-    def _resources_xml(self) -> bytes:
+    def _resources_xml(self, account: HomeUser) -> bytes:
+        """The owner: their server and the friend's; a member: the Home's server with the
+        member's own accessToken (not owned: plexapi then tries only the non-local
+        connections, so the demo's address is listed as remote too)."""
         demo = self.demo
         port = demo.port
 
@@ -785,7 +1082,14 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
         def resource(
-            name: str, token: str, client_id: str, owned: int, source: str | None, conns: str
+            name: str,
+            token: str,
+            client_id: str,
+            owned: int,
+            source: str | None,
+            conns: str,
+            home_: int = 0,
+            owner_id: int = 2,
         ) -> str:
             return (
                 "<resource"
@@ -800,12 +1104,12 @@ class _Handler(BaseHTTPRequestHandler):
                     createdAt="2023-01-01T00:00:00Z",
                     lastSeenAt=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     provides="server",
-                    ownerId=None if owned else 2,
+                    ownerId=None if owned else owner_id,
                     sourceTitle=source,
                     publicAddress="127.0.0.1",
                     accessToken=token,
                     owned=owned,
-                    home=0,
+                    home=home_,
                     synced=0,
                     relay=1,
                     presence=1,
@@ -817,6 +1121,20 @@ class _Handler(BaseHTTPRequestHandler):
                 + f"><connections>{conns}</connections></resource>"
             )
 
+        if account.member is not None:
+            mine = resource(
+                demo.name,
+                account.server_token,
+                demo.machine_id,
+                0,
+                home.OWNER_USERNAME,
+                conn(demo.url, "127.0.0.1", port, 1, 0)
+                + conn(demo.url, "127.0.0.1", port, 0, 0)
+                + conn("http://127.0.0.1:10", "127.0.0.1", 10, 0, 1),
+                home_=1,
+                owner_id=home.OWNER_ID,
+            )
+            return (xmlgen.XML_HEADER + f'<resources size="1">{mine}</resources>\n').encode()
         own = resource(
             demo.name,
             demo.token,
@@ -836,6 +1154,30 @@ class _Handler(BaseHTTPRequestHandler):
             conn(demo.url, "127.0.0.1", port, 0, 0),
         )
         return (xmlgen.XML_HEADER + f'<resources size="2">{own}{friend}</resources>\n').encode()
+
+
+def _home_user_attrs(user: HomeUser) -> dict[str, object]:
+    """A Home user as plex.tv's home/users lists them (v1 XML, v2 XML and JSON)."""
+    return {
+        "id": user.id,
+        "uuid": user.uuid,
+        "title": user.title,
+        "username": user.username,
+        "email": _email(user),
+        "friendlyName": user.title,
+        "thumb": f"https://plex.tv/users/{user.uuid}/avatar",
+        "hasPassword": int(not user.restricted),
+        "restricted": int(user.restricted),
+        "restrictionProfile": "little_kid" if user.restricted else "",
+        "updatedAt": 1_650_000_000,
+        "admin": int(user.admin),
+        "guest": 0,
+        "protected": int(user.protected),
+    }
+
+
+def _email(user: HomeUser) -> str:
+    return f"{user.username}@example.invalid" if user.username else ""
 
 
 def _auth_page(code: str) -> str:

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from ratings_gui.demo.library import CONTAINERS, DemoItem, DemoLibrary, DemoSection
+from ratings_gui.demo.library import (
+    CONTAINERS,
+    NO_STATE,
+    DemoItem,
+    DemoLibrary,
+    DemoSection,
+    UserState,
+)
 
 XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -260,29 +267,45 @@ def _video_media(item: DemoItem) -> str:
     )
 
 
-def item_xml(lib: DemoLibrary, item: DemoItem, *, guids: bool, full: bool) -> str:
-    """One element; ``full`` = the /library/metadata shape with tags and locked fields."""
+def item_xml(
+    lib: DemoLibrary,
+    item: DemoItem,
+    *,
+    guids: bool,
+    full: bool,
+    states: dict[int, UserState] | None = None,
+) -> str:
+    """One element; ``full`` = the /library/metadata shape with tags and locked fields.
+
+    ``states`` are a Home member's own ratings and plays (None: the owner's,
+    which are the item's fields): Plex answers with the token's user's values.
+    """
     head, media = _static(lib, item)
     tag = _TAGS[item.kind]
+    mine: DemoItem | UserState = item if states is None else states.get(item.key, NO_STATE)
     dyn = []
     if item.rating is not None:
         dyn.append(f' rating="{item.rating}"')
     if item.audience_rating is not None:
         dyn.append(f' audienceRating="{item.audience_rating}"')
-    if item.user_rating is not None:
-        dyn.append(f' userRating="{item.user_rating:.1f}"')
-    if item.last_rated_at is not None:
-        dyn.append(f' lastRatedAt="{item.last_rated_at}"')
-    if item.view_count:
-        dyn.append(f' viewCount="{item.view_count}"')
-    if item.skip_count:
-        dyn.append(f' skipCount="{item.skip_count}"')
-    if item.last_viewed_at is not None:
-        dyn.append(f' lastViewedAt="{item.last_viewed_at}"')
+    if mine.user_rating is not None:
+        dyn.append(f' userRating="{mine.user_rating:.1f}"')
+    if mine.last_rated_at is not None:
+        dyn.append(f' lastRatedAt="{mine.last_rated_at}"')
+    if mine.view_count:
+        dyn.append(f' viewCount="{mine.view_count}"')
+    if mine.skip_count:
+        dyn.append(f' skipCount="{mine.skip_count}"')
+    if mine.last_viewed_at is not None:
+        dyn.append(f' lastViewedAt="{mine.last_viewed_at}"')
     if item.kind in ("album", "artist", "show", "season"):
         leaves = lib.leaves(item.key)
+        if states is None:
+            viewed = sum(1 for x in leaves if x.view_count)
+        else:
+            viewed = sum(1 for x in leaves if states.get(x.key, NO_STATE).view_count)
         dyn.append(f' leafCount="{len(leaves)}"')
-        dyn.append(f' viewedLeafCount="{sum(1 for x in leaves if x.view_count)}"')
+        dyn.append(f' viewedLeafCount="{viewed}"')
     dyn.append(f' addedAt="{item.added_at}" updatedAt="{item.updated_at}"')
     children = [media]
     if guids or full:
@@ -300,5 +323,12 @@ def item_xml(lib: DemoLibrary, item: DemoItem, *, guids: bool, full: bool) -> st
     return f"<{tag}{head}{''.join(dyn)}/>"
 
 
-def items_xml(lib: DemoLibrary, items: Iterable[DemoItem], *, guids: bool, full: bool) -> str:
-    return "".join(item_xml(lib, it, guids=guids, full=full) for it in items)
+def items_xml(
+    lib: DemoLibrary,
+    items: Iterable[DemoItem],
+    *,
+    guids: bool,
+    full: bool,
+    states: dict[int, UserState] | None = None,
+) -> str:
+    return "".join(item_xml(lib, it, guids=guids, full=full, states=states) for it in items)
