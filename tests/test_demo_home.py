@@ -157,6 +157,9 @@ def test_member_reads_and_rates_only_their_own(srv: DemoServer, name: str) -> No
     assert {w: r for w, r in after.items() if w != name} == {
         w: r for w, r in before.items() if w != name
     }
+    # incremental reads ("rated in the last hour") see the member's own rating only
+    assert key in listing(plex, **{"lastRatedAt>>": "1h"})
+    assert key not in listing(owner, **{"lastRatedAt>>": "1h"})
     track.rate(None)  # clearing is theirs too
     assert key not in srv.ratings_of(name) and srv.ratings_of(None) == before[None]
 
@@ -247,3 +250,11 @@ def test_member_ratings_are_generated_from_the_seed(srv: DemoServer) -> None:
     srv.lib.set_rating(srv.lib.keys_of(1, "track")[0], 1.0, user=home.JO.id)
     kept = DemoServer(srv.lib, token=TOKEN)
     assert kept.ratings_of("Jo")[srv.lib.keys_of(1, "track")[0]] == 1.0
+
+
+def test_demo_printout_names_the_home_and_the_pin() -> None:
+    from ratings_gui.demo.session import DemoSession
+
+    with DemoSession(tracks=40, movies=2, shows=1) as session:
+        line = next(x for x in session.describe() if x.startswith("Plex Home users:"))
+    assert f"Alex (PIN {home.DEMO_PIN})" in line and "Sam (managed)" in line and "Jo" in line

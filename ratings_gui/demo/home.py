@@ -134,6 +134,16 @@ def home_users(seed: int, owner_token: str) -> list[HomeUser]:
     return users
 
 
+def home_summary() -> str:
+    """The Home in plain words for the demo's printout: 'Demo User (owner), Alex (PIN 1234), …'."""
+    parts = [f"{OWNER_TITLE} (owner)"]
+    for m in MEMBERS:
+        notes = [f"PIN {m.pin}"] if m.pin else []
+        notes += ["managed"] if m.restricted else []
+        parts.append(f"{m.title} ({', '.join(notes)})" if notes else m.title)
+    return ", ".join(parts)
+
+
 def member_uuid(seed: int, member: HomeMember | None) -> str:
     """The plex.tv uuid (16 hex digits) of a member, or of the owner for None."""
     name = f"demo-user/{seed}" if member is None else f"demo-user/{seed}/{member.slug}"

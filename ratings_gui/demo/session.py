@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from ratings_gui.demo.exports import write_sample_exports
+from ratings_gui.demo.home import home_summary
 from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer
 
@@ -90,6 +91,7 @@ class DemoSession:
             f"Demo Plex server: {self.url}",
             f"Token: {self.token}",
             f"Sign-in page: {self.url}/auth",
+            f"Plex Home users: {home_summary()}",
             f"Demo files (removed when the demo ends): {self.folder}",
             f"  Music files: {self.music} (the server sees them under {self.lib.media_root})",
             f"  Tags mapping: {self.mapping_rule}",
