@@ -13,7 +13,6 @@ not "remove my stars from the file".
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -289,8 +288,13 @@ def scan_files(
     workers: int = 8,
     popm_email: str = "",
     vorbis_zero_to_ten: bool = False,
+    leftovers: list[str] | None = None,
 ) -> dict[str, FileReading]:
-    """Map every track's server paths and read the files' tags on a thread pool."""
+    """Map every track's server paths and read the files' tags on a thread pool.
+
+    Temp files a killed run left beside the files are counted (and added to
+    ``leftovers``), not deleted: reading must not write (a dry run reads too).
+    """
     from ratings_gui.tags import read_many
     from ratings_gui.tags.api import DEFAULT_EMAIL
 
@@ -304,11 +308,13 @@ def scan_files(
             else:
                 local_to_server.setdefault(local, []).append(sp)
     total = len(local_to_server)
-    # temp files a killed run left beside these files (full-size copies) go first
-    from ratings_gui.tags.api import remove_stale_temp_files
+    from ratings_gui.tags.api import find_stale_temp_files, folders_of, leftover_note
 
-    for folder in sorted({os.path.dirname(p) or "." for p in local_to_server}):
-        remove_stale_temp_files(folder)
+    found = find_stale_temp_files(folders_of(local_to_server))
+    if found:
+        ctx.log(leftover_note(len(found)), logging.WARNING)
+    if leftovers is not None:
+        leftovers.extend(found)
     phase = "reading tags"
     ctx.progress(0, total, phase)
     opts = {"popm_email": popm_email or DEFAULT_EMAIL, "vorbis_zero_to_ten": vorbis_zero_to_ten}
@@ -446,10 +452,12 @@ class TagsSyncJob(PlanJob):
                 f"(e.g. {example}).{hint}"
             )
         t0 = time.perf_counter()
+        self.leftovers: list[str] = []  # temp files a killed run left: deleted by apply
         readings = scan_files(
             tracks,
             self.opts.rules,
             ctx,
+            leftovers=self.leftovers,
             workers=self.opts.workers,
             popm_email=self.opts.popm_email,
             vorbis_zero_to_ten=self.opts.vorbis_zero_to_ten,
@@ -502,6 +510,15 @@ class TagsSyncJob(PlanJob):
             keep_mtime=self.opts.keep_mtime,
             rating_scale=plan.options.get("rating_scale"),
         )
+
+    def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        """The leftover temp files the scan counted are deleted first (never by a dry run)."""
+        from ratings_gui.tags.api import folders_of, sweep_temp_files
+
+        removed = sweep_temp_files(folders_of(getattr(self, "leftovers", [])))
+        if removed:
+            ctx.log(f"deleted {removed:,} leftover temporary files")
+        return super().apply(ctx, plan)
 
     def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
         count_sides(report)

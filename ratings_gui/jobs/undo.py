@@ -227,6 +227,7 @@ class UndoJob(PlanJob):
         self.kinds = {k: it.kind for k, it in current.items()}
         ctx.check_cancel()
         files = self._read_files([r.change.target for r in rows if r.change.target_kind == FILE])
+        self._temp_folders = self._leftover_folders(ctx)
         ctx.check_cancel()
         ctx.progress(len(rows), len(rows), "reading current values")
         return rows, current, files, run.library
@@ -240,6 +241,18 @@ class UndoJob(PlanJob):
     def log_plan(self, ctx: JobContext, plan: Plan) -> None:
         for s in plan.skipped:
             ctx.log(f"left alone: {s['label'] or s['target']}: {s['reason']}", logging.WARNING)
+
+    def _leftover_folders(self, ctx: JobContext) -> list[str]:
+        """Folders of every file the run touched (written or not) holding leftover temp files."""
+        from ratings_gui.tags.api import find_stale_temp_files, folders_of, leftover_note
+
+        every = self.app.journal.changes(self.run_id)
+        found = find_stale_temp_files(
+            folders_of(r.change.target for r in every if r.change.target_kind == FILE)
+        )
+        if found:
+            ctx.log(leftover_note(len(found)), logging.WARNING)
+        return folders_of(found)
 
     def _read_files(self, paths: list[str]) -> dict[str, Any]:
         """The changed files' ratings now (TagRating or TagError per path)."""
@@ -282,6 +295,11 @@ class UndoJob(PlanJob):
         )
 
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
+        from ratings_gui.tags.api import sweep_temp_files
+
+        removed = sweep_temp_files(getattr(self, "_temp_folders", []))
+        if removed:
+            ctx.log(f"deleted {removed:,} leftover temporary files")
         # the fields go to the writer, not into the new run's journaled options
         self._restore = dict(plan.options.get(RESTORE_FIELDS) or {})
         bare = {k: v for k, v in plan.options.items() if k != RESTORE_FIELDS}

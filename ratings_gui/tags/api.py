@@ -181,6 +181,47 @@ def read_rating(
     return got
 
 
+def read_before_write(
+    path: PathLike,
+    rating: float | None,
+    *,
+    popm_email: str = DEFAULT_EMAIL,
+    rating_scale: str | None = None,
+) -> tuple[TagRating, Rating]:
+    """What a file holds now (with its layout), and what it will read after writing ``rating``.
+
+    The two differ where the container cannot hold the value: a WMA holds
+    whole stars only (1.5 stars is stored as 2). The journal records what
+    the file will really hold, so undo and the after-write check recognise
+    the program's own write. One read, nothing written.
+    """
+    p = os.fspath(path)
+    value = _check_value(rating, p)
+    family_for(p)
+    _check_readable(p)
+    opts = ReadOptions(popm_email=popm_email, rating_scale=rating_scale)
+    try:
+        fam, audio = _open(p, p)
+        got = dataclasses.replace(_decode(fam, audio, opts, p), layout=fam.layout_of(p))
+    except PermissionError:
+        raise TagError("unreadable", "no permission to read the file", path=p) from None
+    _apply(fam, audio, value, popm_email, rating_scale)
+    try:
+        stored, _ = decide(fam.candidates(audio, opts))
+    except RatingError:
+        stored = value
+    return got, stored
+
+
+def _apply(
+    fam: Family, audio: Any, value: Rating, popm_email: str, rating_scale: str | None
+) -> None:
+    if fam.has_rating_field:
+        fam.apply(audio, value, popm_email, rating_scale=rating_scale)  # type: ignore[call-arg]
+    else:
+        fam.apply(audio, value, popm_email)
+
+
 def snapshot_fields(path: PathLike) -> dict[str, str]:
     """Every rating-related raw field, as text: what undo needs to put back."""
     p = os.fspath(path)
@@ -307,18 +348,13 @@ def _hold(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
 
 
-def remove_stale_temp_files(folder: str) -> list[str]:
-    """Delete this program's temp files a killed run left in ``folder``; returns their names.
-
-    Only ``.<name>.<random>.ratings-tmp`` regular files nobody holds: a save
-    in flight keeps its temp file locked (POSIX) or open (Windows, where an
-    open file cannot be deleted), so another run's write is never disturbed.
-    """
-    removed: list[str] = []
+def _stale(folder: str, remove: bool) -> list[str]:
+    """This program's temp files a killed run left in ``folder`` (deleted when ``remove``)."""
+    found: list[str] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return removed
+        return found
     for entry in entries:
         if not (entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX)):
             continue
@@ -332,17 +368,57 @@ def remove_stale_temp_files(folder: str) -> list[str]:
                 fd = os.open(entry.path, os.O_RDONLY)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    if remove:  # under the lock: a save starting now cannot take this name
+                        os.unlink(entry.path)
                 except OSError:
                     continue  # a live save holds it
                 finally:
                     os.close(fd)
-            os.unlink(entry.path)
+            elif remove:
+                os.unlink(entry.path)
         except OSError:
             continue
-        removed.append(entry.name)
+        found.append(entry.path)
+    return found
+
+
+def remove_stale_temp_files(folder: str) -> list[str]:
+    """Delete this program's temp files a killed run left in ``folder``; returns their names.
+
+    Only ``.<name>.<random>.ratings-tmp`` regular files nobody holds: a save
+    in flight keeps its temp file locked (POSIX) or open (Windows, where an
+    open file cannot be deleted), so another run's write is never disturbed.
+    """
+    removed = [os.path.basename(p) for p in _stale(folder, remove=True)]
     if removed:
         log.info("removed %d leftover temporary files in %s", len(removed), folder)
     return removed
+
+
+def find_stale_temp_files(folders: Iterable[str]) -> list[str]:
+    """The leftover temp files in these folders, deleting nothing (what a dry run reports)."""
+    return [p for folder in sorted(set(folders)) for p in _stale(folder, remove=False)]
+
+
+def sweep_temp_files(folders: Iterable[str]) -> int:
+    """Delete the leftover temp files in these folders (a file-writing job's first step)."""
+    return sum(len(remove_stale_temp_files(folder)) for folder in sorted(set(folders)))
+
+
+def folders_of(paths: Iterable[str]) -> list[str]:
+    """The folders holding these files: where their temp files would be."""
+    return sorted({os.path.dirname(os.fspath(p)) or "." for p in paths})
+
+
+def leftover_note(count: int) -> str:
+    """The plain sentence about leftover temp files ('' when there are none)."""
+    if not count:
+        return ""
+    files = "file" if count == 1 else "files"
+    return (
+        f"{count:,} leftover temporary {files} from an interrupted run (hidden full-size "
+        "copies next to your music): deleted when the changes are written; a dry run leaves them"
+    )
 
 
 def _replace_atomically(
@@ -500,10 +576,7 @@ def write_rating(
             old["r"] = _decode(fam, audio, opts, p)
         except TagError as exc:
             old["r"] = TagRating(None, exc.fields, fam.name, note=f"was unreadable: {exc.message}")
-        if fam.has_rating_field:
-            fam.apply(audio, value, popm_email, rating_scale=rating_scale)  # type: ignore[call-arg]
-        else:
-            fam.apply(audio, value, popm_email)
+        _apply(fam, audio, value, popm_email, rating_scale)
 
     fam, _, original = _edit(p, edit, keep_mtime=keep_mtime)
     return dataclasses.replace(old["r"], layout=fam.layout(original))

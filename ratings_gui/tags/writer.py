@@ -21,6 +21,7 @@ from ratings_gui.core.plan import FILE, Change
 from ratings_gui.core.scale import format_stars, same
 from ratings_gui.tags.api import (
     DEFAULT_EMAIL,
+    read_before_write,
     read_many,
     read_rating,
     remove_stale_temp_files,
@@ -81,13 +82,19 @@ class FileWriter(JournaledWriter):
     def before(self, unit: list[Change]) -> tuple[list[Change], Failure | None]:
         """The file's current state as the journal's old value, or why it cannot be written."""
         ch = unit[0]
+        stored = ch.new
         try:
-            now = read_rating(
-                ch.target,
-                popm_email=self.popm_email,
-                with_layout=True,
-                rating_scale=self.rating_scale,
-            )
+            if ch.target in self.restore:
+                now = read_rating(
+                    ch.target,
+                    popm_email=self.popm_email,
+                    with_layout=True,
+                    rating_scale=self.rating_scale,
+                )
+            else:  # journal what the file will hold: a WMA keeps whole stars only
+                now, stored = read_before_write(
+                    ch.target, ch.new, popm_email=self.popm_email, rating_scale=self.rating_scale
+                )
             current: dict[str, Any] = {"rating": now.rating, "fields": now.fields}
             if now.layout:  # how the fields were stored: undo gives back the identical file
                 current["layout"] = now.layout
@@ -96,6 +103,8 @@ class FileWriter(JournaledWriter):
                 return unit, Failure(f"{exc.reason}: {exc.message}", exc.reason)
             current = {"rating": None, "fields": exc.fields}
         journaled = dataclasses.replace(ch, old=current)
+        if not same(stored, ch.new):
+            journaled = dataclasses.replace(journaled, new=stored)
         if not same(current["rating"], old_rating(ch.old)):
             err = f"{CHANGED_SINCE_PREVIEW}: now {format_stars(current['rating'])}"
             return [journaled], Failure(err, "changed since")
