@@ -21,10 +21,12 @@ their packet (a framing byte some encoders write): that is kept as it was.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mutagen.flac import FLAC
+from mutagen.flac import FLAC, Padding
 from mutagen.ogg import OggPage
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
@@ -161,9 +163,62 @@ class VorbisFamily(Family):
     def save(
         self, audio: Any, fileobj: Any, *, before: Mapping[str, str], layout: str = ""
     ) -> None:
+        if layout and audio.tags is not None:
+            _put_in_place(audio.tags, layout)
         if isinstance(audio, OggSpeex) and _save_speex(audio, fileobj):
             return
-        audio.save(fileobj)
+        pad = _saved_padding(layout)
+        audio.save(fileobj, padding=_keep_padding if pad is None else (lambda info: pad))
+
+    def layout(self, data: bytes) -> str:
+        for cls in self.file_types:
+            try:
+                audio = cls(io.BytesIO(data))
+                break
+            except Exception:  # noqa: BLE001 - not this container: try the next
+                continue
+        else:
+            return ""
+        spots = [[i, k, v] for i, (k, v) in enumerate(_comments(audio)) if is_rating_key(k)]
+        if not spots:
+            return ""
+        return json.dumps({"comments": spots, "padding": _padding_of(audio)})
+
+
+def _padding_of(audio: Any) -> int | None:
+    """The padding the file has now (FLAC's PADDING blocks, an Ogg comment packet's tail)."""
+    if isinstance(audio, FLAC):
+        return sum(b.length for b in audio.metadata_blocks if isinstance(b, Padding))
+    pad = getattr(audio.tags, "_padding", None)
+    return pad if isinstance(pad, int) else None
+
+
+def _saved_padding(layout: str) -> int | None:
+    try:
+        pad = json.loads(layout).get("padding") if layout else None
+    except (ValueError, AttributeError):
+        return None
+    return pad if isinstance(pad, int) and pad >= 0 else None
+
+
+def _keep_padding(info: Any) -> int:
+    """The room the comments left stays as padding: the file keeps its size, undo its bytes."""
+    return max(0, int(info.padding))
+
+
+def _put_in_place(tags: list[tuple[str, str]], layout: str) -> None:
+    """Rating comments back at the places ``layout`` recorded, when they are the same comments."""
+    try:
+        spots = [(int(i), str(k), str(v)) for i, k, v in json.loads(layout)["comments"]]
+    except (ValueError, TypeError, KeyError):
+        return
+    rating = [(k, v) for k, v in tags if is_rating_key(k)]
+    if sorted(rating) != sorted((k, v) for _, k, v in spots):
+        return
+    items = [(k, v) for k, v in tags if not is_rating_key(k)]
+    for i, k, v in sorted(spots):
+        items.insert(min(i, len(items)), (k, v))
+    _replace_all(tags, items)
 
 
 def _save_speex(audio: Any, fileobj: Any) -> bool:
