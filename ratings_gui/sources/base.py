@@ -2,7 +2,11 @@
 
 Users bring files that went through Excel, other locales and zip tools, so
 the reading here is forgiving about encodings, separators and dates, and
-strict about one thing: nothing but :class:`SourceError` ever escapes.
+strict about what becomes a rating: nothing but :class:`SourceError` ever
+escapes, a row with fewer fields than the header (a file cut short) is
+refused, a number is plain ASCII digits in the format's own notation
+(``int``/``float`` would take ``1_0``, ``５`` or ``٥``), and a column read
+twice (two ``Your Rating``) refuses the file instead of picking one.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..core.matching import normalize_title
+from ..core.scale import RatingError
 
 #: Files larger than this are refused before reading (configurable per call).
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -27,9 +32,9 @@ _BOMS = (
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
-_IMDB_ID = re.compile(r"^tt\d{5,12}$")
-_DIGITS = re.compile(r"^\d{1,12}$")
-_YEAR = re.compile(r"^\s*(\d{4})")
+_IMDB_ID = re.compile(r"^tt[0-9]{5,12}$")
+_DIGITS = re.compile(r"^[0-9]{1,12}$")
+_YEAR = re.compile(r"^\s*([0-9]{4})")
 
 
 class SourceError(Exception):
@@ -93,6 +98,8 @@ class Table:
     columns: list[str]
     records: list[tuple[int, list[str]]]
     name: str = ""
+    #: The header cells as the file spells them, for messages.
+    headers: list[str] = field(default_factory=list)
 
     def col(self, *names: str) -> int | None:
         """Index of the first of ``names`` present (already normalised)."""
@@ -100,6 +107,41 @@ class Table:
             if n in self.columns:
                 return self.columns.index(n)
         return None
+
+    def width(self) -> int:
+        """Fields a record must have: the header's, less empty names at its end
+        (a header ending in a separator asks nothing of the rows)."""
+        n = len(self.columns)
+        while n and not self.columns[n - 1]:
+            n -= 1
+        return n
+
+    def shown(self, idx: int) -> str:
+        """Column ``idx`` as the file names it."""
+        if idx < len(self.headers) and self.headers[idx].strip():
+            return self.headers[idx].replace("\ufeff", "").strip().strip('"')
+        return self.columns[idx]
+
+    def refuse_duplicates(self, *groups: str | tuple[str, ...]) -> None:
+        """SourceError when a column read (or two names of one) appears twice.
+
+        ``Table.col`` would silently read the first of two ``Your Rating``
+        columns; which one the user meant cannot be told, so the file is refused.
+        """
+        for group in groups:
+            names = (group,) if isinstance(group, str) else group
+            found = [i for i, c in enumerate(self.columns) if c in names]
+            if len(found) > 1:
+                shown = " and ".join(f"'{self.shown(i)}'" for i in found)
+                what = (
+                    f"the column '{self.shown(found[0])}' {len(found)} times"
+                    if len({self.columns[i] for i in found}) == 1
+                    else f"the columns {shown}, which mean the same"
+                )
+                raise SourceError(
+                    f"{self.name} has {what}: which one to read cannot be told. "
+                    "Remove the extra column and try again."
+                )
 
 
 def norm_header(name: str) -> str:
@@ -212,11 +254,13 @@ def read_table(
     first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
     tests = list(sniff)
     for delim in (",", ";", "\t"):
-        cols = [norm_header(c) for c in _split_header(first, delim)]
+        headers = _split_header(first, delim)
+        cols = [norm_header(c) for c in headers]
         colset = set(cols)
         for fmt, pred in tests:
             if pred(colset):
-                return fmt, Table(cols, list(_records(text, delim, len(cols), name)), name)
+                records = list(_records(text, delim, len(cols), name))
+                return fmt, Table(cols, records, name, headers)
     raise SourceError(_unknown_header_message(first, name))
 
 
@@ -297,16 +341,29 @@ def parse_year(text: str) -> int | None:
 
 
 def parse_int(text: str) -> int | None:
+    """``3`` and ``3.0`` -> 3; anything but plain ASCII digits -> None."""
     s = (text or "").strip()
     if s.endswith(".0"):
         s = s[:-2]
-    return int(s) if s.isdigit() and len(s) < 6 else None
+    return int(s) if s.isascii() and s.isdigit() and len(s) < 6 else None
+
+
+def plain_number(text: str, notation: re.Pattern[str], what: str) -> None:
+    """RatingError unless ``text`` is written exactly as the format writes numbers.
+
+    ``float`` reads ``1_0`` as 10, ``5,5`` after a swap as 5.5, ``４`` and
+    ``٤`` as 4, and ``4.`` (the end of ``4.5`` cut off) as 4: each is refused
+    so the row is listed with its line instead of written wrong. ``what``
+    says what the format writes, for the message.
+    """
+    if text and not notation.fullmatch(text):
+        raise RatingError(f"{text!r} is not a rating as the file's format writes it ({what})")
 
 
 def imdb_id(text: str) -> str | None:
     """``tt0111161`` (also from an IMDb URL), else None."""
     s = (text or "").strip()
-    m = re.search(r"tt\d{5,12}", s)
+    m = re.search(r"tt[0-9]{5,12}", s)
     return m.group(0) if m and _IMDB_ID.match(m.group(0)) else None
 
 
@@ -332,7 +389,7 @@ _DATE_FORMATS = (
     "%d.%m.%Y",
     "%Y/%m/%d",
 )
-_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:\s.*)?$")
+_SLASH_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}|[0-9]{2})(?:\s.*)?$")
 
 
 def day_first(values: Iterable[str]) -> bool:
@@ -363,7 +420,9 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str | None:
         except ValueError:
             return None
     s = s.replace("Z", "").split(".")[0] if "T" in s else s
-    s = re.sub(r"[+-]\d{2}:?\d{2}$", "", s) if "T" in s else s
+    s = re.sub(r"[+-][0-9]{2}:?[0-9]{2}$", "", s) if "T" in s else s
+    if not s.isascii():
+        return None  # strptime reads other scripts' digits too
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(s, fmt).strftime("%Y-%m-%d")
@@ -436,13 +495,22 @@ def finish(result: ParseResult, rows: list[SourceRow], raws: dict[int, dict[str,
     result.counts["watched only"] = sum(1 for r in result.rows if r.watched_only)
 
 
-def malformed(table: Table, cells: list[str], *needed: int | None) -> bool:
-    """A record is malformed when it lacks a needed column or spills non-empty extra cells
-    (an unquoted separator inside a title shifts every column after it)."""
+def malformed(table: Table, cells: list[str], *needed: int | None) -> str:
+    """Why a record cannot be read as its header says ('' when it can); a non-empty
+    answer is true.
+
+    A record with fewer fields than the header is a file cut short (the last
+    line of ``tt0066810,10`` cut to ``tt0066810,1``) or a lost separator:
+    whatever its cells hold, they cannot be trusted. Non-empty extra cells
+    mean an unquoted separator inside a title shifted every column after it.
+    """
     width = len(table.columns)
     if len(cells) > width and any(c.strip() for c in cells[width:]):
-        return True
-    return any(i is not None and i >= len(cells) for i in needed)
+        return f"{len(cells)} fields for {width} columns: a separator inside a value?"
+    need = max([table.width(), *(i + 1 for i in needed if i is not None)])
+    if len(cells) < need:
+        return f"only {len(cells)} of {need} fields: the row is cut short"
+    return ""
 
 
 def problem(

@@ -24,11 +24,15 @@ from .base import (
     malformed,
     parse_date,
     parse_year,
+    plain_number,
     problem,
     raw_dict,
 )
 
 NAME = "imdb"
+#: How IMDb writes a rating: a whole number (``8``; ``8.0`` after a spreadsheet).
+RATING = re.compile(r"[0-9]{1,2}(?:\.0)?")
+RATING_WORDS = "a whole number from 1 to 10"
 
 #: Title Type spellings -> Plex kind. IMDb writes them in the site language: current
 #: English, legacy camelCase, the pre-2017 export's names, and the de/es/fr/it/pt sites.
@@ -226,13 +230,27 @@ def parse(table: Table) -> ParseResult:
         raise SourceError(
             f"{table.name} is an IMDb list without a 'Your Rating' column: it holds no ratings."
         )
+    table.refuse_duplicates(
+        ("your rating", "you rated"),
+        "const",
+        "title",
+        "original title",
+        "title type",
+        "year",
+        "release date",
+        "release date (month/day/year)",
+        "date rated",
+        "date added",
+        "created",  # a list's Created and Date Rated are both there: a fallback, not a twin
+    )
     dayfirst = day_first(cell(cells, c_date) for _, cells in table.records)
     rows: list[SourceRow] = []
     raws: dict[int, dict[str, str]] = {}
     for line, cells in table.records:
         result.counts["read"] += 1
-        if malformed(table, cells, c_rating):
-            problem(result, line, "malformed row", raw_dict(table, cells), source=table.name)
+        why = malformed(table, cells, c_rating)
+        if why:
+            problem(result, line, "malformed row", raw_dict(table, cells), why, table.name)
             continue
         raw_rating = cell(cells, c_rating)
         title = cell(cells, c_title)
@@ -244,6 +262,7 @@ def parse(table: Table) -> ParseResult:
                 problem(result, line, "invalid rating", raw_dict(table, cells), "empty", table.name)
             continue
         try:
+            plain_number(raw_rating, RATING, RATING_WORDS)
             rating = ten_to_plex(raw_rating)
         except RatingError as exc:
             problem(result, line, "invalid rating", raw_dict(table, cells), str(exc), table.name)

@@ -10,6 +10,8 @@ not an identity there.
 
 from __future__ import annotations
 
+import re
+
 from ..core.scale import RatingError, letterboxd_to_plex
 from .base import (
     ParseResult,
@@ -22,12 +24,16 @@ from .base import (
     malformed,
     parse_date,
     parse_year,
+    plain_number,
     problem,
     raw_dict,
     row_key,
 )
 
 NAME = "letterboxd"
+#: How Letterboxd writes a rating: ``4``, ``4.5``, ``0.5`` (``5.0`` from some tools).
+RATING = re.compile(r"[0-9](?:\.[0-9]{1,2})?")
+RATING_WORDS = "stars from 0.5 to 5 in halves, like 4 or 4.5"
 
 #: Zip members read, in the order their ratings are trusted.
 MEMBERS = ("ratings.csv", "diary.csv", "reviews.csv", "watched.csv")
@@ -61,6 +67,7 @@ def parse(table: Table) -> ParseResult:
     c_date = table.col("date")
     c_watched = table.col("watched date")
     c_uri = table.col("letterboxd uri") if variant in ("ratings", "watched") else None
+    table.refuse_duplicates("rating", "name", "year", "date", "watched date", "letterboxd uri")
     dayfirst = day_first(
         cell(cells, c) for _, cells in table.records for c in (c_date, c_watched) if c is not None
     )
@@ -69,8 +76,9 @@ def parse(table: Table) -> ParseResult:
     for line, cells in table.records:
         result.counts["read"] += 1
         raw = raw_dict(table, cells)
-        if malformed(table, cells, c_name):
-            problem(result, line, "malformed row", raw, source=table.name)
+        why = malformed(table, cells, c_name)
+        if why:
+            problem(result, line, "malformed row", raw, why, table.name)
             continue
         name = cell(cells, c_name)
         if not name:
@@ -78,6 +86,7 @@ def parse(table: Table) -> ParseResult:
             continue
         text = cell(cells, c_rating)
         try:
+            plain_number(text, RATING, RATING_WORDS)
             rating = letterboxd_to_plex(text)
         except RatingError as exc:
             problem(result, line, "invalid rating", raw, str(exc), table.name)

@@ -10,6 +10,7 @@ holds; a row that cannot be used carries its problem.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ratings_gui.sources.base import (
     decode,
     malformed,
     norm_header,
+    plain_number,
     read_regular_file,
     read_table,
 )
@@ -51,6 +53,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "source": ("source",),
 }
 REQUIRED = ("kind", "title", "stars")
+
+_NUM = r"(?:[0-9]+(?:[.,][0-9]+)?|[.,][0-9]+)"
+#: What a stars cell may say, in plain ASCII digits: ``4.5``, ``4,5``, ``4½``, ``4*``,
+#: ``9/10``, ``80%`` or glyphs ``★★★½``. ``4.`` (a cut ``4.5``), ``4_5`` and other
+#: scripts' digits are refused, though ``float`` would read them.
+STARS = re.compile(rf"{_NUM}\s*/\s*{_NUM}|{_NUM}\s*%|(?:{_NUM}|[0-9]*½)\s*[*★]?|★*\s*½?\s*☆*")
+STARS_WORDS = "stars like 4.5, 4,5, 4½, 9/10, 80% or ★★★★½"
+#: Cells that mean "no rating" (what parse_rating takes as unrated).
+_UNRATED = {"", "-", "none", "unrated", "clear"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +152,9 @@ def _read_row(table: Table, cols: dict[str, int | None], line: int, cells: list[
     def bad(problem: str, detail: str = "") -> RatingRow:
         return replace(row, problem=problem, detail=detail)
 
-    if malformed(table, cells, cols["kind"], cols["title"], cols["stars"]):
-        return bad(MALFORMED, f"{len(cells)} cells for {len(table.columns)} columns")
+    why = malformed(table, cells, cols["kind"], cols["title"], cols["stars"])
+    if why:
+        return bad(MALFORMED, why)
     if kind not in KINDS:
         return bad(UNKNOWN_KIND, f"kind {kind_text!r}: expected artist, album or track")
     if not row.title:
@@ -150,6 +162,8 @@ def _read_row(table: Table, cols: dict[str, int | None], line: int, cells: list[
     if source_text not in SOURCES:
         return bad(UNKNOWN_SOURCE, f"source {source_text!r}: expected own, inferred or blank")
     try:
+        if stars_raw.casefold() not in _UNRATED:
+            plain_number(stars_raw, STARS, STARS_WORDS)
         rating = parse_rating(stars_raw, scale="stars")
     except RatingError as exc:
         return bad(INVALID_STARS, str(exc))
@@ -167,6 +181,7 @@ def parse_ratings_text(text: str, name: str = "The file") -> list[RatingRow]:
             raise
         raise _header_error(text, name) from None
     found = _column_map(table.columns)
+    table.refuse_duplicates(*(n for names in COLUMNS.values() for n in names))
     cols = {ours: table.col(header) for ours, header in found.items()}
     for c in COLUMNS:
         cols.setdefault(c, None)

@@ -7,6 +7,8 @@ hint that keeps ``tmdb://1399`` the movie apart from ``tmdb://1399`` the show.
 
 from __future__ import annotations
 
+import re
+
 from ..core.scale import RatingError, ten_to_plex
 from .base import (
     ParseResult,
@@ -20,11 +22,15 @@ from .base import (
     parse_date,
     parse_int,
     parse_year,
+    plain_number,
     problem,
     raw_dict,
 )
 
 NAME = "tmdb"
+#: How TMDB writes a rating: ``8``, ``8.0`` or a half step like ``7.5``.
+RATING = re.compile(r"[0-9]{1,2}(?:\.[0-9]{1,2})?")
+RATING_WORDS = "a number from 1 to 10 like 8 or 7.5"
 
 
 def sniff(columns: set[str]) -> bool:
@@ -43,16 +49,29 @@ def parse(table: Table) -> ParseResult:
     c_episode = table.col("episode number")
     c_rating = table.col("your rating")
     c_date = table.col("date rated")
+    table.refuse_duplicates(
+        "your rating",
+        "tmdb id",
+        "imdb id",
+        "type",
+        "name",
+        "release date",
+        "season number",
+        "episode number",
+        "date rated",
+    )
     rows: list[SourceRow] = []
     raws: dict[int, dict[str, str]] = {}
     for line, cells in table.records:
         result.counts["read"] += 1
         raw = raw_dict(table, cells)
-        if malformed(table, cells, c_rating):
-            problem(result, line, "malformed row", raw, source=table.name)
+        why = malformed(table, cells, c_rating)
+        if why:
+            problem(result, line, "malformed row", raw, why, table.name)
             continue
         text = cell(cells, c_rating)
         try:
+            plain_number(text, RATING, RATING_WORDS)
             rating = ten_to_plex(text)
         except RatingError as exc:
             problem(result, line, "invalid rating", raw, str(exc), table.name)

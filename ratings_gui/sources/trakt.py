@@ -8,6 +8,7 @@ for libraries whose episodes have no Guids.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ..core.scale import RatingError, ten_to_plex
@@ -20,11 +21,15 @@ from .base import (
     numeric_id,
     parse_date,
     parse_year,
+    plain_number,
     problem,
 )
 
 NAME = "trakt"
 KINDS = ("movie", "show", "season", "episode")
+#: Trakt writes ratings as JSON integers; a text rating must at least be plain digits.
+RATING = re.compile(r"[0-9]{1,2}(?:\.0)?")
+RATING_WORDS = "a whole number from 1 to 10"
 
 
 def is_ratings_name(name: str) -> bool:
@@ -93,6 +98,8 @@ def parse_text(text: str, name: str = "ratings.json") -> ParseResult:
         try:
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise RatingError(f"{value!r} is not a rating")
+            if isinstance(value, str):
+                plain_number(value.strip(), RATING, RATING_WORDS)
             rating = ten_to_plex(value)
             if rating is None:
                 raise RatingError("empty")
