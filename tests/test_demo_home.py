@@ -100,6 +100,7 @@ def test_home_users_as_plexapi_and_plextv_list_them(srv: DemoServer) -> None:
     assert {u.uuid for u in srv.home_users()} == {u["uuid"] for u in v2["users"]}
     xml = account.query(srv.url + "/api/v2/home/users")  # no Accept: XML
     assert [u.attrib["title"] for u in xml.iter("user")] == ["Demo User", *MEMBERS]
+    assert xml.attrib["guestEnabled"] == "0" and xml.find("users/user").attrib["admin"] == "1"
 
 
 def test_switching_to_a_protected_member_needs_the_right_pin(srv: DemoServer) -> None:

@@ -7,7 +7,18 @@ account. See :mod:`ratings_gui.demo.server` for how to point plexapi at it.
 
 from __future__ import annotations
 
+from ratings_gui.demo.home import DEMO_PIN, MEMBERS, HomeMember, HomeUser
 from ratings_gui.demo.library import DemoItem, DemoLibrary, DemoSection
 from ratings_gui.demo.server import DemoServer, Faults
 
-__all__ = ["DemoItem", "DemoLibrary", "DemoSection", "DemoServer", "Faults"]
+__all__ = [
+    "DEMO_PIN",
+    "MEMBERS",
+    "DemoItem",
+    "DemoLibrary",
+    "DemoSection",
+    "DemoServer",
+    "Faults",
+    "HomeMember",
+    "HomeUser",
+]

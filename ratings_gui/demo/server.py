@@ -895,7 +895,13 @@ class _Handler(BaseHTTPRequestHandler):
                     (
                         xmlgen.XML_HEADER
                         + "<home"
-                        + attrs(**{k: v for k, v in head.items() if v is not None})
+                        + attrs(
+                            **{
+                                k: int(v) if isinstance(v, bool) else v
+                                for k, v in head.items()
+                                if v is not None
+                            }
+                        )
                         + f'><users size="{len(users)}">{inner}</users></home>\n'
                     ).encode(),
                 )
