@@ -27,6 +27,7 @@ from .base import (
     Table,
     check_size,
     decode,
+    display_path,
     read_regular_file,
     read_table,
 )
@@ -113,6 +114,7 @@ def _parse_members(
 ) -> ParseResult:
     """The export files found in a zip or folder -> one result (Trakt or Letterboxd first)."""
     kinds = {m: _member_kind(m) for m in members}
+    shown = display_path  # member names as messages and the unmatched list show them
 
     def data(m: str) -> bytes:
         v = members[m]
@@ -121,7 +123,7 @@ def _parse_members(
     if fmt in (None, trakt.NAME):
         jsons = sorted(m for m, k in kinds.items() if k == trakt.NAME)
         if jsons:
-            parts = [trakt.parse_text(decode(data(m), m), m) for m in jsons]
+            parts = [trakt.parse_text(decode(data(m), shown(m)), shown(m)) for m in jsons]
             return trakt.merge(parts)
     if fmt in (None, letterboxd.NAME):
         lb = [m for m, k in kinds.items() if k == letterboxd.NAME]
@@ -136,12 +138,13 @@ def _parse_members(
             for base in letterboxd.MEMBERS:
                 if base in chosen:
                     m = chosen[base]
-                    found, table = read_table(decode(data(m), m), _sniffers(letterboxd.NAME), m)
+                    text = decode(data(m), shown(m))
+                    found, table = read_table(text, _sniffers(letterboxd.NAME), shown(m))
                     parts.append(letterboxd.parse(table))
             return letterboxd.merge(parts)
     for m in sorted(m for m, k in kinds.items() if k == "csv"):
         try:
-            return _parse_text(decode(data(m), m), fmt, m)
+            return _parse_text(decode(data(m), shown(m)), fmt, shown(m))
         except SourceError:
             continue
     raise SourceError(
@@ -226,7 +229,7 @@ def _folder_members(folder: Path, max_bytes: int) -> dict[str, Callable[[], byte
                     continue  # a pipe or device named like an export would block or never end
                 total += st.st_size
                 out[rel] = functools.partial(read_regular_file, p, max_bytes)
-    check_size(total, max_bytes, f"The export files in {folder.name}")
+    check_size(total, max_bytes, f"The export files in {display_path(folder.name)}")
     return out
 
 
@@ -234,7 +237,7 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
     try:
         return read_regular_file(path, max_bytes)
     except OSError as exc:
-        raise SourceError(f"{path} cannot be read ({exc.strerror or exc}).") from exc
+        raise SourceError(f"{display_path(path)} cannot be read ({exc.strerror or exc}).") from exc
 
 
 #: Export files a folder may hold; more than one of these beside each other is ambiguous.
@@ -269,7 +272,7 @@ def several_exports(folder: Path) -> list[str]:
             elif name.endswith(".json"):
                 groups.add("a Trakt export")
             else:
-                groups.add(p.name)
+                groups.add(display_path(p.name))
     except OSError:
         return []
     return sorted(groups) if len(groups) > 1 else []
@@ -277,7 +280,7 @@ def several_exports(folder: Path) -> list[str]:
 
 def several_exports_message(folder: Path, several: list[str]) -> str:
     return (
-        f"The folder {folder.name} holds more than one export ({', '.join(several)});"
+        f"The folder {display_path(folder.name)} holds more than one export ({', '.join(several)});"
         " only one would be read. Choose the file you mean."
     )
 
@@ -288,49 +291,51 @@ def load(
     """Read an export file, zip or extracted folder; ``fmt`` overrides detection."""
     _check_fmt(fmt)
     p = Path(path)
+    name = display_path(p.name) or display_path(p)
 
     def run() -> ParseResult:
         if p.is_dir():
             several = several_exports(p)
             if several:
                 raise SourceError(several_exports_message(p, several))
-            return _parse_members(_folder_members(p, max_bytes), fmt, p.name)
+            return _parse_members(_folder_members(p, max_bytes), fmt, name)
         if not p.exists():
-            raise SourceError(f"{p} does not exist.")
-        return _parse_bytes(_read_file(p, max_bytes), fmt, p.name, max_bytes)
+            raise SourceError(f"{display_path(p)} does not exist.")
+        return _parse_bytes(_read_file(p, max_bytes), fmt, name, max_bytes)
 
-    return _guard(run, p.name)
+    return _guard(run, name)
 
 
 def detect_format(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """``imdb`` / ``letterboxd`` / ``tmdb`` / ``trakt`` from the header (or the zip's files)."""
     p = Path(path)
+    name = display_path(p.name) or display_path(p)
 
     def run() -> ParseResult:
         if p.is_dir():
             names = list(_folder_members(p, max_bytes))
-            return ParseResult(_format_of_names(names, p.name))
+            return ParseResult(_format_of_names(names, name))
         head = read_regular_file(p, max_bytes, head=65536)
         if head.startswith(_ZIP_MAGIC):
             try:
                 with zipfile.ZipFile(p) as zf:
                     names = [i.filename for i in zf.infolist() if _member_kind(i.filename)]
             except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-                raise SourceError(f"{p.name} is not a readable zip file ({exc}).") from exc
-            fmt = _format_of_names(names, p.name, allow_csv=True)
+                raise SourceError(f"{name} is not a readable zip file ({exc}).") from exc
+            fmt = _format_of_names(names, name, allow_csv=True)
             if fmt != "csv":
                 return ParseResult(fmt)
             return ParseResult(load(p, max_bytes=max_bytes).format)
-        text = decode(head, p.name)
+        text = decode(head, name)
         if _looks_json(text):
             return ParseResult(trakt.NAME)
-        found, _ = read_table(text.splitlines()[0], _sniffers(None), p.name)
+        found, _ = read_table(text.splitlines()[0], _sniffers(None), name)
         return ParseResult(found)
 
     try:
-        return _guard(run, p.name).format
+        return _guard(run, name).format
     except OSError as exc:  # pragma: no cover - open() outside _guard's reach
-        raise SourceError(f"{p} cannot be read ({exc}).") from exc
+        raise SourceError(f"{display_path(p)} cannot be read ({exc}).") from exc
 
 
 def _format_of_names(names: list[str], where: str, allow_csv: bool = False) -> str:

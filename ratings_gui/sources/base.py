@@ -37,6 +37,34 @@ _DIGITS = re.compile(r"^[0-9]{1,12}$")
 _YEAR = re.compile(r"^\s*([0-9]{4})")
 
 
+#: Surrogates that ``surrogateescape`` did not make (it makes only U+DC80-U+DCFF).
+_OTHER_SURROGATES = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
+
+def safe_text(text: object) -> str:
+    """Text any UTF-8 writer accepts: undecodable bytes of a path become U+FFFD.
+
+    ``os.fsdecode`` turns a byte it cannot decode into a surrogate
+    (U+DC80-U+DCFF): that is turned back into the byte and decoded with
+    ``replace``, so ``b'caf\\xe9'`` shows as ``caf\ufffd``; any other lone
+    surrogate is replaced too. Text without surrogates comes back as it is.
+    """
+    s = text if isinstance(text, str) else str(text)
+    try:
+        s.encode("utf-8")
+        return s
+    except UnicodeEncodeError:
+        pass
+    s = _OTHER_SURROGATES.sub("\ufffd", s)
+    return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def display_path(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
+    """A path as messages and files show it: always encodable, never a crash."""
+    raw = os.fspath(path)
+    return safe_text(os.fsdecode(raw) if isinstance(raw, bytes) else raw)
+
+
 class SourceError(Exception):
     """A whole file cannot be read; the message is meant for the user as it is."""
 
@@ -168,11 +196,12 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int, *, head: int
     while reading too, since a file may grow (or lie about its size).
     ``head`` > 0 reads only that many bytes (format detection).
     """
-    name = os.path.basename(os.fspath(path)) or os.fspath(path)
+    shown = display_path(path)
+    name = display_path(os.path.basename(os.fspath(path))) or shown
     try:
         st = os.stat(path)
     except OSError as exc:
-        raise SourceError(f"{os.fspath(path)} cannot be read ({exc.strerror or exc}).") from exc
+        raise SourceError(f"{shown} cannot be read ({exc.strerror or exc}).") from exc
     if not stat.S_ISREG(st.st_mode):
         raise SourceError(
             f"{name} is not a regular file (a folder, device, pipe or socket): "
@@ -185,7 +214,7 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int, *, head: int
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise SourceError(f"{os.fspath(path)} cannot be read ({exc.strerror or exc}).") from exc
+        raise SourceError(f"{shown} cannot be read ({exc.strerror or exc}).") from exc
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # swapped since the stat
             raise SourceError(f"{name} is not a regular file: choose the export file itself.")

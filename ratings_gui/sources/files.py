@@ -14,44 +14,27 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .base import SourceError
+from .base import SourceError, display_path, safe_text
 
-#: Surrogates that ``surrogateescape`` did not make (it makes only U+DC80-U+DCFF).
-_OTHER_SURROGATES = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+__all__ = [
+    "DISK_FULL",
+    "WriteError",
+    "atomic_open",
+    "check_target",
+    "display_path",
+    "safe_text",
+    "write_bytes_atomically",
+    "write_error",
+]
 
 #: The one sentence for a full disk (or quota): never the raw OSError text.
 DISK_FULL = "the disk is full; nothing was written"
-
-
-def safe_text(text: object) -> str:
-    """Text any UTF-8 writer accepts: undecodable bytes of a path become U+FFFD.
-
-    ``os.fsdecode`` turns a byte it cannot decode into a surrogate
-    (U+DC80-U+DCFF): that is turned back into the byte and decoded with
-    ``replace``, so ``b'caf\\xe9'`` shows as ``caf\ufffd``; any other lone
-    surrogate is replaced too. Text without surrogates comes back as it is.
-    """
-    s = text if isinstance(text, str) else str(text)
-    try:
-        s.encode("utf-8")
-        return s
-    except UnicodeEncodeError:
-        pass
-    s = _OTHER_SURROGATES.sub("\ufffd", s)
-    return s.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def display_path(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
-    """A path as messages and files show it: always encodable, never a crash."""
-    raw = os.fspath(path)
-    return safe_text(os.fsdecode(raw) if isinstance(raw, bytes) else raw)
 
 
 class WriteError(SourceError, OSError):

@@ -21,6 +21,7 @@ from ratings_gui.sources.base import (
     Table,
     cell,
     decode,
+    display_path,
     malformed,
     norm_header,
     plain_number,
@@ -200,17 +201,18 @@ def parse_ratings_text(text: str, name: str = "The file") -> list[RatingRow]:
 def read_ratings_csv(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> list[RatingRow]:
     """Read a ratings CSV from disk; nothing but SourceError escapes, whatever the file holds."""
     p = Path(path)
-    name = p.name or str(p)
+    shown = display_path(p)
+    name = display_path(p.name) or shown
     try:
         if p.is_dir():
-            raise SourceError(f"{p} is a folder, not a CSV file.")
+            raise SourceError(f"{shown} is a folder, not a CSV file.")
         if not p.exists():
             raise FileNotFoundError(p)
         data = read_regular_file(p, max_bytes)  # refuses /dev/zero and FIFOs at once
     except FileNotFoundError:
-        raise SourceError(f"{p} does not exist.") from None
+        raise SourceError(f"{shown} does not exist.") from None
     except OSError as exc:
-        raise SourceError(f"{p} cannot be read ({exc.strerror or exc}).") from None
+        raise SourceError(f"{shown} cannot be read ({exc.strerror or exc}).") from None
     if data.startswith(b"PK\x03\x04"):
         raise SourceError(f"{name} is a zip archive, not a CSV file; extract the CSV first.")
     return parse_ratings_text(decode(data, name), name)
