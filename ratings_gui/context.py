@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ratings_gui.jobs import declare_all
 from ratings_gui.journal import Journal
 from ratings_gui.logsetup import add_secret, setup_logging
 from ratings_gui.plex.auth import AUTH_APP_URL, use_plextv
@@ -42,6 +43,7 @@ class AppContext:
         logging_on: bool = True,
     ) -> AppContext:
         """Create the folders, start logging, open the journal, set the Plex headers."""
+        declare_all()  # every job's declaration, before the journal records or answers
         paths = resolve_paths(data_dir).ensure()
         if logging_on:
             setup_logging(paths.logs, verbose=verbose)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ratings_gui.core.plan import Change
+from ratings_gui.core.provenance import BASE, GUESSES, INFERRED, YOURS, default_whose
 from ratings_gui.runlock import RunBusy, RunLock, describe_holder, holders
 
 PENDING = "pending"
@@ -27,20 +28,23 @@ APPLIED = "applied"
 FAILED = "failed"
 UNDONE = "undone"
 
-#: Jobs whose Plex writes carry the user's own ratings from elsewhere (an
-#: IMDb/Letterboxd export, the music files' tags, a ratings CSV): the values
-#: are the user's, so they are never "program values" that inference may
-#: ignore or a base rating may replace. Only invented values (base ratings,
-#: inferred ratings) are the program's.
-CARRIED_JOBS = frozenset({"import", "tags", "ratings-import", "restore"})
-#: A carried-job change with this reason holds a value the program invented
-#: elsewhere (an "inferred" row of a ratings CSV): it stays the program's.
-INVENTED_REASON = "imported as inferred"
-#: Every reason that keeps a carried value the program's: a restore puts a
-#: backed-up base or inferred rating back as the program's, not the user's.
-INVENTED_REASONS = frozenset({INVENTED_REASON, "restored as base", "restored as program's"})
-#: Runs that only record provenance (nothing was sent): History shows them, undo refuses.
-PROVENANCE_JOBS = frozenset({"infer-provenance"})
+#: Whose the values of runs recorded before the journal stored it were, by job; and the
+#: reasons that said otherwise for single changes. Old journals only (see ``_migrate``):
+#: new runs take their default from the job's own declaration (``core.provenance``).
+_LEGACY_RUN_WHOSE = {
+    "base-rating": BASE,
+    "infer": INFERRED,
+    "infer-provenance": INFERRED,
+    "import": YOURS,
+    "tags": YOURS,
+    "ratings-import": YOURS,
+    "restore": YOURS,
+}
+_LEGACY_REASON_WHOSE = {
+    "imported as inferred": INFERRED,
+    "restored as base": BASE,
+    "restored as program's": BASE,
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -54,7 +58,9 @@ CREATE TABLE IF NOT EXISTS runs (
     library TEXT NOT NULL DEFAULT '',
     dry_run INTEGER NOT NULL DEFAULT 0,
     summary TEXT NOT NULL DEFAULT '{}',
-    undo_of INTEGER REFERENCES runs(id)
+    undo_of INTEGER REFERENCES runs(id),
+    user TEXT NOT NULL DEFAULT '',
+    whose TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS changes (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -68,7 +74,8 @@ CREATE TABLE IF NOT EXISTS changes (
     label TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'pending',
     error TEXT,
-    updated_at REAL NOT NULL
+    updated_at REAL NOT NULL,
+    whose TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id);
 CREATE INDEX IF NOT EXISTS changes_target ON changes(target_kind, field, target);
@@ -93,6 +100,8 @@ class RunRow:
     undone: int = 0
     #: Changes journaled but never settled (the run was interrupted mid-write).
     pending: int = 0
+    #: The Plex user the run wrote as ("" for the account that signed in).
+    user: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,17 +116,17 @@ class ChangeRow:
 
 @dataclass(frozen=True)
 class Provenance:
-    """The value the program last wrote to a target, and by which job and run."""
+    """The value the program last wrote to a target, whose it was, and by which job and run.
+
+    ``core.provenance.whose(current, this)`` is the one rule that reads it.
+    """
 
     value: Any
     job: str
     run_id: int
     reason: str = ""
-
-    @property
-    def invented(self) -> bool:
-        """True for a value the program made up (not one it carried from the user's source)."""
-        return self.job not in CARRIED_JOBS or self.reason in INVENTED_REASONS
+    #: yours, base or inferred: the change's own word, else its run's job's.
+    whose: str = YOURS
 
 
 def _dump(value: Any) -> str:
@@ -225,7 +234,27 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
         self._db.commit()
+
+    def _migrate(self) -> None:
+        """Journals from before whose/user were stored: add the columns, fill ``whose`` once."""
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(runs)").fetchall()}
+        if "user" not in have:
+            self._db.execute("ALTER TABLE runs ADD COLUMN user TEXT NOT NULL DEFAULT ''")
+        if "whose" not in have:
+            self._db.execute("ALTER TABLE runs ADD COLUMN whose TEXT NOT NULL DEFAULT ''")
+            self._db.executemany(
+                "UPDATE runs SET whose=? WHERE job=?",
+                [(w, job) for job, w in _LEGACY_RUN_WHOSE.items()],
+            )
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(changes)").fetchall()}
+        if "whose" not in have:
+            self._db.execute("ALTER TABLE changes ADD COLUMN whose TEXT NOT NULL DEFAULT ''")
+            self._db.executemany(
+                "UPDATE changes SET whose=? WHERE reason=?",
+                [(w, reason) for reason, w in _LEGACY_REASON_WHOSE.items()],
+            )
 
     def _busy_error(self) -> JournalBusy:
         others = [h for h in holders(self.lock_dir) if h.get("pid") != os.getpid()]
@@ -254,11 +283,17 @@ class Journal:
         library: str = "",
         dry_run: bool = False,
         undo_of: int | None = None,
+        user: str = "",
+        whose: str | None = None,
     ) -> int:
         """Record a new run; RunBusy when the same job is already running on this library.
 
         The run holds its lock until :meth:`finish_run` (or its process ends).
+        ``user`` is the Plex user the run writes as; ``whose`` the default
+        owner of its values (the job's declaration when not given).
         """
+        if whose is None:
+            whose = "" if undo_of is not None else default_whose(job)
         lock = None
         if not dry_run:
             lock = RunLock(self.lock_dir, job, server, library)
@@ -271,8 +306,8 @@ class Journal:
         try:
             with self._lock, self._db:
                 cur = self._db.execute(
-                    "INSERT INTO runs(job, options, started_at, server, library, dry_run, undo_of)"
-                    " VALUES (?,?,?,?,?,?,?)",
+                    "INSERT INTO runs(job, options, started_at, server, library, dry_run, undo_of,"
+                    " user, whose) VALUES (?,?,?,?,?,?,?,?,?)",
                     (
                         job,
                         _dump(options or {}),
@@ -281,6 +316,8 @@ class Journal:
                         library,
                         int(dry_run),
                         undo_of,
+                        user,
+                        whose,
                     ),
                 )
                 run_id = int(cur.lastrowid)
@@ -364,7 +401,7 @@ class Journal:
         self.reap_interrupted()
         sql = (
             "SELECT r.id, r.job, r.options, r.started_at, r.finished_at, r.status, r.server,"
-            " r.library, r.dry_run, r.summary, r.undo_of,"
+            " r.library, r.dry_run, r.summary, r.undo_of, r.user,"
             " COALESCE(SUM(c.status='applied'),0), COALESCE(SUM(c.status='failed'),0),"
             " COALESCE(SUM(c.status='undone'),0), COALESCE(SUM(c.status='pending'),0)"
             " FROM runs r LEFT JOIN changes c ON c.run_id = r.id"
@@ -390,10 +427,11 @@ class Journal:
                 dry_run=bool(r[8]),
                 summary=_load(r[9]) or {},
                 undo_of=r[10],
-                applied=int(r[11]),
-                failed=int(r[12]),
-                undone=int(r[13]),
-                pending=int(r[14]),
+                user=r[11] or "",
+                applied=int(r[12]),
+                failed=int(r[13]),
+                undone=int(r[14]),
+                pending=int(r[15]),
             )
             for r in rows
         ]
@@ -408,7 +446,7 @@ class Journal:
             for ch in changes:
                 cur = self._db.execute(
                     "INSERT INTO changes(run_id, target_kind, target, field, old, new, reason,"
-                    " label, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    " label, status, updated_at, whose) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         run_id,
                         ch.target_kind,
@@ -420,6 +458,7 @@ class Journal:
                         _text(ch.label),
                         PENDING,
                         now,
+                        ch.whose,
                     ),
                 )
                 ids.append(int(cur.lastrowid))
@@ -449,7 +488,7 @@ class Journal:
         """A run's changes, newest first (at most ``limit``: History shows the first rows)."""
         sql = (
             "SELECT id, run_id, target_kind, target, field, old, new, reason, label, status,"
-            " error, updated_at FROM changes WHERE run_id=?"
+            " error, updated_at, whose FROM changes WHERE run_id=?"
         )
         args: list[Any] = [run_id]
         if statuses:
@@ -466,7 +505,7 @@ class Journal:
                 id=r[0],
                 run_id=r[1],
                 change=Change(
-                    r[2], _str(r[3]), r[4], _load(r[5]), _load(r[6]), _str(r[7]), _str(r[8])
+                    r[2], _str(r[3]), r[4], _load(r[5]), _load(r[6]), _str(r[7]), _str(r[8]), r[12]
                 ),
                 status=r[9],
                 error=None if r[10] is None else _str(r[10]),
@@ -483,33 +522,38 @@ class Journal:
         field: str = "userRating",
         targets: Iterable[str] | None = None,
         server: str | None = None,
+        user: str | None = None,
     ) -> dict[str, Provenance]:
-        """The program's latest standing write per target, whatever the job.
+        """The program's latest standing write per target, whatever the job, with whose it was.
 
         Undo restores someone else's value, so undo runs do not count; an
         undone change no longer stands. With ``server``, only runs on that
         server (or naming none) count: ratingKeys are per server, and a new
-        server numbers its items from 1 again.
+        server numbers its items from 1 again. With ``user``, only runs made
+        as that Plex user count: each person's ratings are their own.
         """
-        on_server = ""
+        scope = ""
         args: list[Any] = [target_kind, field]
         if server:
-            on_server = " AND r2.server IN (?, '')"
+            scope += " AND r2.server IN (?, '')"
             args.append(server)
+        if user is not None:
+            scope += " AND r2.user = ?"
+            args.append(user)
         sql = (
-            "SELECT c.target, c.new, r.job, r.id, c.reason FROM changes c"
-            " JOIN runs r ON r.id = c.run_id"
+            "SELECT c.target, c.new, r.job, r.id, c.reason, COALESCE(NULLIF(c.whose, ''), r.whose)"
+            " FROM changes c JOIN runs r ON r.id = c.run_id"
             " WHERE c.target_kind=? AND c.field=? AND c.status='applied'"
             " AND c.id = (SELECT MAX(c2.id) FROM changes c2 JOIN runs r2 ON r2.id = c2.run_id"
             "   WHERE c2.target_kind=c.target_kind AND c2.field=c.field AND c2.target=c.target"
-            f"   AND c2.status='applied' AND r2.undo_of IS NULL{on_server})"
+            f"   AND c2.status='applied' AND r2.undo_of IS NULL{scope})"
         )
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         wanted = set(targets) if targets is not None else None
         return {
-            _str(t): Provenance(_load(v), job, rid, _str(reason))
-            for t, v, job, rid, reason in rows
+            _str(t): Provenance(_load(v), job, rid, _str(reason), w or YOURS)
+            for t, v, job, rid, reason, w in rows
             if wanted is None or _str(t) in wanted
         }
 
@@ -519,16 +563,15 @@ class Journal:
         field: str = "userRating",
         targets: Iterable[str] | None = None,
         server: str | None = None,
+        user: str | None = None,
     ) -> dict[str, Provenance]:
-        """The value the program invented and last wrote to each target.
+        """The standing writes that were the program's guesses (base, inferred).
 
-        The latest standing write decides; when it carried the user's own
-        rating (an import, the files' tags) the target holds a user value
-        and is left out, so inference counts it as evidence and a base
-        rating never replaces it as "the program's".
+        Whether an item's current value is still one of them is
+        ``core.provenance.whose``'s answer, not this list's.
         """
         return {
             t: p
-            for t, p in self.standing_writes(target_kind, field, targets, server).items()
-            if p.invented
+            for t, p in self.standing_writes(target_kind, field, targets, server, user).items()
+            if p.whose in GUESSES
         }

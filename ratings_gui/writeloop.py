@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from ratings_gui.core.plan import Change
+from ratings_gui.core.provenance import CHANGED_DURING_RUN
 from ratings_gui.journal import APPLIED, FAILED, Journal
 
 ProgressFn = Callable[[int, int, str], None]
@@ -66,11 +67,15 @@ class WriteResult:
     reasons: Counter[str] = field(default_factory=Counter)
     #: Why the loop stopped early ("" when it did not), e.g. the server stopped answering.
     stopped: str = ""
+    #: Targets someone else changed during the run (before the write: not sent; after it:
+    #: not written again), with why. Never written over.
+    left_alone: list[tuple[Change, str]] = field(default_factory=list)
 
     def add(self, other: WriteResult) -> WriteResult:
         """Fold another writer's outcome into this one (writers that share a plan)."""
         self.applied.extend(other.applied)
         self.failed.extend(other.failed)
+        self.left_alone.extend(other.left_alone)
         self.cancelled = self.cancelled or other.cancelled
         self.requests += other.requests
         self.reasons.update(other.reasons)
@@ -131,6 +136,13 @@ class JournaledWriter:
     #: Set by writers that override :meth:`before` (it then runs on the pool per chunk).
     reads_before = False
 
+    def screen(self, changes: Sequence[Change], since: float | None) -> dict[Key, str]:
+        """Changes whose target someone changed after the plan's read (key -> why): not sent.
+
+        ``since`` is when the plan's snapshot was read. One bulk read per chunk.
+        """
+        return {}
+
     def send(self, unit: list[Change]) -> None:
         """Write one unit; raise on failure (``failure`` classifies the exception)."""
         raise NotImplementedError
@@ -160,7 +172,11 @@ class JournaledWriter:
         progress: ProgressFn | None,
         log_line: LogFn | None,
     ) -> list[tuple[Change, str]]:
-        """The applied changes that did not stick (after any rewrite), with why."""
+        """The applied changes that did not stick (after any rewrite), with why.
+
+        A target someone else changed during the run comes back with the reason
+        ``CHANGED_DURING_RUN``: it is left alone, not written again.
+        """
         return []
 
     def requests(self) -> int:
@@ -201,8 +217,13 @@ def write_journaled(
     run_id: int | None = None,
     progress: ProgressFn | None = None,
     log_line: LogFn | None = None,
+    since: float | None = None,
 ) -> WriteResult:
-    """Record pending -> send -> settle -> mark, chunk by chunk; verify; see the module doc."""
+    """Screen -> record pending -> send -> settle -> mark, chunk by chunk; verify.
+
+    See the module doc. ``since``: when the plan's snapshot was read; a
+    target changed after it is left alone (:meth:`JournaledWriter.screen`).
+    """
     units = writer.units(changes)
     total = sum(len(u) for u in units)
     cancel = writer.cancel
@@ -210,6 +231,7 @@ def write_journaled(
     sent_before = writer.requests()
     applied: list[Change] = []
     failed: list[tuple[Change, str]] = []
+    left_alone: list[tuple[Change, str]] = []
     reasons: Counter[str] = Counter()
     ids: dict[Key, int] = {}
     stop: list[str] = []
@@ -287,6 +309,46 @@ def write_journaled(
         if progress:
             progress(done, total, writer.phase)
 
+    def screened(chunk: list[list[Change]]) -> list[list[Change]]:
+        """The chunk without the changes whose target someone changed since the read."""
+        nonlocal done
+        flat = [c for u in chunk for c in u]
+        try:
+            left = writer.screen(flat, since)
+        except Exception as exc:
+            f = writer.failure(exc)
+            if f is None:
+                raise
+            # what the targets hold could not be read: nothing of this chunk is sent
+            failed.extend((c, f.message) for c in flat)
+            if f.reason:
+                reasons[f.reason] += len(flat)
+            done += len(flat)
+            if log_line:
+                log_line(writer.failure_line(flat, f.message))
+            with guard:
+                unreachable[0] = unreachable[0] + 1 if f.reason == UNREACHABLE else 0
+                if f.stop and not stop:
+                    stop.append(f.message)
+                elif unreachable[0] >= STOP_AFTER_UNREACHABLE and not stop:
+                    stop.append(
+                        "the server stopped answering (it could not be reached "
+                        f"{unreachable[0]} times in a row); run the job again when it is back"
+                    )
+            return []
+        if not left:
+            return chunk
+        kept: list[list[Change]] = []
+        for u in chunk:
+            for c in u:
+                if c.key in left:
+                    left_alone.append((c, left[c.key]))
+                    done += 1
+            rest = [c for c in u if c.key not in left]
+            if rest:
+                kept.append(rest)
+        return kept
+
     chunks = _chunks(units, max(1, writer.chunk))
     in_flight: deque[list[Sent]] = deque()
     pool = ThreadPoolExecutor(max(1, writer.workers), thread_name_prefix="writer")
@@ -304,6 +366,9 @@ def write_journaled(
                     cancelled = True
                     failed.extend((c, CANCELLED) for c in rest)
                 break
+            chunk = screened(chunk)
+            if not chunk:
+                continue
             if writer.reads_before:
                 prepared = list(pool.map(writer.before, chunk))
             else:
@@ -334,6 +399,8 @@ def write_journaled(
 
     if applied and not cancel.is_set():
         wrong = writer.verify(applied, progress, log_line)
+        left_alone.extend((c, e) for c, e in wrong if e == CHANGED_DURING_RUN)
+        wrong = [(c, e) for c, e in wrong if e != CHANGED_DURING_RUN]
         if wrong:
             why = {c.key: err for c, err in wrong}
             applied = [c for c in applied if c.key not in why]
@@ -347,6 +414,7 @@ def write_journaled(
         writer.requests() - sent_before,
         reasons,
         stop[0] if stop else "",
+        left_alone,
     )
 
 

@@ -255,9 +255,8 @@ def run_cli(
 
 
 def is_program_value(journal: Any, target: str, current: Any) -> bool:
-    """The provenance rule: ``current`` still equals what the program last wrote to ``target``."""
+    """The provenance rule says ``current`` is the program's guess (base or inferred)."""
     from ratings_gui.core.plan import PLEX
-    from ratings_gui.core.scale import same
+    from ratings_gui.core.provenance import is_guess
 
-    prov = journal.program_values(PLEX, "userRating", [target]).get(target)
-    return prov is not None and current is not None and same(prov.value, current)
+    return is_guess(current, journal.standing_writes(PLEX, "userRating", [target]).get(target))

@@ -52,10 +52,10 @@ def test_planner_outcomes_and_the_two_overrides() -> None:
         Item(key=7, kind="album", title="an album"),
     ]
     prov = {
-        "3": Provenance(6.0, br.JOB, 1),
-        "4": Provenance(4.0, br.JOB, 1),
-        "5": Provenance(7.0, "inference", 2),
-        "6": Provenance(6.0, br.JOB, 1),
+        "3": Provenance(6.0, br.JOB, 1, whose="base"),
+        "4": Provenance(4.0, br.JOB, 1, whose="base"),
+        "5": Provenance(7.0, "inference", 2, whose="inferred"),
+        "6": Provenance(6.0, br.JOB, 1, whose="base"),
     }
     plan = br.plan_base_rating(tracks, prov, value=6.0)
     assert [c.target for c in plan.changes] == ["1"]
@@ -88,10 +88,10 @@ def test_planner_scope_newest_and_since() -> None:
 def test_reset_plan_touches_only_standing_base_ratings() -> None:
     tracks = [_track(1, 6.0), _track(2, 9.0), _track(3, 8.0), _track(4, 5.0), _track(5, None)]
     prov = {
-        "1": Provenance(6.0, br.JOB, 1),
-        "2": Provenance(6.0, br.JOB, 1),  # the user re-rated it
-        "4": Provenance(5.0, "inference", 3),  # not a base rating
-        "5": Provenance(6.0, br.JOB, 1),  # cleared since
+        "1": Provenance(6.0, br.JOB, 1, whose="base"),
+        "2": Provenance(6.0, br.JOB, 1, whose="base"),  # the user re-rated it
+        "4": Provenance(5.0, "inference", 3, whose="inferred"),  # not a base rating
+        "5": Provenance(6.0, br.JOB, 1, whose="base"),  # cleared since
     }
     plan = br.plan_reset(tracks, prov)
     assert [(c.target, c.old, c.new) for c in plan.changes] == [("1", 6.0, None)]

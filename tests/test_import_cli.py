@@ -46,6 +46,7 @@ def test_dry_run_then_apply(
     assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["imdb_ratings.csv", "letterboxd"]
 
     unmatched = tmp_path / "out" / "missed.csv"
+    before = {k: it.user_rating for k, it in demo.lib.items.items()}
     code, out = run(
         capsys, demo, home, "import", str(paths["imdb"]), "--all-libraries", "--yes",
         "--mark-watched", "--unmatched-out", str(unmatched),
@@ -55,12 +56,29 @@ def test_dry_run_then_apply(
     assert out["counts"]["applied"] == out["counts"]["update"] == demo.counts["PUT /:/rate"]
     assert out["counts"]["marked watched"] == demo.counts["GET /:/scrobble"]
     assert out["unmatched_csv"] == str(unmatched)
+    kept = out["counts"]["kept yours"]
+    assert kept > 0  # the demo's export disagrees with ratings the owner gave in Plex
     with unmatched.open(encoding="utf-8-sig") as fh:
-        assert [r["reason"] for r in csv.DictReader(fh)] == ["not found"] * 3
+        listed = list(csv.DictReader(fh))
+    assert sorted(r["reason"] for r in listed) == ["kept yours"] * kept + ["not found"] * 3
+    for r in listed:
+        if r["reason"] == "kept yours":
+            assert r["detail"].startswith("kept yours: Plex ") and ", IMDb " in r["detail"]
+            item = next(it for it in demo.lib.items.values() if f"imdb://{r['imdb']}" in it.guids)
+            assert item.user_rating == before[item.key]  # yours, untouched
+
+    # --force (the old name of --overwrite) replaces them
+    code, out = run(
+        capsys, demo, home, "import", str(paths["imdb"]), "--all-libraries", "--yes", "--force"
+    )
+    assert code == 0 and out["counts"]["update"] == out["changes"] == kept
     with paths["imdb"].open(encoding="utf-8") as fh:
-        first = next(csv.DictReader(fh))
-    item = next(it for it in demo.lib.items.values() if f"imdb://{first['Const']}" in it.guids)
-    assert item.user_rating == float(first["Your Rating"])
+        for row in csv.DictReader(fh):
+            item = next(
+                (it for it in demo.lib.items.values() if f"imdb://{row['Const']}" in it.guids), None
+            )
+            if item is not None:
+                assert item.user_rating == float(row["Your Rating"])
 
     # the same file again: nothing to write, exit 0
     code, out = run(capsys, demo, home, "import", str(paths["imdb"]), "--all-libraries", "--yes")

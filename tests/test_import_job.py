@@ -266,7 +266,8 @@ def test_every_export_shape_lands_on_the_right_items(
     path = WRITERS[shape](tmp_path, picks)
     untouched = {k: it.user_rating for k, it in lib.items.items() if k not in picks.expected}
     demo.reset_counts()
-    job = ImportJob(app, path, all_libraries=True)
+    # these exports rate items you rated differently in Plex: "replace" writes them all
+    job = ImportJob(app, path, all_libraries=True, overwrite=True)
     plan = job.prepare(job_ctx())
     assert demo.total_requests("PUT") == 0
     assert plan.counts["update"] == len(picks.expected), plan.skipped
@@ -296,7 +297,7 @@ def test_demo_exports_imdb_and_letterboxd(app: Any, demo: Any, tmp_path: Path) -
     }
     changed = sum(1 for k, v in expected.items() if lib.rating(k) != v)
     demo.reset_counts()
-    job = ImportJob(app, paths["imdb"], all_libraries=True)
+    job = ImportJob(app, paths["imdb"], all_libraries=True, overwrite=True)
     plan = job.prepare(job_ctx())
     listing = demo.total_requests("GET /library/sections")
     assert plan.counts["update"] == changed
@@ -304,8 +305,8 @@ def test_demo_exports_imdb_and_letterboxd(app: Any, demo: Any, tmp_path: Path) -
     assert plan.counts["not found"] == len(rows) - len(expected) == 3
     report = job.apply(job_ctx(), plan)
     assert {k: lib.rating(k) for k in expected} == expected
-    # requests: listing pages + one per applied change (+ the bulk verify read)
-    assert demo.total_requests() == listing + changed + 1
+    # requests: listing pages + one per applied change (+ the bulk reads before and after)
+    assert demo.total_requests() == listing + changed + 2
     unmatched = Path(report.extra["unmatched_csv"])
     assert unmatched.parent == tmp_path and unmatched.name.startswith("imdb_ratings-unmatched-")
     with unmatched.open(encoding="utf-8-sig") as fh:
@@ -316,7 +317,7 @@ def test_demo_exports_imdb_and_letterboxd(app: Any, demo: Any, tmp_path: Path) -
     }
 
     # Letterboxd: titles and years only; the year-off-by-one rows still match.
-    lb = ImportJob(app, paths["letterboxd"], kinds={"movie"}, library="Movies")
+    lb = ImportJob(app, paths["letterboxd"], kinds={"movie"}, library="Movies", overwrite=True)
     plan = lb.prepare(job_ctx())
     with paths["letterboxd"].open(encoding="utf-8") as fh:
         lb_rows = list(csv.DictReader(fh))
@@ -367,7 +368,7 @@ def test_invalid_rows_are_never_written(app: Any, demo: Any, tmp_path: Path) -> 
         lines[i] = ",".join(f'"{c}"' for c in cells)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = {m.key: m.user_rating for m in bad_items}
-    job = ImportJob(app, path, all_libraries=True)
+    job = ImportJob(app, path, all_libraries=True, overwrite=True)
     plan = job.prepare(job_ctx())
     assert plan.counts["invalid rating"] == 2
     assert not any(c.target in {str(k) for k in before} for c in plan.changes)
@@ -385,7 +386,9 @@ def test_mark_watched_only_for_applied_ratings(app: Any, demo: Any, tmp_path: Pa
     same = picks.movies[0]
     path = write_imdb(tmp_path, picks)
     lib.set_rating(same.key, picks.expected[same.key])  # already holds the file's value
-    job = ImportJob(app, path, kinds={"movie"}, all_libraries=True, mark_watched=True)
+    job = ImportJob(
+        app, path, kinds={"movie"}, all_libraries=True, mark_watched=True, overwrite=True
+    )
     plan = job.prepare(job_ctx())
     assert plan.counts["unchanged"] == 1 and plan.counts["type filtered"] == 5
     report = job.apply(job_ctx(), plan)
@@ -402,7 +405,7 @@ def test_mark_watched_only_for_applied_ratings(app: Any, demo: Any, tmp_path: Pa
     # A rating the server refuses is never followed by a watched mark.
     other = Picks(lib)
     path2 = write_letterboxd(tmp_path, other)
-    job2 = ImportJob(app, path2, library="Movies", mark_watched=True)
+    job2 = ImportJob(app, path2, library="Movies", mark_watched=True, overwrite=True)
     plan2 = job2.prepare(job_ctx())
     assert any(c.field == "watched" for c in plan2.changes)
     demo.faults = Faults(unauthorized=True)  # the server refuses every write
@@ -427,7 +430,7 @@ def test_review_accept_pick_other_and_skip(app: Any, demo: Any, tmp_path: Path) 
         f'Date,Name,Year,Letterboxd URI,Rating\n2024-01-01,"{title}",,https://boxd.it/x,4.5\n',
         encoding="utf-8",
     )
-    job = ImportJob(app, path, library="Movies", mark_watched=False)
+    job = ImportJob(app, path, library="Movies", mark_watched=False, overwrite=True)
     plan = job.prepare(job_ctx())
     assert plan.counts["needs review"] == 1 and not plan.changes
     (item,) = job.review

@@ -7,7 +7,11 @@ from pathlib import Path
 from conftest import is_program_value
 
 from ratings_gui.core.plan import PLEX, Change
-from ratings_gui.journal import APPLIED, FAILED, INVENTED_REASON, PENDING, UNDONE, Journal
+import ratings_gui.jobs.base_rating  # noqa: F401  (declares the base-rating job)
+import ratings_gui.jobs.ratings_csv  # noqa: F401
+import ratings_gui.jobs.tags_sync  # noqa: F401
+from ratings_gui.core.provenance import INFERRED
+from ratings_gui.journal import APPLIED, FAILED, PENDING, UNDONE, Journal
 
 
 def _ch(key: int, old: float | None, new: float | None) -> Change:
@@ -48,9 +52,9 @@ def test_journal_survives_reopen(tmp_path: Path) -> None:
 
 def test_provenance_latest_standing_write(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.sqlite3")
-    r1 = j.start_run("base")
+    r1 = j.start_run("base", whose="base")
     j.mark(j.record_pending(r1, [_ch(1, None, 6), _ch(2, 7, 6)]), APPLIED)
-    r2 = j.start_run("infer")
+    r2 = j.start_run("infer", whose="inferred")
     (c2,) = j.record_pending(r2, [_ch(1, 6, 8)])
     j.mark([c2], APPLIED)
     prov = j.program_values(PLEX)
@@ -69,7 +73,7 @@ def test_provenance_latest_standing_write(tmp_path: Path) -> None:
 
 def test_failed_writes_are_not_provenance(tmp_path: Path) -> None:
     j = Journal(tmp_path / "j.sqlite3")
-    r = j.start_run("base")
+    r = j.start_run("base", whose="base")
     j.mark(j.record_pending(r, [_ch(3, None, 6)]), FAILED, "503")
     assert "3" not in j.program_values(PLEX)
 
@@ -89,7 +93,7 @@ def test_carried_user_ratings_are_not_program_values(tmp_path: Path) -> None:
     # a ratings CSV row marked inferred stays the program's, an own row is the user's
     imp = j.start_run("ratings-import")
     own = Change(PLEX, "4", "userRating", None, 8, "imported as own", "")
-    inferred = Change(PLEX, "5", "userRating", None, 7, INVENTED_REASON, "")
+    inferred = Change(PLEX, "5", "userRating", None, 7, "imported as inferred", "", INFERRED)
     j.mark(j.record_pending(imp, [own, inferred]), APPLIED)
     prov = j.program_values(PLEX)
     assert "4" not in prov and prov["5"].value == 7
@@ -98,10 +102,10 @@ def test_carried_user_ratings_are_not_program_values(tmp_path: Path) -> None:
 def test_provenance_is_per_server(tmp_path: Path) -> None:
     """Key 1 on a new server is another item: the old server's base rating there is not ours."""
     j = Journal(tmp_path / "j.sqlite3")
-    old = j.start_run("base", server="Old", library="Music")
+    old = j.start_run("base", server="Old", library="Music", whose="base")
     j.mark(j.record_pending(old, [_ch(1, None, 6), _ch(2, None, 6)]), APPLIED)
     j.finish_run(old, "done")
-    new = j.start_run("infer", server="New", library="Music")
+    new = j.start_run("infer", server="New", library="Music", whose="inferred")
     j.mark(j.record_pending(new, [_ch(2, None, 8)]), APPLIED)
     j.finish_run(new, "done")
     assert set(j.program_values(PLEX, server="New")) == {"2"}

@@ -233,7 +233,7 @@ def test_imports_match_legacy_items_by_id_and_episodes_by_show_and_numbers(
         for i, m in enumerate(movies):
             w.writerow([m.agent_ids["imdb"], want[m.key], "2024-01-01", f"Renamed {i}",
                         "", "movie", "7", "90", m.year, "", "1", "", ""])  # fmt: skip
-    job = ImportJob(legacy_app, imdb, library="Legacy Movies")
+    job = ImportJob(legacy_app, imdb, library="Legacy Movies", overwrite=True)
     plan = job.prepare(job_ctx())
     assert {c.reason for c in plan.changes} == {"matched by IMDb id"}
     assert plan.counts["update"] == len(movies) and plan.counts["not found"] == 0
@@ -250,7 +250,7 @@ def test_imports_match_legacy_items_by_id_and_episodes_by_show_and_numbers(
     want = {e.key: _rating_for(e, i) for i, e in enumerate(chosen)}
     rows = [_trakt_episode(lib, e, want[e.key]) for e in chosen]
     (trakt / "ratings-episodes.json").write_text(json.dumps(rows), encoding="utf-8")
-    job = ImportJob(legacy_app, trakt, all_libraries=True)
+    job = ImportJob(legacy_app, trakt, all_libraries=True, overwrite=True)
     plan = job.prepare(job_ctx())
     how = {int(c.target): c.reason for c in plan.changes}
     for e in chosen:
@@ -276,6 +276,6 @@ def test_letterboxd_row_without_apostrophe_finds_the_legacy_film(
         shouted = re.sub(r"[^\w\s]", "", m.title).upper()  # "ELENAS FEATHER"
         lines.append(f"2024-01-0{i + 1},{shouted},{m.year},https://boxd.it/x{i},4")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    job = ImportJob(legacy_app, path, library="Legacy Movies")
+    job = ImportJob(legacy_app, path, library="Legacy Movies", overwrite=True)
     plan = job.prepare(job_ctx())
     assert sorted(int(c.target) for c in plan.changes) == sorted(m.key for m in bare)

@@ -147,7 +147,12 @@ def test_no_match(index):
 
 
 def test_plan_letterboxd_zip(index):
-    plan, review = plan_import(load(FIX / "letterboxd-export.zip"), index, mark_watched=True)
+    zipped = load(FIX / "letterboxd-export.zip")
+    plan, review = plan_import(zipped, index, mark_watched=True)
+    # Fargo: rated 7 in Plex, 10 in the file: yours is kept unless "replace"
+    assert plan.counts["kept yours"] == 1 and plan.counts["update"] == 6
+    assert any(s["reason"] == "kept yours" and s["current"] == 7.0 for s in plan.skipped)
+    plan, review = plan_import(zipped, index, mark_watched=True, overwrite=True)
     assert set(plan.counts) <= set(OUTCOMES)
     assert plan.summary() == {"invalid rating": 1, "not found": 1, "unchanged": 2, "update": 7}
     ratings = {c.target: (c.old, c.new, c.reason) for c in plan.changes if c.field == "userRating"}
@@ -180,9 +185,9 @@ def test_plan_imdb_counts_filters_and_force(index):
     assert sum(plan.counts.values()) == parsed.counts["read"]
     plan, _ = plan_import(parsed, index, kinds={"movie"})
     assert plan.counts["type filtered"] == 2 and plan.counts["update"] == 2
-    plan, _ = plan_import(parsed, index, force=True)
-    fargo = next(c for c in plan.changes if c.target == "3")
-    assert (fargo.old, fargo.new) == (7.0, 7.0) and plan.counts["update"] == 5
+    # an equal value is "unchanged" even with "replace": never a write
+    plan, _ = plan_import(parsed, index, overwrite=True)
+    assert not any(c.target == "3" for c in plan.changes) and plan.counts["unchanged"] == 1
 
 
 def test_plan_tmdb_and_trakt(index):
@@ -213,7 +218,7 @@ def test_plan_review_and_same_item_twice(index):
             row("Dune", 1985, line=5, kind_hint="movie"),  # 0.86 < 0.9
         ],
     )
-    plan, review = plan_import(parsed, index, min_score=0.9)
+    plan, review = plan_import(parsed, index, min_score=0.9, overwrite=True)
     assert plan.summary() == {"duplicate row": 1, "needs review": 2, "update": 1}
     assert [(r.row.line, sorted(it.key for it, _ in r.candidates)) for r in review] == [
         (2, [3, 4]),

@@ -24,7 +24,9 @@ from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs import ratings_csv as rc
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.undo import UndoJob
-from ratings_gui.journal import INVENTED_REASON, Provenance
+from ratings_gui.journal import Provenance
+
+INVENTED_REASON = rc.INFERRED_REASON
 from ratings_gui.plex.snapshot import read_library
 from ratings_gui.sources.base import SourceError
 
@@ -45,8 +47,10 @@ def _write(path: Path, rows: list[list[Any]], header: list[str] = HEADER, **kw: 
     return path
 
 
-def _import(app: Any, path: Path) -> tuple[Any, Any, rc.RatingsImportJob]:
-    job = rc.RatingsImportJob(app, MUSIC, str(path))
+def _import(
+    app: Any, path: Path, *, overwrite: bool = False
+) -> tuple[Any, Any, rc.RatingsImportJob]:
+    job = rc.RatingsImportJob(app, MUSIC, str(path), overwrite=overwrite)
     plan = job.prepare(job_ctx())
     return plan, job.apply(job_ctx(), plan), job
 
@@ -92,10 +96,19 @@ def test_round_trip_export_edit_import_then_second_import_writes_nothing(
     _write(path, [[r[c] for c in HEADER] for r in rows])
     before = ratings_of(demo, KINDS)
 
-    plan, report, _ = _import(app, path)
-    assert plan.counts["update"] == len(edited) and report.changes == len(edited)
-    assert plan.counts["already"] == len(rows) - len(edited)
-    assert not report.failed and report.counts["applied"] == len(edited)
+    # without "replace": an edited own row over your own rating is kept and listed
+    mine = {int(r["key"]) for r in rows if int(r["key"]) in edited and r["source"] == "own"}
+    plan0, report0, _ = _import(app, path)
+    assert plan0.counts[rc.KEPT_YOURS] == len(mine) > 0
+    assert plan0.counts["update"] == len(edited) - len(mine)
+    kept = {int(s["key"]) for s in plan0.skipped if s["reason"] == rc.KEPT_YOURS}
+    assert kept == mine
+    assert all(ratings_of(demo, KINDS)[k] == before[k] for k in mine)
+
+    plan, report, _ = _import(app, path, overwrite=True)
+    assert plan.counts["update"] == len(mine) and report.changes == len(mine)
+    assert plan.counts["already"] == len(rows) - len(mine)
+    assert not report.failed and report.counts["applied"] == len(mine)
     after = ratings_of(demo, KINDS)
     # the server now equals the file, row for row, and nothing else moved
     for r in rows:
@@ -212,7 +225,7 @@ def test_title_matching_without_key_column_bom_semicolons_and_star_formats(
     )
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     before = ratings_of(demo, KINDS)
-    plan, report, job = _import(app, path)
+    plan, report, job = _import(app, path, overwrite=True)
     assert report.changes + plan.counts["already"] == 4
     assert same(demo.lib.rating(single.key), 9.0)
     assert same(demo.lib.rating(twin[0].key), 7.0)
@@ -404,7 +417,7 @@ def test_plan_follows_provenance_for_equal_values() -> None:
         rc.RatingRow(3, "track", "Other", "3", 6.0, "own", 2),
         rc.RatingRow(4, "album", "Record", "2", 4.0, "inferred", 3),
     ]
-    program = {"2": Provenance(6.0, "infer", 1)}
+    program = {"2": Provenance(6.0, "infer", 1, whose="inferred")}
     plan = rc.plan_ratings_import(rows, items, program)
     assert [(c.target, c.old, c.new, c.reason) for c in plan.changes] == [
         ("2", 6.0, 6.0, rc.OWN_REASON),
@@ -418,7 +431,7 @@ def test_plan_follows_provenance_for_equal_values() -> None:
     p2 = rc.plan_ratings_import(inferred, items, carried)
     assert p2.counts["recorded as inferred"] == 1 and p2.changes[0].reason == INVENTED_REASON
     # a program value the user has since changed is no longer the program's
-    moved = {"2": Provenance(5.0, "infer", 1)}
+    moved = {"2": Provenance(5.0, "infer", 1, whose="inferred")}
     assert rc.plan_ratings_import(rows[1:2], items, moved).counts["already"] == 1
 
 
@@ -433,7 +446,7 @@ def test_undo_of_the_import_restores_the_old_ratings(app: Any, demo: Any, tmp_pa
     ]
     before = ratings_of(demo, KINDS)
     prog_before = _program(app)
-    _, report, _ = _import(app, _write(tmp_path / "u.csv", rows))
+    _, report, _ = _import(app, _write(tmp_path / "u.csv", rows), overwrite=True)
     assert report.changes == len(items)
     assert ratings_of(demo, KINDS) != before
     undo = UndoJob(app, report.run_id)
@@ -488,7 +501,7 @@ def test_a_value_the_server_does_not_keep_is_reported_failed(
     before = demo.lib.rating(lost)
     demo.faults = Faults(ignore_writes=frozenset({lost}))
     try:
-        plan, report, _ = _import(app, path)
+        plan, report, _ = _import(app, path, overwrite=True)
     finally:
         demo.faults = Faults()
     assert len(plan) == 4 and report.changes == 3

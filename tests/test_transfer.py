@@ -9,7 +9,7 @@ import pytest
 
 from ratings_gui.core import transfer as tr
 from ratings_gui.core.records import Item
-from ratings_gui.journal import INVENTED_REASON, Provenance
+from ratings_gui.journal import Provenance
 
 LOC = ("/data/music",)
 
@@ -84,15 +84,16 @@ def test_relative_path(file: str, locs: list[str], want: str) -> None:
 
 
 def test_owner_follows_the_journal_only_while_the_value_stands() -> None:
-    base = Provenance(5.0, "base-rating", 1)
+    base = Provenance(5.0, "base-rating", 1, whose="base")
     assert tr.owner_of(5.0, base) == (tr.BASE, "base-rating")
     assert tr.owner_of(6.0, base) == (tr.USER, "")  # the user re-rated it
-    assert tr.owner_of(7.0, Provenance(7.0, "infer", 2)) == (tr.INFERRED, "infer")
-    assert tr.owner_of(7.0, Provenance(7.0, "import", 3)) == (tr.USER, "")  # carried
-    inferred_csv = Provenance(4.0, "ratings-import", 4, INVENTED_REASON)
+    assert tr.owner_of(7.0, Provenance(7.0, "infer", 2, whose="inferred")) == (tr.INFERRED, "infer")
+    assert tr.owner_of(7.0, Provenance(7.0, "import", 3, whose="yours")) == (tr.USER, "")
+    inferred_csv = Provenance(4.0, "ratings-import", 4, "imported as inferred", "inferred")
     assert tr.owner_of(4.0, inferred_csv)[0] == tr.INFERRED
-    assert tr.owner_of(4.0, Provenance(4.0, "restore", 5, "restored as base"))[0] == tr.BASE
-    assert tr.owner_of(4.0, Provenance(4.0, "restore", 5, "restored as own"))[0] == tr.USER
+    as_base = Provenance(4.0, "restore", 5, "restored as base", "base")
+    assert tr.owner_of(4.0, as_base)[0] == tr.BASE
+    assert tr.owner_of(4.0, Provenance(4.0, "restore", 5, "restored as own", "yours"))[0] == tr.USER
     assert tr.owner_of(4.0, None) == (tr.USER, "")
 
 
@@ -116,7 +117,7 @@ def _backup() -> tr.Backup:
         ),
         _track(4, "Unrated", "Album", "Ärtist", 2),
     ]
-    prov = {"2": Provenance(6.0, "base-rating", 7)}
+    prov = {"2": Provenance(6.0, "base-rating", 7, whose="base")}
     lib = tr.build_library("Music", "artist", items, section_id=1, locations=LOC, provenance=prov)
     return tr.Backup([lib], created_at=1_700_000_100, server="Demo", program="ratings_gui 1")
 
@@ -395,7 +396,7 @@ def test_plan_restore_outcomes() -> None:
 
 def test_same_value_the_journal_calls_the_programs_is_recorded_as_own() -> None:
     items = [Item(key=10, kind="movie", title="A", year=2000, user_rating=8.0)]
-    prov = {"10": Provenance(8.0, "base-rating", 1)}
+    prov = {"10": Provenance(8.0, "base-rating", 1, whose="base")}
     e = _entry(kind="movie", title="A", year=2000, rating=8.0)
     plan = tr.plan_restore([e], [_target(items, "movie")], prov)
     assert [c.reason for c in plan.changes] == ["restored as own"]
@@ -427,7 +428,10 @@ def test_the_users_rating_replaces_a_program_value_without_overwrite() -> None:
         Item(key=10, kind="movie", title="A", year=2000, user_rating=5.0),
         Item(key=11, kind="movie", title="B", year=2000, user_rating=5.0),
     ]
-    prov = {"10": Provenance(5.0, "base-rating", 1), "11": Provenance(5.0, "base-rating", 1)}
+    prov = {
+        "10": Provenance(5.0, "base-rating", 1, whose="base"),
+        "11": Provenance(5.0, "base-rating", 1, whose="base"),
+    }
     rows = [
         _entry(kind="movie", key=1, title="A", year=2000, rating=9.0),
         _entry(kind="movie", key=2, title="B", year=2000, rating=7.0, owner=tr.INFERRED),

@@ -15,10 +15,13 @@ from typing import Any, Protocol
 
 from .matching import Match, MatchIndex, RowLike, match, normalize_title
 from .plan import PLEX, Change, Plan
+from .provenance import GUESSES, UNRATED, YOURS, JobSpec, Written, declare, whose
 from .records import Item
-from .scale import same
+from .scale import format_stars, same
 
 JOB = "import"
+#: An export is your own ratings: what it writes is yours.
+SPEC = declare(JobSpec(JOB, sets=YOURS, title="Import"))
 
 UPDATE = "update"
 UNCHANGED = "unchanged"
@@ -29,11 +32,14 @@ TYPE_FILTERED = "type filtered"
 INVALID_RATING = "invalid rating"
 NEEDS_REVIEW = "needs review"
 DUPLICATE_ROW = "duplicate row"
+#: The item holds a different rating you already gave: kept unless "replace".
+KEPT_YOURS = "kept yours"
 
 #: Every outcome a row can have, in the order a summary lists them.
 OUTCOMES = (
     UPDATE,
     UNCHANGED,
+    KEPT_YOURS,
     NO_RATING,
     NOT_FOUND,
     TYPE_FILTERED,
@@ -160,19 +166,45 @@ def match_reason(how: str) -> str:
     return "matched by " + " and ".join(parts)
 
 
+def decide(
+    current: float | None, new: float | None, written: Written | None, overwrite: bool
+) -> str:
+    """One rated row against the item's current value: UPDATE, UNCHANGED or KEPT_YOURS.
+
+    Equal values are unchanged; a value the program guessed (base,
+    inferred) is replaced without asking; a different rating you already
+    gave is kept unless ``overwrite``.
+    """
+    if same(current, new):
+        return UNCHANGED
+    owner = whose(current, written)
+    if owner == UNRATED or owner in GUESSES or overwrite:
+        return UPDATE
+    return KEPT_YOURS
+
+
+def kept_detail(current: float | None, new: float | None, source_name: str) -> str:
+    """``kept yours: Plex ★★★, IMDb ★★★★``: the preview's words for a kept conflict."""
+    return f"kept yours: Plex {format_stars(current)}, {source_name} {format_stars(new)}"
+
+
 def plan_import(
     parsed: ParsedLike,
     index: MatchIndex,
     *,
     kinds: set[str] | None = None,
     min_score: float = 0.85,
-    force: bool = False,
+    overwrite: bool = False,
     mark_watched: bool = False,
+    provenance: Mapping[str, Written] | None = None,
+    source_name: str = "the file",
 ) -> tuple[Plan, list[ReviewItem]]:
     """Match every row and decide its outcome; changes only where the value differs.
 
-    ``kinds`` filters by the Plex kind of the matched item; ``force`` rewrites
-    equal values; ``mark_watched`` also marks unwatched items whose rating is
+    ``kinds`` filters by the Plex kind of the matched item; a rating you
+    already gave that differs from the row is kept (listed as "kept yours")
+    unless ``overwrite``, while the program's guesses (``provenance``: the
+    journal's standing writes) are replaced; ``mark_watched`` also marks unwatched items whose rating is
     applied as watched, and the items of watched-only rows (without it those
     count as "no rating"). Rows under ``min_score`` go to review, not to the
     plan, and so do title matches of films the file holds twice under one
@@ -184,7 +216,7 @@ def plan_import(
             "format": parsed.format,
             "kinds": sorted(kinds) if kinds else None,
             "min_score": min_score,
-            "force": force,
+            "overwrite": overwrite,
             "mark_watched": mark_watched,
         },
     )
@@ -248,9 +280,18 @@ def plan_import(
             else:
                 plan.add(Change(PLEX, str(item.key), "watched", False, True, why, item.label))
             continue
-        if same(item.user_rating, row.rating) and not force:
+        written = (provenance or {}).get(str(item.key))
+        outcome = decide(item.user_rating, row.rating, written, overwrite)
+        if outcome == UNCHANGED:
             plan.count(UNCHANGED)
             continue
+        if outcome == KEPT_YOURS:
+            skip(row, KEPT_YOURS, detail=kept_detail(item.user_rating, row.rating, source_name))
+            plan.skipped[-1]["current"] = item.user_rating
+            plan.skipped[-1]["key"] = item.key
+            continue
+        if whose(item.user_rating, written) in GUESSES:
+            why += " (replaces the program's guess)"
         plan.add(
             Change(PLEX, str(item.key), "userRating", item.user_rating, row.rating, why, item.label)
         )

@@ -54,6 +54,9 @@ class Change:
     new: Any
     reason: str = ""
     label: str = ""
+    #: Whose the new value is (``core.provenance``: yours, base, inferred); "" means the
+    #: writing job's declared default.
+    whose: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -75,6 +78,9 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)
     #: Rows that did not become changes, for export: dicts with a ``reason`` key.
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    #: When the snapshot this plan came from was read (time.time()): a rating given
+    #: in Plex after it is never written over.
+    read_at: float | None = None
 
     def add(self, change: Change) -> None:
         self.changes.append(change)
@@ -102,6 +108,8 @@ class Report:
     failed: list[tuple[Change, str]] = field(default_factory=list)
     #: The changes that reached the target (not in the JSON: may be huge).
     applied: list[Change] = field(default_factory=list)
+    #: Changes not written (or not rewritten) because someone else set the value meanwhile.
+    left_alone: list[tuple[Change, str]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 

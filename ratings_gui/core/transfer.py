@@ -26,6 +26,9 @@ from typing import Any
 from .guids import ids_from_guid
 from .matching import normalize_title
 from .plan import PLEX, UPDATE, Change, Plan
+from .provenance import BASE as P_BASE
+from .provenance import GUESSES, YOURS, is_guess, whose
+from .provenance import INFERRED as P_INFERRED
 from .records import KINDS_BY_SECTION, Item
 from .scale import format_stars, normalize, same
 
@@ -44,22 +47,19 @@ BASE = "base"
 INFERRED = "inferred"
 PROGRAM = "program"
 OWNERS = (USER, BASE, INFERRED, PROGRAM)
-#: Jobs whose values are invented (provenance ``job`` names; core imports no job module).
-BASE_JOBS = frozenset({"base-rating"})
-INFER_JOBS = frozenset({"infer", "infer-provenance"})
-#: What the journal's ``INVENTED_REASON`` says ("imported as inferred"): kept so that
-#: inference still sees a restored inferred value as its own.
-IMPORTED_INFERRED = "imported as inferred"
+#: The backup file's owner words <-> whose a value is (``core.provenance``). The file
+#: keeps its words ("user" is yours); "program" (older files) is read as a base value.
+OWNER_OF_WHOSE = {YOURS: USER, P_BASE: BASE, P_INFERRED: INFERRED}
+WHOSE_OF_OWNER = {USER: YOURS, BASE: P_BASE, INFERRED: P_INFERRED, PROGRAM: P_BASE}
 
-#: Journal reasons of a restore, by owner. The journal counts every one but the
-#: user's as a program value (``journal.INVENTED_REASONS``).
+#: Journal reasons of a restore, by owner (words for the preview and History).
 RESTORE_REASONS = {
     USER: "restored as own",
     BASE: "restored as base",
-    INFERRED: IMPORTED_INFERRED,
+    INFERRED: "imported as inferred",
     PROGRAM: "restored as program's",
 }
-OWNER_BY_REASON = {v: k for k, v in RESTORE_REASONS.items()}
+
 
 # Plan outcomes of a restore. Every backup row ends in exactly one of them, except that a
 # change over another value counts as "update" (to change) and as what it replaces.
@@ -337,32 +337,11 @@ class Backup:
 
 
 def owner_of(rating: float | None, prov: Any) -> tuple[str, str]:
-    """(owner, job) of a current rating from the journal's latest standing write.
-
-    ``prov`` is a ``journal.Provenance`` (value, job, reason, invented) or None.
-    A value is the program's only while it still equals what the program
-    invented and wrote; everything else is the user's.
-    """
-    if prov is None or rating is None or prov.value is None:
-        return USER, ""
-    if not getattr(prov, "invented", False):
-        return USER, ""
-    try:
-        if not same(float(prov.value), rating):
-            return USER, ""
-    except (TypeError, ValueError):
-        return USER, ""
-    job = str(prov.job)
-    reason = str(getattr(prov, "reason", "") or "")
-    if job in BASE_JOBS:
-        return BASE, job
-    if job in INFER_JOBS:
-        return INFERRED, job
-    if job == RESTORE_JOB and reason in OWNER_BY_REASON:
-        return OWNER_BY_REASON[reason], job
-    if reason == IMPORTED_INFERRED:
-        return INFERRED, job
-    return PROGRAM, job
+    """(owner word, job) of a current rating for the backup file: ``core.provenance.whose``."""
+    w = whose(rating, prov)
+    if w in GUESSES:
+        return OWNER_OF_WHOSE[w], str(prov.job)
+    return USER, ""
 
 
 def entry_from_item(item: Item, locations: Sequence[str], prov: Any = None) -> Entry | None:
@@ -814,11 +793,6 @@ def _why_not(entry: Entry) -> str:
 # --- restore: the plan --------------------------------------------------------------------------
 
 
-def _is_program(prov: Any, current: float | None) -> bool:
-    """The journal calls the target's current value one the program invented."""
-    return owner_of(current, prov)[0] != USER
-
-
 def _skip(
     plan: Plan,
     entry: Entry,
@@ -912,11 +886,20 @@ def plan_restore(
         matched_by[f.how] = matched_by.get(f.how, 0) + 1
         current = normalize(it.user_rating)
         reason = RESTORE_REASONS[e.owner]
-        change = Change(PLEX, str(it.key), "userRating", current, e.rating, reason, it.label)
+        change = Change(
+            PLEX,
+            str(it.key),
+            "userRating",
+            current,
+            e.rating,
+            reason,
+            it.label,
+            WHOSE_OF_OWNER.get(e.owner, YOURS),
+        )
         if current is None:
             plan.add(change)
         elif not same(current, e.rating):
-            mine_over_program = e.owner == USER and _is_program(prov.get(str(it.key)), current)
+            mine_over_program = e.owner == USER and is_guess(current, prov.get(str(it.key)))
             if overwrite or mine_over_program:
                 plan.add(change)  # counted "to change", and once more as what it replaces
                 plan.count(OVER_PROGRAM if mine_over_program else OVERWRITE)
@@ -931,7 +914,7 @@ def plan_restore(
                     current=current,
                 )
         else:
-            target_program = _is_program(prov.get(str(it.key)), current)
+            target_program = is_guess(current, prov.get(str(it.key)))
             if (e.owner != USER) != target_program:
                 plan.changes.append(change)
                 plan.count(RECORDED)

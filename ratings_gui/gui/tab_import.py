@@ -65,8 +65,8 @@ HELP = {
     "Default: all three.",
     "mark_watched": "Also mark each rated item as watched in Plex. Default: off.",
     "force": "Also write ratings that differ from one you already gave in Plex "
-    "(off: your Plex ratings win; only unrated items and equal values are skipped). "
-    "Default: off.",
+    "(off: your own Plex ratings are kept and listed as \"kept yours\"; ratings the program "
+    "guessed, base or inferred, are replaced either way). Default: off.",
     "all_libraries": "Look for matches in every movie and TV library of the server "
     "(off: only the library chosen on the Plex tab). Default: on.",
     "min_score": "How alike a title must be to count as the same film without asking you: "
@@ -144,7 +144,7 @@ class ImportTab(Tab):
         box.pack(side="left", padx=(12, 4))
         tip(HELP["mark_watched"], box)
         self.force_var = ctk.BooleanVar(value=bool(opts["force"]))
-        box = ctk.CTkCheckBox(row, text="Replace my Plex ratings", variable=self.force_var)
+        box = ctk.CTkCheckBox(row, text="Replace ratings I already gave", variable=self.force_var)
         box.pack(side="left", padx=4)
         tip(HELP["force"], box)
         self.all_var = ctk.BooleanVar(value=bool(opts["all_libraries"]))
@@ -340,7 +340,7 @@ class ImportTab(Tab):
             fmt=FORMATS.get(opts["format"]),
             kinds=opts["kinds"],
             min_score=opts["min_score"],
-            force=opts["force"],
+            overwrite=opts["force"],
             mark_watched=opts["mark_watched"],
             all_libraries=opts["all_libraries"],
             library=None if opts["all_libraries"] else self.app.library,

@@ -53,6 +53,9 @@ HELP = {
     "Default: empty.",
     "keep_mtime": "Keep each file's 'date modified' as it was after writing its rating, "
     "so other programs do not see the file as new. Default: off.",
+    "include_guesses": "Also write ratings the program guessed (base ratings, inferred "
+    "ratings) into the files. Off: only your own ratings go into files, so another player "
+    "never takes a guess for yours. Default: off.",
     "allow_clear": "Where one side has no rating, remove the other side's rating too "
     "(off: an unrated side never erases a rating). Not remembered: choose it each time.",
     "preview": "Read the library and the files' tags and show what would change. "
@@ -144,6 +147,14 @@ class TagsTab(Tab):
         box = ctk.CTkCheckBox(more, text="Keep file dates", variable=self.keep_mtime_var)
         box.pack(side="left", padx=(0, 16))
         tip(HELP["keep_mtime"], box)
+        self.include_guesses_var = ctk.BooleanVar(value=False)
+        box = ctk.CTkCheckBox(
+            more,
+            text="Also write the program's guesses into files",
+            variable=self.include_guesses_var,
+        )
+        box.pack(side="left", padx=(0, 16))
+        tip(HELP["include_guesses"], box)
         # Never remembered: erasing ratings is a fresh choice every time.
         self.allow_clear_var = ctk.BooleanVar(value=False)
         box = ctk.CTkCheckBox(
@@ -230,6 +241,7 @@ class TagsTab(Tab):
             direction=DIRECTION_KEYS.get(self.direction_button.get(), "both"),
             conflict=CONFLICT_KEYS.get(self.conflict_menu.get(), "fill"),
             allow_clear=bool(self.allow_clear_var.get()),
+            include_guesses=bool(self.include_guesses_var.get()),
             popm_email=self.email_entry.get().strip(),
             keep_mtime=bool(self.keep_mtime_var.get()),
             rating_scale=self.scale_answers.get(library),
@@ -251,6 +263,7 @@ class TagsTab(Tab):
         self.conflict_menu.set(ts.CONFLICT_NAMES[DEFAULTS["conflict"]])
         self.email_entry.delete(0, "end")
         self.keep_mtime_var.set(False)
+        self.include_guesses_var.set(False)
         self.allow_clear_var.set(False)
         self.remember(**DEFAULTS)
 

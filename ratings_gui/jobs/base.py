@@ -18,12 +18,15 @@ not written again:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ratings_gui.core.plan import FILE, Change, Plan, Report
+from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
+from ratings_gui.core.provenance import CHANGED_DURING_RUN, changed_by_someone
+from ratings_gui.core.scale import same
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import FAILED, INTERRUPTED
+from ratings_gui.journal import FAILED, INTERRUPTED, Provenance
 from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.writer import RatingWriter
@@ -44,6 +47,17 @@ def require_connection(app: Any) -> Connection:
     return conn
 
 
+def rating_provenance(app: Any, targets: Iterable[str] | None = None) -> dict[str, Provenance]:
+    """The program's standing rating writes on the connected server, as the connected user.
+
+    Feed for ``core.provenance.whose``: every job asks whose a value is through it.
+    """
+    conn = require_connection(app)
+    return app.journal.standing_writes(
+        PLEX, "userRating", targets, server=conn.name, user=conn.user
+    )
+
+
 def mark_failed(app: Any, report: Report, wrong: Sequence[Change], why: str) -> None:
     """Writes an after-write check found missing: failed in the journal and the report.
 
@@ -58,6 +72,45 @@ def mark_failed(app: Any, report: Report, wrong: Sequence[Change], why: str) -> 
     if "applied" in report.counts or "failed" in report.counts:
         report.counts["applied"] = len(report.applied)
         report.counts["failed"] = len(report.failed)
+
+
+def note_left_alone(report: Report, left: Sequence[tuple[Change, str]]) -> None:
+    """Ratings someone changed in Plex while the run worked: counted, listed, never written over."""
+    for _change, why in left:
+        report.counts[why] += 1
+    report.left_alone.extend(left)
+    report.extra["left_alone"] = [
+        {"target": c.target, "label": c.label, "reason": why} for c, why in left
+    ]
+
+
+def check_written(
+    app: Any, report: Report, written: Sequence[Change], now: Mapping[int, Any], ctx: JobContext
+) -> int:
+    """The after-write check of a job that re-read what it wrote (``now``: key -> Item).
+
+    A rating the server does not hold is marked failed; one that holds
+    neither the old value nor ours was rated by someone during the run and
+    is left alone (listed, never written over). Returns how many failed.
+    """
+    wrong: list[Change] = []
+    left: list[tuple[Change, str]] = []
+    for c in written:
+        it = now.get(int(c.target))
+        value = getattr(it, "user_rating", None)
+        if it is not None and same(value, c.new):
+            continue
+        if it is not None and changed_by_someone(value, c.old, c.new):
+            left.append((c, CHANGED_DURING_RUN))
+        else:
+            wrong.append(c)
+    if left:
+        note_left_alone(report, left)
+        ctx.log(f"{len(left):,} ratings were changed in Plex during the run: left as they are")
+    if wrong:
+        mark_failed(app, report, wrong, "the server did not keep this value")
+        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
+    return len(wrong)
 
 
 def run_status(report: Report, cancelled: bool, stopped: str = "") -> str:
@@ -109,6 +162,7 @@ def apply_plan(
         server=conn.name,
         library=str(plan.options.get("library") or app.library or ""),
         undo_of=undo_of,
+        user=conn.user,
     )
     report = Report(plan.job, run_id, dry_run=False)
     with RunLog(app.paths.logs, plan.job, run_id):
@@ -120,6 +174,7 @@ def apply_plan(
                 run_id=run_id,
                 progress=ctx.progress,
                 log_line=lambda t: ctx.log(t, logging.WARNING),
+                since=plan.read_at,
             )
         except Exception as exc:
             app.journal.finish_run(run_id, "failed", {"error": str(exc)})
@@ -132,6 +187,8 @@ def apply_plan(
         report.counts.update(plan.counts)
         report.counts.pop("update", None)
         report.counts.update(count_outcomes(result))
+        if result.left_alone:
+            note_left_alone(report, result.left_alone)
         for reason, n in result.reasons.items():
             report.counts[f"file failed: {reason.replace('_', ' ')}"] += n
         report.changes = len(result.applied)
@@ -238,7 +295,10 @@ class PlanJob:
 
         settle_interrupted(self.app, ctx)
         self.bad = []
+        read_at = time.time()
         plan = self.plan(self.read(ctx))
+        if plan.read_at is None:
+            plan.read_at = read_at
         if self.bad:  # items the server sent malformed (a NaN rating, a key "123x"): counted
             plan.count(MALFORMED, len(self.bad))
             ctx.log(f"{len(self.bad):,} items {MALFORMED}, e.g. {self.bad[0]}", logging.WARNING)

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.provenance import BASE, GUESSES, JobSpec, declare, whose
 from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.scale import format_stars, normalize, same
-from ratings_gui.core.transfer import BASE, RESTORE_JOB, RESTORE_REASONS
-from ratings_gui.jobs.base import PlanJob, require_connection
+from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import Provenance
 from ratings_gui.plex.connection import PlexError
@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 JOB = "base-rating"
 RESET_JOB = "base-rating-reset"
+SPEC = declare(JobSpec(JOB, sets=BASE, title="Base rating"))
+#: A reset puts "unrated" back: a value no one owns.
+RESET_SPEC = declare(JobSpec(RESET_JOB, sets="", title="Reset base ratings"))
 
 # Outcomes (plan counts).
 UNRATED = "unrated"
@@ -74,16 +77,6 @@ def check_value(value: float, style: str) -> float:
         choices = ", ".join(format_stars(a, glyphs=False) for a in allowed)
         raise ValueError(f"{STYLE_NAMES[style]} offers {choices}; not {format_stars(v)}")
     return v
-
-
-def _owned(current: float | None, prov: Provenance | None) -> bool:
-    """The current rating is the program's while it still equals what the program wrote."""
-    return (
-        prov is not None
-        and current is not None
-        and prov.value is not None
-        and same(prov.value, current)
-    )
 
 
 def in_scope(
@@ -138,18 +131,17 @@ def plan_base_rating(
     stars = format_stars(target)
     for t in chosen:
         current = t.user_rating
-        prov = provenance.get(str(t.key))
+        owner = whose(current, provenance.get(str(t.key)))
         if current is None:
-            reason = f"unrated -> base {stars}"
+            reason = f"unrated → base {stars}"
         elif same(current, target):
-            plan.count(ALREADY if _owned(current, prov) and prov and prov.job == job else SAME)
+            plan.count(ALREADY if owner == BASE else SAME)
             continue
-        elif _owned(current, prov):
-            assert prov is not None
+        elif owner in GUESSES:
             if not override_program:
-                plan.count(ALREADY if prov.job == job else PROGRAM)
+                plan.count(ALREADY if owner == BASE else PROGRAM)
                 continue
-            reason = f"set by {prov.job} -> base {stars}"
+            reason = f"the program's {owner} rating {format_stars(current)} → base {stars}"
         else:
             if not override_user:
                 plan.count(MINE)
@@ -158,13 +150,6 @@ def plan_base_rating(
             reason = f"YOUR rating {format_stars(current)} replaced by base {stars}"
         plan.add(Change(PLEX, str(t.key), "userRating", current, target, reason, t.label))
     return plan
-
-
-def _is_base(prov: Provenance, job: str) -> bool:
-    """Set by this job, or restored from a backup as a base rating (still the program's)."""
-    if prov.job == job:
-        return True
-    return job == JOB and prov.job == RESTORE_JOB and prov.reason == RESTORE_REASONS[BASE]
 
 
 def plan_reset(
@@ -176,11 +161,11 @@ def plan_reset(
         if t.kind != "track":
             continue
         prov = provenance.get(str(t.key))
-        if prov is None or not _is_base(prov, job):
+        if prov is None or prov.whose != BASE:
             if t.user_rating is not None:
                 plan.count(NOT_BASE)
             continue
-        if not _owned(t.user_rating, prov):
+        if whose(t.user_rating, prov) != BASE:
             plan.count(TAKEN_OVER if t.user_rating is not None else UNRATED)
             continue
         plan.add(
@@ -245,7 +230,7 @@ class BaseRatingJob(PlanJob):
         """The tracks, when they were read, the program's values, and the since-last-run floor."""
         read_at = time.time()
         tracks = super().read(ctx).of_kind("track")
-        prov = self.app.journal.program_values(PLEX, "userRating", server=self.app.connection.name)
+        prov = rating_provenance(self.app)
         since = None
         if self.opts.since_last_run and not self.reset:
             last = last_run_start(self.app.journal, self.opts.library)
@@ -397,9 +382,7 @@ def watch(
             if new:
                 known.update(t.key for t in new)
                 stats.seen += len(new)
-                prov = app.journal.program_values(
-                    PLEX, "userRating", [str(t.key) for t in new], server=conn.name
-                )
+                prov = rating_provenance(app, [str(t.key) for t in new])
                 plan = plan_base_rating(
                     new, prov, value=value, override_program=opts.override_program
                 )

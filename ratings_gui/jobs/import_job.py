@@ -21,8 +21,8 @@ from ratings_gui.core.importplan import NEEDS_REVIEW, OUTCOMES, UNCHANGED, UPDAT
 from ratings_gui.core.matching import build_index
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
-from ratings_gui.core.scale import format_both, same
-from ratings_gui.jobs.base import PlanJob, require_connection
+from ratings_gui.core.scale import format_both
+from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.http import PlexHttp
@@ -111,7 +111,7 @@ class ImportJob(PlanJob):
         fmt: str | None = None,
         kinds: Iterable[str] | None = None,
         min_score: float = 0.85,
-        force: bool = False,
+        overwrite: bool = False,
         mark_watched: bool = False,
         all_libraries: bool = False,
         library: str | None = None,
@@ -126,7 +126,9 @@ class ImportJob(PlanJob):
             wanted.add("season")  # Trakt season ratings travel with the shows
         self.kinds = wanted
         self.min_score = min_score
-        self.force = force
+        #: Replace ratings you already gave that differ from the file ("--overwrite").
+        self.overwrite = overwrite
+        self.provenance: dict[str, Any] = {}
         self.mark_watched = mark_watched
         self.all_libraries = all_libraries
         self.library = library
@@ -137,6 +139,8 @@ class ImportJob(PlanJob):
         self.review: list[ReviewItem] = []
         #: id(review item) -> the Plex key the user chose for it
         self.decisions: dict[int, int] = {}
+        #: id(review item) -> the outcome its answer had, when it wrote nothing
+        self._outcomes: dict[int, str] = {}
         self._review_info: dict[int, dict[str, Any]] = {}
         self.requests = 0
         self.plan_seconds = 0.0
@@ -189,7 +193,9 @@ class ImportJob(PlanJob):
         )
         for note in parsed.notes:
             ctx.log(note)
-        return parsed, self.read_items(ctx)
+        items = self.read_items(ctx)
+        self.provenance = rating_provenance(self.app)
+        return parsed, items
 
     def plan(self, snapshot: tuple[sources.ParseResult, list[Item]]) -> Plan:
         """Match and plan; the needs-review list stays on the job for the user."""
@@ -201,8 +207,10 @@ class ImportJob(PlanJob):
             index,
             kinds=self.kinds,
             min_score=self.min_score,
-            force=self.force,
+            overwrite=self.overwrite,
             mark_watched=self.mark_watched,
+            provenance=self.provenance,
+            source_name=sources.DISPLAY.get(parsed.format, parsed.format),
         )
         self.plan_seconds = time.perf_counter() - t0
         plan.options.update(
@@ -262,7 +270,9 @@ class ImportJob(PlanJob):
         if previous is not None:
             before = len(plan.changes)
             plan.changes = [c for c in plan.changes if not _from_review(c, previous)]
-            plan.count(UPDATE if len(plan.changes) < before else UNCHANGED, -1)
+            was = self._outcomes.pop(rid, UPDATE if len(plan.changes) < before else UNCHANGED)
+            plan.count(was, -1)
+            plan.skipped = [s for s in plan.skipped if s.get("_review") != rid]
             plan.count(NEEDS_REVIEW)
             if info:
                 plan.skipped.append(info)
@@ -283,8 +293,22 @@ class ImportJob(PlanJob):
             change = Change(PLEX, str(choice.key), "watched", False, True, REVIEWED, choice.label)
             plan.add(change)
             return change
-        if same(choice.user_rating, rating) and not self.force:
-            plan.count(UNCHANGED)
+        written = self.provenance.get(str(choice.key))
+        outcome = importplan.decide(choice.user_rating, rating, written, self.overwrite)
+        if outcome != UPDATE:
+            plan.count(outcome)
+            self._outcomes[rid] = outcome
+            if outcome == importplan.KEPT_YOURS:
+                fmt = self.parsed.format if self.parsed is not None else ""
+                kept = {
+                    **info,
+                    "_review": rid,
+                    "reason": outcome,
+                    "detail": importplan.kept_detail(
+                        choice.user_rating, rating, sources.DISPLAY.get(fmt, fmt or "the file")
+                    ),
+                }
+                plan.skipped.append(kept)
             return None
         change = Change(
             PLEX, str(choice.key), "userRating", choice.user_rating, rating, REVIEWED, choice.label

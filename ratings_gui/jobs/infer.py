@@ -24,11 +24,18 @@ from typing import Any
 
 from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.provenance import GUESSES, INFERRED, JobSpec, declare, whose
 from ratings_gui.core.records import Item
 from ratings_gui.core.scale import same, stars_label, to_stars
-from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
+from ratings_gui.jobs.base import (
+    PlanJob,
+    check_written,
+    mark_failed,
+    rating_provenance,
+    require_connection,
+)
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import APPLIED, INVENTED_REASON, Provenance
+from ratings_gui.journal import APPLIED, Provenance
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.writeloop import InOrder, Writer
 
@@ -36,6 +43,12 @@ log = logging.getLogger(__name__)
 
 JOB = inf.JOB
 REBUILD_JOB = "infer-provenance"
+SPEC = declare(JobSpec(JOB, sets=INFERRED, title="Inference"))
+REBUILD_SPEC = declare(
+    JobSpec(
+        REBUILD_JOB, sets=INFERRED, title="Guesses recovered from the mood tag", record_only=True
+    )
+)
 DEFAULT_MOOD = "Rating_Inferred"
 SETTINGS_TAB = "inference"
 REPORTS = ("coverage", "histogram", "twins", "dissenters")
@@ -54,22 +67,20 @@ def saved_params(app: Any) -> inf.Params:
 
 
 def program_map(app: Any) -> dict[int, float | None]:
-    """What the program last wrote per ratingKey on this server, any job (base ratings included)."""
+    """The program's standing guesses (base and inferred) per ratingKey, for this server and user.
+
+    The engine counts an item's rating as evidence only when it is not the
+    value here (the provenance rule: the program's guesses are not yours).
+    """
     out: dict[int, float | None] = {}
-    server = app.connection.name if app.connection is not None else None
-    for k, prov in app.journal.program_values(PLEX, "userRating", server=server).items():
+    for k, prov in rating_provenance(app).items():
+        if prov.whose not in GUESSES:
+            continue
         try:
             out[int(k)] = prov.value
         except ValueError:
             continue
     return out
-
-
-def inferred_now(prov: Provenance | None, current: float | None) -> bool:
-    """Does this item hold a rating inference wrote (still standing, not the user's)?"""
-    if prov is None or prov.value is None or not same(prov.value, current):
-        return False
-    return prov.job in (JOB, REBUILD_JOB) or prov.reason == INVENTED_REASON
 
 
 def plan_mood(
@@ -93,7 +104,7 @@ def plan_mood(
         if it.key in planned:
             want = planned[it.key] is not None
         else:
-            want = inferred_now(provenance.get(str(it.key)), it.user_rating)
+            want = whose(it.user_rating, provenance.get(str(it.key))) == INFERRED
         if want and it.key not in have:
             out.append(
                 Change(PLEX, str(it.key), MOOD, None, tag, "inferred: mood tag added", it.label)
@@ -143,15 +154,7 @@ def verify_ratings(
         page_size=KEY_PAGE,
     )
     report.extra["verify_requests"] = report.extra.get("verify_requests", 0) + http.sent
-    wrong = [
-        c
-        for c in ratings
-        if not same(getattr(snap.items.get(int(c.target)), "user_rating", None), c.new)
-    ]
-    if wrong:
-        mark_failed(app, report, wrong, "the server did not keep this value")
-        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
-    return len(wrong)
+    return check_written(app, report, ratings, snap.items, ctx)
 
 
 def kind_writer(conn: Any, section_id: int, kinds: dict[int, str], cancel: Any) -> Any:
@@ -198,11 +201,7 @@ class InferJob(PlanJob):
         """The library, after settling what an interrupted run left pending; and provenance."""
         items = self.read_music(ctx)
         self.program = program_map(self.app)
-        provenance = (
-            self.app.journal.program_values(PLEX, "userRating", server=self.app.connection.name)
-            if self.opts.mood_tag
-            else {}
-        )
+        provenance = rating_provenance(self.app) if self.opts.mood_tag else {}
         return items, self.program, provenance
 
     def read_mood(self, http: Any, section_id: int, kinds: Iterable[str] = KINDS) -> set[int]:
@@ -334,6 +333,7 @@ class InferJob(PlanJob):
             {"rebuilt_from_mood": self.opts.mood_tag},
             server=self.app.connection.name,
             library=self.opts.library,
+            user=self.app.connection.user,
         )
         j.mark(j.record_pending(run_id, rows), APPLIED)
         j.finish_run(run_id, "done", {"job": REBUILD_JOB, "rebuilt": len(rows)})

@@ -5,12 +5,13 @@ The file is the one ``infer --export`` writes, read by
 by ratingKey when the key still names the same item, else by kind + artist
 (+ album) + normalised title, against one bulk read of the music library.
 
-Provenance travels with the values: the job is one of ``journal.CARRIED_JOBS``,
-so an "own" row lands as the user's rating (inference uses it as evidence),
-while an "inferred" row is journaled with ``journal.INVENTED_REASON`` and
-stays a program value. When Plex already holds the value but the journal
-disagrees about whose it is, the row still becomes a (same-value) change so
-the journal records the file's word.
+Provenance travels with the values: an "own" row lands as yours (inference
+uses it as evidence), an "inferred" row as the program's guess
+(``Change.whose``). A rating you already gave is never replaced by an
+inferred row, and by a differing own row only with ``overwrite``; the
+program's guesses are replaced freely. When Plex already holds the value
+but the journal disagrees about whose it is, the row still becomes a
+(same-value) change so the journal records the file's word.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ratings_gui import journal
 from ratings_gui.core.matching import normalize_title
 from ratings_gui.core.plan import PLEX, UPDATE, Change, Plan, Report
+from ratings_gui.core.provenance import GUESSES, UNRATED, YOURS, JobSpec, declare, whose
+from ratings_gui.core.provenance import INFERRED as INFERRED_VALUE
 from ratings_gui.core.records import Item
-from ratings_gui.core.scale import same
-from ratings_gui.jobs.base import PlanJob, require_connection
+from ratings_gui.core.scale import format_stars, same
+from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.infer import kind_writer, verify_ratings
 from ratings_gui.jobs.runner import JobContext
@@ -53,10 +55,13 @@ from ratings_gui.writeloop import Writer
 log = logging.getLogger(__name__)
 
 JOB = "ratings-import"
+SPEC = declare(JobSpec(JOB, sets=YOURS, title="Ratings CSV import"))
 
 #: Journal reasons: an own row is the user's value, an inferred row stays the program's.
 OWN_REASON = "imported as own"
-INFERRED_REASON = journal.INVENTED_REASON
+INFERRED_REASON = "imported as inferred"
+#: A row that differs from a rating you already gave: kept unless overwrite.
+KEPT_YOURS = "kept yours"
 
 # Outcomes: every row ends in exactly one, so the counts add up to the rows read.
 RECORDED_OWN = "recorded as own"
@@ -70,6 +75,7 @@ OUTCOMES = (
     RECORDED_OWN,
     RECORDED_INFERRED,
     ALREADY,
+    KEPT_YOURS,
     NO_STARS,
     INVALID_STARS,
     UNKNOWN_KIND,
@@ -151,16 +157,6 @@ class _Index:
         )
 
 
-def _is_program(prov: Any, current: float | None) -> bool:
-    """The journal calls the current value the program's: it invented it and it still stands."""
-    if prov is None or current is None or not getattr(prov, "invented", True):
-        return False
-    try:
-        return prov.value is not None and same(float(prov.value), current)
-    except (TypeError, ValueError):
-        return False
-
-
 def _skip(
     plan: Plan, row: RatingRow, outcome: str, detail: str, cands: Sequence[Item] = ()
 ) -> None:
@@ -188,7 +184,11 @@ def _skip(
 
 
 def plan_ratings_import(
-    rows: Iterable[RatingRow], items: Iterable[Item], provenance: Mapping[str, Any]
+    rows: Iterable[RatingRow],
+    items: Iterable[Item],
+    provenance: Mapping[str, Any],
+    *,
+    overwrite: bool = False,
 ) -> Plan:
     """Rows + library snapshot + the journal's provenance -> the changes to write.
 
@@ -223,10 +223,30 @@ def plan_ratings_import(
             continue
         claimed[item.key] = row
         current = item.user_rating
-        reason = INFERRED_REASON if row.source == INFERRED else OWN_REASON
-        program = _is_program(provenance.get(str(item.key)), current)
-        change = Change(PLEX, str(item.key), "userRating", current, row.rating, reason, item.label)
+        inferred_row = row.source == INFERRED
+        reason = INFERRED_REASON if inferred_row else OWN_REASON
+        owner = whose(current, provenance.get(str(item.key)))
+        program = owner in GUESSES
+        change = Change(
+            PLEX,
+            str(item.key),
+            "userRating",
+            current,
+            row.rating,
+            reason,
+            item.label,
+            INFERRED_VALUE if inferred_row else YOURS,
+        )
         if not same(current, row.rating):
+            if owner not in (UNRATED, *GUESSES) and (inferred_row or not overwrite):
+                _skip(
+                    plan,
+                    row,
+                    KEPT_YOURS,
+                    f"kept yours: Plex {format_stars(current)}, file {format_stars(row.rating)}",
+                    [item],
+                )
+                continue
             plan.add(change)
         elif row.source == INFERRED and not program:
             plan.changes.append(change)
@@ -253,10 +273,13 @@ class RatingsImportJob(PlanJob):
 
     name = JOB
 
-    def __init__(self, app: Any, library: str, path: str | Path) -> None:
+    def __init__(
+        self, app: Any, library: str, path: str | Path, *, overwrite: bool = False
+    ) -> None:
         super().__init__(app)
         self.library = library
         self.path = Path(path)
+        self.overwrite = overwrite
         self.rows: list[RatingRow] = []
         self.items: list[Item] = []
 
@@ -274,10 +297,10 @@ class RatingsImportJob(PlanJob):
         self.rows = self.parse()
         ctx.log(f"{self.path.name}: {len(self.rows):,} rows")
         self.items = list(super().read(ctx))
-        return self.rows, self.items, self.app.journal.standing_writes(PLEX, "userRating")
+        return self.rows, self.items, rating_provenance(self.app)
 
     def plan(self, snapshot: tuple[list[RatingRow], list[Item], Mapping[str, Any]]) -> Plan:
-        plan = plan_ratings_import(*snapshot)
+        plan = plan_ratings_import(*snapshot, overwrite=self.overwrite)
         plan.options.update(library=self.library, section_id=self.section_id, file=str(self.path))
         return plan
 

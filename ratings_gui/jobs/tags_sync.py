@@ -8,10 +8,16 @@ the mapped files' tags read on a thread pool, :func:`plan_tags_sync`
 A side with no rating never erases the other one unless the user asks
 (``allow_clear``): an unrated track in Plex usually means "not rated yet",
 not "remove my stars from the file".
+
+Whose rating it is (``core.provenance``): the program's guesses (base and
+inferred ratings) are not written into files, where they would pass for
+yours, unless the user asks (``include_guesses``); a file value the program
+itself wrote there as a guess is never read back into Plex as yours.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,9 +26,10 @@ from typing import Any
 
 from ratings_gui.core.pathmap import MappingTest, Rule, map_path
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
+from ratings_gui.core.provenance import GUESSES, YOURS, JobSpec, Written, declare, whose
 from ratings_gui.core.records import Item
 from ratings_gui.core.scale import format_stars, same
-from ratings_gui.jobs.base import PlanJob
+from ratings_gui.jobs.base import PlanJob, rating_provenance
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.tags.files import modified_at
 from ratings_gui.tags.files import test_mapping as check_mapping
@@ -31,6 +38,8 @@ from ratings_gui.writeloop import InOrder, Writer
 log = logging.getLogger(__name__)
 
 JOB = "tags"
+#: Values copied from your files (or from Plex into them) are yours unless a change says.
+SPEC = declare(JobSpec(JOB, sets=YOURS, title="Tags"))
 
 DIRECTIONS = ("to-files", "to-plex", "both")
 CONFLICTS = ("plex", "file", "newest", "fill")
@@ -56,6 +65,10 @@ KEPT_FILL = "differ, left alone (fill only)"
 KEPT_NEWER = "differ, target is newer"
 #: A RATING of 6-10 whose scale nothing in the library tells: the preview asks.
 SCALE_UNKNOWN = "rating scale unknown"
+#: Plex holds a base or inferred rating: not written into files unless asked.
+GUESS_NOT_WRITTEN = "the program's guess: not written to files"
+#: The file holds a guess the program wrote there: not read into Plex as yours.
+FILE_GUESS = "the program's guess in the file: not read into Plex"
 
 #: TagError reasons -> plan outcome.
 ERROR_OUTCOMES = {"not_found": NOT_FOUND, "unsupported": UNSUPPORTED}
@@ -125,8 +138,17 @@ def plan_tags_sync(
     direction: str = "both",
     conflict: str = "fill",
     allow_clear: bool = False,
+    provenance: Mapping[str, Written] | None = None,
+    file_provenance: Mapping[str, Written] | None = None,
+    include_guesses: bool = False,
 ) -> Plan:
     """Pure: per track, which side gets which rating, and why the others stay.
+
+    ``provenance`` (ratingKey text -> the journal's standing write) and
+    ``file_provenance`` (local path -> the same for files) say whose a value
+    is: a guess of the program in Plex goes into files only with
+    ``include_guesses``, and a file's value the program wrote as a guess
+    never goes to Plex. A file value of yours replaces a guess in Plex.
 
     ``readings`` maps each server path to its :class:`FileReading`. One-way
     directions copy the source side, except: ``fill`` only fills an
@@ -186,10 +208,21 @@ def plan_tags_sync(
         if not stale:
             plan.count(IN_SYNC)
             continue
+        p_owner = whose(p, (provenance or {}).get(str(t.key)))
+        f_guess = f is not None and (
+            whose(f, (file_provenance or {}).get(str(f_reading.local))) in GUESSES
+        )
 
         to: str | None  # "files", "plex" or None
         note = ""
-        if direction == "to-files":
+        if p_owner in GUESSES and not include_guesses:
+            # a guess stays out of the files; a file value of yours replaces it in Plex
+            if f is not None and not f_guess and direction != "to-files" and not same(p, f):
+                to, note = "plex", "replaces the program's guess"
+            else:
+                plan.count(GUESS_NOT_WRITTEN)
+                continue
+        elif direction == "to-files":
             to, note = _one_way(p, f, conflict, allow_clear, not newer_file, "Plex")
         elif direction == "to-plex":
             to, note = _one_way(f, p, conflict, allow_clear, newer_file, "file")
@@ -210,6 +243,9 @@ def plan_tags_sync(
         else:
             to, note = None, KEPT_FILL
 
+        if to == "plex" and f_guess:
+            plan.count(FILE_GUESS)
+            continue
         if to is None:
             plan.count(note)
             plan.skipped.append(
@@ -231,8 +267,9 @@ def plan_tags_sync(
                             "rating",
                             r.result.rating,
                             p,
-                            f"Plex {format_stars(p)} -> file ({note})",
+                            f"Plex {format_stars(p)} → file ({note})",
                             t.label,
+                            p_owner if p_owner in GUESSES else YOURS,
                         )
                     )
         else:
@@ -248,7 +285,7 @@ def plan_tags_sync(
                     "userRating",
                     p,
                     f,
-                    f"file {format_stars(f)} -> Plex ({note})",
+                    f"file {format_stars(f)} → Plex ({note})",
                     t.label,
                 )
             )
@@ -365,6 +402,8 @@ class TagsOptions:
     #: The user's answer for RATING values the library leaves undecided: percent / ten.
     rating_scale: str | None = None
     workers: int = 8
+    #: Also write the program's guesses (base, inferred) into files.
+    include_guesses: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -394,6 +433,20 @@ def sync_writer(
     return InOrder(plex, files)
 
 
+def file_provenance(app: Any) -> dict[str, Written]:
+    """The program's standing writes to files (path -> value, whose), any server or user.
+
+    Files are this computer's: what the program wrote into one stays the
+    program's whoever's Plex rating it came from.
+    """
+    from ratings_gui.tags.writer import old_rating
+
+    out: dict[str, Written] = {}
+    for path, prov in app.journal.standing_writes(FILE, "rating").items():
+        out[path] = dataclasses.replace(prov, value=old_rating(prov.value))
+    return out
+
+
 def log_sides(ctx: JobContext, plan: Plan) -> None:
     """How many files and Plex ratings a plan holding files writes."""
     files = sum(1 for c in plan.changes if c.target_kind == FILE)
@@ -419,6 +472,8 @@ class TagsSyncJob(PlanJob):
         self.library = opts.library
         self.mapping: MappingTest | None = None
         self.figures: dict[str, float] = {}
+        self.provenance: dict[str, Written] = {}
+        self.file_provenance: dict[str, Written] = {}
 
     def read_tracks(self, ctx: JobContext) -> list[Item]:
         t0 = time.perf_counter()
@@ -467,6 +522,8 @@ class TagsSyncJob(PlanJob):
         )
         self.figures["scan_seconds"] = time.perf_counter() - t0
         self.figures["files"] = len({r.local for r in readings.values() if r.local})
+        self.provenance = rating_provenance(self.app)
+        self.file_provenance = file_provenance(self.app)
         return tracks, readings, (question, used)
 
     def plan(self, snapshot: tuple[list[Item], dict[str, FileReading], Any]) -> Plan:
@@ -477,6 +534,9 @@ class TagsSyncJob(PlanJob):
             direction=self.opts.direction,
             conflict=self.opts.conflict,
             allow_clear=self.opts.allow_clear,
+            provenance=self.provenance,
+            file_provenance=self.file_provenance,
+            include_guesses=self.opts.include_guesses,
         )
         plan.options.update(
             library=self.opts.library,

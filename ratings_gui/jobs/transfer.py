@@ -26,9 +26,14 @@ from typing import Any
 from ratings_gui import __version__
 from ratings_gui.core import transfer as tr
 from ratings_gui.core.plan import PLEX, Plan, Report, summary
+from ratings_gui.core.provenance import YOURS, JobSpec, declare
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
-from ratings_gui.core.scale import same
-from ratings_gui.jobs.base import PlanJob, mark_failed, require_connection
+from ratings_gui.jobs.base import (
+    PlanJob,
+    check_written,
+    rating_provenance,
+    require_connection,
+)
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.plex.connection import PlexError
@@ -41,6 +46,11 @@ log = logging.getLogger(__name__)
 BACKUP_JOB = "backup"
 RESTORE_JOB = tr.RESTORE_JOB
 CLEAR_JOB = tr.CLEAR_JOB
+#: A restore puts back whose each value was (the change says); by default yours.
+RESTORE_SPEC = declare(JobSpec(RESTORE_JOB, sets=YOURS, title="Restore"))
+#: A clear writes "unrated": no one's value.
+CLEAR_SPEC = declare(JobSpec(CLEAR_JOB, sets="", title="Clear ratings"))
+BACKUP_SPEC = declare(JobSpec(BACKUP_JOB, sets="", title="Backup"))
 #: Page size of the after-write listing (keys and ratings only): few requests.
 VERIFY_PAGE = 10_000
 #: Folder (below the data folder, beside the journal) for automatic backups.
@@ -117,14 +127,13 @@ def read_targets(
 
 
 def server_standing(app: Any) -> dict[str, Any]:
-    """The journal's standing rating writes, made on the connected server only.
+    """The journal's standing rating writes, made on the connected server as the connected user.
 
     RatingKeys are per server (a new server counts from 1 again): what the
     program wrote to key 1234 on the old server says nothing about key 1234
     here. Runs that name no server count everywhere.
     """
-    name = app.connection.name if app.connection is not None else None
-    return app.journal.standing_writes(PLEX, "userRating", server=name)
+    return rating_provenance(app)
 
 
 def build_backup(
@@ -284,13 +293,7 @@ def verify_written(
         )
         now.update(snap.items)
     report.extra["verify_requests"] = http.sent
-    wrong = [
-        c for c in written if not same(getattr(now.get(int(c.target)), "user_rating", None), c.new)
-    ]
-    if wrong:
-        mark_failed(app, report, wrong, "the server did not keep this value")
-        ctx.log(f"{len(wrong):,} ratings did not stick", logging.WARNING)
-    return len(wrong)
+    return check_written(app, report, written, now, ctx)
 
 
 # --- restore ------------------------------------------------------------------------------------

@@ -14,15 +14,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
+from ratings_gui.core.provenance import JobSpec, declare, job_spec
 from ratings_gui.core.scale import format_both, same
 from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import APPLIED, PROVENANCE_JOBS, UNDONE
+from ratings_gui.journal import APPLIED, UNDONE
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.snapshot import read_items
 from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
+
+#: Undo puts back what was there before: no new value of anyone's.
+SPEC = declare(JobSpec("undo", sets="", title="Undo"))
 
 MOOD = "mood"
 CHANGED_SINCE = "changed since"
@@ -202,7 +206,8 @@ class UndoJob(PlanJob):
         run = self.app.journal.run(self.run_id)
         if run is None:
             raise PlexError(f"There is no run {self.run_id} in the history.")
-        if run.job in PROVENANCE_JOBS:
+        spec = job_spec(run.job)
+        if spec is not None and spec.record_only:
             raise PlexError(
                 f"Run {self.run_id} only recorded which ratings are the program's; "
                 "it wrote nothing, so there is nothing to undo."

@@ -24,7 +24,7 @@ from ratings_gui.core.records import TYPE_IDS
 from ratings_gui.core.scale import format_both, normalize
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.http import PlexHttp
-from ratings_gui.plex.writer import MOOD, RatingWriter, plex_failure
+from ratings_gui.plex.writer import MOOD, RatingWriter, plex_failure, screen_ratings
 from ratings_gui.writeloop import (
     NOT_SENT,
     Failure,
@@ -170,6 +170,9 @@ class BulkRatingWriter(JournaledWriter):
 
     def read_current(self, changes: Sequence[Change]) -> Mapping[Key, Any] | None:
         return self.single.read_current(changes)
+
+    def screen(self, changes: Sequence[Change], since: float | None) -> dict[Key, str]:
+        return screen_ratings(self.conn, changes, since, self.http)
 
     def verify(
         self, applied: Sequence[Change], progress: ProgressFn | None, log_line: LogFn | None

@@ -129,6 +129,9 @@ class Connection:
     timeout: float = 30.0
     session: requests.Session = field(default_factory=make_session, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: The Plex user whose ratings this token reads and writes ("" for the account that
+    #: signed in). Provenance and the journal are kept per server and user.
+    user: str = ""
 
     @property
     def machine_id(self) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ratings_gui.core.plan import PLEX, Change
+from ratings_gui.core.provenance import CHANGED_DURING_RUN, CHANGED_SINCE_READ, changed_by_someone
 from ratings_gui.core.scale import format_both, normalize, same
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.http import HttpStatusError, PlexHttp, Unreachable
@@ -84,6 +85,35 @@ def read_current(
     return out
 
 
+def screen_ratings(
+    conn: Connection, changes: Sequence[Change], since: float | None, http: PlexHttp
+) -> dict[Key, str]:
+    """Rating changes whose item someone rated after the plan's read: never written over.
+
+    One bulk read per chunk. An item now holding another value than the
+    plan's old one, or rated (``lastRatedAt``) after the snapshot was read,
+    was rated by someone else meanwhile (in Plex, or by this program on
+    another computer, whose journal this one does not see).
+    """
+    ratings = [c for c in changes if c.field == "userRating" and c.target.isdigit()]
+    if not ratings:
+        return {}
+    items = read_items(conn, [c.target for c in ratings], http=http)
+    out: dict[Key, str] = {}
+    for c in ratings:
+        it = items.get(int(c.target))
+        if it is None:
+            continue  # gone: the write says so
+        if (
+            not same(it.user_rating, c.old)
+            or since is not None
+            and it.last_rated_at is not None
+            and it.last_rated_at > since
+        ):
+            out[c.key] = CHANGED_SINCE_READ
+    return out
+
+
 class RatingWriter(JournaledWriter):
     """Apply :class:`Change` objects with target kind ``plex`` to one server, item by item."""
 
@@ -118,6 +148,9 @@ class RatingWriter(JournaledWriter):
     def send(self, unit: list[Change]) -> None:
         for change in unit:
             self.write_one(change)
+
+    def screen(self, changes: Sequence[Change], since: float | None) -> dict[Key, str]:
+        return screen_ratings(self.conn, changes, since, self.http) if self.check else {}
 
     # --- one write ---------------------------------------------------------------
 
@@ -189,8 +222,21 @@ class RatingWriter(JournaledWriter):
         wrong = [c for c in ratings if c.key not in current or not same(current[c.key], c.new)]
         if progress:
             progress(len(ratings), len(ratings), "verifying")
+        # a value neither the old one nor ours: someone rated it during the run; it stays
+        left = [
+            (c, CHANGED_DURING_RUN)
+            for c in wrong
+            if c.key in current and changed_by_someone(current[c.key], c.old, c.new)
+        ]
+        if left:
+            gone = {c.key for c, _ in left}
+            wrong = [c for c in wrong if c.key not in gone]
+            if log_line:
+                log_line(
+                    f"{len(left):,} ratings were changed in Plex during the run: left as they are"
+                )
         if not wrong:
-            return []
+            return left
         if log_line:
             log_line(f"{len(wrong)} ratings did not stick; writing them again")
         errors: dict[Key, str] = {}
@@ -214,4 +260,4 @@ class RatingWriter(JournaledWriter):
                 )
             elif c.key in errors:
                 out.append((c, errors[c.key]))
-        return out
+        return out + left

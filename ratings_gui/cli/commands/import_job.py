@@ -37,7 +37,14 @@ def _import_args(p: argparse.ArgumentParser) -> None:
         help="media types to rate, comma separated (default: movie,show,episode)",
     )
     p.add_argument("--mark-watched", action="store_true", help="mark rated items as watched")
-    p.add_argument("--force", action="store_true", help="write even ratings Plex already holds")
+    p.add_argument(
+        "--overwrite",
+        "--force",
+        dest="overwrite",
+        action="store_true",
+        help="replace ratings you already gave in Plex that differ from the file "
+        "(default: yours are kept and listed)",
+    )
     p.add_argument(
         "--min-score",
         type=float,
@@ -71,7 +78,7 @@ def _import_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         fmt=args.format,
         kinds=_kinds(args.kinds),
         min_score=args.min_score,
-        force=args.force,
+        overwrite=args.overwrite,
         mark_watched=args.mark_watched,
         all_libraries=args.all_libraries,
         library=args.library,

@@ -27,11 +27,17 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--unmatched", metavar="FILE", help="write the rows that were not used, with the reason"
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace ratings you already gave that differ from an own row of the file "
+        "(default: yours are kept and listed)",
+    )
 
 
 def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
     """The shared CLI flow, plus a plain exit 2 for a broken file and the unmatched CSV."""
-    job = RatingsImportJob(app, require_library(app, args), args.file)
+    job = RatingsImportJob(app, require_library(app, args), args.file, overwrite=args.overwrite)
 
     def unmatched(plan: Plan) -> dict[str, Any]:
         return skipped_csv(

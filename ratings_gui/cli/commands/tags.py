@@ -53,6 +53,12 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="an unrated source removes the target's rating (off: never erased)",
     )
+    p.add_argument(
+        "--include-guesses",
+        action="store_true",
+        help="also write the program's guesses (base and inferred ratings) into files "
+        "(off: only your own ratings go into files)",
+    )
     p.add_argument("--popm-email", default="", help="POPM owner e-mail for new MP3 rating frames")
     p.add_argument("--keep-mtime", action="store_true", help="keep the files' modification times")
     p.add_argument(
@@ -85,6 +91,7 @@ def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
         direction=args.direction,
         conflict=args.conflict,
         allow_clear=args.allow_clear,
+        include_guesses=args.include_guesses,
         popm_email=args.popm_email,
         keep_mtime=args.keep_mtime,
         vorbis_zero_to_ten=args.vorbis_0_10,
