@@ -152,7 +152,10 @@ def test_preview_discard_and_small_plan(app: Any) -> None:
     plan.add(Change(PLEX, "1", "userRating", None, 7.0, "file tag", "A - B - C"))
     preview.show(plan)
     pump_until(app, lambda: preview.shown_rows == 1)
-    assert preview.tree.item(preview.tree.get_children()[0], "values")[2:4] == ("not rated", "★★★½ 3.5")
+    assert preview.tree.item(preview.tree.get_children()[0], "values")[2:4] == (
+        "not rated",
+        "★★★½ 3.5",
+    )
     assert preview.note_label.cget("text") == ""
     preview.apply_button.invoke()
     assert applied == [plan]

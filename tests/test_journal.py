@@ -6,10 +6,10 @@ from pathlib import Path
 
 from conftest import is_program_value
 
-from ratings_gui.core.plan import PLEX, Change
 import ratings_gui.jobs.base_rating  # noqa: F401  (declares the base-rating job)
 import ratings_gui.jobs.ratings_csv  # noqa: F401
 import ratings_gui.jobs.tags_sync  # noqa: F401
+from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.provenance import INFERRED
 from ratings_gui.journal import APPLIED, FAILED, PENDING, UNDONE, Journal
 

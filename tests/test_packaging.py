@@ -488,7 +488,9 @@ def _load_script(name: str) -> types.ModuleType:
     """A module from scripts/ (not a package), loaded by path."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"_scripts_{name}", REPO / "scripts" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"_scripts_{name}", REPO / "scripts" / f"{name}.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -653,7 +655,9 @@ def test_lock_covers_every_runtime_dependency() -> None:
 def test_readme_commands_are_the_scripts() -> None:
     """The README's set-up and test commands are the ones .ci/run runs as written."""
     extract = "\n".join(
-        re.findall(r"^readme_command\(\) \{.*?^\}$", CI_RUN.read_text(encoding="utf-8"), re.S | re.M)
+        re.findall(
+            r"^readme_command\(\) \{.*?^\}$", CI_RUN.read_text(encoding="utf-8"), re.S | re.M
+        )
     )
     assert extract, ".ci/run has no readme_command function"
 
@@ -685,7 +689,7 @@ def test_ci_run_uses_the_system_python_and_the_readme() -> None:
     assert 'TEST_CMD="$(readme_command Tests)"' in text
     assert 'bash -c "$TEST_CMD"' in text
     assert "python3-venv" in text and "python3-tk" in text and "xvfb" in text
-    assert "grep -qx \"home = /usr/bin\" .venv/pyvenv.cfg" in text
+    assert 'grep -qx "home = /usr/bin" .venv/pyvenv.cfg' in text
     assert "pip install -q --disable-pip-version-check ." in text
     assert "scripts/build_linux_exe.sh" in text
 
@@ -710,7 +714,9 @@ def test_posix_and_windows_wrappers_call_the_bootstrap(name: str) -> None:
     assert "py -3" in bat and "exit /b %ERRORLEVEL%" in bat
 
 
-def _bootstrap(tmp_path: Path, args: list[str], block: str = "") -> subprocess.CompletedProcess[str]:
+def _bootstrap(
+    tmp_path: Path, args: list[str], block: str = ""
+) -> subprocess.CompletedProcess[str]:
     """Run scripts/bootstrap.py in a fresh interpreter, optionally without some modules."""
     script = str(REPO / "scripts" / "bootstrap.py")
     code = (
@@ -857,7 +863,10 @@ def test_every_third_party_import_is_declared_and_locked() -> None:
     imported: dict[str, str] = {}
     for path in sorted((REPO / "ratings_gui").rglob("*.py")):
         for module in _required_imports(path):
-            if module not in sys.stdlib_module_names and module not in ("ratings_gui", "__future__"):
+            if module not in sys.stdlib_module_names and module not in (
+                "ratings_gui",
+                "__future__",
+            ):
                 imported.setdefault(module, str(path.relative_to(REPO)))
     assert {"plexapi", "mutagen", "customtkinter"} <= set(imported)
     for module, where in sorted(imported.items()):

@@ -25,11 +25,10 @@ from ratings_gui.jobs import ratings_csv as rc
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.journal import Provenance
-
-INVENTED_REASON = rc.INFERRED_REASON
 from ratings_gui.plex.snapshot import read_library
 from ratings_gui.sources.base import SourceError
 
+INVENTED_REASON = rc.INFERRED_REASON
 MUSIC = "Music"
 KINDS = ("artist", "album", "track")
 HEADER = ["kind", "key", "artist", "title", "stars", "source"]

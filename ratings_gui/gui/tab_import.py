@@ -65,7 +65,7 @@ HELP = {
     "Default: all three.",
     "mark_watched": "Also mark each rated item as watched in Plex. Default: off.",
     "force": "Also write ratings that differ from one you already gave in Plex "
-    "(off: your own Plex ratings are kept and listed as \"kept yours\"; ratings the program "
+    '(off: your own Plex ratings are kept and listed as "kept yours"; ratings the program '
     "guessed, base or inferred, are replaced either way). Default: off.",
     "all_libraries": "Look for matches in every movie and TV library of the server "
     "(off: only the library chosen on the Plex tab). Default: on.",
@@ -90,8 +90,6 @@ def row_text(r: ReviewItem) -> str:
 def candidate_text(item: Any, score: float) -> str:
     """``Heat (1995) — movie, 91% alike``: a candidate as a Plex user reads it."""
     return f"{item.label} — {item.kind}, {score:.0%} alike"
-
-
 
 
 class ImportTab(Tab):
@@ -502,9 +500,7 @@ class ImportTab(Tab):
         if self.last_unmatched:
             where = Path(self.last_unmatched)
             folder = "beside the export" if not self.unmatched_dir else f"in {where.parent}"
-            self.status_label.configure(
-                text=f"Rows that matched nothing: {where.name} ({folder})"
-            )
+            self.status_label.configure(text=f"Rows that matched nothing: {where.name} ({folder})")
             self.open_unmatched_button.tooltip_text = str(where)
             self.open_unmatched_button.pack(side="left", padx=6, before=self.status_label)
         else:

@@ -147,8 +147,6 @@ DISSENTERS_COLUMNS = (
 )
 
 
-
-
 class InferenceTab(Tab):
     """Options -> Preview (plan + reports) -> Apply; Backtest; CSV exports; provenance rebuild."""
 
