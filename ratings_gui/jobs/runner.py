@@ -1,7 +1,11 @@
-"""Runs a job on a worker thread and talks to the window only through events.
+"""Runs background work on worker threads and talks to the window only through events.
 
-Tk is not thread-safe: the worker never touches a widget. It puts small
-immutable events on a queue; the window drains the queue from ``after()``.
+Tk is not thread-safe: a worker never touches a widget. It puts small
+immutable events on one queue; the window drains the queue from ``after()``.
+Two shapes share that queue: a job (:meth:`JobRunner.start`, one at a time,
+with progress, log and cancel) and a task (:meth:`JobRunner.run_task`,
+Picard's ``run_task(func, then)``: a short listing or a long watch beside
+the job, whose end comes back as ``then(Finished)`` on the draining thread).
 The CLI uses the same :class:`JobContext` with a callback instead.
 """
 
@@ -44,7 +48,14 @@ class Finished:
     cancelled: bool = False
 
 
-Event = Progress | Log | Finished
+@dataclass(frozen=True, slots=True)
+class Call:
+    """``fn()`` to run on the thread that drains the events (a task's ``then``, or its news)."""
+
+    fn: Callable[[], None]
+
+
+Event = Progress | Log | Finished | Call
 
 
 class JobContext:
@@ -89,8 +100,22 @@ class JobContext:
 CANCEL_ABANDON_SECONDS = 1.5
 
 
+def _finish(
+    work: Callable[[], Any], describe_error: Callable[[BaseException], str] | None, name: str
+) -> Finished:
+    """Run ``work`` and say how it ended, as a job's or a task's one last event."""
+    try:
+        result = work()
+    except Cancelled:
+        return Finished(error="Cancelled.", cancelled=True)
+    except Exception as exc:  # noqa: BLE001 - reported as one plain message
+        log.exception("%s failed", name)
+        return Finished(error=describe_error(exc) if describe_error else str(exc))
+    return Finished(report=result if isinstance(result, Report) else None, result=result)
+
+
 class JobRunner:
-    """One job at a time on a daemon thread; events go to :attr:`events`."""
+    """One job at a time on a daemon thread, tasks beside it; all events go to :attr:`events`."""
 
     def __init__(self) -> None:
         self.events: queue.Queue[Event] = queue.Queue()
@@ -98,6 +123,9 @@ class JobRunner:
         self._thread: threading.Thread | None = None
         self._cancel_at: float | None = None
         self._abandoned = False
+        #: Which job may still put events: a late one of an abandoned job is dropped.
+        self._generation = 0
+        self._lock = threading.Lock()
 
     @property
     def busy(self) -> bool:
@@ -116,25 +144,50 @@ class JobRunner:
             raise RuntimeError("a job is already running")
         self.cancel_event = threading.Event()
         self._cancel_at = None
-        self._abandoned = False
-        self.events = queue.Queue()  # an abandoned job's late events go to its old queue
-        ctx = JobContext(self.events.put, self.cancel_event)
+        with self._lock:
+            self._generation += 1
+            self._abandoned = False
+        generation = self._generation
+
+        def emit(ev: Event) -> None:
+            with self._lock:  # an abandoned or replaced job says nothing more
+                if generation == self._generation and not self._abandoned:
+                    self.events.put(ev)
+
+        ctx = JobContext(emit, self.cancel_event)
 
         def target() -> None:
-            try:
-                result = work(ctx)
-            except Cancelled:
-                self.events.put(Finished(error="Cancelled.", cancelled=True))
-            except Exception as exc:  # noqa: BLE001 - reported as one plain message
-                log.exception("job %s failed", name)
-                text = describe_error(exc) if describe_error else str(exc)
-                self.events.put(Finished(error=text))
-            else:
-                report = result if isinstance(result, Report) else None
-                self.events.put(Finished(report=report, result=result))
+            emit(_finish(lambda: work(ctx), describe_error, f"job {name}"))
 
         self._thread = threading.Thread(target=target, name=f"ratings-{name}", daemon=True)
         self._thread.start()
+
+    def run_task(
+        self,
+        func: Callable[[], Any],
+        then: Callable[[Finished], None],
+        *,
+        describe_error: Callable[[BaseException], str] | None = None,
+        name: str = "task",
+    ) -> threading.Thread:
+        """Run ``func()`` on its own daemon thread, beside any job (Picard's ``run_task``).
+
+        Its return or error comes back as ``then(Finished(...))`` through
+        :attr:`events`, on the thread that drains them; ``func`` never
+        touches the window. Returns the thread (a long task is joined on close).
+        """
+
+        def target() -> None:
+            ended = _finish(func, describe_error, f"task {name}")
+            self.post(lambda: then(ended))
+
+        thread = threading.Thread(target=target, name=f"ratings-{name}", daemon=True)
+        thread.start()
+        return thread
+
+    def post(self, fn: Callable[[], None]) -> None:
+        """From any thread: ``fn()`` runs on the draining thread at its next drain."""
+        self.events.put(Call(fn))
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -159,11 +212,11 @@ class JobRunner:
         ):
             # Cancel must answer within 2 s: a request stuck on an unreachable server is
             # left to time out on its own (what it wrote is journaled; the next run settles it).
-            self._abandoned = True
-            old, self.events = self.events, queue.Queue()
+            with self._lock:
+                self._abandoned = True
             while True:
                 try:
-                    ev = old.get_nowait()
+                    ev = self.events.get_nowait()
                 except queue.Empty:
                     break
                 if not isinstance(ev, Progress | Finished):
