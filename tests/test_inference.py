@@ -460,3 +460,40 @@ def _rated(it: Item, value: float | None) -> Item:
     from dataclasses import replace
 
     return replace(it, user_rating=value)
+
+
+def test_every_rated_then_hidden_filler_track_gets_a_value() -> None:
+    """Issue 23 item 9: hide the user's rated filler, infer: each one gets a value back.
+
+    A short filler track on an album (and artist) with nothing else of the
+    user's got none; filler follows the fitted filler offset by default,
+    from the library's level when its album has none. Only the option
+    leaves it unrated.
+    """
+    from dataclasses import replace
+
+    from ratings_gui.demo.library import DemoLibrary
+
+    items = _demo_items(DemoLibrary.generate(seed=2, tracks=1500, movies=0, shows=0))
+    # an artist whose one EP the user rated: every track under 80 s (filler by length)
+    items += [artist(90_000, "Short Songs"), album(90_001, 90_000)]
+    items += [track(90_010 + i, 90_001, 90_000, 7.0, secs=70) for i in range(3)]
+    p = inf.Params()
+    filler = inf.filler_keys([it for it in items if it.kind == "track"], p)
+    hidden = {it.key for it in items if it.key in filler and it.user_rating is not None}
+    assert len(hidden) >= 6 and {90_010, 90_011, 90_012} <= hidden
+    after = [replace(it, user_rating=None) if it.key in hidden else it for it in items]
+    res = inf.infer(after)
+    assert sorted(hidden - set(res.values)) == []
+    assert all(res.values[k].source == "track-down" for k in hidden)
+    # the EP's level is the library's, moved by the user's filler offset, and less sure
+    ep = res.values[90_010]
+    assert ep.value == pytest.approx(res.fit.center + res.fit.filler_offset)
+    others = hidden - {90_010, 90_011, 90_012}
+    assert ep.spread > max(res.values[k].spread for k in others)
+    assert "no ratings of yours on its album or artist" in ep.reason
+    plan, _ = inf.plan_inference(after)
+    assert {str(k) for k in hidden} <= {c.target for c in plan.changes}
+    # the option leaves every filler track unrated, the EP's too
+    kept = inf.infer(after, params=inf.Params(keep_filler_unrated=True))
+    assert not hidden & set(kept.values)

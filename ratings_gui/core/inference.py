@@ -539,22 +539,65 @@ def fit_model(s: Prepared) -> Fit:
     calibrated against the same evidence; thin evidence falls back to weak
     priors instead of guessing wildly.
     """
-    ev = s.evidence
     manual = s.manual
-    # within albums
+    vt = _track_variance(s.evidence)
+    by_artist = _album_means_by_artist(s)
+    vb = _album_variance(by_artist, vt)
+    art = _artist_means(by_artist, vb, vt)
+    va, center = _artist_variance(art, s.mu)
+    k, scale, shift, vc = _critic_calibration(s, vt)
+    # direct album and artist ratings next to what their tracks say
+    album_pairs = [
+        (manual[a.key], e[0] / e[1], vt / e[1])
+        for a in s.albums
+        if a.key in manual and (e := s.evidence.get(a.key)) is not None
+    ]
+    art_mean = {key: v for key, v in zip(by_artist, art, strict=True)}
+    artist_pairs = [
+        (manual[ar.key], *art_mean[ar.key])
+        for ar in s.artists
+        if ar.key in manual and ar.key in art_mean
+    ]
+    copy, groups = _copy_variance(s, vt)
+    return Fit(
+        center=center,
+        var_artist=va,
+        var_album=vb,
+        var_track=vt,
+        var_copy=copy,
+        critic_scale=scale,
+        critic_shift=shift,
+        var_critic=vc,
+        critic_albums=k,
+        var_album_rating=_rating_noise(album_pairs, 1.0),
+        var_artist_rating=_rating_noise(artist_pairs, 1.0),
+        rated_twins=groups,
+    )
+
+
+def _track_variance(ev: Mapping[int, list[float]]) -> float:
+    """How much tracks of one album vary: the pooled spread within albums."""
     ss = 0.0
     dof = 0
     for total, n, sq in ev.values():
         if n >= 2:
             ss += sq - total * total / n
             dof += int(n) - 1
-    vt = max(FLOOR, ss / dof) if dof >= 5 else 1.5
-    # albums of one artist
+    return max(FLOOR, ss / dof) if dof >= 5 else 1.5
+
+
+def _album_means_by_artist(s: Prepared) -> dict[int, list[tuple[float, float]]]:
+    """Artist key -> (mean, count) of the user's track ratings on each of its albums."""
     by_artist: dict[int, list[tuple[float, float]]] = defaultdict(list)
     for a in s.albums:
-        e = ev.get(a.key)
+        e = s.evidence.get(a.key)
         if e is not None and a.parent_key is not None:
             by_artist[a.parent_key].append((e[0] / e[1], e[1]))
+    return by_artist
+
+
+def _album_variance(by_artist: Mapping[int, list[tuple[float, float]]], vt: float) -> float:
+    """How much albums of one artist vary, less the noise of their few track ratings."""
     ss_b = 0.0
     dof_b = 0
     noise_b = 0.0
@@ -568,19 +611,28 @@ def fit_model(s: Prepared) -> Fit:
         noise_b += vt * sum(1 / n for _, n in albums) * (m - 1) / m
     means = [x for albums in by_artist.values() for x, _ in albums]
     if dof_b >= 5:
-        vb = max(FLOOR, (ss_b - noise_b) / dof_b)
-    elif len(means) >= 2:
+        return max(FLOOR, (ss_b - noise_b) / dof_b)
+    if len(means) >= 2:
         grand = sum(means) / len(means)
         spread = sum((x - grand) ** 2 for x in means) / (len(means) - 1)
-        vb = max(FLOOR, 0.5 * spread)
-    else:
-        vb = 0.5
-    # artists
-    art: list[tuple[float, float]] = []  # (mean of its album means, that mean's own variance)
+        return max(FLOOR, 0.5 * spread)
+    return 0.5
+
+
+def _artist_means(
+    by_artist: Mapping[int, list[tuple[float, float]]], vb: float, vt: float
+) -> list[tuple[float, float]]:
+    """Per artist (in ``by_artist`` order): the mean of its album means, that mean's variance."""
+    art: list[tuple[float, float]] = []
     for albums in by_artist.values():
         m = len(albums)
         own = sum(vb + vt / n for _, n in albums) / (m * m)
         art.append((sum(x for x, _ in albums) / m, own))
+    return art
+
+
+def _artist_variance(art: list[tuple[float, float]], mu: float) -> tuple[float, float]:
+    """How much artists vary, and the library's centre (artists weighted by how sure)."""
     if len(art) >= 5:
         grand = sum(x for x, _ in art) / len(art)
         ss_a = sum((x - grand) ** 2 for x, _ in art)
@@ -588,73 +640,54 @@ def fit_model(s: Prepared) -> Fit:
         va = max(FLOOR, (ss_a - (k - 1) / k * sum(v for _, v in art)) / (k - 1))
     else:
         va = 1.0
-    if art:
-        weights = [1 / (va + v) for _, v in art]
-        center = sum(w * x for w, (x, _) in zip(weights, art, strict=True)) / sum(weights)
-    else:
-        center = s.mu
+    if not art:
+        return va, mu
+    weights = [1 / (va + v) for _, v in art]
+    return va, sum(w * x for w, (x, _) in zip(weights, art, strict=True)) / sum(weights)
 
-    # critic ratings: how well they track the albums this user rated (errors in variables:
-    # the album means' own noise is taken out before the slope is read)
+
+def _critic_calibration(s: Prepared, vt: float) -> tuple[int, float, float, float]:
+    """How well critic ratings track the albums this user rated: (albums, scale, shift, var).
+
+    Errors in variables: the album means' own noise is taken out before the
+    slope is read; few albums lean on the prior (a critic point is a point).
+    """
     pts = [
         (a.critic_rating, e[0] / e[1], vt / e[1])
         for a in s.albums
-        if a.critic_rating is not None and (e := ev.get(a.key)) is not None and e[1] >= 2
+        if a.critic_rating is not None and (e := s.evidence.get(a.key)) is not None and e[1] >= 2
     ]
     k = len(pts)
-    scale, shift, vc = 1.0, 0.0, 4.0
-    if k >= 3:
-        mr = sum(r for r, _, _ in pts) / k
-        mx = sum(x for _, x, _ in pts) / k
-        cov = sum((r - mr) * (x - mx) for r, x, _ in pts) / (k - 1)
-        var_r = sum((r - mr) ** 2 for r, _, _ in pts) / (k - 1)
-        var_x = sum((x - mx) ** 2 for _, x, _ in pts) / (k - 1)
-        var_theta = max(FLOOR, var_x - sum(v for _, _, v in pts) / k)
-        slope = clamp(cov / var_theta, 0.1, 5.0)  # critic points per point of yours
-        var_e = max(FLOOR, var_r - slope * slope * var_theta)
-        w = k / (k + 10.0)
-        scale = w / slope + (1 - w) * 1.0
-        shift = w * (mx - mr / slope) + (1 - w) * (mx - mr)
-        vc = max(FLOOR, w * var_e / (slope * slope) + (1 - w) * 4.0)
+    if k < 3:
+        return k, 1.0, 0.0, 4.0
+    mr = sum(r for r, _, _ in pts) / k
+    mx = sum(x for _, x, _ in pts) / k
+    cov = sum((r - mr) * (x - mx) for r, x, _ in pts) / (k - 1)
+    var_r = sum((r - mr) ** 2 for r, _, _ in pts) / (k - 1)
+    var_x = sum((x - mx) ** 2 for _, x, _ in pts) / (k - 1)
+    var_theta = max(FLOOR, var_x - sum(v for _, _, v in pts) / k)
+    slope = clamp(cov / var_theta, 0.1, 5.0)  # critic points per point of yours
+    var_e = max(FLOOR, var_r - slope * slope * var_theta)
+    w = k / (k + 10.0)
+    scale = w / slope + (1 - w) * 1.0
+    shift = w * (mx - mr / slope) + (1 - w) * (mx - mr)
+    return k, scale, shift, max(FLOOR, w * var_e / (slope * slope) + (1 - w) * 4.0)
 
-    # direct album and artist ratings next to what their tracks say
-    album_pairs = [
-        (manual[a.key], e[0] / e[1], vt / e[1])
-        for a in s.albums
-        if a.key in manual and (e := ev.get(a.key)) is not None
-    ]
-    art_mean = {key: v for key, v in zip(by_artist, art, strict=True)}
-    artist_pairs = [
-        (manual[ar.key], *art_mean[ar.key])
-        for ar in s.artists
-        if ar.key in manual and ar.key in art_mean
-    ]
-    # copies of one song: how far apart the user rates them
+
+def _copy_variance(s: Prepared, vt: float) -> tuple[float, int]:
+    """How far apart the user rates copies of one song, and how many songs tell."""
     ss_c = 0.0
     dof_c = 0
     groups = 0
     for group in s.twins:
-        vals = [manual[k] for k in group if k in manual]
+        vals = [s.manual[k] for k in group if k in s.manual]
         if len(vals) >= 2:
             mean = sum(vals) / len(vals)
             ss_c += sum((v - mean) ** 2 for v in vals)
             dof_c += len(vals) - 1
             groups += 1
     copy = _blend(ss_c / dof_c if dof_c else None, dof_c, vt / 2, 5.0)
-    return Fit(
-        center=center,
-        var_artist=va,
-        var_album=vb,
-        var_track=vt,
-        var_copy=min(vt, max(ROUNDING_VAR, copy)),
-        critic_scale=scale,
-        critic_shift=shift,
-        var_critic=vc,
-        critic_albums=k,
-        var_album_rating=_rating_noise(album_pairs, 1.0),
-        var_artist_rating=_rating_noise(artist_pairs, 1.0),
-        rated_twins=groups,
-    )
+    return min(vt, max(ROUNDING_VAR, copy)), groups
 
 
 def _fit_filler(s: Prepared, fit: Fit, album: Mapping[int, tuple[float, float]]) -> Fit:
@@ -723,17 +756,27 @@ def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
     of a song the user rated leans on that rating; filler gets the
     user's filler offset.
     """
-    manual = s.manual
-    blocked = manual.keys() | s.cleared
-    vt, vb, va = fit.var_track, fit.var_album, fit.var_artist
-    ev = s.evidence
+    blocked = s.manual.keys() | s.cleared
     values: dict[int, Inferred] = {}
-    # each album's own reading of its level: its rated tracks, the user's album rating and
-    # its calibrated critic rating (a critic alone counts for the artist, not as evidence)
+    own = _album_readings(s, fit)
+    artists = _artist_levels(s, fit, own)
+    values.update(_artist_values(s, fit, artists, blocked))
+    album = _album_levels(s, fit, own, artists, blocked, values)
+    fit = _fit_songs(s, _fit_filler(s, fit, album), album)
+    copies = _song_readings(s, fit, album, blocked)
+    values.update(_track_values(s, fit, p, album, copies, blocked))
+    return values, fit
+
+
+def _album_readings(s: Prepared, fit: Fit) -> dict[int, tuple[float, float]]:
+    """Each album's own reading of its level (mean, variance): its rated tracks, the user's
+    album rating and its calibrated critic rating (a critic alone counts for the artist, not
+    as evidence)."""
+    vt = fit.var_track
     own: dict[int, tuple[float, float]] = {}
     for a in s.albums:
-        e = ev.get(a.key)
-        r = manual.get(a.key)
+        e = s.evidence.get(a.key)
+        r = s.manual.get(a.key)
         critic = a.critic_rating
         prec = num = 0.0
         if e is not None:
@@ -746,49 +789,87 @@ def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
             num += (fit.critic_shift + fit.critic_scale * critic) / fit.var_critic
         if prec:
             own[a.key] = (num / prec, 1 / prec)
-    # artists: every album's reading (plus the spread of albums) and the user's artist rating
-    art_prec: dict[int, float] = defaultdict(float)
-    art_num: dict[int, float] = defaultdict(float)
-    art_albums: Counter[int] = Counter()  # albums with the user's evidence
+    return own
+
+
+@dataclass
+class _Artists:
+    """Every artist's readings from its albums and the user's artist rating, summed."""
+
+    prec: dict[int, float]
+    num: dict[int, float]
+    #: albums with the user's evidence, per artist
+    albums: Counter[int]
+    #: artists with the user's own evidence (a rated album or track, or their own rating)
+    evident: set[int]
+
+
+def _artist_levels(s: Prepared, fit: Fit, own: Mapping[int, tuple[float, float]]) -> _Artists:
+    """Every album's reading (plus the spread of albums) and the user's artist rating."""
+    prec: dict[int, float] = defaultdict(float)
+    num: dict[int, float] = defaultdict(float)
+    albums: Counter[int] = Counter()
     for a in s.albums:
         m = own.get(a.key)
         if m is None or a.parent_key is None:
             continue
-        w = 1 / (vb + m[1])
-        art_prec[a.parent_key] += w
-        art_num[a.parent_key] += m[0] * w
-        if a.key in ev or a.key in manual:
-            art_albums[a.parent_key] += 1
-    rated_artist: set[int] = set()
+        w = 1 / (fit.var_album + m[1])
+        prec[a.parent_key] += w
+        num[a.parent_key] += m[0] * w
+        if a.key in s.evidence or a.key in s.manual:
+            albums[a.parent_key] += 1
+    rated: set[int] = set()
     for ar in s.artists:
-        r = manual.get(ar.key)
+        r = s.manual.get(ar.key)
         if r is not None:
-            rated_artist.add(ar.key)
-            art_prec[ar.key] += 1 / fit.var_artist_rating
-            art_num[ar.key] += r / fit.var_artist_rating
-    evident = rated_artist | art_albums.keys()  # artists with the user's own evidence
-    pa = 1 / va
+            rated.add(ar.key)
+            prec[ar.key] += 1 / fit.var_artist_rating
+            num[ar.key] += r / fit.var_artist_rating
+    return _Artists(prec, num, albums, rated | albums.keys())
+
+
+def _artist_values(
+    s: Prepared, fit: Fit, art: _Artists, blocked: Collection[int]
+) -> dict[int, Inferred]:
+    """The artists with the user's evidence: the library's centre, their albums on top."""
+    pa = 1 / fit.var_artist
     na = fit.center * pa
+    values: dict[int, Inferred] = {}
     for ar in s.artists:
-        if ar.key not in evident or ar.key in blocked:
+        if ar.key not in art.evident or ar.key in blocked:
             continue
-        prec = art_prec[ar.key]
+        prec = art.prec[ar.key]
         values[ar.key] = Inferred(
-            (na + art_num[ar.key]) / (pa + prec),
+            (na + art.num[ar.key]) / (pa + prec),
             "artist-up",
-            f"from your ratings on {_count(art_albums[ar.key], 'of its albums', 'its album')}",
+            f"from your ratings on {_count(art.albums[ar.key], 'of its albums', 'its album')}",
             math.sqrt(1 / (pa + prec) + fit.var_artist_rating),
         )
-    # albums: the artist's *other* albums as the prior, the album's own reading on top
+    return values
+
+
+def _album_levels(
+    s: Prepared,
+    fit: Fit,
+    own: Mapping[int, tuple[float, float]],
+    art: _Artists,
+    blocked: Collection[int],
+    values: dict[int, Inferred],
+) -> dict[int, tuple[float, float]]:
+    """Each album's level (mean, variance): the artist's *other* albums as the prior, the
+    album's own reading on top. The values of the albums the user did not rate go to
+    ``values``."""
+    vb = fit.var_album
+    pa = 1 / fit.var_artist
+    na = fit.center * pa
     album: dict[int, tuple[float, float]] = {}
     for a in s.albums:
         i = a.parent_key
-        mine = a.key in ev or a.key in manual
-        if not mine and i not in evident:
+        if a.key not in s.evidence and a.key not in s.manual and i not in art.evident:
             continue  # no evidence of the user's here or above
         m = own.get(a.key)
-        prec_i = art_prec.get(i, 0.0) if i is not None else 0.0
-        num_i = art_num.get(i, 0.0) if i is not None else 0.0
+        prec_i = art.prec.get(i, 0.0) if i is not None else 0.0
+        num_i = art.num.get(i, 0.0) if i is not None else 0.0
         if m is not None and i is not None:
             w = 1 / (vb + m[1])
             prec_i = max(0.0, prec_i - w)
@@ -799,37 +880,41 @@ def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
             prec += 1 / m[1]
             num += m[0] / m[1]
         album[a.key] = (num / prec, 1 / prec)
-        if a.key in blocked:
-            continue
-        with_critic = " and the critics" if a.critic_rating is not None else ""
-        e = ev.get(a.key)
-        if e is not None:
-            n = int(e[1])
-            source, why = (
-                "album-up",
-                f"from {_count(n, 'of your track ratings', 'your track rating')}{with_critic}",
-            )
-        else:
-            source, why = "album-down", f"from the artist's other albums{with_critic}"
-        values[a.key] = Inferred(
-            num / prec, source, why, math.sqrt(1 / prec + fit.var_album_rating)
-        )
-    fit = _fit_songs(s, _fit_filler(s, fit, album), album)
-    # tracks
-    # a song's readings from its rated copies: each rating, and the level of the album it is on
-    # (without that rating); the unrated copy adds its own album's level below
-    vc = fit.var_copy
-    mixed = s.mixed
+        if a.key not in blocked:
+            values[a.key] = _album_value(a, s.evidence.get(a.key), num / prec, prec, fit)
+    return album
 
-    def song_spread(album_key: int | None) -> float:
-        return fit.var_song_mixed if album_key in mixed else fit.var_song
 
-    copies: dict[int, tuple[float, float, int]] = {}  # key -> (precision, weighted sum, ratings)
+def _album_value(a: Item, e: list[float] | None, mean: float, prec: float, fit: Fit) -> Inferred:
+    """An album's inferred value, with the reason a user reads in the preview."""
+    with_critic = " and the critics" if a.critic_rating is not None else ""
+    if e is not None:
+        n = int(e[1])
+        source = "album-up"
+        why = f"from {_count(n, 'of your track ratings', 'your track rating')}{with_critic}"
+    else:
+        source, why = "album-down", f"from the artist's other albums{with_critic}"
+    return Inferred(mean, source, why, math.sqrt(1 / prec + fit.var_album_rating))
+
+
+def _song_spread(s: Prepared, fit: Fit, album_key: int | None) -> float:
+    """How far a song sits from the level of the album it is on (compilations: further)."""
+    return fit.var_song_mixed if album_key in s.mixed else fit.var_song
+
+
+def _song_readings(
+    s: Prepared, fit: Fit, album: Mapping[int, tuple[float, float]], blocked: Collection[int]
+) -> dict[int, tuple[float, float, int]]:
+    """A song's readings from its rated copies, for each unrated copy: (precision, weighted
+    sum, ratings). Each rating counts, and the level of the album it is on (without that
+    rating); the unrated copy adds its own album's level later."""
+    vc, vt = fit.var_copy, fit.var_track
+    copies: dict[int, tuple[float, float, int]] = {}
     for group in s.twins:
         prec = num = 0.0
         n = 0
         for k in group:
-            y = manual.get(k)
+            y = s.manual.get(k)
             if y is None:
                 continue
             n += 1
@@ -840,47 +925,66 @@ def _fitted(s: Prepared, fit: Fit, p: Params) -> tuple[dict[int, Inferred], Fit]
             if post is not None:
                 ap = 1 / post[1] - 1 / vt
                 if ap > 0:
-                    w = 1 / (1 / ap + song_spread(a))
+                    w = 1 / (1 / ap + _song_spread(s, fit, a))
                     prec += w
                     num += (post[0] / post[1] - y / vt) / ap * w
         if n:
             for k in group:
                 if k not in blocked:
                     copies[k] = (prec, num, n)
-    filler = s.filler
-    no_filler = p.keep_filler_unrated
+    return copies
+
+
+def _track_values(
+    s: Prepared,
+    fit: Fit,
+    p: Params,
+    album: Mapping[int, tuple[float, float]],
+    copies: Mapping[int, tuple[float, float, int]],
+    blocked: Collection[int],
+) -> dict[int, Inferred]:
+    """Every track the user did not rate: filler, copies of a rated song, the rest."""
+    values: dict[int, Inferred] = {}
     spread: dict[int, float] = {}
+    #: no album level: the library's centre, as far off as an artist's album can be
+    library = (fit.center, fit.var_artist + fit.var_album)
     for t in s.tracks:
         key = t.key
         if key in blocked:
             continue
         post = album.get(t.parent_key)  # type: ignore[arg-type]
-        if key in filler:
-            if post is not None and not no_filler:
-                values[key] = Inferred(
-                    post[0] + fit.filler_offset,
-                    "track-down",
-                    "filler, rated like your own filler",
-                    math.sqrt(post[1] + fit.var_filler),
-                )
+        if key in s.filler:
+            if not p.keep_filler_unrated:
+                values[key] = _filler_value(fit, post or library, post is None)
             continue
         song = copies.get(key)
         if song is not None:
-            pm, pv = post if post is not None else (fit.center, va + vb)
-            w = 1 / (pv + song_spread(t.parent_key))
+            pm, pv = post or library
+            w = 1 / (pv + _song_spread(s, fit, t.parent_key))
             prec = song[0] + w
             values[key] = Inferred(
                 (song[1] + pm * w) / prec,
                 "twins",
                 f"copy of a song you rated ({song[2]}x)",
-                math.sqrt(1 / prec + vc),
+                math.sqrt(1 / prec + fit.var_copy),
             )
         elif post is not None:
             sd = spread.get(t.parent_key)  # type: ignore[arg-type]
             if sd is None:
-                sd = spread[t.parent_key] = math.sqrt(post[1] + vt)  # type: ignore[index]
+                sd = spread[t.parent_key] = math.sqrt(post[1] + fit.var_track)  # type: ignore[index]
             values[key] = Inferred(post[0], "track-down", "from the album", sd)
-    return values, fit
+    return values
+
+
+def _filler_value(fit: Fit, level: tuple[float, float], library: bool) -> Inferred:
+    """Filler: its album's level (or, without one, the library's) plus the user's offset."""
+    why = "filler, rated like your own filler"
+    return Inferred(
+        level[0] + fit.filler_offset,
+        "track-down",
+        f"{why} (no ratings of yours on its album or artist)" if library else why,
+        math.sqrt(level[1] + fit.var_filler),
+    )
 
 
 def _classic(s: Prepared, p: Params) -> dict[int, Inferred]:
@@ -912,20 +1016,7 @@ def _classic(s: Prepared, p: Params) -> dict[int, Inferred]:
     sums = s.evidence
     album_val = up(s.albums, sums, "album-up", "of your track ratings")
 
-    # artist up: one piece of evidence per album (its manual rating or its manual track mean)
-    art_sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for a in s.albums:
-        if a.parent_key is None:
-            continue
-        if a.key in manual:
-            ev: float | None = manual[a.key]
-        elif a.key in sums:
-            ev = sums[a.key][0] / sums[a.key][1]
-        else:
-            continue
-        art_sums[a.parent_key][0] += ev
-        art_sums[a.parent_key][1] += 1
-    artist_val = up(s.artists, art_sums, "artist-up", "of your album(s)")
+    artist_val = up(s.artists, _classic_artist_sums(s), "artist-up", "of your album(s)")
 
     # album down: only albums the up pass left without a value (never overwrite it)
     for a in s.albums:
@@ -956,6 +1047,23 @@ def _classic(s: Prepared, p: Params) -> dict[int, Inferred]:
                 if settable(k):
                     values[k] = Inferred(mean, "twins", f"twin of {len(anchors)} of your rating(s)")
     return values
+
+
+def _classic_artist_sums(s: Prepared) -> dict[int, list[float]]:
+    """Artist up's evidence: one piece per album (its manual rating or its manual track mean)."""
+    art_sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for a in s.albums:
+        if a.parent_key is None:
+            continue
+        if a.key in s.manual:
+            ev = s.manual[a.key]
+        elif a.key in s.evidence:
+            ev = s.evidence[a.key][0] / s.evidence[a.key][1]
+        else:
+            continue
+        art_sums[a.parent_key][0] += ev
+        art_sums[a.parent_key][1] += 1
+    return art_sums
 
 
 @contextmanager
@@ -1312,28 +1420,34 @@ def backtest(
                 errs["album mean"].append((e[0] / e[1] if e else s.mu) - truth)
                 errs["library mean"].append(s.mu - truth)
 
-    def stats(e: list[float]) -> tuple[float, float]:
-        if not e:
-            return (0.0, 0.0)
-        return (sum(abs(x) for x in e) / len(e), math.sqrt(sum(x * x for x in e) / len(e)))
+    within = sum(1 for g, t, sd in pairs if abs(g - t) <= sd) / len(pairs) if pairs else 0.0
+    return Backtest(
+        len(pairs),
+        predicted,
+        {m: _errors(errs[m]) for m in BACKTEST_METHODS},
+        _calibration(pairs),
+        within,
+        p,
+        folds,
+    )
 
+
+def _errors(e: list[float]) -> tuple[float, float]:
+    """(MAE, RMSE) of a method's errors."""
+    if not e:
+        return (0.0, 0.0)
+    return (sum(abs(x) for x in e) / len(e), math.sqrt(sum(x * x for x in e) / len(e)))
+
+
+def _calibration(pairs: list[tuple[float, float, float]]) -> list[tuple[float, float, int]]:
+    """Per half star of the engine's guesses: (mean guess, mean truth, count)."""
     bins: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for guess, truth, _ in pairs:
         b = bins[int(clamp(math.floor(guess + 0.5), 0, 10))]
         b[0] += guess
         b[1] += truth
         b[2] += 1
-    calibration = [(b[0] / b[2], b[1] / b[2], int(b[2])) for _, b in sorted(bins.items())]
-    within = sum(1 for g, t, sd in pairs if abs(g - t) <= sd) / len(pairs) if pairs else 0.0
-    return Backtest(
-        len(pairs),
-        predicted,
-        {m: stats(errs[m]) for m in BACKTEST_METHODS},
-        calibration,
-        within,
-        p,
-        folds,
-    )
+    return [(b[0] / b[2], b[1] / b[2], int(b[2])) for _, b in sorted(bins.items())]
 
 
 #: Every parameter in plain words: what it does and its range (the default comes from
