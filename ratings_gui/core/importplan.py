@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .matching import Match, MatchIndex, RowLike, match, normalize_title
+from .matching import MIN_SCORE, Match, MatchIndex, RowLike, match, normalize_title
 from .plan import PLEX, Change, Plan
 from .provenance import GUESSES, UNRATED, YOURS, JobSpec, Written, declare, whose
 from .records import Item
@@ -193,7 +193,7 @@ def plan_import(
     index: MatchIndex,
     *,
     kinds: set[str] | None = None,
-    min_score: float = 0.85,
+    min_score: float = MIN_SCORE,
     overwrite: bool = False,
     mark_watched: bool = False,
     provenance: Mapping[str, Written] | None = None,

@@ -72,6 +72,8 @@ SCORE_SHOW_TITLE_EPISODE = 0.9
 SCORE_TITLE_YEAR_NEAR = 0.86
 SCORE_ORIGINAL_YEAR_NEAR = 0.82
 SCORE_TITLE_NO_YEAR = 0.7
+#: A match scoring at least this is applied without asking; below it goes to review.
+MIN_SCORE = 0.85
 #: Fuzzy title similarity (0-100, rapidfuzz ``ratio``) below this is no candidate at all.
 FUZZY_CUTOFF = 80.0
 #: Candidates a fuzzy search offers for review.

@@ -18,6 +18,7 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.importplan import ReviewItem
+from ratings_gui.core.matching import MIN_SCORE
 from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.gui.tabs import Tab
 from ratings_gui.gui.widgets import (
@@ -52,7 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "mark_watched": False,
     "force": False,
     "all_libraries": True,
-    "min_score": 0.85,
+    "min_score": MIN_SCORE,
     "unmatched_dir": "",
 }
 
@@ -70,7 +71,7 @@ HELP = {
     "all_libraries": "Look for matches in every movie and TV library of the server "
     "(off: only the library chosen on the Plex tab). Default: on.",
     "min_score": "How alike a title must be to count as the same film without asking you: "
-    "0 to 1, where 1 means identical. Rows below it go to Needs review. Default: 0.85.",
+    f"0 to 1, where 1 means identical. Rows below it go to Needs review. Default: {MIN_SCORE}.",
     "preview": "Read the file and your libraries and show what would change. Nothing is "
     "written until you press Apply.",
     "export": "Write your Plex ratings to a Letterboxd-style CSV and a plain CSV, "

@@ -18,7 +18,7 @@ from typing import Any
 from ratings_gui import sources
 from ratings_gui.core import importplan
 from ratings_gui.core.importplan import NEEDS_REVIEW, OUTCOMES, UNCHANGED, UPDATE, ReviewItem
-from ratings_gui.core.matching import build_index
+from ratings_gui.core.matching import MIN_SCORE, build_index
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
 from ratings_gui.core.scale import format_both
@@ -110,7 +110,7 @@ class ImportJob(PlanJob):
         *,
         fmt: str | None = None,
         kinds: Iterable[str] | None = None,
-        min_score: float = 0.85,
+        min_score: float = MIN_SCORE,
         overwrite: bool = False,
         mark_watched: bool = False,
         all_libraries: bool = False,

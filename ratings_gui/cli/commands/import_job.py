@@ -17,6 +17,7 @@ from ratings_gui.cli.base import (
     run_plan_job,
     summary,
 )
+from ratings_gui.core.matching import MIN_SCORE
 from ratings_gui.jobs.import_job import (
     EXPORT_FORMATS,
     KIND_CHOICES,
@@ -48,9 +49,9 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--min-score",
         type=float,
-        default=0.85,
+        default=MIN_SCORE,
         metavar="N",
-        help="title matches below this (0-1) need review and are not applied (default 0.85)",
+        help="title matches below this (0-1) need review and are not applied (default %(default)s)",
     )
     p.add_argument("--unmatched-out", metavar="FILE", help="write the unmatched rows here")
     p.add_argument(
