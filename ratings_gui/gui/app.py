@@ -8,14 +8,20 @@ thread and report through events; :meth:`App._poll` drains them every
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui import APP_TITLE, about_text
+from ratings_gui import APP_TITLE
+from ratings_gui.context import AppContext
+from ratings_gui.gui.confirm import offer_backup
+from ratings_gui.gui.dialogs import ConfirmDialog
+from ratings_gui.gui.header import Header
 from ratings_gui.gui.plan_preview import PlanPreview
 from ratings_gui.gui.tabs import TABS, Tab, tab_class
 from ratings_gui.gui.widgets import (
@@ -25,11 +31,10 @@ from ratings_gui.gui.widgets import (
     readable_segments,
     style_treeviews,
 )
-from ratings_gui.jobs.runner import Finished, JobContext, JobRunner, Log, Progress
+from ratings_gui.jobs.runner import Call, Finished, JobContext, JobRunner, Log, Progress
 from ratings_gui.logsetup import redact
-
-if TYPE_CHECKING:
-    from ratings_gui.context import AppContext
+from ratings_gui.plex.connection import connect_direct, describe_error
+from ratings_gui.resources import icon_png
 
 log = logging.getLogger(__name__)
 
@@ -77,85 +82,9 @@ def fit_geometry(geometry: str, screen_w: int, screen_h: int) -> str:
 def describe_job_error(exc: BaseException) -> str:
     """Plain, token-free text for a failed job (the plex module knows Plex's errors best)."""
     try:
-        from ratings_gui.plex.connection import describe_error
-    except ImportError:
-        return redact(str(exc) or type(exc).__name__)
-    try:
         return redact(describe_error(exc))
     except Exception:  # noqa: BLE001 - never let error text itself fail
         return redact(str(exc) or type(exc).__name__)
-
-
-class Header(ctk.CTkFrame):
-    """Account, server and library at a glance, on every tab (and the demo's folder)."""
-
-    def __init__(self, parent: Any) -> None:
-        super().__init__(parent, corner_radius=0)
-        title = ctk.CTkLabel(self, text=APP_TITLE, font=ctk.CTkFont(size=18, weight="bold"))
-        title.pack(side="left", padx=(14, 24), pady=8)
-        self.about_button = ctk.CTkButton(self, text="About", width=64, command=self.show_about)
-        self.about_button.pack(side="right", padx=10)
-        self.about_window: ctk.CTkToplevel | None = None
-        self.account = self._pair("Account")
-        self.server = self._pair("Server")
-        self.library = self._pair("Library")
-        #: ``--demo`` only: where its sample exports and music files are.
-        self.demo = ctk.CTkLabel(self, text="", text_color=("gray25", "gray75"), anchor="e")
-
-    def _pair(self, caption: str) -> ctk.CTkLabel:
-        ctk.CTkLabel(self, text=f"{caption}:", text_color=("gray35", "gray65")).pack(
-            side="left", padx=(10, 4)
-        )
-        value = ctk.CTkLabel(self, text="—", font=ctk.CTkFont(weight="bold"))
-        value.pack(side="left", padx=(0, 10))
-        return value
-
-    def show_about(self) -> None:
-        """The version (and its parts'), for the user and for bug reports."""
-        if self.about_window is not None and self.about_window.winfo_exists():
-            self.about_window.focus()
-            return
-        self.about_window = top = ctk.CTkToplevel(self)
-        top.title(f"About {APP_TITLE}")
-        ctk.CTkLabel(top, text=about_text(), justify="left").pack(padx=20, pady=(16, 8))
-        ctk.CTkButton(top, text="Close", width=80, command=top.destroy).pack(pady=(0, 14))
-
-    def set(
-        self, *, account: str | None = None, server: str | None = None, library: str | None = None
-    ) -> None:
-        """Update the given fields; an empty string shows a dash."""
-        for label, value in (
-            (self.account, account),
-            (self.server, server),
-            (self.library, library),
-        ):
-            if value is not None:
-                label.configure(text=value or "—")
-
-    def show_demo_folder(self, folder: str) -> None:
-        """Name the demo's one folder (sample exports and music) where it is always seen;
-        a long path is shortened in the middle, the tooltip and Open show all of it."""
-        from ratings_gui.gui.widgets import SECONDARY, Button, tip
-
-        self.demo_folder = folder
-        shown = folder if len(folder) <= 44 else f"{folder[:14]}…{folder[-29:]}"
-        self.demo.configure(text=f"Demo files: {shown}")
-        self.demo_open = Button(
-            self, text="Open", width=56, height=24, command=self._open_demo_folder, **SECONDARY
-        )
-        self.demo_open.pack(side="right", padx=(4, 10))
-        self.demo.pack(side="right", padx=(10, 0))
-        tip(
-            f"The demo's sample exports (for Import) and music files (for Tags): {folder}. "
-            "Removed when the demo ends.",
-            self.demo,
-            self.demo_open,
-        )
-
-    def _open_demo_folder(self) -> None:
-        from ratings_gui.gui.widgets import open_path
-
-        open_path(self.demo_folder)
 
 
 class App(ctk.CTk):
@@ -239,8 +168,6 @@ class App(ctk.CTk):
         return self._preview
 
     def preview_shown(self, preview: PlanPreview) -> None:
-        from ratings_gui.gui.confirm import offer_backup
-
         self._preview = preview
         offer_backup(self, preview)
 
@@ -322,6 +249,12 @@ class App(ctk.CTk):
             return False
         return True
 
+    def run_task(
+        self, func: Callable[[], Any], then: Callable[[Finished], None], *, name: str
+    ) -> threading.Thread:
+        """Run ``func`` beside the job (a listing, a watch); ``then(Finished)`` on this thread."""
+        return self.runner.run_task(func, then, describe_error=describe_job_error, name=name)
+
     def cancel_job(self) -> None:
         if self._job_active:
             self.runner.cancel()
@@ -353,7 +286,12 @@ class App(ctk.CTk):
             self._handle(ev)
 
     def _handle(self, ev: Any) -> None:
-        if isinstance(ev, Progress):
+        if isinstance(ev, Call):
+            try:
+                ev.fn()
+            except Exception:  # noqa: BLE001 - one failing callback must not stop the others
+                log.exception("a background task's callback failed")
+        elif isinstance(ev, Progress):
             self.progress.show(ev.done, ev.total, ev.phase, ev.eta_seconds)
         elif isinstance(ev, Log):
             prefix = "" if ev.level < logging.WARNING else "Warning: "
@@ -429,12 +367,9 @@ class App(ctk.CTk):
 
     def _set_icon(self) -> None:
         try:
-            from ratings_gui.resources import icon_png
-
-            path = icon_png()
-            self._icon = tk.PhotoImage(file=str(path))
+            self._icon = tk.PhotoImage(file=str(icon_png()))
             self.iconphoto(True, self._icon)
-        except (ImportError, OSError, tk.TclError):
+        except (OSError, tk.TclError):
             pass
 
     def close(self) -> None:
@@ -442,8 +377,6 @@ class App(ctk.CTk):
         if self._closing:
             return
         if self._job_active and self._job_writes and not self.cancel_requested:
-            from ratings_gui.gui.dialogs import ConfirmDialog
-
             if self.close_dialog is not None and self.close_dialog.winfo_exists():
                 self.close_dialog.lift()
                 return
@@ -521,11 +454,8 @@ def run_app(app: AppContext, *, appearance: str = "System") -> int:
 def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
     """``--demo``: the window signed in to a started demo session, its folder named on
     stdout and in the header (the session removes the folder when the window closes)."""
-    import sys
-
-    from ratings_gui.context import AppContext
+    # Lazy: the demo server and its sample library load only for --demo.
     from ratings_gui.demo.session import stop_on_signals
-    from ratings_gui.plex.connection import connect_direct
 
     if sys.stdout is not None:  # a windowed build has no console
         print("\n".join(demo.describe()), flush=True)

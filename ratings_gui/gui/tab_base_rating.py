@@ -1,17 +1,17 @@
 """Base rating tab: a rating for every unrated track, previewed before it is written.
 
 Preview and Reset are jobs on the window's runner (one at a time, like
-every tab). "Watch while open" is different: it runs for as long as the
-user wants, so it gets its own worker thread that only puts events on a
-queue this tab drains from ``after()``; the worker never touches Tk.
+every tab). "Watch while open" runs for as long as the user wants, so it is
+a task beside the jobs: its news and its end come back through the window's
+one event queue; the worker never touches Tk.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import tkinter
+from functools import partial
 from typing import Any
 
 import customtkinter as ctk
@@ -28,9 +28,8 @@ from ratings_gui.gui.widgets import (
     tip,
 )
 from ratings_gui.jobs import base_rating as br
-from ratings_gui.jobs.runner import JobContext, Log
+from ratings_gui.jobs.runner import Event, Finished, JobContext, Log
 
-DRAIN_MS = 150
 STYLE_KEYS = {v: k for k, v in br.STYLE_NAMES.items()}
 MUTED = ("gray35", "gray65")
 
@@ -84,7 +83,6 @@ class BaseRatingTab(Tab):
 
     def build(self) -> None:
         self.libraries: list[str] = []
-        self._events: queue.Queue[Any] = queue.Queue()
         self._watch_cancel: threading.Event | None = None
         self._watch_thread: threading.Thread | None = None
         self.watch_interval = br.DEFAULT_INTERVAL
@@ -200,7 +198,6 @@ class BaseRatingTab(Tab):
         self.set_style(str(saved["style"]), float(saved["value"]))
         # tkinter's own bind: CTkFrame.bind would bind its drawing canvas instead
         tkinter.Misc.bind(self.frame, "<Destroy>", self._destroyed, "+")
-        self.frame.after(DRAIN_MS, self._drain)
         self.on_connection_changed()
 
     def restore_defaults(self) -> None:
@@ -354,26 +351,27 @@ class BaseRatingTab(Tab):
             self.window.show_error(str(exc))
             return
         cancel = threading.Event()
-        events = self._events
-        ctx = JobContext(events.put, cancel)
+        post = self.window.runner.post
+
+        def news(ev: Event) -> None:
+            """Worker: the watch's log lines to this tab (its write progress is not shown)."""
+            if isinstance(ev, Log):
+                post(partial(self._watch_said, ev))
+
+        ctx = JobContext(news, cancel)
         interval = self.watch_interval
-
-        def work() -> None:
-            try:
-                br.watch(
-                    self.app,
-                    opts,
-                    ctx,
-                    interval=interval,
-                    on_batch=lambda r: events.put(("rated", r.changes)),
-                )
-            except Exception as exc:  # noqa: BLE001 - one plain line in the window
-                events.put(("watch-error", str(exc)))
-            events.put(("watch-ended", None))
-
         self._watch_cancel = cancel
-        self._watch_thread = threading.Thread(target=work, name="base-rating-watch", daemon=True)
-        self._watch_thread.start()
+        self._watch_thread = self.window.run_task(
+            lambda: br.watch(
+                self.app,
+                opts,
+                ctx,
+                interval=interval,
+                on_batch=lambda r: post(partial(self._watch_rated, r.changes)),
+            ),
+            self._watch_ended,
+            name="base-rating-watch",
+        )
         self.watch_var.set(True)
         self.watch_status.configure(
             text=f"watching {opts.library} ({format_stars(opts.value)}), {self.watch_rated} rated"
@@ -387,36 +385,22 @@ class BaseRatingTab(Tab):
         self.watch_var.set(False)
         self.watch_status.configure(text="")
 
-    def _drain(self) -> None:
-        """Main thread: apply what the workers posted, then look again."""
-        try:
-            for _ in range(200):
-                ev = self._events.get_nowait()
-                self._handle(ev)
-        except queue.Empty:
-            pass
-        try:
-            self.frame.after(DRAIN_MS, self._drain)
-        except Exception:  # noqa: BLE001 - the window is gone
-            pass
+    def _watch_said(self, ev: Log) -> None:
+        if ev.level >= 20:
+            self.say(ev.text)
 
-    def _handle(self, ev: Any) -> None:
-        if isinstance(ev, Log):
-            if ev.level >= 20:
-                self.say(ev.text)
-        elif isinstance(ev, tuple):
-            kind, data = ev
-            if kind == "rated":
-                self.watch_rated += int(data)
-                if self.watching:
-                    lib = self.library_menu.get()
-                    self.watch_status.configure(text=f"watching {lib}, {self.watch_rated} rated")
-                self._show_last_run()
-            elif kind == "watch-error":
-                self.window.show_error(f"Watch stopped: {data}")
-            elif kind == "watch-ended":
-                self.watch_var.set(False)
-                self.watch_status.configure(text="")
+    def _watch_rated(self, changes: int) -> None:
+        self.watch_rated += changes
+        if self.watching:
+            lib = self.library_menu.get()
+            self.watch_status.configure(text=f"watching {lib}, {self.watch_rated} rated")
+        self._show_last_run()
+
+    def _watch_ended(self, ev: Finished) -> None:
+        if ev.error and not ev.cancelled:
+            self.window.show_error(f"Watch stopped: {ev.error}")
+        self.watch_var.set(False)
+        self.watch_status.configure(text="")
 
     def on_close(self) -> None:
         self.stop_watch(wait=1.0)

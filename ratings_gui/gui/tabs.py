@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import importlib
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import customtkinter as ctk
 
+from ratings_gui.context import AppContext
 from ratings_gui.core.plan import Change, Plan, Report
+from ratings_gui.gui.confirm import with_backup
+from ratings_gui.gui.header import Header
 from ratings_gui.gui.plan_preview import PlanPreview, describe_counts
 from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, set_enabled, tip
-
-if TYPE_CHECKING:
-    from ratings_gui.gui.app import App
-    from ratings_gui.jobs.runner import Finished, JobContext
-
+from ratings_gui.jobs.runner import Finished, JobContext, JobRunner
+from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.snapshot import section_titles
 
 #: The library menu's text when the server has no music library.
 NO_MUSIC_LIBRARY = "(no music library)"
@@ -88,6 +88,47 @@ TABS: tuple[TabEntry, ...] = (
 )
 
 
+class Window(Protocol):
+    """What a tab uses of the window (:class:`ratings_gui.gui.app.App`), which builds the tabs:
+    the tabs see this much of it and do not import it."""
+
+    app: AppContext
+    header: Header
+    runner: JobRunner
+
+    @property
+    def busy(self) -> bool: ...
+
+    @property
+    def cancel_requested(self) -> bool: ...
+
+    def start_job(
+        self,
+        work: Callable[[JobContext], Any],
+        *,
+        name: str,
+        phase: str = "",
+        on_done: Callable[[Finished], None] | None = None,
+        writes: bool = False,
+    ) -> bool: ...
+
+    def run_task(
+        self, func: Callable[[], Any], then: Callable[[Finished], None], *, name: str
+    ) -> threading.Thread: ...
+
+    def cancel_job(self) -> None: ...
+
+    def preview_shown(self, preview: PlanPreview) -> None: ...
+
+    def connection_changed(self) -> None: ...
+
+    def log_line(self, text: str) -> None: ...
+
+    def show_error(self, text: str) -> None: ...
+
+    def set_status(self, text: str) -> None: ...
+
+
 class Tab:
     """Base of every tab: its frame, remembered options, and jobs through the window.
 
@@ -102,7 +143,7 @@ class Tab:
     #: Works on one music library, picked in ``self.library_menu``.
     music_tab = False
 
-    def __init__(self, window: App, frame: ctk.CTkFrame, entry: TabEntry) -> None:
+    def __init__(self, window: Window, frame: ctk.CTkFrame, entry: TabEntry) -> None:
         self.window = window
         self.app = window.app
         self.frame = frame
@@ -228,46 +269,28 @@ class Tab:
         opts.update(options)
         self.app.settings.set_tab(self.name, opts)
 
-    def list_libraries(
-        self, section_type: str, done: Callable[[list[str]], None], *, poll_ms: int = 100
-    ) -> None:
-        """The server's library titles of one type, listed on a short worker (one request).
+    def list_libraries(self, section_type: str, done: Callable[[list[str]], None]) -> None:
+        """The server's library titles of one type, listed by a task beside the job (one request).
 
-        ``done(names)`` runs on the Tk thread; the worker never touches a
-        widget. No connection, or a listing that fails, gives ``[]`` (the
-        failure as one log line: the Plex tab reports connection trouble).
+        ``done(names)`` runs on the Tk thread. No connection, or a listing
+        that fails, gives ``[]`` (the failure as one log line: the Plex tab
+        reports connection trouble).
         """
         conn = self.app.connection
         if conn is None:
             done([])
             return
-        found: queue.Queue[list[str] | Exception] = queue.Queue()
 
-        def work() -> None:
-            from ratings_gui.plex.http import PlexHttp
-            from ratings_gui.plex.snapshot import section_titles
+        def listed(ev: Finished) -> None:
+            if ev.error:
+                self.say(f"{self.title}: libraries not listed ({ev.error})")
+            done([] if ev.error else ev.result)
 
-            try:
-                found.put(section_titles(PlexHttp(conn), section_type))
-            except Exception as exc:  # noqa: BLE001 - shown as one line
-                found.put(exc)
-
-        def poll() -> None:
-            try:
-                got = found.get_nowait()
-            except queue.Empty:
-                try:
-                    self.frame.after(poll_ms, poll)
-                except Exception:  # noqa: BLE001 - the window is gone
-                    pass
-                return
-            if isinstance(got, Exception):
-                self.say(f"{self.title}: libraries not listed ({got})")
-                got = []
-            done(got)
-
-        threading.Thread(target=work, name=f"{self.name}-libraries", daemon=True).start()
-        self.frame.after(poll_ms, poll)
+        self.window.run_task(
+            lambda: section_titles(PlexHttp(conn), section_type),
+            listed,
+            name=f"{self.name}-libraries",
+        )
 
     def fill_library_menu(self, menu: Any, names: list[str], placeholder: str) -> str:
         """Offer ``names``; pick the window's library, else the one this tab used last."""
@@ -365,8 +388,6 @@ class Tab:
             if report is not None:
                 self.show_result(plan, report)
             self.applied(report)
-
-        from ratings_gui.gui.confirm import with_backup
 
         return self.window.start_job(
             with_backup(self.app, plan, lambda ctx: job.apply(ctx, plan)),
