@@ -21,28 +21,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ratings_gui.context import AppContext  # noqa: E402
+from ratings_gui.demo.exports import IMDB_HEADER  # noqa: E402
 from ratings_gui.demo.library import DemoLibrary  # noqa: E402
 from ratings_gui.demo.server import DemoServer  # noqa: E402
 from ratings_gui.jobs.import_job import ImportJob  # noqa: E402
 from ratings_gui.jobs.runner import JobContext  # noqa: E402
 from ratings_gui.plex.connection import connect_direct  # noqa: E402
-
-HEADER = [
-    "Const",
-    "Your Rating",
-    "Date Rated",
-    "Title",
-    "Original Title",
-    "URL",
-    "Title Type",
-    "IMDb Rating",
-    "Runtime (mins)",
-    "Year",
-    "Genres",
-    "Num Votes",
-    "Release Date",
-    "Directors",
-]  # noqa: SIM905
 
 
 def write_export(lib: DemoLibrary, rows: int, path: Path) -> None:
@@ -55,7 +39,7 @@ def write_export(lib: DemoLibrary, rows: int, path: Path) -> None:
     types = {"movie": "Movie", "show": "TV Series", "episode": "TV Episode"}
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(HEADER)
+        w.writerow(IMDB_HEADER)
         for i, it in enumerate(picked):
             imdb = next(g[7:] for g in it.guids if g.startswith("imdb://"))
             if i % 33 == 0:

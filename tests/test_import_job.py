@@ -17,27 +17,12 @@ from typing import Any
 import pytest
 from conftest import job_ctx
 
+from ratings_gui.demo.exports import IMDB_HEADER, LETTERBOXD_HEADER
 from ratings_gui.demo.library import DemoItem, DemoLibrary
 from ratings_gui.demo.server import Faults
 from ratings_gui.jobs.import_job import ImportInputError, ImportJob, export_ratings
 from ratings_gui.jobs.undo import UndoJob
 
-IMDB_HEADER = [
-    "Const",
-    "Your Rating",
-    "Date Rated",
-    "Title",
-    "Original Title",
-    "URL",
-    "Title Type",
-    "IMDb Rating",
-    "Runtime (mins)",
-    "Year",
-    "Genres",
-    "Num Votes",
-    "Release Date",
-    "Directors",
-]
 IMDB_LEGACY = [h for h in IMDB_HEADER if h != "Original Title"]
 TYPES = {
     "en": {"movie": "Movie", "show": "TV Series", "episode": "TV Episode"},
@@ -156,7 +141,7 @@ def write_letterboxd(folder: Path, p: Picks) -> Path:
     path = folder / "ratings.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["Date", "Name", "Year", "Letterboxd URI", "Rating"])
+        w.writerow(LETTERBOXD_HEADER)
         w.writerows(_lb_rows(p))
     return path
 
