@@ -333,36 +333,30 @@ def parse_float(text: str) -> float:
     return float(str(text).strip().replace(",", "."))
 
 
-def fraction_field(text: str) -> Rating:
-    """FMPS_Rating / RATING:<email>: a 0-1 float."""
+def _number(text: str) -> float:
+    """A rating field's number; RatingError on text that is none (NaN included)."""
     try:
         num = parse_float(text)
     except ValueError as exc:
         raise RatingError(f"{text!r} is not a number") from exc
     if math.isnan(num):
         raise RatingError(f"{text!r} is not a number")
-    return scale.fraction_to_plex(num)
+    return num
+
+
+def fraction_field(text: str) -> Rating:
+    """FMPS_Rating / RATING:<email>: a 0-1 float."""
+    return scale.fraction_to_plex(_number(text))
 
 
 def percent_field(text: str) -> Rating:
     """MP4 ``rate``: a 0-100 number."""
-    try:
-        num = parse_float(text)
-    except ValueError as exc:
-        raise RatingError(f"{text!r} is not a number") from exc
-    if math.isnan(num):
-        raise RatingError(f"{text!r} is not a number")
-    return scale.percent_to_plex(num)
+    return scale.percent_to_plex(_number(text))
 
 
 def five_field(text: str) -> Rating:
     """foobar2000 ``TXXX:RATING``: 1-5 stars, but accept the other known scales."""
-    try:
-        num = parse_float(text)
-    except ValueError as exc:
-        raise RatingError(f"{text!r} is not a number") from exc
-    if math.isnan(num):
-        raise RatingError(f"{text!r} is not a number")
+    num = _number(text)
     if 1 < num <= 5:
         return scale.five_to_plex(num)
     return scale.vorbis_rating_to_plex(text)
