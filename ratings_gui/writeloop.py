@@ -350,11 +350,23 @@ def write_journaled(
         return kept
 
     chunks = _chunks(units, max(1, writer.chunk))
+    #: A writer that checks its targets before writing sends one chunk at a time.
+    screens = type(writer).screen is not JournaledWriter.screen
     in_flight: deque[list[Sent]] = deque()
     pool = ThreadPoolExecutor(max(1, writer.workers), thread_name_prefix="writer")
     finished = False
     try:
         for n, chunk in enumerate(chunks):
+            if screens and in_flight:
+                # the check must see the targets as they are right before this chunk's
+                # writes, after everything sent before it (a rating given meanwhile)
+                while in_flight:
+                    settle(in_flight.popleft())
+            if journaling and not stop:
+                assert journal is not None
+                lost = journal.lost()  # deleted under the run: SQLite would go on writing to it
+                if lost:
+                    stop.append(lost)
             if stop or cancel.is_set():
                 # what was never sent is reported, not journaled
                 rest = [c for ch in chunks[n:] for u in ch for c in u]

@@ -47,6 +47,7 @@ def test_import_preview_apply_then_undo_on_history(
     tab.path_var.set(str(paths["imdb"]))
     tab.all_var.set(True)
     tab.watched_var.set(False)
+    tab.force_var.set(True)  # "Replace ratings I already gave": every differing value
     demo.reset_counts()
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.plan is not None and not win.busy, 20, "the import plan")
@@ -103,6 +104,7 @@ def test_review_accept_pick_and_skip_in_the_window(
     tab.path_var.set(str(path))
     tab.format_menu.set("Letterboxd")
     tab.all_var.set(True)
+    tab.force_var.set(True)  # the picked film holds another rating of yours
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.plan is not None and not win.busy, 20, "the plan")
     assert len(tab.review_items) == 1
@@ -155,3 +157,51 @@ def test_review_accept_pick_and_skip_in_the_window(
     idle(win, "the export")
     names = sorted(p.name for p in out.iterdir())
     assert len(names) == 2 and names[0].startswith("plex-ratings-")
+
+
+def test_import_keeps_ratings_you_gave_unless_replace_is_ticked(
+    win: Any, app: Any, demo: Any, tmp_path: Path
+) -> None:
+    """The walk-through: IMDb over differing ratings of yours writes none of them, lists each
+    as "kept yours: Plex …, IMDb …"; with "Replace ratings I already gave" it writes them."""
+    lib = demo.lib
+    paths = demo.write_exports(tmp_path)
+    with paths["imdb"].open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    by_imdb = {g: k for k, it in lib.items.items() for g in it.guids if g.startswith("imdb://")}
+    file_value = {
+        by_imdb[f"imdb://{r['Const']}"]: float(r["Your Rating"])
+        for r in rows
+        if f"imdb://{r['Const']}" in by_imdb
+    }
+    before = {k: lib.rating(k) for k in file_value}
+    yours = {k for k, v in file_value.items() if before[k] is not None and before[k] != v}
+    assert yours, "the demo export should disagree with some of the owner's ratings"
+
+    tab = win.tab_objects["import"]
+    win.select_tab("import")
+    tab.path_var.set(str(paths["imdb"]))
+    tab.all_var.set(True)
+    tab.watched_var.set(False)
+    assert tab.force_var.get() is False
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 20, "the import plan")
+    assert not {int(c.target) for c in tab.plan.changes} & yours
+    assert f"{len(yours):,} kept yours" in tab.preview.counts_label.cget("text")
+    listed = [tab.preview.tree.item(i, "values") for i in tab.preview.tree.get_children()]
+    kept_rows = [v for v in listed if any("kept yours: Plex" in str(x) for x in v)]
+    assert len(kept_rows) == len(yours)
+    assert all(any(", IMDb " in str(x) for x in v) for v in kept_rows)
+    win.update()
+    screenshot("import-kept-yours")
+    tab.preview.apply_button.invoke()
+    pump_until(win, lambda: tab.plan is None and not win.busy, 20, "the import run")
+    assert {k: lib.rating(k) for k in yours} == {k: before[k] for k in yours}
+
+    tab.force_var.set(True)
+    tab.preview_button.invoke()
+    pump_until(win, lambda: tab.plan is not None and not win.busy, 20, "the second plan")
+    assert {int(c.target) for c in tab.plan.changes} == yours
+    tab.preview.apply_button.invoke()
+    pump_until(win, lambda: tab.plan is None and not win.busy, 20, "the second run")
+    assert {k: lib.rating(k) for k in yours} == {k: file_value[k] for k in yours}

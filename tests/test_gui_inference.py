@@ -233,16 +233,20 @@ def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path)
     with open(src, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     edited = {}
+    own = set()
     for r in [r for r in rows if r["kind"] == "track"][:2] + [
         r for r in rows if r["kind"] == "album"
     ][:1]:
         r["stars"] = "1.5" if r["stars"] != "1.5" else "4.5"
         edited[int(r["key"])] = float(r["stars"]) * 2
+        if r["source"] == "own":
+            own.add(int(r["key"]))
     rows.append({**rows[0], "kind": "podcast", "key": ""})  # a row the import cannot use
     with open(src, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+    before = {k: demo.lib.rating(k) for k in edited}
 
     assert tab.import_ratings(str(src))
     pump_until(
@@ -256,7 +260,9 @@ def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path)
         "the import plan",
     )
     plan = tab.preview.plan
-    assert {int(c.target): c.new for c in plan.changes} == edited
+    # an edited row over a rating you gave is kept (and listed); the others are written
+    written = {k: v for k, v in edited.items() if k not in own}
+    assert own and {int(c.target): c.new for c in plan.changes} == written
     unused = tmp_path / "ratings-unused.csv"
     assert unused.exists() and "podcast" in unused.read_text(encoding="utf-8")
     pump_until(win, lambda: tab.preview.shown_rows == len(edited), 10, "the import rows")
@@ -264,7 +270,9 @@ def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path)
     screenshot("inference_import")
     tab.preview.apply_button.invoke()
     pump_until(win, lambda: tab.preview.plan is None and not win.busy, 20, "the import apply")
-    assert {k: demo.lib.rating(k) for k in edited} == edited
+    assert {k: demo.lib.rating(k) for k in edited} == {
+        k: (before[k] if k in own else v) for k, v in edited.items()
+    }
     run = win.app.journal.runs()[0]
     assert run.job == "ratings-import" and run.applied == len(edited)
 

@@ -63,7 +63,7 @@ def test_dry_run_then_apply(
     assert sorted(r["reason"] for r in listed) == ["kept yours"] * kept + ["not found"] * 3
     for r in listed:
         if r["reason"] == "kept yours":
-            assert r["detail"].startswith("kept yours: Plex ") and ", IMDb " in r["detail"]
+            assert r["detail"].startswith("Plex ") and ", IMDb " in r["detail"]
             item = next(it for it in demo.lib.items.values() if f"imdb://{r['imdb']}" in it.guids)
             assert item.user_rating == before[item.key]  # yours, untouched
 

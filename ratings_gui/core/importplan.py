@@ -34,6 +34,8 @@ NEEDS_REVIEW = "needs review"
 DUPLICATE_ROW = "duplicate row"
 #: The item holds a different rating you already gave: kept unless "replace".
 KEPT_YOURS = "kept yours"
+#: Key of a ``plan.skipped`` row the preview lists under the changes (a kept conflict).
+SHOW = "show_in_preview"
 
 #: Every outcome a row can have, in the order a summary lists them.
 OUTCOMES = (
@@ -184,8 +186,8 @@ def decide(
 
 
 def kept_detail(current: float | None, new: float | None, source_name: str) -> str:
-    """``kept yours: Plex ★★★, IMDb ★★★★``: the preview's words for a kept conflict."""
-    return f"kept yours: Plex {format_stars(current)}, {source_name} {format_stars(new)}"
+    """``Plex ★★★, IMDb ★★★★``: after "kept yours", the preview's words for a kept conflict."""
+    return f"Plex {format_stars(current)}, {source_name} {format_stars(new)}"
 
 
 def plan_import(
@@ -287,8 +289,9 @@ def plan_import(
             continue
         if outcome == KEPT_YOURS:
             skip(row, KEPT_YOURS, detail=kept_detail(item.user_rating, row.rating, source_name))
-            plan.skipped[-1]["current"] = item.user_rating
-            plan.skipped[-1]["key"] = item.key
+            plan.skipped[-1].update(
+                current=item.user_rating, key=item.key, label=item.label, **{SHOW: True}
+            )
             continue
         if whose(item.user_rating, written) in GUESSES:
             why += " (replaces the program's guess)"

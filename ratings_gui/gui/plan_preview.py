@@ -151,30 +151,33 @@ NOT_WRITTEN = "not written"
 #: A plan option: list every skipped row under the changes (a restore's rows not found,
 #: ambiguous or in conflict), with the value it would have written.
 LIST_SKIPPED = "list_skipped"
+#: A skipped row's key: list this one row (a rating of yours kept against the file's).
+SHOW = "show_in_preview"
 
 
 def preview_rows(plan: Plan) -> list[Any]:
-    """The plan's changes, then every file it could not read (missing, unreadable...)
-    and, for a plan that asks (:data:`LIST_SKIPPED`), every row it leaves out."""
+    """The plan's changes, then every file it could not read (missing, unreadable...),
+    every rating of yours it keeps against the source (:data:`SHOW`) and, for a plan
+    that asks (:data:`LIST_SKIPPED`), every row it leaves out."""
     problems = [
         NotReadRow(str(s.get("target", "")), str(s.get("label", "")), str(s.get("reason", "")))
         for s in plan.skipped
         if s.get("file_problem")
     ]
-    if plan.options.get(LIST_SKIPPED):
-        problems += [
-            NotReadRow(
-                str(s.get("key", "")),
-                str(s.get("label") or s.get("title", "")),
-                f"{s.get('reason', '')}: {s['detail']}" if s.get("detail") else str(s["reason"]),
-                target_kind=NOT_WRITTEN,
-                field="userRating",
-                old=s.get("current"),
-                new=s.get("rating"),
-            )
-            for s in plan.skipped
-            if not s.get("file_problem")
-        ]
+    every = bool(plan.options.get(LIST_SKIPPED))
+    problems += [
+        NotReadRow(
+            str(s.get("key", "")),
+            str(s.get("label") or s.get("title", "")),
+            f"{s.get('reason', '')}: {s['detail']}" if s.get("detail") else str(s["reason"]),
+            target_kind=NOT_WRITTEN,
+            field="userRating",
+            old=s.get("current"),
+            new=s.get("rating"),
+        )
+        for s in plan.skipped
+        if not s.get("file_problem") and (every or s.get(SHOW))
+    ]
     return [*plan.changes, *problems]
 
 

@@ -303,6 +303,10 @@ class ImportJob(PlanJob):
                 kept = {
                     **info,
                     "_review": rid,
+                    "key": choice.key,
+                    "label": choice.label,
+                    "current": choice.user_rating,
+                    importplan.SHOW: True,
                     "reason": outcome,
                     "detail": importplan.kept_detail(
                         choice.user_rating, rating, sources.DISPLAY.get(fmt, fmt or "the file")

@@ -243,8 +243,11 @@ def plan_ratings_import(
                     plan,
                     row,
                     KEPT_YOURS,
-                    f"kept yours: Plex {format_stars(current)}, file {format_stars(row.rating)}",
+                    f"Plex {format_stars(current)}, file {format_stars(row.rating)}",
                     [item],
+                )
+                plan.skipped[-1].update(
+                    current=current, key=item.key, label=item.label, show_in_preview=True
                 )
                 continue
             plan.add(change)
