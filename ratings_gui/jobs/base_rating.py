@@ -378,6 +378,7 @@ def watch(
             if ctx.cancel_event.is_set():
                 break
             stats.polls += 1
+            polled_at = time.time()
             new = [t for t in _newest_tracks(http, sec.id, floor, page) if t.key not in known]
             if new:
                 known.update(t.key for t in new)
@@ -386,8 +387,10 @@ def watch(
                 plan = plan_base_rating(
                     new, prov, value=value, override_program=opts.override_program
                 )
+                # a track someone rates after this poll is left alone, as in every run
+                plan.read_at = polled_at
                 plan.options.update(
-                    library=opts.library, section_id=sec.id, read_at=time.time(), watch=True
+                    library=opts.library, section_id=sec.id, read_at=polled_at, watch=True
                 )
                 ctx.log(f"{len(new)} new track(s); {len(plan)} to rate")
                 if plan.changes:
