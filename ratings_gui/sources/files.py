@@ -15,10 +15,11 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from ratings_gui import atomic
 
 from .base import SourceError, display_path, safe_text
 
@@ -139,37 +140,14 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "wb", **kwargs: Any) -
     if "w" not in mode:
         raise ValueError("atomic_open writes; use 'w' or 'wb'")
     target = check_target(path)
-    tmp = ""
+    mode_after = _new_file_mode(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, mode, **kwargs) as fh:
+        with atomic.replacing(
+            target, suffix=".tmp", mode=mode, finish=lambda tmp: os.chmod(tmp, mode_after), **kwargs
+        ) as fh:
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _new_file_mode(target))
-        os.replace(tmp, target)
-        tmp = ""
-        _sync_folder(target.parent)
-    except OSError as exc:
-        raise write_error(exc, path) from exc
-    finally:
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable where the system allows it (not on Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    except atomic.AtomicError as exc:
+        raise write_error(exc.error, path) from exc.error
 
 
 def write_bytes_atomically(path: str | os.PathLike[str], data: bytes) -> int:

@@ -16,7 +16,6 @@ import logging
 import math
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -29,6 +28,7 @@ try:
 except ImportError:  # Windows: an open file cannot be deleted, which protects it as well
     fcntl = None  # type: ignore[assignment]
 
+from ratings_gui import atomic
 from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating, RatingError
 
@@ -425,80 +425,51 @@ def _replace_atomically(
     path: str, data: bytes, st: os.stat_result, keep_mtime: bool, verify: Any
 ) -> None:
     """Temp file in the same folder, fsync, verify, then os.replace over the original."""
-    folder = os.path.dirname(path) or "."
-    base = os.path.basename(path)
-    try:
-        with _live_lock:
-            fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=TEMP_SUFFIX, dir=folder)
-            live = os.path.abspath(tmp)
-            _live.add(live)
-    except PermissionError:
-        raise TagError("read_only", "the folder is read-only", path=path) from None
-    except OSError as exc:
-        raise TagError(
-            "write_failed", f"cannot create a temporary file ({exc.strerror})", path=path
-        ) from None
-    fh = None
-    try:
-        try:
-            fh = os.fdopen(fd, "wb")
-            _hold(fd)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-            if os.name != "posix":  # Windows cannot replace a file that is still open
-                fh.close()
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))
-            if hasattr(os, "chown"):
-                try:
-                    os.chown(tmp, st.st_uid, st.st_gid)
-                except OSError:
-                    pass  # not the owner: keep what we can
-            if keep_mtime:
-                os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-        except OSError as exc:
-            raise TagError(
-                "write_failed", f"writing the new file failed ({exc.strerror})", path=path
-            ) from None
-        verify(tmp)
-        try:
-            os.replace(tmp, path)
-        except PermissionError:
-            raise TagError(
-                "locked", "the file is in use by another program; nothing was changed", path=path
-            ) from None
-        except OSError as exc:
-            raise TagError(
-                "write_failed", f"replacing the file failed ({exc.strerror})", path=path
-            ) from None
-        tmp = ""
-        _fsync_dir(folder)
-    finally:
-        if tmp:
+    live: list[str] = []
+
+    def created(fd: int, tmp: str) -> None:
+        live.append(os.path.abspath(tmp))
+        _live.add(live[0])  # under _live_lock: a sweep never takes it for a leftover
+        _hold(fd)
+
+    def finish(tmp: str) -> None:
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        if hasattr(os, "chown"):
             try:
-                os.unlink(tmp)
+                os.chown(tmp, st.st_uid, st.st_gid)
             except OSError:
-                pass
-        if fh is not None:
-            fh.close()  # releases the lock only now: the temp file is gone or renamed
-        with _live_lock:
-            _live.discard(live)
+                pass  # not the owner: keep what we can
+        if keep_mtime:
+            os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+        verify(tmp)
 
-
-def _fsync_dir(folder: str) -> None:
-    """Make the rename itself durable where the OS allows it."""
-    if os.name != "posix":
-        return
     try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with atomic.replacing(
+            path, suffix=TEMP_SUFFIX, lock=_live_lock, created=created, finish=finish
+        ) as fh:
+            fh.write(data)
+    except atomic.AtomicError as exc:
+        raise _write_error(exc, path) from None
     finally:
-        os.close(fd)
+        with _live_lock:
+            _live.difference_update(live)
+
+
+def _write_error(exc: atomic.AtomicError, path: str) -> TagError:
+    """The plain message for the step an atomic save failed at."""
+    why = exc.error.strerror
+    denied = isinstance(exc.error, PermissionError)
+    if exc.step == atomic.CREATE:
+        if denied:
+            return TagError("read_only", "the folder is read-only", path=path)
+        return TagError("write_failed", f"cannot create a temporary file ({why})", path=path)
+    if exc.step == atomic.REPLACE:
+        if denied:
+            return TagError(
+                "locked", "the file is in use by another program; nothing was changed", path=path
+            )
+        return TagError("write_failed", f"replacing the file failed ({why})", path=path)
+    return TagError("write_failed", f"writing the new file failed ({why})", path=path)
 
 
 def _edit(
