@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,51 @@ class AppContext:
     demo: Any = field(default=None, repr=False)
     #: ``--demo``: the one folder with the demo's music files and sample exports.
     demo_folder: Any = field(default=None, repr=False)
+    #: The plex.tv token of the account that signed in: what switching Home users needs.
+    account_token: str = field(default="", repr=False)
+    #: The connection as the account itself (the owner), kept while a member is chosen.
+    owner_connection: Connection | None = field(default=None, repr=False)
+
+    @property
+    def user_label(self) -> str:
+        """Whose ratings the jobs read and write: the member's name, "" for the account itself."""
+        conn = self.connection
+        return conn.user_title if conn is not None and conn.member else ""
+
+    def as_user(self, user: str, pin: str | None = None) -> AppContext:
+        """This context working as another Plex Home member (itself when it already is).
+
+        The copy shares the journal, settings and folders; only its connection
+        differs, so a job run through it (undo of a member's run) writes as
+        that member while the window stays as it is.
+        """
+        conn = self.connection
+        if conn is None or conn.user == user:
+            return self
+        return dataclasses.replace(self, connection=self.connection_for(user, pin))
+
+    def connection_for(self, user: str, pin: str | None = None) -> Connection:
+        """The connected server as the Home member with uuid ``user`` ("" the account itself).
+
+        Undo of a run made as another member runs as that member, by itself.
+        """
+        from ratings_gui.plex.home import connect_as, home_users
+
+        conn = self.connection
+        if conn is None:
+            raise RuntimeError("not connected")
+        if conn.user == user:
+            return conn
+        base = self.owner_connection or conn
+        if not user:
+            return base
+        token = self.account_token or self.tokens.load() or ""
+        member = next((u for u in home_users(token) if u.uuid == user), None)
+        if member is None:
+            from ratings_gui.plex.home import HomeUserError
+
+            raise HomeUserError("That Plex Home member is no longer in your Home.")
+        return connect_as(base, token, member, pin)
 
     @classmethod
     def open(
@@ -62,9 +108,14 @@ class AppContext:
         self.auth_app_url = f"{base.rstrip('/')}/auth#!" if base else AUTH_APP_URL
 
     def set_connection(self, conn: Connection | None) -> None:
+        """Connect (as the account itself, or as a Home member: ``conn.user``)."""
         self.connection = conn
         if conn is not None:
             add_secret(conn.token)
+            if not conn.member:
+                self.owner_connection = conn
+        else:
+            self.owner_connection = None
 
     @property
     def server_label(self) -> str:

@@ -96,6 +96,15 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--token", metavar="TOKEN", help="Plex token (else $PLEX_TOKEN, else the saved sign-in)"
     )
     g.add_argument("--library", metavar="NAME", help="library to work on")
+    g.add_argument(
+        "--user",
+        metavar="NAME",
+        help="work on this Plex Home member's ratings (title, username or id; default: "
+        "the account that signed in)",
+    )
+    g.add_argument(
+        "--pin", metavar="PIN", help="the member's Plex Home PIN (else $PLEX_PIN) when protected"
+    )
     g.add_argument("--dry-run", action="store_true", help="plan and show, write nothing")
     g.add_argument("--yes", action="store_true", help="apply without asking")
     # SUPPRESS: given before the command, the main parser's value must survive
@@ -127,8 +136,27 @@ def connect_for(app: Any, args: argparse.Namespace) -> Any:
         )
     conn = connect_direct(url, token)
     app.set_connection(conn)
+    app.account_token = token
+    wanted = getattr(args, "user", None)
+    if wanted:
+        conn = connect_as_user(app, conn, token, wanted, getattr(args, "pin", None))
     if getattr(args, "library", None):
         app.library = args.library
+    return conn
+
+
+def connect_as_user(app: Any, conn: Any, token: str, wanted: str, pin: str | None) -> Any:
+    """``--user NAME``: the same server as that Plex Home member (a wrong PIN: exit 2)."""
+    from ratings_gui.plex.home import PIN_ENV, HomeUserError, connect_as, find_user, home_users
+    from ratings_gui.plex.home import names as member_names
+
+    users = home_users(token)
+    member = find_user(users, wanted)
+    try:
+        conn = connect_as(conn, token, member, pin or os.environ.get(PIN_ENV) or None)
+    except HomeUserError as exc:
+        raise HomeUserError(f"{exc} The members are: {member_names(users)}.") from None
+    app.set_connection(conn)
     return conn
 
 

@@ -55,6 +55,11 @@ REPORTS = ("coverage", "histogram", "twins", "dissenters")
 #: Ids per mood multi-edit: the same URL budget as the grouped rating edits.
 IDS_PER_EDIT = 200
 MOOD = "mood"
+#: Why the mood tag is off for a Plex Home member (Plex lets only the owner edit tags).
+MOOD_OWNER_ONLY = (
+    "The mood tag is off for {name}: tags are shared by everyone on the server and only "
+    "the server's owner may change them."
+)
 KINDS = ("artist", "album", "track")
 #: Page size of the listings read only for keys and ratings (mood members, the
 #: after-write check): small rows, so big pages keep a 50,000-track run under 60 reads.
@@ -190,6 +195,10 @@ class InferJob(PlanJob):
         """One bulk read of the library (and of who carries the mood tag)."""
         snap, http = self.read_snapshot(ctx)
         self.mood_have = set()
+        conn = require_connection(self.app)
+        if self.opts.mood_tag and conn.member:
+            ctx.log(MOOD_OWNER_ONLY.format(name=conn.user_title or "a Plex Home member"))
+            self.opts.mood_tag = None
         if self.opts.mood_tag:
             self.mood_have = self.read_mood(http, snap.section_id)
             ctx.log(f"mood tag {self.opts.mood_tag!r} on {len(self.mood_have):,} items")

@@ -107,8 +107,15 @@ def settle_interrupted(app: Any, ctx: Any = None, run_ids: Iterable[int] | None 
         rows = journal.changes(run.id, statuses=[PENDING])
         email = str(run.options.get("popm_email") or "")
         cancel = getattr(ctx, "cancel_event", None)
+        as_app = app
+        conn = getattr(app, "connection", None)
+        if conn is not None and run.user != (conn.user or ""):
+            try:  # read as the member who made the run: their ratings, not these
+                as_app = app.as_user(run.user)
+            except Exception:  # noqa: BLE001 - cannot switch now (a PIN): stays pending
+                continue
         applied, failed = settle_rows(
-            app,
+            as_app,
             rows,
             server=run.server,
             popm_email=email,

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import plexapi
 from plexapi import exceptions as plex_exc
-from plexapi.myplex import MyPlexAccount, MyPlexPinLogin, MyPlexResource
+from plexapi.myplex import MyPlexAccount, MyPlexPinLogin, MyPlexResource, MyPlexUser
 from plexapi.server import PlexServer
 
 from ratings_gui.core.plan import Cancelled
@@ -37,6 +37,8 @@ _ORIGINAL = {
     "pins": MyPlexPinLogin.PINS,
     "user": MyPlexAccount.key,
     "resources": MyPlexResource.key,
+    "home": MyPlexAccount.HOMEUSERS,
+    "users": MyPlexUser.key,
 }
 
 
@@ -46,11 +48,15 @@ def use_plextv(base: str | None) -> None:
         MyPlexPinLogin.PINS = _ORIGINAL["pins"]
         MyPlexAccount.key = _ORIGINAL["user"]
         MyPlexResource.key = _ORIGINAL["resources"]
+        MyPlexAccount.HOMEUSERS = _ORIGINAL["home"]
+        MyPlexUser.key = _ORIGINAL["users"]
         return
     base = base.rstrip("/")
     MyPlexPinLogin.PINS = _ORIGINAL["pins"].replace(PLEXTV, base)
     MyPlexAccount.key = _ORIGINAL["user"].replace(PLEXTV, base)
     MyPlexResource.key = _ORIGINAL["resources"].replace(PLEXTV, base)
+    MyPlexAccount.HOMEUSERS = _ORIGINAL["home"].replace(PLEXTV, base)
+    MyPlexUser.key = _ORIGINAL["users"].replace(PLEXTV, base)
 
 
 class PinSignIn:

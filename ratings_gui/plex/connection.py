@@ -132,6 +132,13 @@ class Connection:
     #: The Plex user whose ratings this token reads and writes ("" for the account that
     #: signed in). Provenance and the journal are kept per server and user.
     user: str = ""
+    #: The Plex Home member's name, for the header and History ("" for the account itself).
+    user_title: str = ""
+
+    @property
+    def member(self) -> bool:
+        """Connected as a Plex Home member, not the owner: metadata edits are refused (403)."""
+        return bool(self.user)
 
     @property
     def machine_id(self) -> str:

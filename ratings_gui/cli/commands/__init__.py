@@ -5,6 +5,7 @@ from __future__ import annotations
 #: Imported in this order, which is the order ``--help`` lists the commands in.
 COMMAND_MODULES = (
     "libraries",
+    "home_users",
     "history",
     "undo",
     "import_job",
