@@ -37,7 +37,7 @@ def _click_heading(tree: Any, column: str) -> None:
 
 def _show(win: Any, tab: Any, label: str) -> None:
     """Click a segment of the report switch (its buttons are CTkButtons; invoke = click)."""
-    tab.view_switch._buttons_dict[label].invoke()
+    tab.report_views.view_switch._buttons_dict[label].invoke()
     win.update()
 
 
@@ -45,19 +45,20 @@ def test_preview_histogram_apply_backtest(win: Any, demo: Any, tmp_path: Path) -
     keys = [k for kind in ("artist", "album", "track") for k in demo.lib.keys_of(1, kind)]
     before = {k: demo.lib.rating(k) for k in keys}
     tab = win.tab_objects["inference"]
+    views, tuning = tab.report_views, tab.tuning
     win.select_tab("inference")
     pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
 
-    tab.param_vars["confidence"].set("abc")
+    tuning.param_vars["confidence"].set("abc")
     tab.preview_button.invoke()
     assert tab.job is None  # the bad entry was refused before any job started
-    tab.param_vars["confidence"].set("2")
+    tuning.param_vars["confidence"].set("2")
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
     plan = tab.preview.plan
     assert len(plan) > 50
-    assert tab.chart.bars() == 20  # ten half-star bins, before and after
-    assert "inferred" in tab.summary_text() and "track" in tab.summary_text()
+    assert views.chart.bars() == 20  # ten half-star bins, before and after
+    assert "inferred" in views.summary_text() and "track" in views.summary_text()
     assert win.app.settings.tab("inference")["params"]["confidence"] == "2"
     pump_until(win, lambda: tab.preview.shown_rows == min(len(plan), tab.preview.row_cap))
     win.update()
@@ -70,16 +71,18 @@ def test_preview_histogram_apply_backtest(win: Any, demo: Any, tmp_path: Path) -
     assert sum(after[k] != before[k] for k in keys) == len(plan)
 
     tab.backtest_button.invoke()
-    pump_until(win, lambda: not win.busy and tab.last_backtest is not None, 20, "backtest")
-    bt = tab.last_backtest
+    pump_until(win, lambda: not win.busy and views.accuracy.last is not None, 20, "backtest")
+    bt = views.accuracy.last
     assert bt.mae < bt.baselines["library mean"][0]
     # the backtest view: one plain sentence, one bar per method, the calibration points
-    assert tab.view == "backtest" and tab.views["backtest"].winfo_ismapped()
-    assert tab.sentence.cget("text") == bt.sentence()
+    assert views.view == "backtest" and views.views["backtest"].winfo_ismapped()
+    assert views.accuracy.sentence.cget("text") == bt.sentence()
     assert "off by" in bt.sentence() and "a plain album average is off by" in bt.sentence()
-    assert tab.bt_chart.bars() == 4 and tab.bt_chart.dots() == len(bt.calibration) >= 3
-    assert "of your ratings guessed back" in tab.view_note.cget("text")
-    assert tab.export_report(str(tmp_path / "bt.csv")) == 4 + len(bt.calibration)
+    assert (
+        views.accuracy.chart.bars() == 4 and views.accuracy.chart.dots() == len(bt.calibration) >= 3
+    )
+    assert "of your ratings guessed back" in views.view_note.cget("text")
+    assert views.export_report(str(tmp_path / "bt.csv")) == 4 + len(bt.calibration)
     win.update()
     screenshot("inference_backtest")
 
@@ -87,26 +90,27 @@ def test_preview_histogram_apply_backtest(win: Any, demo: Any, tmp_path: Path) -
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "second plan")
     assert len(tab.preview.plan) == 0
     _show(win, tab, "Histogram")
-    assert tab.export_report(str(tmp_path / "histogram.csv")) == 10  # the view on screen
+    assert views.export_report(str(tmp_path / "histogram.csv")) == 10  # the view on screen
     _show(win, tab, "Counts")
-    assert tab.export_report(str(tmp_path / "cov.csv")) == 3
+    assert views.export_report(str(tmp_path / "cov.csv")) == 3
     assert tab.export_ratings(str(tmp_path / "all.csv")) > len(plan)
     win.update()
     screenshot("inference_after")
 
 
 def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
-    from ratings_gui.gui.tab_inference import stars_cell
+    from ratings_gui.gui.inference_reports import stars_cell
     from ratings_gui.jobs import infer as ij
 
     tab = win.tab_objects["inference"]
+    views = tab.report_views
     win.select_tab("inference")
     pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
     _show(win, tab, "Same songs")
-    assert tab.twins_table.empty and tab.twins_table.empty_label.winfo_ismapped()
-    assert "Preview" in tab.twins_table.empty_label.cget("text")
+    assert views.twins_table.empty and views.twins_table.empty_label.winfo_ismapped()
+    assert "Preview" in views.twins_table.empty_label.cget("text")
 
-    tab.twins_table.row_cap = 20  # a small cap stands in for a large library's 2,000
+    views.twins_table.row_cap = 20  # a small cap stands in for a large library's 2,000
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
     job = tab.job
@@ -115,20 +119,20 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     assert len(twins) > 20 and len(dissenters) >= 2  # the demo library has both
 
     # A preview shows its plan; the twins are one click away.
-    assert tab.view == "plan" and tab.preview.winfo_ismapped()
+    assert views.view == "plan" and tab.preview.winfo_ismapped()
     _show(win, tab, "Same songs")
     # Twins: capped at 20 rows, grouped under one parent row per song, the rest in the CSV.
-    table = tab.twins_table
+    table = views.twins_table
     tree = table.tree
-    assert tab.view == "twins" and table.winfo_ismapped()
+    assert views.view == "twins" and table.winfo_ismapped()
     pump_until(win, lambda: not table.filling, 5, "the twins rows")
     assert table.shown_rows == 20 and table.total_rows == len(twins)
     assert table.note_label.winfo_ismapped()
     assert table.note_label.cget("text") == f"first 20 of {len(twins):,} shown; export CSV for all"
-    assert tab.export_report(str(tmp_path / "twins.csv")) == len(twins)
+    assert views.export_report(str(tmp_path / "twins.csv")) == len(twins)
 
     table.row_cap = 2000
-    tab.show_reports()
+    views.show_reports()
     pump_until(win, lambda: not table.filling, 5, "all twins rows")
     assert not table.note_label.winfo_ismapped()
     shown = table.shown_values()
@@ -139,7 +143,7 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     parent = tree.get_children()[0]
     assert "group" in tree.item(parent, "tags")
     assert "albums)" in tree.item(parent, "values")[1]
-    assert tab.report_button.cget("text") == "Export same songs CSV…"
+    assert views.report_button.cget("text") == "Export same songs CSV…"
 
     before = [r[3] for r in table.rows]
     _click_heading(tree, "seconds")
@@ -159,9 +163,9 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
 
     # Dissenters: largest gap first, a header click sorts by your stars.
     _show(win, tab, "Far from album")
-    table = tab.dissenters_table
+    table = views.dissenters_table
     tree = table.tree
-    assert table.winfo_ismapped() and not tab.twins_table.winfo_ismapped()
+    assert table.winfo_ismapped() and not views.twins_table.winfo_ismapped()
     pump_until(win, lambda: not table.filling, 5, "the dissenters rows")
     shown = table.shown_values()
     assert len(shown) == len(dissenters)
@@ -174,19 +178,19 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     pump_until(win, lambda: not table.filling, 5, "the sorted dissenters")
     yours = [float(row[1].split()[-1].rstrip("★")) for row in table.shown_values()]
     assert yours == sorted(yours) and table.shown_values() != shown
-    assert tab.export_report(str(tmp_path / "dissenters.csv")) == len(dissenters)
+    assert views.export_report(str(tmp_path / "dissenters.csv")) == len(dissenters)
     win.update()
     screenshot("inference_dissenters")
 
     # Coverage as a table; an empty report says so instead of showing an empty grid.
     _show(win, tab, "Counts")
-    pump_until(win, lambda: not tab.coverage_table.filling, 5, "coverage rows")
-    assert [r[0] for r in tab.coverage_table.shown_values()] == ["artist", "album", "track"]
-    tab.dissenters_table.set_rows([])
+    pump_until(win, lambda: not views.coverage_table.filling, 5, "coverage rows")
+    assert [r[0] for r in views.coverage_table.shown_values()] == ["artist", "album", "track"]
+    views.dissenters_table.set_rows([])
     _show(win, tab, "Far from album")
-    assert tab.dissenters_table.empty_label.winfo_ismapped()
-    assert tab.dissenters_table.empty_label.cget("text").startswith("Every track you rated")
-    assert not tab.dissenters_table.tree.winfo_ismapped()
+    assert views.dissenters_table.empty_label.winfo_ismapped()
+    assert views.dissenters_table.empty_label.cget("text").startswith("Every track you rated")
+    assert not views.dissenters_table.tree.winfo_ismapped()
     win.update()
     screenshot("inference_empty")
 
@@ -196,10 +200,10 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
     from ratings_gui.gui.widgets import _DARK
 
     _show(win, tab, "Same songs")
-    light_chart = tab.chart.cget("background")
+    light_chart = views.chart.cget("background")
     ctk.set_appearance_mode("dark")
     try:
-        tree = tab.twins_table.tree
+        tree = views.twins_table.tree
         pump_until(
             win,
             lambda: str(tree.tag_configure("group", "background")) == _DARK["group_bg"],
@@ -209,11 +213,11 @@ def test_report_tables_twins_dissenters(win: Any, tmp_path: Path) -> None:
         win.update()
         screenshot("inference_twins_dark")
         _show(win, tab, "Histogram")
-        pump_until(win, lambda: tab.chart.cget("background") != light_chart, 5, "a dark chart")
+        pump_until(win, lambda: views.chart.cget("background") != light_chart, 5, "a dark chart")
         win.update()
         screenshot("inference_histogram_dark")
         # the backtest chart follows the mode too (a plain Canvas, recoloured with the other)
-        assert tab.bt_chart.cget("background") == tab.chart.cget("background")
+        assert views.accuracy.chart.cget("background") == views.chart.cget("background")
     finally:
         ctk.set_appearance_mode("light")
         win.update()
@@ -280,74 +284,75 @@ def test_import_ratings_csv_through_the_tab(win: Any, demo: Any, tmp_path: Path)
 def test_parameters_fold_and_unfold(win: Any) -> None:
     """The parameter grid starts folded; the toggle opens and folds it, the reports get its
     height, a bad value unfolds it."""
-    from ratings_gui.gui import tab_inference as ti
+    from ratings_gui.gui import inference_tuning as ti
     from ratings_gui.gui.widgets import ERROR_COLOR
 
     tab = win.tab_objects["inference"]
+    views, tuning = tab.report_views, tab.tuning
     win.select_tab("inference")
     pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
     # folded on first start: the plan gets the height
-    assert not tab.params_open and not tab.param_grid.winfo_ismapped()
-    assert tab.params_toggle.cget("text") == ti.FOLDED_TEXT
+    assert not tuning.params_open and not tuning.param_grid.winfo_ismapped()
+    assert tuning.params_toggle.cget("text") == ti.FOLDED_TEXT
     assert "params_folded" not in win.app.settings.tab("inference")
-    click(win, tab.params_toggle)
-    assert tab.params_open and tab.param_grid.winfo_ismapped()
-    assert tab.params_toggle.cget("text") == ti.OPEN_TEXT
+    click(win, tuning.params_toggle)
+    assert tuning.params_open and tuning.param_grid.winfo_ismapped()
+    assert tuning.params_toggle.cget("text") == ti.OPEN_TEXT
     assert win.app.settings.tab("inference")["params_folded"] is False
 
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
     _show(win, tab, "Same songs")
-    pump_until(win, lambda: not tab.twins_table.filling, 5, "the twins rows")
-    table_before = tab.twins_table.winfo_height()
+    pump_until(win, lambda: not views.twins_table.filling, 5, "the twins rows")
+    table_before = views.twins_table.winfo_height()
     menu_x = tab.library_menu.winfo_rootx()
 
-    click(win, tab.params_toggle)
-    assert not tab.params_open and not tab.param_grid.winfo_ismapped()
-    assert tab.params_toggle.cget("text") == ti.FOLDED_TEXT
+    click(win, tuning.params_toggle)
+    assert not tuning.params_open and not tuning.param_grid.winfo_ismapped()
+    assert tuning.params_toggle.cget("text") == ti.FOLDED_TEXT
     assert tab.library_menu.winfo_ismapped() and tab.preview_button.winfo_ismapped()
     assert tab.library_menu.winfo_rootx() == menu_x  # the row above does not shift sideways
     assert win.app.settings.tab("inference")["params_folded"] is True
-    pump_until(win, lambda: tab.twins_table.winfo_height() > table_before + 30, 5, "taller")
-    assert tab.params_note.cget("text") == "all at their defaults"
+    pump_until(win, lambda: views.twins_table.winfo_height() > table_before + 30, 5, "taller")
+    assert tuning.params_note.cget("text") == "all at their defaults"
     win.update()
     screenshot("inference_folded")
 
     # Folded, a Preview keeps it folded: the state is the user's.
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
-    assert not tab.param_grid.winfo_ismapped()
+    assert not tuning.param_grid.winfo_ismapped()
 
     # A bad value is still caught: refused, the grid unfolds and the field is red.
-    tab.param_vars["track_gravity"].set("1.5")
-    assert "Track pull '1.5' (not valid)" in tab.params_note.cget("text")
+    tuning.param_vars["track_gravity"].set("1.5")
+    assert "Track pull '1.5' (not valid)" in tuning.params_note.cget("text")
     tab.job = None
     tab.backtest_button.invoke()
     win.update()
     assert not win.busy and tab.job is None  # refused before any job started
-    assert tab.params_open and tab.param_grid.winfo_ismapped()
+    assert tuning.params_open and tuning.param_grid.winfo_ismapped()
     assert win.app.settings.tab("inference")["params_folded"] is False
-    entry = tab.param_entries["track_gravity"]
-    assert tab.bad_param == "track_gravity" and entry.cget("border_color") == ERROR_COLOR
+    entry = tuning.param_entries["track_gravity"]
+    assert tuning.bad_param == "track_gravity" and entry.cget("border_color") == ERROR_COLOR
     assert win.progress.message.cget("text") == "Track pull is between 0 and 1, not '1.5'"
     win.update()
     screenshot("inference_bad_value")
-    tab.param_vars["track_gravity"].set("0.5")  # fixing it clears the red
-    assert tab.bad_param is None and entry.cget("border_color") != ERROR_COLOR
+    tuning.param_vars["track_gravity"].set("0.5")  # fixing it clears the red
+    assert tuning.bad_param is None and entry.cget("border_color") != ERROR_COLOR
 
     # Folded again, a changed value is named in the folded line; the state survives a restart.
-    click(win, tab.params_toggle)
-    assert tab.params_note.cget("text") == "changed: Track pull 0.5"
+    click(win, tuning.params_toggle)
+    assert tuning.params_note.cget("text") == "changed: Track pull 0.5"
     assert win.app.settings.tab("inference")["params_folded"] is True
     win.close()
     again, errors = open_app(win.app)
     try:
         again.select_tab("inference")
         again.update()
-        tab = again.tab_objects["inference"]
-        assert not tab.params_open and not tab.param_grid.winfo_ismapped()
-        assert tab.params_note.winfo_ismapped()
-        assert tab.params_note.cget("text") == "changed: Track pull 0.5"
+        tuning = again.tab_objects["inference"].tuning
+        assert not tuning.params_open and not tuning.param_grid.winfo_ismapped()
+        assert tuning.params_note.winfo_ismapped()
+        assert tuning.params_note.cget("text") == "changed: Track pull 0.5"
     finally:
         close_app(again, errors)
 
@@ -438,6 +443,7 @@ def test_method_filler_and_sure_within_options(win: Any, demo: Any) -> None:
     from ratings_gui.core import inference as inf
 
     tab = win.tab_objects["inference"]
+    views, tuning = tab.report_views, tab.tuning
     win.select_tab("inference")
     pump_until(win, lambda: tab.libraries == ["Music"] and not win.busy, 20, "the music libraries")
 
@@ -450,20 +456,20 @@ def test_method_filler_and_sure_within_options(win: Any, demo: Any) -> None:
     fitted = preview()
     assert fitted.options["params"]["method"] == "fitted" and fitted.counts[inf.FILLER] == 0
     assert all(c.reason.startswith("±") for c in fitted.changes)  # the preview shows how sure
-    assert "What it learned from your ratings:" in tab.summary_text()
+    assert "What it learned from your ratings:" in views.summary_text()
     spreads = sorted(tab.job.result.values[int(c.target)].spread for c in fitted.changes)
 
-    tab.method_var.set("Classic formula")
-    tab.filler_var.set(True)
-    assert "Classic formula" in tab.params_summary() and "filler" in tab.params_summary()
+    tuning.method_var.set("Classic formula")
+    tuning.filler_var.set(True)
+    assert "Classic formula" in tuning.params_summary() and "filler" in tuning.params_summary()
     classic = preview()
     assert classic.options["params"]["method"] == "classic"
     assert classic.options["params"]["keep_filler_unrated"] == "yes"
 
-    tab.method_var.set("Fitted to your ratings")
-    tab.filler_var.set(True)
+    tuning.method_var.set("Fitted to your ratings")
+    tuning.filler_var.set(True)
     cut = spreads[len(spreads) // 2] / 2  # stars: about half the values are this sure
-    tab.param_vars["sure_within"].set(f"{cut:.2f}")
+    tuning.param_vars["sure_within"].set(f"{cut:.2f}")
     sure = preview()
     assert 0 < len(sure) < len(fitted) and sure.counts[inf.NOT_SURE] > 0
     assert sure.counts[inf.FILLER] > 0  # filler left unrated, as asked

@@ -782,6 +782,19 @@ class Fold:
             self._on_change(open_)
 
 
+def frame_colour(widget: Any) -> str:
+    """The frame's colour for the current appearance, for a plain tk Canvas drawn on a frame
+    (CTk keeps light/dark pairs; tk takes one colour)."""
+    colour = ctk.ThemeManager.theme["CTkFrame"]["fg_color"]
+    if isinstance(colour, (list, tuple)):
+        colour = colour[1] if ctk.get_appearance_mode() == "Dark" else colour[0]
+    try:
+        widget.winfo_rgb(colour)
+    except Exception:  # noqa: BLE001 - a CTk colour name tk does not know
+        return "#dbdbdb"
+    return str(colour)
+
+
 def open_path(path: str | os.PathLike[str]) -> None:
     """Open a file or folder with the system's own program for it."""
     if sys.platform.startswith("win"):
