@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from html import escape
+from typing import Any
 
 from ratings_gui.demo.library import (
     CONTAINERS,
@@ -95,146 +96,175 @@ def _static(lib: DemoLibrary, item: DemoItem) -> tuple[str, str]:
     stitle = section.title if section else ""
     parent = lib.items.get(item.parent_key) if item.parent_key else None
     grand = lib.items.get(item.grandparent_key) if item.grandparent_key else None
-    kind = item.kind
-    key = f"/library/metadata/{item.key}"
-    if kind in ("artist", "album", "show", "season"):
-        key += "/children"
-    common = dict(
-        ratingKey=item.key,
-        key=key,
-        guid=item.guid,
-        type=kind,
-        title=item.title,
-        librarySectionTitle=stitle,
-        librarySectionID=item.section_id,
-        librarySectionKey=f"/library/sections/{item.section_id}",
-    )
-    media = ""
-    if kind == "track":
-        # The hot path (50,000-track snapshots): one f-string, escaping only free text.
+    if item.kind == "track":
         assert parent is not None and grand is not None
-        shared = lib.xml_parent_cache.get(parent.key)
-        if shared is None:
-            shared = attrs(
-                librarySectionTitle=stitle,
-                librarySectionID=item.section_id,
-                librarySectionKey=f"/library/sections/{item.section_id}",
-                parentRatingKey=parent.key,
-                grandparentRatingKey=grand.key,
-                parentGuid=parent.guid,
-                grandparentGuid=grand.guid,
-                parentKey=f"/library/metadata/{parent.key}",
-                grandparentKey=f"/library/metadata/{grand.key}",
-                parentTitle=parent.title,
-                grandparentTitle=grand.title,
-                parentYear=parent.year,
-                thumb=f"/library/metadata/{parent.key}/thumb/{parent.updated_at}",
-                parentThumb=f"/library/metadata/{parent.key}/thumb/{parent.updated_at}",
-                grandparentThumb=f"/library/metadata/{grand.key}/thumb/{grand.updated_at}",
-            )
-            lib.xml_parent_cache[parent.key] = shared
-        original = f' originalTitle="{escape(item.original_title)}"' if item.original_title else ""
-        k = item.key
-        head = (
-            f' ratingKey="{k}" key="/library/metadata/{k}" guid="{item.guid}" type="track"'
-            f' title="{escape(item.title)}"{shared}{original} summary="" index="{item.index}"'
-            f' parentIndex="{item.parent_index}" duration="{item.duration}" musicAnalysisVersion="1"'
+        head, media = _track_static(lib, item, parent, grand, stitle)
+    else:
+        key = f"/library/metadata/{item.key}"
+        if item.kind in ("artist", "album", "show", "season"):
+            key += "/children"
+        common = dict(
+            ratingKey=item.key,
+            key=key,
+            guid=item.guid,
+            type=item.kind,
+            title=item.title,
+            librarySectionTitle=stitle,
+            librarySectionID=item.section_id,
+            librarySectionKey=f"/library/sections/{item.section_id}",
         )
-        ext = (item.file or "x.mp3").rsplit(".", 1)[-1]
-        cont, codec, kbps = CONTAINERS.get(ext, ("mp3", "mp3", 320))
-        media = (
-            f'<Media id="{k}" duration="{item.duration}" bitrate="{kbps}" audioChannels="2"'
-            f' audioCodec="{codec}" container="{cont}"><Part id="{k}"'
-            f' key="/library/parts/{k}/{item.added_at}/file.{ext}" duration="{item.duration}"'
-            f' file="{escape(item.file or "")}" size="{item.size}" container="{cont}"'
-            ' hasThumbnail="0"/></Media>'
-        )
-    elif kind == "album":
-        assert parent is not None
-        head = attrs(
-            **common,
-            parentRatingKey=parent.key,
-            parentGuid=parent.guid,
-            parentKey=f"/library/metadata/{parent.key}",
-            parentTitle=parent.title,
-            studio=item.studio,
-            summary="",
-            index=1,
-            year=item.year,
-            originallyAvailableAt=f"{item.year}-01-01" if item.year else None,
-            thumb=f"/library/metadata/{item.key}/thumb/{item.updated_at}",
-            parentThumb=f"/library/metadata/{parent.key}/thumb/{parent.updated_at}",
-            loudnessAnalysisVersion=2,
-        )
-    elif kind == "artist":
-        head = attrs(
-            **common,
-            summary="",
-            index=1,
-            thumb=f"/library/metadata/{item.key}/thumb/{item.updated_at}",
-        )
-    elif kind == "movie":
-        head = attrs(
-            **common,
-            studio=item.studio,
-            contentRating="PG-13",
-            summary="",
-            year=item.year,
-            duration=item.duration,
-            originallyAvailableAt=f"{item.year}-06-01" if item.year else None,
-            thumb=f"/library/metadata/{item.key}/thumb/{item.updated_at}",
-        )
-        media = _video_media(item)
-    elif kind == "show":
-        head = attrs(
-            **common,
-            studio=item.studio,
-            contentRating="TV-14",
-            summary="",
-            index=1,
-            year=item.year,
-            originallyAvailableAt=f"{item.year}-09-01" if item.year else None,
-            thumb=f"/library/metadata/{item.key}/thumb/{item.updated_at}",
-            childCount=len(item.children),
-        )
-    elif kind == "season":
-        assert parent is not None
-        head = attrs(
-            **common,
-            parentRatingKey=parent.key,
-            parentGuid=parent.guid,
-            parentKey=f"/library/metadata/{parent.key}",
-            parentTitle=parent.title,
-            parentIndex=None,
-            summary="",
-            index=item.index,
-            year=item.year,
-            thumb=f"/library/metadata/{item.key}/thumb/{item.updated_at}",
-        )
-    else:  # episode
-        assert parent is not None and grand is not None
-        head = attrs(
-            **common,
-            parentRatingKey=parent.key,
-            grandparentRatingKey=grand.key,
-            parentGuid=parent.guid,
-            grandparentGuid=grand.guid,
-            parentKey=f"/library/metadata/{parent.key}",
-            grandparentKey=f"/library/metadata/{grand.key}",
-            parentTitle=parent.title,
-            grandparentTitle=grand.title,
-            contentRating="TV-14",
-            summary="",
-            index=item.index,
-            parentIndex=item.parent_index,
-            year=item.year,
-            duration=item.duration,
-            originallyAvailableAt=f"{item.year}-10-{min(item.index or 1, 28):02d}",
-            thumb=f"/library/metadata/{item.key}/thumb/{item.updated_at}",
-        )
-        media = _video_media(item)
+        head = _HEADS.get(item.kind, _episode_head)(item, parent, grand, common)
+        media = _video_media(item) if item.kind not in ("artist", "album", "show", "season") else ""
     item.xml_cache = head + "\x00" + media
     return head, media
+
+
+def _lineage(parent: DemoItem, grand: DemoItem | None = None) -> dict[str, Any]:
+    """The parent's (and grandparent's) keys, guids and titles, in Plex's attribute order."""
+    out: dict[str, Any] = {}
+    for name in ("RatingKey", "Guid", "Key", "Title"):
+        for prefix, it in (("parent", parent), ("grandparent", grand)):
+            if it is None:
+                continue
+            if name == "RatingKey":
+                out[prefix + name] = it.key
+            elif name == "Guid":
+                out[prefix + name] = it.guid
+            elif name == "Key":
+                out[prefix + name] = f"/library/metadata/{it.key}"
+            else:
+                out[prefix + name] = it.title
+    return out
+
+
+def _thumb(item: DemoItem) -> str:
+    return f"/library/metadata/{item.key}/thumb/{item.updated_at}"
+
+
+def _track_static(
+    lib: DemoLibrary, item: DemoItem, parent: DemoItem, grand: DemoItem, stitle: str
+) -> tuple[str, str]:
+    """The hot path (50,000-track snapshots): one f-string, escaping only free text; the
+    album's and artist's part is built once per album."""
+    shared = lib.xml_parent_cache.get(parent.key)
+    if shared is None:
+        shared = attrs(
+            librarySectionTitle=stitle,
+            librarySectionID=item.section_id,
+            librarySectionKey=f"/library/sections/{item.section_id}",
+            **_lineage(parent, grand),
+            parentYear=parent.year,
+            thumb=_thumb(parent),
+            parentThumb=_thumb(parent),
+            grandparentThumb=_thumb(grand),
+        )
+        lib.xml_parent_cache[parent.key] = shared
+    original = f' originalTitle="{escape(item.original_title)}"' if item.original_title else ""
+    k = item.key
+    head = (
+        f' ratingKey="{k}" key="/library/metadata/{k}" guid="{item.guid}" type="track"'
+        f' title="{escape(item.title)}"{shared}{original} summary="" index="{item.index}"'
+        f' parentIndex="{item.parent_index}" duration="{item.duration}" musicAnalysisVersion="1"'
+    )
+    ext = (item.file or "x.mp3").rsplit(".", 1)[-1]
+    cont, codec, kbps = CONTAINERS.get(ext, ("mp3", "mp3", 320))
+    media = (
+        f'<Media id="{k}" duration="{item.duration}" bitrate="{kbps}" audioChannels="2"'
+        f' audioCodec="{codec}" container="{cont}"><Part id="{k}"'
+        f' key="/library/parts/{k}/{item.added_at}/file.{ext}" duration="{item.duration}"'
+        f' file="{escape(item.file or "")}" size="{item.size}" container="{cont}"'
+        ' hasThumbnail="0"/></Media>'
+    )
+    return head, media
+
+
+_Parent = DemoItem | None
+
+
+def _album_head(item: DemoItem, parent: _Parent, grand: _Parent, common: dict[str, Any]) -> str:
+    assert parent is not None
+    return attrs(
+        **common,
+        **_lineage(parent),
+        studio=item.studio,
+        summary="",
+        index=1,
+        year=item.year,
+        originallyAvailableAt=f"{item.year}-01-01" if item.year else None,
+        thumb=_thumb(item),
+        parentThumb=_thumb(parent),
+        loudnessAnalysisVersion=2,
+    )
+
+
+def _artist_head(item: DemoItem, parent: _Parent, grand: _Parent, common: dict[str, Any]) -> str:
+    return attrs(**common, summary="", index=1, thumb=_thumb(item))
+
+
+def _movie_head(item: DemoItem, parent: _Parent, grand: _Parent, common: dict[str, Any]) -> str:
+    return attrs(
+        **common,
+        studio=item.studio,
+        contentRating="PG-13",
+        summary="",
+        year=item.year,
+        duration=item.duration,
+        originallyAvailableAt=f"{item.year}-06-01" if item.year else None,
+        thumb=_thumb(item),
+    )
+
+
+def _show_head(item: DemoItem, parent: _Parent, grand: _Parent, common: dict[str, Any]) -> str:
+    return attrs(
+        **common,
+        studio=item.studio,
+        contentRating="TV-14",
+        summary="",
+        index=1,
+        year=item.year,
+        originallyAvailableAt=f"{item.year}-09-01" if item.year else None,
+        thumb=_thumb(item),
+        childCount=len(item.children),
+    )
+
+
+def _season_head(item: DemoItem, parent: _Parent, grand: _Parent, common: dict[str, Any]) -> str:
+    assert parent is not None
+    return attrs(
+        **common,
+        **_lineage(parent),
+        parentIndex=None,
+        summary="",
+        index=item.index,
+        year=item.year,
+        thumb=_thumb(item),
+    )
+
+
+def _episode_head(item: DemoItem, parent: _Parent, grand: _Parent, common: dict[str, Any]) -> str:
+    assert parent is not None and grand is not None
+    return attrs(
+        **common,
+        **_lineage(parent, grand),
+        contentRating="TV-14",
+        summary="",
+        index=item.index,
+        parentIndex=item.parent_index,
+        year=item.year,
+        duration=item.duration,
+        originallyAvailableAt=f"{item.year}-10-{min(item.index or 1, 28):02d}",
+        thumb=_thumb(item),
+    )
+
+
+#: The opening attributes of every kind but tracks (their own hot path) and episodes (the rest).
+_HEADS = {
+    "album": _album_head,
+    "artist": _artist_head,
+    "movie": _movie_head,
+    "show": _show_head,
+    "season": _season_head,
+}
 
 
 def _video_media(item: DemoItem) -> str:
