@@ -366,198 +366,11 @@ class DemoServer:
         return write_exports(self.lib, Path(folder))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """One connection; HTTP/1.1 keep-alive, one write per response."""
+class _LibraryRoutes:
+    """The media server's library side of :class:`_Handler`: sections, listings, metadata."""
 
-    demo: DemoServer  # set on the per-server subclass
-    _replace: tuple[tuple[bytes, bytes], ...] = ()
-    _fail_after = False
-    #: The Home member the current PMS request's token belongs to (None: the owner).
-    _member: HomeUser | None = None
-    _states: dict[int, UserState] | None = None
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # else each small response waits ~40 ms for a delayed ACK
-    server_version = "PlexMediaServer/" + VERSION
-    sys_version = ""
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        log.debug("%s " + format, self.address_string(), *args)
-
-    # -- plumbing
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _send(
-        self,
-        status: int,
-        body: bytes = b"",
-        ctype: str = "text/xml;charset=utf-8",
-        extra: dict[str, str] | None = None,
-    ) -> None:
-        if self._fail_after and status == 200:
-            status, body = 500, error(500, "Internal Server Error")
-        reason = self.responses.get(status, ("",))[0]
-        head = [
-            f"HTTP/1.1 {status} {reason}",
-            f"Server: {self.server_version}",
-            f"Content-Type: {ctype}",
-            f"Content-Length: {len(body)}",
-            "Connection: keep-alive" if not self.close_connection else "Connection: close",
-            "X-Plex-Protocol: 1.0",
-        ]
-        for old, new in self._replace:
-            body = body.replace(old, new)
-        head[3] = f"Content-Length: {len(body)}"
-        for k, v in (extra or {}).items():
-            head.append(f"{k}: {v}")
-        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-        self.log_request(status, len(body))
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def _dispatch(self, method: str) -> None:
-        demo = self.demo
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        split = urlsplit(self.path)
-        path = split.path.rstrip("/") or "/"
-        params = parse_qsl(split.query, keep_blank_values=True)
-        args = dict(params)
-        if body and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
-            args.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        demo._count(endpoint_pattern(method, path))
-        plextv = path.startswith(_PLEXTV_PREFIXES)
-        try:
-            if plextv:
-                self._plextv(method, path, args)
-                return
-            faults, kind = demo._pick_fault(path)
-            if faults.latency_ms:
-                time.sleep(faults.latency_ms / 1000)
-            if faults.unauthorized:
-                self._send(401, error(401, "Unauthorized"))
-                return
-            if kind == "applied-500":
-                # the server does the work, then answers 500: a client that resends
-                # a non-idempotent request (a scrobble) without looking does it twice
-                self._fail_after = True
-            elif kind is not None:
-                self._fault(kind, faults)
-                return
-            token = self.headers.get("X-Plex-Token") or args.get("X-Plex-Token")
-            member = demo._pms_user(token)
-            if member is False:
-                self._send(401, error(401, "Unauthorized"))
-                return
-            if faults.root_body is not None and method == "GET" and path == "/":
-                self._send(200, faults.root_body, ctype="text/html")
-                return
-            self._replace = faults.replace
-            if isinstance(member, HomeUser):
-                self._member = member
-                self._states = demo.lib.states_of(member.id)
-            try:
-                self._pms(method, path, args, params)
-            finally:
-                self._replace = ()
-                self._fail_after = False
-                self._member = None
-                self._states = None
-        except _Drop:
-            self._drop()
-        except KeyError as exc:
-            self._send(404, error(404, f"Not Found: {exc}"))
-        except (ValueError, TypeError) as exc:
-            self._send(400, error(400, f"Bad Request: {exc}"))
-        except Exception as exc:  # a bug here must still answer in XML, not hang the client
-            log.exception("demo server error on %s %s", method, path)
-            self._send(500, error(500, f"Internal Server Error: {type(exc).__name__}"))
-
-    def _fault(self, kind: str, faults: Faults) -> None:
-        if kind == "drop":
-            raise _Drop
-        if kind == "timeout":
-            time.sleep(faults.timeout_delay)
-            raise _Drop
-        status = int(kind)
-        extra = {"Retry-After": str(faults.retry_after)} if status in (429, 503) else None
-        self._send(status, error(status, self.responses.get(status, ("Error",))[0]), extra=extra)
-
-    # ----------------------------------------------------------------- PMS routes
-    def _pms(
-        self, method: str, path: str, args: dict[str, str], params: list[tuple[str, str]]
-    ) -> None:
-        demo = self.demo
-        lib = demo.lib
-        segs = path.strip("/").split("/") if path != "/" else []
-        if method == "GET" and not segs:
-            self._send(200, self._root())
-        elif method == "GET" and segs == ["identity"]:
-            self._send(
-                200,
-                container(
-                    "", size=0, claimed=1, machineIdentifier=demo.machine_id, version=VERSION
-                ),
-            )
-        elif path in ("/:/rate",) and method in ("PUT", "GET"):
-            key = int(args["key"])
-            if key not in lib.items:
-                raise KeyError(key)
-            value = float(args.get("rating", "-1"))
-            if key not in demo.faults.ignore_writes:
-                lib.set_rating(key, None if value < 0 else value, user=self._user_id)
-            self._send(200)
-        elif path in ("/:/scrobble", "/:/unscrobble") and method in ("PUT", "GET"):
-            key = int(args["key"])
-            if key not in lib.items:
-                raise KeyError(key)
-            lib.scrobble(key, played=path == "/:/scrobble", user=self._user_id)
-            self._send(200)
-        elif segs == ["library"] and method == "GET":
-            body = "".join(
-                f'<Directory key="{k}" title="{t}"/>'
-                for k, t in (
-                    ("sections", "Library Sections"),
-                    ("recentlyAdded", "Recently Added Content"),
-                )
-            )
-            self._send(200, container(body, size=2, identifier=IDENTIFIER, title1="Plex Library"))
-        elif segs == ["library", "sections"] and method == "GET":
-            body = "".join(xmlgen.section_directory(lib, s) for s in lib.sections)
-            self._send(
-                200, container(body, size=len(lib.sections), allowSync=0, title1="Plex Library")
-            )
-        elif len(segs) >= 3 and segs[:2] == ["library", "sections"]:
-            self._section_route(method, segs, args, params)
-        elif len(segs) >= 3 and segs[:2] == ["library", "metadata"]:
-            self._metadata_route(method, segs, args, params)
-        else:
-            raise KeyError(path)
-
-    @property
-    def _user_id(self) -> int | None:
-        return self._member.id if self._member is not None else None
-
-    def _owner_only(self) -> bool:
-        """Only the server owner edits metadata: a Home member's token gets 403 (True)."""
-        if self._member is None:
-            return False
-        self._send(403, error(403, "Forbidden"))
-        return True
+    demo: DemoServer
+    _member: HomeUser | None
 
     def _root(self) -> bytes:
         demo = self.demo
@@ -792,7 +605,12 @@ class _Handler(BaseHTTPRequestHandler):
             ),
         )
 
-    # ----------------------------------------------------------------- plex.tv routes
+
+class _PlexTvRoutes:
+    """The plex.tv side of :class:`_Handler`: PINs, the account, Home users, resources."""
+
+    demo: DemoServer
+
     def _plextv(self, method: str, path: str, args: dict[str, str]) -> None:
         demo = self.demo
         token = self.headers.get("X-Plex-Token") or args.get("X-Plex-Token")
@@ -1160,6 +978,200 @@ class _Handler(BaseHTTPRequestHandler):
             conn(demo.url, "127.0.0.1", port, 0, 0),
         )
         return (xmlgen.XML_HEADER + f'<resources size="2">{own}{friend}</resources>\n').encode()
+
+
+class _Handler(_LibraryRoutes, _PlexTvRoutes, BaseHTTPRequestHandler):
+    """One connection; HTTP/1.1 keep-alive, one write per response."""
+
+    demo: DemoServer  # set on the per-server subclass
+    _replace: tuple[tuple[bytes, bytes], ...] = ()
+    _fail_after = False
+    #: The Home member the current PMS request's token belongs to (None: the owner).
+    _member: HomeUser | None = None
+    _states: dict[int, UserState] | None = None
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each small response waits ~40 ms for a delayed ACK
+    server_version = "PlexMediaServer/" + VERSION
+    sys_version = ""
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        log.debug("%s " + format, self.address_string(), *args)
+
+    # -- plumbing
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _send(
+        self,
+        status: int,
+        body: bytes = b"",
+        ctype: str = "text/xml;charset=utf-8",
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        if self._fail_after and status == 200:
+            status, body = 500, error(500, "Internal Server Error")
+        reason = self.responses.get(status, ("",))[0]
+        head = [
+            f"HTTP/1.1 {status} {reason}",
+            f"Server: {self.server_version}",
+            f"Content-Type: {ctype}",
+            f"Content-Length: {len(body)}",
+            "Connection: keep-alive" if not self.close_connection else "Connection: close",
+            "X-Plex-Protocol: 1.0",
+        ]
+        for old, new in self._replace:
+            body = body.replace(old, new)
+        head[3] = f"Content-Length: {len(body)}"
+        for k, v in (extra or {}).items():
+            head.append(f"{k}: {v}")
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        self.log_request(status, len(body))
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _dispatch(self, method: str) -> None:
+        demo = self.demo
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        split = urlsplit(self.path)
+        path = split.path.rstrip("/") or "/"
+        params = parse_qsl(split.query, keep_blank_values=True)
+        args = dict(params)
+        if body and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
+            args.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        demo._count(endpoint_pattern(method, path))
+        plextv = path.startswith(_PLEXTV_PREFIXES)
+        try:
+            if plextv:
+                self._plextv(method, path, args)
+                return
+            faults, kind = demo._pick_fault(path)
+            if faults.latency_ms:
+                time.sleep(faults.latency_ms / 1000)
+            if faults.unauthorized:
+                self._send(401, error(401, "Unauthorized"))
+                return
+            if kind == "applied-500":
+                # the server does the work, then answers 500: a client that resends
+                # a non-idempotent request (a scrobble) without looking does it twice
+                self._fail_after = True
+            elif kind is not None:
+                self._fault(kind, faults)
+                return
+            token = self.headers.get("X-Plex-Token") or args.get("X-Plex-Token")
+            member = demo._pms_user(token)
+            if member is False:
+                self._send(401, error(401, "Unauthorized"))
+                return
+            if faults.root_body is not None and method == "GET" and path == "/":
+                self._send(200, faults.root_body, ctype="text/html")
+                return
+            self._replace = faults.replace
+            if isinstance(member, HomeUser):
+                self._member = member
+                self._states = demo.lib.states_of(member.id)
+            try:
+                self._pms(method, path, args, params)
+            finally:
+                self._replace = ()
+                self._fail_after = False
+                self._member = None
+                self._states = None
+        except _Drop:
+            self._drop()
+        except KeyError as exc:
+            self._send(404, error(404, f"Not Found: {exc}"))
+        except (ValueError, TypeError) as exc:
+            self._send(400, error(400, f"Bad Request: {exc}"))
+        except Exception as exc:  # a bug here must still answer in XML, not hang the client
+            log.exception("demo server error on %s %s", method, path)
+            self._send(500, error(500, f"Internal Server Error: {type(exc).__name__}"))
+
+    def _fault(self, kind: str, faults: Faults) -> None:
+        if kind == "drop":
+            raise _Drop
+        if kind == "timeout":
+            time.sleep(faults.timeout_delay)
+            raise _Drop
+        status = int(kind)
+        extra = {"Retry-After": str(faults.retry_after)} if status in (429, 503) else None
+        self._send(status, error(status, self.responses.get(status, ("Error",))[0]), extra=extra)
+
+    # ----------------------------------------------------------------- PMS routes
+    def _pms(
+        self, method: str, path: str, args: dict[str, str], params: list[tuple[str, str]]
+    ) -> None:
+        demo = self.demo
+        lib = demo.lib
+        segs = path.strip("/").split("/") if path != "/" else []
+        if method == "GET" and not segs:
+            self._send(200, self._root())
+        elif method == "GET" and segs == ["identity"]:
+            self._send(
+                200,
+                container(
+                    "", size=0, claimed=1, machineIdentifier=demo.machine_id, version=VERSION
+                ),
+            )
+        elif path in ("/:/rate",) and method in ("PUT", "GET"):
+            key = int(args["key"])
+            if key not in lib.items:
+                raise KeyError(key)
+            value = float(args.get("rating", "-1"))
+            if key not in demo.faults.ignore_writes:
+                lib.set_rating(key, None if value < 0 else value, user=self._user_id)
+            self._send(200)
+        elif path in ("/:/scrobble", "/:/unscrobble") and method in ("PUT", "GET"):
+            key = int(args["key"])
+            if key not in lib.items:
+                raise KeyError(key)
+            lib.scrobble(key, played=path == "/:/scrobble", user=self._user_id)
+            self._send(200)
+        elif segs == ["library"] and method == "GET":
+            body = "".join(
+                f'<Directory key="{k}" title="{t}"/>'
+                for k, t in (
+                    ("sections", "Library Sections"),
+                    ("recentlyAdded", "Recently Added Content"),
+                )
+            )
+            self._send(200, container(body, size=2, identifier=IDENTIFIER, title1="Plex Library"))
+        elif segs == ["library", "sections"] and method == "GET":
+            body = "".join(xmlgen.section_directory(lib, s) for s in lib.sections)
+            self._send(
+                200, container(body, size=len(lib.sections), allowSync=0, title1="Plex Library")
+            )
+        elif len(segs) >= 3 and segs[:2] == ["library", "sections"]:
+            self._section_route(method, segs, args, params)
+        elif len(segs) >= 3 and segs[:2] == ["library", "metadata"]:
+            self._metadata_route(method, segs, args, params)
+        else:
+            raise KeyError(path)
+
+    @property
+    def _user_id(self) -> int | None:
+        return self._member.id if self._member is not None else None
+
+    def _owner_only(self) -> bool:
+        """Only the server owner edits metadata: a Home member's token gets 403 (True)."""
+        if self._member is None:
+            return False
+        self._send(403, error(403, "Forbidden"))
+        return True
 
 
 def _home_user_attrs(user: HomeUser) -> dict[str, object]:
