@@ -47,6 +47,27 @@ def sync_folder(folder: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def _temp_beside(
+    target: str,
+    folder: str,
+    suffix: str,
+    created: Callable[[int, str], None] | None,
+    lock: contextlib.AbstractContextManager[Any] | None,
+) -> tuple[int, str]:
+    """A new temp file ``.NAME.<random><suffix>`` in the target's folder (one disk: the
+    rename is atomic), handed to ``created`` under ``lock``."""
+    try:
+        with lock if lock is not None else contextlib.nullcontext():
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(target)}.", suffix=suffix, dir=folder
+            )
+            if created is not None:
+                created(fd, tmp)
+    except OSError as exc:
+        raise AtomicError(CREATE, exc) from exc
+    return fd, tmp
+
+
 @contextlib.contextmanager
 def replacing(
     path: str | os.PathLike[str],
@@ -60,25 +81,16 @@ def replacing(
 ) -> Iterator[IO[Any]]:
     """A file object for the new content; on a clean exit it replaces ``path`` in one rename.
 
-    The temp file is ``.NAME.<random><suffix>`` in the same folder (same
-    disk: the rename is atomic). ``created(fd, tmp)`` runs right after it
-    is made, under ``lock`` (a caller that sweeps stray temp files marks it
-    live there); ``finish(tmp)`` runs once the data is on disk and before
-    the rename (permissions, times, a check of what was written). Anything
-    raised deletes the temp file and leaves ``path`` as it was; an OSError
-    comes out as :class:`AtomicError` with its step, the rest as raised.
+    ``created(fd, tmp)`` runs right after the temp file is made, under
+    ``lock`` (a caller that sweeps stray temp files marks it live there);
+    ``finish(tmp)`` runs once the data is on disk, before the rename
+    (permissions, times, a check of what was written). Anything raised
+    deletes the temp file and leaves ``path`` as it was; an OSError comes
+    out as :class:`AtomicError` with its step, the rest as raised.
     """
     target = os.fspath(path)
     folder = os.path.dirname(target) or "."
-    try:
-        with lock if lock is not None else contextlib.nullcontext():
-            fd, tmp = tempfile.mkstemp(
-                prefix=f".{os.path.basename(target)}.", suffix=suffix, dir=folder
-            )
-            if created is not None:
-                created(fd, tmp)
-    except OSError as exc:
-        raise AtomicError(CREATE, exc) from exc
+    fd, tmp = _temp_beside(target, folder, suffix, created, lock)
     fh: IO[Any] | None = None
     try:
         try:
