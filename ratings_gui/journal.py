@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ratings_gui.core.plan import Change
-from ratings_gui.core.provenance import BASE, GUESSES, INFERRED, YOURS, default_whose
+from ratings_gui.core.provenance import BASE, GUESSES, INFERRED, YOURS
+from ratings_gui.core.registry import default_whose
 from ratings_gui.runlock import RunBusy, RunLock, describe_holder, holders
 
 PENDING = "pending"

@@ -35,7 +35,9 @@ def win(ctx: Any) -> Iterator[Any]:
 
 
 def test_tabs_follow_the_registry(win: Any) -> None:
-    from ratings_gui.gui.tabs import TABS, Tab, tab_class
+    from ratings_gui.gui.tabs import Tab, tab_class, tab_entries
+
+    TABS = tab_entries()
 
     assert [win.tabs.tab(e.title) is not None for e in TABS]
     assert list(win.tab_objects) == [e.name for e in TABS]

@@ -55,7 +55,7 @@ def test_import_preview_apply_then_undo_on_history(
     assert len(tab.plan) == len(changed)
     pump_until(win, lambda: tab.preview.shown_rows == len(changed), 10, "the preview rows")
     assert "not found" in tab.preview.counts_label.cget("text")
-    assert tab.review_label.cget("text") == "Nothing needs review"
+    assert tab.review.review_label.cget("text") == "Nothing needs review"
     win.update()
     screenshot("import-preview")
 
@@ -107,44 +107,47 @@ def test_review_accept_pick_and_skip_in_the_window(
     tab.force_var.set(True)  # the picked film holds another rating of yours
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.plan is not None and not win.busy, 20, "the plan")
-    assert len(tab.review_items) == 1
-    assert tab.review_label.cget("text") == "Needs review: 1"
-    (item,) = tab.review_items
+    assert len(tab.review.review_items) == 1
+    assert tab.review.review_label.cget("text") == "Needs review: 1"
+    (item,) = tab.review.review_items
     cands = [c for c, _ in item.candidates]
     assert len(cands) == 2
-    tab.review_tree.selection_set("0")
+    tab.review.review_tree.selection_set("0")
     win.update()
     # The candidate shown selected is the one "Use this match" writes: the best one first.
-    assert tab.candidate_tree.selection() == ("0",)
-    assert tab.accept_button.cget("state") == "normal" and tab.accept_button.looks_enabled
-    shown = tab.candidate_tree.item("0", "values")[0]
+    assert tab.review.candidate_tree.selection() == ("0",)
+    assert (
+        tab.review.accept_button.cget("state") == "normal"
+        and tab.review.accept_button.looks_enabled
+    )
+    shown = tab.review.candidate_tree.item("0", "values")[0]
     assert shown.startswith(cands[0].label) and "% alike" in shown
-    tab.accept_button.invoke()
+    tab.review.accept_button.invoke()
     assert str(cands[0].key) in {c.target for c in tab.plan.changes}
-    assert tab.review_tree.item("0", "values")[1] == f"✓ {cands[0].label}"
+    assert tab.review.review_tree.item("0", "values")[1] == f"✓ {cands[0].label}"
 
     # Another candidate, chosen in the list, is the one written.
-    tab.review_tree.selection_set("0")
+    tab.review.review_tree.selection_set("0")
     win.update()
-    assert tab.candidate_tree.selection() == ("0",)
-    tab.candidate_tree.selection_set("1")
-    tab.accept_button.invoke()
+    assert tab.review.candidate_tree.selection() == ("0",)
+    tab.review.candidate_tree.selection_set("1")
+    tab.review.accept_button.invoke()
     targets = {c.target for c in tab.plan.changes}
     assert str(cands[1].key) in targets and str(cands[0].key) not in targets
-    assert tab.review_tree.item("0", "values")[1] == f"✓ {cands[1].label}"
+    assert tab.review.review_tree.item("0", "values")[1] == f"✓ {cands[1].label}"
     # Back on the row, the list shows the choice made, so Accept writes it again.
-    tab.review_tree.selection_set("0")
+    tab.review.review_tree.selection_set("0")
     win.update()
-    assert tab.candidate_tree.selection() == ("1",)
+    assert tab.review.candidate_tree.selection() == ("1",)
     pump_until(win, lambda: tab.preview.shown_rows == len(tab.plan), 10, "the preview rows")
     screenshot("import-review")
-    tab.skip_button.invoke()
+    tab.review.skip_button.invoke()
     assert not any(c.target in {str(x.key) for x in cands} for c in tab.plan.changes)
-    assert tab.review_tree.item("0", "values")[1] == "skipped"
-    tab.review_tree.selection_set("0")
+    assert tab.review.review_tree.item("0", "values")[1] == "skipped"
+    tab.review.review_tree.selection_set("0")
     win.update()
-    tab.candidate_tree.selection_set("1")
-    tab.accept_button.invoke()
+    tab.review.candidate_tree.selection_set("1")
+    tab.review.accept_button.invoke()
     tab.preview.apply_button.invoke()
     pump_until(win, lambda: tab.plan is None and not win.busy, 20, "the run")
     assert lib.rating(cands[1].key) == 9.0 and lib.rating(third.key) == 1.0

@@ -114,9 +114,9 @@ def test_1_demo_samples_import_and_the_mapping_is_found_from_an_empty_box(
         imp.path_var.set(str(demo.exports[key]))
         imp.preview_button.invoke()
         pump_until(win, lambda: imp.plan is not None and not win.busy, 30, key)
-        assert len(imp.plan) + len(imp.review_items) > 0, key
-    assert len(imp.review_items) >= 2
-    assert imp.candidate_tree.selection(), "the best candidate is shown selected"
+        assert len(imp.plan) + len(imp.review.review_items) > 0, key
+    assert len(imp.review.review_items) >= 2
+    assert imp.review.candidate_tree.selection(), "the best candidate is shown selected"
 
     tags = win.tab_objects["tags"]
     win.select_tab("tags")
@@ -356,7 +356,7 @@ def test_8_disabled_buttons_look_disabled(win: Any) -> None:
             buttons.append(w)
     disabled = [b for b in buttons if b.cget("state") == "disabled"]
     assert win.progress.cancel_button in disabled
-    assert win.tab_objects["import"].accept_button in disabled
+    assert win.tab_objects["import"].review.accept_button in disabled
     assert win.tab_objects["import"].preview.apply_button in disabled
     for b in buttons:
         assert b.looks_enabled == (b.cget("state") != "disabled") or b._enabled_fill == (

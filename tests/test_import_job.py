@@ -427,9 +427,11 @@ def test_review_accept_pick_other_and_skip(app: Any, demo: Any, tmp_path: Path) 
     job.accept_review(item, cands[1])  # pick the other
     assert [c.target for c in plan.changes] == [str(cands[1].key)]
     assert plan.counts["update"] == 1
-    job.accept_review(item, None)  # skip
-    assert not plan.changes and plan.counts["needs review"] == 1 and plan.counts["update"] == 0
+    job.accept_review(item, None)  # skip: counted as skipped, no longer "needs review"
+    assert not plan.changes and plan.counts["update"] == 0
+    assert plan.counts["skipped"] == 1 and plan.counts["needs review"] == 0
     job.accept_review(item, cands[1])
+    assert plan.counts["skipped"] == 0 and plan.counts["update"] == 1
     report = job.apply(job_ctx(), plan)
     assert lib.rating(cands[1].key) == 9.0 and report.counts["applied"] == 1
     assert "unmatched_csv" not in report.extra  # every row made it

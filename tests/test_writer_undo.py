@@ -9,7 +9,8 @@ import pytest
 from conftest import is_program_value, job_ctx
 
 from ratings_gui.core.plan import PLEX, Change, Plan
-from ratings_gui.core.provenance import BASE, JobSpec, declare
+from ratings_gui.core.provenance import BASE
+from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer, Faults
 from ratings_gui.jobs.base import apply_plan

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ratings_gui.core.plan import summary
+from ratings_gui.jobs.policy import apply_job
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,25 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 
+class DuplicateCommand(ValueError):
+    """Two commands registered under one name."""
+
+
 def register(cmd: Command) -> Command:
-    """Each command module registers its commands here when it is imported."""
+    """Each command module registers its commands here when it is imported; a name once."""
+    old = COMMANDS.get(cmd.name)
+    if old is not None and old is not cmd and old.run is not cmd.run:
+        raise DuplicateCommand(f"two commands are named {cmd.name!r}")
     COMMANDS[cmd.name] = cmd
     return cmd
+
+
+def command_order(cmd: Command) -> tuple[int, str]:
+    """``--help`` lists the commands of declared jobs in their order, the others first."""
+    from ratings_gui.core.registry import declared_jobs
+
+    order = [s.command for s in declared_jobs() if s.command]
+    return (order.index(cmd.name) + 1 if cmd.name in order else 0, cmd.name)
 
 
 class Output:
@@ -107,6 +123,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--dry-run", action="store_true", help="plan and show, write nothing")
     g.add_argument("--yes", action="store_true", help="apply without asking")
+    g.add_argument(
+        "--backup-first",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep a backup of the ratings a run changes before it writes (default: the "
+        "setting the window asks once; --no-backup-first: not this time)",
+    )
     # SUPPRESS: given before the command, the main parser's value must survive
     g.add_argument(
         "--data-dir",
@@ -307,7 +330,7 @@ def run_plan_job(
         more = not_applied(plan, ctx) if not_applied is not None else {}
         out.result({**base, **extra, **more})
         return EXIT_OK
-    report = job.apply(ctx, plan)
+    report = apply_job(app, job, plan, ctx, backup_first=getattr(args, "backup_first", None))
     for c, err in report.failed[:20]:
         out.say(f"  failed: {c.label or c.target}: {err}")
     out.result({**report.as_json(), **extra})

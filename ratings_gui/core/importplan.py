@@ -15,13 +15,11 @@ from typing import Any, Protocol
 
 from .matching import MIN_SCORE, Match, MatchIndex, RowLike, match, normalize_title
 from .plan import PLEX, Change, Plan
-from .provenance import GUESSES, UNRATED, YOURS, JobSpec, Written, declare, whose
+from .provenance import GUESSES, UNRATED, Written, whose
 from .records import Item
 from .scale import format_stars, same
 
 JOB = "import"
-#: An export is your own ratings: what it writes is yours.
-SPEC = declare(JobSpec(JOB, sets=YOURS, title="Import"))
 
 UPDATE = "update"
 UNCHANGED = "unchanged"
@@ -31,6 +29,8 @@ NOT_FOUND = "not found"
 TYPE_FILTERED = "type filtered"
 INVALID_RATING = "invalid rating"
 NEEDS_REVIEW = "needs review"
+#: A needs-review row the person chose to skip.
+SKIPPED = "skipped"
 DUPLICATE_ROW = "duplicate row"
 #: The item holds a different rating you already gave: kept unless "replace".
 KEPT_YOURS = "kept yours"
@@ -47,6 +47,7 @@ OUTCOMES = (
     TYPE_FILTERED,
     INVALID_RATING,
     NEEDS_REVIEW,
+    SKIPPED,
     DUPLICATE_ROW,
 )
 

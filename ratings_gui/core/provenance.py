@@ -11,16 +11,15 @@ program wrote, for one server and one Plex user, with whose value it was
 - ``yours``: everything else (given in Plex, or copied by the program from
   your own source: an import, a file tag, a restore of your rating).
 
-Jobs declare themselves once (:func:`declare`): their name and whose values
-they set. The journal takes a run's default from that declaration; nothing
-else keeps lists of job names.
+Jobs declare themselves once (``core.registry.declare``): their name and
+whose values they set. The journal takes a run's default from that
+declaration; nothing else keeps lists of job names.
 
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .scale import same
@@ -68,55 +67,3 @@ def is_guess(current: Any, written: Written | None) -> bool:
 def changed_by_someone(now: Any, old: Any, new: Any) -> bool:
     """A value that is neither the old one nor the one written: someone else set it."""
     return not same(now, old) and not same(now, new)
-
-
-# --- the jobs' declarations ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A job as the rest of the program sees it: its journal name and whose values it sets.
-
-    ``sets`` is the default whose of its changes (a change may say otherwise,
-    e.g. an "inferred" row of a ratings CSV); "" for jobs whose writes are
-    no one's new value (undo puts back what was there).
-    """
-
-    name: str
-    sets: str = YOURS
-    #: Words for people (History's Job column): "Base rating".
-    title: str = ""
-    #: Runs that only record provenance (nothing sent): undo refuses them.
-    record_only: bool = False
-
-
-_JOBS: dict[str, JobSpec] = {}
-
-
-class DuplicateJob(ValueError):
-    """Two jobs declared the same name."""
-
-
-def declare(spec: JobSpec) -> JobSpec:
-    """Register a job once; a second job with the same name is refused."""
-    if spec.sets not in (*WHOSE, ""):
-        raise ValueError(f"{spec.name}: sets must be one of {WHOSE}, not {spec.sets!r}")
-    old = _JOBS.get(spec.name)
-    if old is not None and old != spec:
-        raise DuplicateJob(f"a job named {spec.name!r} is already declared")
-    _JOBS[spec.name] = spec
-    return spec
-
-
-def job_spec(name: str) -> JobSpec | None:
-    return _JOBS.get(name)
-
-
-def declared_jobs() -> list[JobSpec]:
-    return list(_JOBS.values())
-
-
-def default_whose(job: str) -> str:
-    """Whose a job's changes are unless a change says otherwise ("" for unknown jobs)."""
-    spec = _JOBS.get(job)
-    return spec.sets if spec is not None else ""

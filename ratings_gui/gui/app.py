@@ -23,7 +23,7 @@ from ratings_gui.gui.confirm import offer_backup
 from ratings_gui.gui.dialogs import ConfirmDialog
 from ratings_gui.gui.header import Header
 from ratings_gui.gui.plan_preview import PlanPreview
-from ratings_gui.gui.tabs import TABS, Tab, tab_class
+from ratings_gui.gui.tabs import Tab, tab_class, tab_entries
 from ratings_gui.gui.widgets import (
     LogPane,
     ProgressRow,
@@ -131,7 +131,7 @@ class App(ctk.CTk):
         )
         self.tabs.grid(row=1, column=0, sticky="nsew", padx=10, pady=(4, 0))
         self.tab_objects: dict[str, Tab] = {}
-        for entry in TABS:
+        for entry in tab_entries():
             frame = self.tabs.add(entry.title)
             self.tab_objects[entry.name] = tab_class(entry)(self, frame, entry)
 

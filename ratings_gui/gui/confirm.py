@@ -12,15 +12,10 @@ from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui.core import transfer as tr
-from ratings_gui.core.plan import PLEX, Plan
+from ratings_gui.core.plan import Plan
 from ratings_gui.gui.widgets import ERROR_COLOR, MUTED_COLOR, SECONDARY
-
-#: Window-wide setting: True keep a backup before every run that writes, False never,
-#: absent: not asked yet (the offer shows once, with the first plan that writes).
-AUTO_KEY = "auto_backup"
-#: Runs that keep their own backup, or write nothing worth one.
-NO_AUTO_JOBS = frozenset({tr.CLEAR_JOB})
+from ratings_gui.jobs.policy import AUTO_BACKUP_KEY as AUTO_KEY
+from ratings_gui.jobs.policy import writes_ratings
 
 
 class TypedConfirmDialog(ctk.CTkToplevel):
@@ -108,36 +103,6 @@ class TypedConfirmDialog(ctk.CTkToplevel):
         self.answered = ok
         self.destroy()
         self._on_answer(ok)
-
-
-def writes_ratings(plan: Plan | None) -> bool:
-    """A plan the automatic backup is for: it changes Plex ratings."""
-    if plan is None or plan.job in NO_AUTO_JOBS:
-        return False
-    return any(c.target_kind == PLEX and c.field == "userRating" for c in plan.changes)
-
-
-def auto_backup_on(settings: Any) -> bool:
-    return settings.get(AUTO_KEY) is True
-
-
-def with_backup(app: Any, plan: Plan, work: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """``work`` preceded, on the worker, by a backup of the ratings ``plan`` changes.
-
-    Only when the user said yes to the offer (setting ``auto_backup``). A
-    backup that cannot be written stops the run before its first write.
-    """
-    if not (auto_backup_on(app.settings) and writes_ratings(plan)):
-        return work
-
-    def run(ctx: Any) -> Any:
-        from ratings_gui.jobs.transfer import backup_before
-
-        backup_before(app, plan, ctx)
-        ctx.check_cancel()
-        return work(ctx)
-
-    return run
 
 
 class BackupOffer(ctk.CTkFrame):

@@ -19,7 +19,7 @@ from ratings_gui.core import transfer as tr
 from ratings_gui.core.plan import Plan
 from ratings_gui.core.records import KINDS_BY_SECTION
 from ratings_gui.gui.confirm import AUTO_KEY, TypedConfirmDialog
-from ratings_gui.gui.tabs import Tab
+from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import ERROR_COLOR, MUTED_COLOR, SECONDARY, Button, tip
 from ratings_gui.jobs import transfer as jt
 
@@ -341,4 +341,12 @@ class BackupTab(Tab):
         self.unmatched_button.configure(state="disabled")
 
 
-TAB = BackupTab
+#: This tab, declared once (the window finds it; no list to edit).
+ENTRY = TabEntry(
+    "backup",
+    "Backup",
+    "Keep every rating in one file, put them back on this server or a new one, or clear"
+    " a library's ratings (after a backup).",
+    order=60,
+)
+TAB = register_tab(ENTRY, BackupTab)

@@ -18,7 +18,7 @@ import customtkinter as ctk
 
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.core.scale import format_stars
-from ratings_gui.gui.tabs import Tab
+from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import (
     ERROR_COLOR,
     SECONDARY,
@@ -410,4 +410,12 @@ class BaseRatingTab(Tab):
             self._watch_cancel.set()
 
 
-TAB = BaseRatingTab
+#: This tab, declared once (the window finds it; no list to edit).
+ENTRY = TabEntry(
+    "base_rating",
+    "Base rating",
+    "Give every track you have not rated a starting rating, so Plexamp's radios and DJs"
+    " play it instead of skipping it.",
+    order=40,
+)
+TAB = register_tab(ENTRY, BaseRatingTab)

@@ -13,7 +13,7 @@ import customtkinter as ctk
 
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.plan_preview import value_text
-from ratings_gui.gui.tabs import Tab
+from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import SECONDARY, Button, field_text, make_tree
 
 #: Change rows shown for one run (a run may hold 100,000).
@@ -221,4 +221,11 @@ class HistoryTab(Tab):
         self.show_changes()
 
 
-TAB = HistoryTab
+#: This tab, declared once (the window finds it; no list to edit).
+ENTRY = TabEntry(
+    "history",
+    "History",
+    "Every run this program made, what it changed, and Undo for any of them.",
+    order=70,
+)
+TAB = register_tab(ENTRY, HistoryTab)

@@ -20,16 +20,10 @@ import customtkinter as ctk
 from ratings_gui.core.importplan import ReviewItem
 from ratings_gui.core.matching import MIN_SCORE
 from ratings_gui.core.plan import Change, Plan, Report
-from ratings_gui.gui.tabs import Tab
-from ratings_gui.gui.widgets import (
-    MUTED_COLOR,
-    SECONDARY,
-    Button,
-    make_tree,
-    open_path,
-    stars_label,
-    tip,
-)
+from ratings_gui.gui.import_review import ReviewPane
+from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
+from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, open_path, tip
+from ratings_gui.jobs.import_job import ImportJob, export_ratings
 from ratings_gui.jobs.runner import Finished
 from ratings_gui.sources import several_exports, several_exports_message
 
@@ -81,31 +75,29 @@ HELP = {
 }
 
 
-def row_text(r: ReviewItem) -> str:
-    """``Title (Year)`` as the file wrote it."""
-    row = r.row
-    year = f" ({row.year})" if row.year else ""
-    return f"{row.title}{year}"
-
-
-def candidate_text(item: Any, score: float) -> str:
-    """``Heat (1995) — movie, 91% alike``: a candidate as a Plex user reads it."""
-    return f"{item.label} — {item.kind}, {score:.0%} alike"
-
-
 class ImportTab(Tab):
     """File and options, Preview; then the plan beside the needs-review list; results stay."""
 
     def build(self) -> None:
-        from ratings_gui.jobs.import_job import ImportJob  # noqa: F401 - fail early if broken
-
         self.last_report: Any = None
         self.last_unmatched: str | None = None
-        self.review_items: list[ReviewItem] = []
         opts = {**DEFAULTS, **self.options()}
         options, bar, body = self.job_layout()
+        self._build_file_row(options, opts)
+        self._build_options_row(options, opts)
+        self._build_actions(bar, opts)
+        # the plan preview | needs review
+        self.body = body
+        preview = self.make_preview(body)
+        preview.grid(row=0, column=0, sticky="nsew", padx=(4, 2))
+        # The review list shares the width: narrower item and reason columns keep all five visible.
+        preview.tree.column("item", width=230)
+        preview.tree.column("reason", width=120)
+        self.review = ReviewPane(body, decide=self._decide, chosen=self._chosen)
+        self.show_review_pane(False)
+        self.start_buttons = [self.preview_button, self.export_button]
 
-        # --- file row
+    def _build_file_row(self, options: ctk.CTkFrame, opts: dict[str, Any]) -> None:
         top = ctk.CTkFrame(options, fg_color="transparent")
         top.pack(fill="x", padx=4, pady=(4, 2))
         top.grid_columnconfigure(1, weight=1)
@@ -128,7 +120,7 @@ class ImportTab(Tab):
         self.format_menu.grid(row=0, column=4, padx=(0, 4))
         tip(HELP["format"], fmt_caption, self.format_menu)
 
-        # --- options row
+    def _build_options_row(self, options: ctk.CTkFrame, opts: dict[str, Any]) -> None:
         row = ctk.CTkFrame(options, fg_color="transparent")
         row.pack(fill="x", padx=4, pady=(2, 4))
         self.kind_vars: dict[str, ctk.BooleanVar] = {}
@@ -157,7 +149,7 @@ class ImportTab(Tab):
         score_caption.pack(side="right", padx=(12, 4))
         tip(HELP["min_score"], score_caption, self.score_entry)
 
-        # --- actions row
+    def _build_actions(self, bar: ctk.CTkFrame, opts: dict[str, Any]) -> None:
         self.preview_button = Button(bar, text="Preview", width=110, command=self.preview_import)
         self.preview_button.pack(side="left", padx=(2, 6))
         tip(HELP["preview"], self.preview_button)
@@ -184,56 +176,6 @@ class ImportTab(Tab):
         self.status_label = ctk.CTkLabel(bar, text="", anchor="w", text_color=MUTED_COLOR)
         self.status_label.pack(side="left", padx=8, fill="x", expand=True)
         self._show_unmatched_target()
-
-        # --- plan preview | needs review
-        self.body = body
-        preview = self.make_preview(body)
-        preview.grid(row=0, column=0, sticky="nsew", padx=(4, 2))
-        # The review list shares the width: narrower item and reason columns keep all five visible.
-        preview.tree.column("item", width=230)
-        preview.tree.column("reason", width=120)
-
-        rev = ctk.CTkFrame(body)
-        self.review_pane = rev
-        rev.grid_columnconfigure(0, weight=1)
-        rev.grid_rowconfigure(1, weight=3)
-        rev.grid_rowconfigure(3, weight=2)
-        self.review_label = ctk.CTkLabel(
-            rev, text="Needs review", anchor="w", font=ctk.CTkFont(size=14, weight="bold")
-        )
-        self.review_label.grid(row=0, column=0, sticky="ew", padx=6, pady=(6, 2))
-        tip(
-            "Rows whose title was close but not sure enough. Pick the right film (or Skip): "
-            "Use this match writes the one selected below.",
-            self.review_label,
-        )
-        self.review_tree, holder = make_tree(
-            rev,
-            [("row", "In your file", 150, True), ("choice", "Your choice", 120, False)],
-            height=3,
-        )
-        holder.grid(row=1, column=0, sticky="nsew", padx=6)
-        self.review_tree.bind("<<TreeviewSelect>>", lambda _e: self._review_selected())
-        self.candidates_label = ctk.CTkLabel(
-            rev, text="Possible matches in Plex", anchor="w", text_color=MUTED_COLOR
-        )
-        self.candidates_label.grid(row=2, column=0, sticky="ew", padx=6, pady=(4, 0))
-        self.candidate_tree, holder = make_tree(
-            rev, [("candidate", "Plex item", 260, True)], height=2
-        )
-        holder.grid(row=3, column=0, sticky="nsew", padx=6)
-        self.candidate_tree.bind("<Double-1>", lambda _e: self.accept())
-        buttons = ctk.CTkFrame(rev, fg_color="transparent")
-        buttons.grid(row=4, column=0, sticky="ew", padx=6, pady=(4, 6))
-        self.accept_button = Button(buttons, text="Use this match", width=120, command=self.accept)
-        self.accept_button.pack(side="left")
-        self.skip_button = Button(buttons, text="Skip", width=70, command=self.skip, **SECONDARY)
-        self.skip_button.pack(side="left", padx=6)
-        tip("Write the rating to the Plex item selected above.", self.accept_button)
-        tip("Do not import this row.", self.skip_button)
-        self._set_review_buttons(False)
-        self.show_review_pane(False)
-        self.start_buttons = [self.preview_button, self.export_button]
 
     # --- options -----------------------------------------------------------------------
 
@@ -317,8 +259,6 @@ class ImportTab(Tab):
 
     def preview_import(self) -> None:
         """Read the file and the libraries on the worker; the plan comes back for review."""
-        from ratings_gui.jobs.import_job import ImportJob
-
         try:
             opts = self.read_options()
         except ValueError as exc:
@@ -351,17 +291,8 @@ class ImportTab(Tab):
         return f"Import {Path(self.plan_job.path).name}"
 
     def planned(self, plan: Plan, result: object) -> None:
-        self.review_items = list(self.plan_job.review)
-        for i, r in enumerate(self.review_items):
-            self.review_tree.insert("", "end", iid=str(i), values=(row_text(r), "not decided"))
-        self.review_label.configure(
-            text=f"Needs review: {len(self.review_items)}"
-            if self.review_items
-            else "Nothing needs review"
-        )
-        self.show_review_pane(bool(self.review_items))
-        if self.review_items:
-            self.review_tree.selection_set("0")
+        self.review.fill(self.plan_job.review)
+        self.show_review_pane(bool(self.review.review_items))
         self.say(f"Import planned: {len(plan):,} change(s); review, then Apply.")
 
     # --- needs review ------------------------------------------------------------------------
@@ -372,95 +303,32 @@ class ImportTab(Tab):
         if show:
             self.body.grid_columnconfigure(0, weight=5, uniform="body")
             self.body.grid_columnconfigure(1, weight=3, uniform="body")
-            self.review_pane.grid(row=0, column=1, sticky="nsew", padx=(2, 4))
+            self.review.grid(row=0, column=1, sticky="nsew", padx=(2, 4))
         else:
-            self.review_pane.grid_remove()
+            self.review.grid_remove()
             self.body.grid_columnconfigure(0, weight=1, uniform="")
             self.body.grid_columnconfigure(1, weight=0, uniform="")
 
-    def selected_review(self) -> tuple[int, ReviewItem] | None:
-        sel = self.review_tree.selection()
-        if not sel:
-            return None
-        i = int(sel[0])
-        return i, self.review_items[i]
+    def _chosen(self, item: ReviewItem) -> Any:
+        """The Plex item the plan holds for a row the user decided (None: not yet)."""
+        return self.plan_job.chosen(item) if self.plan_job is not None else None
 
-    def selected_candidate(self) -> int | None:
-        """The candidate selected in the list: what Use this match writes."""
-        sel = self.candidate_tree.selection()
-        return int(sel[0]) if sel else None
-
-    def _review_selected(self) -> None:
-        self.candidate_tree.delete(*self.candidate_tree.get_children())
-        picked = self.selected_review()
-        if picked is None:
-            self._set_review_buttons(False)
-            return
-        _, r = picked
-        for n, (item, score) in enumerate(r.candidates):
-            self.candidate_tree.insert("", "end", iid=str(n), values=(candidate_text(item, score),))
-        rating = stars_label(r.row.rating) if getattr(r.row, "rating", None) is not None else ""
-        self.candidates_label.configure(
-            text=f"Possible matches for {row_text(r)} {rating}".rstrip()
-            if r.candidates
-            else "No possible match in Plex"
-        )
-        if r.candidates:
-            # The one shown selected is the one the button writes: the user's earlier
-            # choice, else the best.
-            chosen = self.plan_job.chosen(r) if self.plan_job is not None else None
-            keys = [it.key for it, _ in r.candidates]
-            pick = keys.index(chosen) if chosen in keys else 0
-            self.candidate_tree.selection_set(str(pick))
-            self.candidate_tree.see(str(pick))
-        self._set_review_buttons(bool(r.candidates))
-
-    def _set_review_buttons(self, on: bool) -> None:
-        self.accept_button.configure(state="normal" if on else "disabled")
-        self.skip_button.configure(state="normal" if self.review_items else "disabled")
-
-    def _decide(self, candidate: int | None) -> None:
-        picked = self.selected_review()
-        if picked is None or self.plan_job is None:
-            return
-        i, r = picked
-        choice = r.candidates[candidate][0] if candidate is not None else None
+    def _decide(self, item: ReviewItem, choice: Any) -> bool:
+        """A review decision (``None``: skip) edits the plan, which is shown again."""
+        if self.plan_job is None:
+            return False
         try:
-            self.plan_job.accept_review(r, choice)
+            self.plan_job.accept_review(item, choice)
         except ValueError as exc:
             self.window.show_error(str(exc))
-            return
-        text = "skipped" if choice is None else "✓ " + choice.label
-        self.review_tree.item(str(i), values=(row_text(r), text))
+            return False
         self.show_plan()
-        nxt = str(i + 1)
-        if self.review_tree.exists(nxt):
-            self.review_tree.selection_set(nxt)
-            self.review_tree.see(nxt)
-        else:
-            self._review_selected()
-
-    def accept(self) -> None:
-        """Write the candidate selected in the list (the best one unless the user chose)."""
-        n = self.selected_candidate()
-        if n is not None:
-            self._decide(n)
-
-    def skip(self) -> None:
-        self._decide(None)
-
-    def _clear_review(self) -> None:
-        self.review_tree.delete(*self.review_tree.get_children())
-        self.candidate_tree.delete(*self.candidate_tree.get_children())
-        self.review_items = []
-        self.review_label.configure(text="Needs review")
-        self.candidates_label.configure(text="Possible matches in Plex")
-        self._set_review_buttons(False)
+        return True
 
     # --- apply ---------------------------------------------------------------------------------
 
     def apply(self, plan: Plan) -> bool:
-        self._set_review_buttons(False)
+        self.review.set_buttons(False)
         return super().apply(plan)
 
     def apply_phase(self, plan: Plan) -> str:
@@ -512,7 +380,7 @@ class ImportTab(Tab):
             open_path(self.last_unmatched)
 
     def plan_closed(self) -> None:
-        self._clear_review()
+        self.review.clear()
 
     # --- export --------------------------------------------------------------------------------
 
@@ -523,8 +391,6 @@ class ImportTab(Tab):
 
     def export_to(self, folder: str | Path) -> tuple[Path, Path] | None:
         """Letterboxd CSV and plain CSV of the ratings, from one read (on the worker)."""
-        from ratings_gui.jobs.import_job import export_ratings
-
         stamp = time.strftime("%Y%m%d-%H%M%S")
         lb = Path(folder) / f"plex-ratings-letterboxd-{stamp}.csv"
         plain = Path(folder) / f"plex-ratings-{stamp}.csv"
@@ -546,4 +412,12 @@ class ImportTab(Tab):
         return None
 
 
-TAB = ImportTab
+#: This tab, declared once (the window finds it; no list to edit).
+ENTRY = TabEntry(
+    "import",
+    "Import",
+    "Bring the ratings you gave on IMDb, Letterboxd, TMDB or Trakt into your Plex movies"
+    " and shows.",
+    order=20,
+)
+TAB = register_tab(ENTRY, ImportTab)

@@ -21,7 +21,7 @@ from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.inference_reports import Previewed, ReportViews, compute_reports
 from ratings_gui.gui.inference_tuning import FineTuning
-from ratings_gui.gui.tabs import NO_MUSIC_LIBRARY, Tab
+from ratings_gui.gui.tabs import NO_MUSIC_LIBRARY, Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import SECONDARY, Button, tip
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs import ratings_csv as rc
@@ -333,4 +333,11 @@ def _infer_line(report: Report) -> str:
     return f"infer run {report.run_id}: {report.changes:,} written; {counts}"
 
 
-TAB = InferenceTab
+#: This tab, declared once (the window finds it; no list to edit).
+ENTRY = TabEntry(
+    "inference",
+    "Inference",
+    "Guess ratings for albums, artists and unrated tracks from the tracks you rated yourself.",
+    order=50,
+)
+TAB = register_tab(ENTRY, InferenceTab)

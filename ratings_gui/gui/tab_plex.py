@@ -13,7 +13,7 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.gui.dialogs import TokenStorageDialog
-from ratings_gui.gui.tabs import Tab
+from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, TEXT_COLOR, Button, tip
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
@@ -540,4 +540,11 @@ class PlexTab(Tab):
         self.status("Signed out; the token was removed.")
 
 
-TAB = PlexTab
+#: This tab, declared once (the window finds it; no list to edit).
+ENTRY = TabEntry(
+    "plex",
+    "Plex",
+    "Sign in and choose the server and library the other tabs work on.",
+    order=10,
+)
+TAB = register_tab(ENTRY, PlexTab)

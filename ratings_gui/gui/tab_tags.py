@@ -17,7 +17,7 @@ import customtkinter as ctk
 
 from ratings_gui.core.pathmap import MappingTest, RuleError, map_path, parse_rule, parse_rules
 from ratings_gui.core.plan import FILE, Plan, Report
-from ratings_gui.gui.tabs import Tab
+from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import (
     ERROR_COLOR,
     MUTED_COLOR,
@@ -412,4 +412,12 @@ class TagsTab(Tab):
         self.scale_bar.pack_forget()
 
 
-TAB = TagsTab
+#: This tab, declared once (the window finds it; no list to edit).
+ENTRY = TabEntry(
+    "tags",
+    "Tags",
+    "Copy track ratings between Plex and the rating stored inside your music files,"
+    " so other players see the same stars.",
+    order=30,
+)
+TAB = register_tab(ENTRY, TagsTab)

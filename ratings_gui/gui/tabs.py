@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import customtkinter as ctk
 
 from ratings_gui.context import AppContext
 from ratings_gui.core.plan import Change, Plan, Report
-from ratings_gui.gui.confirm import with_backup
 from ratings_gui.gui.header import Header
 from ratings_gui.gui.plan_preview import PlanPreview, describe_counts
 from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, set_enabled, tip
+from ratings_gui.jobs.policy import apply_job
 from ratings_gui.jobs.runner import Finished, JobContext, JobRunner
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import section_titles
@@ -37,55 +38,41 @@ PLAN_MIN_HEIGHT = 300
 
 @dataclass(frozen=True)
 class TabEntry:
-    """One tab: settings name (also the module suffix), title, and what it is for."""
+    """One tab: settings name, title, what it is for, and where it sits among the tabs."""
 
     name: str
     title: str
     purpose: str = ""
+    #: Tabs are shown by this number, smallest first.
+    order: int = 100
 
 
-#: Tab order in the window. ``name`` -> module ``ratings_gui.gui.tab_<name>``.
-TABS: tuple[TabEntry, ...] = (
-    TabEntry(
-        "plex",
-        "Plex",
-        "Sign in and choose the server and library the other tabs work on.",
-    ),
-    TabEntry(
-        "import",
-        "Import",
-        "Bring the ratings you gave on IMDb, Letterboxd, TMDB or Trakt into your Plex movies"
-        " and shows.",
-    ),
-    TabEntry(
-        "tags",
-        "Tags",
-        "Copy track ratings between Plex and the rating stored inside your music files,"
-        " so other players see the same stars.",
-    ),
-    TabEntry(
-        "base_rating",
-        "Base rating",
-        "Give every track you have not rated a starting rating, so Plexamp's radios and DJs"
-        " play it instead of skipping it.",
-    ),
-    TabEntry(
-        "inference",
-        "Inference",
-        "Guess ratings for albums, artists and unrated tracks from the tracks you rated yourself.",
-    ),
-    TabEntry(
-        "backup",
-        "Backup",
-        "Keep every rating in one file, put them back on this server or a new one, or clear"
-        " a library's ratings (after a backup).",
-    ),
-    TabEntry(
-        "history",
-        "History",
-        "Every run this program made, what it changed, and Undo for any of them.",
-    ),
-)
+T = TypeVar("T")
+
+
+class DuplicateTab(ValueError):
+    """Two tabs registered under one name."""
+
+
+_TABS: dict[str, tuple[TabEntry, type]] = {}
+
+
+def register_tab(entry: TabEntry, cls: type[T]) -> type[T]:
+    """A tab module declares its tab once (``TAB = register_tab(TabEntry(...), MyTab)``)."""
+    old = _TABS.get(entry.name)
+    if old is not None and old[1] is not cls:
+        raise DuplicateTab(f"two tabs are named {entry.name!r}")
+    _TABS[entry.name] = (entry, cls)
+    return cls
+
+
+def tab_entries() -> list[TabEntry]:
+    """Every tab, in order: each ``gui/tab_*.py`` module is imported and registers itself."""
+    package = importlib.import_module(__package__ or "ratings_gui.gui")
+    for mod in pkgutil.iter_modules(package.__path__):
+        if mod.name.startswith("tab_"):
+            importlib.import_module(f"{package.__name__}.{mod.name}")
+    return sorted((e for e, _ in _TABS.values()), key=lambda e: (e.order, e.name))
 
 
 class Window(Protocol):
@@ -390,7 +377,7 @@ class Tab:
             self.applied(report)
 
         return self.window.start_job(
-            with_backup(self.app, plan, lambda ctx: job.apply(ctx, plan)),
+            lambda ctx: apply_job(self.app, job, plan, ctx),
             name=plan.job,
             phase=self.apply_phase(plan),
             on_done=done,

@@ -22,23 +22,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
-from ratings_gui.core.provenance import BASE, GUESSES, JobSpec, declare, whose
+from ratings_gui.core.provenance import BASE, GUESSES, whose
 from ratings_gui.core.records import TYPE_IDS, Item
+from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_stars, normalize, same
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import Provenance
 from ratings_gui.plex.connection import PlexError
-from ratings_gui.plex.writer import RatingWriter
 from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 
 JOB = "base-rating"
 RESET_JOB = "base-rating-reset"
-SPEC = declare(JobSpec(JOB, sets=BASE, title="Base rating"))
+SPEC = declare(
+    JobSpec(JOB, sets=BASE, title="Base rating", command="base-rating", tab="base_rating")
+)
 #: A reset puts "unrated" back: a value no one owns.
-RESET_SPEC = declare(JobSpec(RESET_JOB, sets="", title="Reset base ratings"))
+RESET_SPEC = declare(
+    JobSpec(
+        RESET_JOB, sets="", title="Reset base ratings", command="base-rating", tab="base_rating"
+    )
+)
 
 # Outcomes (plan counts).
 UNRATED = "unrated"

@@ -17,10 +17,19 @@ from typing import Any
 
 from ratings_gui import sources
 from ratings_gui.core import importplan
-from ratings_gui.core.importplan import NEEDS_REVIEW, OUTCOMES, UNCHANGED, UPDATE, ReviewItem
+from ratings_gui.core.importplan import (
+    NEEDS_REVIEW,
+    OUTCOMES,
+    SKIPPED,
+    UNCHANGED,
+    UPDATE,
+    ReviewItem,
+)
 from ratings_gui.core.matching import MIN_SCORE, build_index
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.provenance import YOURS
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
+from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_both
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
@@ -28,8 +37,12 @@ from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import SectionInfo, list_sections, read_library
 from ratings_gui.plex.writer import RatingWriter
+from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
+
+#: An export is your own ratings: what it writes is yours.
+SPEC = declare(JobSpec(importplan.JOB, sets=YOURS, title="Import", command="import", tab="import"))
 
 #: Library types an import reads; music libraries hold nothing these exports rate.
 VIDEO_TYPES = ("movie", "show")
@@ -117,6 +130,8 @@ class ImportJob(PlanJob):
         library: str | None = None,
         unmatched_out: str | Path | None = None,
         unmatched_dir: str | Path | None = None,
+        decisions: dict[int, int | None] | None = None,
+        accept_above: float | None = None,
     ) -> None:
         super().__init__(app)
         self.path = Path(path)
@@ -141,6 +156,10 @@ class ImportJob(PlanJob):
         self.decisions: dict[int, int] = {}
         #: id(review item) -> the outcome its answer had, when it wrote nothing
         self._outcomes: dict[int, str] = {}
+        #: Answers given as data: file line -> the chosen Plex key, or None to skip.
+        self.answers: dict[int, int | None] = dict(decisions or {})
+        #: Take the best possible match of a row when it is at least this alike (0-1).
+        self.accept_above = accept_above
         self._review_info: dict[int, dict[str, Any]] = {}
         self.requests = 0
         self.plan_seconds = 0.0
@@ -224,6 +243,7 @@ class ImportJob(PlanJob):
             plan.counts.setdefault(outcome, 0)
         self.reviewed, self.review = plan, review
         self.decisions.clear()
+        self._outcomes.clear()
         self._review_info = {
             id(r): next(
                 (
@@ -235,6 +255,7 @@ class ImportJob(PlanJob):
             )
             for r in review
         }
+        self._decide()
         return plan
 
     def log_plan(self, ctx: JobContext, plan: Plan) -> None:
@@ -267,6 +288,12 @@ class ImportJob(PlanJob):
         rid = id(item)
         info = self._review_info.get(rid, {})
         previous = self.decisions.pop(rid, None)
+        if previous is None and self._outcomes.get(rid) == SKIPPED:
+            del self._outcomes[rid]  # a skip answered again: back to "needs review" first
+            plan.count(SKIPPED, -1)
+            plan.count(NEEDS_REVIEW)
+            if info:
+                info["reason"] = NEEDS_REVIEW
         if previous is not None:
             before = len(plan.changes)
             plan.changes = [c for c in plan.changes if not _from_review(c, previous)]
@@ -277,6 +304,12 @@ class ImportJob(PlanJob):
             if info:
                 plan.skipped.append(info)
         if choice is None:
+            # skipped: counted as skipped (the row stays in the unmatched list, as skipped)
+            self._outcomes[rid] = SKIPPED
+            plan.count(NEEDS_REVIEW, -1)
+            plan.count(SKIPPED)
+            if info:
+                info["reason"] = SKIPPED
             return None
         taken = {int(c.target) for c in plan.changes if c.field == "userRating"}
         if choice.key in taken:
@@ -323,6 +356,62 @@ class ImportJob(PlanJob):
                 Change(PLEX, str(choice.key), "watched", False, True, REVIEWED, choice.label)
             )
         return change
+
+    def _decide(self) -> None:
+        """Answers given as data (``--decisions FILE``, ``--accept-above SCORE``), after planning.
+
+        A line's answer is a Plex key among its possible matches, or skip; a
+        key that is not one of them is refused with the line (nothing written).
+        """
+        for item in list(self.review):
+            line = item.row.line
+            if line in self.answers:
+                key = self.answers[line]
+                if key is None:
+                    self.accept_review(item, None)
+                    continue
+                cand = next((it for it, _ in item.candidates if it.key == key), None)
+                if cand is None:
+                    keys = ", ".join(str(it.key) for it, _ in item.candidates) or "none"
+                    raise ImportInputError(
+                        f"Decisions: line {line} ({item.row.title}) cannot take item {key}; "
+                        f"its possible matches are {keys}. Nothing was written."
+                    )
+                self.accept_review(item, cand)
+            elif (
+                self.accept_above is not None
+                and item.candidates
+                and item.candidates[0][1] >= self.accept_above
+                and (len(item.candidates) < 2 or item.candidates[1][1] < item.candidates[0][1])
+            ):
+                self.accept_review(item, item.candidates[0][0])
+
+    def review_rows(self) -> list[dict[str, Any]]:
+        """The rows that need a person's answer: one per row, its possible matches, and the
+        answer given so far ("" none, a Plex key, or "skip"): the ``--review-out`` file."""
+        out = []
+        for item in self.review:
+            rid = id(item)
+            chosen = self.decisions.get(rid)
+            answer = (
+                str(chosen)
+                if chosen is not None
+                else ("skip" if self._outcomes.get(rid) == SKIPPED else "")
+            )
+            out.append(
+                {
+                    "line": item.row.line,
+                    "title": item.row.title,
+                    "year": item.row.year or "",
+                    "why": item.how,
+                    "candidates": " | ".join(
+                        f"{it.key}: {it.label} ({it.kind}, {score:.0%} alike)"
+                        for it, score in item.candidates
+                    ),
+                    "choice": answer,
+                }
+            )
+        return out
 
     def _restore(self, rid: int, previous: int | None, item: ReviewItem) -> None:
         """Put back an earlier answer after a refused one (the plan stays as it was)."""

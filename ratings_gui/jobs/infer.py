@@ -24,8 +24,9 @@ from typing import Any
 
 from ratings_gui.core import inference as inf
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
-from ratings_gui.core.provenance import GUESSES, INFERRED, JobSpec, declare, whose
+from ratings_gui.core.provenance import GUESSES, INFERRED, whose
 from ratings_gui.core.records import Item
+from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import same, stars_label, to_stars
 from ratings_gui.jobs.base import (
     PlanJob,
@@ -43,10 +44,16 @@ log = logging.getLogger(__name__)
 
 JOB = inf.JOB
 REBUILD_JOB = "infer-provenance"
-SPEC = declare(JobSpec(JOB, sets=INFERRED, title="Inference"))
+SPEC = declare(JobSpec(JOB, sets=INFERRED, title="Inference", command="infer", tab="inference"))
 REBUILD_SPEC = declare(
     JobSpec(
-        REBUILD_JOB, sets=INFERRED, title="Guesses recovered from the mood tag", record_only=True
+        REBUILD_JOB,
+        sets=INFERRED,
+        title="Guesses recovered from the mood tag",
+        command="infer",
+        tab="inference",
+        writes="",
+        record_only=True,
     )
 )
 DEFAULT_MOOD = "Rating_Inferred"

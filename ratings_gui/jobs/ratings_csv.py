@@ -24,9 +24,10 @@ from typing import Any
 
 from ratings_gui.core.matching import normalize_title
 from ratings_gui.core.plan import PLEX, UPDATE, Change, Plan, Report
-from ratings_gui.core.provenance import GUESSES, UNRATED, YOURS, JobSpec, declare, whose
+from ratings_gui.core.provenance import GUESSES, UNRATED, YOURS, whose
 from ratings_gui.core.provenance import INFERRED as INFERRED_VALUE
 from ratings_gui.core.records import Item
+from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_stars, same
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.import_job import ImportInputError
@@ -55,7 +56,9 @@ from ratings_gui.writeloop import Writer
 log = logging.getLogger(__name__)
 
 JOB = "ratings-import"
-SPEC = declare(JobSpec(JOB, sets=YOURS, title="Ratings CSV import"))
+SPEC = declare(
+    JobSpec(JOB, sets=YOURS, title="Ratings CSV import", command="import-ratings", tab="inference")
+)
 
 #: Journal reasons: an own row is the user's value, an inferred row stays the program's.
 OWN_REASON = "imported as own"

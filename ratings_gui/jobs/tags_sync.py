@@ -26,8 +26,9 @@ from typing import Any
 
 from ratings_gui.core.pathmap import MappingTest, Rule, map_path
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
-from ratings_gui.core.provenance import GUESSES, YOURS, JobSpec, Written, declare, whose
+from ratings_gui.core.provenance import GUESSES, YOURS, Written, whose
 from ratings_gui.core.records import Item
+from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_stars, same
 from ratings_gui.jobs.base import PlanJob, rating_provenance
 from ratings_gui.jobs.runner import JobContext
@@ -39,7 +40,9 @@ log = logging.getLogger(__name__)
 
 JOB = "tags"
 #: Values copied from your files (or from Plex into them) are yours unless a change says.
-SPEC = declare(JobSpec(JOB, sets=YOURS, title="Tags"))
+SPEC = declare(
+    JobSpec(JOB, sets=YOURS, title="Tags sync", command="tags", tab="tags", writes="plex+files")
+)
 
 DIRECTIONS = ("to-files", "to-plex", "both")
 CONFLICTS = ("plex", "file", "newest", "fill")

@@ -26,8 +26,9 @@ from typing import Any
 from ratings_gui import __version__
 from ratings_gui.core import transfer as tr
 from ratings_gui.core.plan import PLEX, Plan, Report, summary
-from ratings_gui.core.provenance import YOURS, JobSpec, declare
+from ratings_gui.core.provenance import YOURS
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
+from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.jobs.base import (
     PlanJob,
     check_written,
@@ -47,10 +48,23 @@ BACKUP_JOB = "backup"
 RESTORE_JOB = tr.RESTORE_JOB
 CLEAR_JOB = tr.CLEAR_JOB
 #: A restore puts back whose each value was (the change says); by default yours.
-RESTORE_SPEC = declare(JobSpec(RESTORE_JOB, sets=YOURS, title="Restore"))
+RESTORE_SPEC = declare(
+    JobSpec(RESTORE_JOB, sets=YOURS, title="Restore", command="restore", tab="backup")
+)
 #: A clear writes "unrated": no one's value.
-CLEAR_SPEC = declare(JobSpec(CLEAR_JOB, sets="", title="Clear ratings"))
-BACKUP_SPEC = declare(JobSpec(BACKUP_JOB, sets="", title="Backup"))
+CLEAR_SPEC = declare(
+    JobSpec(
+        CLEAR_JOB,
+        sets="",
+        title="Clear ratings",
+        command="clear-ratings",
+        tab="backup",
+        backup_first=False,  # a clear always writes its own backup first
+    )
+)
+BACKUP_SPEC = declare(
+    JobSpec(BACKUP_JOB, sets="", title="Backup", command="backup", tab="backup", writes="")
+)
 #: Page size of the after-write listing (keys and ratings only): few requests.
 VERIFY_PAGE = 10_000
 #: Folder (below the data folder, beside the journal) for automatic backups.

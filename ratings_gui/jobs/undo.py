@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
-from ratings_gui.core.provenance import JobSpec, declare, job_spec
+from ratings_gui.core.registry import JobSpec, declare, job_spec
 from ratings_gui.core.scale import format_both, same
 from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import APPLIED, UNDONE
+from ratings_gui.journal import APPLIED, UNDONE, ChangeRow, Recovery
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.snapshot import read_items
 from ratings_gui.writeloop import InOrder, Writer
@@ -26,7 +26,9 @@ from ratings_gui.writeloop import InOrder, Writer
 log = logging.getLogger(__name__)
 
 #: Undo puts back what was there before: no new value of anyone's.
-SPEC = declare(JobSpec("undo", sets="", title="Undo"))
+SPEC = declare(
+    JobSpec("undo", sets="", title="Undo", command="undo", tab="history", writes="plex+files")
+)
 
 MOOD = "mood"
 CHANGED_SINCE = "changed since"
@@ -193,16 +195,57 @@ class UndoJob(PlanJob):
 
     name = "undo"
 
-    def __init__(self, app: Any, run_id: int) -> None:
+    def __init__(self, app: Any, run_id: int, recovery: Recovery | None = None) -> None:
         super().__init__(app)
         self.run_id = run_id
         self.undo_of = run_id
         self.run_options: dict[str, Any] = {}
         self.kinds: dict[int, str] = {}
         self._restore: dict[str, dict[str, str]] = {}
+        #: ``undo --from FILE``: the changes come from a recovery file, not the journal.
+        self.recovery = recovery
+        #: The Plex Home PIN of the member who made the run, when they have one.
+        self.pin: str | None = None
+
+    @classmethod
+    def from_recovery(cls, app: Any, recovery: Recovery) -> UndoJob:
+        """Undo a run whose journal was lost, from the recovery file it left."""
+        return cls(app, recovery.run_id, recovery)
+
+    def _read_recovery(self, ctx: JobContext) -> tuple[list[Any], str]:
+        """The recovery file's rows (newest first, ids standing for their place in the file).
+
+        Changes the lost run left pending may have landed: the same checks as
+        for applied ones tell (the target holds the new value: undone; the old
+        one: already as before; another: changed since, left alone).
+        """
+        rec = self.recovery
+        assert rec is not None
+        conn = require_connection(self.app)
+        if rec.server and conn.name and rec.server != conn.name:
+            raise PlexError(
+                f"{rec.path.name} holds changes to {rec.server}, but you are connected to "
+                f"{conn.name}."
+            )
+        if rec.user != (conn.user or ""):
+            who = rec.user or "the account that signed in"
+            raise PlexError(f"{rec.path.name} holds the ratings of {who}; sign in as them first.")
+        unknown = {c.target_kind for c, _ in rec.rows} - {PLEX, FILE}
+        if unknown:
+            raise PlexError(f"{rec.path.name} holds changes to {', '.join(sorted(unknown))}.")
+        rows = [
+            ChangeRow(-(i + 1), rec.run_id, ch, st, None, rec.started_at)
+            for i, (ch, st) in enumerate(rec.rows)
+        ]
+        self.run_options = dict(rec.options)
+        ctx.log(f"undo run {rec.run_id} ({rec.job}) from {rec.path}: {len(rows):,} changes")
+        return list(reversed(rows)), rec.library
 
     def read(self, ctx: JobContext) -> tuple[list[Any], dict[int, Any], dict[str, Any], str]:
         """The run's applied rows, and what their items and files hold now."""
+        if self.recovery is not None:
+            rows, library = self._read_recovery(ctx)
+            return self._read_targets(ctx, rows, library)
         run = self.app.journal.run(self.run_id)
         if run is None:
             raise PlexError(f"There is no run {self.run_id} in the history.")
@@ -219,6 +262,13 @@ class UndoJob(PlanJob):
             )
         if self.app.journal.is_running(self.run_id):
             raise PlexError(f"Run {self.run_id} is still running; undo it when it has finished.")
+        if run.user != (conn.user or ""):
+            # a run made as another Plex Home member is undone as that member, by itself
+            self.app = self.app.as_user(run.user, self.pin)
+            ctx.log(
+                f"run {self.run_id} was made as {self.app.connection.user_title or 'you'}: "
+                "undoing it as them"
+            )
         # Rows an interrupted run left pending were settled by prepare() before this read.
         rows = self.app.journal.changes(self.run_id, statuses=[APPLIED])
         unknown = {r.change.target_kind for r in rows} - {PLEX, FILE}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,13 @@ from ratings_gui.jobs.import_job import (
     export_ratings,
     review_line,
 )
-from ratings_gui.sources.files import WriteError, check_target, display_path
+from ratings_gui.sources.files import (
+    WriteError,
+    atomic_open,
+    check_target,
+    display_path,
+    safe_text,
+)
 
 
 def _import_args(p: argparse.ArgumentParser) -> None:
@@ -55,8 +62,72 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--unmatched-out", metavar="FILE", help="write the unmatched rows here")
     p.add_argument(
+        "--review-out",
+        metavar="FILE",
+        help="write the rows that need review (with their possible matches and an empty "
+        "'choice' column to fill with a Plex key or 'skip') to this CSV",
+    )
+    p.add_argument(
+        "--decisions",
+        metavar="FILE",
+        help="answers for rows that need review: a CSV with 'line' and 'choice' (a Plex key "
+        "among the row's possible matches, or 'skip'), as --review-out writes it",
+    )
+    p.add_argument(
+        "--accept-above",
+        type=float,
+        metavar="SCORE",
+        help="take a row's best possible match when it is at least this alike (0-1) and "
+        "no other match is as close",
+    )
+    p.add_argument(
         "--all-libraries", action="store_true", help="match against every movie and TV library"
     )
+
+
+REVIEW_COLUMNS = ("line", "title", "year", "why", "candidates", "choice")
+
+
+def write_review(path: str | Path, rows: list[dict[str, Any]]) -> int:
+    """The needs-review rows as a CSV a person fills in (``choice``) and gives back."""
+    try:
+        with atomic_open(Path(path), "w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.DictWriter(fh, REVIEW_COLUMNS, extrasaction="ignore")
+            w.writeheader()
+            w.writerows({k: safe_text(str(v)) for k, v in r.items()} for r in rows)
+    except (OSError, WriteError) as exc:
+        raise UsageError(f"{display_path(path)} cannot be written: {exc}") from exc
+    return len(rows)
+
+
+def read_decisions(path: str | Path) -> dict[int, int | None]:
+    """``line`` -> the chosen Plex key, or None for ``skip``; rows with no choice are left out."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError as exc:
+        raise UsageError(f"{display_path(path)} cannot be read ({exc.strerror or exc}).") from exc
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise UsageError(f"{display_path(path)} is not a readable CSV ({exc}).") from exc
+    if rows and not {"line", "choice"} <= set(rows[0]):
+        raise UsageError(f"{display_path(path)} needs the columns 'line' and 'choice'.")
+    out: dict[int, int | None] = {}
+    for n, r in enumerate(rows, start=2):
+        line, choice = (r.get("line") or "").strip(), (r.get("choice") or "").strip()
+        if not choice:
+            continue
+        if not line.isascii() or not line.isdigit():
+            raise UsageError(f"{display_path(path)} line {n}: 'line' must be a number.")
+        if choice.casefold() == "skip":
+            out[int(line)] = None
+        elif choice.isascii() and choice.isdigit():
+            out[int(line)] = int(choice)
+        else:
+            raise UsageError(
+                f"{display_path(path)} line {n}: 'choice' must be a Plex key or 'skip', "
+                f"not {choice!r}."
+            )
+    return out
 
 
 def _kinds(text: str) -> set[str]:
@@ -73,9 +144,13 @@ def _import_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         raise UsageError("--min-score is a number between 0 and 1 (for example 0.85).")
     if not args.library and not args.all_libraries:
         raise UsageError("Choose a library with --library NAME, or pass --all-libraries.")
+    if args.accept_above is not None and not 0 <= args.accept_above <= 1:
+        raise UsageError("--accept-above is a number between 0 and 1 (for example 0.7).")
     job = ImportJob(
         app,
         args.file,
+        decisions=read_decisions(args.decisions) if args.decisions else None,
+        accept_above=args.accept_above,
         fmt=args.format,
         kinds=_kinds(args.kinds),
         min_score=args.min_score,
@@ -87,7 +162,12 @@ def _import_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     )
 
     def review(plan: Any) -> dict[str, Any]:
-        return {"review": [review_line(r) for r in job.review]}
+        extra: dict[str, Any] = {"review": [review_line(r) for r in job.review]}
+        if args.review_out:
+            n = write_review(args.review_out, job.review_rows())
+            out.say(f"{n:,} rows that need review written to {display_path(args.review_out)}")
+            extra["review_csv"] = str(args.review_out)
+        return extra
 
     def unmatched(plan: Any, ctx: Any) -> dict[str, Any]:
         if not (job.unmatched_out or not args.dry_run):
