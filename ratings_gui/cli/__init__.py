@@ -33,6 +33,7 @@ from ratings_gui.cli.base import (
     _common,
     change_text,
     cli_context,
+    command_order,
     confirm,
     connect_for,
     print_plan,
@@ -41,9 +42,13 @@ from ratings_gui.cli.base import (
     run_plan_job,
     summary,
 )
-from ratings_gui.cli.commands import COMMAND_MODULES
+from ratings_gui.cli.commands import command_modules
+from ratings_gui.plex.home import HomeUserError
 
 log = logging.getLogger(__name__)
+
+#: A stand-in for plex.tv (the demo server) for sign-in and Plex Home members.
+PLEXTV_ENV = "RATINGS_GUI_PLEXTV"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", metavar="DIR", help="keep settings, journal and logs here")
     p.add_argument("--verbose", action="store_true", help="log details to stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for cmd in COMMANDS.values():
+    _load_commands()
+    for cmd in sorted(COMMANDS.values(), key=command_order):
         sp = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         cmd.add_arguments(sp)
         _common(sp)
@@ -71,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_commands() -> None:
-    """Import every command module (each registers its commands), in the order --help lists them."""
-    for mod in COMMAND_MODULES:
+    """Import every command module (each registers its commands once; imports are cached)."""
+    for mod in command_modules():
         importlib.import_module(f"ratings_gui.cli.commands.{mod}")
 
 
@@ -93,11 +99,15 @@ def _run_command(args: argparse.Namespace) -> int:
     STOP.clear()
     old_handler = _catch_ctrl_c()
     try:
-        app = AppContext.open(args.data_dir, verbose=args.verbose)
+        app = AppContext.open(
+            args.data_dir, verbose=args.verbose, plextv_base=os.environ.get(PLEXTV_ENV) or None
+        )
         if cmd.needs_server:
             connect_for(app, args)
         return cmd.run(app, args, out)
     except UsageError as exc:
+        error, code = str(exc), EXIT_USAGE
+    except HomeUserError as exc:  # an unknown member or a wrong PIN: bad input, nothing written
         error, code = str(exc), EXIT_USAGE
     except PlexError as exc:
         error, code = str(exc), EXIT_FAILED

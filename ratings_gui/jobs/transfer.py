@@ -157,8 +157,13 @@ def build_backup(
     kinds: Iterable[str] | None = None,
     keys: set[int] | None = None,
     note: str = "",
+    user: tr.BackupUser | None = None,
 ) -> tr.Backup:
-    """The rated items of the libraries read, with whose rating each is (from the journal)."""
+    """The rated items of the libraries read, with whose rating each is (from the journal).
+
+    The file says whose ratings they are: ``user``, else the Home member the
+    connection works as (a plain owner connection: none, as in older files).
+    """
     prov = server_standing(app)
     libs = []
     for t in targets:
@@ -175,13 +180,42 @@ def build_backup(
             )
         )
     conn = app.connection
+    if user is None and conn is not None and conn.member:
+        user = tr.BackupUser(conn.user_title, conn.user)
     return tr.Backup(
         libs,
         created_at=int(time.time()),
         server=conn.name if conn is not None else "",
         program=f"ratings_gui {__version__}",
         note=note,
+        user=user,
     )
+
+
+# --- Plex Home members ----------------------------------------------------------------------------
+
+
+def home_members(app: Any) -> list[Any]:
+    """The Home's members (``plex.home.HomeUser``), the owner first; one plex.tv request."""
+    from ratings_gui.plex.home import HomeUserError, home_users
+
+    token = app.account_token or app.tokens.load() or ""
+    if not token:
+        raise HomeUserError(
+            "Every member's ratings need the Plex sign-in of the Home's owner (not a server "
+            "token): sign in with Plex first."
+        )
+    return home_users(token)
+
+
+def member_app(app: Any, member: Any, pin: str | None = None) -> Any:
+    """The app working as ``member`` (the owner: the account itself); HomeUserError if refused."""
+    return app.as_user("" if member.admin else member.uuid, pin)
+
+
+def member_ref(member: Any) -> tr.BackupUser:
+    """What the file keeps of a member: name and plex.tv uuid (the same on every server)."""
+    return tr.BackupUser(member.name, member.uuid, bool(member.admin))
 
 
 # --- backup -------------------------------------------------------------------------------------
@@ -197,6 +231,9 @@ class BackupResult:
     requests: int
     bytes: int = 0
     owners: dict[str, int] = field(default_factory=dict)
+    #: ``--all-users``: each member's name and ratings kept, and the members skipped (why).
+    members: list[dict[str, Any]] = field(default_factory=list)
+    skipped_users: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -213,6 +250,9 @@ class BackupResult:
             owners=self.owners,
             requests=self.requests,
             bytes=self.bytes,
+            **(
+                {"users": self.members, "skipped_users": self.skipped_users} if self.members else {}
+            ),
         )
 
 
@@ -228,21 +268,34 @@ class BackupJob:
         libraries: Sequence[str] | None = None,
         *,
         compress: bool | None = None,
+        all_users: bool = False,
     ) -> None:
         self.app = app
         self.path = expand_name(path)
         self.libraries = list(libraries or [])
         self.compress = compress
+        #: Every Plex Home member's ratings, one section each (else the connected user's).
+        self.all_users = all_users
         self.backup: tr.Backup | None = None
 
     def run(self, ctx: JobContext, *, dry_run: bool = False) -> BackupResult:
-        targets, requests = read_targets(self.app, self.libraries, ctx)
-        self.backup = build_backup(self.app, targets)
+        if self.all_users:
+            self.backup, titles, requests, members = self._read_members(ctx)
+        else:
+            targets, requests = read_targets(self.app, self.libraries, ctx)
+            self.backup = build_backup(self.app, targets)
+            titles, members = [t.title for t in targets], []
         owners: dict[str, int] = {}
         for e in self.backup.entries:
             owners[e.owner] = owners.get(e.owner, 0) + 1
         res = BackupResult(
-            None, self.backup.counts(), [t.title for t in targets], requests, owners=owners
+            None,
+            self.backup.counts(),
+            titles,
+            requests,
+            owners=owners,
+            members=members,
+            skipped_users=list(self.backup.skipped_users),
         )
         if dry_run:
             ctx.log(f"dry run: {res.total:,} ratings would be backed up; no file written")
@@ -251,6 +304,56 @@ class BackupJob:
         res.path = self.path
         ctx.log(f"backed up {res.total:,} ratings to {self.path} ({res.bytes:,} bytes)")
         return res
+
+    def _read_members(
+        self, ctx: JobContext
+    ) -> tuple[tr.Backup, list[str], int, list[dict[str, Any]]]:
+        """Each Home member's ratings, read with their own token (the owner's right to switch).
+
+        A member the owner cannot switch to without a PIN is left out whole
+        and named, with the reason; the others are kept.
+        """
+        from ratings_gui.plex.home import HomeUserError
+
+        sections: list[tr.Backup] = []
+        skipped: list[dict[str, str]] = []
+        titles: list[str] = []
+        requests = 0
+        for member in home_members(self.app):
+            ctx.check_cancel()
+            try:
+                as_member = member_app(self.app, member)
+            except HomeUserError as exc:
+                skipped.append({"name": member.name, "reason": str(exc)})
+                ctx.log(f"{member.name} skipped: {exc}", logging.WARNING)
+                continue
+            targets, n = read_targets(as_member, self.libraries, ctx)
+            requests += n
+            titles = titles or [t.title for t in targets]
+            part = build_backup(as_member, targets, user=member_ref(member))
+            sections.append(part)
+            ctx.log(f"{member.name}: {len(part):,} ratings")
+        if not sections:
+            raise BackupFileError(
+                "No member's ratings could be read: "
+                + "; ".join(f"{s['name']}: {s['reason']}" for s in skipped)
+            )
+        conn = self.app.connection
+        backup = tr.Backup(
+            [],
+            created_at=int(time.time()),
+            server=conn.name if conn is not None else "",
+            program=f"ratings_gui {__version__}",
+            note="every Plex Home member's ratings",
+            members=sections,
+            skipped_users=skipped,
+        )
+        members = [
+            {"name": m.user.name if m.user else "", "uuid": m.user.uuid if m.user else "",
+             "items": len(m)}
+            for m in sections
+        ]  # fmt: skip
+        return backup, titles, requests, members
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -325,25 +428,53 @@ class RestoreJob(PlanJob):
         libraries: Sequence[str] | None = None,
         *,
         overwrite: bool = False,
+        member_section: tr.Backup | None = None,
     ) -> None:
         super().__init__(app)
         self.path = Path(path)
         self.libraries = list(libraries or [])
         self.overwrite = overwrite
+        #: One member's part of an every-member backup, already read and chosen.
+        self.member_section = member_section
         self.backup: tr.Backup | None = None
         self.targets: list[tr.TargetLibrary] = []
 
     def read(self, ctx: JobContext) -> tuple[tr.Backup, list[tr.TargetLibrary], Any]:
         """Check the file first (a bad one stops before any request), then read the target."""
         ctx.progress(0, 1, f"reading {self.path.name}")
-        self.backup = read_backup_file(self.path)
+        self.backup = self.member_section or self.member_part(read_backup_file(self.path))
         made = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.backup.created_at))
         ctx.log(
             f"{self.path.name}: {len(self.backup):,} ratings from {self.backup.server or '?'} "
             f"({made})"
         )
+        into = self.app.connection.user_title if self.app.connection.member else ""
+        if self.backup.user is not None and (into or self.backup.user.name):
+            ctx.log(f"ratings of {self.backup.user.name} restored as {into or 'the owner'}")
         self.targets, self.read_requests = read_targets(self.app, self.libraries, ctx)
         return self.backup, self.targets, server_standing(self.app)
+
+    def member_part(self, backup: tr.Backup) -> tr.Backup:
+        """A file of every Home member: the section of the member this restore works as.
+
+        Found by the member's plex.tv uuid, then name; the owner takes the
+        owner's section. A one-person file is restored as it is, into whoever
+        the restore works as (``--user`` picks the member).
+        """
+        if not backup.is_home:
+            return backup
+        conn = require_connection(self.app)
+        if conn.member:
+            part = backup.section_for(conn.user, conn.user_title)
+        else:
+            part = next((m for m in backup.members if m.user and m.user.admin), None)
+        if part is None:
+            who = conn.user_title if conn.member else "the owner"
+            raise BackupFileError(
+                f"{self.path.name} holds no ratings of {who}: it holds {backup.member_names()}. "
+                "Restore every member with 'all users', or choose one of them."
+            )
+        return part
 
     def plan(self, snapshot: tuple[tr.Backup, list[tr.TargetLibrary], Any]) -> Plan:
         """The pure matcher; the plan names the libraries it writes to."""
@@ -355,6 +486,8 @@ class RestoreJob(PlanJob):
             libraries=[t.title for t in self.targets],
             backup_server=backup.server,
         )
+        if backup.user is not None:  # whose ratings the file held (a member's restore)
+            plan.options["backup_user"] = backup.user.name
         return plan
 
     def log_plan(self, ctx: JobContext, plan: Plan) -> None:
@@ -385,6 +518,118 @@ class RestoreJob(PlanJob):
         from ratings_gui.sources.export import write_unmatched_csv
 
         return write_unmatched_csv(path, plan.skipped)
+
+
+@dataclass
+class MemberRestore:
+    """One member's part of an every-member restore: their own run, or why there is none."""
+
+    name: str
+    job: RestoreJob | None = None
+    plan: Plan | None = None
+    report: Report | None = None
+    #: Why this member is not restored (no such member here, a PIN was needed); "" if restored.
+    skipped: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.skipped:
+            out["skipped"] = self.skipped
+        if self.plan is not None:
+            out.update(planned=len(self.plan.changes), counts=self.plan.summary())
+        if self.report is not None:
+            out.update(
+                run_id=self.report.run_id,
+                changes=self.report.changes,
+                failed=len(self.report.failed),
+            )
+        return out
+
+
+class HomeRestoreJob:
+    """Every member's ratings of an every-member backup back into the same members.
+
+    Each member of the file is found in this Home by plex.tv uuid, then name,
+    and restored by their own :class:`RestoreJob`, working as them: its own
+    journaled run, so History and undo work per member. Every member is
+    switched to and planned before anything is written; a member that
+    cannot be switched to (a PIN plex.tv asks for) is skipped whole, named,
+    with the reason.
+    """
+
+    name = RESTORE_JOB
+
+    def __init__(
+        self,
+        app: Any,
+        path: str | Path,
+        libraries: Sequence[str] | None = None,
+        *,
+        overwrite: bool = False,
+    ) -> None:
+        self.app = app
+        self.path = Path(path)
+        self.libraries = list(libraries or [])
+        self.overwrite = overwrite
+        self.parts: list[MemberRestore] = []
+
+    def prepare(self, ctx: JobContext) -> list[MemberRestore]:
+        from ratings_gui.plex.home import HomeUserError
+
+        backup = read_backup_file(self.path)
+        if not backup.is_home:
+            who = backup.user.name if backup.user else "the account that made it"
+            raise BackupFileError(
+                f"{self.path.name} holds the ratings of one person ({who}), not of every "
+                "member: restore it into one member instead (restore FILE --user NAME)."
+            )
+        members = home_members(self.app)
+        self.parts = []
+        for section in backup.members:
+            ctx.check_cancel()
+            ref = section.user or tr.BackupUser("?")
+            member = next((m for m in members if ref.uuid and m.uuid == ref.uuid), None)
+            member = member or next(
+                (m for m in members if m.name.casefold() == ref.name.casefold()), None
+            )
+            part = MemberRestore(ref.name)
+            self.parts.append(part)
+            if member is None:
+                part.skipped = f"no member called {ref.name} in this Plex Home"
+                ctx.log(f"{ref.name} skipped: {part.skipped}", logging.WARNING)
+                continue
+            try:
+                as_member = member_app(self.app, member)
+            except HomeUserError as exc:
+                part.skipped = str(exc)
+                ctx.log(f"{ref.name} skipped: {exc}", logging.WARNING)
+                continue
+            part.name = member.name
+            part.job = RestoreJob(
+                as_member,
+                self.path,
+                self.libraries,
+                overwrite=self.overwrite,
+                member_section=section,
+            )
+            ctx.log(f"{member.name}: planning")
+            part.plan = part.job.prepare(ctx)
+        for s in backup.skipped_users:
+            self.parts.append(
+                MemberRestore(
+                    s.get("name", "?"), skipped="not in the backup: " + s.get("reason", "")
+                )
+            )
+        return self.parts
+
+    def apply(self, ctx: JobContext) -> list[MemberRestore]:
+        """Each planned member's run, one after the other (each journaled as that member)."""
+        for part in self.parts:
+            if part.job is None or part.plan is None:
+                continue
+            ctx.check_cancel()
+            part.report = part.job.apply(ctx, part.plan)
+        return self.parts
 
 
 # --- clear --------------------------------------------------------------------------------------
@@ -504,12 +749,16 @@ __all__ = [
     "BackupJob",
     "BackupResult",
     "ClearJob",
+    "HomeRestoreJob",
+    "MemberRestore",
     "RestoreJob",
     "section_writer",
     "auto_backup_path",
     "backup_before",
     "build_backup",
     "expand_name",
+    "home_members",
+    "member_app",
     "read_backup_file",
     "read_targets",
     "write_backup_file",
