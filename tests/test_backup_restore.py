@@ -100,7 +100,7 @@ def test_backup_holds_every_rating_with_its_ids_and_paths(
     res = _backup(app, path)
     assert res.path == path and path.read_bytes()[:2] == b"\x1f\x8b"
     doc = json.loads(gzip.decompress(path.read_bytes()))
-    assert doc["format"] == tr.FORMAT and doc["version"] == tr.VERSION
+    assert doc["format"] == tr.FORMAT and doc["version"] == tr.ONE_USER_VERSION
     assert [lib["title"] for lib in doc["libraries"]] == ["Music", "Movies", "TV Shows"]
     want = _ratings(rated.lib)
     got = {it["key"]: it["rating"] for lib in doc["libraries"] for it in lib["items"]}

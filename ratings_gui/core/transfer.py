@@ -33,9 +33,16 @@ from .records import KINDS_BY_SECTION, Item
 from .scale import format_stars, normalize, same
 
 FORMAT = "ratings_gui-backup"
-VERSION = 1
+#: The newest format this program reads and writes.
+VERSION = 2
+#: One person's backup keeps the first format (plus an optional ``user``), so older
+#: versions of the program still restore it; only a backup of every Home member
+#: (``users``: one section per member) needs format 2.
+ONE_USER_VERSION = 1
+HOME_VERSION = 2
 RESTORE_JOB = "restore"
 CLEAR_JOB = "clear-ratings"
+COPY_JOB = "copy-ratings"
 
 #: Every kind a backup holds, parents before children.
 KINDS = ("artist", "album", "track", "movie", "show", "season", "episode")
@@ -309,31 +316,84 @@ class BackupLibrary:
         return out
 
 
+@dataclass(frozen=True)
+class BackupUser:
+    """Whose ratings a backup (or one member's section of it) holds.
+
+    Plex keeps ratings per Plex Home member; a restore puts each member's
+    back into the same member, found by ``uuid`` (plex.tv's id, the same on
+    every server of the Home), then by name.
+    """
+
+    name: str
+    uuid: str = ""
+    admin: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "uuid": self.uuid, "admin": self.admin}
+
+
 @dataclass
 class Backup:
-    """A whole backup file: where it came from, when, and every rated item by library."""
+    """A whole backup file: where it came from, when, and every rated item by library.
+
+    One person's backup has ``libraries`` (and says whose in ``user``; older
+    files do not: the account that signed in). A backup of every Home
+    member has no libraries of its own but one section per member in
+    ``members``, each a one-person Backup.
+    """
 
     libraries: list[BackupLibrary]
     created_at: int = 0
     server: str = ""
     program: str = ""
-    version: int = VERSION
+    version: int = ONE_USER_VERSION
     #: Anything the writer wants kept (e.g. why it was made); free-form, small.
     note: str = ""
+    #: Whose ratings these are (None: a file from before Plex Home members).
+    user: BackupUser | None = None
+    #: A backup of every Home member: their sections, the owner first.
+    members: list[Backup] = field(default_factory=list)
+    #: Members not in the file, and why (a PIN was needed): ``{"name": …, "reason": …}``.
+    skipped_users: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def is_home(self) -> bool:
+        """Every member's ratings, in sections (format 2)."""
+        return bool(self.members)
 
     @property
     def entries(self) -> list[Entry]:
-        return [e for lib in self.libraries for e in lib.entries]
+        """Every rated item of the file (of every member's section, one after the other)."""
+        own = [e for lib in self.libraries for e in lib.entries]
+        return own + [e for m in self.members for e in m.entries]
 
     def __len__(self) -> int:
-        return sum(len(lib.entries) for lib in self.libraries)
+        own = sum(len(lib.entries) for lib in self.libraries)
+        return own + sum(len(m) for m in self.members)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for lib in self.libraries:
-            for k, n in lib.counts().items():
+        for part in [*self.libraries, *self.members]:
+            for k, n in part.counts().items():
                 out[k] = out.get(k, 0) + n
         return out
+
+    def member_names(self) -> str:
+        """``Demo User, Alex, Sam``: the members whose ratings the file holds."""
+        return ", ".join(m.user.name if m.user else "?" for m in self.members)
+
+    def section_for(self, uuid: str, name: str) -> Backup | None:
+        """The member's section: by plex.tv uuid, then by name (any case); None if absent."""
+        if uuid:
+            for m in self.members:
+                if m.user is not None and m.user.uuid and m.user.uuid == uuid:
+                    return m
+        key = name.strip().casefold()
+        for m in self.members:
+            if m.user is not None and key and m.user.name.casefold() == key:
+                return m
+        return None
 
 
 def owner_of(rating: float | None, prov: Any) -> tuple[str, str]:
@@ -406,9 +466,8 @@ def _checksum(libraries: list[dict[str, Any]]) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def to_json(backup: Backup) -> dict[str, Any]:
-    """The document written to disk; the checksum lets a reader notice hand edits."""
-    libs = [
+def _libraries_json(libraries: Iterable[BackupLibrary]) -> list[dict[str, Any]]:
+    return [
         {
             "title": lib.title,
             "type": lib.type,
@@ -416,36 +475,82 @@ def to_json(backup: Backup) -> dict[str, Any]:
             "locations": list(lib.locations),
             "items": [e.as_json() for e in lib.entries],
         }
-        for lib in backup.libraries
+        for lib in libraries
     ]
+
+
+def _users_json(backup: Backup) -> list[dict[str, Any]]:
+    return [
+        {
+            **(m.user or BackupUser("")).as_json(),
+            "counts": m.counts(),
+            "libraries": _libraries_json(m.libraries),
+        }
+        for m in backup.members
+    ]
+
+
+def to_json(backup: Backup) -> dict[str, Any]:
+    """The document written to disk; the checksum lets a reader notice hand edits.
+
+    One person's backup: ``libraries`` (format 1; ``user`` says whose). Every
+    Home member's: ``users``, one section each with its ``libraries``
+    (format 2); the checksum covers the whole list.
+    """
     doc: dict[str, Any] = {
         "format": FORMAT,
-        "version": backup.version,
+        "version": HOME_VERSION if backup.is_home else backup.version,
         "created_at": backup.created_at,
         "program": backup.program,
         "server": backup.server,
         "note": backup.note,
         "counts": backup.counts(),
-        "libraries": libs,
-        "checksum": _checksum(libs),
     }
+    if backup.is_home:
+        users = _users_json(backup)
+        doc["skipped_users"] = list(backup.skipped_users)
+        doc["users"] = users
+        doc["checksum"] = _checksum(users)
+        return doc
+    if backup.user is not None:
+        doc["user"] = backup.user.as_json()
+    libs = _libraries_json(backup.libraries)
+    doc["libraries"] = libs
+    doc["checksum"] = _checksum(libs)
     return doc
 
 
-def encode(backup: Backup, *, compress: bool = False) -> bytes:
-    """The file's bytes: UTF-8 JSON, one item per line (diffable), gzip when asked."""
-    doc = to_json(backup)
-    libs = doc.pop("libraries")
-    checksum = doc.pop("checksum")
-    head = json.dumps(doc, ensure_ascii=False)[:-1]
-    parts = [head, ', "libraries": [\n']
+def _encode_libraries(libs: list[dict[str, Any]], parts: list[str]) -> None:
+    """``"libraries": [...]`` with one item per line (diffable)."""
+    parts.append('"libraries": [\n')
     for i, lib in enumerate(libs):
         items = lib.pop("items")
         meta = json.dumps(lib, ensure_ascii=False)[:-1]
         parts.append(("" if i == 0 else ",\n") + meta + ', "items": [\n')
         parts.append(",\n".join(json.dumps(x, ensure_ascii=False) for x in items))
         parts.append("\n]}")
-    parts.append(f'\n], "checksum": {json.dumps(checksum)}}}\n')
+    parts.append("\n]")
+
+
+def encode(backup: Backup, *, compress: bool = False) -> bytes:
+    """The file's bytes: UTF-8 JSON, one item per line (diffable), gzip when asked."""
+    doc = to_json(backup)
+    libs = doc.pop("libraries", None)
+    users = doc.pop("users", None)
+    checksum = doc.pop("checksum")
+    parts = [json.dumps(doc, ensure_ascii=False)[:-1], ", "]
+    if users is not None:
+        parts.append('"users": [\n')
+        for i, user in enumerate(users):
+            ulibs = user.pop("libraries")
+            parts.append(("" if i == 0 else ",\n") + json.dumps(user, ensure_ascii=False)[:-1])
+            parts.append(", ")
+            _encode_libraries(ulibs, parts)
+            parts.append("}")
+        parts.append("\n]")
+    else:
+        _encode_libraries(libs or [], parts)
+    parts.append(f', "checksum": {json.dumps(checksum)}}}\n')
     data = "".join(parts).encode("utf-8")
     # mtime=0: the same ratings give the same file, whenever it is written
     return gzip.compress(data, compresslevel=6, mtime=0) if compress else data
@@ -584,10 +689,40 @@ def decode(data: bytes, name: str = "The file") -> Backup:
             f"{name} was written by a newer version of this program (backup format "
             f"{version}; this version reads up to {VERSION}). Update the program to restore it."
         )
+    checksum = doc.get("checksum")
+    if version >= HOME_VERSION and "users" in doc:
+        return _decode_home(doc, name, version, checksum)
     libs = doc.get("libraries")
     if not isinstance(libs, list):
         raise BackupError(f"{name} holds no list of libraries; it is not a complete backup.")
-    checksum = doc.get("checksum")
+    libraries = _decode_libraries(libs, name)
+    if checksum != _checksum(libs):
+        raise BackupError(_CHANGED.format(name=name))
+    return Backup(
+        libraries,
+        version=version,
+        user=_decode_user(doc.get("user"), name) if doc.get("user") is not None else None,
+        **_head(doc, name),
+    )
+
+
+_CHANGED = (
+    "{name} was changed after it was written (its checksum does not fit its "
+    "contents): it may have been edited by hand or damaged. Nothing was restored; "
+    "use the file as it was written."
+)
+
+
+def _head(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return {
+        "created_at": _int_or_none(doc.get("created_at"), "created_at", name) or 0,
+        "server": _str(doc.get("server"), "server", name),
+        "program": _str(doc.get("program"), "program", name),
+        "note": _str(doc.get("note"), "note", name),
+    }
+
+
+def _decode_libraries(libs: list[Any], name: str) -> list[BackupLibrary]:
     libraries: list[BackupLibrary] = []
     for li, lib in enumerate(libs, 1):
         where = f"{name}, library {li}"
@@ -605,19 +740,44 @@ def decode(data: bytes, name: str = "The file") -> Backup:
         for i, raw in enumerate(lib["items"], 1):
             bl.entries.append(_entry(raw, f"{where} ({bl.title}), item {i}"))
         libraries.append(bl)
-    if checksum != _checksum(libs):
-        raise BackupError(
-            f"{name} was changed after it was written (its checksum does not fit its "
-            "contents): it may have been edited by hand or damaged. Nothing was restored; "
-            "use the file as it was written."
-        )
+    return libraries
+
+
+def _decode_user(raw: Any, where: str) -> BackupUser:
+    if not isinstance(raw, dict):
+        raise BackupError(f"{where}: the member (user) must be a name and an id.")
+    user_name = _str(raw.get("name"), "the member's name", where)
+    if not user_name:
+        raise BackupError(f"{where}: a member without a name.")
+    admin = raw.get("admin", False)
+    if not isinstance(admin, bool):
+        raise BackupError(f"{where}: admin must be true or false.")
+    return BackupUser(user_name, _str(raw.get("uuid"), "uuid", where), admin)
+
+
+def _decode_home(doc: dict[str, Any], name: str, version: int, checksum: Any) -> Backup:
+    """Format 2: one section per Home member, each checked like a one-person backup."""
+    users = doc.get("users")
+    if not isinstance(users, list) or not users:
+        raise BackupError(f"{name} holds no list of members; it is not a complete backup.")
+    head = _head(doc, name)
+    members: list[Backup] = []
+    for ui, raw in enumerate(users, 1):
+        where = f"{name}, member {ui}"
+        user = _decode_user(raw, where)
+        libs = raw.get("libraries")
+        if not isinstance(libs, list):
+            raise BackupError(f"{where} ({user.name}) holds no list of libraries.")
+        members.append(Backup(_decode_libraries(libs, f"{where} ({user.name})"), user=user, **head))
+    if checksum != _checksum(users):
+        raise BackupError(_CHANGED.format(name=name))
+    skipped = doc.get("skipped_users") or []
+    if not isinstance(skipped, list) or not all(
+        isinstance(x, dict) and all(isinstance(v, str) for v in x.values()) for x in skipped
+    ):
+        raise BackupError(f"{name}: skipped_users must be a list of names and reasons.")
     return Backup(
-        libraries,
-        created_at=_int_or_none(doc.get("created_at"), "created_at", name) or 0,
-        server=_str(doc.get("server"), "server", name),
-        program=_str(doc.get("program"), "program", name),
-        version=version,
-        note=_str(doc.get("note"), "note", name),
+        [], version=version, members=members, skipped_users=[dict(x) for x in skipped], **head
     )
 
 
@@ -857,6 +1017,12 @@ def plan_restore(
     Each target item is claimed by at most one row: the strongest match wins.
     ``provenance`` is ``journal.standing_writes(PLEX)`` (ratingKey text -> Provenance).
     """
+    if isinstance(backup, Backup) and backup.is_home:
+        # every member's ratings on one person would mix them: the job picks one section
+        raise BackupError(
+            f"This backup holds the ratings of {len(backup.members)} Plex Home members "
+            f"({backup.member_names()}): restore them with 'all users', or choose one member."
+        )
     entries = backup.entries if isinstance(backup, Backup) else list(backup)
     prov = provenance or {}
     index = TargetIndex(targets)
@@ -955,3 +1121,102 @@ def plan_clear(items: Iterable[Item], kinds: Iterable[str] | None = None) -> Pla
         plan.add(Change(PLEX, str(it.key), "userRating", current, None, "cleared", it.label))
         plan.count(f"{it.kind}s")
     return plan
+
+
+# --- copy ratings between Plex Home members -------------------------------------------------
+
+#: Plan outcomes of a copy (besides "update", to copy, and OVER_PROGRAM / RECORDED).
+COPY_SAME = "already the same"
+COPY_KEPT = "kept theirs"
+COPY_OVERWRITTEN = "theirs overwritten"
+COPY_NOT_THEIRS = "not copied: the program's guess"
+COPY_OUTCOMES = (
+    UPDATE,
+    OVER_PROGRAM,
+    COPY_OVERWRITTEN,
+    RECORDED,
+    COPY_SAME,
+    COPY_KEPT,
+    COPY_NOT_THEIRS,
+)
+#: A plan row of a kept conflict is listed in the preview (``core.importplan.SHOW``).
+SHOW = "show_in_preview"
+
+
+def plan_copy(
+    source: Iterable[Item],
+    target: Iterable[Item],
+    source_provenance: Mapping[str, Any] | None = None,
+    target_provenance: Mapping[str, Any] | None = None,
+    *,
+    kinds: Iterable[str] | None = None,
+    overwrite: bool = False,
+    source_name: str = "",
+    target_name: str = "",
+) -> Plan:
+    """One member's ratings onto another's items of the same server (same ratingKeys).
+
+    The provenance rule, from both sides: only the source's own ratings are
+    copied (the program's base and inferred guesses for them are not theirs
+    to give); on the target an unrated item gets the value, a guess of the
+    program is replaced, and the target's own differing rating is kept
+    unless ``overwrite``. A copied value becomes the target's own ("yours"):
+    it was copied at their request, like an import of their export.
+    """
+    src_prov = source_provenance or {}
+    dst_prov = target_provenance or {}
+    wanted = set(kinds) if kinds else set(KINDS)
+    now = {it.key: it for it in target}
+    order = {k: i for i, k in enumerate(KINDS)}
+    plan = Plan(COPY_JOB)
+    plan.counts.update({UPDATE: 0})
+    reason = f"copied from {source_name}" if source_name else "copied"
+    for it in sorted(source, key=lambda i: (order.get(i.kind, 99), i.key)):
+        value = normalize(it.user_rating)
+        if value is None or it.kind not in wanted or it.kind not in KINDS:
+            continue
+        if is_guess(value, src_prov.get(str(it.key))):
+            plan.count(COPY_NOT_THEIRS)
+            continue
+        mine = now.get(it.key)
+        if mine is None:  # not readable as the target (another library or no access)
+            continue
+        current = normalize(mine.user_rating)
+        change = Change(PLEX, str(it.key), "userRating", current, value, reason, mine.label, YOURS)
+        guess = is_guess(current, dst_prov.get(str(it.key)))
+        if current is None:
+            plan.add(change)
+        elif same(current, value):
+            if guess:  # the same value, now the target's own: the journal records it
+                plan.changes.append(change)
+                plan.count(RECORDED)
+            else:
+                plan.count(COPY_SAME)
+        elif guess or overwrite:
+            plan.add(change)
+            plan.count(OVER_PROGRAM if guess else COPY_OVERWRITTEN)
+        else:
+            plan.count(COPY_KEPT)
+            plan.skipped.append(
+                {
+                    "reason": COPY_KEPT,
+                    "detail": f"{target_name or 'they'} rated it "
+                    f"{format_stars(current, glyphs=False)} (replace overwrites it)",
+                    "kind": it.kind,
+                    "title": it.title,
+                    "label": mine.label,
+                    "key": it.key,
+                    "rating": value,
+                    "current": current,
+                    SHOW: True,
+                }
+            )
+    plan.options.update(overwrite=overwrite, kinds=sorted(wanted) if kinds else "all")
+    return plan
+
+
+def copy_breakdown(counts: Mapping[str, int]) -> str:
+    """``to copy 30, already the same 2, kept theirs 1``: the non-zero outcomes, in order."""
+    names = {UPDATE: "to copy"}
+    parts = [f"{names.get(o, o)} {counts.get(o, 0):,}" for o in COPY_OUTCOMES if counts.get(o, 0)]
+    return ", ".join(parts) or "nothing to copy"
