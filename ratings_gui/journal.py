@@ -8,6 +8,7 @@ rating one the program set?") is answered from the same rows.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -176,12 +177,79 @@ class JournalBusy(RuntimeError):
     plain_message = True
 
 
+class JournalUnwritable(RuntimeError):
+    """The journal cannot be written (a read-only file or folder, a full disk): one sentence."""
+
+    plain_message = True
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(unwritable_message(path, reason))
+        self.path = path
+        #: "read-only" or "full".
+        self.reason = reason
+
+    def with_written(self, written: int) -> str:
+        """The sentence for a run that had already written ``written`` changes."""
+        return unwritable_message(self.path, self.reason, written)
+
+
+class JournalLost(RuntimeError):
+    """The journal file was deleted or replaced while a run was writing (see ``recovery``)."""
+
+    plain_message = True
+
+    def __init__(self, message: str, recovery: Path | None = None) -> None:
+        super().__init__(message)
+        #: The recovery file holding what the run changed (``undo --from FILE``), if written.
+        self.recovery = recovery
+
+
+#: ``format`` of a recovery file (what a run changed, written when its journal was lost).
+RECOVERY_FORMAT = "ratings_gui-recovery"
+RECOVERY_VERSION = 1
+
+
+def unwritable_reason(exc: BaseException) -> str | None:
+    """Read-only or full, from SQLite's (or the OS's) words for a journal it cannot write."""
+    text = str(exc).lower()
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "full"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "read-only"
+    if "disk is full" in text or "no space" in text:
+        return "full"
+    if "readonly" in text or "read-only" in text or "unable to open database" in text:
+        return "read-only"
+    return None
+
+
+def unwritable_message(path: Path | str, reason: str, written: int = 0) -> str:
+    """The one sentence the CLI and the window show for a journal that cannot be written."""
+    what = (
+        "nothing was written"
+        if not written
+        else f"the run stopped after {written:,} changes (History lists them)"
+    )
+    if reason == "full":
+        return (
+            f"The disk holding the history database ({path}) is full; {what}. "
+            "Free some space and try again."
+        )
+    return (
+        f"The history database ({path}) is read-only; {what}. "
+        "Make the file and its folder writable (or choose another --data-dir) and try again."
+    )
+
+
 class _Guarded:
     """The sqlite connection, with "database is locked" turned into :class:`JournalBusy`."""
 
-    def __init__(self, db: sqlite3.Connection, busy: Any) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, busy: Any, unwritable: Any = lambda exc: None
+    ) -> None:
         self._db = db
         self._busy = busy
+        self._unwritable = unwritable
 
     def _call(self, fn: Any, *args: Any) -> Any:
         try:
@@ -189,6 +257,9 @@ class _Guarded:
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise self._busy() from None
+            unwritable = self._unwritable(exc)
+            if unwritable is not None:
+                raise unwritable from None
             raise
 
     def execute(self, *args: Any) -> Any:
@@ -230,13 +301,66 @@ class Journal:
         self._lock = threading.RLock()
         #: Run locks this journal holds, by run id (released by finish_run and close).
         self._held: dict[int, RunLock] = {}
-        raw = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT)
-        self._db = _Guarded(raw, self._busy_error)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = self._connect()
         self._migrate()
         self._db.commit()
+        #: (st_dev, st_ino) of the file opened: a run notices the file deleted or replaced.
+        self._identity = self._stat()
+
+    def _connect(self) -> _Guarded:
+        """Open the database; a read-only file or a full disk is one plain sentence."""
+        try:
+            raw = sqlite3.connect(str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT)
+        except sqlite3.OperationalError as exc:
+            raise self._unwritable_error(exc) or exc from None
+        db = _Guarded(raw, self._busy_error, self._unwritable_error)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+        except BaseException:
+            raw.close()
+            raise
+        return db
+
+    def _unwritable_error(self, exc: BaseException) -> JournalUnwritable | None:
+        reason = unwritable_reason(exc)
+        if reason is None:
+            return None
+        return JournalUnwritable(self.path, reason)
+
+    def _stat(self) -> tuple[int, int] | None:
+        if str(self.path) == ":memory:":
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def lost(self) -> str:
+        """Why writing to this journal no longer records anything ("" while it is fine).
+
+        SQLite goes on writing to a deleted (or replaced) file, so a run would
+        end "done" with nothing in History: each chunk of the write loop asks.
+        """
+        if self._identity is None:
+            return ""
+        now = self._stat()
+        if now == self._identity:
+            return ""
+        what = "deleted" if now is None else "replaced"
+        return f"the history database ({self.path}) was {what} while the run was writing"
+
+    def reopen(self) -> None:
+        """After :meth:`lost`: a fresh journal at the same path (the runs that follow are kept)."""
+        with self._lock:
+            old = self._db
+            self._db = self._connect()
+            self._migrate()
+            self._db.commit()
+            self._identity = self._stat()
+        old.close()
 
     def _migrate(self) -> None:
         """Journals from before whose/user were stored: add the columns, fill ``whose`` once."""
@@ -576,3 +700,199 @@ class Journal:
             for t, p in self.standing_writes(target_kind, field, targets, server, user).items()
             if p.whose in GUESSES
         }
+
+    # --- recovery files (a run whose journal was lost) -------------------------------
+
+    def run_whose(self, run_id: int) -> tuple[str, str]:
+        """The run's Plex user and default whose (what a recovery file must keep)."""
+        with self._lock:
+            row = self._db.execute("SELECT user, whose FROM runs WHERE id=?", (run_id,)).fetchone()
+        return (row[0] or "", row[1] or "") if row else ("", "")
+
+    def write_recovery(self, run_id: int, path: Path, why: str) -> int:
+        """What run ``run_id`` changed (applied, and pending: may have landed) -> JSON ``path``.
+
+        Read from the connection still open on the lost file. Returns how many
+        changes the file holds. ``undo --from FILE`` takes them back.
+        """
+        run = self.run(run_id)
+        if run is None:
+            raise ValueError(f"no run {run_id}")
+        user, whose = self.run_whose(run_id)
+        rows = list(reversed(self.changes(run_id, statuses=[APPLIED, PENDING])))
+        doc = {
+            "format": RECOVERY_FORMAT,
+            "version": RECOVERY_VERSION,
+            "why": why,
+            "journal": str(self.path),
+            "written_at": time.time(),
+            "run": {
+                "id": run.id,
+                "job": run.job,
+                "options": run.options,
+                "started_at": run.started_at,
+                "server": run.server,
+                "library": run.library,
+                "user": user,
+                "whose": whose,
+            },
+            "changes": [
+                {
+                    "target_kind": r.change.target_kind,
+                    "target": r.change.target,
+                    "field": r.change.field,
+                    "old": r.change.old,
+                    "new": r.change.new,
+                    "reason": r.change.reason,
+                    "label": r.change.label,
+                    "whose": r.change.whose,
+                    "status": r.status,
+                    "server": run.server,
+                    "user": user,
+                }
+                for r in rows
+            ],
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(_dump(doc), encoding="utf-8")
+        os.replace(tmp, path)
+        return len(rows)
+
+    def record_recovered(self, rec: Recovery, status: str = "recovered") -> tuple[int, list[int]]:
+        """Put a recovery file's run back into the history (once): its new run id and change ids.
+
+        A file taken back twice finds the run it was recorded as the first time.
+        """
+        key = rec.key
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM runs WHERE job=? AND started_at=? AND server=? ORDER BY id DESC",
+                (rec.job, rec.started_at, rec.server),
+            ).fetchall()
+        for (rid,) in rows:
+            run = self.run(int(rid))
+            if run is not None and run.options.get("recovered_from") == key:
+                ids = [r.id for r in reversed(self.changes(int(rid)))]
+                if len(ids) == len(rec.rows):
+                    return int(rid), ids
+        now = time.time()
+        with self._lock, self._db:
+            cur = self._db.execute(
+                "INSERT INTO runs(job, options, started_at, finished_at, status, server, library,"
+                " summary, user, whose) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    rec.job,
+                    _dump({**rec.options, "recovered_from": key}),
+                    rec.started_at,
+                    now,
+                    status,
+                    rec.server,
+                    rec.library,
+                    _dump({"recovered_from": str(rec.path)}),
+                    rec.user,
+                    rec.whose,
+                ),
+            )
+            run_id = int(cur.lastrowid)
+            ids: list[int] = []
+            for ch, st in rec.rows:
+                cur = self._db.execute(
+                    "INSERT INTO changes(run_id, target_kind, target, field, old, new, reason,"
+                    " label, status, updated_at, whose) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        run_id,
+                        ch.target_kind,
+                        _text(ch.target),
+                        ch.field,
+                        _dump(ch.old),
+                        _dump(ch.new),
+                        _text(ch.reason),
+                        _text(ch.label),
+                        st,
+                        now,
+                        ch.whose,
+                    ),
+                )
+                ids.append(int(cur.lastrowid))
+        return run_id, ids
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A recovery file read back: the lost run and its changes (oldest first) with status."""
+
+    path: Path
+    run_id: int
+    job: str
+    options: dict[str, Any]
+    started_at: float
+    server: str
+    library: str
+    user: str
+    whose: str
+    rows: list[tuple[Change, str]]
+
+    @property
+    def key(self) -> str:
+        """The lost run's identity (recorded once in the new journal)."""
+        return f"{self.server}|{self.run_id}|{self.started_at!r}"
+
+
+class RecoveryError(ValueError):
+    """A file that is not a readable recovery file (its message says why, plainly)."""
+
+    plain_message = True
+
+
+def read_recovery(path: Path | str) -> Recovery:
+    """A recovery file written by :meth:`Journal.write_recovery`; RecoveryError if it is not one."""
+    path = Path(path)
+    try:
+        doc = _load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RecoveryError(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    except ValueError:
+        raise RecoveryError(f"{path} is not a recovery file (it is not JSON).") from None
+    if not isinstance(doc, dict) or doc.get("format") != RECOVERY_FORMAT:
+        raise RecoveryError(f"{path} is not a recovery file written by this program.")
+    if doc.get("version") != RECOVERY_VERSION:
+        raise RecoveryError(f"{path} is a recovery file of another version of this program.")
+    try:
+        run = doc["run"]
+        rows = [
+            (
+                Change(
+                    str(c["target_kind"]),
+                    str(c["target"]),
+                    str(c["field"]),
+                    c.get("old"),
+                    c.get("new"),
+                    str(c.get("reason") or ""),
+                    str(c.get("label") or ""),
+                    str(c.get("whose") or ""),
+                ),
+                APPLIED if c.get("status") == APPLIED else PENDING,
+            )
+            for c in doc["changes"]
+        ]
+        return Recovery(
+            path,
+            int(run["id"]),
+            str(run["job"]),
+            dict(run.get("options") or {}),
+            float(run["started_at"]),
+            str(run.get("server") or ""),
+            str(run.get("library") or ""),
+            str(run.get("user") or ""),
+            str(run.get("whose") or ""),
+            rows,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise RecoveryError(f"{path} is a damaged recovery file: a field is missing.") from None
+
+
+def recovery_path(journal_path: Path, run_id: int) -> Path:
+    """Where a lost run's recovery file goes: beside where the journal was."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return journal_path.parent / f"recovered-run-{run_id}-{stamp}.json"

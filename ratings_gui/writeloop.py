@@ -237,6 +237,7 @@ def write_journaled(
     stop: list[str] = []
     unreachable = [0]  # writes in a row that could not reach the server
     guard = threading.Lock()
+    settling: list[list[Sent]] = []  # the batch being settled (popped from in_flight)
     done = 0
     cancelled = False
 
@@ -284,6 +285,7 @@ def write_journaled(
     def settle(batch: list[Sent]) -> None:
         """One chunk's outcomes, marked in the journal in one transaction."""
         nonlocal done
+        settling[:] = [batch]  # interrupted in here: its landed units are still marked
         outcomes: list[tuple[int, str, str | None]] = []
         for unit, unit_ids, fut in batch:
             f = Failure(CANCELLED) if fut.cancelled() else outcome(fut)
@@ -306,6 +308,7 @@ def write_journaled(
             done += len(unit)
         if journal is not None and outcomes:
             journal.mark_many(outcomes)
+        settling.clear()
         if progress:
             progress(done, total, writer.phase)
 
@@ -404,12 +407,17 @@ def write_journaled(
         while in_flight:
             settle(in_flight.popleft())
         finished = True
+    except BaseException:
+        # Ctrl-C or an error mid-run: what already landed is marked now, nothing is waited for
+        if journal is not None:
+            _mark_landed(journal, [*in_flight, *settling])
+        raise
     finally:
         # Ctrl-C or Cancel: never wait here for a write still on the wire (its row stays
         # pending and is settled against the target on the next run).
         pool.shutdown(wait=finished and not cancel.is_set(), cancel_futures=True)
 
-    if applied and not cancel.is_set():
+    if applied and not cancel.is_set() and not stop:  # stopped: the check could not run either
         wrong = writer.verify(applied, progress, log_line)
         left_alone.extend((c, e) for c, e in wrong if e == CHANGED_DURING_RUN)
         wrong = [(c, e) for c, e in wrong if e != CHANGED_DURING_RUN]
@@ -428,6 +436,21 @@ def write_journaled(
         stop[0] if stop else "",
         left_alone,
     )
+
+
+def _mark_landed(journal: Journal, batches: list[list[Sent]]) -> None:
+    """The rows of units whose send already succeeded: ``applied`` (the rest stay pending)."""
+    done: list[tuple[int, str, str | None]] = []
+    for batch in batches:
+        for _unit, unit_ids, fut in batch:
+            landed = fut.done() and not fut.cancelled() and fut.exception() is None
+            if landed and fut.result() is None:
+                done.extend((cid, APPLIED, None) for cid in unit_ids if cid is not None)
+    if done:
+        try:
+            journal.mark_many(done)
+        except Exception:  # noqa: BLE001 - the rows stay pending: the next run settles them
+            pass
 
 
 class InOrder:

@@ -36,6 +36,7 @@ from ratings_gui.cli.base import (
     command_order,
     confirm,
     connect_for,
+    failure_result,
     print_plan,
     register,
     require_library,
@@ -43,6 +44,7 @@ from ratings_gui.cli.base import (
     summary,
 )
 from ratings_gui.cli.commands import command_modules
+from ratings_gui.journal import JournalUnwritable
 from ratings_gui.plex.home import HomeUserError
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,7 @@ def _run_command(args: argparse.Namespace) -> int:
     cmd = COMMANDS[args.command]
     app = None
     error, code = "", EXIT_OK
+    failure: BaseException | None = None
     STOP.clear()
     old_handler = _catch_ctrl_c()
     try:
@@ -108,14 +111,16 @@ def _run_command(args: argparse.Namespace) -> int:
     except UsageError as exc:
         error, code = str(exc), EXIT_USAGE
     except HomeUserError as exc:  # an unknown member or a wrong PIN: bad input, nothing written
-        error, code = str(exc), EXIT_USAGE
+        error, code, failure = str(exc), EXIT_USAGE, exc
+    except JournalUnwritable as exc:  # read-only or full: the user's setup, like bad usage
+        error, code, failure = str(exc), EXIT_USAGE, exc
     except PlexError as exc:
-        error, code = str(exc), EXIT_FAILED
-    except KeyboardInterrupt:
-        error, code = INTERRUPTED_TEXT, EXIT_FAILED
+        error, code, failure = str(exc), EXIT_FAILED, exc
+    except KeyboardInterrupt as exc:
+        error, code, failure = INTERRUPTED_TEXT, EXIT_FAILED, exc
     except Exception as exc:  # noqa: BLE001 - one plain line, details in the log file
         log.exception("command %s failed", args.command)
-        error, code = describe_error(exc), EXIT_FAILED
+        error, code, failure = describe_error(exc), EXIT_FAILED, exc
     finally:
         if old_handler is not None:
             signal.signal(signal.SIGINT, old_handler)
@@ -123,7 +128,7 @@ def _run_command(args: argparse.Namespace) -> int:
             out.error(error)
             # the promised last JSON line, failures included
             dry = bool(getattr(args, "dry_run", False))
-            out.result(summary(args.command, dry_run=dry, error=error, exit_code=code))
+            out.result(failure_result(args.command, dry, error, code, failure))
         if app is not None:
             app.close()
         if code and STOP.is_set():

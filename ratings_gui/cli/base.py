@@ -214,6 +214,18 @@ INTERRUPTED_TEXT = (
 )
 
 
+def failure_result(
+    command: str, dry_run: bool, error: str, code: int, exc: BaseException | None = None
+) -> dict[str, Any]:
+    """The JSON line of a command that ended in an error or Ctrl-C.
+
+    A run that had started says so: its id and what landed (``run_summary``,
+    set by ``jobs.base.apply_plan`` on the exception), never ``run_id: null``.
+    """
+    ran = dict(getattr(exc, "run_summary", None) or {})
+    return {**summary(command, dry_run=dry_run), **ran, "error": error, "exit_code": code}
+
+
 def cli_context(out: Output) -> Any:
     """A JobContext that prints log lines and a throttled progress line to stderr."""
     from ratings_gui.jobs.runner import JobContext, Log, Progress

@@ -26,7 +26,14 @@ from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
 from ratings_gui.core.provenance import CHANGED_DURING_RUN, changed_by_someone
 from ratings_gui.core.scale import same
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import FAILED, INTERRUPTED, Provenance
+from ratings_gui.journal import (
+    FAILED,
+    INTERRUPTED,
+    JournalLost,
+    JournalUnwritable,
+    Provenance,
+    recovery_path,
+)
 from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.writer import RatingWriter
@@ -177,11 +184,14 @@ def apply_plan(
                 since=plan.read_at,
             )
         except Exception as exc:
-            app.journal.finish_run(run_id, "failed", {"error": str(exc)})
+            _ended_early(app, plan, run_id, exc, "failed")
             raise
-        except BaseException:  # Ctrl-C: what was sent stays journaled; the next run settles it
-            app.journal.finish_run(run_id, INTERRUPTED, {"error": "interrupted"})
+        except BaseException as exc:  # Ctrl-C: what was sent stays journaled; settled next run
+            _ended_early(app, plan, run_id, exc, INTERRUPTED)
             raise
+        lost = app.journal.lost()
+        if lost:
+            raise _journal_lost(app, plan, run_id, lost, result.applied)
         if result.stopped:
             report.messages.append(f"stopped: {result.stopped}")
         report.counts.update(plan.counts)
@@ -212,6 +222,81 @@ def apply_plan(
             f"{len(report.failed):,} failed ({report.extra.get('requests', 0):,} requests)"
         )
     return report
+
+
+def _landed(app: Any, plan: Plan, run_id: int, error: str) -> dict[str, Any]:
+    """The JSON summary of a run that ended early: its id and what landed (from the journal)."""
+    from ratings_gui.core.plan import summary
+
+    try:
+        run = app.journal.run(run_id)
+    except Exception:  # noqa: BLE001 - the journal itself is what broke: the id still counts
+        run = None
+    counts: dict[str, int] = {}
+    if run is not None:
+        counts = {"applied": run.applied, "failed": run.failed, "pending": run.pending}
+        counts = {k: v for k, v in counts.items() if v}
+    applied = run.applied if run is not None else 0
+    return summary(
+        plan.job, run_id=run_id, dry_run=False, counts=counts, changes=applied, error=error
+    )
+
+
+def _ended_early(app: Any, plan: Plan, run_id: int, exc: BaseException, status: str) -> None:
+    """A run cut short by an exception or Ctrl-C: finished in the journal, and the exception
+    carries ``run_summary`` (run id, what landed) for the CLI's JSON line."""
+    error = "interrupted" if status == INTERRUPTED else str(exc)
+    info = _landed(app, plan, run_id, error)
+    if isinstance(exc, JournalUnwritable) and info["changes"]:
+        exc.args = (exc.with_written(info["changes"]),)
+        info["error"] = str(exc)
+    try:
+        app.journal.finish_run(run_id, status, {"error": info["error"]})
+    except Exception:  # noqa: BLE001 - a journal that cannot be written keeps the run open
+        log.warning("run %s: its end could not be recorded", run_id, exc_info=True)
+    exc.run_summary = info  # type: ignore[attr-defined]
+
+
+def _journal_lost(
+    app: Any, plan: Plan, run_id: int, why: str, applied: Sequence[Change]
+) -> JournalLost:
+    """The journal was deleted under the run: what it changed goes to a recovery file.
+
+    SQLite keeps the deleted file open, so the run's rows are still readable:
+    they are saved beside where the journal was, and a fresh journal is opened.
+    """
+    path = recovery_path(app.journal.path, run_id)
+    try:
+        n = app.journal.write_recovery(run_id, path, why)
+    except Exception as exc:  # noqa: BLE001 - said in the message
+        saved = f"what it changed could not be saved ({exc})."
+        rec = None
+    else:
+        saved = (
+            f"The {n:,} changes it made are saved in {path}; 'undo --from {path}' takes them back."
+        )
+        rec = path
+    try:
+        app.journal.finish_run(run_id, "stopped", {"error": why})
+        app.journal.reopen()
+    except Exception:  # noqa: BLE001 - the next start opens a fresh journal anyway
+        log.warning("the history database could not be opened again", exc_info=True)
+    message = f"The run stopped: {why}, so History would not show it. {saved}"
+    err = JournalLost(message, rec)
+    info = _landed_counts(plan, run_id, len(applied), message)
+    if rec is not None:
+        info["recovery_file"] = str(rec)
+    err.run_summary = info  # type: ignore[attr-defined]
+    return err
+
+
+def _landed_counts(plan: Plan, run_id: int, applied: int, error: str) -> dict[str, Any]:
+    from ratings_gui.core.plan import summary
+
+    counts = {"applied": applied} if applied else {}
+    return summary(
+        plan.job, run_id=run_id, dry_run=False, counts=counts, changes=applied, error=error
+    )
 
 
 class PlanJob:

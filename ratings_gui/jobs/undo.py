@@ -276,6 +276,13 @@ class UndoJob(PlanJob):
             raise PlexError(f"Run {self.run_id} changed {', '.join(sorted(unknown))}: cannot undo.")
         self.run_options = dict(run.options)
         ctx.log(f"undo run {self.run_id} ({run.job}): {len(rows):,} applied changes")
+        return self._read_targets(ctx, rows, run.library)
+
+    def _read_targets(
+        self, ctx: JobContext, rows: list[Any], library: str
+    ) -> tuple[list[Any], dict[int, Any], dict[str, Any], str]:
+        """What the rows' Plex items and files hold now."""
+        conn = require_connection(self.app)
         ctx.progress(0, len(rows), "reading current values")
         plex_keys = {r.change.target for r in rows if r.change.target_kind == PLEX}
         current = read_items(conn, plex_keys, cancel=ctx.cancel_event) if plex_keys else {}
@@ -285,7 +292,7 @@ class UndoJob(PlanJob):
         self._temp_folders = self._leftover_folders(ctx)
         ctx.check_cancel()
         ctx.progress(len(rows), len(rows), "reading current values")
-        return rows, current, files, run.library
+        return rows, current, files, library
 
     def plan(self, snapshot: tuple[list[Any], dict[int, Any], dict[str, Any], str]) -> Plan:
         rows, current, files, library = snapshot
@@ -301,9 +308,12 @@ class UndoJob(PlanJob):
         """Folders of every file the run touched (written or not) holding leftover temp files."""
         from ratings_gui.tags.api import find_stale_temp_files, folders_of, leftover_note
 
-        every = self.app.journal.changes(self.run_id)
+        if self.recovery is not None:
+            every_change = [c for c, _ in self.recovery.rows]
+        else:
+            every_change = [r.change for r in self.app.journal.changes(self.run_id)]
         found = find_stale_temp_files(
-            folders_of(r.change.target for r in every if r.change.target_kind == FILE)
+            folders_of(c.target for c in every_change if c.target_kind == FILE)
         )
         if found:
             ctx.log(leftover_note(len(found)), logging.WARNING)
@@ -363,7 +373,29 @@ class UndoJob(PlanJob):
     def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
         """Mark the undone rows, and what is left of the run they came from."""
         if self._restore or any(c.target_kind == FILE for c in plan.changes):
+        if self.recovery is not None:
+            bare = self._record_recovered(bare)
             from ratings_gui.jobs.tags_sync import count_sides
+
+    def _record_recovered(self, options: dict[str, Any]) -> dict[str, Any]:
+        """Put the lost run back into History (once), then undo it there like any run.
+
+        The recovery file's places become the new journal's change ids, so the
+        rows are marked undone and the values are known as the program's again.
+        """
+        assert self.recovery is not None
+        run_id, ids = self.app.journal.record_recovered(self.recovery)
+        self.run_id = self.undo_of = run_id
+
+        def real(i: int) -> int:
+            return ids[-int(i) - 1]
+
+        options = dict(options)
+        options["undo_of"] = run_id
+        options["undo_from"] = str(self.recovery.path)
+        options["change_ids"] = {k: real(v) for k, v in options.get("change_ids", {}).items()}
+        options[ALREADY_IDS] = [real(i) for i in options.get(ALREADY_IDS, [])]
+        return options
 
             count_sides(report)
         ids = plan.options.get("change_ids", {})

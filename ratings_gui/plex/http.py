@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 60.0
+#: Seconds one request may go unanswered (its timeouts added up, retries included) before
+#: the server counts as unreachable: three such writes in a row stop a run
+#: (``writeloop.STOP_AFTER_UNREACHABLE``), so a server that hangs stops it within a minute.
+NO_ANSWER_SECONDS = 15.0
 
 
 class HttpStatusError(PlexError):
@@ -107,21 +111,27 @@ class PlexHttp:
         """
         url = self.conn.url + path
         last: BaseException | str | None = None
+        unanswered = 0.0
         for attempt in range((self.retries if retries is None else retries) + 1):
             if attempt and self.cancel is not None and self.cancel.is_set():
                 break
+            if unanswered >= NO_ANSWER_SECONDS:
+                break
             self._count(attempt > 0)
+            started = time.monotonic()
             try:
                 resp = self.conn.session.request(
                     method,
                     url,
                     params=params,
                     headers=self.conn.headers(dict(headers or {})),
-                    timeout=timeout or self.timeout,
+                    timeout=min(timeout or self.timeout, max(1.0, NO_ANSWER_SECONDS - unanswered)),
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 # Dropped socket or no answer: start over on fresh connections.
                 last = exc
+                if isinstance(exc, requests.Timeout):
+                    unanswered += time.monotonic() - started
                 self.conn.reconnect()
                 if retries != 0:
                     self._sleep(self._delay(attempt, None))
