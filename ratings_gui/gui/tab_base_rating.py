@@ -90,7 +90,6 @@ class BaseRatingTab(Tab):
         saved = {**DEFAULTS, **self.options()}
         options, bar, body = self.job_layout()
         pad = {"padx": (8, 4), "pady": 3}
-
         line, self.library_menu = self.option_line(HELP["library"])
         caption = ctk.CTkLabel(line, text="Rate in")
         caption.pack(side="left", padx=(16, 4))
@@ -102,7 +101,20 @@ class BaseRatingTab(Tab):
         )
         self.style_button.pack(side="left", **pad)
         tip(HELP["style"], caption, self.style_button)
+        self._build_value_line(options)
+        more = self._build_more(options, saved)
+        self._build_bar(bar, more, saved)
+        preview = self.make_preview(body)
+        preview.grid(row=0, column=0, sticky="nsew", padx=4)
+        self.start_buttons = [self.preview_button, self.reset_button]
 
+        self.set_style(str(saved["style"]), float(saved["value"]))
+        # tkinter's own bind: CTkFrame.bind would bind its drawing canvas instead
+        tkinter.Misc.bind(self.frame, "<Destroy>", self._destroyed, "+")
+        self.on_connection_changed()
+
+    def _build_value_line(self, options: ctk.CTkFrame) -> None:
+        pad = {"padx": (8, 4), "pady": 3}
         line = ctk.CTkFrame(options, fg_color="transparent")
         line.pack(fill="x", padx=2, pady=(0, 3))
         caption = ctk.CTkLabel(line, text="Base rating")
@@ -117,7 +129,8 @@ class BaseRatingTab(Tab):
         self.value_button.pack(side="left", **pad)
         tip(HELP["value"], caption, self.value_button)
 
-        # Less used options, folded: the plan gets their height.
+    def _build_more(self, options: ctk.CTkFrame, saved: dict[str, Any]) -> ctk.CTkFrame:
+        """Less used options, folded: the plan gets their height."""
         more = ctk.CTkFrame(options, fg_color="transparent")
         row = ctk.CTkFrame(more, fg_color="transparent")
         row.pack(fill="x", padx=4, pady=2)
@@ -162,7 +175,9 @@ class BaseRatingTab(Tab):
         )
         self.override_mine_check.pack(side="left")
         tip(HELP["override_mine"], self.override_mine_check)
+        return more
 
+    def _build_bar(self, bar: ctk.CTkFrame, more: ctk.CTkFrame, saved: dict[str, Any]) -> None:
         self.preview_button = Button(bar, text="Preview", width=110, command=self.preview_plan)
         self.preview_button.pack(side="left")
         tip(HELP["preview"], self.preview_button)
@@ -190,15 +205,6 @@ class BaseRatingTab(Tab):
         )
         self.watch_switch.pack(side="right")
         tip(HELP["watch"], self.watch_switch)
-
-        preview = self.make_preview(body)
-        preview.grid(row=0, column=0, sticky="nsew", padx=4)
-        self.start_buttons = [self.preview_button, self.reset_button]
-
-        self.set_style(str(saved["style"]), float(saved["value"]))
-        # tkinter's own bind: CTkFrame.bind would bind its drawing canvas instead
-        tkinter.Misc.bind(self.frame, "<Destroy>", self._destroyed, "+")
-        self.on_connection_changed()
 
     def restore_defaults(self) -> None:
         """The default style, value and options (the user's-own-ratings box off)."""

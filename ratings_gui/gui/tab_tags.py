@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from tkinter import filedialog
+from typing import Any
 
 import customtkinter as ctk
 
@@ -107,105 +108,9 @@ class TagsTab(Tab):
             ts.CONFLICT_NAMES.get(str(saved["conflict"]), ts.CONFLICT_NAMES["fill"])
         )
         tip(HELP["conflict"], caption, self.conflict_menu)
-
-        mapping = ctk.CTkFrame(options, fg_color="transparent")
-        mapping.pack(fill="x", padx=2, pady=(2, 0))
-        mapping.grid_columnconfigure(1, weight=1)
-        caption = ctk.CTkLabel(mapping, text="Path mapping", justify="left")
-        caption.grid(row=0, column=0, sticky="nw", padx=(8, 4), pady=(6, 2))
-        self.rules_box = ctk.CTkTextbox(mapping, height=46, wrap="none")
-        self.rules_box.grid(row=0, column=1, sticky="ew", padx=4, pady=2)
-        self.rules_box.insert("1.0", str(saved.get("rules", "")))
-        tip(HELP["mapping"], caption, self.rules_box)
-        side = ctk.CTkFrame(mapping, fg_color="transparent")
-        side.grid(row=0, column=2, sticky="n", padx=(4, 6), pady=2)
-        self.test_button = Button(
-            side, text="Test mapping", width=120, command=self.test_mapping, **SECONDARY
-        )
-        self.test_button.pack(side="left")
-        self.use_button = Button(
-            side, text="Use suggestion", width=120, command=self.use_suggestion, state="disabled"
-        )
-        self.use_button.pack(side="left", padx=(6, 0))
-        tip(HELP["test"], self.test_button)
-        tip(HELP["use"], self.use_button)
-        self.mapping_label = ctk.CTkLabel(
-            mapping, text="", text_color=MUTED_COLOR, justify="left", anchor="w", wraplength=760
-        )
-
-        # Less used options, folded: the plan gets their height.
-        more = ctk.CTkFrame(options, fg_color="transparent")
-        caption = ctk.CTkLabel(more, text="MP3 rating owner")
-        caption.pack(side="left", padx=(10, 4))
-        # no textvariable: CTkEntry shows its placeholder (the default owner) only without one
-        self.email_entry = ctk.CTkEntry(more, width=230, placeholder_text=DEFAULT_OWNER)
-        if saved.get("popm_email"):
-            self.email_entry.insert(0, str(saved["popm_email"]))
-        self.email_entry.pack(side="left", padx=(0, 16), pady=4)
-        tip(HELP["owner"], caption, self.email_entry)
-        self.keep_mtime_var = ctk.BooleanVar(value=bool(saved["keep_mtime"]))
-        box = ctk.CTkCheckBox(more, text="Keep file dates", variable=self.keep_mtime_var)
-        box.pack(side="left", padx=(0, 16))
-        tip(HELP["keep_mtime"], box)
-        self.include_guesses_var = ctk.BooleanVar(value=False)
-        box = ctk.CTkCheckBox(
-            more,
-            text="Also write the program's guesses into files",
-            variable=self.include_guesses_var,
-        )
-        box.pack(side="left", padx=(0, 16))
-        tip(HELP["include_guesses"], box)
-        # Never remembered: erasing ratings is a fresh choice every time.
-        self.allow_clear_var = ctk.BooleanVar(value=False)
-        box = ctk.CTkCheckBox(
-            more,
-            text="An unrated side clears the other",
-            variable=self.allow_clear_var,
-            text_color=ERROR_COLOR,
-        )
-        box.pack(side="left")
-        tip(HELP["allow_clear"], box)
-
-        self.preview_button = Button(bar, text="Preview", width=110, command=self.preview_plan)
-        self.preview_button.pack(side="left")
-        tip(HELP["preview"], self.preview_button)
-        self.more = Fold(
-            bar,
-            "More options",
-            show=lambda: more.pack(fill="x", padx=2, pady=(0, 3)),
-            hide=more.pack_forget,
-            on_change=lambda open_: self.remember(more_open=open_),
-        )
-        self.more.button.pack(side="left", padx=(12, 0))
-        self.more.set_open(bool(saved.get("more_open", False)), notify=False)
-        self.plan_note = ctk.CTkLabel(bar, text="", text_color=MUTED_COLOR)
-        self.plan_note.pack(side="left", padx=10)
-        # The one question a scan can leave (a RATING of 6-10 whose scale nothing tells):
-        # shown beside the preview, answered once per library, then planned again.
-        self.scale_answers: dict[str, str] = {}
-        self.scale_bar = ctk.CTkFrame(bar, fg_color="transparent")
-        self.scale_label = ctk.CTkLabel(
-            self.scale_bar, text="", justify="left", anchor="w", wraplength=560
-        )
-        self.scale_label.pack(side="left", padx=(10, 6))
-        self.scale_buttons = {
-            scale: Button(
-                self.scale_bar,
-                text=f"Read as {label}",
-                width=120,
-                command=lambda s=scale: self.answer_scale(s),
-                **SECONDARY,
-            )
-            for scale, label in (("percent", "0-100"), ("ten", "0-10"))
-        }
-        for button in self.scale_buttons.values():
-            button.pack(side="left", padx=(0, 6))
-            tip(
-                "Some files hold a RATING from 6 to 10 that could be out of 100 or out of 10. "
-                "Tell once how this library's files count; the plan is made again.",
-                button,
-            )
-
+        self._build_mapping(options, saved)
+        more = self._build_more(options, saved)
+        self._build_bar(bar, more, saved)
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=4)
         self.start_buttons = [self.preview_button, self.test_button]
@@ -256,6 +161,109 @@ class TagsTab(Tab):
             popm_email=opts.popm_email,
             keep_mtime=opts.keep_mtime,
         )
+
+    def _build_mapping(self, options: ctk.CTkFrame, saved: dict[str, Any]) -> None:
+        """Path mapping: how the server's file paths read on this computer, with its test."""
+        mapping = ctk.CTkFrame(options, fg_color="transparent")
+        mapping.pack(fill="x", padx=2, pady=(2, 0))
+        mapping.grid_columnconfigure(1, weight=1)
+        caption = ctk.CTkLabel(mapping, text="Path mapping", justify="left")
+        caption.grid(row=0, column=0, sticky="nw", padx=(8, 4), pady=(6, 2))
+        self.rules_box = ctk.CTkTextbox(mapping, height=46, wrap="none")
+        self.rules_box.grid(row=0, column=1, sticky="ew", padx=4, pady=2)
+        self.rules_box.insert("1.0", str(saved.get("rules", "")))
+        tip(HELP["mapping"], caption, self.rules_box)
+        side = ctk.CTkFrame(mapping, fg_color="transparent")
+        side.grid(row=0, column=2, sticky="n", padx=(4, 6), pady=2)
+        self.test_button = Button(
+            side, text="Test mapping", width=120, command=self.test_mapping, **SECONDARY
+        )
+        self.test_button.pack(side="left")
+        self.use_button = Button(
+            side, text="Use suggestion", width=120, command=self.use_suggestion, state="disabled"
+        )
+        self.use_button.pack(side="left", padx=(6, 0))
+        tip(HELP["test"], self.test_button)
+        tip(HELP["use"], self.use_button)
+        self.mapping_label = ctk.CTkLabel(
+            mapping, text="", text_color=MUTED_COLOR, justify="left", anchor="w", wraplength=760
+        )
+
+    def _build_more(self, options: ctk.CTkFrame, saved: dict[str, Any]) -> ctk.CTkFrame:
+        """Less used options, folded: the plan gets their height."""
+        more = ctk.CTkFrame(options, fg_color="transparent")
+        caption = ctk.CTkLabel(more, text="MP3 rating owner")
+        caption.pack(side="left", padx=(10, 4))
+        # no textvariable: CTkEntry shows its placeholder (the default owner) only without one
+        self.email_entry = ctk.CTkEntry(more, width=230, placeholder_text=DEFAULT_OWNER)
+        if saved.get("popm_email"):
+            self.email_entry.insert(0, str(saved["popm_email"]))
+        self.email_entry.pack(side="left", padx=(0, 16), pady=4)
+        tip(HELP["owner"], caption, self.email_entry)
+        self.keep_mtime_var = ctk.BooleanVar(value=bool(saved["keep_mtime"]))
+        box = ctk.CTkCheckBox(more, text="Keep file dates", variable=self.keep_mtime_var)
+        box.pack(side="left", padx=(0, 16))
+        tip(HELP["keep_mtime"], box)
+        self.include_guesses_var = ctk.BooleanVar(value=False)
+        box = ctk.CTkCheckBox(
+            more,
+            text="Also write the program's guesses into files",
+            variable=self.include_guesses_var,
+        )
+        box.pack(side="left", padx=(0, 16))
+        tip(HELP["include_guesses"], box)
+        # Never remembered: erasing ratings is a fresh choice every time.
+        self.allow_clear_var = ctk.BooleanVar(value=False)
+        box = ctk.CTkCheckBox(
+            more,
+            text="An unrated side clears the other",
+            variable=self.allow_clear_var,
+            text_color=ERROR_COLOR,
+        )
+        box.pack(side="left")
+        tip(HELP["allow_clear"], box)
+        return more
+
+    def _build_bar(self, bar: ctk.CTkFrame, more: ctk.CTkFrame, saved: dict[str, Any]) -> None:
+        self.preview_button = Button(bar, text="Preview", width=110, command=self.preview_plan)
+        self.preview_button.pack(side="left")
+        tip(HELP["preview"], self.preview_button)
+        self.more = Fold(
+            bar,
+            "More options",
+            show=lambda: more.pack(fill="x", padx=2, pady=(0, 3)),
+            hide=more.pack_forget,
+            on_change=lambda open_: self.remember(more_open=open_),
+        )
+        self.more.button.pack(side="left", padx=(12, 0))
+        self.more.set_open(bool(saved.get("more_open", False)), notify=False)
+        self.plan_note = ctk.CTkLabel(bar, text="", text_color=MUTED_COLOR)
+        self.plan_note.pack(side="left", padx=10)
+        # The one question a scan can leave (a RATING of 6-10 whose scale nothing tells):
+        # shown beside the preview, answered once per library, then planned again.
+        self.scale_answers: dict[str, str] = {}
+        self.scale_bar = ctk.CTkFrame(bar, fg_color="transparent")
+        self.scale_label = ctk.CTkLabel(
+            self.scale_bar, text="", justify="left", anchor="w", wraplength=560
+        )
+        self.scale_label.pack(side="left", padx=(10, 6))
+        self.scale_buttons = {
+            scale: Button(
+                self.scale_bar,
+                text=f"Read as {label}",
+                width=120,
+                command=lambda s=scale: self.answer_scale(s),
+                **SECONDARY,
+            )
+            for scale, label in (("percent", "0-100"), ("ten", "0-10"))
+        }
+        for button in self.scale_buttons.values():
+            button.pack(side="left", padx=(0, 6))
+            tip(
+                "Some files hold a RATING from 6 to 10 that could be out of 100 or out of 10. "
+                "Tell once how this library's files count; the plan is made again.",
+                button,
+            )
 
     def restore_defaults(self) -> None:
         """Direction, conflict rule and the folded options; the mapping is the user's own."""
