@@ -238,7 +238,7 @@ class Tab:
         caption = ctk.CTkLabel(line, text="Library")
         caption.pack(side="left", padx=(8, 4), pady=3)
         menu = ctk.CTkOptionMenu(
-            line, values=["(no music library)"], width=200, dynamic_resizing=False
+            line, values=[NO_MUSIC_LIBRARY], width=200, dynamic_resizing=False
         )
         menu.pack(side="left", padx=(8, 4), pady=3)
         tip(help_text, caption, menu)
