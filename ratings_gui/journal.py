@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS runs (
     summary TEXT NOT NULL DEFAULT '{}',
     undo_of INTEGER REFERENCES runs(id),
     user TEXT NOT NULL DEFAULT '',
+    user_name TEXT NOT NULL DEFAULT '',
     whose TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS changes (
@@ -102,8 +103,9 @@ class RunRow:
     undone: int = 0
     #: Changes journaled but never settled (the run was interrupted mid-write).
     pending: int = 0
-    #: The Plex user the run wrote as ("" for the account that signed in).
+    #: The Plex user the run wrote as ("" for the account that signed in), and their name.
     user: str = ""
+    user_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -367,6 +369,8 @@ class Journal:
         have = {r[1] for r in self._db.execute("PRAGMA table_info(runs)").fetchall()}
         if "user" not in have:
             self._db.execute("ALTER TABLE runs ADD COLUMN user TEXT NOT NULL DEFAULT ''")
+        if "user_name" not in have:
+            self._db.execute("ALTER TABLE runs ADD COLUMN user_name TEXT NOT NULL DEFAULT ''")
         if "whose" not in have:
             self._db.execute("ALTER TABLE runs ADD COLUMN whose TEXT NOT NULL DEFAULT ''")
             self._db.executemany(
@@ -410,11 +414,13 @@ class Journal:
         undo_of: int | None = None,
         user: str = "",
         whose: str | None = None,
+        user_name: str = "",
     ) -> int:
         """Record a new run; RunBusy when the same job is already running on this library.
 
         The run holds its lock until :meth:`finish_run` (or its process ends).
-        ``user`` is the Plex user the run writes as; ``whose`` the default
+        ``user`` is the Plex user the run writes as (``user_name`` their name,
+        for History; both "" for the account that signed in); ``whose`` the default
         owner of its values (the job's declaration when not given).
         """
         if whose is None:
@@ -432,7 +438,7 @@ class Journal:
             with self._lock, self._db:
                 cur = self._db.execute(
                     "INSERT INTO runs(job, options, started_at, server, library, dry_run, undo_of,"
-                    " user, whose) VALUES (?,?,?,?,?,?,?,?,?)",
+                    " user, whose, user_name) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         job,
                         _dump(options or {}),
@@ -443,6 +449,7 @@ class Journal:
                         undo_of,
                         user,
                         whose,
+                        user_name,
                     ),
                 )
                 run_id = int(cur.lastrowid)
@@ -526,7 +533,7 @@ class Journal:
         self.reap_interrupted()
         sql = (
             "SELECT r.id, r.job, r.options, r.started_at, r.finished_at, r.status, r.server,"
-            " r.library, r.dry_run, r.summary, r.undo_of, r.user,"
+            " r.library, r.dry_run, r.summary, r.undo_of, r.user, r.user_name,"
             " COALESCE(SUM(c.status='applied'),0), COALESCE(SUM(c.status='failed'),0),"
             " COALESCE(SUM(c.status='undone'),0), COALESCE(SUM(c.status='pending'),0)"
             " FROM runs r LEFT JOIN changes c ON c.run_id = r.id"
@@ -553,10 +560,11 @@ class Journal:
                 summary=_load(r[9]) or {},
                 undo_of=r[10],
                 user=r[11] or "",
-                applied=int(r[12]),
-                failed=int(r[13]),
-                undone=int(r[14]),
-                pending=int(r[15]),
+                user_name=r[12] or "",
+                applied=int(r[13]),
+                failed=int(r[14]),
+                undone=int(r[15]),
+                pending=int(r[16]),
             )
             for r in rows
         ]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ratings_gui.core.plan import PLEX, Change, Plan
 from ratings_gui.jobs.base import apply_plan
 from ratings_gui.jobs.runner import JobContext
@@ -122,3 +124,12 @@ def test_history_and_undo(app, demo) -> None:  # noqa: ANN001
 
     r = run_cli("undo", "9999", *common)
     assert r.returncode == 2 and "no run 9999" in r.stderr
+
+
+def test_history_on_an_empty_data_folder_says_there_are_no_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ratings_gui.cli import main
+
+    assert main(["history", "--data-dir", str(tmp_path / "fresh")]) == 0
+    assert "No runs yet" in capsys.readouterr().out

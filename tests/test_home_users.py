@@ -77,6 +77,10 @@ def test_base_rating_as_a_member_then_undo_as_that_member(demo: Any, home: Path)
     assert everyone(demo) == before
     code, hist = run_cli("history", demo, home)
     assert code == 0
+    by_id = {r["id"]: r for r in hist["runs"]}
+    # History says whose ratings each run changed; the undo ran as Jo too
+    assert by_id[out["run_id"]]["user"] == "Jo" and by_id[undo["run_id"]]["user"] == "Jo"
+    assert by_id[out["run_id"]]["user_id"] == by_id[undo["run_id"]]["user_id"] != ""
 
 
 def test_import_as_the_protected_member_with_the_pin(demo: Any, home: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ratings_gui.core.plan import summary
+from ratings_gui.core.registry import declared_jobs
 from ratings_gui.jobs.policy import apply_job
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,6 @@ def register(cmd: Command) -> Command:
 
 def command_order(cmd: Command) -> tuple[int, str]:
     """``--help`` lists the commands of declared jobs in their order, the others first."""
-    from ratings_gui.core.registry import declared_jobs
-
     order = [s.command for s in declared_jobs() if s.command]
     return (order.index(cmd.name) + 1 if cmd.name in order else 0, cmd.name)
 

@@ -170,6 +170,7 @@ def apply_plan(
         library=str(plan.options.get("library") or app.library or ""),
         undo_of=undo_of,
         user=conn.user,
+        user_name=conn.user_title if conn.member else "",
     )
     report = Report(plan.job, run_id, dry_run=False)
     with RunLog(app.paths.logs, plan.job, run_id):

@@ -15,6 +15,7 @@ from ratings_gui.cli.base import (
     register,
     summary,
 )
+from ratings_gui.core.registry import title_of
 
 
 def _history_args(p: argparse.ArgumentParser) -> None:
@@ -28,7 +29,8 @@ def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         if run is None:
             raise UsageError(f"There is no run {args.run_id} in the history.")
         rows = app.journal.changes(args.run_id)
-        out.say(f"run {run.id} {run.job} {run.status} on {run.server}/{run.library}")
+        who = f" as {run.user_name}" if run.user_name else ""
+        out.say(f"run {run.id} {title_of(run.job)} {run.status} on {run.server}/{run.library}{who}")
         for r in rows:
             c = r.change
             out.say(f"  {r.status:8} {c.label or c.target}: {change_text(c)}")
@@ -56,10 +58,13 @@ def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         )
         return EXIT_OK
     runs = app.journal.runs(limit=args.limit)
+    if not runs:
+        out.say("No runs yet: the program has not changed anything with this data folder.")
     for r in runs:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at))
+        who = f" as {r.user_name}" if r.user_name else ""
         out.say(
-            f"{r.id:5}  {when}  {r.job:12} {r.status:15} {r.server}/{r.library}  "
+            f"{r.id:5}  {when}  {title_of(r.job):20} {r.status:15} {r.server}/{r.library}{who}  "
             f"applied {r.applied}, failed {r.failed}, undone {r.undone}"
             + (f", pending {r.pending}" if r.pending else "")
         )
@@ -74,6 +79,8 @@ def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
                     "status": r.status,
                     "server": r.server,
                     "library": r.library,
+                    "user": r.user_name,
+                    "user_id": r.user,
                     "started_at": r.started_at,
                     "applied": r.applied,
                     "failed": r.failed,
