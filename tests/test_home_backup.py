@@ -202,3 +202,73 @@ def test_old_one_user_file_still_restores(demo: Any, home: Path, tmp_path: Path)
     changed = only_changed(cleared, everyone(demo), "Jo")
     alex = before["Alex"]
     assert changed and all(alex[k] == v for k, v in changed.items())
+
+
+# --- copy ratings between members ------------------------------------------------------------
+
+
+def test_copy_fills_only_the_unrated_items_of_b_then_overwrite_then_undo(
+    demo: Any, home: Path
+) -> None:
+    before = everyone(demo)
+    sam, jo = before["Sam"], before["Jo"]
+    # a base rating for Sam first: the program's guesses for Sam are replaced by Jo's
+    code, base = run_cli("base-rating", demo, home, "--stars", "2", "--user", "Sam", "--yes")
+    assert code == 0 and base["changes"] > 0
+    with_base = everyone(demo)
+    guessed = {k for k in with_base["Sam"] if k not in sam}
+
+    code, dry = run_cli("copy-ratings", demo, home, "--from-user", "Jo", "--to-user", "Sam",
+                        "--dry-run")  # fmt: skip
+    assert code == 0 and everyone(demo) == with_base
+    code, out = run_cli("copy-ratings", demo, home, "--from-user", "Jo", "--to-user", "Sam",
+                        "--yes")  # fmt: skip
+    assert code == 0, out
+    assert out["changes"] == dry["changes"] > 0
+    changed = only_changed(with_base, everyone(demo), "Sam")
+    music = set(demo.lib.keys_of(1, "track")) | set(demo.lib.keys_of(1, "album"))
+    music |= set(demo.lib.keys_of(1, "artist"))
+    want = {
+        k: v for k, v in jo.items() if k in music and k not in sam and with_base["Sam"].get(k) != v
+    }
+    assert changed == want
+    # Sam's own ratings stayed, even where Jo's differ; Sam's guesses were replaced
+    kept = [k for k in music if k in sam and k in jo and sam[k] != jo[k]]
+    assert kept and all(everyone(demo)["Sam"][k] == sam[k] for k in kept)
+    replaced = [k for k in guessed if k in jo and jo[k] != with_base["Sam"][k]]
+    assert out["counts"][tr.OVER_PROGRAM] == len(replaced)
+    # a guess equal to Jo's value becomes Sam's own: recorded, nothing sent
+    recorded = [k for k in guessed if k in jo and jo[k] == with_base["Sam"][k]]
+    assert out["counts"].get(tr.RECORDED, 0) == len(recorded)
+
+    # the copied values are Sam's own now: a second base rating for Sam leaves them
+    mid = everyone(demo)
+    code, base2 = run_cli("base-rating", demo, home, "--stars", "2", "--user", "Sam", "--yes")
+    assert code == 0 and base2["changes"] == 0 and everyone(demo) == mid
+    code, again = run_cli("copy-ratings", demo, home, "--from-user", "Jo", "--to-user", "Sam",
+                          "--overwrite", "--yes")  # fmt: skip
+    assert code == 0, again
+    over = only_changed(mid, everyone(demo), "Sam")
+    assert over == {k: jo[k] for k in kept} and again["counts"][tr.COPY_OVERWRITTEN] == len(kept)
+
+    # undo, asked as the owner, runs as Sam: Sam's ratings go back, nobody else's move
+    for run in (again, out):
+        code, undo = run_cli("undo", demo, home, str(run["run_id"]), "--yes")
+        assert code == 0, undo
+    assert everyone(demo) == with_base
+
+
+def test_copy_as_the_owner_and_plain_refusals(demo: Any, home: Path) -> None:
+    before = everyone(demo)
+    code, out = run_cli("copy-ratings", demo, home, "--from-user", "Alex", "--to-user",
+                        "Demo User", "--kind", "movie", "--yes", library="Movies")  # fmt: skip
+    assert code == 0, out
+    changed = only_changed(before, everyone(demo), None)
+    movies = set(demo.lib.keys_of(2, "movie"))
+    assert changed and set(changed) <= movies
+    alex = before["Alex"]
+    assert changed == {k: v for k, v in alex.items() if k in movies and k not in before[None]}
+    code, out = run_cli("copy-ratings", demo, home, "--from-user", "Jo", "--to-user", "jo")
+    assert code == 2 and "not to Jo" in out["error"]
+    code, out = run_cli("copy-ratings", demo, home, "--from-user", "Jo", "--to-user", "Nobody")
+    assert code == 2 and "no Plex Home member called 'Nobody'" in out["error"]
