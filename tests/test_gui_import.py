@@ -75,7 +75,8 @@ def test_import_preview_apply_then_undo_on_history(
     hist = win.history_tab
     win.select_tab("history")
     hist.select_run(run_id)
-    assert hist.runs_tree.item(str(run_id), "values")[2] == "import"
+    assert hist.runs_tree.item(str(run_id), "values")[2] == "Import"  # the job in words
+    assert hist.runs_tree.item(str(run_id), "values")[4] == "you"  # whose ratings
     hist.undo_button.invoke()
     pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
     hist.preview.apply_button.invoke()

@@ -194,7 +194,7 @@ def test_4_cancel_counts_add_up_and_say_cancelled(win: Any, demo: Any) -> None:
     assert run.status == "cancelled"
     win.select_tab("history")
     values = win.history_tab.runs_tree.item(str(run.id), "values")
-    assert values[4] == "cancelled"
+    assert values[5] == "cancelled"
     screenshot("usable-cancelled")
 
 

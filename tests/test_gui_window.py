@@ -221,7 +221,7 @@ def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) 
     assert hist.runs_tree.exists(str(run_id))
     hist.select_run(run_id)
     values = hist.runs_tree.item(str(run_id), "values")
-    assert values[2] == "base_rating" and values[5] == "2"
+    assert values[2] == "base_rating" and values[6] == "2"
     assert len(hist.changes_tree.get_children()) == 2
     change_rows = [hist.changes_tree.item(i, "values") for i in hist.changes_tree.get_children()]
     assert {r[3] for r in change_rows} == {"★★★ 3", "★★★★½ 4.5"}
@@ -240,7 +240,7 @@ def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) 
     runs = app.journal.runs()
     assert runs[0].undo_of == run_id and runs[0].applied == 2
     assert hist.selected_run_id() == runs[0].id
-    assert hist.runs_tree.item(str(runs[0].id), "values")[2] == f"undo (of #{run_id})"
-    assert hist.runs_tree.item(str(run_id), "values")[7] == "2"
+    assert hist.runs_tree.item(str(runs[0].id), "values")[2] == f"Undo of run {run_id}"
+    assert hist.runs_tree.item(str(run_id), "values")[8] == "2"
     assert "undo run" in win.log_pane.content()
     screenshot("gui-history-undone")

@@ -202,9 +202,12 @@ class App(ctk.CTk):
 
     def _show_context(self) -> None:
         conn = self.app.connection
+        server = str(getattr(conn, "name", "") or "") if conn is not None else ""
+        if conn is not None and conn.member:
+            server += f" · as {conn.user_title}"  # whose ratings every tab shows
         self.header.set(
             account=str(self.app.settings.get("account") or ""),
-            server=str(getattr(conn, "name", "") or "") if conn is not None else "",
+            server=server,
             library=str(self.app.library or "") if conn is not None else "",
         )
 
@@ -464,6 +467,7 @@ def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
         app.demo = demo.server
         app.demo_folder = demo.folder
         app.set_connection(connect_direct(demo.url, demo.token))
+        app.account_token = demo.token  # the demo's owner: its Plex Home can be switched to
         app.settings.update(
             {"server_url": demo.url, "server_name": app.connection.name, "account": "demo"}
         )

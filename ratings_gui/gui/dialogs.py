@@ -114,3 +114,45 @@ def _lift(dialog: Any) -> None:
         dialog.focus_force()
     except Exception:  # noqa: BLE001 - the dialog may already be gone
         pass
+
+
+class PinDialog(ctk.CTkToplevel):
+    """A Plex Home member's PIN (four digits, never shown); calls back with it or None."""
+
+    def __init__(self, parent: Any, name: str, on_answer: Callable[[str | None], None]) -> None:
+        super().__init__(parent)
+        self.title(f"PIN for {name}")
+        self.resizable(False, False)
+        self._on_answer = on_answer
+        self.answered = False
+        ctk.CTkLabel(
+            self,
+            text=f"{name} is protected by a Plex Home PIN. Type it to work on {name}'s ratings.",
+            wraplength=360,
+            justify="left",
+            font=ctk.CTkFont(size=14),
+        ).pack(padx=20, pady=(18, 8))
+        self.pin_var = ctk.StringVar(value="")
+        self.entry = ctk.CTkEntry(self, textvariable=self.pin_var, show="•", width=120)
+        self.entry.pack(padx=20, pady=(0, 10))
+        self.entry.bind("<Return>", lambda _e: self._answer(True))
+        row = ctk.CTkFrame(self, fg_color="transparent")
+        row.pack(padx=20, pady=(0, 18))
+        self.ok_button = Button(row, text="Switch", width=100, command=lambda: self._answer(True))
+        self.ok_button.pack(side="left", padx=6)
+        self.cancel_button = Button(
+            row, text="Cancel", width=100, command=lambda: self._answer(False), **SECONDARY
+        )
+        self.cancel_button.pack(side="left", padx=6)
+        self.protocol("WM_DELETE_WINDOW", lambda: self._answer(False))
+        self.transient(parent)
+        _center_on(self, parent)
+        self.after(50, lambda: (_lift(self), self.entry.focus_set()))
+
+    def _answer(self, ok: bool) -> None:
+        if self.answered:
+            return
+        self.answered = True
+        pin = self.pin_var.get().strip() if ok else None
+        self.destroy()
+        self._on_answer(pin or None if ok else None)

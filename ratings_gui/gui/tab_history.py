@@ -12,9 +12,12 @@ from typing import Any
 import customtkinter as ctk
 
 from ratings_gui.core.plan import Plan, Report
+from ratings_gui.core.registry import title_of
+from ratings_gui.gui.dialogs import PinDialog
 from ratings_gui.gui.plan_preview import value_text
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import SECONDARY, Button, field_text, make_tree
+from ratings_gui.jobs.undo import UndoJob
 
 #: Change rows shown for one run (a run may hold 100,000).
 CHANGE_ROWS = 2000
@@ -25,8 +28,9 @@ def _when(ts: float | None) -> str:
 
 
 def run_values(run: Any) -> tuple[Any, ...]:
-    """One row of the runs table."""
-    job = run.job if run.undo_of is None else f"{run.job} (of #{run.undo_of})"
+    """One row of the runs table: the job in words, whose ratings it changed."""
+    title = title_of(run.job)
+    job = title if run.undo_of is None else f"{title} of run {run.undo_of}"
     status = f"{run.status} (dry run)" if run.dry_run else run.status
     if getattr(run, "pending", 0):  # interrupted mid-write: settled when undone or run again
         status += f", {run.pending:,} pending"
@@ -35,6 +39,7 @@ def run_values(run: Any) -> tuple[Any, ...]:
         _when(run.started_at),
         job,
         run.library,
+        getattr(run, "user_name", "") or "you",
         status,
         run.applied,
         run.failed,
@@ -71,7 +76,8 @@ class HistoryTab(Tab):
                 ("id", "Run", 60, False),
                 ("time", "Started", 140, False),
                 ("job", "Job", 160, True),
-                ("library", "Library", 140, True),
+                ("library", "Library", 120, True),
+                ("user", "User", 90, True),
                 ("status", "Status", 150, False),
                 ("applied", "Applied", 70, False),
                 ("failed", "Failed", 60, False),
@@ -178,14 +184,31 @@ class HistoryTab(Tab):
         if run_id is None:
             self.window.show_error("Select a run to undo first.")
             return
-        from ratings_gui.jobs.undo import UndoJob
+        run = self.app.journal.run(run_id)
+        conn = self.app.connection
+        member = self._member_of(run.user) if run is not None and conn is not None else None
+        if member is not None and member.protected and run.user != conn.user:
+            # the run was made as a member with a PIN: undo runs as them, so ask it first
+            self.pin_dialog = PinDialog(
+                self.frame.winfo_toplevel(),
+                member.name,
+                lambda pin: self._undo(run_id, pin) if pin else None,
+            )
+            return
+        self._undo(run_id, None)
 
+    def _member_of(self, uuid: str) -> Any:
+        """The Plex Home member with this uuid, as the Plex tab listed them (None: unknown)."""
+        if not uuid:
+            return None
+        users = getattr(self.window.plex_tab, "home_users", {}) or {}
+        return next((u for u in users.values() if u.uuid == uuid), None)
+
+    def _undo(self, run_id: int, pin: str | None) -> None:
+        job = UndoJob(self.app, run_id)
+        job.pin = pin
         self._undo_run = run_id
-        self.preview_job(
-            UndoJob(self.app, run_id),
-            name="undo",
-            phase=f"Reading current values for run {run_id}…",
-        )
+        self.preview_job(job, name="undo", phase=f"Reading current values for run {run_id}…")
 
     def plan_title(self, plan: Plan) -> str:
         return f"Undo run {self._undo_run}"

@@ -12,14 +12,17 @@ from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui.gui.dialogs import TokenStorageDialog
+from ratings_gui.gui.dialogs import PinDialog, TokenStorageDialog
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, TEXT_COLOR, Button, tip
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
+from ratings_gui.plex.home import home_users
 
 NO_SERVERS = "Sign in to list your servers"
 NO_LIBRARIES = "Connect to a server first"
+#: The user picker when there is no Home to choose in (or not signed in with Plex).
+ONLY_YOU = "You"
 #: How a library type reads in the picker.
 KIND_WORDS = {"artist": "music", "movie": "movies", "show": "TV shows"}
 
@@ -161,6 +164,21 @@ class PlexTab(Tab):
             state="disabled",
         )
         self.library_menu.grid(row=2, column=1, sticky="ew", padx=10, pady=4)
+        ctk.CTkLabel(grid, text="User").grid(row=3, column=0, sticky="w", pady=4)
+        self.home_users: dict[str, Any] = {}
+        self.user_menu = ctk.CTkOptionMenu(
+            grid,
+            values=[ONLY_YOU],
+            command=self.choose_user,
+            dynamic_resizing=False,
+            state="disabled",
+        )
+        self.user_menu.grid(row=3, column=1, sticky="ew", padx=10, pady=4)
+        self.user_note = ctk.CTkLabel(
+            grid, text="", anchor="w", text_color=("gray35", "gray65"), wraplength=700
+        )
+        self.user_note.grid(row=4, column=1, columnspan=2, sticky="w", padx=10)
+        self.pin_dialog: PinDialog | None = None
         self.status_label = ctk.CTkLabel(pick, text="", anchor="w", wraplength=900, justify="left")
         self.status_label.pack(fill="x", padx=14, pady=(0, 10))
         # Shown once a library is chosen: before that there is no job to pick.
@@ -193,6 +211,11 @@ class PlexTab(Tab):
         )
         tip("The library the Import, Tags, Base rating and Inference tabs start with.",
             self.library_menu)  # fmt: skip
+        tip(
+            "Whose ratings every tab reads and writes: you, or another member of your Plex "
+            "Home (Plex keeps each person's stars apart). A member with a PIN is asked for it.",
+            self.user_menu,
+        )
         self.start_buttons = [self.sign_in_button, self.connect_button]
         if self.app.connection is not None:
             # --demo (or a remembered connection): show it and list its libraries.
@@ -399,13 +422,16 @@ class PlexTab(Tab):
 
     def _connected(self, ev: Finished) -> None:
         if ev.error:
-            # The old server is no longer the one chosen: no job may run on it unseen.
-            self.connection_label.configure(text="Not connected.")
-            self.status(ev.error, error=True, log=False)
-            if self.app.connection is not None:
-                self.app.set_connection(None)
-                self.app.library = None
-                self.window.connection_changed()
+            old = self.app.connection
+            if old is not None:
+                # the working connection stays, and the pickers show it again
+                self._show_connection(old)
+                self.server_menu.set(next((lb for lb, i in self.servers.items()
+                                           if i.name == old.name), old.name))  # fmt: skip
+                self.status(f"{ev.error} Still connected to {old.name}.", error=True, log=False)
+            else:
+                self.connection_label.configure(text="Not connected.")
+                self.status(ev.error, error=True, log=False)
             return
         conn, libs = ev.result
         self.app.set_connection(conn)
@@ -414,6 +440,7 @@ class PlexTab(Tab):
         self.status(f"Connected to {conn.name}. Choose a library.", log=False)
         self.fill_libraries(libs)
         self.window.connection_changed()
+        self.list_home_users()
 
     def _show_connection(self, conn: Any) -> None:
         kind = getattr(conn, "kind", "") or "direct"
@@ -490,6 +517,97 @@ class PlexTab(Tab):
         self.say(f"Library: {label}")
         self.window.connection_changed()
 
+    # --- Plex Home users --------------------------------------------------------------------
+
+    def _account_token(self) -> str:
+        return self.app.account_token or self.app.tokens.load() or ""
+
+    def list_home_users(self) -> None:
+        """After connecting: the Home's members (one plex.tv request), the owner first."""
+        token = self._account_token()
+        if not token:
+            self._no_home("Sign in with Plex to work on another Home member's ratings.")
+            return
+
+        def work(ctx: JobContext) -> list[Any]:
+            return home_users(token)
+
+        def done(ev: Finished) -> None:
+            if ev.error:
+                self._no_home(f"Only your ratings: {ev.error}")
+                return
+            self.fill_users(ev.result)
+
+        self.run_job(work, name="home-users", phase="Listing your Plex Home…", on_done=done)
+
+    def _no_home(self, why: str) -> None:
+        self.home_users = {}
+        self.user_menu.configure(values=[ONLY_YOU], state="disabled")
+        self.user_menu.set(ONLY_YOU)
+        self.user_note.configure(text=why)
+
+    def fill_users(self, users: list[Any]) -> None:
+        labels = _unique([u.name + (" (owner)" if u.admin else "") for u in users])
+        self.home_users = dict(zip(labels, users, strict=True))
+        if len(users) < 2:
+            self._no_home("Your Plex Home has no other members.")
+            return
+        self.user_menu.configure(values=labels, state="normal")
+        conn = self.app.connection
+        current = next(
+            (lb for lb, u in self.home_users.items()
+             if (conn is not None and conn.member and u.uuid == conn.user)
+             or (conn is not None and not conn.member and u.admin)),
+            labels[0],
+        )  # fmt: skip
+        self.user_menu.set(current)
+        self.user_note.configure(
+            text="Every tab reads and writes the ratings of the user chosen here."
+        )
+
+    def choose_user(self, label: str) -> None:
+        """Switch every tab to this member's ratings (a PIN first when they have one)."""
+        user = self.home_users.get(label)
+        conn = self.app.connection
+        if user is None or conn is None:
+            return
+        if (user.admin and not conn.member) or (conn.member and user.uuid == conn.user):
+            return
+        if user.protected and not user.admin:
+            if self.pin_dialog is not None and self.pin_dialog.winfo_exists():
+                self.pin_dialog.destroy()
+            self.pin_dialog = PinDialog(
+                self.frame.winfo_toplevel(),
+                user.name,
+                lambda pin: self._switch(user, pin) if pin else self._user_kept(),
+            )
+            return
+        self._switch(user, None)
+
+    def _user_kept(self) -> None:
+        """The PIN dialog was cancelled: the picker shows the user still chosen."""
+        if self.home_users:
+            self.fill_users(list(self.home_users.values()))
+
+    def _switch(self, user: Any, pin: str | None) -> None:
+        uuid = "" if user.admin else user.uuid
+
+        def work(ctx: JobContext) -> Any:
+            return self.app.connection_for(uuid, pin)
+
+        def done(ev: Finished) -> None:
+            if ev.error:
+                self.status(ev.error, error=True, log=False)
+                self._user_kept()
+                return
+            self.app.set_connection(ev.result)
+            who = ev.result.user_title if ev.result.member else "you"
+            self.status(f"Working on the ratings of {who}.", log=False)
+            self.say(f"User: {user.name}")
+            self.window.connection_changed()
+
+        self.run_job(work, name="switch-user", phase=f"Switching to {user.name}…", on_done=done)
+
     # --- token -------------------------------------------------------------------------------
 
     def keep_token(self, token: str) -> None:
@@ -535,6 +653,7 @@ class PlexTab(Tab):
         self.libraries = {}
         self.library_menu.configure(values=[NO_LIBRARIES], state="disabled")
         self.library_menu.set(NO_LIBRARIES)
+        self._no_home("")
         self.connection_label.configure(text="Not connected.")
         self.window.connection_changed()
         self.status("Signed out; the token was removed.")

@@ -1,0 +1,121 @@
+"""Plex Home in the window: pick a member (with the PIN dialog), import as that member.
+
+Real window on Xvfb, the demo server as plex.tv and as the Plex server; the
+assertions are on the server's per-member ratings.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_gui_helpers import ARTIFACTS, app_fixture, pump_until, require_display
+
+from ratings_gui.demo.home import DEMO_PIN
+
+pytestmark = pytest.mark.gui
+
+USERS = (None, "Alex", "Sam", "Jo")
+
+
+@pytest.fixture
+def win(app: Any, demo: Any) -> Iterator[Any]:
+    require_display()
+    app.account_token = demo.token  # signed in with Plex: the owner's plex.tv token
+    for w in app_fixture(app):
+        pump_until(w, lambda w=w: bool(w.plex_tab.home_users) and not w.busy, 20, "home users")
+        w.geometry("1366x768+0+0")
+        yield w
+
+
+def _shot(name: str) -> Path | None:
+    """The top-left 1366x768 of the screen (where the window is), as artifacts/<name>.png."""
+    if not shutil.which("import") or not os.environ.get("DISPLAY"):
+        return None
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = ARTIFACTS / f"{name}.png"
+    cmd = ["import", "-window", "root", "-crop", "1366x768+0+0", "+repage", str(out)]
+    subprocess.run(cmd, check=False, timeout=20)
+    return out
+
+
+def _pick(win: Any, label: str) -> None:
+    tab = win.plex_tab
+    tab.user_menu.set(label)
+    tab.choose_user(label)
+
+
+def test_pick_a_protected_member_then_import_as_them(win: Any, demo: Any, tmp_path: Path) -> None:
+    tab = win.plex_tab
+    labels = list(tab.home_users)
+    assert labels[0].endswith("(owner)") and {"Alex", "Sam", "Jo"} <= set(labels)
+    before = {u: dict(demo.ratings_of(u)) for u in USERS}
+
+    # a wrong PIN: nothing changes, the picker goes back to the owner
+    _pick(win, "Alex")
+    pump_until(win, lambda: tab.pin_dialog is not None and tab.pin_dialog.winfo_exists(), 5)
+    tab.pin_dialog.pin_var.set("0000")
+    tab.pin_dialog.ok_button.invoke()
+    pump_until(win, lambda: not win.busy, 20, "the refused switch")
+    assert not win.app.connection.member and "PIN for Alex is not right" in (
+        tab.status_label.cget("text")
+    )
+    assert tab.user_menu.get() == labels[0]
+
+    # the right PIN: every tab now works as Alex, and the header says so
+    _pick(win, "Alex")
+    pump_until(win, lambda: tab.pin_dialog is not None and tab.pin_dialog.winfo_exists(), 5)
+    assert tab.pin_dialog.entry.cget("show") == "•"
+    tab.pin_dialog.pin_var.set(DEMO_PIN)
+    tab.pin_dialog.ok_button.invoke()
+    pump_until(win, lambda: win.app.connection.member and not win.busy, 20, "the switch")
+    assert win.header.server.cget("text") == f"{win.app.connection.name} · as Alex"
+    win.select_tab("plex")
+    win.update()
+    _shot("home-user-picker")
+
+    paths = demo.write_exports(tmp_path)
+    imp = win.tab_objects["import"]
+    win.select_tab("import")
+    imp.path_var.set(str(paths["imdb"]))
+    imp.all_var.set(True)
+    imp.watched_var.set(False)
+    imp.preview_button.invoke()
+    pump_until(win, lambda: imp.plan is not None and not win.busy, 20, "the import plan")
+    planned = {int(c.target): c.new for c in imp.plan.changes if c.field == "userRating"}
+    assert planned
+    # Alex's own ratings decide what is kept: the plan starts from Alex's values
+    assert all(before["Alex"].get(k) != v for k, v in planned.items())
+    win.update()
+    _shot("home-import-as-alex")
+    imp.preview.apply_button.invoke()
+    pump_until(win, lambda: imp.plan is None and not win.busy, 30, "the import run")
+
+    after = {u: dict(demo.ratings_of(u)) for u in USERS}
+    for u in (None, "Sam", "Jo"):
+        assert after[u] == before[u], f"{u or 'the owner'}'s ratings changed"
+    assert {k: after["Alex"].get(k) for k in planned} == planned
+
+    # History names the member; undo runs as Alex by itself (the PIN asked again)
+    hist = win.history_tab
+    win.select_tab("history")
+    run_id = imp.last_report.run_id
+    hist.select_run(run_id)
+    assert hist.runs_tree.item(str(run_id), "values")[4] == "Alex"
+    _pick(win, labels[0])  # back to the owner first: undo must still write Alex's ratings
+    pump_until(win, lambda: not win.app.connection.member and not win.busy, 20, "owner again")
+    win.select_tab("history")
+    hist.select_run(run_id)
+    hist.undo_button.invoke()
+    pump_until(win, lambda: hist.pin_dialog.winfo_exists(), 5, "the undo PIN")
+    hist.pin_dialog.pin_var.set(DEMO_PIN)
+    hist.pin_dialog.ok_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "the undo plan")
+    hist.preview.apply_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "the undo")
+    assert {u: dict(demo.ratings_of(u)) for u in USERS} == before
