@@ -503,10 +503,8 @@ def report_line(report: Report) -> str:
 
 
 def tab_class(entry: TabEntry) -> type[Tab]:
-    """The class in ``ratings_gui.gui.tab_<name>`` (its ``TAB``)."""
-    module_name = f"ratings_gui.gui.tab_{entry.name}"
-    module = importlib.import_module(module_name)
-    cls = getattr(module, "TAB", None)
+    """The Tab subclass registered for ``entry``."""
+    cls = _TABS[entry.name][1]
     if not (isinstance(cls, type) and issubclass(cls, Tab)):
-        raise TypeError(f"{module_name} must define TAB = <a Tab subclass>")
+        raise TypeError(f"the tab {entry.name!r} must register a Tab subclass")
     return cls
