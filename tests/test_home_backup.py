@@ -246,10 +246,15 @@ def test_copy_fills_only_the_unrated_items_of_b_then_overwrite_then_undo(
     code, base2 = run_cli("base-rating", demo, home, "--stars", "2", "--user", "Sam", "--yes")
     assert code == 0 and base2["changes"] == 0 and everyone(demo) == mid
     code, again = run_cli("copy-ratings", demo, home, "--from-user", "Jo", "--to-user", "Sam",
-                          "--overwrite", "--yes")  # fmt: skip
+                          "--overwrite", "--backup-first", "--yes")  # fmt: skip
     assert code == 0, again
     over = only_changed(mid, everyone(demo), "Sam")
     assert over == {k: jo[k] for k in kept} and again["counts"][tr.COPY_OVERWRITTEN] == len(kept)
+    # the automatic backup before it kept Sam's replaced ratings (not the owner's)
+    (kept_file,) = (home / "data" / "backups").glob("copy-ratings-*")
+    saved = jt.read_backup_file(kept_file)
+    assert saved.user is not None and saved.user.name == "Sam"
+    assert {e.key: e.rating for e in saved.entries} == {k: sam[k] for k in kept}
 
     # undo, asked as the owner, runs as Sam: Sam's ratings go back, nobody else's move
     for run in (again, out):

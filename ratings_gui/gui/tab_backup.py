@@ -3,12 +3,16 @@
 Back up is a read and a file: no plan, nothing sent to Plex. Restore and
 Clear are jobs like the others: preview -> Apply -> History can undo. Clear
 asks the user to type the library's name before anything is cleared, and
-always writes a backup of what it clears first.
+always writes a backup of what it clears first. Copy ratings to another
+user… gives one Plex Home member's ratings to another (a dialog asks From,
+To, the library and Replace), through the same preview -> Apply.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog
 from typing import Any
@@ -19,9 +23,11 @@ from ratings_gui.core import transfer as tr
 from ratings_gui.core.plan import Plan
 from ratings_gui.core.records import KINDS_BY_SECTION
 from ratings_gui.gui.confirm import AUTO_KEY, TypedConfirmDialog
+from ratings_gui.gui.dialogs import _center_on, _lift
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import ERROR_COLOR, MUTED_COLOR, SECONDARY, Button, tip
 from ratings_gui.jobs import transfer as jt
+from ratings_gui.jobs.copy_ratings import CopyRatingsJob
 
 ALL_LIBRARIES = "All libraries"
 ALL_KINDS = "all kinds"
@@ -42,6 +48,11 @@ HELP = {
     "as a CSV, with the reason for each.",
     "clear": "Remove the ratings of the chosen library after a preview. A backup of them "
     "is written first; you type the library's name to go on; History can undo it.",
+    "copy": "Plex Home: give another member the ratings of one member (From) on the items "
+    "they have not rated. Their own ratings stay unless you tick Replace. Preview first; "
+    "History can undo it.",
+    "copy_replace": "Off: a rating the To member gave stays as it is. On: From's rating "
+    "replaces it. The program's base and inferred guesses are replaced either way.",
 }
 
 
@@ -116,6 +127,12 @@ class BackupTab(Tab):
         )
         self.unmatched_button.pack(side="left")
         tip(HELP["unmatched"], self.unmatched_button)
+        self.copy_button = Button(
+            row, text="Copy ratings to another user…", width=210, command=self.copy_ratings
+        )
+        self.copy_button.pack(side="left", padx=8)
+        tip(HELP["copy"], self.copy_button)
+        self.copy_dialog: CopyRatingsDialog | None = None
         self.clear_button = Button(
             row,
             text="Clear ratings…",
@@ -133,7 +150,12 @@ class BackupTab(Tab):
 
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=4)
-        self.start_buttons += [self.backup_button, self.restore_button, self.clear_button]
+        self.start_buttons += [
+            self.backup_button,
+            self.restore_button,
+            self.clear_button,
+            self.copy_button,
+        ]
         self._saved_library = saved.get("library")
         self.on_connection_changed()
 
@@ -264,6 +286,49 @@ class BackupTab(Tab):
             lambda ctx: job.write_unmatched(plan, path), name="unmatched", on_done=done
         )
 
+    # --- copy ratings to another Plex Home member -----------------------------------------
+
+    def copy_ratings(self) -> bool:
+        """List the Home's members (a plex.tv request, beside the job), then ask From and To."""
+        if self.app.connection is None:
+            self.set_status("Sign in first (Plex tab).", error=True)
+            return False
+
+        def listed(ev: Any) -> None:
+            if ev.error:
+                self.set_status(
+                    f"The Plex Home members could not be listed: {ev.error}", error=True
+                )
+                return
+            names = [m.name for m in ev.result]
+            if len(names) < 2:
+                self.set_status("Your Plex Home has one member: there is no one to copy to.")
+                return
+            self.set_status("Choose whose ratings to copy (From) and who gets them (To).")
+            self.copy_dialog = CopyRatingsDialog(
+                self.frame.winfo_toplevel(),
+                members=names,
+                libraries=list(self.libraries),
+                library=self.library_menu.get(),
+                on_answer=self._copy_chosen,
+            )
+
+        self.set_status("Listing the members of your Plex Home…")
+        self.window.run_task(lambda: jt.home_members(self.app), listed, name="backup-members")
+        return True
+
+    def _copy_chosen(self, choice: CopyChoice | None) -> None:
+        self.copy_dialog = None
+        if choice is None:
+            self.set_status("Nothing copied.")
+            return
+        libraries = [choice.library] if choice.library in self.libraries else None
+        job = CopyRatingsJob(
+            self.app, choice.source, choice.target, libraries, overwrite=choice.overwrite
+        )
+        self.set_status(f"Reading the ratings of {choice.source} and {choice.target}…")
+        self.preview_job(job, name="copy-ratings", phase="Reading both members' ratings…")
+
     # --- clear --------------------------------------------------------------------------
 
     def clear(self) -> bool:
@@ -308,6 +373,8 @@ class BackupTab(Tab):
     # --- plan hooks ---------------------------------------------------------------------
 
     def plan_title(self, plan: Plan) -> str:
+        if plan.job == tr.COPY_JOB:
+            return f"Copy ratings: {plan.options.get('from_user')} → {plan.options.get('to_user')}"
         if plan.job == tr.CLEAR_JOB:
             return f"Clear: {plan.options.get('library', '')}"
         return f"Restore: {Path(str(plan.options.get('file', ''))).name}"
@@ -322,6 +389,12 @@ class BackupTab(Tab):
                 text += f" {left:,} rows not restored: Save rows not restored… lists the reasons."
             self.set_status(text)
             self.unmatched_button.configure(state="normal" if left else "disabled")
+        elif plan.job == tr.COPY_JOB:
+            to = plan.options.get("to_user")
+            self.set_status(
+                f"{plan.options.get('from_user')} → {to}: {tr.copy_breakdown(plan.counts)}. "
+                f"Apply writes them as {to}'s own; History can undo it."
+            )
         else:
             self.set_status(
                 f"{len(plan.changes):,} ratings would be cleared. Apply asks you to type the "
@@ -339,6 +412,102 @@ class BackupTab(Tab):
 
     def plan_closed(self) -> None:
         self.unmatched_button.configure(state="disabled")
+
+
+@dataclass(frozen=True)
+class CopyChoice:
+    """What the Copy ratings dialog asks: From, To, the library and Replace."""
+
+    source: str
+    target: str
+    library: str
+    overwrite: bool
+
+
+class CopyRatingsDialog(ctk.CTkToplevel):
+    """From and To among the Home's members, the library, Replace; Preview calls back.
+
+    Calls back instead of blocking (like the other dialogs), with None on Cancel.
+    """
+
+    def __init__(
+        self,
+        parent: Any,
+        *,
+        members: list[str],
+        libraries: list[str],
+        library: str,
+        on_answer: Callable[[CopyChoice | None], None],
+    ) -> None:
+        super().__init__(parent)
+        self.title("Copy ratings to another user")
+        self.resizable(False, False)
+        self._on_answer = on_answer
+        self.answered = False
+        ctk.CTkLabel(
+            self, text=HELP["copy"], wraplength=420, justify="left", text_color=MUTED_COLOR
+        ).grid(row=0, column=0, columnspan=2, padx=20, pady=(16, 10), sticky="w")
+        self.hint = ctk.CTkLabel(self, text="", text_color=ERROR_COLOR)
+        self.from_menu = self._menu(1, "From", members, members[0])
+        self.to_menu = self._menu(2, "To", members, members[1])
+        self.library_menu = self._menu(
+            3, "Library", [ALL_LIBRARIES, *libraries], library if library in libraries else ""
+        )
+        self.overwrite_var = ctk.BooleanVar(value=False)
+        self.overwrite_check = ctk.CTkCheckBox(
+            self, text="Replace their own ratings", variable=self.overwrite_var
+        )
+        self.overwrite_check.grid(row=4, column=1, padx=(4, 20), pady=6, sticky="w")
+        tip(HELP["copy_replace"], self.overwrite_check)
+        self.hint.grid(row=5, column=0, columnspan=2, padx=20, sticky="w")
+        row = ctk.CTkFrame(self, fg_color="transparent")
+        row.grid(row=6, column=0, columnspan=2, padx=20, pady=(4, 16), sticky="e")
+        self.preview_button = Button(row, text="Preview", width=110, command=self._preview)
+        self.preview_button.pack(side="left", padx=(0, 8))
+        self.cancel_button = Button(
+            row, text="Cancel", width=110, command=lambda: self._answer(None), **SECONDARY
+        )
+        self.cancel_button.pack(side="left")
+        self.protocol("WM_DELETE_WINDOW", lambda: self._answer(None))
+        self.bind("<Escape>", lambda _e: self._answer(None))
+        self.transient(parent)
+        _center_on(self, parent)
+        self.after(50, lambda: _lift(self))
+
+    def _menu(self, row: int, text: str, values: list[str], value: str) -> ctk.CTkOptionMenu:
+        ctk.CTkLabel(self, text=text, anchor="w").grid(row=row, column=0, padx=(20, 8), sticky="w")
+        menu = ctk.CTkOptionMenu(
+            self,
+            values=values,
+            width=240,
+            dynamic_resizing=False,
+            command=lambda _v: self.hint.configure(text=""),
+        )
+        menu.set(value or values[0])
+        menu.grid(row=row, column=1, padx=(4, 20), pady=4, sticky="w")
+        return menu
+
+    def choice(self) -> CopyChoice:
+        return CopyChoice(
+            self.from_menu.get(),
+            self.to_menu.get(),
+            self.library_menu.get(),
+            bool(self.overwrite_var.get()),
+        )
+
+    def _preview(self) -> None:
+        c = self.choice()
+        if c.source == c.target:
+            self.hint.configure(text="Choose two different members.")
+            return
+        self._answer(c)
+
+    def _answer(self, choice: CopyChoice | None) -> None:
+        if self.answered:
+            return
+        self.answered = True
+        self.destroy()
+        self._on_answer(choice)
 
 
 #: This tab, declared once (the window finds it; no list to edit).

@@ -43,6 +43,7 @@ def apply_job(
 ) -> Report:
     """Write ``plan`` through ``job``: the automatic backup first when wanted, then the run."""
     if wants_backup(app, plan, backup_first):
-        backup_before(app, plan, ctx)
+        # as the member the job writes as (copy-ratings switches to its To member)
+        backup_before(getattr(job, "app", None) or app, plan, ctx)
         ctx.check_cancel()
     return job.apply(ctx, plan)
