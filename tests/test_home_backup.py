@@ -277,3 +277,27 @@ def test_copy_as_the_owner_and_plain_refusals(demo: Any, home: Path) -> None:
     assert code == 2 and "not to Jo" in out["error"]
     code, out = run_cli("copy-ratings", demo, home, "--from-user", "Jo", "--to-user", "Nobody")
     assert code == 2 and "no Plex Home member called 'Nobody'" in out["error"]
+
+
+def test_every_member_file_round_trips_and_a_hand_edit_is_refused() -> None:
+    """Format 2 in pure code: sections keep their member; the checksum covers every section."""
+    entry = tr.Entry("movie", 7, 8.0, "Film", year=2001, ids=("imdb://tt1",))
+    lib = tr.BackupLibrary("Movies", "movie", 2, ("/m",), [entry])
+    sections = [
+        tr.Backup([lib], user=tr.BackupUser("Demo User", "aa", admin=True)),
+        tr.Backup(
+            [tr.BackupLibrary("Movies", "movie", 2, ("/m",), [])], user=tr.BackupUser("Jo", "bb")
+        ),
+    ]
+    home_file = tr.Backup([], members=sections, skipped_users=[{"name": "Alex", "reason": "PIN"}])
+    back = tr.decode(tr.encode(home_file, compress=True))
+    assert back.is_home and back.version == tr.HOME_VERSION and len(back) == 1
+    assert [m.user for m in back.members] == [s.user for s in sections]
+    assert back.section_for("bb", "") is back.members[1]
+    assert back.section_for("zz", "jo") is back.members[1]  # a new uuid: found by name
+    assert back.skipped_users == [{"name": "Alex", "reason": "PIN"}]
+    with pytest.raises(tr.BackupError, match="2 Plex Home members"):
+        tr.plan_restore(back, [])
+    text = tr.encode(home_file).decode().replace('"rating": 8.0', '"rating": 9.0')
+    with pytest.raises(tr.BackupError, match="changed after it was written"):
+        tr.decode(text.encode())

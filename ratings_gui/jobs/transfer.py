@@ -448,7 +448,8 @@ class RestoreJob(PlanJob):
             f"{self.path.name}: {len(self.backup):,} ratings from {self.backup.server or '?'} "
             f"({made})"
         )
-        into = self.app.connection.user_title if self.app.connection.member else ""
+        conn = require_connection(self.app)
+        into = conn.user_title if conn.member else ""
         if self.backup.user is not None and (into or self.backup.user.name):
             ctx.log(f"ratings of {self.backup.user.name} restored as {into or 'the owner'}")
         self.targets, self.read_requests = read_targets(self.app, self.libraries, ctx)
