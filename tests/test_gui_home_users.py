@@ -78,6 +78,10 @@ def test_pick_a_protected_member_then_import_as_them(win: Any, demo: Any, tmp_pa
     win.select_tab("plex")
     win.update()
     _shot("home-user-picker")
+    # the mood tag is the owner's: off for Alex, with the reason beside it
+    tuning = win.tab_objects["inference"].tuning
+    assert tuning.mood_check.cget("state") == "disabled" and tuning.mood_tag() is None
+    assert "only the server's owner" in tuning.mood_off_label.cget("text")
 
     paths = demo.write_exports(tmp_path)
     imp = win.tab_objects["import"]

@@ -134,6 +134,10 @@ class FineTuning:
             box, text="Mark guesses with mood", variable=self.mood_var, width=20
         )
         check.pack(side="left", padx=(14, 4))
+        self.mood_check = check
+        self.mood_off_label = ctk.CTkLabel(
+            box, text="", text_color=("gray35", "gray65"), anchor="w"
+        )
         self.mood_entry = ctk.CTkEntry(box, textvariable=self.mood_name, width=140)
         self.mood_entry.pack(side="left")
         tip(
@@ -162,9 +166,20 @@ class FineTuning:
         params = params.with_text("method", METHOD_LABELS[self.method_var.get()])
         return params.with_text("keep_filler_unrated", "yes" if self.filler_var.get() else "no")
 
+    def for_member(self, name: str) -> None:
+        """A Plex Home member ("" the owner): tags are the owner's to change, so the mood is off."""
+        on = not name
+        self.mood_check.configure(state="normal" if on else "disabled")
+        self.mood_entry.configure(state="normal" if on else "disabled")
+        if on:
+            self.mood_off_label.pack_forget()
+        else:
+            self.mood_off_label.configure(text=f"(off for {name}: only the server's owner may tag)")
+            self.mood_off_label.pack(side="left", padx=(6, 0))
+
     def mood_tag(self) -> str | None:
         """The mood tag to mark guesses with (None: off); ValueError when on without a name."""
-        if not self.mood_var.get():
+        if not self.mood_var.get() or self.mood_check.cget("state") == "disabled":
             return None
         mood = self.mood_name.get().strip()
         if not mood:

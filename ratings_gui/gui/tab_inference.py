@@ -71,6 +71,12 @@ class InferenceTab(Tab):
         self.start_buttons = [self.preview_button, self.backtest_button, self.rebuild_button]
         self.on_connection_changed()
 
+    def on_connection_changed(self) -> None:
+        """The music libraries again; the mood tag is off for a Plex Home member."""
+        super().on_connection_changed()
+        conn = self.app.connection
+        self.tuning.for_member(conn.user_title if conn is not None and conn.member else "")
+
     def _build_choices(self, top: ctk.CTkFrame, saved: dict[str, Any]) -> None:
         """The library and the passes: a row of their own (not columns shared with the
         parameters), so folding the grid does not move them sideways."""
