@@ -262,8 +262,10 @@ def test_every_export_shape_lands_on_the_right_items(
     assert not report.failed
     assert {k: lib.rating(k) for k in picks.expected} == picks.expected
     assert {k: lib.items[k].user_rating for k in untouched} == untouched
-    assert demo.counts["PUT /:/rate"] == len(picks.expected)
-    # listings + one write per change + the writer's bulk verify read
+    # grouped: one multi-edit per library, type and value, no per-item rate
+    groups = {(lib.items[k].section_id, lib.items[k].kind, v) for k, v in picks.expected.items()}
+    assert demo.counts["PUT /:/rate"] == 0
+    assert demo.counts["PUT /library/sections/{id}/all"] == len(groups)
     assert demo.counts["GET /:/scrobble"] == 0
     assert report.counts["update"] == report.counts["applied"] == len(picks.expected)
 
@@ -281,6 +283,11 @@ def test_demo_exports_imdb_and_letterboxd(app: Any, demo: Any, tmp_path: Path) -
         if f"imdb://{r['Const']}" in by_imdb
     }
     changed = sum(1 for k, v in expected.items() if lib.rating(k) != v)
+    groups = {
+        (lib.items[k].section_id, lib.items[k].kind, v)
+        for k, v in expected.items()
+        if lib.rating(k) != v
+    }
     demo.reset_counts()
     job = ImportJob(app, paths["imdb"], all_libraries=True, overwrite=True)
     plan = job.prepare(job_ctx())
@@ -290,8 +297,9 @@ def test_demo_exports_imdb_and_letterboxd(app: Any, demo: Any, tmp_path: Path) -
     assert plan.counts["not found"] == len(rows) - len(expected) == 3
     report = job.apply(job_ctx(), plan)
     assert {k: lib.rating(k) for k in expected} == expected
-    # requests: listing pages + one per applied change (+ the bulk reads before and after)
-    assert demo.total_requests() == listing + changed + 2
+    # requests: listing pages + one grouped edit per library, type and value (+ the bulk
+    # reads before and after)
+    assert demo.total_requests() == listing + len(groups) + 2
     unmatched = Path(report.extra["unmatched_csv"])
     assert unmatched.parent == tmp_path and unmatched.name.startswith("imdb_ratings-unmatched-")
     with unmatched.open(encoding="utf-8-sig") as fh:

@@ -52,9 +52,14 @@ def test_read_items_by_key_lists(demo) -> None:  # noqa: ANN001
     conn = connect_direct(demo.url, demo.token)
     keys = demo.lib.keys_of(1, "track")[:450]
     demo.reset_counts()
-    got = read_items(conn, keys + [99_999_999])
+    places: dict[int, int] = {}
+    got = read_items(conn, keys + [99_999_999], places=places)
     assert set(got) == set(keys)
-    assert demo.counts["GET /library/metadata/{keys}"] == 3  # 200 keys per request
+    assert demo.counts["GET /library/metadata/{keys}"] == 1  # 500 keys per request
+    assert places == dict.fromkeys(keys, 1)  # each item's library, for grouped edits
+    demo.reset_counts()
+    assert set(read_items(conn, keys, chunk=200)) == set(keys)
+    assert demo.counts["GET /library/metadata/{keys}"] == 3
 
 
 def test_5k_snapshot_costs_a_proportional_number_of_requests() -> None:

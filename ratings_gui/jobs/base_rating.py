@@ -213,6 +213,7 @@ class BaseRatingOptions:
     override_user: bool = False
     newest: int | None = None
     since_last_run: bool = False
+    #: Ignored: writes are always grouped (kept so saved settings and old callers still work).
     grouped: bool = False
     workers: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
@@ -275,16 +276,17 @@ class BaseRatingJob(PlanJob):
         ctx.log(f"plan: {len(plan):,} tracks to change")
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
-        """Per-item writes, or grouped multi-edits (same journaling)."""
-        conn = require_connection(self.app)
-        if not self.opts.grouped:
-            return RatingWriter(conn, workers=self.opts.workers, cancel=ctx.cancel_event)
+        """Grouped multi-edits (item by item where the server refuses them), same journaling.
+
+        ``opts.grouped`` is no longer a choice: every run groups its writes.
+        """
         from ratings_gui.plex.bulk import BulkRatingWriter
 
+        conn = require_connection(self.app)
         section_id = plan.options.get("section_id")
-        if section_id is None:
-            raise PlexError("grouped edits need the plan's library section")
-        return BulkRatingWriter(conn, int(section_id), cancel=ctx.cancel_event)
+        return BulkRatingWriter(
+            conn, int(section_id) if section_id is not None else None, cancel=ctx.cancel_event
+        )
 
 
 # --- watch -------------------------------------------------------------------------------

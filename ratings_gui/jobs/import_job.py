@@ -427,6 +427,12 @@ class ImportJob(PlanJob):
 
     # --- apply ----------------------------------------------------------------------
 
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
+        """Grouped multi-edits; each item's library and type come from the read before each chunk."""
+        from ratings_gui.plex.bulk import grouped_writer
+
+        return grouped_writer(require_connection(self.app), ctx.cancel_event)
+
     def to_write(self, plan: Plan) -> Plan:
         """Ratings first; the watched marks follow in :meth:`after_apply`."""
         ratings = [c for c in plan.changes if c.field != "watched"]

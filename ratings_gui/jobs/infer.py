@@ -145,28 +145,22 @@ class InferOptions:
 def verify_ratings(
     app: Any, library: str, kind_of: Mapping[int, str], report: Report, ctx: JobContext
 ) -> int:
-    """Grouped edits are not re-read one by one: one key listing of the kinds written is.
+    """Grouped edits are checked by reading back only the written items (500 keys a request).
 
     What the server did not keep is marked failed; returns how many.
     """
     from ratings_gui.plex.http import PlexHttp
-    from ratings_gui.plex.snapshot import read_library
+    from ratings_gui.plex.snapshot import read_items
 
     ratings = [c for c in report.applied if c.field == "userRating" and c.target.isdigit()]
     if not ratings:
         return 0
-    kinds = {kind_of.get(int(c.target), "track") for c in ratings}
     http = PlexHttp(app.connection, cancel=ctx.cancel_event)
-    snap = read_library(
-        app.connection,
-        library,
-        kinds=[k for k in KINDS if k in kinds],
-        http=http,
-        cancel=ctx.cancel_event,
-        page_size=KEY_PAGE,
+    now = read_items(
+        app.connection, [c.target for c in ratings], http=http, cancel=ctx.cancel_event
     )
     report.extra["verify_requests"] = report.extra.get("verify_requests", 0) + http.sent
-    return check_written(app, report, ratings, snap.items, ctx)
+    return check_written(app, report, ratings, now, ctx)
 
 
 def kind_writer(conn: Any, section_id: int, kinds: dict[int, str], cancel: Any) -> Any:

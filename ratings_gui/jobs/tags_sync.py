@@ -419,13 +419,13 @@ def sync_writer(
     restore: Mapping[str, dict[str, str]] | None = None,
     rating_scale: str | None = None,
 ) -> Writer:
-    """Plex ratings, then rating tags in files: one writer, so one journal run holds both."""
-    from ratings_gui.plex.writer import RatingWriter
+    """Plex ratings (grouped), then rating tags in files: one writer, so one journal run holds both."""
+    from ratings_gui.plex.bulk import grouped_writer
     from ratings_gui.tags.writer import FileWriter
 
     plex = None
     if app.connection is not None:
-        plex = RatingWriter(app.connection, cancel=ctx.cancel_event)
+        plex = grouped_writer(app.connection, ctx.cancel_event)
     files = FileWriter(
         popm_email=popm_email,
         keep_mtime=keep_mtime,

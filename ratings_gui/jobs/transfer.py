@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -379,36 +378,17 @@ def section_writer(
 def verify_written(
     app: Any, targets: Sequence[tr.TargetLibrary], report: Report, ctx: JobContext
 ) -> int:
-    """Re-read the written kinds in big pages; what the server did not keep is marked failed."""
+    """Read back only the written items (500 keys a request); what did not stick is marked failed."""
     from ratings_gui.plex.http import PlexHttp
-    from ratings_gui.plex.snapshot import SectionInfo, read_library
+    from ratings_gui.plex.snapshot import read_items
 
     written = [c for c in report.applied if c.field == "userRating" and c.target.isdigit()]
     if not written:
         return 0
-    where: dict[int, tuple[tr.TargetLibrary, str]] = {}
-    for t in targets:
-        for it in t.items:
-            where[it.key] = (t, it.kind)
-    need: dict[int, set[str]] = defaultdict(set)
-    libs: dict[int, tr.TargetLibrary] = {}
-    for c in written:
-        t, kind = where[int(c.target)]
-        need[t.section_id].add(kind)
-        libs[t.section_id] = t
     http = PlexHttp(app.connection, cancel=ctx.cancel_event)
-    now: dict[int, Item] = {}
-    for sid, kinds in need.items():
-        t = libs[sid]
-        snap = read_library(
-            app.connection,
-            SectionInfo(sid, t.title, t.type, t.locations),
-            kinds=[k for k in KINDS_BY_SECTION.get(t.type, ()) if k in kinds],
-            page_size=VERIFY_PAGE,
-            http=http,
-            cancel=ctx.cancel_event,
-        )
-        now.update(snap.items)
+    now: dict[int, Item] = read_items(
+        app.connection, [c.target for c in written], http=http, cancel=ctx.cancel_event
+    )
     report.extra["verify_requests"] = http.sent
     return check_written(app, report, written, now, ctx)
 
@@ -703,6 +683,14 @@ class ClearJob(PlanJob):
             ctx.log(f"backup of {len(backup):,} ratings written to {path} ({n:,} bytes)")
         plan.options["backup"] = str(path) if plan.changes else None
         return super().apply(ctx, plan)
+
+    def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
+        """The grouped writer every job uses; a clear has no grouped form, so it goes item by item."""
+        from ratings_gui.plex.bulk import BulkRatingWriter
+
+        sid = plan.options.get("section_id")
+        conn = require_connection(self.app)
+        return BulkRatingWriter(conn, sid, kind=None, cancel=ctx.cancel_event)
 
     def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
         report.extra["backup"] = plan.options["backup"]

@@ -344,17 +344,22 @@ class UndoJob(PlanJob):
                 restore=self._restore,
                 rating_scale=self.run_options.get("rating_scale"),
             )
-        if not any(c.field == MOOD for c in plan.changes):
-            return None
-        from ratings_gui.plex.bulk import MoodWriter, mood_waits_for_rating
+        from ratings_gui.plex.bulk import BulkRatingWriter, MoodWriter, mood_waits_for_rating
         from ratings_gui.plex.writer import RatingWriter
 
+        conn = require_connection(self.app)
         section = self.run_options.get("section_id")
+        # ratings grouped (library and type learned from the read before each chunk where
+        # the run does not say), watched marks item by item
+        ratings = BulkRatingWriter(conn, None, kind=None, kinds=self.kinds, cancel=ctx.cancel_event)
+        marks = RatingWriter(conn, cancel=ctx.cancel_event)
+        if not any(c.field == MOOD for c in plan.changes):
+            return InOrder(ratings, marks)
         if section is None:
             raise PlexError(f"Run {self.run_id} does not say which library its mood tags are in.")
-        conn = require_connection(self.app)
         return InOrder(
-            RatingWriter(conn, cancel=ctx.cancel_event),
+            ratings,
+            marks,
             MoodWriter(conn, int(section), self.kinds, cancel=ctx.cancel_event),
             hold=mood_waits_for_rating,
         )

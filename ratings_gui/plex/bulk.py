@@ -5,10 +5,18 @@ the same rating on many tracks at once (the edit-dialog path plexapi's
 ``multiEdit`` uses). Without ``id=`` Plex edits EVERY item of that type in
 the section, so an empty id list is refused here before anything is sent.
 
-Clearing a rating through this path is not documented, so changes to
-"unrated" are sent item by item through ``/:/rate``. The journaling, cancel
-and the stop on 401 are :func:`~ratings_gui.writeloop.write_journaled`'s,
-as for every writer; what did not stick is written once more item by item.
+Every job that writes Plex ratings writes through :class:`BulkRatingWriter`.
+A grouped edit needs each item's type and library: the jobs pass what their
+read knows, and the writer learns the rest from the read it makes before
+each chunk anyway (the check that nobody rated the items since the plan).
+
+Where the server refuses grouped edits (HTTP 403: a Plex Home member's
+token may rate but not edit metadata) the writer says so once and writes
+item by item through ``/:/rate`` for the rest of the run; a group that
+fails otherwise is written item by item too. Clearing a rating through the
+grouped path is not documented, so changes to "unrated" always go item by
+item. The journaling, cancel and the stop on 401 are
+:func:`~ratings_gui.writeloop.write_journaled`'s, as for every writer.
 """
 
 from __future__ import annotations
@@ -22,29 +30,57 @@ from typing import Any
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.records import TYPE_IDS
 from ratings_gui.core.scale import format_both, normalize
+from ratings_gui.journal import APPLIED, FAILED, Journal
 from ratings_gui.plex.connection import Connection, PlexError
-from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.http import HttpStatusError, PlexHttp
 from ratings_gui.plex.writer import MOOD, RatingWriter, plex_failure, screen_ratings
 from ratings_gui.writeloop import (
+    CANCELLED,
     NOT_SENT,
     Failure,
+    InOrder,
     JournaledWriter,
     Key,
     LogFn,
     ProgressFn,
     WriteResult,
+    write_journaled,
 )
 
 log = logging.getLogger(__name__)
 
 #: Ids per multi-edit request: keeps the URL well under common 8 KB limits.
-IDS_PER_REQUEST = 200
+IDS_PER_REQUEST = 250
+#: Changes journaled and screened (one read) per chunk: one grouped edit of one value.
+GROUPED_CHUNK = 250
 #: Kinds in the order their grouped edits are sent.
-KIND_ORDER = ("artist", "album", "track")
+KIND_ORDER = ("artist", "album", "track", "show", "season", "episode", "movie")
+#: What the log says once when the server refuses grouped edits.
+REFUSED = (
+    "this server does not accept grouped edits from this account (403): "
+    "writing the ratings one by one instead"
+)
 
 
 class EmptyIdList(PlexError):
     """A multi-edit with no ids would edit every item of the section."""
+
+
+class PartlyWritten(PlexError):
+    """Item-by-item writes of a unit of which only some reached the server.
+
+    ``written`` are the change keys that did: the writer marks them applied
+    after the loop, so the journal never calls a written value failed.
+    """
+
+    def __init__(self, written: Sequence[Key], total: int, cause: Exception) -> None:
+        super().__init__(
+            f"{len(written)} of {total} written one by one; the rest: {cause}"
+            if written
+            else str(cause)
+        )
+        self.written = tuple(written)
+        self.cause = cause
 
 
 def multi_edit_params(kind: str, ids: Sequence[int | str], value: float) -> dict[str, str]:
@@ -60,30 +96,29 @@ def multi_edit_params(kind: str, ids: Sequence[int | str], value: float) -> dict
     }
 
 
-def _kind_rank(kind: str) -> int:
+def _kind_rank(kind: str | None) -> int:
     return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
 
 
 class BulkRatingWriter(JournaledWriter):
-    """Write ``userRating`` changes to one section with grouped multi-edits.
+    """Write ``userRating`` changes with grouped multi-edits; item by item where refused.
 
-    ``kinds`` maps ratingKey -> artist/album/track when the plan holds more
-    than one kind (a multi-edit needs the item type); else every item is
-    ``kind``. ``sections`` maps ratingKey -> section id when the plan spans
-    libraries (a restore); else every item is in ``section_id``. With
-    ``verify=False`` the job checks the writes itself (one listing re-read
-    instead of a read per 200 items).
+    ``kinds`` maps ratingKey -> item type and ``sections`` ratingKey ->
+    section id where the job knows them; else ``kind`` and ``section_id``
+    (None: learned from the read before each chunk). With ``verify=False``
+    the job checks the writes itself (a read of the written keys).
     """
 
     phase = "writing (grouped)"
-    workers = 3  # clears go item by item; grouped edits still go one at a time
+    workers = 3  # clears and refused groups go item by item; grouped edits one at a time
+    chunk = GROUPED_CHUNK
 
     def __init__(
         self,
         conn: Connection,
-        section_id: int,
+        section_id: int | None = None,
         *,
-        kind: str = "track",
+        kind: str | None = "track",
         kinds: Mapping[int, str] | None = None,
         sections: Mapping[int, int] | None = None,
         chunk: int = IDS_PER_REQUEST,
@@ -93,36 +128,57 @@ class BulkRatingWriter(JournaledWriter):
         verify: bool = True,
     ) -> None:
         self.conn = conn
-        self.section_id = int(section_id)
+        self.section_id = int(section_id) if section_id is not None else None
         self.kind = kind
         self.kinds = dict(kinds or {})
         self.sections = dict(sections or {})
         self.group_size = max(1, chunk)
         self.cancel = cancel or threading.Event()
         self.http = PlexHttp(conn, retries=retries, timeout=timeout, cancel=self.cancel)
-        # The per-item path for clears and for rewrites after verification.
+        # The per-item path for clears, refused groups and rewrites after verification.
         self.single = RatingWriter(conn, cancel=self.cancel, verify=verify, http=self.http)
         self._one_group = threading.Lock()
+        self._learned: dict[int, tuple[int, str]] = {}
+        self._guard = threading.Lock()
+        self._partly: set[Key] = set()
+        #: The server answered 403 to a grouped edit: the rest of the run goes item by item.
+        self.refused = False
+        self._log_line: LogFn | None = None
 
     def accepts(self, change: Change) -> bool:
         return change.target_kind == PLEX and change.field == "userRating"
 
-    def kind_of(self, change: Change) -> str:
-        return self.kinds.get(int(change.target), self.kind)
+    def place_of(self, change: Change) -> tuple[int | None, str | None]:
+        """(section id, item type) of a change's item; None where not known (yet)."""
+        key = int(change.target)
+        learned = self._learned.get(key)
+        section = self.sections.get(key, self.section_id)
+        kind = self.kinds.get(key, self.kind)
+        if learned is not None:
+            section = section if key in self.sections else learned[0]
+            kind = kind if key in self.kinds else learned[1]
+        return section, kind
 
-    def section_of(self, change: Change) -> int:
-        return self.sections.get(int(change.target), self.section_id)
+    def kind_of(self, change: Change) -> str:
+        return self.place_of(change)[1] or "track"
+
+    def section_of(self, change: Change) -> int | None:
+        return self.place_of(change)[0]
 
     def units(self, changes: Sequence[Change]) -> list[list[Change]]:
         """Sets grouped by (section, kind, value) in chunks of ids, then the clears one by one."""
         for ch in changes:
             if not self.accepts(ch):
                 raise PlexError(f"{ch.label or ch.target}: only Plex ratings can be grouped")
+        clears = [[c] for c in changes if normalize(c.new) is None]
         sets = [c for c in changes if normalize(c.new) is not None]
+        if self.refused:
+            return [[c] for c in sets] + clears
         groups: dict[tuple[int, str, float], list[Change]] = defaultdict(list)
         for ch in sets:
             value = float(normalize(ch.new))  # type: ignore[arg-type]
-            groups[(self.section_of(ch), self.kind_of(ch), value)].append(ch)
+            section, kind = self.place_of(ch)
+            groups[(section if section is not None else -1, kind or "", value)].append(ch)
         out: list[list[Change]] = []
         for _key, group in sorted(
             groups.items(), key=lambda kv: (kv[0][0], _kind_rank(kv[0][1]), kv[0][2])
@@ -130,8 +186,7 @@ class BulkRatingWriter(JournaledWriter):
             out.extend(
                 group[i : i + self.group_size] for i in range(0, len(group), self.group_size)
             )
-        out.extend([c] for c in changes if normalize(c.new) is None)
-        return out
+        return out + clears
 
     def send_group(
         self,
@@ -141,27 +196,86 @@ class BulkRatingWriter(JournaledWriter):
         section_id: int | None = None,
     ) -> None:
         """One multi-edit request (guarded against an empty id list)."""
-        params = multi_edit_params(kind or self.kind, ids, value)
+        params = multi_edit_params(kind or self.kind or "track", ids, value)
         section = self.section_id if section_id is None else section_id
+        if section is None:
+            raise PlexError("a grouped edit needs the items' library")
         with self._one_group:  # Plex's database is single-writer: one grouped edit at a time
-            self.http.request("PUT", f"/library/sections/{section}/all", params=params)
+            if self.refused:
+                raise HttpStatusError(403, REFUSED)
+            try:
+                self.http.request("PUT", f"/library/sections/{section}/all", params=params)
+            except HttpStatusError as exc:
+                if exc.status == 403 and not self.refused:
+                    self.refused = True
+                    log.info(REFUSED)
+                    if self._log_line is not None:
+                        self._log_line(REFUSED)
+                raise
 
     def send(self, unit: list[Change]) -> None:
         value = normalize(unit[0].new)
-        if value is None:
-            self.single.write_one(unit[0])
-        else:
-            first = unit[0]
-            self.send_group(
-                [c.target for c in unit], value, self.kind_of(first), self.section_of(first)
-            )
+        if value is None or self.refused:
+            self.send_one_by_one(unit)
+            return
+        parts: dict[tuple[int | None, str | None], list[Change]] = defaultdict(list)
+        for c in unit:
+            parts[self.place_of(c)].append(c)
+        written: list[Key] = []
+        for (section, kind), part in parts.items():
+            if section is None or kind is None or self.refused:
+                # an item the read before the chunk did not find: /:/rate says why
+                written.extend(self._one_by_one(part, written, len(unit)))
+                continue
+            try:
+                self.send_group([c.target for c in part], value, kind, section)
+            except HttpStatusError as exc:
+                if exc.status == 401:
+                    self._raise_partly(written, len(unit), exc)
+                # refused (403) or a group the server would not take: item by item
+                written.extend(self._one_by_one(part, written, len(unit)))
+                continue
+            except PlexError as exc:  # unreachable after its retries: the loop decides
+                self._raise_partly(written, len(unit), exc)
+            written.extend(c.key for c in part)
+
+    def send_one_by_one(self, unit: list[Change]) -> None:
+        """Write a unit through ``/:/rate``, one request per item."""
+        self._one_by_one(unit, [], len(unit))
+
+    def _one_by_one(self, part: list[Change], before: list[Key], total: int) -> list[Key]:
+        """Write ``part`` item by item; on a failure, PartlyWritten names what did reach Plex."""
+        done: list[Key] = []
+        for c in part:
+            if self.cancel.is_set():
+                self._raise_partly(before + done, total, PlexError(CANCELLED))
+            try:
+                self.single.write_one(c)
+            except PlexError as exc:
+                self._raise_partly(before + done, total, exc)
+            done.append(c.key)
+        return done
+
+    def _raise_partly(self, written: Sequence[Key], total: int, cause: PlexError) -> None:
+        """Raise ``cause``; what was already written is remembered as written (PartlyWritten)."""
+        if not written:
+            raise cause
+        with self._guard:
+            self._partly.update(written)
+        raise PartlyWritten(written, total, cause) from cause
 
     def failure(self, exc: Exception) -> Failure | None:
-        return plex_failure(exc)
+        cause = exc.cause if isinstance(exc, PartlyWritten) else exc
+        if isinstance(cause, PlexError) and str(cause) == CANCELLED:
+            return Failure(CANCELLED)
+        f = plex_failure(cause)
+        if f is None or cause is exc:
+            return f
+        return Failure(str(exc), f.reason, f.stop)
 
     def failure_line(self, unit: list[Change], message: str) -> str:
         value = normalize(unit[0].new)
-        if value is None:
+        if value is None or len(unit) == 1:
             return super().failure_line(unit, message)
         return f"failed: {len(unit)} ratings of {format_both(value)}: {message}"
 
@@ -172,13 +286,74 @@ class BulkRatingWriter(JournaledWriter):
         return self.single.read_current(changes)
 
     def screen(self, changes: Sequence[Change], since: float | None) -> dict[Key, str]:
-        return screen_ratings(self.conn, changes, since, self.http)
+        """The check before each chunk; its read also tells each item's library and type."""
+        learned: dict[int, tuple[int, str]] = {}
+        out = screen_ratings(self.conn, changes, since, self.http, learned)
+        with self._guard:
+            self._learned.update(learned)
+        return out
 
     def verify(
         self, applied: Sequence[Change], progress: ProgressFn | None, log_line: LogFn | None
     ) -> list[tuple[Change, str]]:
         # the per-item writer's check: bulk re-read, rewrite one by one what did not stick
         return self.single.verify(applied, None, log_line)
+
+    def apply(self, changes: Sequence[Change], **kw: Any) -> WriteResult:
+        """The one loop; then what a failed unit did write item by item counts as written."""
+        self._log_line = kw.get("log_line")
+        with self._guard:
+            self._partly.clear()
+        result = write_journaled(self, changes, **kw)
+        with self._guard:
+            partly = set(self._partly)
+        if partly:
+            settle_partly(result, partly, kw.get("journal"), kw.get("run_id"))
+        return result
+
+
+def settle_partly(
+    result: WriteResult, written: set[Key], journal: Journal | None, run_id: int | None
+) -> None:
+    """Changes of failed units that reached Plex one by one: applied, in the result and journal."""
+    moved = [c for c, _ in result.failed if c.key in written]
+    if not moved:
+        return
+    keys = {c.key for c in moved}
+    result.failed = [(c, e) for c, e in result.failed if c.key not in keys]
+    result.applied.extend(moved)
+    if journal is not None and run_id is not None:
+        rows = journal.changes(run_id, statuses=[FAILED])
+        journal.mark([r.id for r in rows if r.change.key in keys], APPLIED)
+
+
+def grouped_writer(
+    conn: Connection,
+    cancel: threading.Event | None = None,
+    *,
+    section_id: int | None = None,
+    kind: str | None = None,
+    kinds: Mapping[int, str] | None = None,
+    sections: Mapping[int, int] | None = None,
+    verify: bool = True,
+) -> InOrder:
+    """Every Plex write of a job: ratings grouped, watched marks item by item (``/:/scrobble``).
+
+    What the job does not know of each item's library and type, the writer
+    learns from the read before each chunk.
+    """
+    return InOrder(
+        BulkRatingWriter(
+            conn,
+            section_id,
+            kind=kind,
+            kinds=kinds,
+            sections=sections,
+            cancel=cancel,
+            verify=verify,
+        ),
+        RatingWriter(conn, cancel=cancel),
+    )
 
 
 # --- mood tags ---------------------------------------------------------------------------------

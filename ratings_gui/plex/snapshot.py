@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from ratings_gui.core.guids import ids_from_guid
 from ratings_gui.core.records import KINDS_BY_SECTION, TYPE_IDS, Item, Snapshot
@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 2000
 MIN_PAGE_SIZE = 100
-KEYS_PER_REQUEST = 200
+#: Keys per ``/library/metadata/k1,k2,...`` read: 500 keys of up to 7 digits keep the
+#: URL near 4 KB, well under common 8 KB limits.
+KEYS_PER_REQUEST = 500
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -35,8 +37,12 @@ class BadItem(ValueError):
 
 
 def _int(v: str | None) -> int | None:
-    if v is None or v == "":
+    if not v:
         return None
+    try:
+        return int(v)  # the common case: plain digits
+    except ValueError:
+        pass
     try:
         num = float(v)
     except ValueError:
@@ -45,7 +51,7 @@ def _int(v: str | None) -> int | None:
 
 
 def _float(v: str | None) -> float | None:
-    if v is None or v == "":
+    if not v:
         return None
     try:
         num = float(v)
@@ -56,7 +62,7 @@ def _float(v: str | None) -> float | None:
 
 def _key(v: str | None) -> int | None:
     """A ratingKey: digits only ("123x" is malformed, not 123)."""
-    if v is None or v == "":
+    if not v:
         return None
     if not v.strip().isdigit():
         raise BadItem(f"ratingKey {v!r} is not a number")
@@ -65,18 +71,18 @@ def _key(v: str | None) -> int | None:
 
 def _rating(v: str | None, name: str) -> float | None:
     """A 0-10 rating; NaN, infinities and values outside 0-10 are malformed."""
-    if v is None or v == "":
+    if not v:
         return None
     try:
         num = float(v)
     except ValueError:
         raise BadItem(f"{name} {v!r} is not a number") from None
-    if not math.isfinite(num) or not 0 <= num <= 10:
+    if not 0 <= num <= 10:  # NaN fails both comparisons, infinities one
         raise BadItem(f"{name} {v!r} is not a rating from 0 to 10")
     return num
 
 
-def container_total(root: Element) -> int | None:
+def container_total(root: Element | Mapping[str, str]) -> int | None:
     """A listing's totalSize (else size); None when missing or not a count (e.g. "-7")."""
     for name in ("totalSize", "size"):
         value = root.get(name)
@@ -98,16 +104,63 @@ def items_of(root: Element, bad: list[str] | None = None) -> Iterator[Item]:
             yield it
 
 
-def item_guids(el: Element) -> tuple[str, ...]:
+def _guids(found: Iterable[str], guid: str) -> tuple[str, ...]:
     """Every id of an item: its ``<Guid>`` children, then what its ``guid`` attribute names."""
-    out: dict[str, None] = {}
-    for g in el.iter("Guid"):
-        gid = (g.get("id") or "").strip()
-        if gid:
-            out[gid] = None
-    for gid in ids_from_guid(el.get("guid", "")):
+    out: dict[str, None] = dict.fromkeys(found)
+    for gid in ids_from_guid(guid):
         out.setdefault(gid, None)
     return tuple(out)
+
+
+def item_guids(el: Element) -> tuple[str, ...]:
+    """Every id of an item: its ``<Guid>`` children, then what its ``guid`` attribute names."""
+    found = (gid for g in el.iter("Guid") if (gid := (g.get("id") or "").strip()))
+    return _guids(found, el.get("guid", ""))
+
+
+#: Strings many items repeat (an album's title on each of its tracks) are kept once.
+Strings = dict[str, str]
+
+
+def _item(
+    a: Mapping[str, str],
+    guids: tuple[str, ...],
+    files: tuple[str, ...],
+    moods: tuple[str, ...],
+    strings: Strings,
+) -> Item | None:
+    """An item's attributes -> :class:`Item` (None if not an item); BadItem when malformed."""
+    key = _key(a.get("ratingKey"))
+    kind = a.get("type")
+    if key is None or not kind:
+        return None
+    get = a.get
+    once = strings.setdefault
+    # positional, in the record's field order: a frozen dataclass's keywords cost more
+    return Item(
+        key,
+        once(kind, kind),
+        get("title", ""),
+        _int(get("parentRatingKey")),
+        _int(get("grandparentRatingKey")),
+        once(v, v) if (v := get("parentTitle", "")) else "",
+        once(v, v) if (v := get("grandparentTitle", "")) else "",
+        once(v, v) if (v := get("originalTitle", "")) else "",
+        _int(get("year")),
+        _int(get("index")),
+        _int(get("parentIndex")),
+        _int(get("duration")),
+        _rating(get("userRating"), "userRating"),
+        _float(get("rating")),
+        _float(get("audienceRating")),
+        _int(get("lastRatedAt")),
+        _int(get("addedAt")),
+        _int(get("viewCount")) or 0,
+        guids,
+        files,
+        moods,
+        get("guid", ""),
+    )
 
 
 def item_from_xml(el: Element) -> Item | None:
@@ -116,36 +169,88 @@ def item_from_xml(el: Element) -> Item | None:
     Raises BadItem for a malformed ratingKey or rating, so the caller can count it.
     """
     a = el.attrib
-    key = _key(a.get("ratingKey"))
-    kind = a.get("type")
-    if key is None or not kind:
-        return None
-    guids = item_guids(el)
-    files = tuple(p.get("file", "") for p in el.iter("Part") if p.get("file"))
-    return Item(
-        key=key,
-        kind=kind,
-        title=a.get("title", ""),
-        parent_key=_int(a.get("parentRatingKey")),
-        grandparent_key=_int(a.get("grandparentRatingKey")),
-        parent_title=a.get("parentTitle", ""),
-        grandparent_title=a.get("grandparentTitle", ""),
-        original_title=a.get("originalTitle", ""),
-        year=_int(a.get("year")),
-        index=_int(a.get("index")),
-        parent_index=_int(a.get("parentIndex")),
-        duration=_int(a.get("duration")),
-        user_rating=_rating(a.get("userRating"), "userRating"),
-        critic_rating=_float(a.get("rating")),
-        audience_rating=_float(a.get("audienceRating")),
-        last_rated_at=_int(a.get("lastRatedAt")),
-        added_at=_int(a.get("addedAt")),
-        view_count=_int(a.get("viewCount")) or 0,
-        guids=guids,
-        files=files,
-        moods=tuple(m.get("tag", "") for m in el.iter("Mood") if m.get("tag")),
-        plex_guid=a.get("guid", ""),
-    )
+    files = tuple(f for p in el.iter("Part") if (f := p.get("file", "")))
+    moods = tuple(t for m in el.iter("Mood") if (t := m.get("tag", "")))
+    return _item(a, item_guids(el), files, moods, {})
+
+
+class ListingParser:
+    """An XML parser target that turns a listing into Items as it parses: no tree is built.
+
+    ``feed`` the answer's bytes (in one piece or as they arrive), then
+    ``close``: ``items`` holds the page's items in order, ``container`` the
+    MediaContainer's attributes (its totalSize), ``skipped`` how many
+    malformed items were left out (described in ``bad``). A page costs
+    about what building its element tree would, and its memory is the
+    Items alone.
+    """
+
+    def __init__(self, bad: list[str] | None = None, strings: Strings | None = None) -> None:
+        self.items: list[Item] = []
+        self.container: dict[str, str] = {}
+        self.bad = bad
+        self.skipped = 0
+        self.strings: Strings = strings if strings is not None else {}
+        self._depth = 0
+        self._cur: dict[str, str] | None = None
+        self._tag = ""
+        self._guids: list[str] = []
+        self._files: list[str] = []
+        self._moods: list[str] = []
+        self._parser = XMLParser(target=self)
+
+    # -- the parser's callbacks --
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        self._depth += 1
+        depth = self._depth
+        if depth == 2:
+            self._cur, self._tag = attrib, tag
+            self._guids, self._files, self._moods = [], [], []
+        elif depth == 1:
+            self.container = attrib
+        elif self._cur is not None:
+            if tag == "Part":
+                if f := attrib.get("file"):
+                    self._files.append(f)
+            elif tag == "Guid" and (gid := (attrib.get("id") or "").strip()):
+                self._guids.append(gid)
+            elif tag == "Mood" and (t := attrib.get("tag")):
+                self._moods.append(t)
+
+    def end(self, tag: str) -> None:
+        if self._depth == 2 and self._cur is not None:
+            a = self._cur
+            self._cur = None
+            try:
+                it = _item(
+                    a,
+                    _guids(self._guids, a.get("guid", "")),
+                    tuple(self._files),
+                    tuple(self._moods),
+                    self.strings,
+                )
+            except BadItem as exc:
+                self.skipped += 1
+                if self.bad is not None:
+                    self.bad.append(f"{a.get('title') or self._tag}: {exc}")
+            else:
+                if it is not None:
+                    self.items.append(it)
+        self._depth -= 1
+
+    def data(self, text: str) -> None:
+        pass
+
+    def close(self) -> ListingParser:
+        return self
+
+    # -- what the caller uses --
+    def feed(self, data: bytes) -> None:
+        self._parser.feed(data)
+
+    def finish(self) -> ListingParser:
+        self._parser.close()
+        return self
 
 
 def iter_listing(
@@ -170,12 +275,13 @@ def iter_listing(
         query.update(params)
     start, total = 0, None
     size = page_size
+    strings: Strings = {}  # one copy of the titles the pages repeat
     while total is None or start < total:
         if cancel is not None and cancel.is_set():
             return
         try:
-            root = http.get_xml(
-                f"/library/sections/{section_id}/all", params=query, start=start, size=size
+            page = read_page(
+                http, f"/library/sections/{section_id}/all", query, start, size, bad, strings
             )
         except PlexError as exc:
             if "did not answer in time" in str(exc) and size > MIN_PAGE_SIZE:
@@ -183,15 +289,10 @@ def iter_listing(
                 log.info("page timed out; asking again with %d items", size)
                 continue
             raise
-        counted = container_total(root)
-        skipped: list[str] = []
-        got = 0
-        for it in items_of(root, skipped):
-            got += 1
-            yield it
-        got += len(skipped)  # skipped, but they took their place on this page
-        if bad is not None:
-            bad.extend(skipped)
+        counted = container_total(page.container)
+        got = len(page.items) + page.skipped  # skipped, but they took their place on this page
+        yield from page.items
+        page.items = []
         # a missing or nonsense totalSize ("-7"): read on until a page comes back empty
         total = counted if counted is not None else start + got + (1 if got else 0)
         start += got
@@ -199,6 +300,26 @@ def iter_listing(
             on_page(min(start, total), total)
         if got == 0:
             break
+
+
+def read_page(
+    http: PlexHttp,
+    path: str,
+    params: Mapping[str, str | int],
+    start: int,
+    size: int,
+    bad: list[str] | None = None,
+    strings: Strings | None = None,
+) -> ListingParser:
+    """One page of a listing, parsed straight into Items (no element tree)."""
+    headers = {"X-Plex-Container-Start": str(start), "X-Plex-Container-Size": str(size)}
+    resp = http.request("GET", path, params=params, headers=headers)
+    page = ListingParser(bad, strings)
+    try:
+        page.feed(resp.content)
+        return page.finish()
+    except ParseError as exc:
+        raise PlexError(f"The Plex server sent an unreadable answer to {path}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -303,10 +424,13 @@ def read_items(
     http: PlexHttp | None = None,
     chunk: int = KEYS_PER_REQUEST,
     cancel: threading.Event | None = None,
+    places: dict[int, int] | None = None,
 ) -> dict[int, Item]:
     """Current state of many items by key, a few hundred keys per request.
 
     Keys the server no longer has are simply absent from the result.
+    ``places`` (when given) receives each item's library section id
+    (``librarySectionID``): what a grouped edit needs besides the type.
     """
     http = http or PlexHttp(conn, cancel=cancel)
     wanted = sorted({int(k) for k in keys})
@@ -321,6 +445,13 @@ def read_items(
             raise
         for it in items_of(root):
             out[it.key] = it
+        if places is not None:
+            section = _int(root.get("librarySectionID"))
+            for el in root:
+                key = el.get("ratingKey") or ""
+                sid = _int(el.get("librarySectionID")) or section
+                if key.isdigit() and sid is not None:
+                    places[int(key)] = sid
     return out
 
 
@@ -410,3 +541,34 @@ def keys_with_mood(
             )
         )
     return have
+
+
+def floor_read(
+    url: str, token: str, section_id: int, type_id: int, page_size: int = PAGE_SIZE
+) -> tuple[int, int]:
+    """The floor a read is measured against: the same pages over bare urllib, parsed by
+    ``ElementTree.fromstring``, nothing kept. Returns (pages, bytes). Benchmarks only.
+    """
+    import urllib.request
+    from xml.etree import ElementTree
+
+    pages = size = start = 0
+    while True:
+        req = urllib.request.Request(
+            f"{url}/library/sections/{section_id}/all?type={type_id}&includeGuids=1",
+            headers={
+                "X-Plex-Token": token,
+                "X-Plex-Container-Start": str(start),
+                "X-Plex-Container-Size": str(page_size),
+            },
+        )
+        with urllib.request.urlopen(req, timeout=60) as resp:  # noqa: S310 - a benchmark's own server
+            data = resp.read()
+        root = ElementTree.fromstring(data)
+        pages += 1
+        size += len(data)
+        got = len(root)
+        start += got
+        total = container_total(root) or 0
+        if not got or start >= total:
+            return pages, size

@@ -86,19 +86,31 @@ def read_current(
 
 
 def screen_ratings(
-    conn: Connection, changes: Sequence[Change], since: float | None, http: PlexHttp
+    conn: Connection,
+    changes: Sequence[Change],
+    since: float | None,
+    http: PlexHttp,
+    places: dict[int, tuple[int, str]] | None = None,
 ) -> dict[Key, str]:
     """Rating changes whose item someone rated after the plan's read: never written over.
 
-    One bulk read per chunk. An item now holding another value than the
-    plan's old one, or rated (``lastRatedAt``) after the snapshot was read,
-    was rated by someone else meanwhile (in Plex, or by this program on
-    another computer, whose journal this one does not see).
+    One bulk read per chunk (500 keys a request). An item now holding
+    another value than the plan's old one, or rated (``lastRatedAt``) after
+    the snapshot was read, was rated by someone else meanwhile (in Plex, or
+    by this program on another computer, whose journal this one does not
+    see). ``places`` (when given) learns each item's (section id, type) from
+    the same read: what a grouped edit needs.
     """
     ratings = [c for c in changes if c.field == "userRating" and c.target.isdigit()]
     if not ratings:
         return {}
-    items = read_items(conn, [c.target for c in ratings], http=http)
+    sections: dict[int, int] | None = {} if places is not None else None
+    items = read_items(conn, [c.target for c in ratings], http=http, places=sections)
+    if places is not None and sections is not None:
+        for key, sid in sections.items():
+            it = items.get(key)
+            if it is not None:
+                places[key] = (sid, it.kind)
     out: dict[Key, str] = {}
     for c in ratings:
         it = items.get(int(c.target))
