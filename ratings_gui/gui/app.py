@@ -54,6 +54,29 @@ CLOSE_JOIN_SECONDS = 2.0
 CLOSE_WAIT_SECONDS = 10.0
 
 
+#: The Appearance setting's choices (customtkinter's modes).
+APPEARANCES = ("System", "Light", "Dark")
+
+
+def select_all_on_ctrl_a(root: tk.Misc) -> None:
+    """Ctrl+A selects all the text of an entry or a text box, as on every other program
+    (Tk's own Ctrl+A moves to the line start)."""
+
+    def entry_all(event: Any) -> str:
+        event.widget.select_range(0, "end")
+        event.widget.icursor("end")
+        return "break"
+
+    def text_all(event: Any) -> str:
+        event.widget.tag_add("sel", "1.0", "end-1c")
+        return "break"
+
+    for seq in ("<Control-a>", "<Control-A>"):
+        root.bind_class("Entry", seq, entry_all)
+        root.bind_class("TEntry", seq, entry_all)
+        root.bind_class("Text", seq, text_all)
+
+
 def fit_geometry(geometry: str, screen_w: int, screen_h: int) -> str:
     """A remembered or default ``WxH+X+Y`` shrunk to the screen (never below the minimum).
 
@@ -91,8 +114,10 @@ class App(ctk.CTk):
     """The window. Attributes tests and tabs use: ``tabs``, ``tab_objects``, ``plex_tab``,
     ``history_tab``, ``preview``, ``log_pane``, ``progress``, ``runner``, ``header``."""
 
-    def __init__(self, app: AppContext, *, appearance: str = "System") -> None:
-        ctk.set_appearance_mode(appearance)
+    def __init__(self, app: AppContext, *, appearance: str | None = None) -> None:
+        """``appearance`` (System, Light, Dark): the user's setting when not given."""
+        chosen = appearance or str(app.settings.get("appearance") or "System")
+        ctk.set_appearance_mode(chosen if chosen.title() in APPEARANCES else "System")
         super().__init__()
         self.app = app
         self.runner = JobRunner()
@@ -119,6 +144,7 @@ class App(ctk.CTk):
             self.geometry(DEFAULT_GEOMETRY)
         self._set_icon()
         style_treeviews(self)
+        select_all_on_ctrl_a(self)
 
         self.grid_columnconfigure(0, weight=1)
         self.grid_rowconfigure(1, weight=1)
@@ -180,7 +206,9 @@ class App(ctk.CTk):
         current = self.tabs.get()
         for tab in self.tab_objects.values():
             if tab.title == current:
+                tab.follow_journal()  # a result shown there may have been undone meanwhile
                 tab.on_show()
+        self._show_context()
         # CTkTabview hides the other tabs 100 ms after a switch; a second switch inside
         # those 100 ms lets the first one's hiding take the new tab too (a blank page).
         self.after(TAB_SETTLE_MS, self._show_current_tab)
@@ -200,16 +228,41 @@ class App(ctk.CTk):
         for tab in self.tab_objects.values():
             tab.on_connection_changed()
 
+    def current_tab(self) -> Tab | None:
+        current = self.tabs.get()
+        return next((t for t in self.tab_objects.values() if t.title == current), None)
+
     def _show_context(self) -> None:
+        """Account, server and library in the header; the library is the one the shown tab
+        works on (a music tab's own picker), else the window's."""
         conn = self.app.connection
         server = str(getattr(conn, "name", "") or "") if conn is not None else ""
         if conn is not None and conn.member:
             server += f" · as {conn.user_title}"  # whose ratings every tab shows
+        tab = self.current_tab() if hasattr(self, "tab_objects") else None
+        library = (tab.shown_library() if tab is not None else None) or self.app.library
         self.header.set(
             account=str(self.app.settings.get("account") or ""),
             server=server,
-            library=str(self.app.library or "") if conn is not None else "",
+            library=str(library or "") if conn is not None else "",
         )
+
+    @property
+    def appearance(self) -> str:
+        """System, Light or Dark, as the user chose it (System follows the computer)."""
+        mode = str(self.app.settings.get("appearance") or "System").title()
+        return mode if mode in APPEARANCES else "System"
+
+    def set_appearance(self, mode: str) -> None:
+        """Light, dark or as the system is: applied at once and kept for the next start."""
+        mode = mode.title() if mode.title() in APPEARANCES else "System"
+        ctk.set_appearance_mode(mode)
+        self._dark = is_dark()
+        style_treeviews(self)
+        try:
+            self.app.settings.set("appearance", mode)
+        except Exception:  # noqa: BLE001 - an unwritable settings file must not matter here
+            log.warning("appearance not saved", exc_info=True)
 
     # --- jobs ---------------------------------------------------------------------
 
@@ -316,8 +369,30 @@ class App(ctk.CTk):
             else:
                 self._set_busy(False, "Done")
                 self.progress.bar.set(1)
+            self._write_ended()
             if on_done is not None:
                 on_done(ev)
+            self.follow_journal()
+
+    def _write_ended(self) -> None:
+        """The question "a write is running: stop and close?" is gone once the write is."""
+        dialog, self.close_dialog = self.close_dialog, None
+        if dialog is None:
+            return
+        try:
+            if dialog.winfo_exists():
+                dialog.destroy()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        self.log_line("The write has ended; the window can be closed now.")
+
+    def follow_journal(self) -> None:
+        """After every job: each tab's shown run result follows the journal (an undo)."""
+        for tab in self.tab_objects.values():
+            try:
+                tab.follow_journal()
+            except Exception:  # noqa: BLE001 - one tab must not stop the others
+                log.exception("tab %s could not follow the history", tab.name)
 
     # --- log ------------------------------------------------------------------------
 
@@ -447,22 +522,24 @@ class App(ctk.CTk):
         super().destroy()
 
 
-def run_app(app: AppContext, *, appearance: str = "System") -> int:
+def run_app(app: AppContext, *, appearance: str | None = None) -> int:
     """Open the window and run until it closes; the CLI's exit code."""
     window = App(app, appearance=appearance)
     window.mainloop()
     return 0
 
 
-def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
-    """``--demo``: the window signed in to a started demo session, its folder named on
-    stdout and in the header (the session removes the folder when the window closes)."""
-    # Lazy: the demo server and its sample library load only for --demo.
-    from ratings_gui.demo.session import stop_on_signals
+def open_demo(demo: Any, home: Any = None, *, verbose: bool = False) -> tuple[AppContext, App]:
+    """The context and window of a started demo session, signed in to its server.
 
-    if sys.stdout is not None:  # a windowed build has no console
-        print("\n".join(demo.describe()), flush=True)
-    app = AppContext.open(home, verbose=verbose, plextv_base=demo.url)
+    ``home`` is the data folder (settings, history, logs); by default the
+    session's own (``demo.data_home``, inside its folder): each demo starts
+    with an empty History, its runs undo against its own server, and the
+    folder goes when the demo ends.
+    """
+    app = AppContext.open(
+        home if home is not None else demo.data_home, verbose=verbose, plextv_base=demo.url
+    )
     try:
         app.demo = demo.server
         app.demo_folder = demo.folder
@@ -473,7 +550,25 @@ def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
         )
         app.library = app.settings.get("library") or "Music"
         demo.prefill(app.settings)
-        window = App(app)
+        return app, App(app)
+    except BaseException:
+        app.close()
+        raise
+
+
+def run_demo(demo: Any, home: Any = None, *, verbose: bool = False) -> int:
+    """``--demo``: the window signed in to a started demo session, its folder named on
+    stdout and in the header (the session removes the folder when the window closes).
+
+    ``home``: ``--data-dir`` when given, else the session's own data folder.
+    """
+    # Lazy: the demo server and its sample library load only for --demo.
+    from ratings_gui.demo.session import stop_on_signals
+
+    if sys.stdout is not None:  # a windowed build has no console
+        print("\n".join(demo.describe()), flush=True)
+    app, window = open_demo(demo, home, verbose=verbose)
+    try:
 
         def close() -> None:
             try:

@@ -24,7 +24,9 @@ from ratings_gui.gui.widgets import (
     Button,
     SortableTable,
     TableColumn,
+    count_text,
     field_text,
+    reason_text,
     set_enabled,
     stars_text,
 )
@@ -121,15 +123,28 @@ def _new_text(ch: Change) -> str:
     return "" if ch.target_kind == "not read" else value_text(ch.field, ch.new)
 
 
-#: The plan's columns over :class:`Change` rows: sorting compares the raw values
-#: (unrated first, then ratings by value), the cells show stars.
-COLUMNS = (
-    TableColumn("item", "Item", 360, lambda c: c.label or c.target, stretch=True),
-    TableColumn("field", "Field", 110, lambda c: c.field, text=field_text),
-    TableColumn("old", "Old", 110, lambda c: c.old, row_text=_old_text),
-    TableColumn("new", "New", 110, lambda c: c.new, row_text=_new_text),
-    TableColumn("reason", "Reason", 220, lambda c: c.reason, stretch=True),
-)
+def plan_columns(kind_of: Callable[[Any], str] | None = None) -> tuple[TableColumn, ...]:
+    """The plan's columns over :class:`Change` rows: sorting compares the raw values
+    (unrated first, then ratings by value), the cells show stars. ``kind_of(change)``
+    names the item (artist, album, track) so the Field column says what is rated."""
+
+    def field_cell(c: Any) -> str:
+        kind = kind_of(c) if kind_of is not None and c.target_kind != "not read" else ""
+        return f"{kind} {field_text(c.field)}" if kind else field_text(c.field)
+
+    return (
+        TableColumn("item", "Item", 420, lambda c: c.label or c.target, stretch=True),
+        TableColumn("field", "Field", 105, field_cell),
+        TableColumn("old", "Old", 95, lambda c: c.old, row_text=_old_text),
+        TableColumn("new", "New", 100, lambda c: c.new, row_text=_new_text),
+        TableColumn("reason", "Reason", 220, lambda c: c.reason, text=reason_text, stretch=True),
+    )
+
+
+#: The columns of a plan whose items need no kind (a plan of one kind, or a mixed result).
+COLUMNS = plan_columns()
+#: The Item column's share of the room the fixed columns leave (the Reason has the rest).
+ITEM_SHARE = 0.56
 
 
 @dataclass(frozen=True)
@@ -185,10 +200,10 @@ def describe_counts(plan: Plan) -> str:
     """``100,000 to change · 12 unchanged · 3 not found`` (changes first)."""
     counts = dict(plan.counts)
     n = counts.pop(UPDATE, len(plan.changes))
-    parts = [f"{n:,} to change"]
+    parts = [f"{n:,} to change" if n else "nothing to change"]
     for name, value in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         if value:
-            parts.append(f"{value:,} {name.replace('_', ' ')}")
+            parts.append(count_text(value, name))
     return " · ".join(parts)
 
 
@@ -204,6 +219,7 @@ class PlanPreview(ctk.CTkFrame):
         on_show: Callable[[PlanPreview], None] | None = None,
         row_cap: int = ROW_CAP,
         run_job: Callable[..., bool] | None = None,
+        kind_of: Callable[[Any], str] | None = None,
     ) -> None:
         super().__init__(parent)
         #: The tab's run_job: a 100,000-row export is written on the worker, not the Tk thread.
@@ -247,7 +263,7 @@ class PlanPreview(ctk.CTkFrame):
 
         self.table = SortableTable(
             self,
-            COLUMNS,
+            plan_columns(kind_of),
             height=6,
             row_cap=row_cap,
             chunk=CHUNK,
@@ -257,6 +273,19 @@ class PlanPreview(ctk.CTkFrame):
         )
         self.table.pack(fill="both", expand=True, padx=6, pady=2)
         self.tree = self.table.tree
+        self.tree.bind("<Configure>", lambda _e: self._share_width(), add="+")
+
+    def _share_width(self) -> None:
+        """The long columns split the room the short ones leave: the item gets the larger part,
+        so "Artist - Album - Title" is read whole at 1040 pixels wide."""
+        width = self.tree.winfo_width()
+        if width <= 1:
+            return
+        fixed = sum(int(self.tree.column(c, "width")) for c in ("field", "old", "new"))
+        rest = max(200, width - fixed - 4)
+        item = int(rest * ITEM_SHARE)
+        self.tree.column("item", width=item, stretch=False)
+        self.tree.column("reason", width=rest - item, stretch=True)
 
     # --- showing -------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from ratings_gui.gui.widgets import (
     SECONDARY,
     Button,
     Fold,
+    plural,
     readable_segments,
     tip,
 )
@@ -318,7 +319,7 @@ class BaseRatingTab(Tab):
     def plan_title(self, plan: Plan) -> str:
         lib = plan.options.get("library", "")
         if self.plan_job.reset:
-            return f"Reset: remove {len(plan):,} base rating(s) from {lib}"
+            return f"Reset: remove {plural(len(plan), 'base rating')} from {lib}"
         title = f"Base rating {format_stars(plan.options['value'])} for {lib}"
         mine = plan.counts.get(br.REPLACES_MINE, 0)
         return title + (f" — replaces {mine:,} of YOUR ratings" if mine else "")
@@ -326,7 +327,10 @@ class BaseRatingTab(Tab):
     def planned(self, plan: Plan, result: object) -> None:
         mine = 0 if self.plan_job.reset else plan.counts.get(br.REPLACES_MINE, 0)
         self.plan_note.configure(text=f"Replaces {mine:,} of YOUR OWN ratings" if mine else "")
-        self.say(f"{self.plan_title(plan)}: {len(plan):,} change(s) planned.")
+        self.say(f"{self.plan_title(plan)}: {plural(len(plan), 'change')} planned.")
+
+    def item_kind(self, change: Any) -> str:
+        return "track"  # base ratings are track ratings
 
     def applied(self, report: Report | None) -> None:
         self._show_last_run()

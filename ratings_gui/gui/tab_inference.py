@@ -22,7 +22,7 @@ from ratings_gui.core.plan import Plan, Report
 from ratings_gui.gui.inference_reports import Previewed, ReportViews, compute_reports
 from ratings_gui.gui.inference_tuning import FineTuning
 from ratings_gui.gui.tabs import NO_MUSIC_LIBRARY, Tab, TabEntry, register_tab
-from ratings_gui.gui.widgets import SECONDARY, Button, tip
+from ratings_gui.gui.widgets import SECONDARY, Button, plural, tip
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs import ratings_csv as rc
 from ratings_gui.jobs.runner import Finished, JobContext
@@ -86,7 +86,11 @@ class InferenceTab(Tab):
         caption = ctk.CTkLabel(line, text="Library")
         caption.pack(side="left", **pad)
         self.library_menu = ctk.CTkOptionMenu(
-            line, values=[NO_MUSIC_LIBRARY], width=180, dynamic_resizing=False
+            line,
+            values=[NO_MUSIC_LIBRARY],
+            width=180,
+            dynamic_resizing=False,
+            command=self.library_picked,
         )
         self.library_menu.pack(side="left", **pad)
         tip("The Plex music library to guess ratings in.", caption, self.library_menu)
@@ -211,12 +215,22 @@ class InferenceTab(Tab):
             job, name=ij.JOB, phase=f"Reading {opts.library} and inferring…", work=work
         )
 
+    def item_kind(self, change: Any) -> str:
+        """artist, album or track: the item's kind as the library read it."""
+        job = self.job
+        if job is None or change.target_kind != "plex":
+            return ""
+        if getattr(self, "_kinds_of", (None, {}))[0] is not job:
+            self._kinds_of = (job, {str(it.key): it.kind for it in job.items})
+        return self._kinds_of[1].get(str(change.target), "")
+
     def plan_title(self, plan: Plan) -> str:
         # Mood tags are changes too, but no ratings: the title counts each for what it is.
         moods = sum(1 for c in plan.changes if c.field == "mood")
-        ratings = f"{len(plan) - moods:,} rating(s) to write"
+        ratings = f"{plural(len(plan) - moods, 'rating')} to write" if len(plan) > moods else ""
         if moods:
-            ratings += f" and {moods:,} mood tag(s)"
+            ratings += (" and " if ratings else "") + f"{plural(moods, 'mood tag')} to write"
+        ratings = ratings or "nothing to write"
         if plan.job != ij.JOB:
             name = Path(str(getattr(self.plan_job, "path", ""))).name
             return f"Ratings CSV {name}: {ratings}"
@@ -317,7 +331,7 @@ class InferenceTab(Tab):
             if plan.skipped:
                 try:
                     n = job.write_unmatched(plan, unused)
-                    ctx.log(f"{n:,} row(s) not used; the list with the reasons: {unused}")
+                    ctx.log(f"{plural(n, 'row')} not used; the list with the reasons: {unused}")
                 except OSError as exc:
                     ctx.log(
                         f"{len(plan.skipped):,} rows not used (could not write the list: {exc})"

@@ -14,7 +14,15 @@ import customtkinter as ctk
 
 from ratings_gui.gui.dialogs import PinDialog, TokenStorageDialog
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
-from ratings_gui.gui.widgets import ERROR_COLOR, SECONDARY, TEXT_COLOR, Button, tip
+from ratings_gui.gui.widgets import (
+    ERROR_COLOR,
+    SECONDARY,
+    TEXT_COLOR,
+    Button,
+    plural,
+    readable_segments,
+    tip,
+)
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
 from ratings_gui.plex.home import home_users
@@ -83,7 +91,7 @@ class PlexTab(Tab):
         pin.grid(row=1, column=0, sticky="nsew", padx=(4, 6), pady=4)
         ctk.CTkLabel(
             pin,
-            text="Opens plex.tv in your browser; approve the code shown here.",
+            text="Opens plex.tv in your browser; approve this program there.",
             anchor="w",
             text_color=("gray35", "gray65"),
         ).pack(fill="x", padx=14)
@@ -191,6 +199,7 @@ class PlexTab(Tab):
             wraplength=900,
             text_color=("gray35", "gray65"),
         )
+        self._build_appearance(f)
         self._show_state()
 
         tip(
@@ -222,6 +231,27 @@ class PlexTab(Tab):
             self.frame.after(10, self._show_existing_connection)
         elif self.app.settings.get("server_url"):
             self.frame.after(10, self._reconnect)
+
+    def _build_appearance(self, f: Any) -> None:
+        """Light, dark or as the system is: at the foot of the tab, kept for the next start."""
+        line = ctk.CTkFrame(f, fg_color="transparent")
+        line.grid(row=5, column=0, columnspan=2, sticky="ew", padx=8, pady=(4, 2))
+        caption = ctk.CTkLabel(line, text="Appearance")
+        caption.pack(side="left", padx=(6, 8))
+        window = self.window
+        self.appearance_switch = ctk.CTkSegmentedButton(
+            line,
+            values=["System", "Light", "Dark"],
+            command=lambda mode: window.set_appearance(mode),  # type: ignore[attr-defined]
+            **readable_segments(),
+        )
+        self.appearance_switch.set(str(getattr(window, "appearance", "System")))
+        self.appearance_switch.pack(side="left")
+        tip(
+            "Light or dark window, or as your computer is set (System). Kept for the next start.",
+            caption,
+            self.appearance_switch,
+        )
 
     # --- state helpers -------------------------------------------------------------
 
@@ -283,16 +313,25 @@ class PlexTab(Tab):
         url, code = ev.result
         pin = self._pin
         self.show_link(url)
-        # A 4-character link code reads big; a long OAuth code must still fit the card.
-        size = 30 if len(code) <= 8 else 15
-        self.code_label.configure(text=code, font=ctk.CTkFont(size=size, weight="bold"))
-        self.status(f"Approve code {code} in your browser (Open shows the page again).")
+        if len(code) <= 8:
+            # A plex.tv/link code is typed by the user: it reads big.
+            self.code_label.configure(text=code, font=ctk.CTkFont(size=30, weight="bold"))
+            self.status(f"Approve code {code} in your browser (Open shows the page again).")
+        else:
+            # A long sign-in code is the link's own business: the user needs the link.
+            self.code_label.configure(
+                text="Approve in your browser", font=ctk.CTkFont(size=18, weight="bold")
+            )
+            self.status(
+                "Approve the sign-in on the page your browser opened; if it did not open, "
+                "open the link below (Open, or Copy link and paste it into your browser)."
+            )
         self.open_link()
         self._waiting = True
         self.run_job(
             lambda ctx: self._wait_for_token(pin, ctx),
             name="sign-in",
-            phase="Waiting for you to approve the code in the browser…",
+            phase="Waiting for you to approve the sign-in in your browser…",
             on_done=self._signed_in,
         )
 
@@ -330,7 +369,9 @@ class PlexTab(Tab):
         self.fill_servers(servers)
         owned = sum(1 for s in servers if s.owned)
         self.status(
-            f"Signed in as {account}: {len(servers)} server(s), {owned} owned. Pick one and press Connect."
+            f"Signed in as {account}: {plural(len(servers), 'server')}"
+            + (f", {owned:,} owned" if owned else "")
+            + ". Pick one and press Connect."
         )
 
     def cancel_sign_in(self) -> None:

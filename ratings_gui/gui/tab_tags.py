@@ -10,6 +10,8 @@ thread before a job starts.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from tkinter import filedialog
 from typing import Any
@@ -25,11 +27,14 @@ from ratings_gui.gui.widgets import (
     SECONDARY,
     Button,
     Fold,
+    count_text,
+    plural,
     readable_segments,
     tip,
 )
 from ratings_gui.jobs import tags_sync as ts
 from ratings_gui.jobs.runner import Finished
+from ratings_gui.tags.scales import ScaleQuestion
 
 DIRECTION_KEYS = {v: k for k, v in ts.DIRECTION_NAMES.items()}
 CONFLICT_KEYS = {v: k for k, v in ts.CONFLICT_NAMES.items()}
@@ -240,8 +245,9 @@ class TagsTab(Tab):
         self.plan_note = ctk.CTkLabel(bar, text="", text_color=MUTED_COLOR)
         self.plan_note.pack(side="left", padx=10)
         # The one question a scan can leave (a RATING of 6-10 whose scale nothing tells):
-        # shown beside the preview, answered once per library, then planned again.
+        # the job asks it mid-read (ask_scale); answered once per library.
         self.scale_answers: dict[str, str] = {}
+        self._answer_to: Callable[[str], None] | None = None
         self.scale_bar = ctk.CTkFrame(bar, fg_color="transparent")
         self.scale_label = ctk.CTkLabel(
             self.scale_bar, text="", justify="left", anchor="w", wraplength=560
@@ -378,39 +384,74 @@ class TagsTab(Tab):
             return
         self._save(opts)
         self.preview_job(
-            ts.TagsSyncJob(self.app, opts),
+            ts.TagsSyncJob(self.app, opts, ask_scale=self.ask_scale),
             name=ts.JOB,
             phase=f"Reading {opts.library} and the files' tags…",
         )
+
+    def item_kind(self, change: Any) -> str:
+        return "track"  # a file or its Plex track: the Field column reads "track rating"
 
     def plan_title(self, plan: Plan) -> str:
         files = sum(1 for c in plan.changes if c.target_kind == FILE)
         opts = getattr(self.plan_job, "opts", None)
         if opts is None:
             return super().plan_title(plan)
-        return (
-            f"Tags {ts.DIRECTION_NAMES[opts.direction]} ({ts.CONFLICT_NAMES[opts.conflict]}): "
-            f"{files:,} files, {len(plan) - files:,} Plex ratings"
-        )
+        head = f"Tags {ts.DIRECTION_NAMES[opts.direction]} ({ts.CONFLICT_NAMES[opts.conflict]})"
+        parts = [
+            plural(n, word)
+            for n, word in ((files, "file"), (len(plan) - files, "Plex rating"))
+            if n
+        ]
+        return f"{head}: {' and '.join(parts) or 'nothing to write'}"
 
     def planned(self, plan: Plan, result: object) -> None:
-        self.plan_note.configure(text=f"{self.plan_job.figures.get('files', 0):,.0f} files scanned")
-        counts = ", ".join(f"{v:,} {k}" for k, v in plan.summary().items() if k != "update")
+        self.plan_note.configure(
+            text=plural(int(self.plan_job.figures.get("files", 0)), "file") + " scanned"
+        )
+        counts = ", ".join(
+            count_text(v, k) for k, v in plan.summary().items() if k != "update" and v
+        )
         self.say(f"{self.plan_title(plan)}: {counts}")
-        question = plan.options.get("rating_scale_question")
-        if isinstance(question, dict):
-            self.scale_label.configure(text=str(question.get("text", "")))
+        question = ts.open_question(plan)
+        if question is not None:
+            self.scale_label.configure(text=question.text)
             self.scale_bar.pack(side="left", padx=6)  # the job logged the question already
         else:
             self.scale_bar.pack_forget()
 
+    def ask_scale(self, question: ScaleQuestion) -> str | None:
+        """The job's question (on its worker): shown with its two answers; waits for one.
+
+        None when the run is cancelled meanwhile (those files then stay unread).
+        """
+        answer: list[str] = []
+        done = threading.Event()
+
+        def show() -> None:
+            self._answer_to = lambda scale: (answer.append(scale), done.set())
+            self.scale_label.configure(text=question.text)
+            self.scale_bar.pack(side="left", padx=6)
+
+        self.window.runner.post(show)
+        while not done.wait(0.1):
+            if self.window.runner.cancel_event.is_set():
+                self.window.runner.post(self.scale_bar.pack_forget)
+                return None
+        return answer[0]
+
     def answer_scale(self, scale: str) -> None:
-        """The user's answer to the scale question: kept for this library, then planned again."""
+        """The user's answer to the scale question: kept for this library; the read goes on
+        (or, for a plan that left it open, is planned again)."""
         opts = getattr(self.plan_job, "opts", None)
         library = getattr(opts, "library", None) or self.library_menu.get()
         self.scale_answers[library] = scale
         self.scale_bar.pack_forget()
-        self.preview_plan()
+        waiting, self._answer_to = self._answer_to, None
+        if waiting is not None:
+            waiting(scale)
+        else:
+            self.preview_plan()
 
     def report_text(self, report: Report) -> str:
         return report_line(report)

@@ -7,17 +7,18 @@ customtkinter's appearance mode by itself, hence :func:`style_treeviews`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tkinter as tk
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui.core.scale import stars_label
 from ratings_gui.logsetup import redact
 
 #: The log pane keeps this many lines; older ones are dropped so it never grows unbounded.
@@ -94,6 +95,88 @@ def style_treeviews(root: tk.Misc) -> None:
     style.map("Treeview.Heading", background=[("active", pal["sel_bg"])])
 
 
+def stars(value: Any) -> str:
+    """A Plex 0-10 rating as the window shows it everywhere: ``★★½ 2.75``.
+
+    The glyphs are the half stars the value has reached (never more), the
+    number is exact: ``★★½ 2.75 → ★★★ 3`` reads as a change, where rounding
+    the glyphs to the nearest half showed ``★★★`` twice.
+    """
+    if value is None or value == "":
+        return "not rated"
+    s = float(value) / 2
+    halves = int(s * 2 + 1e-9)
+    glyphs = "★" * (halves // 2) + ("½" if halves % 2 else "")
+    text = f"{s:.2f}".rstrip("0").rstrip(".")
+    return f"{glyphs} {text}" if glyphs else f"{text}★"
+
+
+#: A star value inside a sentence: ``2.75★``, or glyphs with their number, or glyphs alone.
+_STARS_IN_TEXT = re.compile(
+    r"(?<![\d.±])(\d+(?:\.\d+)?)★|(?<![\d★½])([★]+½?|½)( \d+(?:\.\d+)?(?![\d★]))?"
+)
+
+
+def reason_text(text: str) -> str:
+    """A job's reason in the window's words: every star value in :func:`stars` form, "→"."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return stars(float(m.group(1)) * 2)
+        if m.group(3):  # glyphs with their number already: the number is exact
+            return stars(float(m.group(3)) * 2)
+        glyphs = m.group(2)
+        return stars(2 * glyphs.count("★") + (1 if glyphs.endswith("½") else 0))
+
+    return _STARS_IN_TEXT.sub(one, str(text).replace(" -> ", " → "))
+
+
+#: The tabs' name for :func:`stars` (one star format in the whole window).
+stars_label = stars
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 rating``, ``1,207 ratings``: a count with its noun, thousands separated."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+#: Nouns a count's name may start with ("file not found"), singular -> plural.
+_NOUNS = {
+    w: w + "s"
+    for w in (
+        "file",
+        "row",
+        "track",
+        "album",
+        "artist",
+        "rating",
+        "item",
+        "movie",
+        "show",
+        "episode",
+        "change",
+        "run",
+        "tag",
+        "folder",
+        "library",
+        "user",
+    )
+}
+_NOUNS.update({"library": "libraries", "guess": "guesses", "match": "matches"})
+_SINGULAR = {v: k for k, v in _NOUNS.items()}
+
+
+def count_text(n: int, name: str) -> str:
+    """A plan's or a run's count in words: ``1,502 files not found``, ``1 album inferred``."""
+    words = name.replace("_", " ").split(" ")
+    first = words[0]
+    if first in _NOUNS and n != 1:
+        words[0] = _NOUNS[first]
+    elif first in _SINGULAR and n == 1:
+        words[0] = _SINGULAR[first]
+    return f"{n:,} {' '.join(words)}"
+
+
 def stars_text(value: Any) -> str:
     """A value as stars when it is a rating, else as text (tag fields may hold strings).
 
@@ -103,7 +186,7 @@ def stars_text(value: Any) -> str:
         value = value["rating"]
     if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
-            return stars_label(value)
+            return stars(value)
         except (TypeError, ValueError):
             return str(value)
     return str(value)
@@ -168,8 +251,9 @@ def make_tree(
     # A small requested height: the tree, not the scrollbar, decides how tall the table is.
     bar = ctk.CTkScrollbar(holder, command=tree.yview, height=40)
     tree.configure(yscrollcommand=bar.set)
-    tree.pack(side="left", fill="both", expand=True)
+    # The bar first: columns wider than the room must not push it out of the frame.
     bar.pack(side="right", fill="y")
+    tree.pack(side="left", fill="both", expand=True)
     return tree, holder
 
 
@@ -278,6 +362,8 @@ class SortableTable(ctk.CTkFrame):
 
         specs = [(c.id, c.heading, c.width, c.stretch) for c in self.columns]
         self.tree, self._holder = make_tree(self, specs, height=height)
+        #: A cut cell's whole text, in a tooltip.
+        self.cell_tips = CellTips(self.tree)
         for c in self.columns:
             self.tree.heading(c.id, anchor=c.anchor)
             if c.sortable:
@@ -546,6 +632,101 @@ ERROR_COLOR = ("#b3261e", "#ff8a80")
 TEXT_COLOR = ("gray10", "gray90")
 
 
+def elide(text: str, room: int, measure: Callable[[str], int]) -> str:
+    """``text`` cut to ``room`` pixels with "…" (the first line only when it has several)."""
+    first = text.split("\n", 1)[0]
+    if measure(first) <= room and first == text:
+        return text
+    lo, hi = 0, len(first)
+    while lo < hi:  # the longest start that fits with the ellipsis
+        mid = (lo + hi + 1) // 2
+        if measure(first[:mid].rstrip() + "…") <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    return first[:lo].rstrip() + "…"
+
+
+class ElidedLabel(ctk.CTkLabel):
+    """A one-line label: text longer than its room ends in "…", the whole text in its tooltip.
+
+    ``cget("text")`` answers the whole text (what the label says); :attr:`shown_text` is
+    what is on screen.
+    """
+
+    def __init__(self, parent: Any, *, text: str = "", **kwargs: Any) -> None:
+        self.full_text = text
+        super().__init__(parent, text=text, **kwargs)
+        self.tip = Tooltip(self, text)
+        tk.Misc.bind(self, "<Configure>", lambda _e: self._fit(), "+")
+
+    def configure(self, require_redraw: bool = False, **kwargs: Any) -> None:
+        if "text" in kwargs:
+            self.full_text = str(kwargs["text"])
+            if hasattr(self, "tip"):
+                self.tip.text = self.widget_tip_text()
+                self.tooltip_text = self.tip.text
+            kwargs["text"] = self._shorten(self.full_text)
+        super().configure(require_redraw=require_redraw, **kwargs)
+
+    def cget(self, attribute_name: str) -> Any:
+        if attribute_name == "text":
+            return self.full_text
+        return super().cget(attribute_name)
+
+    def widget_tip_text(self) -> str:
+        return self.full_text
+
+    @property
+    def shown_text(self) -> str:
+        return str(super().cget("text"))
+
+    def _shorten(self, text: str) -> str:
+        width = self.winfo_width()
+        if width <= 1:
+            return text.split("\n", 1)[0]
+        font = tkfont.Font(font=self._label.cget("font"))
+        return elide(text, width - 12, font.measure)
+
+    def _fit(self) -> None:
+        shown = self._shorten(self.full_text)
+        if shown != self.shown_text:
+            super().configure(text=shown)
+
+
+class CellTips:
+    """A table cell whose text is cut shows all of it in a tooltip when the pointer rests on it."""
+
+    def __init__(self, tree: ttk.Treeview) -> None:
+        self.tree = tree
+        self._cell: tuple[str, str] | None = None
+        self.tip = Tooltip(tree, "")
+        tree.bind("<Motion>", self._moved, add="+")
+
+    def cut_text(self, iid: str, column: str) -> str:
+        """The cell's text when the column is too narrow for it ("" when it fits)."""
+        try:
+            index = int(column.lstrip("#")) - 1
+            values = self.tree.item(iid, "values")
+            text = str(values[index]) if 0 <= index < len(values) else ""
+        except (ValueError, tk.TclError):
+            return ""
+        width = int(self.tree.column(column, "width"))
+        font = tkfont.Font(font=ttk.Style(self.tree).lookup("Treeview", "font") or "TkDefaultFont")
+        return text if font.measure(text) > width - 8 else ""
+
+    def _moved(self, event: Any) -> None:
+        cell = (self.tree.identify_row(event.y), self.tree.identify_column(event.x))
+        if cell == self._cell:
+            return
+        self._cell = cell
+        self.tip.hide()
+        text = self.cut_text(*cell) if cell[0] else ""
+        if text:
+            self.tip.text = text
+            self.tip._schedule()
+
+
 class ProgressRow(ctk.CTkFrame):
     """Progress bar, one line of phase text with counts and ETA (or the last error), Cancel,
     and the toggle of the log drawer."""
@@ -559,9 +740,7 @@ class ProgressRow(ctk.CTkFrame):
         super().__init__(parent, fg_color="transparent")
         self.bar = ctk.CTkProgressBar(self, width=200)
         self.bar.set(0)
-        self.phase = ctk.CTkLabel(
-            self, text="Ready", anchor="w", justify="left", text_color=TEXT_COLOR
-        )
+        self.phase = ElidedLabel(self, text="Ready", anchor="w", text_color=TEXT_COLOR)
         self.cancel_button = Button(
             self, text="Cancel", width=90, command=on_cancel, state="disabled"
         )
@@ -571,14 +750,8 @@ class ProgressRow(ctk.CTkFrame):
         self.bar.pack(side="left", padx=(4, 10))
         self.log_button.pack(side="right", padx=4)
         self.cancel_button.pack(side="right", padx=4)
+        # One line always: a long message ends in "…" and its tooltip holds all of it.
         self.phase.pack(side="left", fill="x", expand=True)
-        # A long message wraps in its own space instead of running under the buttons.
-        tk.Misc.bind(self, "<Configure>", lambda _e: self._wrap(), "+")
-
-    def _wrap(self) -> None:
-        scale = self.phase._get_widget_scaling()
-        room = self.winfo_width() - self.bar.winfo_width() - 2 * self.cancel_button.winfo_width()
-        self.phase.configure(wraplength=max(200, int((room - 40) / scale)))
 
     @property
     def message(self) -> ctk.CTkLabel:
@@ -697,7 +870,7 @@ class Tooltip:
 
     def show(self) -> None:
         self._after = None
-        if self._tip is not None or not self.widget.winfo_exists():
+        if self._tip is not None or not self.text or not self.widget.winfo_exists():
             return
         dark = is_dark()
         tip = tk.Toplevel(self.widget)
