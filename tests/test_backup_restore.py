@@ -312,7 +312,9 @@ def test_clear_then_undo_and_its_backup_restores_on_a_fresh_copy(
     assert _ratings(rated.lib) == {k: v for k, v in want.items() if k not in music}
     saved = Path(report.extra["backup"])
     assert saved.parent == Path(app.paths.data) / jt.AUTO_FOLDER
-    assert app.journal.run(report.run_id).options["backup"] == str(saved)
+    # where the backup went is a result of the run (its summary), not an option
+    assert app.journal.run(report.run_id).summary["backup"] == str(saved)
+    assert "backup" not in app.journal.run(report.run_id).options
     assert {e.key: e.rating for e in jt.read_backup_file(saved).entries} == music
 
     undo = UndoJob(app, report.run_id)

@@ -96,7 +96,7 @@ def test_backup_restore_clear_in_the_window(
     pump_until(win, lambda: tab.plan is None and not win.busy, 30, "the clear run")
     assert _ratings(demo.lib) == {k: v for k, v in want.items() if k not in movies}
     run = win.app.journal.runs()[0]
-    assert run.job == "clear-ratings" and Path(run.options["backup"]).exists()
+    assert run.job == "clear-ratings" and Path(run.summary["backup"]).exists()
     win.update()
     screenshot("backup")
 

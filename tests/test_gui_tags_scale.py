@@ -40,7 +40,9 @@ def win(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
         srv.stop()
 
 
-def test_scale_question_in_the_preview_then_the_answer_plans_again(win: Any) -> None:
+def test_scale_question_is_asked_mid_read_and_the_answer_goes_into_the_plan(win: Any) -> None:
+    """The job asks through its hook while it reads; the window shows the question with its
+    two answers; the plan arrives with the answer applied (no second read)."""
     from ratings_gui.demo.audio import local_path
 
     app, demo = win
@@ -55,27 +57,22 @@ def test_scale_question_in_the_preview_then_the_answer_plans_again(win: Any) -> 
     pump_until(app, lambda: tab.libraries == ["Music"], 10, "the music libraries")
     tab.set_rules(f"{lib.media_root}={demo.media_dir}")
     tab.direction_button.set("files → Plex")
+    demo.reset_counts()
     tab.preview_button.invoke()
-    pump_until(app, lambda: tab.preview.plan is not None and not app.busy, 30, "the plan")
-    plan = tab.preview.plan
-    assert plan.counts["rating scale unknown"] == 3 and "unreadable" not in plan.counts
-    app.update()
-    assert tab.scale_bar.winfo_ismapped()
+    pump_until(app, lambda: tab.scale_bar.winfo_ismapped(), 30, "the scale question")
+    assert app.busy and tab.preview.plan is None  # the read waits for the answer
     assert "3 files hold a RATING of 6-10" in tab.scale_label.cget("text")
     screenshot("tags_scale_question")
+    reads = demo.total_requests("GET /library/sections")
 
     tab.scale_buttons["percent"].invoke()
-    pump_until(
-        app,
-        lambda: tab.preview.plan is not None and tab.preview.plan is not plan and not app.busy,
-        30,
-        "the plan with the answer",
-    )
-    again = tab.preview.plan
-    assert {int(c.target): c.new for c in again.changes if int(c.target) in flac} == {
+    pump_until(app, lambda: tab.preview.plan is not None and not app.busy, 30, "the plan")
+    plan = tab.preview.plan
+    assert {int(c.target): c.new for c in plan.changes if int(c.target) in flac} == {
         k: 1.0 for k in flac
     }
-    assert "rating scale unknown" not in again.counts
+    assert "rating scale unknown" not in plan.counts
+    assert demo.total_requests("GET /library/sections") == reads  # the library was read once
     app.update()
     assert not tab.scale_bar.winfo_ismapped()
     assert tab.scale_answers == {"Music": "percent"}

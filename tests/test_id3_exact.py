@@ -17,7 +17,7 @@ from mutagen.id3 import ID3
 
 from ratings_gui.core.plan import FILE, Change
 from ratings_gui.demo.audio import mp3_bytes
-from ratings_gui.jobs.undo import RESTORE_FIELDS, plan_undo
+from ratings_gui.jobs.undo import plan_undo
 from ratings_gui.journal import APPLIED, Journal
 from ratings_gui.tags import read_rating, restore_fields, write_rating
 from ratings_gui.tags.id3raw import parse
@@ -154,7 +154,7 @@ def test_journaled_write_and_undo_plan_restore_the_file(tmp_path: Path) -> None:
     assert len(result.applied) == 1 and sha(path) != start
     rows = journal.changes(run, statuses=[APPLIED])
     plan = plan_undo(run, rows, {}, {str(path): read_rating(path)})
-    restore = plan.options[RESTORE_FIELDS]
+    restore = plan.payload.restore
     undo = FileWriter(restore=restore).apply(plan.changes)
     assert len(undo.applied) == 1
     assert sha(path) == start

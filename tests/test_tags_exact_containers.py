@@ -17,7 +17,7 @@ from mutagen.mp4 import MP4
 from mutagen.wave import WAVE
 
 from ratings_gui.core.plan import FILE, Change
-from ratings_gui.jobs.undo import CHANGED_SINCE, RESTORE_FIELDS, plan_undo
+from ratings_gui.jobs.undo import CHANGED_SINCE, plan_undo
 from ratings_gui.journal import APPLIED, Journal
 from ratings_gui.tags import SUPPORTED_EXTENSIONS, id3raw, read_rating, restore_fields, write_rating
 from ratings_gui.tags.writer import FileWriter
@@ -81,7 +81,7 @@ def test_wma_unicode_rating_keeps_its_type_and_undo_takes_the_program_s_write(
     assert rows[0].change.new == read_rating(path).rating  # the journal says what the file holds
     plan = plan_undo(run, rows, {}, {str(path): read_rating(path)})
     assert CHANGED_SINCE not in plan.counts and len(plan.changes) == 1
-    undo = FileWriter(restore=plan.options[RESTORE_FIELDS]).apply(plan.changes)
+    undo = FileWriter(restore=plan.payload.restore).apply(plan.changes)
     assert len(undo.applied) == 1
     assert path.read_bytes() == original
     journal.close()

@@ -188,21 +188,34 @@ def test_tags_job_reads_rating_10_by_the_library_scale_or_asks_once(music_demo: 
     new = {int(c.target): c.new for c in plan.changes}
     assert {k: new[k] for k in halves} == {k: 1.0 for k in halves}  # half a star each
     assert plan.counts.get(ts.UNREADABLE, 0) == 0 and plan.counts.get(ts.SCALE_UNKNOWN, 0) == 0
-    assert "rating_scale_question" not in plan.options
+    assert ts.open_question(plan) is None
 
     # Without the library's other values nothing tells: asked once, with the count.
     for k in evidence:
         restore_fields(path[k], {})
     plan = prepare(direction="to-plex")
     assert plan.counts[ts.SCALE_UNKNOWN] == 2 and plan.counts.get(ts.UNREADABLE, 0) == 0
-    question = plan.options["rating_scale_question"]
-    assert question["count"] == 2 and "2 files" in question["text"]
+    question = ts.open_question(plan)
+    assert question is not None and question.count == 2 and "2 files" in question.text
+    assert "rating_scale_question" not in plan.options  # a question is no option: not journaled
     assert not any(int(c.target) in halves for c in plan.changes)
     plan = prepare(direction="to-plex", rating_scale="ten")  # the user's answer
     assert {int(c.target): c.new for c in plan.changes if int(c.target) in halves} == {
         k: 10.0 for k in halves
     }
-    assert "rating_scale_question" not in plan.options
+    assert ts.open_question(plan) is None
+
+    # The job asks through a hook the window and the terminal answer, mid-read: once,
+    # with the count, and the answer settles those files without a second read.
+    asked: list[int] = []
+    opts = ts.TagsOptions("Music", [Rule(lib.media_root, str(demo.media_dir))], direction="to-plex")
+    hooked = ts.TagsSyncJob(app, opts, ask_scale=lambda q: asked.append(q.count) or "percent")
+    plan = hooked.prepare(JobContext(lambda ev: None))
+    assert asked == [2] and ts.open_question(plan) is None
+    assert {int(c.target): c.new for c in plan.changes if int(c.target) in halves} == {
+        k: 1.0 for k in halves
+    }
+    assert plan.options["rating_scale"] == "percent"  # the writer and undo read it
 
 
 def test_cli_tags_takes_the_answer_as_rating_scale(
@@ -232,6 +245,41 @@ def test_cli_tags_takes_the_answer_as_rating_scale(
     assert run()["counts"]["rating scale unknown"] == 2
     out = run("--rating-scale", "0-100")
     assert "rating scale unknown" not in out["counts"] and out["counts"]["to Plex"] == 2
+
+
+def test_cli_tags_asks_the_scale_at_the_terminal(
+    music_demo: Any,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At a terminal (not --json, not a pipe) the job's question is asked and answered there."""
+    import io
+
+    from ratings_gui import cli
+    from ratings_gui.demo.audio import local_path
+
+    demo, _app = music_demo
+    lib = demo.lib
+    flac = [k for k in lib.keys_of(1, "track") if lib.items[k].file.endswith(".flac")][:2]
+    for k in flac:
+        lib.set_rating(k, None)
+        restore_fields(local_path(lib, demo.media_dir, lib.items[k].file), {"RATING": "10"})
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal("0-10\n"))
+    code = cli.main(
+        ["tags", "--library", "Music", "--map", f"{lib.media_root}={demo.media_dir}",
+         "--direction", "to-plex", "--yes", "--server", demo.url, "--token", demo.token,
+         "--data-dir", str(tmp_path / "cli")]
+    )  # fmt: skip
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "2 files hold a RATING of 6-10" in captured.err
+    assert {k: lib.rating(k) for k in flac} == dict.fromkeys(flac, 10.0)  # read as 0-10
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,10 @@ class Plan:
     #: When the snapshot this plan came from was read (time.time()): a rating given
     #: in Plex after it is never written over.
     read_at: float | None = None
+    #: What the job keeps with its plan for its own apply or preview (a typed object of
+    #: the job's: an undo's journal ids and file fields, the tags' open question). Never
+    #: journaled: only ``options`` (what the user chose) is.
+    payload: Any = None
 
     def add(self, change: Change) -> None:
         self.changes.append(change)

@@ -10,11 +10,14 @@ thread before a job starts.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from tkinter import filedialog
 from typing import Any
 
 import customtkinter as ctk
+
 from ratings_gui.core.pathmap import MappingTest, RuleError, map_path, parse_rule, parse_rules
 from ratings_gui.core.plan import FILE, Plan, Report
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
@@ -31,6 +34,7 @@ from ratings_gui.gui.widgets import (
 )
 from ratings_gui.jobs import tags_sync as ts
 from ratings_gui.jobs.runner import Finished
+from ratings_gui.tags.scales import ScaleQuestion
 
 DIRECTION_KEYS = {v: k for k, v in ts.DIRECTION_NAMES.items()}
 CONFLICT_KEYS = {v: k for k, v in ts.CONFLICT_NAMES.items()}
@@ -241,8 +245,9 @@ class TagsTab(Tab):
         self.plan_note = ctk.CTkLabel(bar, text="", text_color=MUTED_COLOR)
         self.plan_note.pack(side="left", padx=10)
         # The one question a scan can leave (a RATING of 6-10 whose scale nothing tells):
-        # shown beside the preview, answered once per library, then planned again.
+        # the job asks it mid-read (ask_scale); answered once per library.
         self.scale_answers: dict[str, str] = {}
+        self._answer_to: Callable[[str], None] | None = None
         self.scale_bar = ctk.CTkFrame(bar, fg_color="transparent")
         self.scale_label = ctk.CTkLabel(
             self.scale_bar, text="", justify="left", anchor="w", wraplength=560
@@ -379,7 +384,7 @@ class TagsTab(Tab):
             return
         self._save(opts)
         self.preview_job(
-            ts.TagsSyncJob(self.app, opts),
+            ts.TagsSyncJob(self.app, opts, ask_scale=self.ask_scale),
             name=ts.JOB,
             phase=f"Reading {opts.library} and the files' tags…",
         )
@@ -408,20 +413,45 @@ class TagsTab(Tab):
             count_text(v, k) for k, v in plan.summary().items() if k != "update" and v
         )
         self.say(f"{self.plan_title(plan)}: {counts}")
-        question = plan.options.get("rating_scale_question")
-        if isinstance(question, dict):
-            self.scale_label.configure(text=str(question.get("text", "")))
+        question = ts.open_question(plan)
+        if question is not None:
+            self.scale_label.configure(text=question.text)
             self.scale_bar.pack(side="left", padx=6)  # the job logged the question already
         else:
             self.scale_bar.pack_forget()
 
+    def ask_scale(self, question: ScaleQuestion) -> str | None:
+        """The job's question (on its worker): shown with its two answers; waits for one.
+
+        None when the run is cancelled meanwhile (those files then stay unread).
+        """
+        answer: list[str] = []
+        done = threading.Event()
+
+        def show() -> None:
+            self._answer_to = lambda scale: (answer.append(scale), done.set())
+            self.scale_label.configure(text=question.text)
+            self.scale_bar.pack(side="left", padx=6)
+
+        self.window.runner.post(show)
+        while not done.wait(0.1):
+            if self.window.runner.cancel_event.is_set():
+                self.window.runner.post(self.scale_bar.pack_forget)
+                return None
+        return answer[0]
+
     def answer_scale(self, scale: str) -> None:
-        """The user's answer to the scale question: kept for this library, then planned again."""
+        """The user's answer to the scale question: kept for this library; the read goes on
+        (or, for a plan that left it open, is planned again)."""
         opts = getattr(self.plan_job, "opts", None)
         library = getattr(opts, "library", None) or self.library_menu.get()
         self.scale_answers[library] = scale
         self.scale_bar.pack_forget()
-        self.preview_plan()
+        waiting, self._answer_to = self._answer_to, None
+        if waiting is not None:
+            waiting(scale)
+        else:
+            self.preview_plan()
 
     def report_text(self, report: Report) -> str:
         return report_line(report)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from ratings_gui.jobs.base import PlanJob, rating_provenance
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.tags.files import modified_at
 from ratings_gui.tags.files import test_mapping as check_mapping
+from ratings_gui.tags.scales import ScaleQuestion, is_ambiguous, settle
 from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,6 @@ def _outcome_of(reading: FileReading | None) -> tuple[str, str]:
     """(outcome, plain reason) for a file that could not be read."""
     if reading is None or reading.local is None:
         return NOT_MAPPED, "no mapping rule covers this server path"
-    from ratings_gui.tags.scales import is_ambiguous
-
     err = reading.result
     if is_ambiguous(err):
         return SCALE_UNKNOWN, "read it as 0-100 or 0-10? (the preview asks)"
@@ -375,8 +374,6 @@ def settle_scales(
     """Files whose RATING was ambiguous, read on the scale the library (or ``answer``) gives;
     returns the readings, the question left for the user (None when none is open) and
     the scale used (None when none was, or fields were read on different ones)."""
-    from ratings_gui.tags.scales import settle
-
     results = {r.local: r.result for r in readings.values() if r.local is not None}
     settled, used, question = settle(results, answer=answer, popm_email=popm_email)
     out = {
@@ -436,6 +433,20 @@ def sync_writer(
     return InOrder(plex, files)
 
 
+@dataclass(frozen=True)
+class TagsPlanInfo:
+    """What a tags plan carries besides its changes (never journaled)."""
+
+    #: The scale question no one answered: those files are counted, not written.
+    question: ScaleQuestion | None = None
+
+
+def open_question(plan: Plan) -> ScaleQuestion | None:
+    """The scale question a tags plan left open (None when there is none)."""
+    info = plan.payload
+    return info.question if isinstance(info, TagsPlanInfo) else None
+
+
 def file_provenance(app: Any) -> dict[str, Written]:
     """The program's standing writes to files (path -> value, whose), any server or user.
 
@@ -469,10 +480,20 @@ class TagsSyncJob(PlanJob):
     name = JOB
     read_kinds = ("track",)
 
-    def __init__(self, app: Any, opts: TagsOptions) -> None:
+    def __init__(
+        self,
+        app: Any,
+        opts: TagsOptions,
+        *,
+        ask_scale: Callable[[ScaleQuestion], str | None] | None = None,
+    ) -> None:
         super().__init__(app)
         self.opts = opts
         self.library = opts.library
+        #: The hook the window and the command line answer when a RATING's scale is open
+        #: (beets' ImportSession habit): called on the worker, returns "percent", "ten" or
+        #: None (left open: those files are counted, not written).
+        self.ask_scale = ask_scale
         self.mapping: MappingTest | None = None
         self.figures: dict[str, float] = {}
         self.provenance: dict[str, Written] = {}
@@ -523,6 +544,12 @@ class TagsSyncJob(PlanJob):
         readings, question, used = settle_scales(
             readings, self.opts.rating_scale, self.opts.popm_email
         )
+        if question is not None and self.ask_scale is not None:
+            answer = self.ask_scale(question)
+            ctx.check_cancel()
+            if answer:  # only the open files are read again, on the scale given
+                self.opts.rating_scale = answer
+                readings, question, used = settle_scales(readings, answer, self.opts.popm_email)
         self.figures["scan_seconds"] = time.perf_counter() - t0
         self.figures["files"] = len({r.local for r in readings.values() if r.local})
         self.provenance = rating_provenance(self.app)
@@ -548,16 +575,16 @@ class TagsSyncJob(PlanJob):
             keep_mtime=self.opts.keep_mtime,
         )
         if question is not None:
-            plan.options["rating_scale_question"] = question.as_dict()
+            plan.payload = TagsPlanInfo(question)
         if used:
             # the scale the plan read the ambiguous RATINGs on: the writer reads and keeps it
             plan.options["rating_scale"] = used
         return plan
 
     def log_plan(self, ctx: JobContext, plan: Plan) -> None:
-        question = plan.options.get("rating_scale_question")
-        if question:
-            ctx.log(question["text"], logging.WARNING)
+        question = open_question(plan)
+        if question is not None:
+            ctx.log(question.text, logging.WARNING)
         files = sum(1 for c in plan.changes if c.target_kind == FILE)
         ctx.log(
             f"scanned {self.figures['files']:,} files in {self.figures['scan_seconds']:.1f} s; "

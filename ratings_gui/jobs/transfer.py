@@ -648,6 +648,8 @@ class ClearJob(PlanJob):
         self.library = library
         self.kinds = list(kinds or [])
         self.backup_path = Path(backup_path) if backup_path else None
+        #: The backup file the last apply wrote (None: nothing to clear, no file).
+        self.written_backup: str | None = None
         self.targets: list[tr.TargetLibrary] = []
 
     def read(self, ctx: JobContext) -> tr.TargetLibrary:
@@ -681,7 +683,8 @@ class ClearJob(PlanJob):
         if plan.changes:
             n = write_backup_file(path, backup)
             ctx.log(f"backup of {len(backup):,} ratings written to {path} ({n:,} bytes)")
-        plan.options["backup"] = str(path) if plan.changes else None
+        # a result of this apply: the report (and so the run's summary) says where it is
+        self.written_backup = str(path) if plan.changes else None
         return super().apply(ctx, plan)
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
@@ -693,7 +696,7 @@ class ClearJob(PlanJob):
         return BulkRatingWriter(conn, sid, kind=None, cancel=ctx.cancel_event)
 
     def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
-        report.extra["backup"] = plan.options["backup"]
+        report.extra["backup"] = self.written_backup
 
 
 # --- automatic backup before a run ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
@@ -35,12 +36,20 @@ CHANGED_SINCE = "changed since"
 GONE = "no longer on the server"
 FILE_GONE = "file not found"
 FILE_UNREADABLE = "file unreadable"
-#: Plan option holding path -> raw fields to restore (taken out before journaling).
-RESTORE_FIELDS = "restore_fields"
 ALREADY_UNDONE = "already as before"
 _MISSING = object()
-#: Plan option: journal ids of changes whose target already holds the old value.
-ALREADY_IDS = "already_undone"
+
+
+@dataclass
+class UndoPayload:
+    """What an undo plan carries for its own apply (never journaled)."""
+
+    #: change key -> the journal id of the change it undoes (marked undone once written).
+    change_ids: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    #: Journal ids whose target already holds the old value (marked undone as they are).
+    already: list[int] = field(default_factory=list)
+    #: path -> the exact raw tag fields to put back into that file.
+    restore: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _plan_file_undo(
@@ -176,10 +185,7 @@ def plan_undo(
             continue
         plan.add(ch.inverse(reason=f"undo of run {run_id}"))
         change_ids[ch.key] = row.id
-    plan.options["change_ids"] = {"|".join(k): v for k, v in change_ids.items()}
-    plan.options[ALREADY_IDS] = already
-    if restore:
-        plan.options[RESTORE_FIELDS] = restore
+    plan.payload = UndoPayload(change_ids, already, restore)
     return plan
 
 
@@ -370,19 +376,13 @@ class UndoJob(PlanJob):
         removed = sweep_temp_files(getattr(self, "_temp_folders", []))
         if removed:
             ctx.log(f"deleted {removed:,} leftover temporary files")
-        # the fields go to the writer, not into the new run's journaled options
-        self._restore = dict(plan.options.get(RESTORE_FIELDS) or {})
-        bare = {k: v for k, v in plan.options.items() if k != RESTORE_FIELDS}
-        return super().apply(ctx, dataclasses.replace(plan, options=bare))
-
-    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
-        """Mark the undone rows, and what is left of the run they came from."""
-        if self._restore or any(c.target_kind == FILE for c in plan.changes):
+        payload: UndoPayload = plan.payload or UndoPayload()
+        self._restore = dict(payload.restore)  # to the writer; never journaled
         if self.recovery is not None:
-            bare = self._record_recovered(bare)
-            from ratings_gui.jobs.tags_sync import count_sides
+            plan = self._record_recovered(plan, payload)
+        return super().apply(ctx, plan)
 
-    def _record_recovered(self, options: dict[str, Any]) -> dict[str, Any]:
+    def _record_recovered(self, plan: Plan, payload: UndoPayload) -> Plan:
         """Put the lost run back into History (once), then undo it there like any run.
 
         The recovery file's places become the new journal's change ids, so the
@@ -395,17 +395,24 @@ class UndoJob(PlanJob):
         def real(i: int) -> int:
             return ids[-int(i) - 1]
 
-        options = dict(options)
-        options["undo_of"] = run_id
-        options["undo_from"] = str(self.recovery.path)
-        options["change_ids"] = {k: real(v) for k, v in options.get("change_ids", {}).items()}
-        options[ALREADY_IDS] = [real(i) for i in options.get(ALREADY_IDS, [])]
-        return options
+        options = {**plan.options, "undo_of": run_id, "undo_from": str(self.recovery.path)}
+        ids_now = UndoPayload(
+            {k: real(v) for k, v in payload.change_ids.items()},
+            [real(i) for i in payload.already],
+            payload.restore,
+        )
+        return dataclasses.replace(plan, options=options, payload=ids_now)
+
+    def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
+        """Mark the undone rows, and what is left of the run they came from."""
+        if self._restore or any(c.target_kind == FILE for c in plan.changes):
+            from ratings_gui.jobs.tags_sync import count_sides
 
             count_sides(report)
-        ids = plan.options.get("change_ids", {})
-        done_ids = [cid for ch in report.applied if (cid := ids.get("|".join(ch.key))) is not None]
-        done_ids += [int(i) for i in plan.options.get(ALREADY_IDS, [])]
+        payload: UndoPayload = plan.payload or UndoPayload()
+        ids = payload.change_ids
+        done_ids = [cid for ch in report.applied if (cid := ids.get(ch.key)) is not None]
+        done_ids += list(payload.already)
         self.app.journal.mark(done_ids, UNDONE)
         remaining = self.app.journal.changes(self.run_id, statuses=[APPLIED])
         self.app.journal.set_run_status(self.run_id, "undone" if not remaining else "partly undone")

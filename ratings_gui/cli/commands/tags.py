@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from typing import Any
 
 from ratings_gui.cli.base import (
@@ -28,9 +30,27 @@ from ratings_gui.jobs.tags_sync import (
     TagsSyncJob,
     file_problems,
 )
+from ratings_gui.tags.scales import ScaleQuestion
 
-#: ``--rating-scale`` values -> the tag layer's scale names.
+#: ``--rating-scale`` values (and the terminal's answers) -> the tag layer's scale names.
 RATING_SCALE_ARGS = {"0-100": "percent", "0-10": "ten"}
+
+
+def ask_on_terminal(out: Output) -> Callable[[ScaleQuestion], str | None]:
+    """The tags job's scale question, asked at the terminal (never in --json or a pipe:
+    then ``--rating-scale`` answers, or those files are counted and left alone)."""
+
+    def ask(question: ScaleQuestion) -> str | None:
+        if out.as_json or sys.stdin is None or not sys.stdin.isatty():
+            return None
+        print(question.text, file=sys.stderr)
+        try:
+            text = input("Read them as 0-100 or 0-10? (type 0-100 or 0-10; Enter: leave them) ")
+        except EOFError:
+            return None
+        return RATING_SCALE_ARGS.get(text.strip())
+
+    return ask
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -97,7 +117,7 @@ def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
         vorbis_zero_to_ten=args.vorbis_0_10,
         rating_scale=RATING_SCALE_ARGS.get(args.rating_scale or ""),
     )
-    job = TagsSyncJob(app, opts)
+    job = TagsSyncJob(app, opts, ask_scale=ask_on_terminal(out))
     if args.test_mapping:
         test = job.test_mapping(cli_context(out))
         for sp, local in test.missing[:10]:
