@@ -22,7 +22,7 @@ from ratings_gui.core.matching import MIN_SCORE
 from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.gui.import_review import ReviewPane
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
-from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, open_path, tip
+from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, open_path, plural, tip
 from ratings_gui.jobs.import_job import ImportJob, export_ratings
 from ratings_gui.jobs.runner import Finished
 from ratings_gui.sources import several_exports, several_exports_message
@@ -93,7 +93,9 @@ class ImportTab(Tab):
         # The review list shares the width: narrower item and reason columns keep all five visible.
         preview.tree.column("item", width=230)
         preview.tree.column("reason", width=120)
-        self.review = ReviewPane(body, decide=self._decide, chosen=self._chosen)
+        self.review = ReviewPane(
+            body, decide=self._decide, chosen=self._chosen, library=self._library_of
+        )
         self.show_review_pane(False)
         self.start_buttons = [self.preview_button, self.export_button]
 
@@ -293,7 +295,7 @@ class ImportTab(Tab):
     def planned(self, plan: Plan, result: object) -> None:
         self.review.fill(self.plan_job.review)
         self.show_review_pane(bool(self.review.review_items))
-        self.say(f"Import planned: {len(plan):,} change(s); review, then Apply.")
+        self.say(f"Import planned: {plural(len(plan), 'change')}; review, then Apply.")
 
     # --- needs review ------------------------------------------------------------------------
 
@@ -308,6 +310,11 @@ class ImportTab(Tab):
             self.review.grid_remove()
             self.body.grid_columnconfigure(0, weight=1, uniform="")
             self.body.grid_columnconfigure(1, weight=0, uniform="")
+
+    def _library_of(self, item: Any) -> str:
+        """The library a candidate is in, when the import read one library."""
+        libraries = getattr(self.plan_job, "libraries", None) or []
+        return str(libraries[0]) if len(libraries) == 1 else ""
 
     def _chosen(self, item: ReviewItem) -> Any:
         """The Plex item the plan holds for a row the user decided (None: not yet)."""
@@ -332,15 +339,19 @@ class ImportTab(Tab):
         return super().apply(plan)
 
     def apply_phase(self, plan: Plan) -> str:
-        return f"Writing {len(plan):,} change(s)…"
+        return f"Writing {plural(len(plan), 'change')}…"
 
     def report_text(self, report: Report) -> str:
         # The job already logged the breakdown and the unmatched-rows path.
-        return f"Import run {report.run_id}: {report.changes:,} change(s) written."
+        return f"Import run {report.run_id}: {plural(report.changes, 'change')} written."
 
     def result_rows(self, plan: Plan, report: Report) -> list[Change]:
-        """The rows of the file that became no rating, each with its reason."""
-        out = []
+        """What was written (each with "written"), then the rows of the file that became no
+        rating, each with its reason: after Apply the list says both."""
+        out = [
+            Change(c.target_kind, c.target, c.field, c.old, c.new, f"written: {c.reason}", c.label)
+            for c in report.applied
+        ]
         for s in plan.skipped:
             if s.get("reason") in ("unchanged",):
                 continue
