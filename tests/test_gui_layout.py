@@ -1,9 +1,13 @@
 """The window at the sizes laptops have: the plan is the main thing on every job tab.
 
 One demo session (its folder with music and sample exports, as ``--demo``
-makes it), one preview per job tab, then the window at 1040x640 and
-1366x768, light and dark: every job tab shows at least 8 plan rows and its
-Apply button, and every tab is saved as a screenshot in ``artifacts/``.
+makes it); every job tab at 1040x640 and 1366x768 before a preview (its
+Export/Apply/Discard row inside the window), then one preview per job tab
+and the window at both sizes, light and dark: every job tab shows at least
+8 plan rows and its whole action row, the Item column is the widest, a cut
+cell and a long status line keep their whole text in a tooltip, the
+Inference charts' captions and axes are inside. Every tab is saved as a
+screenshot in ``artifacts/`` (``tab-NAME-WxH-MODE[-before].png``).
 """
 
 from __future__ import annotations
@@ -76,6 +80,12 @@ def inside(widget: Any, win: Any) -> bool:
     )
 
 
+def action_row_cut(preview: Any, win: Any) -> list[str]:
+    """The plan's action buttons (Export, Apply, Discard) that are not wholly in the window."""
+    buttons = (preview.export_button, preview.apply_button, preview.discard_button)
+    return [b.cget("text") for b in buttons if not inside(b, win)]
+
+
 def window_shot(win: Any, name: str) -> Path | None:
     """Save just the window to ``artifacts/<name>.png``."""
     if not shutil.which("import") or not os.environ.get("DISPLAY"):
@@ -102,6 +112,67 @@ def preview_all(win: Any) -> None:
         assert len(tab.preview.plan) >= 8, name
 
 
+def before_preview(win: Any) -> None:
+    """Every job tab before a preview: the action row is inside the window at both sizes."""
+    for w, h in ((1366, 768), (1040, 640)):
+        win.geometry(f"{w}x{h}+0+0")
+        for name in JOB_TABS:
+            tab = win.tab_objects[name]
+            win.select_tab(name)
+            win.pump(lambda: False, 0.25)
+            preview = tab.make_preview()
+            assert preview.winfo_ismapped(), f"{name} at {w}x{h}: no plan area"
+            assert not action_row_cut(preview, win), f"{name} at {w}x{h} before a preview"
+            window_shot(win, f"tab-{name}-{w}x{h}-light-before")
+
+
+def inference_views_fit(win: Any) -> None:
+    """The Inference reports at 1040x640: the chart's lowest label and the tables' rows are
+    inside the window, the plan's Apply too when the view comes back."""
+    tab = win.tab_objects["inference"]
+    win.select_tab("inference")
+    views = tab.report_views
+    for label in ("Histogram", "Counts", "Same songs", "Far from album"):
+        views.show_view(label)
+        win.pump(lambda: False, 0.3)
+        if label == "Histogram":
+            chart = views.chart
+            assert chart.winfo_height() >= 140 and inside(chart, win), "the chart is cut"
+            items = chart.find_all()
+            lowest = max(chart.bbox(i)[3] for i in items if chart.bbox(i))
+            assert lowest <= chart.winfo_height(), "the x-axis labels are cut"
+        window_shot(win, f"inference-{label.lower().replace(' ', '_')}-1040x640")
+    views.show_view("Plan")
+    win.pump(lambda: False, 0.2)
+    assert not action_row_cut(tab.preview, win)
+
+
+def long_texts_keep_their_words(win: Any) -> None:
+    """A long status is one line ending in "…", its tooltip all of it; a cut Item cell too;
+    the Item column is the widest."""
+    from ratings_gui.gui.widgets import elide
+
+    status = "Done with errors: Tags sync: " + "a very long account of what happened · " * 8
+    win.set_status(status)
+    win.pump(lambda: False, 0.2)
+    label = win.progress.phase
+    assert label.cget("text") == status and label.tooltip_text == status
+    assert label.shown_text.endswith("…") and "\n" not in label.shown_text
+    assert inside(label, win) and label.winfo_height() < 40, "the status line is one line"
+    assert elide("abc", 1000, len) == "abc"
+    tags = win.tab_objects["tags"]
+    win.select_tab("tags")
+    win.pump(lambda: False, 0.3)
+    tree = tags.preview.tree
+    widths = {c: int(tree.column(c, "width")) for c in ("item", "field", "old", "new", "reason")}
+    assert widths["item"] == max(widths.values()) and widths["item"] >= 400, widths
+    tips = tags.preview.table.cell_tips
+    for iid in tree.get_children()[:20]:
+        text = str(tree.item(iid, "values")[0])
+        cut = tips.cut_text(iid, "#1")
+        assert cut in ("", text)  # a cut cell's tooltip holds its whole text
+
+
 def test_every_job_tab_shows_its_plan_at_laptop_sizes(win: Any, session: Any) -> None:
     import customtkinter as ctk
 
@@ -109,6 +180,8 @@ def test_every_job_tab_shows_its_plan_at_laptop_sizes(win: Any, session: Any) ->
     assert tags.rules_text() == session.mapping_rule, "the demo fills in the Tags mapping"
     assert win.header.demo.cget("text").startswith("Demo files: ")
     assert str(session.folder) in win.header.demo.tooltip_text
+    before_preview(win)
+    win.geometry("1366x768+0+0")
     preview_all(win)
     for w, h, mode in SIZES:
         ctk.set_appearance_mode(mode)
@@ -121,8 +194,11 @@ def test_every_job_tab_shows_its_plan_at_laptop_sizes(win: Any, session: Any) ->
                 pump_until(win, lambda p=preview: not p.filling, 10, "rows")
                 rows = visible_rows(preview.tree)
                 assert rows >= 8, f"{name} at {w}x{h}: {rows} plan rows"
-                assert inside(preview.apply_button, win), f"{name} at {w}x{h}: Apply cut off"
+                assert not action_row_cut(preview, win), f"{name} at {w}x{h}: action row cut"
             window_shot(win, f"tab-{name}-{w}x{h}-{mode}")
+        if (w, h, mode) == (1040, 640, "light"):
+            inference_views_fit(win)
+            long_texts_keep_their_words(win)
 
 
 def test_the_window_opens_inside_a_laptop_screen() -> None:

@@ -144,7 +144,7 @@ def plan_columns(kind_of: Callable[[Any], str] | None = None) -> tuple[TableColu
 #: The columns of a plan whose items need no kind (a plan of one kind, or a mixed result).
 COLUMNS = plan_columns()
 #: The Item column's share of the room the fixed columns leave (the Reason has the rest).
-ITEM_SHARE = 0.56
+ITEM_SHARE = 0.62
 
 
 @dataclass(frozen=True)
