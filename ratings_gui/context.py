@@ -13,6 +13,7 @@ from ratings_gui.journal import Journal
 from ratings_gui.logsetup import add_secret, setup_logging
 from ratings_gui.plex.auth import AUTH_APP_URL, use_plextv
 from ratings_gui.plex.connection import Connection, configure_headers
+from ratings_gui.plex.home import HomeUserError, connect_as, home_users
 from ratings_gui.settings import Paths, Settings, TokenStore, resolve_paths
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ class AppContext:
 
         Undo of a run made as another member runs as that member, by itself.
         """
-        from ratings_gui.plex.home import connect_as, home_users
 
         conn = self.connection
         if conn is None:
@@ -74,8 +74,6 @@ class AppContext:
         token = self.account_token or self.tokens.load() or ""
         member = next((u for u in home_users(token) if u.uuid == user), None)
         if member is None:
-            from ratings_gui.plex.home import HomeUserError
-
             raise HomeUserError("That Plex Home member is no longer in your Home.")
         return connect_as(base, token, member, pin)
 

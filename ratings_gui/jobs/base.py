@@ -22,10 +22,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
+from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report, summary
 from ratings_gui.core.provenance import CHANGED_DURING_RUN, changed_by_someone
 from ratings_gui.core.scale import same
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.settle import settle_interrupted
 from ratings_gui.journal import (
     FAILED,
     INTERRUPTED,
@@ -36,6 +37,8 @@ from ratings_gui.journal import (
 )
 from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
+from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.snapshot import read_library
 from ratings_gui.plex.writer import RatingWriter
 from ratings_gui.writeloop import CANCELLED, Writer, count_outcomes
 
@@ -227,7 +230,6 @@ def apply_plan(
 
 def _landed(app: Any, plan: Plan, run_id: int, error: str) -> dict[str, Any]:
     """The JSON summary of a run that ended early: its id and what landed (from the journal)."""
-    from ratings_gui.core.plan import summary
 
     try:
         run = app.journal.run(run_id)
@@ -292,7 +294,6 @@ def _journal_lost(
 
 
 def _landed_counts(plan: Plan, run_id: int, applied: int, error: str) -> dict[str, Any]:
-    from ratings_gui.core.plan import summary
 
     counts = {"applied": applied} if applied else {}
     return summary(
@@ -331,8 +332,6 @@ class PlanJob:
 
     def read_snapshot(self, ctx: JobContext) -> tuple[Any, Any]:
         """The default read: the Snapshot, and the PlexHttp that read it (to read more on its count)."""
-        from ratings_gui.plex.http import PlexHttp
-        from ratings_gui.plex.snapshot import read_library
 
         conn = require_connection(self.app)
         http = PlexHttp(conn, cancel=ctx.cancel_event)
@@ -377,7 +376,6 @@ class PlanJob:
     def prepare(self, ctx: JobContext) -> Plan:
         # What an interrupted run left pending is settled against the server and the
         # files first, so this plan (and whose rating is whose) sees every write.
-        from ratings_gui.jobs.settle import settle_interrupted
 
         settle_interrupted(self.app, ctx)
         self.bad = []

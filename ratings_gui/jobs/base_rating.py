@@ -29,7 +29,11 @@ from ratings_gui.core.scale import format_stars, normalize, same
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import Provenance
+from ratings_gui.plex.alerts import wake_on_library_change
+from ratings_gui.plex.bulk import BulkRatingWriter
 from ratings_gui.plex.connection import PlexError
+from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.snapshot import find_section, iter_listing
 from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
@@ -280,7 +284,6 @@ class BaseRatingJob(PlanJob):
 
         ``opts.grouped`` is no longer a choice: every run groups its writes.
         """
-        from ratings_gui.plex.bulk import BulkRatingWriter
 
         conn = require_connection(self.app)
         section_id = plan.options.get("section_id")
@@ -312,7 +315,6 @@ class WatchStats:
 
 def _newest_tracks(http: Any, section_id: int, floor: int, page: int) -> list[Item]:
     """Tracks added at or after ``floor``, newest first; pages on only while they are all new."""
-    from ratings_gui.plex.snapshot import iter_listing
 
     out: list[Item] = []
     for it in iter_listing(
@@ -326,7 +328,6 @@ def _newest_tracks(http: Any, section_id: int, floor: int, page: int) -> list[It
 
 def _first_page(http: Any, section_id: int, page: int) -> list[Item]:
     """The newest ``page`` tracks (one request)."""
-    from ratings_gui.plex.snapshot import iter_listing
 
     listing = iter_listing(
         http, section_id, TYPE_IDS["track"], page_size=page, params={"sort": "addedAt:desc"}
@@ -353,9 +354,6 @@ def watch(
     clock, so a skewed local clock does not matter). Notifications, when
     plexapi's AlertListener can run, only wake the poll early.
     """
-    from ratings_gui.plex.alerts import wake_on_library_change
-    from ratings_gui.plex.http import PlexHttp
-    from ratings_gui.plex.snapshot import find_section
 
     conn = require_connection(app)
     job = BaseRatingJob(app, opts)

@@ -36,6 +36,7 @@ from ratings_gui.jobs.transfer import (
     verify_written,
 )
 from ratings_gui.plex.connection import PlexError
+from ratings_gui.plex.home import find_user
 from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,6 @@ class CopyRatingsJob(PlanJob):
 
     def read(self, ctx: JobContext) -> tuple[Any, ...]:
         """Both members' ratings, each read with their own token (two paged bulk reads)."""
-        from ratings_gui.plex.home import find_user
 
         require_connection(self.home_app)
         members = home_members(self.home_app)

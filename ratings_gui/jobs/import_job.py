@@ -33,6 +33,7 @@ from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_both
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.plex.bulk import grouped_writer
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import SectionInfo, list_sections, read_library
@@ -429,7 +430,6 @@ class ImportJob(PlanJob):
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
         """Grouped multi-edits; each item's library and type come from the read before each chunk."""
-        from ratings_gui.plex.bulk import grouped_writer
 
         return grouped_writer(require_connection(self.app), ctx.cancel_event)
 

@@ -37,7 +37,11 @@ from ratings_gui.jobs.base import (
 )
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import APPLIED, Provenance
+from ratings_gui.plex.bulk import BulkRatingWriter, MoodWriter, mood_waits_for_rating
 from ratings_gui.plex.connection import PlexError
+from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.snapshot import keys_with_mood, read_items
+from ratings_gui.plex.writer import RatingWriter
 from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
@@ -149,8 +153,6 @@ def verify_ratings(
 
     What the server did not keep is marked failed; returns how many.
     """
-    from ratings_gui.plex.http import PlexHttp
-    from ratings_gui.plex.snapshot import read_items
 
     ratings = [c for c in report.applied if c.field == "userRating" and c.target.isdigit()]
     if not ratings:
@@ -169,7 +171,6 @@ def kind_writer(conn: Any, section_id: int, kinds: dict[int, str], cancel: Any) 
     The grouped writer's per-change re-read would cost one request per 200
     items; the job verifies with one listing re-read instead (``verify``).
     """
-    from ratings_gui.plex.bulk import BulkRatingWriter
 
     return BulkRatingWriter(conn, section_id, kinds=kinds, cancel=cancel, verify=False)
 
@@ -216,7 +217,6 @@ class InferJob(PlanJob):
 
     def read_mood(self, http: Any, section_id: int, kinds: Iterable[str] = KINDS) -> set[int]:
         """The keys carrying the mood tag: a mood-filtered key listing per kind."""
-        from ratings_gui.plex.snapshot import keys_with_mood
 
         return keys_with_mood(http, section_id, kinds, self.opts.mood_tag or "", KEY_PAGE)
 
@@ -251,8 +251,6 @@ class InferJob(PlanJob):
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer:
         """Grouped edits per kind (or item by item), then the mood tags."""
-        from ratings_gui.plex.bulk import MoodWriter, mood_waits_for_rating
-        from ratings_gui.plex.writer import RatingWriter
 
         conn = require_connection(self.app)
         kinds = {it.key: it.kind for it in self.items}
@@ -289,7 +287,6 @@ class InferJob(PlanJob):
 
     def _verify_mood(self, ctx: JobContext, report: Report, moods: list[Change]) -> list[Change]:
         """Re-read who carries the tag (a listing per kind written); mark what did not stick."""
-        from ratings_gui.plex.http import PlexHttp
 
         http = PlexHttp(self.app.connection, cancel=ctx.cancel_event)
         kinds = [k for k in KINDS if any(self._kind(c) == k for c in moods)]

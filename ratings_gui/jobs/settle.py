@@ -19,6 +19,8 @@ from typing import Any
 from ratings_gui.core.plan import FILE, PLEX, Change
 from ratings_gui.core.scale import same
 from ratings_gui.journal import APPLIED, FAILED, PENDING, ChangeRow
+from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.writer import read_current
 from ratings_gui.tags.writer import FileWriter, old_rating
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,6 @@ def _holds(ch: Change, now: Any) -> bool:
 
 
 def _plex_now(app: Any, changes: Sequence[Change], cancel: Any = None) -> dict[Any, Any] | None:
-    from ratings_gui.plex.http import PlexHttp
-    from ratings_gui.plex.writer import read_current
 
     conn = getattr(app, "connection", None)
     if conn is None:

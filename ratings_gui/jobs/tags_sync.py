@@ -32,9 +32,19 @@ from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_stars, same
 from ratings_gui.jobs.base import PlanJob, rating_provenance
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.plex.bulk import grouped_writer
+from ratings_gui.tags import read_many
+from ratings_gui.tags.api import (
+    DEFAULT_EMAIL,
+    find_stale_temp_files,
+    folders_of,
+    leftover_note,
+    sweep_temp_files,
+)
 from ratings_gui.tags.files import modified_at
 from ratings_gui.tags.files import test_mapping as check_mapping
 from ratings_gui.tags.scales import ScaleQuestion, is_ambiguous, settle
+from ratings_gui.tags.writer import FileWriter, old_rating
 from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
@@ -334,8 +344,6 @@ def scan_files(
     Temp files a killed run left beside the files are counted (and added to
     ``leftovers``), not deleted: reading must not write (a dry run reads too).
     """
-    from ratings_gui.tags import read_many
-    from ratings_gui.tags.api import DEFAULT_EMAIL
 
     readings: dict[str, FileReading] = {}
     local_to_server: dict[str, list[str]] = {}
@@ -347,7 +355,6 @@ def scan_files(
             else:
                 local_to_server.setdefault(local, []).append(sp)
     total = len(local_to_server)
-    from ratings_gui.tags.api import find_stale_temp_files, folders_of, leftover_note
 
     found = find_stale_temp_files(folders_of(local_to_server))
     if found:
@@ -417,8 +424,6 @@ def sync_writer(
     rating_scale: str | None = None,
 ) -> Writer:
     """Plex ratings (grouped), then rating tags in files: one writer, so one journal run holds both."""
-    from ratings_gui.plex.bulk import grouped_writer
-    from ratings_gui.tags.writer import FileWriter
 
     plex = None
     if app.connection is not None:
@@ -453,7 +458,6 @@ def file_provenance(app: Any) -> dict[str, Written]:
     Files are this computer's: what the program wrote into one stays the
     program's whoever's Plex rating it came from.
     """
-    from ratings_gui.tags.writer import old_rating
 
     out: dict[str, Written] = {}
     for path, prov in app.journal.standing_writes(FILE, "rating").items():
@@ -603,7 +607,6 @@ class TagsSyncJob(PlanJob):
 
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
         """The leftover temp files the scan counted are deleted first (never by a dry run)."""
-        from ratings_gui.tags.api import folders_of, sweep_temp_files
 
         removed = sweep_temp_files(folders_of(getattr(self, "leftovers", [])))
         if removed:

@@ -36,9 +36,14 @@ from ratings_gui.jobs.base import (
 )
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.plex.bulk import BulkRatingWriter
 from ratings_gui.plex.connection import PlexError
+from ratings_gui.plex.home import HomeUserError, home_users
+from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.snapshot import list_sections, read_items, read_sections
 from ratings_gui.sources.backup_file import read_bounded, wants_gzip, write_atomically
 from ratings_gui.sources.base import SourceError
+from ratings_gui.sources.export import write_unmatched_csv
 from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
@@ -116,8 +121,6 @@ def read_targets(
     kinds: Sequence[str] | None = None,
 ) -> tuple[list[tr.TargetLibrary], int]:
     """One paged bulk read of the libraries; returns them and the requests it took."""
-    from ratings_gui.plex.http import PlexHttp
-    from ratings_gui.plex.snapshot import read_sections
 
     conn = require_connection(app)
     http = PlexHttp(conn, cancel=ctx.cancel_event)
@@ -196,7 +199,6 @@ def build_backup(
 
 def home_members(app: Any) -> list[Any]:
     """The Home's members (``plex.home.HomeUser``), the owner first; one plex.tv request."""
-    from ratings_gui.plex.home import HomeUserError, home_users
 
     token = app.account_token or app.tokens.load() or ""
     if not token:
@@ -312,7 +314,6 @@ class BackupJob:
         A member the owner cannot switch to without a PIN is left out whole
         and named, with the reason; the others are kept.
         """
-        from ratings_gui.plex.home import HomeUserError
 
         sections: list[tr.Backup] = []
         skipped: list[dict[str, str]] = []
@@ -367,7 +368,6 @@ def section_writer(
     by item (the grouped path cannot clear). The job checks the result with
     one listing re-read, not per chunk.
     """
-    from ratings_gui.plex.bulk import BulkRatingWriter
 
     first = next(iter(section_of.values()), 0)
     return BulkRatingWriter(
@@ -379,8 +379,6 @@ def verify_written(
     app: Any, targets: Sequence[tr.TargetLibrary], report: Report, ctx: JobContext
 ) -> int:
     """Read back only the written items (500 keys a request); what did not stick is marked failed."""
-    from ratings_gui.plex.http import PlexHttp
-    from ratings_gui.plex.snapshot import read_items
 
     written = [c for c in report.applied if c.field == "userRating" and c.target.isdigit()]
     if not written:
@@ -496,7 +494,6 @@ class RestoreJob(PlanJob):
 
     def write_unmatched(self, plan: Plan, path: str | Path) -> int:
         """Not found, ambiguous, duplicate and conflict rows with the reason (OSError if not)."""
-        from ratings_gui.sources.export import write_unmatched_csv
 
         return write_unmatched_csv(path, plan.skipped)
 
@@ -555,7 +552,6 @@ class HomeRestoreJob:
         self.parts: list[MemberRestore] = []
 
     def prepare(self, ctx: JobContext) -> list[MemberRestore]:
-        from ratings_gui.plex.home import HomeUserError
 
         backup = read_backup_file(self.path)
         if not backup.is_home:
@@ -689,7 +685,6 @@ class ClearJob(PlanJob):
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
         """The grouped writer every job uses; a clear has no grouped form, so it goes item by item."""
-        from ratings_gui.plex.bulk import BulkRatingWriter
 
         sid = plan.options.get("section_id")
         conn = require_connection(self.app)
@@ -709,12 +704,10 @@ def backup_before(app: Any, plan: Plan, ctx: JobContext | None = None) -> Path |
     items that hold a rating are kept (an unrated item has nothing to lose).
     Returns the file, or None when the plan touches no rated Plex item.
     """
-    from ratings_gui.plex.snapshot import list_sections, read_items
 
     keys = {int(c.target) for c in plan.changes if c.target_kind == PLEX and c.target.isdigit()}
     if not keys or app.connection is None:
         return None
-    from ratings_gui.plex.http import PlexHttp
 
     http = PlexHttp(app.connection)
     items = read_items(app.connection, keys, http=http)

@@ -19,9 +19,16 @@ from ratings_gui.core.registry import JobSpec, declare, job_spec
 from ratings_gui.core.scale import format_both, same
 from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.tags_sync import count_sides, log_sides, sync_writer
 from ratings_gui.journal import APPLIED, UNDONE, ChangeRow, Recovery
+from ratings_gui.plex.bulk import BulkRatingWriter, MoodWriter, mood_waits_for_rating
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.snapshot import read_items
+from ratings_gui.plex.writer import RatingWriter
+from ratings_gui.tags import read_many
+from ratings_gui.tags.api import find_stale_temp_files, folders_of, leftover_note, sweep_temp_files
+from ratings_gui.tags.base import LAYOUT_KEY
+from ratings_gui.tags.writer import old_rating
 from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
@@ -56,7 +63,6 @@ def _plan_file_undo(
     plan: Plan, run_id: int, ch: Change, reading: Any, restore: dict[str, dict[str, str]]
 ) -> bool:
     """One file change's inverse; False (counted, listed) when the file is gone or changed."""
-    from ratings_gui.tags.writer import old_rating
 
     if reading is None or getattr(reading, "reason", "") == "not_found":
         plan.count(FILE_GONE)
@@ -89,8 +95,6 @@ def _plan_file_undo(
         return False
     restore[ch.target] = {str(k): str(v) for k, v in ch.old["fields"].items()}
     if ch.old.get("layout"):
-        from ratings_gui.tags.base import LAYOUT_KEY
-
         restore[ch.target][LAYOUT_KEY] = str(ch.old["layout"])
     plan.add(
         Change(
@@ -130,7 +134,6 @@ def plan_undo(
         seen.add(ch.key)
         if ch.target_kind == FILE:
             reading = (files or {}).get(ch.target)
-            from ratings_gui.tags.writer import old_rating
 
             now = getattr(reading, "rating", _MISSING)
             if (
@@ -312,7 +315,6 @@ class UndoJob(PlanJob):
 
     def _leftover_folders(self, ctx: JobContext) -> list[str]:
         """Folders of every file the run touched (written or not) holding leftover temp files."""
-        from ratings_gui.tags.api import find_stale_temp_files, folders_of, leftover_note
 
         if self.recovery is not None:
             every_change = [c for c, _ in self.recovery.rows]
@@ -329,7 +331,6 @@ class UndoJob(PlanJob):
         """The changed files' ratings now (TagRating or TagError per path)."""
         if not paths:
             return {}
-        from ratings_gui.tags import read_many
 
         email = str(self.run_options.get("popm_email") or "")
         opts: dict[str, Any] = {"popm_email": email} if email else {}
@@ -339,8 +340,6 @@ class UndoJob(PlanJob):
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
         """Files put back their exact fields; mood tags need grouped edits in the run's section."""
         if self._restore or any(c.target_kind == FILE for c in plan.changes):
-            from ratings_gui.jobs.tags_sync import log_sides, sync_writer
-
             log_sides(ctx, plan)
             return sync_writer(
                 self.app,
@@ -350,8 +349,6 @@ class UndoJob(PlanJob):
                 restore=self._restore,
                 rating_scale=self.run_options.get("rating_scale"),
             )
-        from ratings_gui.plex.bulk import BulkRatingWriter, MoodWriter, mood_waits_for_rating
-        from ratings_gui.plex.writer import RatingWriter
 
         conn = require_connection(self.app)
         section = self.run_options.get("section_id")
@@ -371,7 +368,6 @@ class UndoJob(PlanJob):
         )
 
     def apply(self, ctx: JobContext, plan: Plan) -> Report:
-        from ratings_gui.tags.api import sweep_temp_files
 
         removed = sweep_temp_files(getattr(self, "_temp_folders", []))
         if removed:
@@ -406,8 +402,6 @@ class UndoJob(PlanJob):
     def after_apply(self, ctx: JobContext, plan: Plan, report: Report) -> None:
         """Mark the undone rows, and what is left of the run they came from."""
         if self._restore or any(c.target_kind == FILE for c in plan.changes):
-            from ratings_gui.jobs.tags_sync import count_sides
-
             count_sides(report)
         payload: UndoPayload = plan.payload or UndoPayload()
         ids = payload.change_ids
