@@ -30,6 +30,65 @@ APPLIED = "applied"
 FAILED = "failed"
 UNDONE = "undone"
 
+#: The outcomes every view names a run's changes by (the run's result, History, the CLI).
+WRITTEN = "written"
+NOT_SENT = "not sent"
+LEFT_ALONE = "left alone"
+#: Error texts the write loop gives a change it never sent (``writeloop.CANCELLED`` and
+#: ``writeloop.NOT_SENT``): the row says ``failed`` but the change is "not sent".
+_CANCELLED_ERROR = "cancelled"
+_NOT_SENT_SQL = "(c.error = 'cancelled' OR c.error LIKE 'not sent%')"
+
+
+def never_sent(error: str | None) -> bool:
+    """A failed row's error that says the change was never sent (cancelled, or the run stopped)."""
+    return bool(error) and (error == _CANCELLED_ERROR or str(error).startswith(NOT_SENT))
+
+
+def row_outcome(status: str, error: str | None) -> str:
+    """One journal row in the outcome words: written, not sent, failed: why, undone, pending."""
+    if status == APPLIED:
+        return WRITTEN
+    if status == FAILED:
+        return NOT_SENT if never_sent(error) else f"failed: {error}" if error else FAILED
+    return status
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """A run's changes in the outcome words; the same numbers in every view.
+
+    ``written`` counts every change that reached its target, ``undone`` how
+    many of those a later undo took back. ``pending`` rows were on the wire
+    when the run stopped (settled on the next run).
+    """
+
+    written: int = 0
+    not_sent: int = 0
+    failed: int = 0
+    left_alone: int = 0
+    pending: int = 0
+    undone: int = 0
+
+    @property
+    def total(self) -> int:
+        """Every change the run planned."""
+        return self.written + self.not_sent + self.failed + self.left_alone + self.pending
+
+    def text(self) -> str:
+        """``449 written · 598 not sent · 0 failed`` (left alone and pending when there are)."""
+        parts = [
+            f"{self.written:,} {WRITTEN}",
+            f"{self.not_sent:,} {NOT_SENT}",
+            f"{self.failed:,} {FAILED}",
+        ]
+        if self.left_alone:
+            parts.append(f"{self.left_alone:,} {LEFT_ALONE}")
+        if self.pending:
+            parts.append(f"{self.pending:,} {PENDING}")
+        return " · ".join(parts)
+
+
 #: Whose the values of runs recorded before the journal stored it were, by job; and the
 #: reasons that said otherwise for single changes. Old journals only (see ``_migrate``):
 #: new runs take their default from the job's own declaration (``core.provenance``).
@@ -99,6 +158,7 @@ class RunRow:
     summary: dict[str, Any]
     undo_of: int | None
     applied: int = 0
+    #: Rows that failed (the write was sent and did not land); never-sent rows are ``not_sent``.
     failed: int = 0
     undone: int = 0
     #: Changes journaled but never settled (the run was interrupted mid-write).
@@ -106,6 +166,35 @@ class RunRow:
     #: The Plex user the run wrote as ("" for the account that signed in), and their name.
     user: str = ""
     user_name: str = ""
+    #: Rows of changes the run never sent (Cancel, or the run stopped before them).
+    not_sent: int = 0
+
+    @property
+    def outcomes(self) -> Outcomes:
+        """The run's changes as its result said them: its rows, and what was never recorded.
+
+        The write loop journals a chunk only when it sends it, so the changes a
+        Cancel kept back (and those left alone before any write) have no row:
+        the counts stored when the run ended say how many. The rows count
+        what happened since (an undo, a settled row).
+        """
+        counts = self.summary.get("counts") or {}
+        said_not_sent = _count(counts, NOT_SENT) or _count(counts, "not sent (cancelled)")
+        return Outcomes(
+            written=self.applied + self.undone,
+            not_sent=max(self.not_sent, said_not_sent),
+            failed=max(self.failed, _count(counts, FAILED)),
+            left_alone=_count(counts, LEFT_ALONE),
+            pending=self.pending,
+            undone=self.undone,
+        )
+
+
+def _count(counts: Any, key: str) -> int:
+    try:
+        return max(0, int(counts.get(key, 0) or 0))
+    except (TypeError, ValueError, AttributeError):
+        return 0
 
 
 @dataclass(frozen=True)
@@ -512,6 +601,14 @@ class Journal:
             ).fetchall()
         return [int(r[0]) for r in rows]
 
+    def undone_by(self, run_id: int) -> list[int]:
+        """The runs that undid run ``run_id`` (oldest first): a run's result says it was undone."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM runs WHERE undo_of=? AND dry_run=0 ORDER BY id", (run_id,)
+            ).fetchall()
+        return [int(r[0]) for r in rows]
+
     def is_running(self, run_id: int) -> bool:
         """True while the run's process is alive and working (its lock is held; ``runs()`` reaps)."""
         run = self.run(run_id)
@@ -535,7 +632,8 @@ class Journal:
             "SELECT r.id, r.job, r.options, r.started_at, r.finished_at, r.status, r.server,"
             " r.library, r.dry_run, r.summary, r.undo_of, r.user, r.user_name,"
             " COALESCE(SUM(c.status='applied'),0), COALESCE(SUM(c.status='failed'),0),"
-            " COALESCE(SUM(c.status='undone'),0), COALESCE(SUM(c.status='pending'),0)"
+            " COALESCE(SUM(c.status='undone'),0), COALESCE(SUM(c.status='pending'),0),"
+            f" COALESCE(SUM(c.status='failed' AND {_NOT_SENT_SQL}),0)"
             " FROM runs r LEFT JOIN changes c ON c.run_id = r.id"
         )
         args: list[Any] = []
@@ -562,9 +660,10 @@ class Journal:
                 user=r[11] or "",
                 user_name=r[12] or "",
                 applied=int(r[13]),
-                failed=int(r[14]),
+                failed=int(r[14]) - int(r[17]),
                 undone=int(r[15]),
                 pending=int(r[16]),
+                not_sent=int(r[17]),
             )
             for r in rows
         ]

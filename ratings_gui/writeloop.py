@@ -29,7 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ratings_gui.core.plan import Change
 from ratings_gui.core.provenance import CHANGED_DURING_RUN
-from ratings_gui.journal import APPLIED, FAILED, Journal
+from ratings_gui.journal import APPLIED, FAILED, LEFT_ALONE, PENDING, Journal
 
 ProgressFn = Callable[[int, int, str], None]
 LogFn = Callable[[str], None]
@@ -353,6 +353,8 @@ def write_journaled(
         return kept
 
     chunks = _chunks(units, max(1, writer.chunk))
+    if progress and total:
+        progress(0, total, writer.phase)  # the phase starts now: its rate is measured from here
     #: A writer that checks its targets before writing sends one chunk at a time.
     screens = type(writer).screen is not JournaledWriter.screen
     in_flight: deque[list[Sent]] = deque()
@@ -500,14 +502,28 @@ class InOrder:
 
 
 def count_outcomes(result: WriteResult) -> Counter[str]:
-    """The report's counts of an apply: applied, failed, not sent (cancelled)."""
+    """The report's counts of an apply, in the outcome words every view uses.
+
+    ``applied`` (written), ``failed`` (sent and refused), ``not sent``
+    (Cancel, or the run stopped before them), ``left alone`` (someone
+    changed the target before it was written: never sent), ``pending``
+    (on the wire when the run stopped: settled on the next run). They add
+    up to the changes handed to the writer. Stored with the run, they are
+    what History counts for changes that have no journal row.
+    """
     out: Counter[str] = Counter()
     if result.applied:
         out["applied"] = len(result.applied)
-    real_failures = [f for f in result.failed if f[1] != CANCELLED]
-    if real_failures:
-        out["failed"] = len(real_failures)
-    not_sent = len(result.failed) - len(real_failures)
-    if not_sent:
-        out["not sent (cancelled)"] = not_sent
+    written = {c.key for c in result.applied}
+    failed_keys = {c.key for c, _ in result.failed}
+    for _change, error in result.failed:
+        if error == IN_FLIGHT:
+            out[PENDING] += 1
+        elif quiet(error):
+            out[NOT_SENT] += 1
+        else:
+            out["failed"] += 1
+    left = {c.key for c, _ in result.left_alone} - written - failed_keys
+    if left:
+        out[LEFT_ALONE] = len(left)
     return out

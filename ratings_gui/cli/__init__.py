@@ -167,10 +167,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     from ratings_gui.demo.session import DemoSession, stop_on_signals
     from ratings_gui.gui.app import run_demo
-    from ratings_gui.settings import resolve_paths
 
-    # The demo keeps its own folders so it never mixes with a real server's history.
-    home = Path(args.data_dir) if args.data_dir else resolve_paths(None).data / "demo"
+    # Each demo keeps its own data inside its folder (removed with it): it never mixes
+    # with a real server's history, nor with an earlier demo's.
+    home = Path(args.data_dir) if args.data_dir else None
     stop_on_signals()  # the demo's folder goes on Ctrl-C or a kill too, not only on closing
     with DemoSession() as demo:
         return run_demo(demo, home, verbose=args.verbose)

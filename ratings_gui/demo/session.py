@@ -27,6 +27,7 @@ music/    small real audio files of the demo library, as the demo server sees th
           under {server_root}. Tags tab mapping: {rule}
 exports/  sample rating exports for the Import tab:
 {exports}
+app-data/ this demo's own settings, history and logs (a new demo starts with an empty History)
 """
 
 
@@ -57,6 +58,15 @@ class DemoSession:
     @property
     def music(self) -> Path:
         return self.folder / "music"
+
+    @property
+    def data_home(self) -> Path:
+        """The window's data folder for this session: settings, history (journal), logs.
+
+        Inside the demo's folder, so it goes with it: a new demo never shows
+        the runs of an earlier one, whose items and files no longer exist.
+        """
+        return self.folder / "app-data"
 
     @property
     def url(self) -> str:
@@ -96,6 +106,7 @@ class DemoSession:
             f"  Music files: {self.music} (the server sees them under {self.lib.media_root})",
             f"  Tags mapping: {self.mapping_rule}",
             f"  Sample exports: {self.folder / 'exports'}",
+            f"  Settings and history of this demo: {self.data_home}",
         ]
         lines += [f"    {p.name}" for p in self.exports.values()]
         return lines

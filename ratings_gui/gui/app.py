@@ -205,6 +205,7 @@ class App(ctk.CTk):
         current = self.tabs.get()
         for tab in self.tab_objects.values():
             if tab.title == current:
+                tab.follow_journal()  # a result shown there may have been undone meanwhile
                 tab.on_show()
         self._show_context()
         # CTkTabview hides the other tabs 100 ms after a switch; a second switch inside
@@ -367,8 +368,30 @@ class App(ctk.CTk):
             else:
                 self._set_busy(False, "Done")
                 self.progress.bar.set(1)
+            self._write_ended()
             if on_done is not None:
                 on_done(ev)
+            self.follow_journal()
+
+    def _write_ended(self) -> None:
+        """The question "a write is running: stop and close?" is gone once the write is."""
+        dialog, self.close_dialog = self.close_dialog, None
+        if dialog is None:
+            return
+        try:
+            if dialog.winfo_exists():
+                dialog.destroy()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        self.log_line("The write has ended; the window can be closed now.")
+
+    def follow_journal(self) -> None:
+        """After every job: each tab's shown run result follows the journal (an undo)."""
+        for tab in self.tab_objects.values():
+            try:
+                tab.follow_journal()
+            except Exception:  # noqa: BLE001 - one tab must not stop the others
+                log.exception("tab %s could not follow the history", tab.name)
 
     # --- log ------------------------------------------------------------------------
 
@@ -505,15 +528,17 @@ def run_app(app: AppContext, *, appearance: str | None = None) -> int:
     return 0
 
 
-def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
-    """``--demo``: the window signed in to a started demo session, its folder named on
-    stdout and in the header (the session removes the folder when the window closes)."""
-    # Lazy: the demo server and its sample library load only for --demo.
-    from ratings_gui.demo.session import stop_on_signals
+def open_demo(demo: Any, home: Any = None, *, verbose: bool = False) -> tuple[AppContext, App]:
+    """The context and window of a started demo session, signed in to its server.
 
-    if sys.stdout is not None:  # a windowed build has no console
-        print("\n".join(demo.describe()), flush=True)
-    app = AppContext.open(home, verbose=verbose, plextv_base=demo.url)
+    ``home`` is the data folder (settings, history, logs); by default the
+    session's own (``demo.data_home``, inside its folder): each demo starts
+    with an empty History, its runs undo against its own server, and the
+    folder goes when the demo ends.
+    """
+    app = AppContext.open(
+        home if home is not None else demo.data_home, verbose=verbose, plextv_base=demo.url
+    )
     try:
         app.demo = demo.server
         app.demo_folder = demo.folder
@@ -524,7 +549,25 @@ def run_demo(demo: Any, home: Any, *, verbose: bool = False) -> int:
         )
         app.library = app.settings.get("library") or "Music"
         demo.prefill(app.settings)
-        window = App(app)
+        return app, App(app)
+    except BaseException:
+        app.close()
+        raise
+
+
+def run_demo(demo: Any, home: Any = None, *, verbose: bool = False) -> int:
+    """``--demo``: the window signed in to a started demo session, its folder named on
+    stdout and in the header (the session removes the folder when the window closes).
+
+    ``home``: ``--data-dir`` when given, else the session's own data folder.
+    """
+    # Lazy: the demo server and its sample library load only for --demo.
+    from ratings_gui.demo.session import stop_on_signals
+
+    if sys.stdout is not None:  # a windowed build has no console
+        print("\n".join(demo.describe()), flush=True)
+    app, window = open_demo(demo, home, verbose=verbose)
+    try:
 
         def close() -> None:
             try:

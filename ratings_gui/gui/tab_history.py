@@ -18,6 +18,7 @@ from ratings_gui.gui.plan_preview import value_text
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import SECONDARY, Button, field_text, make_tree
 from ratings_gui.jobs.undo import UndoJob
+from ratings_gui.journal import Outcomes, row_outcome
 
 #: Change rows shown for one run (a run may hold 100,000).
 CHANGE_ROWS = 2000
@@ -28,12 +29,14 @@ def _when(ts: float | None) -> str:
 
 
 def run_values(run: Any) -> tuple[Any, ...]:
-    """One row of the runs table: the job in words, whose ratings it changed."""
+    """One row of the runs table: the job in words, whose ratings it changed, and its
+    changes in the outcome words the run's result used (the same numbers)."""
     title = title_of(run.job)
     job = title if run.undo_of is None else f"{title} of run {run.undo_of}"
     status = f"{run.status} (dry run)" if run.dry_run else run.status
-    if getattr(run, "pending", 0):  # interrupted mid-write: settled when undone or run again
-        status += f", {run.pending:,} pending"
+    o = run.outcomes
+    if o.pending:  # interrupted mid-write: settled when undone or run again
+        status += f", {o.pending:,} pending"
     return (
         run.id,
         _when(run.started_at),
@@ -41,10 +44,28 @@ def run_values(run: Any) -> tuple[Any, ...]:
         run.library,
         getattr(run, "user_name", "") or "you",
         status,
-        run.applied,
-        run.failed,
-        run.undone,
+        o.written,
+        o.not_sent,
+        o.failed,
+        o.left_alone,
+        o.undone,
     )
+
+
+def changes_title(run_id: int, outcomes: Outcomes, listed: int, recorded: int) -> str:
+    """``Changes of run 4: 1,047 · 449 written · 598 not sent · 0 failed``, and what is listed.
+
+    Changes a Cancel kept back before their chunk was recorded have no row:
+    the title says how many rows there are.
+    """
+    text = f"Changes of run {run_id}: {outcomes.total:,} · {outcomes.text()}"
+    if outcomes.undone:
+        text += f" · {outcomes.undone:,} undone"
+    if recorded < outcomes.total:
+        text += f" (listed: the {recorded:,} recorded one by one)"
+    if listed < recorded:
+        text += f" (showing {listed:,} of {recorded:,})"
+    return text
 
 
 class HistoryTab(Tab):
@@ -74,14 +95,16 @@ class HistoryTab(Tab):
             f,
             [
                 ("id", "Run", 60, False),
-                ("time", "Started", 140, False),
+                ("time", "Started", 125, False),
                 ("job", "Job", 160, True),
                 ("library", "Library", 120, True),
                 ("user", "User", 90, True),
-                ("status", "Status", 150, False),
-                ("applied", "Applied", 70, False),
-                ("failed", "Failed", 60, False),
-                ("undone", "Undone", 70, False),
+                ("status", "Status", 120, False),
+                ("written", "Written", 72, False),
+                ("not_sent", "Not sent", 78, False),
+                ("failed", "Failed", 62, False),
+                ("left_alone", "Left alone", 88, False),
+                ("undone", "Undone", 72, False),
             ],
             height=4,
         )
@@ -153,12 +176,9 @@ class HistoryTab(Tab):
         if run_id is None:
             self.changes_title.configure(text="Select a run to see its changes.")
             return
-        # only the rows shown are read; the total comes from the run's counts
+        # only the rows shown are read; the totals come from the run's counts
         rows = self.app.journal.changes(run_id, limit=CHANGE_ROWS)
         run = self.app.journal.run(run_id)
-        total = (
-            run.applied + run.failed + run.undone + run.pending if run is not None else len(rows)
-        )
         for row in rows:
             ch = row.change
             self.changes_tree.insert(
@@ -170,11 +190,14 @@ class HistoryTab(Tab):
                     field_text(ch.field),
                     value_text(ch.field, ch.old),
                     value_text(ch.field, ch.new),
-                    row.status if not row.error else f"{row.status}: {row.error}",
+                    row_outcome(row.status, row.error),
                 ),
             )
-        more = f" (showing {len(rows):,} of {total:,})" if total > len(rows) else ""
-        self.changes_title.configure(text=f"Changes of run {run_id}: {total:,}{more}")
+        if run is None:
+            self.changes_title.configure(text=f"Changes of run {run_id}: {len(rows):,}")
+            return
+        recorded = run.applied + run.failed + run.not_sent + run.undone + run.pending
+        self.changes_title.configure(text=changes_title(run_id, run.outcomes, len(rows), recorded))
 
     # --- undo ------------------------------------------------------------------------------
 

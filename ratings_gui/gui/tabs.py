@@ -26,8 +26,10 @@ from ratings_gui.gui.plan_preview import PlanPreview, describe_counts
 from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, count_text, set_enabled, tip
 from ratings_gui.jobs.policy import apply_job
 from ratings_gui.jobs.runner import Finished, JobContext, JobRunner
+from ratings_gui.journal import Outcomes
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import section_titles
+from ratings_gui.writeloop import CANCELLED, quiet
 
 #: The library menu's text when the server has no music library.
 NO_MUSIC_LIBRARY = "(no music library)"
@@ -139,6 +141,8 @@ class Tab:
         self.title = entry.title
         self.start_buttons: list[Any] = []
         self.preview: PlanPreview | None = None
+        #: The last run's result on screen (follows the journal until the next preview).
+        self._result: ShownResult | None = None
         #: The job whose plan is under review, and that plan (None: nothing to apply).
         self.plan_job: Any = None
         self.plan: Plan | None = None
@@ -368,6 +372,7 @@ class Tab:
 
     def show_plan(self, plan: Plan | None = None) -> PlanPreview:
         """Show ``plan`` (again, after an edit: the one under review) with Apply and Discard."""
+        self._result = None  # a run's result is shown until the next preview
         preview = self.make_preview()
         plan = plan if plan is not None else self.plan
         if plan is not None:
@@ -411,32 +416,43 @@ class Tab:
 
     def show_result(self, plan: Plan, report: Report) -> None:
         """What the run did stays on screen (until the next preview): counts that add up to
-        the plan, and the rows that were not written, with their reasons."""
-        outcome = RunOutcome.of(plan, report, cancelled=self.window.cancel_requested)
-        self.window.set_status(outcome.status(self.title))
-        rows = [
-            Change(c.target_kind, c.target, c.field, c.old, c.new, f"not written: {e}", c.label)
-            for c, e in report.failed
-        ]
-        if outcome.not_sent:
-            done = {c.key for c in report.applied} | {c.key for c, _ in report.failed}
-            reason = "not sent: cancelled" if outcome.cancelled else "not sent"
-            rows += [
-                Change(c.target_kind, c.target, c.field, c.old, c.new, reason, c.label)
-                for c in plan.changes
-                if c.key not in done
-            ]
-        rows += self.result_rows(plan, report)
-        if outcome.not_sent or outcome.failed:
-            empty = "Nothing to list."
-        else:
-            empty = "Every planned change was written."
-        self.make_preview().show_result(
-            f"{outcome.word}: {title_of(plan.job)}, run {report.run_id}",
-            outcome.counts_text(),
-            rows,
-            empty_text=empty,
+        the plan, read back from the journal (History counts the same), and the rows that
+        were not written, with their reasons."""
+        outcome = RunOutcome.of(
+            plan, report, cancelled=self.window.cancel_requested, journal=self.app.journal
         )
+        self.window.set_status(outcome.status(title_of(plan.job)))
+        rows = result_rows(plan, report, cancelled=outcome.cancelled)
+        rows += self.result_rows(plan, report)
+        self._result = ShownResult(len(plan), report, rows, outcome)
+        self._show_outcome(self._result)
+
+    def _show_outcome(self, shown: ShownResult) -> None:
+        outcome = shown.outcome
+        self.make_preview().show_result(
+            f"{outcome.word}: {title_of(shown.report.job)}, run {shown.report.run_id}",
+            outcome.counts_text(),
+            shown.rows,
+            empty_text=outcome.empty_text(),
+        )
+
+    def follow_journal(self) -> None:
+        """The result on screen follows the journal: a run undone since says so.
+
+        The window calls this after every job and on every tab switch; one
+        small query, and the preview is redrawn only when the words change.
+        """
+        shown = getattr(self, "_result", None)
+        if shown is None or self.plan is not None or shown.report.run_id is None:
+            return
+        try:
+            now = RunOutcome.of_run(self.app.journal, shown.report.run_id, shown.outcome)
+        except Exception:  # noqa: BLE001 - a busy journal: the next call tries again
+            return
+        if now is None or now == shown.outcome:
+            return
+        self._result = ShownResult(shown.planned, shown.report, shown.rows, now)
+        self._show_outcome(self._result)
 
     def discard(self, plan: Plan) -> None:
         """Discard: nothing is written; the preview empties."""
@@ -492,43 +508,145 @@ class Tab:
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """A finished apply in the user's terms: every planned change is written, not sent or
-    failed, so the three always add up to the plan (a cancelled run included)."""
+    """A finished apply in the user's terms: every planned change is written, not sent,
+    failed or left alone, so they always add up to the plan (a cancelled run included).
+
+    Read from the journal (:attr:`RunRow.outcomes`), so the result line and
+    History say the same numbers; a later undo shows here as well.
+    """
 
     planned: int
     written: int
     not_sent: int
     failed: int
     cancelled: bool
+    left_alone: int = 0
+    #: On the wire when the run stopped: settled against the server on the next run.
+    pending: int = 0
+    #: Of the written, how many a later undo took back, and the undo's run ids.
+    undone: int = 0
+    undone_by: tuple[int, ...] = ()
 
     @classmethod
-    def of(cls, plan: Plan, report: Report, *, cancelled: bool) -> RunOutcome:
+    def of(cls, plan: Plan, report: Report, *, cancelled: bool, journal: Any = None) -> RunOutcome:
+        """The run's outcome from the journal; from the report when the run has no row."""
+        run = None
+        if journal is not None and report.run_id is not None:
+            try:
+                run = journal.run(report.run_id)
+            except Exception:  # noqa: BLE001 - the report still says what happened
+                run = None
+        if run is not None:
+            return cls.from_outcomes(
+                run.outcomes, cancelled, tuple(journal.undone_by(report.run_id))
+            )
         planned = len(plan)
         written = min(planned, report.changes)
-        failed = min(planned - written, len(report.failed))
-        return cls(planned, written, planned - written - failed, failed, cancelled)
+        done = {c.key for c in report.applied}
+        failed = sum(1 for c, e in report.failed if not quiet(e) and c.key not in done)
+        failed = min(planned - written, failed)
+        left = {c.key for c, _ in report.left_alone} - done - {c.key for c, _ in report.failed}
+        left_alone = min(planned - written - failed, len(left))
+        not_sent = planned - written - failed - left_alone
+        return cls(planned, written, not_sent, failed, cancelled, left_alone)
+
+    @classmethod
+    def from_outcomes(
+        cls, o: Outcomes, cancelled: bool, undone_by: tuple[int, ...] = ()
+    ) -> RunOutcome:
+        return cls(
+            o.total, o.written, o.not_sent, o.failed, cancelled, o.left_alone, o.pending,
+            o.undone, undone_by,
+        )  # fmt: skip
+
+    @classmethod
+    def of_run(cls, journal: Any, run_id: int, before: RunOutcome) -> RunOutcome | None:
+        """The same run read again (None: it is gone from the journal)."""
+        run = journal.run(run_id)
+        if run is None:
+            return None
+        return cls.from_outcomes(run.outcomes, before.cancelled, tuple(journal.undone_by(run_id)))
+
+    @property
+    def outcomes(self) -> Outcomes:
+        return Outcomes(
+            self.written, self.not_sent, self.failed, self.left_alone, self.pending, self.undone
+        )
 
     @property
     def word(self) -> str:
+        if self.undone and self.undone >= self.written:
+            return "Undone"
         if self.cancelled:
             return "Cancelled"
-        return "Done with errors" if self.failed or self.not_sent else "Done"
+        return "Done with errors" if self.failed or self.not_sent or self.pending else "Done"
+
+    def undone_text(self) -> str:
+        """``12 undone by run 6`` ("" when nothing was undone)."""
+        if not self.undone:
+            return ""
+        runs = ", ".join(str(r) for r in self.undone_by)
+        by = f" by run {runs}" if len(self.undone_by) == 1 else f" by runs {runs}" if runs else ""
+        return f"{self.undone:,} undone{by}"
 
     def counts_text(self) -> str:
-        """``12 written · 3 failed · of 15 planned``: a count of nothing is left out."""
-        parts = [
-            f"{n:,} {word}"
-            for n, word in (
-                (self.written, "written"),
-                (self.not_sent, "not sent"),
-                (self.failed, "failed"),
-            )
-            if n
-        ]
-        return " · ".join([*(parts or ["nothing written"]), f"of {self.planned:,} planned"])
+        """``449 written · 598 not sent · 0 failed · of 1,047 planned`` (+ left alone, undone)."""
+        text = f"{self.outcomes.text()} · of {self.planned:,} planned"
+        undone = self.undone_text()
+        return f"{text} · {undone}" if undone else text
+
+    def empty_text(self) -> str:
+        """What the list of rows not written says when it is empty."""
+        if self.not_sent or self.failed or self.left_alone or self.pending:
+            return "Nothing to list."
+        if self.undone:
+            return f"Every planned change was written; {self.undone_text()}."
+        return "Every planned change was written."
 
     def status(self, title: str) -> str:
         return f"{self.word}: {title}: {self.counts_text()}."
+
+
+@dataclass(frozen=True)
+class ShownResult:
+    """The run result a tab shows, kept so it can follow the journal (an undo)."""
+
+    planned: int
+    report: Report
+    rows: list[Change]
+    outcome: RunOutcome
+
+
+def result_rows(plan: Plan, report: Report, *, cancelled: bool) -> list[Change]:
+    """The planned changes that were not written, each with why, in the outcome words."""
+    done = {c.key for c in report.applied}
+    rows: list[Change] = []
+    seen = set(done)
+    for c, e in report.failed:
+        if c.key in done:
+            continue
+        seen.add(c.key)
+        if e == CANCELLED:
+            reason = "not sent: cancelled"
+        elif quiet(e):
+            reason = e
+        else:
+            reason = f"failed: {e}"
+        rows.append(Change(c.target_kind, c.target, c.field, c.old, c.new, reason, c.label))
+    for c, why in report.left_alone:
+        if c.key in seen:
+            continue
+        seen.add(c.key)
+        rows.append(
+            Change(c.target_kind, c.target, c.field, c.old, c.new, f"left alone: {why}", c.label)
+        )
+    reason = "not sent: cancelled" if cancelled else "not sent"
+    rows += [
+        Change(c.target_kind, c.target, c.field, c.old, c.new, reason, c.label)
+        for c in plan.changes
+        if c.key not in seen
+    ]
+    return rows
 
 
 def report_line(report: Report) -> str:

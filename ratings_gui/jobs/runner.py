@@ -71,7 +71,9 @@ class JobContext:
         self.cancel_event = cancel or threading.Event()
         self.logger = logger or log
         self._phase = ""
+        #: The phase's first report: (time, done). The rate is measured from it.
         self._phase_start = time.monotonic()
+        self._phase_done = 0
 
     @property
     def cancelled(self) -> bool:
@@ -82,13 +84,24 @@ class JobContext:
             raise Cancelled()
 
     def progress(self, done: int, total: int, phase: str) -> None:
+        """``done`` of ``total`` in ``phase``, with the time left from the rate measured so far.
+
+        The rate counts from the phase's first report, not from zero: a phase
+        whose first report already says 200 done (a chunk settled) has no
+        measured rate yet, so no time left is guessed from it.
+        """
         now = time.monotonic()
-        if phase != self._phase:
-            self._phase, self._phase_start = phase, now
-        eta = None
-        if 0 < done < total:
-            eta = (now - self._phase_start) / done * (total - done)
-        self._emit(Progress(done, total, phase, eta))
+        if phase != self._phase or done < self._phase_done:
+            self._phase, self._phase_start, self._phase_done = phase, now, done
+        self._emit(Progress(done, total, phase, self.time_left(done, total, now)))
+
+    def time_left(self, done: int, total: int, now: float) -> float | None:
+        """Seconds left at the measured rate; None before there is a rate to measure."""
+        step = done - self._phase_done
+        spent = now - self._phase_start
+        if not 0 < done < total or step <= 0 or spent <= 0:
+            return None
+        return spent / step * (total - done)
 
     def log(self, text: str, level: int = logging.INFO) -> None:
         self.logger.log(level, text)
