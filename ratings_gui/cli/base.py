@@ -20,6 +20,7 @@ from typing import Any
 from ratings_gui.core.plan import summary
 from ratings_gui.core.registry import declared_jobs
 from ratings_gui.jobs.policy import apply_job
+from ratings_gui.plex.snapshot import list_libraries
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ def require_library(app: Any, args: argparse.Namespace) -> str:
     name = getattr(args, "library", None) or app.settings.get("library")
     if not name:
         raise UsageError("Choose a library with --library NAME (see the 'libraries' command).")
-    libs = {lib.name: lib for lib in app.connection.libraries()}
+    libs = {lib.name: lib for lib in list_libraries(app.connection)}
     if name not in libs:
         raise UsageError(f"No library called {name!r}. Libraries: {', '.join(libs) or 'none'}.")
     app.library = name
@@ -267,9 +268,14 @@ def change_text(ch: Any) -> str:
 
 
 def print_plan(out: Output, plan: Any, limit: int = 20) -> None:
+    """The plan once, in one format: how many changes, the other outcomes, the first changes.
+
+    Outcomes that did not happen are left out; the changes' own count is the first line.
+    """
     out.say(f"plan: {len(plan.changes):,} changes")
     for outcome, n in sorted(plan.counts.items()):
-        out.say(f"  {outcome}: {n:,}")
+        if n and outcome != "update":
+            out.say(f"  {outcome}: {n:,}")
     for ch in plan.changes[:limit]:
         out.say(f"  {ch.label or ch.target}: {change_text(ch)}  ({ch.reason})")
     if len(plan.changes) > limit:

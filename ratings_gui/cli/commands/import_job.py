@@ -86,6 +86,8 @@ def _import_args(p: argparse.ArgumentParser) -> None:
 
 
 REVIEW_COLUMNS = ("line", "title", "year", "why", "candidates", "choice")
+#: Needs-review rows named on the terminal (--review-out writes them all).
+REVIEW_LINES = 20
 
 
 def write_review(path: str | Path, rows: list[dict[str, Any]]) -> int:
@@ -160,6 +162,16 @@ def _import_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         library=args.library,
         unmatched_out=args.unmatched_out,
     )
+
+    def plan_lines(ctx: Any, plan: Any) -> None:
+        """The command line lists the plan once (``print_plan``: stars, old -> new, why);
+        the job's own listing of each change would repeat it in another format."""
+        for r in job.review[:REVIEW_LINES]:
+            ctx.log(f"needs review: {review_line(r)}")
+        if len(job.review) > REVIEW_LINES:
+            ctx.log(f"… and {len(job.review) - REVIEW_LINES:,} more rows need review")
+
+    job.log_plan = plan_lines  # type: ignore[method-assign]
 
     def review(plan: Any) -> dict[str, Any]:
         extra: dict[str, Any] = {"review": [review_line(r) for r in job.review]}

@@ -88,6 +88,27 @@ def options_from_args(app: Any, args: argparse.Namespace, library: str) -> Infer
     return InferOptions(library, params, passes, mood_tag=mood)
 
 
+def stars_off(plex_units: float) -> str:
+    """An error in Plex units (1 = half a star) as the stars a user reads: ``0.49 stars``."""
+    return f"{plex_units / 2:.2f} stars"
+
+
+def backtest_lines(bt: Any) -> list[str]:
+    """The backtest's figures in stars only (the JSON keeps the Plex units, named so)."""
+    out = [
+        f"backtest: {bt.hidden:,} of your track ratings hidden {bt.folds} times a fifth, "
+        f"{bt.predicted:,} guessed back; how far off each method is, in stars"
+    ]
+    for k, (mae, rmse) in bt.scores.items():
+        mark = "  <- yours" if k == bt.engine else ""
+        out.append(
+            f"  {inf.METHOD_LABELS[k]:21} off by {stars_off(mae)} on average"
+            f" (typical miss {stars_off(rmse)}){mark}"
+        )
+    out.append(f"  {bt.within:.0%} of your ratings fell within the stated ± spread")
+    return out
+
+
 def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
     library = require_library(app, args)
     opts = options_from_args(app, args, library)
@@ -105,7 +126,7 @@ def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
         result = summary(JOB)
         if args.backtest:
             bt = inf.backtest(job.items, job.program, opts.params)
-            for line in bt.lines():
+            for line in backtest_lines(bt):
                 out.say(line)
             out.say(bt.sentence())
             result["backtest"] = bt.as_json()
