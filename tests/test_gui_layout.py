@@ -83,7 +83,22 @@ def inside(widget: Any, win: Any) -> bool:
 def action_row_cut(preview: Any, win: Any) -> list[str]:
     """The plan's action buttons (Export, Apply, Discard) that are not wholly in the window."""
     buttons = (preview.export_button, preview.apply_button, preview.discard_button)
-    return [b.cget("text") for b in buttons if not inside(b, win)]
+    offer = getattr(win, "backup_offer", None)
+    return [b.cget("text") for b in buttons if not inside(b, win) or covers(offer, b)]
+
+
+def covers(top: Any, widget: Any) -> bool:
+    """``top`` (a placed bar) lies over part of ``widget``."""
+    if top is None or not top.winfo_exists() or not top.winfo_ismapped():
+        return False
+    ax, ay = top.winfo_rootx(), top.winfo_rooty()
+    bx, by = widget.winfo_rootx(), widget.winfo_rooty()
+    return (
+        ax < bx + widget.winfo_width()
+        and bx < ax + top.winfo_width()
+        and ay < by + widget.winfo_height()
+        and by < ay + top.winfo_height()
+    )
 
 
 def window_shot(win: Any, name: str) -> Path | None:

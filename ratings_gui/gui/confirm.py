@@ -139,6 +139,30 @@ class BackupOffer(ctk.CTkFrame):
 OFFER_POLL_MS = 300
 
 
+#: The offer's words when the plan is too narrow for the whole sentence beside its buttons.
+SHORT_OFFER = "Keep a backup before each run?"
+
+
+def place_beside_buttons(bar: Any, preview: Any) -> None:
+    """Left of Export/Apply/Discard when it fits (shortened if need be), else just above
+    them: never over a button (a narrow plan, as Import's beside its review list)."""
+    bar.update_idletasks()
+    export = getattr(preview, "export_button", None)
+    room = (
+        export.winfo_rootx() - preview.winfo_rootx() - 16
+        if export is not None and export.winfo_ismapped()
+        else preview.winfo_width()
+    )
+    if bar.winfo_reqwidth() > room:
+        bar.label.configure(text=SHORT_OFFER)
+        bar.update_idletasks()
+    if bar.winfo_reqwidth() <= room:
+        bar.place(in_=preview, relx=0.0, rely=1.0, x=8, y=-6, anchor="sw")
+    else:
+        lift = export.master.winfo_height() + 8 if export is not None else 46
+        bar.place(in_=preview, relx=0.0, rely=1.0, x=8, y=-lift, anchor="sw")
+
+
 def offer_backup(window: Any, preview: Any) -> BackupOffer | None:
     """With a plan that writes ratings, until answered: the offer beside the plan's buttons.
 
@@ -175,7 +199,7 @@ def offer_backup(window: Any, preview: Any) -> BackupOffer | None:
         bar.after(OFFER_POLL_MS, watch)
 
     bar = BackupOffer(window, settings, answered)
-    bar.place(in_=preview, relx=0.0, rely=1.0, x=8, y=-6, anchor="sw")
+    place_beside_buttons(bar, preview)
     bar.lift()
     window.backup_offer = bar
     bar.after(OFFER_POLL_MS, watch)

@@ -79,7 +79,7 @@ def candidate_rows(candidates: list[tuple[Any, float]]) -> list[tuple[str, str, 
     out = []
     for item, score in candidates:
         apart = item_ids(item) or item_folder(item) or getattr(item, "original_title", "")
-        out.append((f"{item.label} — {item.kind}", f"{score:.0%}", apart))
+        out.append((item.label, f"{score:.0%}", apart))
     return out
 
 
@@ -181,7 +181,7 @@ class ReviewPane(ctk.CTkFrame):
         skipped = sum(1 for v in self.answers.values() if v is None)
         chosen = len(self.answers) - skipped
         return {
-            "needs review": len(self.review_items) - len(self.answers),
+            "to decide": len(self.review_items) - len(self.answers),
             "chosen": chosen,
             "skipped": skipped,
         }
