@@ -28,6 +28,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ratings_gui.context import AppContext
+from ratings_gui.core import inference as inf
+from ratings_gui.core.pathmap import Rule
+from ratings_gui.core.records import TYPE_IDS
+from ratings_gui.demo import audio
+from ratings_gui.demo.library import DemoLibrary
+from ratings_gui.demo.server import DemoServer, Faults
+from ratings_gui.jobs import base_rating as br
+from ratings_gui.jobs import infer as ij
+from ratings_gui.jobs import tags_sync as ts
+from ratings_gui.jobs import transfer as jt
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.undo import UndoJob
+from ratings_gui.plex.connection import connect_direct
+from ratings_gui.plex.snapshot import floor_read
+
 #: The issue's bounds, shown beside the figures.
 BOUNDS = {
     "base rating": 120,
@@ -42,7 +58,6 @@ Row = tuple[str, str, str, str, str]
 
 
 def _ctx() -> Any:
-    from ratings_gui.jobs.runner import JobContext
 
     return JobContext(lambda ev: None, threading.Event())
 
@@ -56,18 +71,6 @@ def _writes(counts: dict[str, int]) -> int:
 
 def bench_jobs(tracks: int, latency: int) -> list[Row]:
     """Each job's prepare + apply on one library, in order; the server counts the requests."""
-    from ratings_gui.context import AppContext
-    from ratings_gui.core import inference as inf
-    from ratings_gui.core.pathmap import Rule
-    from ratings_gui.demo import audio
-    from ratings_gui.demo.library import DemoLibrary
-    from ratings_gui.demo.server import DemoServer, Faults
-    from ratings_gui.jobs import base_rating as br
-    from ratings_gui.jobs import infer as ij
-    from ratings_gui.jobs import tags_sync as ts
-    from ratings_gui.jobs import transfer as jt
-    from ratings_gui.jobs.undo import UndoJob
-    from ratings_gui.plex.connection import connect_direct
 
     rows: list[Row] = []
     tmp = Path(tempfile.mkdtemp(prefix="ratings-bench-"))
@@ -160,8 +163,6 @@ def served(tracks: int) -> Iterator[str]:
 
 def serve(tracks: int) -> None:
     """Child: generate, serve, print the address; stop when stdin closes."""
-    from ratings_gui.demo.library import DemoLibrary
-    from ratings_gui.demo.server import DemoServer
 
     lib = DemoLibrary.generate(seed=5, tracks=tracks, movies=1, shows=1)
     with DemoServer(lib, token="bench") as srv:
@@ -171,11 +172,6 @@ def serve(tracks: int) -> None:
 
 def measure(url: str, floor: bool, repeats: int) -> dict[str, float]:
     """Child: the base-rating dry run's CPU, wall time and peak memory (and the floor's CPU)."""
-    from ratings_gui.context import AppContext
-    from ratings_gui.core.records import TYPE_IDS
-    from ratings_gui.jobs import base_rating as br
-    from ratings_gui.plex.connection import connect_direct
-    from ratings_gui.plex.snapshot import floor_read
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -223,3 +223,77 @@ def test_only_tags_opens_audio_files() -> None:
     users = _importers(frozenset({"mutagen"}))
     assert "tags" in users.values()
     assert {m for m, p in users.items() if p != "tags"} == set()
+
+
+def _module_imports(name: str, path: Path) -> set[str]:
+    """The package's modules one module imports; ``from pkg import sub`` is ``pkg.sub`` only
+    (the package's __init__ runs, but nothing of it is used)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if node.level:
+                base = package.split(".")
+                mod = ".".join(base[: len(base) - node.level + 1] + ([mod] if mod else []))
+            subs = {f"{mod}.{a.name}" for a in node.names if f"{mod}.{a.name}" in MODULES}
+            out.update(subs)
+            if len(subs) < len(node.names):
+                out.add(mod)
+    return {n for n in _ours(out) if n in MODULES and n not in (name, PKG)}
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (a package name stands for its __init__)."""
+    return {m: _module_imports(m, path) for m, path in MODULES.items()}
+
+
+def test_no_import_cycle_between_modules() -> None:
+    """Not only between parts: no two modules lean on each other (a hidden circle of
+    function-level imports counts too; every import is in IMPORTS)."""
+    assert _cycle(_module_graph()) is None
+
+
+#: Function-level imports of the package's own modules that stay, each for start-up time:
+#: (module, imported module) -> why.
+LATE_IMPORTS = {
+    ("ratings_gui.__main__", "ratings_gui.tkcheck"): "says what to install before Tk loads",
+    ("ratings_gui.cli", "ratings_gui.context"): "--version and --help answer without it",
+    ("ratings_gui.cli", "ratings_gui.gui.app"): "the command line never loads Tk",
+    ("ratings_gui.cli", "ratings_gui.selftest"): "only --selftest loads it",
+    ("ratings_gui.cli", "ratings_gui.demo.session"): "only --demo loads the demo server",
+    ("ratings_gui.gui.app", "ratings_gui.demo.session"): "only --demo loads the demo server",
+}
+
+
+def _late_imports() -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom):
+                    mod = node.module or ""
+                    if node.level:
+                        base = package.split(".")
+                        mod = ".".join(base[: len(base) - node.level + 1] + ([mod] if mod else []))
+                    subs = {f"{mod}.{a.name}" for a in node.names} & set(MODULES)
+                    if subs:
+                        out.update((name, sub) for sub in subs)
+                    elif mod == PKG or mod.startswith(PKG + "."):
+                        out.add((name, mod))
+                elif isinstance(node, ast.Import):
+                    out.update((name, a.name) for a in node.names if a.name.startswith(PKG))
+    return out
+
+
+def test_function_level_imports_only_the_named_few() -> None:
+    """A lazy import of our own modules hides a dependency: only the start-up ones stay
+    (and the list names no import that is gone)."""
+    assert sorted(_late_imports()) == sorted(LATE_IMPORTS)

@@ -13,7 +13,7 @@ from ratings_gui.jobs.base import apply_plan
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.logsetup import redact
 from ratings_gui.plex.connection import PlexError, connect_direct
-from ratings_gui.plex.snapshot import read_library
+from ratings_gui.plex.snapshot import list_libraries, read_library
 
 
 def _all_text(folder: Path) -> str:
@@ -37,7 +37,7 @@ def test_canary_never_in_logs_or_errors(canary_demo, home: Path) -> None:  # noq
     try:
         conn = connect_direct(demo.url, CANARY)
         app.set_connection(conn)
-        conn.libraries()
+        list_libraries(conn)
         read_library(conn, "Music")
         k = demo.lib.keys_of(1, "track")[0]
         plan = Plan("test", options={"library": "Music"})

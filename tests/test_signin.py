@@ -18,6 +18,7 @@ from ratings_gui.plex.auth import (
     use_plextv,
 )
 from ratings_gui.plex.connection import PlexError, configure_headers, connect_direct
+from ratings_gui.plex.snapshot import list_libraries
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_pin_sign_in_lists_servers_and_connects_local(plextv) -> None:  # noqa: 
     conn = connect_server(servers[0], timeout=5)
     assert conn.kind == "local" and conn.url == demo.url
     assert time.monotonic() - t0 < 4  # did not wait for the dead remote/relay addresses
-    assert [lib.name for lib in conn.libraries()] == ["Music", "Movies", "TV Shows"]
+    assert [lib.name for lib in list_libraries(conn)] == ["Music", "Movies", "TV Shows"]
 
 
 def test_pin_cancel_and_timeout(plextv) -> None:  # noqa: ANN001

@@ -45,6 +45,7 @@ from ratings_gui.cli.base import (
 )
 from ratings_gui.cli.commands import command_modules
 from ratings_gui.journal import JournalUnwritable
+from ratings_gui.plex.connection import PlexError, describe_error
 from ratings_gui.plex.home import HomeUserError
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,6 @@ def _load_commands() -> None:
 
 def _run_command(args: argparse.Namespace) -> int:
     from ratings_gui.context import AppContext
-    from ratings_gui.plex.connection import PlexError, describe_error
 
     for stream in (sys.stdout, sys.stderr):
         if stream is not None and hasattr(stream, "reconfigure"):

@@ -19,7 +19,13 @@ from typing import Any
 
 from ratings_gui.core.plan import summary
 from ratings_gui.core.registry import declared_jobs
+from ratings_gui.core.scale import format_stars
 from ratings_gui.jobs.policy import apply_job
+from ratings_gui.jobs.runner import JobContext, Log, Progress
+from ratings_gui.logsetup import redact
+from ratings_gui.plex.connection import connect_direct
+from ratings_gui.plex.home import PIN_ENV, HomeUserError, connect_as, find_user, home_users
+from ratings_gui.plex.home import names as member_names
 from ratings_gui.plex.snapshot import list_libraries
 
 log = logging.getLogger(__name__)
@@ -81,15 +87,12 @@ class Output:
             print(text)
 
     def error(self, text: str) -> None:
-        from ratings_gui.logsetup import redact
 
         if sys.stderr is not None:
             print(f"error: {redact(text)}", file=sys.stderr)
 
     def result(self, obj: dict[str, Any]) -> None:
         if self.as_json and sys.stdout is not None:
-            from ratings_gui.logsetup import redact
-
             text = json.dumps(obj, ensure_ascii=False, default=str)
             try:
                 text.encode("utf-8")
@@ -148,7 +151,6 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def connect_for(app: Any, args: argparse.Namespace) -> Any:
     """``--server/--token``, else ``PLEX_URL``/``PLEX_TOKEN``, else the saved sign-in."""
-    from ratings_gui.plex.connection import connect_direct
 
     url = args.server or os.environ.get("PLEX_URL") or app.settings.get("server_url")
     token = args.token or os.environ.get("PLEX_TOKEN") or app.tokens.load()
@@ -170,8 +172,6 @@ def connect_for(app: Any, args: argparse.Namespace) -> Any:
 
 def connect_as_user(app: Any, conn: Any, token: str, wanted: str, pin: str | None) -> Any:
     """``--user NAME``: the same server as that Plex Home member (a wrong PIN: exit 2)."""
-    from ratings_gui.plex.home import PIN_ENV, HomeUserError, connect_as, find_user, home_users
-    from ratings_gui.plex.home import names as member_names
 
     users = home_users(token)
     member = find_user(users, wanted)
@@ -228,7 +228,6 @@ def failure_result(
 
 def cli_context(out: Output) -> Any:
     """A JobContext that prints log lines and a throttled progress line to stderr."""
-    from ratings_gui.jobs.runner import JobContext, Log, Progress
 
     last = [0.0]
 
@@ -251,7 +250,6 @@ def change_text(ch: Any) -> str:
     Journal rows of every job come through here (History too), so a value
     that is not a rating never reaches the star formatter.
     """
-    from ratings_gui.core.scale import format_stars
 
     def stars(value: Any) -> str:
         value = value.get("rating") if isinstance(value, dict) else value

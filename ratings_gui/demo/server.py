@@ -81,6 +81,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from ratings_gui.demo import home, query, xmlgen
+from ratings_gui.demo.audio import write_library_media
+from ratings_gui.demo.exports import write_exports
 from ratings_gui.demo.home import HomeUser
 from ratings_gui.demo.library import TYPE_NAMES, DemoItem, DemoLibrary, UserState
 from ratings_gui.demo.xmlgen import attrs, container, error, q
@@ -206,8 +208,6 @@ class DemoServer:
             if lib.member_factory is None:
                 lib.member_factory = home.member_factory(lib)
         if self.media_dir is not None:
-            from ratings_gui.demo.audio import write_library_media
-
             write_library_media(lib, self.media_dir)
 
     # ----------------------------------------------------------------- lifecycle
@@ -361,7 +361,6 @@ class DemoServer:
 
     def write_exports(self, folder: Path) -> dict[str, Path]:
         """Sample IMDb and Letterboxd exports for this library (see demo.exports)."""
-        from ratings_gui.demo.exports import write_exports
 
         return write_exports(self.lib, Path(folder))
 

@@ -25,7 +25,11 @@ from ratings_gui.gui.widgets import (
 )
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
+from ratings_gui.plex.auth import PinSignIn, account_servers, connect_server
+from ratings_gui.plex.connection import connect_direct
 from ratings_gui.plex.home import home_users
+from ratings_gui.plex.snapshot import list_libraries
+from ratings_gui.settings import TokenStoreError
 
 NO_SERVERS = "Sign in to list your servers"
 NO_LIBRARIES = "Connect to a server first"
@@ -293,7 +297,6 @@ class PlexTab(Tab):
 
     def sign_in(self) -> None:
         """Step 1 (worker): ask plex.tv for a PIN; the browser opens when it is back."""
-        from ratings_gui.plex.auth import PinSignIn
 
         pin = PinSignIn(self.app.settings.client_id(), auth_app_url=self.app.auth_app_url)
         self._pin = pin
@@ -338,7 +341,6 @@ class PlexTab(Tab):
     @staticmethod
     def _wait_for_token(pin: Any, ctx: JobContext) -> tuple[str, str, list[Any]]:
         """Worker: poll the PIN, then list the account's servers. No widgets here."""
-        from ratings_gui.plex.auth import account_servers
 
         token = pin.wait(ctx.cancel_event, timeout=300)
         add_secret(token)
@@ -424,11 +426,10 @@ class PlexTab(Tab):
         self.connection_label.configure(text=f"Connecting to {info.name}…")
 
         def work(ctx: JobContext) -> tuple[Any, list[Any]]:
-            from ratings_gui.plex.auth import connect_server
 
             conn = connect_server(info, timeout=10, cancel=ctx.cancel_event)
             ctx.log(f"Connected to {conn.name} ({conn.kind}); listing libraries…")
-            return conn, conn.libraries()
+            return conn, list_libraries(conn)
 
         self.run_job(
             work, name="connect", phase=f"Connecting to {info.name}…", on_done=self._connected
@@ -445,11 +446,10 @@ class PlexTab(Tab):
         add_secret(token)
 
         def work(ctx: JobContext) -> tuple[Any, list[Any]]:
-            from ratings_gui.plex.connection import connect_direct
 
             conn = connect_direct(url, token, timeout=15)
             ctx.log(f"Connected to {conn.name}; listing libraries…")
-            return conn, conn.libraries()
+            return conn, list_libraries(conn)
 
         def done(ev: Finished) -> None:
             if not ev.error:
@@ -496,7 +496,7 @@ class PlexTab(Tab):
         self.server_menu.configure(values=[conn.name])
         self.server_menu.set(conn.name)
         self.run_job(
-            lambda ctx: (conn, conn.libraries()),
+            lambda ctx: (conn, list_libraries(conn)),
             name="connect",
             phase=f"Listing libraries on {conn.name}…",
             on_done=self._connected,
@@ -511,10 +511,9 @@ class PlexTab(Tab):
         name = str(self.app.settings.get("server_name") or url)
 
         def work(ctx: JobContext) -> tuple[Any, list[Any]]:
-            from ratings_gui.plex.connection import connect_direct
 
             conn = connect_direct(url, token, timeout=10, name=name)
-            return conn, conn.libraries()
+            return conn, list_libraries(conn)
 
         def done(ev: Finished) -> None:
             if ev.error:
@@ -653,7 +652,6 @@ class PlexTab(Tab):
 
     def keep_token(self, token: str) -> None:
         """Keyring first; without one the user picks "session" or "file" in a small dialog."""
-        from ratings_gui.settings import TokenStoreError
 
         tokens = self.app.tokens
         if tokens.keyring_available():

@@ -26,7 +26,6 @@ from plexapi.server import PlexServer  # noqa: E402
 from requests.adapters import HTTPAdapter  # noqa: E402
 
 from ratings_gui import APP_TITLE, __version__  # noqa: E402
-from ratings_gui.core.records import TYPE_IDS  # noqa: E402
 from ratings_gui.logsetup import add_secret, redact  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -177,35 +176,6 @@ class Connection:
             raise PlexError(
                 f"No library called {name!r} on {self.name}. Libraries: {names}."
             ) from None
-
-    def libraries(self) -> list[LibraryInfo]:
-        """Every library with its type and main item count (one size-0 query each)."""
-        from ratings_gui.plex.http import PlexHttp
-        from ratings_gui.plex.snapshot import list_sections
-
-        http = PlexHttp(self)
-        out: list[LibraryInfo] = []
-
-        def label(n: int | None, what: str) -> str:
-            return f"{n:,} {what}" if n is not None else f"? {what} (the server gave no count)"
-
-        for sec in list_sections(http):
-            sid = sec.id
-            if sec.type == "artist":
-                n = http.total(sid, TYPE_IDS["track"])
-                text = label(n, "tracks")
-            elif sec.type == "movie":
-                n = http.total(sid, TYPE_IDS["movie"])
-                text = label(n, "movies")
-            elif sec.type == "show":
-                n = http.total(sid, TYPE_IDS["show"])
-                eps = http.total(sid, TYPE_IDS["episode"])
-                text = f"{label(n, 'shows')}, {label(eps, 'episodes')}"
-            else:
-                n = http.total(sid, None)
-                text = label(n, "items")
-            out.append(LibraryInfo(sec.title, sec.type, n or 0, sid, text))
-        return out
 
 
 #: Tries of the sign-in request: a busy server (503) or a dropped socket is asked again.

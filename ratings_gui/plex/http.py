@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 from xml.etree import ElementTree
+from xml.etree.ElementTree import Element
 
 import requests
 from plexapi import exceptions as plex_exc
@@ -195,10 +196,17 @@ class PlexHttp:
 
         None when the server's count is missing or not a count (e.g. "-7").
         """
-        from ratings_gui.plex.snapshot import container_total
-
         params: dict[str, Any] = {}
         if type_id is not None:
             params["type"] = type_id
         root = self.get_xml(f"/library/sections/{section_id}/all", params=params, start=0, size=0)
         return container_total(root)
+
+
+def container_total(root: Element | Mapping[str, str]) -> int | None:
+    """A listing's totalSize (else size); None when missing or not a count (e.g. "-7")."""
+    for name in ("totalSize", "size"):
+        value = root.get(name)
+        if value is not None and value.strip().isdigit():
+            return int(value)
+    return None

@@ -18,8 +18,8 @@ from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from ratings_gui.core.guids import ids_from_guid
 from ratings_gui.core.records import KINDS_BY_SECTION, TYPE_IDS, Item, Snapshot
-from ratings_gui.plex.connection import Connection, PlexError
-from ratings_gui.plex.http import PlexHttp
+from ratings_gui.plex.connection import Connection, LibraryInfo, PlexError
+from ratings_gui.plex.http import PlexHttp, container_total
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +80,6 @@ def _rating(v: str | None, name: str) -> float | None:
     if not 0 <= num <= 10:  # NaN fails both comparisons, infinities one
         raise BadItem(f"{name} {v!r} is not a rating from 0 to 10")
     return num
-
-
-def container_total(root: Element | Mapping[str, str]) -> int | None:
-    """A listing's totalSize (else size); None when missing or not a count (e.g. "-7")."""
-    for name in ("totalSize", "size"):
-        value = root.get(name)
-        if value is not None and value.strip().isdigit():
-            return int(value)
-    return None
 
 
 def items_of(root: Element, bad: list[str] | None = None) -> Iterator[Item]:
@@ -572,3 +563,30 @@ def floor_read(
         total = container_total(root) or 0
         if not got or start >= total:
             return pages, size
+
+
+def list_libraries(conn: Connection) -> list[LibraryInfo]:
+    """Every library with its type and main item count (one size-0 query each)."""
+    http = PlexHttp(conn)
+    out: list[LibraryInfo] = []
+
+    def label(n: int | None, what: str) -> str:
+        return f"{n:,} {what}" if n is not None else f"? {what} (the server gave no count)"
+
+    for sec in list_sections(http):
+        sid = sec.id
+        if sec.type == "artist":
+            n = http.total(sid, TYPE_IDS["track"])
+            text = label(n, "tracks")
+        elif sec.type == "movie":
+            n = http.total(sid, TYPE_IDS["movie"])
+            text = label(n, "movies")
+        elif sec.type == "show":
+            n = http.total(sid, TYPE_IDS["show"])
+            eps = http.total(sid, TYPE_IDS["episode"])
+            text = f"{label(n, 'shows')}, {label(eps, 'episodes')}"
+        else:
+            n = http.total(sid, None)
+            text = label(n, "items")
+        out.append(LibraryInfo(sec.title, sec.type, n or 0, sid, text))
+    return out

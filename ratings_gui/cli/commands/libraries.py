@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ratings_gui.cli.base import EXIT_OK, Command, Output, register, summary
+from ratings_gui.plex.snapshot import list_libraries
 
 
 def _libraries_args(p: argparse.ArgumentParser) -> None:
@@ -13,7 +14,7 @@ def _libraries_args(p: argparse.ArgumentParser) -> None:
 
 
 def _libraries_run(app: Any, args: argparse.Namespace, out: Output) -> int:
-    libs = app.connection.libraries()
+    libs = list_libraries(app.connection)
     for lib in libs:
         out.say(f"{lib.name}\t{lib.type_label}\t{lib.count_label}")
     out.result(

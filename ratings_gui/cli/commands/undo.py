@@ -8,6 +8,7 @@ from typing import Any
 
 from ratings_gui.cli.base import Command, Output, UsageError, register, run_plan_job
 from ratings_gui.jobs.undo import UndoJob
+from ratings_gui.journal import RecoveryError, read_recovery
 from ratings_gui.plex.home import PIN_ENV
 
 
@@ -23,8 +24,6 @@ def _undo_args(p: argparse.ArgumentParser) -> None:
 
 def _undo_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     if args.from_file:
-        from ratings_gui.journal import RecoveryError, read_recovery
-
         if args.run_id is not None:
             raise UsageError("Give a run id or --from FILE, not both.")
         try:
