@@ -52,7 +52,6 @@ DEFAULTS: dict[str, Any] = {
     "newest": 500,
     "since_last_run": False,
     "override_program": False,
-    "grouped": False,
 }
 HELP = {
     "library": "The Plex music library whose unrated tracks get the base rating.",
@@ -65,8 +64,6 @@ HELP = {
     "Default: off.",
     "override": "Also change tracks that still hold a rating this program wrote earlier "
     "(a base or inferred rating you never changed). Default: off.",
-    "grouped": "Send one request per rating value instead of one per track: much faster on "
-    "large libraries. Default: off.",
     "override_mine": "Also replace ratings you gave yourself. Off: your ratings are never "
     "touched, and the preview counts them. Not remembered: choose it each time.",
     "preview": "Read the library and show which tracks would get the base rating. "
@@ -160,12 +157,6 @@ class BaseRatingTab(Tab):
         )
         self.override_check.pack(side="left", padx=(4, 16))
         tip(HELP["override"], self.override_check)
-        self.grouped_var = ctk.BooleanVar(value=bool(saved["grouped"]))
-        self.grouped_check = ctk.CTkCheckBox(
-            row2, text="Fewer, larger requests", variable=self.grouped_var
-        )
-        self.grouped_check.pack(side="left", padx=(0, 16))
-        tip(HELP["grouped"], self.grouped_check)
         # Never remembered: the user's own ratings are replaced only by a fresh choice.
         self.override_mine_var = ctk.BooleanVar(value=False)
         self.override_mine_check = ctk.CTkCheckBox(
@@ -214,7 +205,6 @@ class BaseRatingTab(Tab):
         self.newest_count.set(str(DEFAULTS["newest"]))
         self.since_var.set(DEFAULTS["since_last_run"])
         self.override_var.set(DEFAULTS["override_program"])
-        self.grouped_var.set(DEFAULTS["grouped"])
         self.override_mine_var.set(False)
         self.remember(**DEFAULTS)
 
@@ -267,7 +257,6 @@ class BaseRatingTab(Tab):
             override_user=bool(self.override_mine_var.get()),
             newest=newest,
             since_last_run=bool(self.since_var.get()),
-            grouped=bool(self.grouped_var.get()),
         )
 
     def _save(self, opts: br.BaseRatingOptions) -> None:
@@ -279,7 +268,6 @@ class BaseRatingTab(Tab):
             newest=opts.newest or self.newest_count.get(),
             since_last_run=opts.since_last_run,
             override_program=opts.override_program,
-            grouped=opts.grouped,
         )
 
     # --- libraries -------------------------------------------------------------------------

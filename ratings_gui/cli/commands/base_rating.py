@@ -49,7 +49,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--since-last-run", action="store_true", help="only tracks added since the last run"
     )
-    p.add_argument("--grouped", action="store_true", help="grouped multi-edit requests")
+    # every run writes with grouped edits now; the old flag is accepted and does nothing
+    p.add_argument("--grouped", action="store_true", help=argparse.SUPPRESS)
     p.add_argument(
         "--reset", action="store_true", help="remove the base ratings the program set, nothing else"
     )
@@ -65,7 +66,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _options_from_args(app: Any, args: argparse.Namespace, library: str) -> BaseRatingOptions:
     if args.reset:
-        return BaseRatingOptions(library, 0.0, grouped=args.grouped)
+        return BaseRatingOptions(library, 0.0)
     if args.stars is None:
         raise UsageError("Choose the base rating with --stars (for example --stars 3).")
     style = args.style or ("half" if args.stars * 2 % 2 else "whole")
@@ -83,7 +84,6 @@ def _options_from_args(app: Any, args: argparse.Namespace, library: str) -> Base
         override_user=args.override_mine,
         newest=args.newest,
         since_last_run=args.since_last_run,
-        grouped=args.grouped,
     )
 
 
