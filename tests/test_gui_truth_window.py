@@ -231,7 +231,7 @@ def test_8_words_after_a_real_run(win: Any, demo: Any) -> None:
     pump_until(win, lambda: tab.preview.plan is None and not win.busy, 60, "the run")
     assert all(demo.lib.rating(k) == v for k, v in planned.items())  # the server has them
     head = tab.preview.title_label.cget("text")
-    assert re.fullmatch(r"Done: Inference, run \d+", head), head
+    assert re.fullmatch(r"Done: Inference run \d+", head), head
     status = win.progress.phase.cget("text")
     assert status.startswith("Done: Inference: ") and "infer " not in status, status
     win.update()

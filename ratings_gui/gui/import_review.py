@@ -145,14 +145,9 @@ class ReviewPane(ctk.CTkFrame):
         self.candidate_tree.bind("<<TreeviewSelect>>", lambda _e: self._candidate_selected())
         #: The selected candidate in full: what tells it from the others.
         self.details_label = ctk.CTkLabel(
-            self, text="", anchor="w", justify="left", text_color=MUTED_COLOR
+            self, text="", anchor="w", justify="left", text_color=MUTED_COLOR, wraplength=380
         )
         self.details_label.grid(row=4, column=0, sticky="ew", padx=6)
-        self.details_label.bind(
-            "<Configure>",
-            lambda e: self.details_label.configure(wraplength=max(150, e.width - 8)),
-            add="+",
-        )
         self._build_buttons()
 
     def _build_buttons(self) -> None:

@@ -430,7 +430,7 @@ class Tab:
     def _show_outcome(self, shown: ShownResult) -> None:
         outcome = shown.outcome
         self.make_preview().show_result(
-            f"{outcome.word}: {title_of(shown.report.job)}, run {shown.report.run_id}",
+            f"{outcome.word}: {title_of(shown.report.job)} run {shown.report.run_id}",
             outcome.counts_text(),
             shown.rows,
             empty_text=outcome.empty_text(),
@@ -653,7 +653,7 @@ def report_line(report: Report) -> str:
     """``Base rating, run 3: 287 applied, 16 unchanged…``: a run's counts in one log line."""
     counts = ", ".join(count_text(v, k) for k, v in sorted(report.counts.items()) if v)
     title = title_of(report.job)
-    head = f"{title}, run {report.run_id}" if report.run_id is not None else title
+    head = f"{title} run {report.run_id}" if report.run_id is not None else title
     return f"{head}: {counts or 'nothing done'}"
 
 
