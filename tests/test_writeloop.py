@@ -13,7 +13,7 @@ from typing import Any
 
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.journal import APPLIED, FAILED, PENDING, Journal
-from ratings_gui.writeloop import (
+from ratings_gui.journal.writeloop import (
     CANCELLED,
     Failure,
     InOrder,

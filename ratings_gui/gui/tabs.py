@@ -27,9 +27,9 @@ from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, count_text, 
 from ratings_gui.jobs.policy import apply_job
 from ratings_gui.jobs.runner import Finished, JobContext, JobRunner
 from ratings_gui.journal import Outcomes
+from ratings_gui.journal.writeloop import CANCELLED, quiet
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import section_titles
-from ratings_gui.writeloop import CANCELLED, quiet
 
 #: The library menu's text when the server has no music library.
 NO_MUSIC_LIBRARY = "(no music library)"

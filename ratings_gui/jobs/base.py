@@ -8,7 +8,7 @@ not written again:
   job's music library.
 - ``plan(snapshot)``: pure, from the snapshot and the job's options.
 - ``log_plan(ctx, plan)``: the lines the user sees once the plan is ready.
-- ``writer(ctx, plan)``: the :class:`~ratings_gui.writeloop.Writer` the plan
+- ``writer(ctx, plan)``: the :class:`~ratings_gui.journal.writeloop.Writer` the plan
   goes to (default: Plex item by item).
 - ``after_apply(ctx, plan, report)``: checks and follow-ups (verify, watched
   marks, unmatched CSV) that run BEFORE the run's status is set, so every
@@ -35,12 +35,12 @@ from ratings_gui.journal import (
     Provenance,
     recovery_path,
 )
+from ratings_gui.journal.writeloop import CANCELLED, Writer, count_outcomes
 from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import read_library
 from ratings_gui.plex.writer import RatingWriter
-from ratings_gui.writeloop import CANCELLED, Writer, count_outcomes
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def apply_plan(
 
     ``app`` is the :class:`~ratings_gui.context.AppContext`. A run with
     nothing to write is still recorded so History shows that the job ran.
-    ``writer`` is any :class:`~ratings_gui.writeloop.Writer` (default: Plex
+    ``writer`` is any :class:`~ratings_gui.journal.writeloop.Writer` (default: Plex
     item by item); every change must be one it accepts. ``after`` may mark
     more changes failed (a check that re-reads) or write more in the same
     run; the status is set from the report it leaves.

@@ -29,12 +29,12 @@ from ratings_gui.core.scale import format_stars, normalize, same
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import Provenance
+from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.alerts import wake_on_library_change
 from ratings_gui.plex.bulk import BulkRatingWriter
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import find_section, iter_listing
-from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 

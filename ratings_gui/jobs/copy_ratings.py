@@ -35,9 +35,9 @@ from ratings_gui.jobs.transfer import (
     section_writer,
     verify_written,
 )
+from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.home import find_user
-from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 

@@ -33,12 +33,12 @@ from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_both
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.bulk import grouped_writer
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import SectionInfo, list_sections, read_library
 from ratings_gui.plex.writer import RatingWriter
-from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 

@@ -37,12 +37,12 @@ from ratings_gui.jobs.base import (
 )
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import APPLIED, Provenance
+from ratings_gui.journal.writeloop import InOrder, Writer
 from ratings_gui.plex.bulk import BulkRatingWriter, MoodWriter, mood_waits_for_rating
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import keys_with_mood, read_items
 from ratings_gui.plex.writer import RatingWriter
-from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
 

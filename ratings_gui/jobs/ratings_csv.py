@@ -33,6 +33,7 @@ from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.infer import kind_writer, verify_ratings
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.sources.base import SourceError
 from ratings_gui.sources.export import write_unmatched_csv
@@ -51,7 +52,6 @@ from ratings_gui.sources.ratings_csv import (
     parse_ratings_text,
     read_ratings_csv,
 )
-from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 

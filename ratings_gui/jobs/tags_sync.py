@@ -32,6 +32,7 @@ from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_stars, same
 from ratings_gui.jobs.base import PlanJob, rating_provenance
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal.writeloop import InOrder, Writer
 from ratings_gui.plex.bulk import grouped_writer
 from ratings_gui.tags import read_many
 from ratings_gui.tags.api import (
@@ -45,7 +46,6 @@ from ratings_gui.tags.files import modified_at
 from ratings_gui.tags.files import test_mapping as check_mapping
 from ratings_gui.tags.scales import ScaleQuestion, is_ambiguous, settle
 from ratings_gui.tags.writer import FileWriter, old_rating
-from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
 

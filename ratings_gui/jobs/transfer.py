@@ -36,6 +36,7 @@ from ratings_gui.jobs.base import (
 )
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.bulk import BulkRatingWriter
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.home import HomeUserError, home_users
@@ -44,7 +45,6 @@ from ratings_gui.plex.snapshot import list_sections, read_items, read_sections
 from ratings_gui.sources.backup_file import read_bounded, wants_gzip, write_atomically
 from ratings_gui.sources.base import SourceError
 from ratings_gui.sources.export import write_unmatched_csv
-from ratings_gui.writeloop import Writer
 
 log = logging.getLogger(__name__)
 

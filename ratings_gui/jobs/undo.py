@@ -21,6 +21,7 @@ from ratings_gui.jobs.base import PlanJob, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.jobs.tags_sync import count_sides, log_sides, sync_writer
 from ratings_gui.journal import APPLIED, UNDONE, ChangeRow, Recovery
+from ratings_gui.journal.writeloop import InOrder, Writer
 from ratings_gui.plex.bulk import BulkRatingWriter, MoodWriter, mood_waits_for_rating
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.snapshot import read_items
@@ -29,7 +30,6 @@ from ratings_gui.tags import read_many
 from ratings_gui.tags.api import find_stale_temp_files, folders_of, leftover_note, sweep_temp_files
 from ratings_gui.tags.base import LAYOUT_KEY
 from ratings_gui.tags.writer import old_rating
-from ratings_gui.writeloop import InOrder, Writer
 
 log = logging.getLogger(__name__)
 

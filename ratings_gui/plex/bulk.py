@@ -16,7 +16,7 @@ item by item through ``/:/rate`` for the rest of the run; a group that
 fails otherwise is written item by item too. Clearing a rating through the
 grouped path is not documented, so changes to "unrated" always go item by
 item. The journaling, cancel and the stop on 401 are
-:func:`~ratings_gui.writeloop.write_journaled`'s, as for every writer.
+:func:`~ratings_gui.journal.writeloop.write_journaled`'s, as for every writer.
 """
 
 from __future__ import annotations
@@ -31,10 +31,7 @@ from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.records import TYPE_IDS
 from ratings_gui.core.scale import format_both, normalize
 from ratings_gui.journal import APPLIED, FAILED, Journal
-from ratings_gui.plex.connection import Connection, PlexError
-from ratings_gui.plex.http import HttpStatusError, PlexHttp
-from ratings_gui.plex.writer import MOOD, RatingWriter, plex_failure, screen_ratings
-from ratings_gui.writeloop import (
+from ratings_gui.journal.writeloop import (
     CANCELLED,
     NOT_SENT,
     Failure,
@@ -46,6 +43,9 @@ from ratings_gui.writeloop import (
     WriteResult,
     write_journaled,
 )
+from ratings_gui.plex.connection import Connection, PlexError
+from ratings_gui.plex.http import HttpStatusError, PlexHttp
+from ratings_gui.plex.writer import MOOD, RatingWriter, plex_failure, screen_ratings
 
 log = logging.getLogger(__name__)
 

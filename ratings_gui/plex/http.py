@@ -30,7 +30,7 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 60.0
 #: Seconds one request may go unanswered (its timeouts added up, retries included) before
 #: the server counts as unreachable: three such writes in a row stop a run
-#: (``writeloop.STOP_AFTER_UNREACHABLE``), so a server that hangs stops it within a minute.
+#: (``journal.writeloop.STOP_AFTER_UNREACHABLE``), so a server that hangs stops it within a minute.
 NO_ANSWER_SECONDS = 15.0
 
 

@@ -3,7 +3,7 @@
 There is no multi-key ``/:/rate``: one request per item. Plex's database is
 effectively single-writer, so a few workers are as fast as many and kinder
 to the server. The journaling (pending before, marked after), cancel and
-the stop on 401 are :func:`~ratings_gui.writeloop.write_journaled`'s; this
+the stop on 401 are :func:`~ratings_gui.journal.writeloop.write_journaled`'s; this
 module only sends, and at the end reads the items back in bulk and writes
 once more what the server does not hold.
 """
@@ -18,10 +18,7 @@ from typing import Any
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.provenance import CHANGED_DURING_RUN, CHANGED_SINCE_READ, changed_by_someone
 from ratings_gui.core.scale import format_both, normalize, same
-from ratings_gui.plex.connection import Connection, PlexError
-from ratings_gui.plex.http import HttpStatusError, PlexHttp, Unreachable
-from ratings_gui.plex.snapshot import read_items
-from ratings_gui.writeloop import (
+from ratings_gui.journal.writeloop import (
     UNREACHABLE,
     Failure,
     JournaledWriter,
@@ -31,6 +28,9 @@ from ratings_gui.writeloop import (
     WriteResult,
     count_outcomes,
 )
+from ratings_gui.plex.connection import Connection, PlexError
+from ratings_gui.plex.http import HttpStatusError, PlexHttp, Unreachable
+from ratings_gui.plex.snapshot import read_items
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Each chunk of file changes is read first (the raw rating fields, for an
 exact undo) and journaled ``pending`` with those fields as the old value,
 then written with the tag layer's crash-safe save and marked after; the
-loop itself is :func:`~ratings_gui.writeloop.write_journaled`. A file that
+loop itself is :func:`~ratings_gui.journal.writeloop.write_journaled`. A file that
 is read-only, locked, vanished or changed since the preview fails alone,
 with its reason; it never stops the run and is never left half-written.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 from ratings_gui.core.plan import FILE, Change
 from ratings_gui.core.scale import format_stars, same
+from ratings_gui.journal.writeloop import Failure, JournaledWriter, Key, WriteResult
 from ratings_gui.tags.api import (
     DEFAULT_EMAIL,
     read_before_write,
@@ -29,7 +30,6 @@ from ratings_gui.tags.api import (
     write_rating,
 )
 from ratings_gui.tags.base import TagError
-from ratings_gui.writeloop import Failure, JournaledWriter, Key, WriteResult
 
 log = logging.getLogger(__name__)
 
