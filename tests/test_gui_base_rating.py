@@ -55,7 +55,7 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
     assert all(after[k] == 6.0 for k in unrated)
     run = win.app.journal.runs()[0]
     assert run.job == "base-rating" and run.applied == len(unrated)
-    assert "base-rating run" in win.log_pane.content()
+    assert f"Base rating run {run.id}" in win.log_pane.content()  # the job in words
 
     hist = win.history_tab
     win.select_tab("history")
