@@ -23,6 +23,7 @@ from ratings_gui.gui.dialogs import ConfirmDialog
 from ratings_gui.gui.header import Header
 from ratings_gui.gui.plan_preview import PlanPreview
 from ratings_gui.gui.tabs import Tab, tab_class, tab_entries
+from ratings_gui.gui.theme import quiet_system_theme
 from ratings_gui.gui.widgets import (
     LogPane,
     ProgressRow,
@@ -115,6 +116,7 @@ class App(ctk.CTk):
 
     def __init__(self, app: AppContext, *, appearance: str | None = None) -> None:
         """``appearance`` (System, Light, Dark): the user's setting when not given."""
+        quiet_system_theme()  # "System" must not run a process on the Tk thread every 30 ms
         chosen = appearance or str(app.settings.get("appearance") or "System")
         ctk.set_appearance_mode(chosen if chosen.title() in APPEARANCES else "System")
         super().__init__()

@@ -338,7 +338,7 @@ class SortableTable(ctk.CTkFrame):
         *,
         height: int = 6,
         row_cap: int = 2000,
-        chunk: int = 200,
+        chunk: int = 100,
         delay_ms: int = 10,
         empty_text: str = "Nothing to show.",
         placeholder: str = "",
@@ -484,8 +484,10 @@ class SortableTable(ctk.CTkFrame):
         )
 
     def _plan_inserts(self) -> None:
-        """(parent iid, iid, texts, tags) for the first ``row_cap`` rows and their parents."""
-        ops: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = []
+        """(parent iid, iid, texts or the row, tags) for the first ``row_cap`` rows and their
+        parents. A row's texts are built when its chunk is inserted, not all at once here:
+        nothing proportional to the plan's size runs in one turn of the Tk thread."""
+        ops: list[tuple[str, str, Any, tuple[str, ...]]] = []
         n = 0
         for g, (parent, rows) in enumerate(self._groups):
             if n >= self.row_cap:
@@ -524,10 +526,13 @@ class SortableTable(ctk.CTkFrame):
             return
         end = min(self._fill_at + self.chunk, len(self._ops))
         insert = self.tree.insert
-        for parent, iid, texts, tags in self._ops[self._fill_at : end]:
+        for parent, iid, row, tags in self._ops[self._fill_at : end]:
+            if "group" in tags:
+                insert(parent, "end", iid=iid, values=row, tags=tags, open=True)
+                continue
+            texts = self._texts(row, self.grouped)
             insert(parent, "end", iid=iid, values=texts, tags=tags, open=True)
-            if "group" not in tags:
-                self._shown += 1
+            self._shown += 1
         self._fill_at = end
         if end < len(self._ops):
             self._fill_job = self.after(self.delay_ms, lambda: self._fill_chunk(gen))
