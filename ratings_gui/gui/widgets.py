@@ -498,7 +498,7 @@ class SortableTable(ctk.CTkFrame):
                 texts = tuple(parent or ()) + ("",) * (len(self.columns) - len(parent or ()))
                 ops.append(("", under, texts, ("group",)))
             for i, row in enumerate(rows[: self.row_cap - n]):
-                ops.append((under, f"r{g}.{i}", self._texts(row, self.grouped), ()))
+                ops.append((under, f"r{g}.{i}", row, ()))
             n += min(len(rows), self.row_cap - n)
         self._ops = ops
 
