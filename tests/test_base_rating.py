@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from conftest import job_ctx, ratings_of, run_cli
 
+from ratings_gui.core import baserating as brp
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.records import Item
 from ratings_gui.jobs import base_rating as br
@@ -67,7 +68,7 @@ def test_planner_outcomes_and_the_two_overrides() -> None:
     }
     plan = br.plan_base_rating(tracks, prov, value=6.0, override_program=True)
     assert sorted(c.target for c in plan.changes) == ["1", "4", "5"]
-    assert plan.counts[br.MINE] == 2 and br.REPLACES_MINE not in plan.counts
+    assert plan.counts[brp.MINE] == 2 and br.REPLACES_MINE not in plan.counts
     plan = br.plan_base_rating(tracks, prov, value=6.0, override_user=True)
     assert sorted(c.target for c in plan.changes) == ["1", "2", "6"]
     assert plan.counts[br.REPLACES_MINE] == 2
@@ -78,7 +79,7 @@ def test_planner_scope_newest_and_since() -> None:
     tracks = [_track(k, None, added=100 * k) for k in range(1, 11)]
     plan = br.plan_base_rating(tracks, {}, value=4.0, newest=3)
     assert sorted(int(c.target) for c in plan.changes) == [8, 9, 10]
-    assert plan.counts[br.OUT_OF_SCOPE] == 7
+    assert plan.counts[brp.OUT_OF_SCOPE] == 7
     plan = br.plan_base_rating(tracks, {}, value=4.0, since=650)
     assert sorted(int(c.target) for c in plan.changes) == [7, 8, 9, 10]
     plan = br.plan_base_rating(tracks, {}, value=4.0, since=650, newest=2)
@@ -95,7 +96,7 @@ def test_reset_plan_touches_only_standing_base_ratings() -> None:
     }
     plan = br.plan_reset(tracks, prov)
     assert [(c.target, c.old, c.new) for c in plan.changes] == [("1", 6.0, None)]
-    assert plan.counts[br.TAKEN_OVER] == 1 and plan.counts[br.NOT_BASE] == 2
+    assert plan.counts[brp.TAKEN_OVER] == 1 and plan.counts[brp.NOT_BASE] == 2
 
 
 def test_styles_offer_the_values_users_know() -> None:
@@ -116,7 +117,7 @@ def test_only_unrated_tracks_change_and_undo_restores(app: Any, demo: Any) -> No
     unrated = {k for k, v in before.items() if v is None}
     plan, report = _run(app, _opts(6.0))
     rated = len(before) - len(unrated)
-    assert len(plan) == len(unrated) and plan.counts[br.MINE] + plan.counts[br.SAME] == rated
+    assert len(plan) == len(unrated) and plan.counts[brp.MINE] + plan.counts[brp.SAME] == rated
     assert report.changes == len(unrated) and not report.failed
     after = ratings_of(demo)
     assert {k for k in before if after[k] != before[k]} == unrated
@@ -158,7 +159,7 @@ def test_reset_removes_only_base_ratings(app: Any, demo: Any) -> None:
     demo.lib.set_rating(unrated[0], 10.0)  # now the user's
     plan, report = _run(app, _opts(), reset=True)
     assert plan.job == br.RESET_JOB and len(plan) == len(unrated) - 1
-    assert plan.counts[br.TAKEN_OVER] == 1
+    assert plan.counts[brp.TAKEN_OVER] == 1
     assert report.changes == len(unrated) - 1
     after = ratings_of(demo)
     assert after[unrated[0]] == 10.0
@@ -172,7 +173,7 @@ def test_since_last_run_sees_only_tracks_added_after_it(app: Any, demo: Any) -> 
     new_key = demo.lib.add_track(album, "Brand New", 201_000)
     plan, report = _run(app, _opts(6.0, since_last_run=True))
     assert [c.target for c in plan.changes] == [str(new_key)]
-    assert plan.counts[br.OUT_OF_SCOPE] > 200
+    assert plan.counts[brp.OUT_OF_SCOPE] > 200
     assert demo.lib.rating(new_key) == 6.0 and report.changes == 1
 
 
@@ -264,7 +265,7 @@ def test_cli_json_counts_match_the_server(demo: Any, tmp_path: Path) -> None:
     assert changed == unrated
     assert out["changes"] == out["counts"]["applied"] == len(changed)
     rated = sum(v is not None for v in before.values())
-    assert out["counts"][br.MINE] + out["counts"][br.SAME] == rated
+    assert out["counts"][brp.MINE] + out["counts"][brp.SAME] == rated
     assert out["job"] == br.JOB and out["run_id"]
 
     code, out = run_cli("base-rating", demo, tmp_path / "cli-home", "--reset", "--yes")

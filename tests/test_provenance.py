@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from conftest import job_ctx, signed_in
 
+from ratings_gui.core import tagsplan as tsp
 from ratings_gui.core.pathmap import Rule
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.provenance import BASE, INFERRED, UNRATED, YOURS, whose
@@ -219,7 +220,7 @@ def test_tags_after_inference_write_no_guess_into_files(mapp: Any, media_demo: A
     opts.conflict = "plex"
     job = ts.TagsSyncJob(mapp, opts)
     plan = job.prepare(job_ctx())
-    assert plan.counts[ts.GUESS_NOT_WRITTEN] >= len(tracks)
+    assert plan.counts[tsp.GUESS_NOT_WRITTEN] >= len(tracks)
     written = {c.target for c in plan.changes}
     assert not any(str(_local(demo, k)) in written for k in tracks)
     job.apply(job_ctx(), plan)
@@ -237,7 +238,7 @@ def test_tags_after_inference_write_no_guess_into_files(mapp: Any, media_demo: A
     back = ts.TagsSyncJob(mapp, ts.TagsOptions("Music", opts.rules, direction="to-plex"))
     plan = back.prepare(job_ctx())
     assert not any(c.target == str(some) for c in plan.changes)
-    assert plan.counts[ts.FILE_GUESS] >= 1
+    assert plan.counts[tsp.FILE_GUESS] >= 1
 
 
 # --- someone rates while the program writes ----------------------------------------------------

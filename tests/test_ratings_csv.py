@@ -17,6 +17,7 @@ import pytest
 from conftest import job_ctx, ratings_of, run_cli
 
 from ratings_gui.core import inference as inf
+from ratings_gui.core import ratingscsv as rcp
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.records import Item
 from ratings_gui.core.scale import same
@@ -28,7 +29,7 @@ from ratings_gui.journal import Provenance
 from ratings_gui.plex.snapshot import read_library
 from ratings_gui.sources.base import SourceError
 
-INVENTED_REASON = rc.INFERRED_REASON
+INVENTED_REASON = rcp.INFERRED_REASON
 MUSIC = "Music"
 KINDS = ("artist", "album", "track")
 HEADER = ["kind", "key", "artist", "title", "stars", "source"]
@@ -98,9 +99,9 @@ def test_round_trip_export_edit_import_then_second_import_writes_nothing(
     # without "replace": an edited own row over your own rating is kept and listed
     mine = {int(r["key"]) for r in rows if int(r["key"]) in edited and r["source"] == "own"}
     plan0, report0, _ = _import(app, path)
-    assert plan0.counts[rc.KEPT_YOURS] == len(mine) > 0
+    assert plan0.counts[rcp.KEPT_YOURS] == len(mine) > 0
     assert plan0.counts["update"] == len(edited) - len(mine)
-    kept = {int(s["key"]) for s in plan0.skipped if s["reason"] == rc.KEPT_YOURS}
+    kept = {int(s["key"]) for s in plan0.skipped if s["reason"] == rcp.KEPT_YOURS}
     assert kept == mine
     assert all(ratings_of(demo, KINDS)[k] == before[k] for k in mine)
 
@@ -172,7 +173,7 @@ def test_own_and_inferred_rows_land_in_the_journal_as_whose_they_are(
     recorded = {c.target: c for c in plan.changes if same(c.old, c.new)}
     assert set(recorded) == {str(inf_same.key), str(prog_item.key)}
     assert recorded[str(inf_same.key)].reason == INVENTED_REASON
-    assert recorded[str(prog_item.key)].reason == rc.OWN_REASON
+    assert recorded[str(prog_item.key)].reason == rcp.OWN_REASON
     assert report.changes == 4 and not report.failed
 
     prog = _program(app)
@@ -200,7 +201,7 @@ def test_title_matching_without_key_column_bom_semicolons_and_star_formats(
     tracks = [it for it in items if it.kind == "track"]
     by_name: dict[tuple[str, str], list[Item]] = {}
     for t in tracks:
-        by_name.setdefault((t.grandparent_title, rc._norm(t.title)), []).append(t)
+        by_name.setdefault((t.grandparent_title, rcp._norm(t.title)), []).append(t)
     twin = next(g for g in by_name.values() if len({t.parent_title for t in g}) > 1)
     single = next(g[0] for g in by_name.values() if len(g) == 1 and g[0].grandparent_title)
     album = next(it for it in items if it.kind == "album")
@@ -232,7 +233,7 @@ def test_title_matching_without_key_column_bom_semicolons_and_star_formats(
     assert same(demo.lib.rating(album.key), 2.0)
     assert same(demo.lib.rating(artist.key), 10.0)
     reasons = {s["line"]: s["reason"] for s in plan.skipped}
-    assert reasons == {4: rc.AMBIGUOUS, 7: rc.NOT_FOUND, 8: rc.DUPLICATE}
+    assert reasons == {4: rcp.AMBIGUOUS, 7: rcp.NOT_FOUND, 8: rcp.DUPLICATE}
     amb = next(s for s in plan.skipped if s["line"] == 4)
     assert str(twin[0].key) in amb["candidates"] and str(twin[1].key) in amb["candidates"]
     assert len(job.items) == len(items)
@@ -241,8 +242,8 @@ def test_title_matching_without_key_column_bom_semicolons_and_star_formats(
 def test_stale_or_foreign_keys_fall_back_to_the_title(app: Any, demo: Any, tmp_path: Path) -> None:
     items = _items(app)
     tracks = [it for it in items if it.kind == "track"]
-    names = [(t.grandparent_title, rc._norm(t.title)) for t in tracks]
-    a, b = [t for t in tracks if names.count((t.grandparent_title, rc._norm(t.title))) == 1][:2]
+    names = [(t.grandparent_title, rcp._norm(t.title)) for t in tracks]
+    a, b = [t for t in tracks if names.count((t.grandparent_title, rcp._norm(t.title))) == 1][:2]
     stars = _unused_value(a.user_rating)
     rows = [
         ["track", 987654, a.grandparent_title, a.title, stars, "own"],  # key gone
@@ -253,7 +254,7 @@ def test_stale_or_foreign_keys_fall_back_to_the_title(app: Any, demo: Any, tmp_p
     assert same(demo.lib.rating(a.key), stars * 2) and report.changes == 1
     assert demo.lib.rating(b.key) == b.user_rating  # a foreign key must not rate item b
     (skip,) = plan.skipped
-    assert skip["reason"] == rc.NOT_FOUND and f"key {b.key} is now track" in skip["detail"]
+    assert skip["reason"] == rcp.NOT_FOUND and f"key {b.key} is now track" in skip["detail"]
 
 
 def test_unmatched_rows_are_reported_with_reasons_and_exported(
@@ -275,14 +276,14 @@ def test_unmatched_rows_are_reported_with_reasons_and_exported(
     before = ratings_of(demo, KINDS)
     plan, report, job = _import(app, path)
     want = {
-        3: rc.UNKNOWN_KIND,
-        4: rc.NOT_FOUND,
-        5: rc.INVALID_STARS,
-        6: rc.INVALID_STARS,
-        7: rc.NO_STARS,
-        8: rc.UNKNOWN_SOURCE,
-        9: rc.MISSING_TITLE,
-        10: rc.MALFORMED,
+        3: rcp.UNKNOWN_KIND,
+        4: rcp.NOT_FOUND,
+        5: rcp.INVALID_STARS,
+        6: rcp.INVALID_STARS,
+        7: rcp.NO_STARS,
+        8: rcp.UNKNOWN_SOURCE,
+        9: rcp.MISSING_TITLE,
+        10: rcp.MALFORMED,
     }
     assert {s["line"]: s["reason"] for s in plan.skipped} == want
     assert sum(plan.counts.values()) == len(rows)
@@ -419,12 +420,12 @@ def test_plan_follows_provenance_for_equal_values() -> None:
     program = {"2": Provenance(6.0, "infer", 1, whose="inferred")}
     plan = rc.plan_ratings_import(rows, items, program)
     assert [(c.target, c.old, c.new, c.reason) for c in plan.changes] == [
-        ("2", 6.0, 6.0, rc.OWN_REASON),
+        ("2", 6.0, 6.0, rcp.OWN_REASON),
         ("3", None, 4.0, INVENTED_REASON),
     ]
     assert plan.counts["already"] == 1 and plan.counts["recorded as own"] == 1
     # a carried standing write is the user's: an own row agrees, an inferred one records
-    carried = {"1": Provenance(8.0, rc.JOB, 5, rc.OWN_REASON)}
+    carried = {"1": Provenance(8.0, rc.JOB, 5, rcp.OWN_REASON)}
     inferred = [rc.RatingRow(2, "track", "Song", "4", 8.0, "inferred", 1)]
     assert rc.plan_ratings_import(rows[:1], items, carried).counts["already"] == 1
     p2 = rc.plan_ratings_import(inferred, items, carried)

@@ -16,6 +16,7 @@ import pytest
 from conftest import job_ctx, serving, signed_in
 
 from ratings_gui import tags
+from ratings_gui.core import tagsplan as tsp
 from ratings_gui.core.pathmap import Rule
 from ratings_gui.jobs import tags_sync as ts
 from ratings_gui.jobs.undo import UndoJob
@@ -210,7 +211,7 @@ def test_tags_job_names_each_file_it_could_not_read(odd_app: Any, odd_media: Any
 
     opts = ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))], "to-files")
     plan = ts.TagsSyncJob(odd_app, opts).prepare(job_ctx())
-    listed = {p["path"]: p["reason"] for p in ts.file_problems(plan)}
+    listed = {p["path"]: p["reason"] for p in tsp.file_problems(plan)}
     for key, word in broken.items():
         assert str(paths[key]) in listed, (word, sorted(listed))
         assert word in listed[str(paths[key])]

@@ -17,7 +17,7 @@ from mutagen.mp4 import MP4
 from mutagen.wave import WAVE
 
 from ratings_gui.core.plan import FILE, Change
-from ratings_gui.jobs.undo import CHANGED_SINCE, plan_undo
+from ratings_gui.core.undoplan import CHANGED_SINCE, plan_undo
 from ratings_gui.journal import APPLIED, Journal
 from ratings_gui.tags import SUPPORTED_EXTENSIONS, id3raw, read_rating, restore_fields, write_rating
 from ratings_gui.tags.writer import FileWriter

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from mutagen.mp4 import MP4
 
+from ratings_gui.core import tagsplan as tsp
 from ratings_gui.tags import read_many, read_rating, restore_fields, snapshot_fields, write_rating
 from ratings_gui.tags.scales import decide_scales, is_ambiguous, settle
 
@@ -187,14 +188,14 @@ def test_tags_job_reads_rating_10_by_the_library_scale_or_asks_once(music_demo: 
     plan = prepare(direction="to-plex")
     new = {int(c.target): c.new for c in plan.changes}
     assert {k: new[k] for k in halves} == {k: 1.0 for k in halves}  # half a star each
-    assert plan.counts.get(ts.UNREADABLE, 0) == 0 and plan.counts.get(ts.SCALE_UNKNOWN, 0) == 0
+    assert plan.counts.get(tsp.UNREADABLE, 0) == 0 and plan.counts.get(tsp.SCALE_UNKNOWN, 0) == 0
     assert ts.open_question(plan) is None
 
     # Without the library's other values nothing tells: asked once, with the count.
     for k in evidence:
         restore_fields(path[k], {})
     plan = prepare(direction="to-plex")
-    assert plan.counts[ts.SCALE_UNKNOWN] == 2 and plan.counts.get(ts.UNREADABLE, 0) == 0
+    assert plan.counts[tsp.SCALE_UNKNOWN] == 2 and plan.counts.get(tsp.UNREADABLE, 0) == 0
     question = ts.open_question(plan)
     assert question is not None and question.count == 2 and "2 files" in question.text
     assert "rating_scale_question" not in plan.options  # a question is no option: not journaled

@@ -14,9 +14,17 @@ from typing import Any
 #: Target kinds: a Plex item (target = ratingKey as text) or a file (target = path).
 PLEX = "plex"
 FILE = "file"
+#: Key in a file's restore fields (an undo puts them back) that carries the saved tag
+#: layout (see ``tags.TagRating.layout``), not a field.
+LAYOUT_KEY = "\x00layout"
 
 #: Outcome name for rows that become a change.
 UPDATE = "update"
+
+
+def old_rating(value: Any) -> Any:
+    """The rating inside a file change's journaled value ({'rating', 'fields'}) or the value."""
+    return value.get("rating") if isinstance(value, dict) else value
 
 
 def summary(

@@ -6,7 +6,7 @@ it with the job name ``base-rating``, inference ignores it as evidence, and
 Reset removes only these ratings. The user's own ratings are never touched
 unless a second, explicit option says so.
 
-Flow as every job: bulk read -> :func:`plan_base_rating` (pure) -> preview
+Flow as every job: bulk read -> :func:`~ratings_gui.core.baserating.plan_base_rating` (pure) -> preview
 -> journaled apply -> undo from History. :func:`watch` keeps rating tracks
 the server adds while it runs.
 """
@@ -17,15 +17,24 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ratings_gui.core.plan import PLEX, Change, Plan, Report
-from ratings_gui.core.provenance import BASE, GUESSES, whose
+from ratings_gui.core.baserating import (
+    JOB,
+    REPLACES_MINE,  # noqa: F401 (the Base rating tab names it from the job)
+    RESET_JOB,
+    STYLE_NAMES,  # noqa: F401 (the Base rating tab names it from the job)
+    STYLES,  # noqa: F401 (the Base rating tab names it from the job)
+    check_value,
+    plan_base_rating,
+    plan_reset,
+)
+from ratings_gui.core.plan import Plan, Report
+from ratings_gui.core.provenance import BASE
 from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.registry import JobSpec, declare
-from ratings_gui.core.scale import format_stars, normalize, same
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal import Provenance
@@ -38,8 +47,6 @@ from ratings_gui.plex.snapshot import find_section, iter_listing
 
 log = logging.getLogger(__name__)
 
-JOB = "base-rating"
-RESET_JOB = "base-rating-reset"
 SPEC = declare(
     JobSpec(JOB, sets=BASE, title="Base rating", command="base-rating", tab="base_rating")
 )
@@ -50,24 +57,6 @@ RESET_SPEC = declare(
     )
 )
 
-# Outcomes (plan counts).
-UNRATED = "unrated"
-MINE = "already rated by you"
-ALREADY = "already base rated"
-PROGRAM = "rated by the program"
-SAME = "already at this value"
-OUT_OF_SCOPE = "not in scope"
-REPLACES_MINE = "replaces your rating"
-NOT_BASE = "not a base rating"
-TAKEN_OVER = "base rating changed by you"
-
-#: Rating styles users know from their players: the values each one offers (Plex 0-10).
-STYLES: dict[str, tuple[float, ...]] = {
-    "like": (2.0,),
-    "whole": (2.0, 4.0, 6.0, 8.0, 10.0),
-    "half": tuple(float(v) for v in range(1, 11)),
-}
-STYLE_NAMES = {"like": "Like only", "whole": "Whole stars", "half": "Half stars"}
 
 #: ``--since-last-run`` looks this far before the last run, for clock skew between
 #: this computer and the server (a track rated twice is skipped, so it is harmless).
@@ -75,121 +64,6 @@ SINCE_MARGIN_SECONDS = 120
 #: Statuses of a run that count as "the last run" for ``--since-last-run``.
 FINISHED = ("done", "done with errors")
 DEFAULT_INTERVAL = 20.0
-
-
-def check_value(value: float, style: str) -> float:
-    """The Plex value if the style offers it; ValueError naming the choices otherwise."""
-    v = normalize(value)
-    allowed = STYLES.get(style)
-    if allowed is None:
-        raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
-    if v is None or v not in allowed:
-        choices = ", ".join(format_stars(a, glyphs=False) for a in allowed)
-        raise ValueError(f"{STYLE_NAMES[style]} offers {choices}; not {format_stars(v)}")
-    return v
-
-
-def in_scope(
-    tracks: Iterable[Item], *, newest: int | None = None, since: float | None = None
-) -> tuple[list[Item], int]:
-    """The tracks the options reach (newest N, added since), and how many they leave out."""
-    all_tracks = [t for t in tracks if t.kind == "track"]
-    chosen = all_tracks
-    if since is not None:
-        chosen = [t for t in chosen if t.added_at is not None and t.added_at >= since]
-    if newest is not None:
-        chosen = sorted(chosen, key=lambda t: (t.added_at or 0, t.key), reverse=True)[
-            : max(0, newest)
-        ]
-    return chosen, len(all_tracks) - len(chosen)
-
-
-def plan_base_rating(
-    snapshot_tracks: Iterable[Item],
-    provenance: Mapping[str, Provenance],
-    *,
-    value: float,
-    override_program: bool = False,
-    override_user: bool = False,
-    newest: int | None = None,
-    since: float | None = None,
-    job: str = JOB,
-) -> Plan:
-    """Pure: which tracks get ``value`` and why the others do not.
-
-    Unrated tracks always do. A rating the program set (provenance still
-    standing) is replaced only with ``override_program``; any other rating
-    is the user's and is replaced only with ``override_user``, counted as
-    ``replaces your rating`` so the preview shows how many.
-    """
-    target = normalize(value)
-    if target is None:
-        raise ValueError("a base rating needs a value")
-    plan = Plan(
-        job,
-        options={
-            "value": target,
-            "override_program": override_program,
-            "override_user": override_user,
-            "newest": newest,
-            "since": since,
-        },
-    )
-    chosen, left_out = in_scope(snapshot_tracks, newest=newest, since=since)
-    if left_out:
-        plan.count(OUT_OF_SCOPE, left_out)
-    stars = format_stars(target)
-    for t in chosen:
-        current = t.user_rating
-        owner = whose(current, provenance.get(str(t.key)))
-        if current is None:
-            reason = f"unrated → base {stars}"
-        elif same(current, target):
-            plan.count(ALREADY if owner == BASE else SAME)
-            continue
-        elif owner in GUESSES:
-            if not override_program:
-                plan.count(ALREADY if owner == BASE else PROGRAM)
-                continue
-            reason = f"the program's {owner} rating {format_stars(current)} → base {stars}"
-        else:
-            if not override_user:
-                plan.count(MINE)
-                continue
-            plan.count(REPLACES_MINE)
-            reason = f"YOUR rating {format_stars(current)} replaced by base {stars}"
-        plan.add(Change(PLEX, str(t.key), "userRating", current, target, reason, t.label))
-    return plan
-
-
-def plan_reset(
-    snapshot_tracks: Iterable[Item], provenance: Mapping[str, Provenance], *, job: str = JOB
-) -> Plan:
-    """Pure: clear every base rating that still stands; the user's ratings stay."""
-    plan = Plan(RESET_JOB, options={"reset_of": job})
-    for t in snapshot_tracks:
-        if t.kind != "track":
-            continue
-        prov = provenance.get(str(t.key))
-        if prov is None or prov.whose != BASE:
-            if t.user_rating is not None:
-                plan.count(NOT_BASE)
-            continue
-        if whose(t.user_rating, prov) != BASE:
-            plan.count(TAKEN_OVER if t.user_rating is not None else UNRATED)
-            continue
-        plan.add(
-            Change(
-                PLEX,
-                str(t.key),
-                "userRating",
-                t.user_rating,
-                None,
-                f"base rating {format_stars(t.user_rating)} removed",
-                t.label,
-            )
-        )
-    return plan
 
 
 def last_run_start(journal: Any, library: str, job: str = JOB) -> float | None:

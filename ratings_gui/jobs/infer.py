@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ratings_gui.core import inference as inf
+from ratings_gui.core.inferplan import MOOD, plan_mood
 from ratings_gui.core.plan import PLEX, Change, Plan, Report
-from ratings_gui.core.provenance import GUESSES, INFERRED, whose
+from ratings_gui.core.provenance import GUESSES, INFERRED
 from ratings_gui.core.records import Item
 from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import same, stars_label, to_stars
@@ -36,7 +37,7 @@ from ratings_gui.jobs.base import (
     require_connection,
 )
 from ratings_gui.jobs.runner import JobContext
-from ratings_gui.journal import APPLIED, Provenance
+from ratings_gui.journal import APPLIED
 from ratings_gui.journal.writeloop import InOrder, Writer
 from ratings_gui.plex.bulk import BulkRatingWriter, MoodWriter, mood_waits_for_rating
 from ratings_gui.plex.connection import PlexError
@@ -65,7 +66,6 @@ SETTINGS_TAB = "inference"
 REPORTS = ("coverage", "histogram", "twins", "dissenters")
 #: Ids per mood multi-edit: the same URL budget as the grouped rating edits.
 IDS_PER_EDIT = 200
-MOOD = "mood"
 #: Why the mood tag is off for a Plex Home member (Plex lets only the owner edit tags).
 MOOD_OWNER_ONLY = (
     "The mood tag is off for {name}: tags are shared by everyone on the server and only "
@@ -96,41 +96,6 @@ def program_map(app: Any) -> dict[int, float | None]:
             out[int(k)] = prov.value
         except ValueError:
             continue
-    return out
-
-
-def plan_mood(
-    items: Sequence[Item],
-    provenance: Mapping[str, Provenance],
-    rating_changes: Sequence[Change],
-    tag: str,
-    have: set[int],
-) -> list[Change]:
-    """Pure: the mood-tag adds and removals that make the tag mark exactly the inferred items.
-
-    After the planned writes an item is inferred when the plan writes it a
-    value, or when its standing rating is one inference wrote earlier. The
-    tag comes off items the user took over (re-rated or cleared).
-    """
-    planned = {int(c.target): c.new for c in rating_changes if c.field == "userRating"}
-    out: list[Change] = []
-    for it in items:
-        if it.kind not in ("artist", "album", "track"):
-            continue
-        if it.key in planned:
-            want = planned[it.key] is not None
-        else:
-            want = whose(it.user_rating, provenance.get(str(it.key))) == INFERRED
-        if want and it.key not in have:
-            out.append(
-                Change(PLEX, str(it.key), MOOD, None, tag, "inferred: mood tag added", it.label)
-            )
-        elif not want and it.key in have:
-            out.append(
-                Change(
-                    PLEX, str(it.key), MOOD, tag, None, "not inferred: mood tag removed", it.label
-                )
-            )
     return out
 
 

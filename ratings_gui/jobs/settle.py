@@ -16,12 +16,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ratings_gui.core.plan import FILE, PLEX, Change
+from ratings_gui.core.plan import FILE, PLEX, Change, old_rating
 from ratings_gui.core.scale import same
 from ratings_gui.journal import APPLIED, FAILED, PENDING, ChangeRow
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.writer import read_current
-from ratings_gui.tags.writer import FileWriter, old_rating
+from ratings_gui.tags.writer import FileWriter
 
 log = logging.getLogger(__name__)
 

@@ -20,16 +20,22 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ratings_gui.core.pathmap import MappingTest, Rule, map_path
-from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report
-from ratings_gui.core.provenance import GUESSES, YOURS, Written, whose
+from ratings_gui.core.plan import FILE, PLEX, Plan, Report, old_rating
+from ratings_gui.core.provenance import YOURS, Written
 from ratings_gui.core.records import Item
 from ratings_gui.core.registry import JobSpec, declare
-from ratings_gui.core.scale import format_stars, same
+from ratings_gui.core.tagsplan import (
+    CONFLICT_NAMES,  # noqa: F401 (the Tags tab names it from the job)
+    DIRECTION_NAMES,  # noqa: F401 (the Tags tab names it from the job)
+    JOB,
+    FileReading,
+    plan_tags_sync,
+)
 from ratings_gui.jobs.base import PlanJob, rating_provenance
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal.writeloop import InOrder, Writer
@@ -44,286 +50,19 @@ from ratings_gui.tags.api import (
 )
 from ratings_gui.tags.files import modified_at
 from ratings_gui.tags.files import test_mapping as check_mapping
-from ratings_gui.tags.scales import ScaleQuestion, is_ambiguous, settle
-from ratings_gui.tags.writer import FileWriter, old_rating
+from ratings_gui.tags.scales import ScaleQuestion, settle
+from ratings_gui.tags.writer import FileWriter
 
 log = logging.getLogger(__name__)
 
-JOB = "tags"
 #: Values copied from your files (or from Plex into them) are yours unless a change says.
 SPEC = declare(
     JobSpec(JOB, sets=YOURS, title="Tags sync", command="tags", tab="tags", writes="plex+files")
 )
 
-DIRECTIONS = ("to-files", "to-plex", "both")
-CONFLICTS = ("plex", "file", "newest", "fill")
-DIRECTION_NAMES = {"to-files": "Plex → files", "to-plex": "files → Plex", "both": "both ways"}
-CONFLICT_NAMES = {
-    "plex": "Plex wins",
-    "file": "file wins",
-    "newest": "newest wins",
-    "fill": "fill missing only",
-}
-
-# Outcomes: one per track, so they add up to the number of tracks.
-IN_SYNC = "in sync"
-TO_FILES = "to files"
-TO_PLEX = "to Plex"
-NEITHER = "no rating either side"
-NOT_FOUND = "file not found"
-UNREADABLE = "unreadable"
-UNSUPPORTED = "unsupported"
-NOT_MAPPED = "not mapped"
-NOT_CLEARED = "not cleared"
-KEPT_FILL = "differ, left alone (fill only)"
-KEPT_NEWER = "differ, target is newer"
-#: A RATING of 6-10 whose scale nothing in the library tells: the preview asks.
-SCALE_UNKNOWN = "rating scale unknown"
-#: Plex holds a base or inferred rating: not written into files unless asked.
-GUESS_NOT_WRITTEN = "the program's guess: not written to files"
-#: The file holds a guess the program wrote there: not read into Plex as yours.
-FILE_GUESS = "the program's guess in the file: not read into Plex"
-
-#: TagError reasons -> plan outcome.
-ERROR_OUTCOMES = {"not_found": NOT_FOUND, "unsupported": UNSUPPORTED}
-
-
-#: Key of a ``plan.skipped`` entry for a file that could not be read (listed in the
-#: preview, its CSV and ``--json`` with the reason).
-FILE_PROBLEM = "file_problem"
-
-
-def file_problems(plan: Plan) -> list[dict[str, Any]]:
-    """Each file the plan could not read: path, track and why (missing, unreadable...)."""
-    return [
-        {"path": s["target"], "label": s["label"], "reason": s["reason"]}
-        for s in plan.skipped
-        if s.get(FILE_PROBLEM)
-    ]
-
 
 class MappingError(ValueError):
     """The path mapping finds no files: nothing could be synced (exit code 2 in the CLI)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FileReading:
-    """One server path as seen here: the mapped local path, what its tags say, its mtime."""
-
-    local: str | None
-    result: Any = None  # TagRating | TagError | None (not mapped)
-    mtime: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.local is not None and hasattr(self.result, "rating")
-
-
-def _outcome_of(reading: FileReading | None) -> tuple[str, str]:
-    """(outcome, plain reason) for a file that could not be read."""
-    if reading is None or reading.local is None:
-        return NOT_MAPPED, "no mapping rule covers this server path"
-    err = reading.result
-    if is_ambiguous(err):
-        return SCALE_UNKNOWN, "read it as 0-100 or 0-10? (the preview asks)"
-    reason = getattr(err, "reason", "unreadable")
-    return ERROR_OUTCOMES.get(reason, UNREADABLE), getattr(err, "message", str(err))
-
-
-def _file_is_newer(plex_time: int | None, file_time: float | None) -> bool:
-    """Newest wins: Plex lastRatedAt against the file's mtime; a missing time loses."""
-    if file_time is None:
-        return False
-    if plex_time is None:
-        return True
-    return file_time > plex_time
-
-
-def _when(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(ts)) if ts else "unknown"
-
-
-def plan_tags_sync(
-    tracks: Iterable[Item],
-    readings: Mapping[str, FileReading],
-    *,
-    direction: str = "both",
-    conflict: str = "fill",
-    allow_clear: bool = False,
-    provenance: Mapping[str, Written] | None = None,
-    file_provenance: Mapping[str, Written] | None = None,
-    include_guesses: bool = False,
-) -> Plan:
-    """Pure: per track, which side gets which rating, and why the others stay.
-
-    ``provenance`` (ratingKey text -> the journal's standing write) and
-    ``file_provenance`` (local path -> the same for files) say whose a value
-    is: a guess of the program in Plex goes into files only with
-    ``include_guesses``, and a file's value the program wrote as a guess
-    never goes to Plex. A file value of yours replaces a guess in Plex.
-
-    ``readings`` maps each server path to its :class:`FileReading`. One-way
-    directions copy the source side, except: ``fill`` only fills an
-    unrated target, ``newest`` only overwrites an older target, and an
-    unrated source clears the target only with ``allow_clear``. Both ways:
-    the unrated side is filled from the rated one and a disagreement is
-    settled by ``conflict``.
-    """
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
-    if conflict not in CONFLICTS:
-        raise ValueError(f"conflict rule must be one of {', '.join(CONFLICTS)}")
-    plan = Plan(
-        JOB, options={"direction": direction, "conflict": conflict, "allow_clear": allow_clear}
-    )
-    for t in tracks:
-        if t.kind != "track":
-            continue
-        files = [(sp, readings.get(sp)) for sp in t.files]
-        good = [(sp, r) for sp, r in files if r is not None and r.ok]
-        if not good:
-            outcome, why = _outcome_of(files[0][1] if files else None)
-            if not files:
-                why = "the track has no file"
-            plan.count(outcome)
-            where = files[0][1].local if files and files[0][1] and files[0][1].local else ""
-            plan.skipped.append(
-                {
-                    "target": where or (files[0][0] if files else str(t.key)),
-                    "label": t.label,
-                    "reason": f"{outcome}: {why}",
-                    FILE_PROBLEM: True,
-                }
-            )
-            continue
-        for sp, r in files:  # a track's other copies that could not be read: listed too
-            if r is None or not r.ok:
-                outcome, why = _outcome_of(r)
-                plan.count(outcome)
-                plan.skipped.append(
-                    {
-                        "target": (r.local if r is not None and r.local else sp),
-                        "label": t.label,
-                        "reason": f"{outcome}: {why}",
-                        FILE_PROBLEM: True,
-                    }
-                )
-        p = t.user_rating
-        rated = [r for _sp, r in good if r.result.rating is not None]
-        f_reading = rated[0] if rated else good[0][1]
-        f = f_reading.result.rating
-        newer_file = _file_is_newer(t.last_rated_at, f_reading.mtime)
-        stale = [r for _sp, r in good if not same(r.result.rating, p)]
-        if p is None and f is None:
-            plan.count(NEITHER)
-            continue
-        if not stale:
-            plan.count(IN_SYNC)
-            continue
-        p_owner = whose(p, (provenance or {}).get(str(t.key)))
-        f_guess = f is not None and (
-            whose(f, (file_provenance or {}).get(str(f_reading.local))) in GUESSES
-        )
-
-        to: str | None  # "files", "plex" or None
-        note = ""
-        if p_owner in GUESSES and not include_guesses:
-            # a guess stays out of the files; a file value of yours replaces it in Plex
-            if f is not None and not f_guess and direction != "to-files" and not same(p, f):
-                to, note = "plex", "replaces the program's guess"
-            else:
-                plan.count(GUESS_NOT_WRITTEN)
-                continue
-        elif direction == "to-files":
-            to, note = _one_way(p, f, conflict, allow_clear, not newer_file, "Plex")
-        elif direction == "to-plex":
-            to, note = _one_way(f, p, conflict, allow_clear, newer_file, "file")
-            to = {"files": "plex"}.get(to or "", to)
-        elif p is None:
-            to, note = "plex", "Plex unrated"
-        elif f is None:
-            to, note = "files", "file unrated"
-        elif conflict == "plex":
-            to, note = "files", "Plex wins"
-        elif conflict == "file":
-            to, note = "plex", "file wins"
-        elif conflict == "newest":
-            if newer_file:
-                to, note = "plex", f"file is newer ({_when(f_reading.mtime)})"
-            else:
-                to, note = "files", f"Plex is newer ({_when(t.last_rated_at)})"
-        else:
-            to, note = None, KEPT_FILL
-
-        if to == "plex" and f_guess:
-            plan.count(FILE_GUESS)
-            continue
-        if to is None:
-            plan.count(note)
-            plan.skipped.append(
-                {
-                    "target": f_reading.local or "",
-                    "label": t.label,
-                    "reason": f"{note}: Plex {format_stars(p)}, file {format_stars(f)}",
-                }
-            )
-            continue
-        if to == "files":
-            plan.count(TO_FILES)
-            for _sp, r in good:
-                if not same(r.result.rating, p):
-                    plan.add(
-                        Change(
-                            FILE,
-                            str(r.local),
-                            "rating",
-                            r.result.rating,
-                            p,
-                            f"Plex {format_stars(p)} → file ({note})",
-                            t.label,
-                            p_owner if p_owner in GUESSES else YOURS,
-                        )
-                    )
-        else:
-            if same(p, f):
-                # Plex already agrees with the first rated file; only other files differ
-                plan.count(IN_SYNC)
-                continue
-            plan.count(TO_PLEX)
-            plan.add(
-                Change(
-                    PLEX,
-                    str(t.key),
-                    "userRating",
-                    p,
-                    f,
-                    f"file {format_stars(f)} → Plex ({note})",
-                    t.label,
-                )
-            )
-    return plan
-
-
-def _one_way(
-    src: float | None,
-    dst: float | None,
-    conflict: str,
-    allow_clear: bool,
-    src_newer: bool,
-    src_name: str,
-) -> tuple[str | None, str]:
-    """A one-way copy's decision; ``"files"`` stands for "write the target side"."""
-    if src is None:
-        if not allow_clear:
-            return None, NOT_CLEARED
-        return "files", f"{src_name} unrated: cleared (allow clear)"
-    if dst is None:
-        return "files", "target unrated"
-    if conflict == "fill":
-        return None, KEPT_FILL
-    if conflict == "newest" and not src_newer:
-        return None, KEPT_NEWER
-    return "files", f"{src_name} rating copied"
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -11,9 +11,20 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from ratings_gui.core.ratingscsv import (
+    INVALID_STARS,
+    KINDS,
+    MALFORMED,
+    MISSING_TITLE,
+    NO_STARS,
+    SOURCES,
+    UNKNOWN_KIND,
+    UNKNOWN_SOURCE,
+    RatingRow,
+)
 from ratings_gui.core.scale import RatingError, parse_rating
 from ratings_gui.sources.base import (
     DEFAULT_MAX_BYTES,
@@ -28,20 +39,6 @@ from ratings_gui.sources.base import (
     read_regular_file,
     read_table,
 )
-
-KINDS = ("artist", "album", "track")
-
-OWN = "own"
-INFERRED = "inferred"
-#: What the ``source`` column may say (case-insensitive); blank means the user's own.
-SOURCES = {"": OWN, "own": OWN, "manual": OWN, "inferred": INFERRED, "program": INFERRED}
-# Row problems: plan outcomes of rows that cannot be used.
-NO_STARS = "no stars"
-INVALID_STARS = "invalid stars"
-UNKNOWN_KIND = "unknown kind"
-UNKNOWN_SOURCE = "unknown source"
-MISSING_TITLE = "missing title"
-MALFORMED = "malformed row"
 
 #: Column -> header names accepted for it (already normalised by ``norm_header``).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -63,23 +60,6 @@ STARS = re.compile(rf"{_NUM}\s*/\s*{_NUM}|{_NUM}\s*%|(?:{_NUM}|[0-9]*½)\s*[*★
 STARS_WORDS = "stars like 4.5, 4,5, 4½, 9/10, 80% or ★★★★½"
 #: Cells that mean "no rating" (what parse_rating takes as unrated).
 _UNRATED = {"", "-", "none", "unrated", "clear"}
-
-
-@dataclass(frozen=True, slots=True)
-class RatingRow:
-    """One line of a ratings CSV, already read; ``problem`` names why it cannot be used."""
-
-    line: int
-    kind: str
-    title: str
-    stars_raw: str = ""
-    rating: float | None = None
-    source: str = OWN
-    key: int | None = None
-    artist: str = ""
-    album: str = ""
-    problem: str = ""
-    detail: str = ""
 
 
 def _column_map(columns: set[str] | list[str]) -> dict[str, str]:

@@ -15,13 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ratings_gui.core import scale
+from ratings_gui.core.plan import LAYOUT_KEY  # noqa: F401 (the tag families name it here)
 from ratings_gui.core.scale import Rating, RatingError
 
 #: Joins several values of one field in a snapshot (rare: a repeated RATING).
 MULTI_SEP = "\x00"
-#: Key in a fields mapping handed to restore_fields that carries the saved
-#: tag layout (see TagRating.layout), not a field.
-LAYOUT_KEY = "\x00layout"
 
 #: Reason codes a :class:`TagError` carries, for the plan's counted outcomes.
 REASONS = frozenset(

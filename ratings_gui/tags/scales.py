@@ -21,6 +21,8 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ratings_gui.core.tagsplan import is_ambiguous
+
 from .api import DEFAULT_EMAIL, read_rating
 from .base import MULTI_SEP, PERCENT, RATING_SCALES, TEN, TagError, TagRating, parse_float
 
@@ -44,15 +46,6 @@ def field_of(family: str, key: str) -> str | None:
     """``vorbis:rating`` for a field read with the RATING rules, else None."""
     want = RATING_FIELDS.get(family)
     return f"{family}:{want}" if want is not None and key.strip().lower() == want else None
-
-
-def is_ambiguous(result: object) -> bool:
-    """A read that failed only because a RATING of 6-10 has no known scale."""
-    return (
-        isinstance(result, TagError)
-        and result.reason == "invalid_value"
-        and result.message.startswith("ambiguous rating")
-    )
 
 
 def _evidence(text: str) -> str | None:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ratings_gui.core.plan import FILE, Change
+from ratings_gui.core.plan import FILE, Change, old_rating
 from ratings_gui.core.scale import format_stars, same
 from ratings_gui.journal.writeloop import Failure, JournaledWriter, Key, WriteResult
 from ratings_gui.tags.api import (
@@ -34,11 +34,6 @@ from ratings_gui.tags.base import TagError
 log = logging.getLogger(__name__)
 
 CHANGED_SINCE_PREVIEW = "changed since the preview"
-
-
-def old_rating(value: Any) -> Any:
-    """The rating inside a journaled old value ({'rating', 'fields'}) or the value itself."""
-    return value.get("rating") if isinstance(value, dict) else value
 
 
 class FileWriter(JournaledWriter):

@@ -18,15 +18,8 @@ from ratings_gui.cli.base import (
     run_plan_job,
     summary,
 )
-from ratings_gui.jobs.base_rating import (
-    DEFAULT_INTERVAL,
-    JOB,
-    STYLES,
-    BaseRatingJob,
-    BaseRatingOptions,
-    check_value,
-    watch,
-)
+from ratings_gui.core.baserating import JOB, STYLES, check_value
+from ratings_gui.jobs.base_rating import DEFAULT_INTERVAL, BaseRatingJob, BaseRatingOptions, watch
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:

@@ -21,15 +21,8 @@ from ratings_gui.cli.base import (
 )
 from ratings_gui.core.pathmap import Rule, RuleError, parse_rule
 from ratings_gui.core.plan import Plan
-from ratings_gui.jobs.tags_sync import (
-    CONFLICTS,
-    DIRECTIONS,
-    JOB,
-    MappingError,
-    TagsOptions,
-    TagsSyncJob,
-    file_problems,
-)
+from ratings_gui.core.tagsplan import CONFLICTS, DIRECTIONS, JOB, file_problems
+from ratings_gui.jobs.tags_sync import MappingError, TagsOptions, TagsSyncJob
 from ratings_gui.tags.scales import ScaleQuestion
 
 #: ``--rating-scale`` values (and the terminal's answers) -> the tag layer's scale names.
