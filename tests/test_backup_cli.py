@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_backup_restore import OFFSET, _ratings, _writes
 
-from ratings_gui.core import transfer as tr
+from ratings_gui.core import restoreplan as rp
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.demo.transfer import transferred_copy
 
@@ -58,7 +58,7 @@ def test_backup_restore_undo_on_the_command_line(
     left = tmp_path / "left.csv"
     code, plan, _ = _run(second, home, "restore", str(path), "--dry-run", "--unmatched", str(left))
     assert code == 0 and plan["dry_run"] and plan["changes"] == len(want)
-    assert plan["counts"][tr.NOT_FOUND] == 0 and not left.exists()  # nothing left over
+    assert plan["counts"][rp.NOT_FOUND] == 0 and not left.exists()  # nothing left over
     assert _writes(second) == 0 and _ratings(second.lib) == {}
     code, applied, _ = _run(second, home, "restore", str(path), "--yes")
     assert code == 0 and applied["changes"] == len(want) and applied["run_id"]
@@ -88,8 +88,8 @@ def test_restore_lists_conflicts_and_unmatched_rows(
     second.lib.set_rating(key + OFFSET, 0.5 if demo.lib.rating(key) != 0.5 else 1.0)
     left = tmp_path / "left.csv"
     code, out, _ = _run(second, home, "restore", str(path), "--yes", "--unmatched", str(left))
-    assert code == 0 and out["counts"][tr.CONFLICT] == 1 and out["unmatched_csv"] == str(left)
-    assert tr.CONFLICT in left.read_text(encoding="utf-8-sig")
+    assert code == 0 and out["counts"][rp.CONFLICT] == 1 and out["unmatched_csv"] == str(left)
+    assert rp.CONFLICT in left.read_text(encoding="utf-8-sig")
     assert second.lib.rating(key + OFFSET) != demo.lib.rating(key)
     code, out, _ = _run(second, home, "restore", str(path), "--yes", "--overwrite")
     assert code == 0 and out["changes"] == 1
@@ -123,7 +123,7 @@ def test_clear_needs_yes_writes_a_backup_and_can_be_undone(
     assert code == 0 and out["changes"] == len(tracks) and out["backup"] == str(backup)
     assert _ratings(demo.lib) == {k: v for k, v in want.items() if k not in tracks}
     code, hist, _ = _run(demo, home, "history")
-    assert hist["runs"][0]["job"] == tr.CLEAR_JOB
+    assert hist["runs"][0]["job"] == rp.CLEAR_JOB
     code, _, _ = _run(demo, home, "undo", str(out["run_id"]), "--yes")
     assert code == 0 and _ratings(demo.lib) == want
     # the backup it wrote puts the same ratings back after another clear

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from conftest import job_ctx
 
-from ratings_gui.core import transfer as tr
+from ratings_gui.core import backup as bk
+from ratings_gui.core import restoreplan as rp
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer
@@ -50,7 +51,7 @@ def rated(demo: Any) -> Any:
     season = lib.keys_of(3, "season")[0]
     lib.set_rating(season, 7.0, 1_690_000_000)
     kinds = {lib.items[k].kind for k in _ratings(lib)}
-    assert kinds == set(tr.KINDS)
+    assert kinds == set(bk.KINDS)
     return demo
 
 
@@ -100,7 +101,7 @@ def test_backup_holds_every_rating_with_its_ids_and_paths(
     res = _backup(app, path)
     assert res.path == path and path.read_bytes()[:2] == b"\x1f\x8b"
     doc = json.loads(gzip.decompress(path.read_bytes()))
-    assert doc["format"] == tr.FORMAT and doc["version"] == tr.ONE_USER_VERSION
+    assert doc["format"] == bk.FORMAT and doc["version"] == bk.ONE_USER_VERSION
     assert [lib["title"] for lib in doc["libraries"]] == ["Music", "Movies", "TV Shows"]
     want = _ratings(rated.lib)
     got = {it["key"]: it["rating"] for lib in doc["libraries"] for it in lib["items"]}
@@ -161,14 +162,14 @@ def test_restore_on_a_fresh_server_then_undo(
     copy_server.reset_counts()
     plan, report, _ = _restore(app, path)
     assert plan.counts["update"] == len(want), plan.summary()
-    assert plan.counts[tr.NOT_FOUND] == 0 and not plan.skipped
+    assert plan.counts[rp.NOT_FOUND] == 0 and not plan.skipped
     how = plan.options["matched_by"]
     albums_artists_seasons = sum(
         1 for k in want if rated.lib.items[k].kind in ("album", "artist", "season")
     )
     # the film without ids and the renamed track are found by their titles
-    assert how[tr.BY_TITLES] == albums_artists_seasons + 2, how
-    assert how.get(tr.BY_ID) and how.get(tr.BY_PATH), how
+    assert how[rp.BY_TITLES] == albums_artists_seasons + 2, how
+    assert how.get(rp.BY_ID) and how.get(rp.BY_PATH), how
     assert not report.failed and report.changes == len(want)
     # every rating on the right item, and nothing else rated
     assert _ratings(copy_server.lib, OFFSET) == want
@@ -177,7 +178,7 @@ def test_restore_on_a_fresh_server_then_undo(
     assert copy_server.counts["PUT /library/sections/{id}/all"] < len(want) / 3
 
     again, _, _ = _restore(app, path)
-    assert again.changes == [] and again.counts[tr.ALREADY] == len(want)
+    assert again.changes == [] and again.counts[rp.ALREADY] == len(want)
 
     undo = UndoJob(app, report.run_id)
     undone = undo.apply(job_ctx(), undo.prepare(job_ctx()))
@@ -196,14 +197,14 @@ def test_conflict_is_kept_unless_overwrite(
     copy_server.lib.set_rating(key + OFFSET, other)
     _use(app, copy_server)
     plan, _, _ = _restore(app, path, libraries=["Movies"])
-    assert plan.counts[tr.CONFLICT] == 1
-    assert [s["reason"] for s in plan.skipped] == [tr.CONFLICT]
+    assert plan.counts[rp.CONFLICT] == 1
+    assert [s["reason"] for s in plan.skipped] == [rp.CONFLICT]
     assert copy_server.lib.rating(key + OFFSET) == other
     movies = {k: v for k, v in _ratings(rated.lib).items() if rated.lib.items[k].kind == "movie"}
     restored = _ratings(copy_server.lib, OFFSET)
     assert restored == {**movies, key: other}
     plan, report, _ = _restore(app, path, libraries=["Movies"], overwrite=True)
-    assert plan.counts[tr.OVERWRITE] == 1 and report.changes == 1
+    assert plan.counts[rp.OVERWRITE] == 1 and report.changes == 1
     assert _ratings(copy_server.lib, OFFSET) == movies
 
 
@@ -221,13 +222,13 @@ def test_program_ratings_stay_the_programs(
     _backup(app, path, ["Music"])
     doc = json.loads(path.read_text(encoding="utf-8"))
     owners = {it["key"]: it.get("owner", "user") for it in doc["libraries"][0]["items"]}
-    assert {owners[k] for k in tracks} == {tr.BASE}
-    assert sum(1 for o in owners.values() if o == tr.USER) == len(owners) - 3
+    assert {owners[k] for k in tracks} == {bk.BASE}
+    assert sum(1 for o in owners.values() if o == bk.USER) == len(owners) - 3
     _use(app, copy_server)
     _restore(app, path)
     program = app.journal.program_values(PLEX)
     assert {str(k + OFFSET) for k in tracks} <= set(program)
-    restored_user = [k for k, o in owners.items() if o == tr.USER]
+    restored_user = [k for k, o in owners.items() if o == bk.USER]
     assert not any(str(k + OFFSET) in program for k in restored_user)
     # ... so "reset base ratings" on the new server removes them, and only them
     from ratings_gui.jobs.base_rating import BaseRatingJob, BaseRatingOptions
@@ -252,11 +253,11 @@ def test_unmatched_rows_go_to_a_csv(
     job = jt.RestoreJob(app, path)
     plan = job.prepare(job_ctx())
     lost = [k for k in _ratings(rated.lib) if k + OFFSET in gone]
-    assert plan.counts[tr.NOT_FOUND] == len(lost) > 0
+    assert plan.counts[rp.NOT_FOUND] == len(lost) > 0
     out = tmp_path / "left.csv"
     assert job.write_unmatched(plan, out) == len(lost)
     text = out.read_text(encoding="utf-8-sig")
-    assert text.count(tr.NOT_FOUND) == len(lost) and "no episode on this server" in text
+    assert text.count(rp.NOT_FOUND) == len(lost) and "no episode on this server" in text
 
 
 @pytest.mark.parametrize(
@@ -390,5 +391,5 @@ def test_the_old_servers_journal_says_nothing_about_the_same_key_on_a_new_server
     with srv:
         _use(app, srv)
         plan, _, _ = _restore(app, path, libraries=["Movies"])
-        assert plan.counts[tr.CONFLICT] == 1 and plan.counts.get(tr.OVER_PROGRAM, 0) == 0
+        assert plan.counts[rp.CONFLICT] == 1 and plan.counts.get(rp.OVER_PROGRAM, 0) == 0
         assert new.rating(key) == 5.0

@@ -14,7 +14,7 @@ import pytest
 from test_gui_helpers import ARTIFACTS, app_fixture, click, pump_until, require_display
 from test_home_users import everyone, only_changed
 
-from ratings_gui.core import transfer as tr
+from ratings_gui.core import restoreplan as rp
 
 pytestmark = pytest.mark.gui
 
@@ -62,7 +62,7 @@ def test_copy_ratings_from_one_member_to_another_in_the_window(win: Any, demo: A
     click(win, dialog.preview_button)
     pump_until(win, lambda: tab.plan is not None and not win.busy, 30, "the copy plan")
     plan = tab.plan
-    assert plan.job == tr.COPY_JOB and everyone(demo) == before  # a preview writes nothing
+    assert plan.job == rp.COPY_JOB and everyone(demo) == before  # a preview writes nothing
     music = {k for kind in ("artist", "album", "track") for k in demo.lib.keys_of(1, kind)}
     want = {k: v for k, v in before["Jo"].items() if k in music and k not in before["Sam"]}
     assert len(plan.changes) == len(want) > 0
@@ -75,7 +75,7 @@ def test_copy_ratings_from_one_member_to_another_in_the_window(win: Any, demo: A
     pump_until(win, lambda: tab.plan is None and not win.busy, 30, "the copy run")
     assert only_changed(before, everyone(demo), "Sam") == want
     run = win.app.journal.runs()[0]
-    assert run.job == tr.COPY_JOB and run.user == demo.home_user("Sam").uuid
+    assert run.job == rp.COPY_JOB and run.user == demo.home_user("Sam").uuid
     assert "History can undo it" in tab.status_label.cget("text")
     win.update()
     _shot("copy-ratings-done")

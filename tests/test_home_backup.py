@@ -17,7 +17,8 @@ import pytest
 from conftest import run_cli
 from test_home_users import USERS, everyone, only_changed
 
-from ratings_gui.core import transfer as tr
+from ratings_gui.core import backup as bk
+from ratings_gui.core import restoreplan as rp
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.demo.transfer import transferred_copy
 from ratings_gui.jobs import transfer as jt
@@ -69,17 +70,17 @@ def test_backup_of_one_member_says_whose_and_keeps_their_own_guesses(
     code, out = _cli("backup", demo, home, str(path), "--user", "Jo")
     assert code == 0, out
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["version"] == tr.ONE_USER_VERSION and doc["user"]["name"] == "Jo"
+    assert doc["version"] == bk.ONE_USER_VERSION and doc["user"]["name"] == "Jo"
     assert doc["user"]["uuid"] == demo.home_user("Jo").uuid
     entries = {e.key: e for e in jt.read_backup_file(path).entries}
     assert {k: e.rating for k, e in entries.items()} == demo.ratings_of("Jo")
     # Jo's base ratings are the program's for Jo, not Jo's own; the rest are Jo's
-    assert sum(1 for e in entries.values() if e.owner == tr.BASE) == base["changes"]
+    assert sum(1 for e in entries.values() if e.owner == bk.BASE) == base["changes"]
     # the owner's backup holds the owner's ratings, none of them a guess
     code, out = _cli("backup", demo, home, str(tmp_path / "owner.json"))
     owner = jt.read_backup_file(tmp_path / "owner.json")
     assert owner.user is None and {e.key: e.rating for e in owner.entries} == demo.ratings_of(None)
-    assert all(e.owner == tr.USER for e in owner.entries)
+    assert all(e.owner == bk.USER for e in owner.entries)
 
 
 def test_all_users_backup_clear_restore_brings_everyone_back(
@@ -93,7 +94,7 @@ def test_all_users_backup_clear_restore_brings_everyone_back(
     assert [u["name"] for u in out["users"]] == ["Demo User", "Alex", "Jo", "Sam"]
     assert out["skipped_users"] == []
     doc = json.loads(gzip.decompress(path.read_bytes()))
-    assert doc["version"] == tr.HOME_VERSION and "libraries" not in doc
+    assert doc["version"] == bk.HOME_VERSION and "libraries" not in doc
     backup = jt.read_backup_file(path)
     for section in backup.members:
         assert section.user is not None
@@ -236,10 +237,10 @@ def test_copy_fills_only_the_unrated_items_of_b_then_overwrite_then_undo(
     kept = [k for k in music if k in sam and k in jo and sam[k] != jo[k]]
     assert kept and all(everyone(demo)["Sam"][k] == sam[k] for k in kept)
     replaced = [k for k in guessed if k in jo and jo[k] != with_base["Sam"][k]]
-    assert out["counts"][tr.OVER_PROGRAM] == len(replaced)
+    assert out["counts"][rp.OVER_PROGRAM] == len(replaced)
     # a guess equal to Jo's value becomes Sam's own: recorded, nothing sent
     recorded = [k for k in guessed if k in jo and jo[k] == with_base["Sam"][k]]
-    assert out["counts"].get(tr.RECORDED, 0) == len(recorded)
+    assert out["counts"].get(rp.RECORDED, 0) == len(recorded)
 
     # the copied values are Sam's own now: a second base rating for Sam leaves them
     mid = everyone(demo)
@@ -249,7 +250,7 @@ def test_copy_fills_only_the_unrated_items_of_b_then_overwrite_then_undo(
                           "--overwrite", "--backup-first", "--yes")  # fmt: skip
     assert code == 0, again
     over = only_changed(mid, everyone(demo), "Sam")
-    assert over == {k: jo[k] for k in kept} and again["counts"][tr.COPY_OVERWRITTEN] == len(kept)
+    assert over == {k: jo[k] for k in kept} and again["counts"][rp.COPY_OVERWRITTEN] == len(kept)
     # the automatic backup before it kept Sam's replaced ratings (not the owner's)
     (kept_file,) = (home / "data" / "backups").glob("copy-ratings-*")
     saved = jt.read_backup_file(kept_file)
@@ -281,23 +282,23 @@ def test_copy_as_the_owner_and_plain_refusals(demo: Any, home: Path) -> None:
 
 def test_every_member_file_round_trips_and_a_hand_edit_is_refused() -> None:
     """Format 2 in pure code: sections keep their member; the checksum covers every section."""
-    entry = tr.Entry("movie", 7, 8.0, "Film", year=2001, ids=("imdb://tt1",))
-    lib = tr.BackupLibrary("Movies", "movie", 2, ("/m",), [entry])
+    entry = bk.Entry("movie", 7, 8.0, "Film", year=2001, ids=("imdb://tt1",))
+    lib = bk.BackupLibrary("Movies", "movie", 2, ("/m",), [entry])
     sections = [
-        tr.Backup([lib], user=tr.BackupUser("Demo User", "aa", admin=True)),
-        tr.Backup(
-            [tr.BackupLibrary("Movies", "movie", 2, ("/m",), [])], user=tr.BackupUser("Jo", "bb")
+        bk.Backup([lib], user=bk.BackupUser("Demo User", "aa", admin=True)),
+        bk.Backup(
+            [bk.BackupLibrary("Movies", "movie", 2, ("/m",), [])], user=bk.BackupUser("Jo", "bb")
         ),
     ]
-    home_file = tr.Backup([], members=sections, skipped_users=[{"name": "Alex", "reason": "PIN"}])
-    back = tr.decode(tr.encode(home_file, compress=True))
-    assert back.is_home and back.version == tr.HOME_VERSION and len(back) == 1
+    home_file = bk.Backup([], members=sections, skipped_users=[{"name": "Alex", "reason": "PIN"}])
+    back = bk.decode(bk.encode(home_file, compress=True))
+    assert back.is_home and back.version == bk.HOME_VERSION and len(back) == 1
     assert [m.user for m in back.members] == [s.user for s in sections]
     assert back.section_for("bb", "") is back.members[1]
     assert back.section_for("zz", "jo") is back.members[1]  # a new uuid: found by name
     assert back.skipped_users == [{"name": "Alex", "reason": "PIN"}]
-    with pytest.raises(tr.BackupError, match="2 Plex Home members"):
-        tr.plan_restore(back, [])
-    text = tr.encode(home_file).decode().replace('"rating": 8.0', '"rating": 9.0')
-    with pytest.raises(tr.BackupError, match="changed after it was written"):
-        tr.decode(text.encode())
+    with pytest.raises(bk.BackupError, match="2 Plex Home members"):
+        rp.plan_restore(back, [])
+    text = bk.encode(home_file).decode().replace('"rating": 8.0', '"rating": 9.0')
+    with pytest.raises(bk.BackupError, match="changed after it was written"):
+        bk.decode(text.encode())

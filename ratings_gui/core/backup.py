@@ -1,11 +1,11 @@
-"""Backup and transfer of every rating: the file format, its checks, and the restore matcher.
+"""The backup file of every rating: its records, its format (versions, checksum) and its checks.
 
 A backup must survive a move to another server, where every ratingKey,
 every ``local://`` guid and the library folder differ. So each rated item
 keeps every id it has (the Plex guid, external ids, the ids of the legacy
 agents), its file path relative to the library folder, and the titles and
-numbers of the item and its parents. Restore then tries the strong keys
-first and falls back to titles only when nothing stronger fits.
+numbers of the item and its parents. The restore matcher that uses them
+is ``core.restoreplan``.
 
 Pure: no I/O. The file is built and read as bytes here; writing it to disk
 is the job's business.
@@ -18,20 +18,16 @@ import hashlib
 import json
 import math
 import zlib
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .guids import ids_from_guid
-from .matching import normalize_title
-from .plan import PLEX, UPDATE, Change, Plan
 from .provenance import BASE as P_BASE
-from .provenance import GUESSES, YOURS, is_guess, whose
+from .provenance import GUESSES, YOURS, whose
 from .provenance import INFERRED as P_INFERRED
-from .records import KINDS_BY_SECTION, Item
-from .scale import format_stars, normalize, same
-from ratings_gui.core.restoreplan import RESTORE_JOB, CLEAR_JOB, COPY_JOB, RESTORE_REASONS, ALREADY, CONFLICT, OVERWRITE, OVER_PROGRAM, RECORDED, NOT_FOUND, AMBIGUOUS, DUPLICATE, OTHER_LIBRARY, RESTORE_OUTCOMES, BY_GUID, BY_ID, BY_PATH, BY_TITLES, BY_KEY, MATCH_STEPS, TargetLibrary, _n, _title_keys, _item_title_keys, _entry_title_keys, TargetIndex, Found, _unique, find, _why_not, _skip, plan_restore, restore_breakdown, plan_clear, COPY_SAME, COPY_KEPT, COPY_OVERWRITTEN, COPY_NOT_THEIRS, COPY_OUTCOMES, SHOW, plan_copy, copy_breakdown
+from .records import Item
+from .scale import normalize
 
 FORMAT = "ratings_gui-backup"
 #: The newest format this program reads and writes.
@@ -190,7 +186,7 @@ def relative_path(file: str, locations: Sequence[str]) -> str:
     return "/".join(parts[len(best) :])
 
 
-def _path_key(relpath: str) -> str:
+def path_key(relpath: str) -> str:
     """Relative paths compare without case: a library moved from Windows keeps its names."""
     return relpath.casefold()
 
@@ -748,5 +744,3 @@ def _decode_home(doc: dict[str, Any], name: str, version: int, checksum: Any) ->
 
 
 # --- copy ratings between Plex Home members -------------------------------------------------
-
-

@@ -19,7 +19,8 @@ from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui.core import transfer as tr
+from ratings_gui.core import backup as bk
+from ratings_gui.core import restoreplan as rp
 from ratings_gui.core.plan import Plan
 from ratings_gui.core.records import KINDS_BY_SECTION
 from ratings_gui.gui.confirm import AUTO_KEY, TypedConfirmDialog
@@ -237,7 +238,7 @@ class BackupTab(Tab):
                 self.set_status(ev.error, error=True)
                 return
             res: jt.BackupResult = ev.result
-            kinds = ", ".join(f"{res.counts[k]:,} {k}s" for k in tr.KINDS if res.counts.get(k))
+            kinds = ", ".join(f"{res.counts[k]:,} {k}s" for k in bk.KINDS if res.counts.get(k))
             text = f"Backed up {res.total:,} ratings ({kinds or 'none'}) to {res.path}"
             self.set_status(text + ".")
 
@@ -344,7 +345,7 @@ class BackupTab(Tab):
 
     def apply(self, plan: Plan) -> bool:
         """A clear needs the library's name typed; everything else applies as usual."""
-        if plan.job != tr.CLEAR_JOB or not plan.changes:
+        if plan.job != rp.CLEAR_JOB or not plan.changes:
             return super().apply(plan)
         library = str(plan.options.get("library", ""))
 
@@ -373,26 +374,26 @@ class BackupTab(Tab):
     # --- plan hooks ---------------------------------------------------------------------
 
     def plan_title(self, plan: Plan) -> str:
-        if plan.job == tr.COPY_JOB:
+        if plan.job == rp.COPY_JOB:
             return f"Copy ratings: {plan.options.get('from_user')} → {plan.options.get('to_user')}"
-        if plan.job == tr.CLEAR_JOB:
+        if plan.job == rp.CLEAR_JOB:
             return f"Clear: {plan.options.get('library', '')}"
         return f"Restore: {Path(str(plan.options.get('file', ''))).name}"
 
     def planned(self, plan: Plan, result: Any) -> None:
         super().planned(plan, result)
-        if plan.job == tr.RESTORE_JOB:
+        if plan.job == rp.RESTORE_JOB:
             how = ", ".join(f"{v:,} by {k}" for k, v in plan.options.get("matched_by", {}).items())
             left = len(plan.skipped)
-            text = f"Matched {how or 'nothing'}: {tr.restore_breakdown(plan.counts)}."
+            text = f"Matched {how or 'nothing'}: {rp.restore_breakdown(plan.counts)}."
             if left:
                 text += f" {left:,} rows not restored: Save rows not restored… lists the reasons."
             self.set_status(text)
             self.unmatched_button.configure(state="normal" if left else "disabled")
-        elif plan.job == tr.COPY_JOB:
+        elif plan.job == rp.COPY_JOB:
             to = plan.options.get("to_user")
             self.set_status(
-                f"{plan.options.get('from_user')} → {to}: {tr.copy_breakdown(plan.counts)}. "
+                f"{plan.options.get('from_user')} → {to}: {rp.copy_breakdown(plan.counts)}. "
                 f"Apply writes them as {to}'s own; History can undo it."
             )
         else:

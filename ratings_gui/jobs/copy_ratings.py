@@ -3,7 +3,7 @@
 Plex keeps ratings per member, so a family that shares a library starts
 with one person's stars and empty ones for the others. This job reads the
 server twice, as the member copied from (A) and as the member copied to
-(B), each with their own token, plans with :func:`core.transfer.plan_copy`
+(B), each with their own token, plans with :func:`core.restoreplan.plan_copy`
 and writes as B.
 
 Whose the copied values are: they are A's ratings, copied at B's request,
@@ -21,7 +21,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from ratings_gui.core import transfer as tr
+from ratings_gui.core import restoreplan as rp
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.core.provenance import YOURS
 from ratings_gui.core.registry import JobSpec, declare
@@ -41,7 +41,7 @@ from ratings_gui.plex.home import find_user
 
 log = logging.getLogger(__name__)
 
-COPY_JOB = tr.COPY_JOB
+COPY_JOB = rp.COPY_JOB
 #: The copied values are the member's own: copied from another member at their request.
 SPEC = declare(
     JobSpec(COPY_JOB, sets=YOURS, title="Copy ratings", command="copy-ratings", tab="backup")
@@ -81,7 +81,7 @@ class CopyRatingsJob(PlanJob):
         self.to_pin = to_pin
         self.from_name = from_user
         self.to_name = to_user
-        self.targets: list[tr.TargetLibrary] = []
+        self.targets: list[rp.TargetLibrary] = []
 
     def read(self, ctx: JobContext) -> tuple[Any, ...]:
         """Both members' ratings, each read with their own token (two paged bulk reads)."""
@@ -110,9 +110,9 @@ class CopyRatingsJob(PlanJob):
         )
 
     def plan(self, snapshot: tuple[Any, ...]) -> Plan:
-        """Pure: :func:`core.transfer.plan_copy` over the two reads."""
+        """Pure: :func:`core.restoreplan.plan_copy` over the two reads."""
         source, target, src_prov, dst_prov = snapshot
-        plan = tr.plan_copy(
+        plan = rp.plan_copy(
             source,
             target,
             src_prov,
@@ -131,7 +131,7 @@ class CopyRatingsJob(PlanJob):
         return plan
 
     def log_plan(self, ctx: JobContext, plan: Plan) -> None:
-        ctx.log(f"{self.from_name} -> {self.to_name}: {tr.copy_breakdown(plan.counts)}")
+        ctx.log(f"{self.from_name} -> {self.to_name}: {rp.copy_breakdown(plan.counts)}")
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
         """The grouped writer of a restore (a member's refused groups go item by item)."""

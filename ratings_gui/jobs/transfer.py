@@ -1,4 +1,4 @@
-"""Backup, restore and clear of every rating: the jobs around ``core/transfer.py``.
+"""Backup, restore and clear of every rating: the jobs around core.backup and core.restoreplan.
 
 - backup: one paged bulk read of every library (or the named ones) -> one
   versioned JSON file, written atomically (gzip when the name ends in .gz).
@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ratings_gui import __version__
-from ratings_gui.core import transfer as tr
+from ratings_gui.core import backup as bk
+from ratings_gui.core import restoreplan as rp
 from ratings_gui.core.plan import PLEX, Plan, Report, summary
 from ratings_gui.core.provenance import YOURS
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
@@ -49,8 +50,8 @@ from ratings_gui.sources.export import write_unmatched_csv
 log = logging.getLogger(__name__)
 
 BACKUP_JOB = "backup"
-RESTORE_JOB = tr.RESTORE_JOB
-CLEAR_JOB = tr.CLEAR_JOB
+RESTORE_JOB = rp.RESTORE_JOB
+CLEAR_JOB = rp.CLEAR_JOB
 #: A restore puts back whose each value was (the change says); by default yours.
 RESTORE_SPEC = declare(
     JobSpec(RESTORE_JOB, sets=YOURS, title="Restore", command="restore", tab="backup")
@@ -91,22 +92,22 @@ def expand_name(path: str | Path, now: float | None = None) -> Path:
     return Path(text)
 
 
-def write_backup_file(path: str | Path, backup: tr.Backup, *, compress: bool | None = None) -> int:
+def write_backup_file(path: str | Path, backup: bk.Backup, *, compress: bool | None = None) -> int:
     """Encode and write atomically; returns the bytes written."""
-    data = tr.encode(backup, compress=wants_gzip(path) if compress is None else compress)
+    data = bk.encode(backup, compress=wants_gzip(path) if compress is None else compress)
     try:
         return write_atomically(path, data)
     except SourceError as exc:
         raise BackupFileError(str(exc)) from None
 
 
-def read_backup_file(path: str | Path) -> tr.Backup:
+def read_backup_file(path: str | Path) -> bk.Backup:
     """Read and check a backup; BackupFileError with a plain message for anything wrong."""
     p = Path(path)
     try:
-        data = read_bounded(p, tr.MAX_BYTES)
-        return tr.decode(data, p.name or str(p))
-    except (SourceError, tr.BackupError) as exc:
+        data = read_bounded(p, bk.MAX_BYTES)
+        return bk.decode(data, p.name or str(p))
+    except (SourceError, bk.BackupError) as exc:
         raise BackupFileError(str(exc)) from None
 
 
@@ -119,7 +120,7 @@ def read_targets(
     ctx: JobContext,
     *,
     kinds: Sequence[str] | None = None,
-) -> tuple[list[tr.TargetLibrary], int]:
+) -> tuple[list[rp.TargetLibrary], int]:
     """One paged bulk read of the libraries; returns them and the requests it took."""
 
     conn = require_connection(app)
@@ -134,7 +135,7 @@ def read_targets(
     )
     ctx.check_cancel()
     targets = [
-        tr.TargetLibrary(sec.title, sec.type, sec.id, sec.locations, list(snap))
+        rp.TargetLibrary(sec.title, sec.type, sec.id, sec.locations, list(snap))
         for sec, snap in read
     ]
     n = sum(len(t.items) for t in targets)
@@ -154,13 +155,13 @@ def server_standing(app: Any) -> dict[str, Any]:
 
 def build_backup(
     app: Any,
-    targets: Iterable[tr.TargetLibrary],
+    targets: Iterable[rp.TargetLibrary],
     *,
     kinds: Iterable[str] | None = None,
     keys: set[int] | None = None,
     note: str = "",
-    user: tr.BackupUser | None = None,
-) -> tr.Backup:
+    user: bk.BackupUser | None = None,
+) -> bk.Backup:
     """The rated items of the libraries read, with whose rating each is (from the journal).
 
     The file says whose ratings they are: ``user``, else the Home member the
@@ -171,7 +172,7 @@ def build_backup(
     for t in targets:
         items = t.items if keys is None else [it for it in t.items if it.key in keys]
         libs.append(
-            tr.build_library(
+            bk.build_library(
                 t.title,
                 t.type,
                 items,
@@ -183,8 +184,8 @@ def build_backup(
         )
     conn = app.connection
     if user is None and conn is not None and conn.member:
-        user = tr.BackupUser(conn.user_title, conn.user)
-    return tr.Backup(
+        user = bk.BackupUser(conn.user_title, conn.user)
+    return bk.Backup(
         libs,
         created_at=int(time.time()),
         server=conn.name if conn is not None else "",
@@ -214,9 +215,9 @@ def member_app(app: Any, member: Any, pin: str | None = None) -> Any:
     return app.as_user("" if member.admin else member.uuid, pin)
 
 
-def member_ref(member: Any) -> tr.BackupUser:
+def member_ref(member: Any) -> bk.BackupUser:
     """What the file keeps of a member: name and plex.tv uuid (the same on every server)."""
-    return tr.BackupUser(member.name, member.uuid, bool(member.admin))
+    return bk.BackupUser(member.name, member.uuid, bool(member.admin))
 
 
 # --- backup -------------------------------------------------------------------------------------
@@ -277,7 +278,7 @@ class BackupJob:
         self.compress = compress
         #: Every Plex Home member's ratings, one section each (else the connected user's).
         self.all_users = all_users
-        self.backup: tr.Backup | None = None
+        self.backup: bk.Backup | None = None
 
     def run(self, ctx: JobContext, *, dry_run: bool = False) -> BackupResult:
         if self.all_users:
@@ -308,14 +309,14 @@ class BackupJob:
 
     def _read_members(
         self, ctx: JobContext
-    ) -> tuple[tr.Backup, list[str], int, list[dict[str, Any]]]:
+    ) -> tuple[bk.Backup, list[str], int, list[dict[str, Any]]]:
         """Each Home member's ratings, read with their own token (the owner's right to switch).
 
         A member the owner cannot switch to without a PIN is left out whole
         and named, with the reason; the others are kept.
         """
 
-        sections: list[tr.Backup] = []
+        sections: list[bk.Backup] = []
         skipped: list[dict[str, str]] = []
         titles: list[str] = []
         requests = 0
@@ -339,7 +340,7 @@ class BackupJob:
                 + "; ".join(f"{s['name']}: {s['reason']}" for s in skipped)
             )
         conn = self.app.connection
-        backup = tr.Backup(
+        backup = bk.Backup(
             [],
             created_at=int(time.time()),
             server=conn.name if conn is not None else "",
@@ -376,7 +377,7 @@ def section_writer(
 
 
 def verify_written(
-    app: Any, targets: Sequence[tr.TargetLibrary], report: Report, ctx: JobContext
+    app: Any, targets: Sequence[rp.TargetLibrary], report: Report, ctx: JobContext
 ) -> int:
     """Read back only the written items (500 keys a request); what did not stick is marked failed."""
 
@@ -406,7 +407,7 @@ class RestoreJob(PlanJob):
         libraries: Sequence[str] | None = None,
         *,
         overwrite: bool = False,
-        member_section: tr.Backup | None = None,
+        member_section: bk.Backup | None = None,
     ) -> None:
         super().__init__(app)
         self.path = Path(path)
@@ -414,10 +415,10 @@ class RestoreJob(PlanJob):
         self.overwrite = overwrite
         #: One member's part of an every-member backup, already read and chosen.
         self.member_section = member_section
-        self.backup: tr.Backup | None = None
-        self.targets: list[tr.TargetLibrary] = []
+        self.backup: bk.Backup | None = None
+        self.targets: list[rp.TargetLibrary] = []
 
-    def read(self, ctx: JobContext) -> tuple[tr.Backup, list[tr.TargetLibrary], Any]:
+    def read(self, ctx: JobContext) -> tuple[bk.Backup, list[rp.TargetLibrary], Any]:
         """Check the file first (a bad one stops before any request), then read the target."""
         ctx.progress(0, 1, f"reading {self.path.name}")
         self.backup = self.member_section or self.member_part(read_backup_file(self.path))
@@ -433,7 +434,7 @@ class RestoreJob(PlanJob):
         self.targets, self.read_requests = read_targets(self.app, self.libraries, ctx)
         return self.backup, self.targets, server_standing(self.app)
 
-    def member_part(self, backup: tr.Backup) -> tr.Backup:
+    def member_part(self, backup: bk.Backup) -> bk.Backup:
         """A file of every Home member: the section of the member this restore works as.
 
         Found by the member's plex.tv uuid, then name; the owner takes the
@@ -455,10 +456,10 @@ class RestoreJob(PlanJob):
             )
         return part
 
-    def plan(self, snapshot: tuple[tr.Backup, list[tr.TargetLibrary], Any]) -> Plan:
+    def plan(self, snapshot: tuple[bk.Backup, list[rp.TargetLibrary], Any]) -> Plan:
         """The pure matcher; the plan names the libraries it writes to."""
         backup, targets, standing = snapshot
-        plan = tr.plan_restore(backup, targets, standing, overwrite=self.overwrite)
+        plan = rp.plan_restore(backup, targets, standing, overwrite=self.overwrite)
         plan.options.update(
             file=str(self.path),
             library=", ".join(t.title for t in self.targets),
@@ -470,7 +471,7 @@ class RestoreJob(PlanJob):
         return plan
 
     def log_plan(self, ctx: JobContext, plan: Plan) -> None:
-        ctx.log(tr.restore_breakdown(plan.counts))
+        ctx.log(rp.restore_breakdown(plan.counts))
         how = ", ".join(f"{k} {v:,}" for k, v in plan.options["matched_by"].items())
         if how:
             ctx.log(f"matched by {how}")
@@ -564,7 +565,7 @@ class HomeRestoreJob:
         self.parts = []
         for section in backup.members:
             ctx.check_cancel()
-            ref = section.user or tr.BackupUser("?")
+            ref = section.user or bk.BackupUser("?")
             member = next((m for m in members if ref.uuid and m.uuid == ref.uuid), None)
             member = member or next(
                 (m for m in members if m.name.casefold() == ref.name.casefold()), None
@@ -646,13 +647,13 @@ class ClearJob(PlanJob):
         self.backup_path = Path(backup_path) if backup_path else None
         #: The backup file the last apply wrote (None: nothing to clear, no file).
         self.written_backup: str | None = None
-        self.targets: list[tr.TargetLibrary] = []
+        self.targets: list[rp.TargetLibrary] = []
 
-    def read(self, ctx: JobContext) -> tr.TargetLibrary:
+    def read(self, ctx: JobContext) -> rp.TargetLibrary:
         self.targets, self.read_requests = read_targets(self.app, [self.library], ctx)
         return self.targets[0]
 
-    def plan(self, snapshot: tr.TargetLibrary) -> Plan:
+    def plan(self, snapshot: rp.TargetLibrary) -> Plan:
         t = snapshot
         allowed = KINDS_BY_SECTION.get(t.type, ())
         bad = [k for k in self.kinds if k not in allowed]
@@ -660,7 +661,7 @@ class ClearJob(PlanJob):
             raise ImportInputError(
                 f"{t.title} holds no {', '.join(bad)} ratings: its kinds are {', '.join(allowed)}."
             )
-        plan = tr.plan_clear(t.items, self.kinds or None)
+        plan = rp.plan_clear(t.items, self.kinds or None)
         plan.options.update(library=t.title, section_id=t.section_id, kinds=self.kinds or "all")
         return plan
 
@@ -718,7 +719,7 @@ def backup_before(app: Any, plan: Plan, ctx: JobContext | None = None) -> Path |
     library = str(plan.options.get("library") or app.library or "")
     sec = next((s for s in sections if s.title == library), None)
     locations = sec.locations if sec else tuple(loc for s in sections for loc in s.locations)
-    target = tr.TargetLibrary(
+    target = rp.TargetLibrary(
         library or "items", sec.type if sec else "", sec.id if sec else 0, locations, rated
     )
     backup = build_backup(app, [target], note=f"before a {plan.job} run")

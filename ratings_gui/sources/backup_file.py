@@ -1,7 +1,7 @@
 """The backup file on disk: atomic write and a bounded read (the one door for its bytes).
 
 The format itself (JSON, checksum, gzip, versions) is pure and lives in
-``core/transfer.py``; this module only moves its bytes to and from disk.
+``core/backup.py``; this module only moves its bytes to and from disk.
 """
 
 from __future__ import annotations

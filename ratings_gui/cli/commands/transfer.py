@@ -35,7 +35,8 @@ from ratings_gui.cli.base import (
     run_plan_job,
     skipped_csv,
 )
-from ratings_gui.core import transfer as tr
+from ratings_gui.core import backup as bk
+from ratings_gui.core import restoreplan as rp
 from ratings_gui.core.plan import summary
 from ratings_gui.jobs import transfer as jt
 from ratings_gui.sources.files import WriteError, check_target, display_path
@@ -88,7 +89,7 @@ def _backup_run(app: Any, args: argparse.Namespace, out: Output) -> int:
         res = job.run(ctx, dry_run=bool(args.dry_run))
     except jt.BackupFileError as exc:
         raise UsageError(str(exc)) from exc
-    for kind in tr.KINDS:
+    for kind in bk.KINDS:
         if res.counts.get(kind):
             out.say(f"  {kind}s: {res.counts[kind]:,}")
     owners = ", ".join(f"{k} {v:,}" for k, v in sorted(res.owners.items()))
@@ -154,7 +155,7 @@ def _restore_members(app: Any, args: argparse.Namespace, out: Output) -> int:
         if part.plan is None:
             out.say(f"{part.name}: skipped, {part.skipped}")
             continue
-        out.say(f"{part.name}: {tr.restore_breakdown(part.plan.counts)}")
+        out.say(f"{part.name}: {rp.restore_breakdown(part.plan.counts)}")
         print_plan(out, part.plan, limit=5)
     total = sum(len(p.plan.changes) for p in parts if p.plan is not None)
     base = summary("restore", dry_run=bool(args.dry_run), changes=total)
