@@ -224,51 +224,88 @@ def write_journaled(
     See the module doc. ``since``: when the plan's snapshot was read; a
     target changed after it is left alone (:meth:`JournaledWriter.screen`).
     """
-    units = writer.units(changes)
-    total = sum(len(u) for u in units)
-    cancel = writer.cancel
-    journaling = journal is not None and run_id is not None
-    sent_before = writer.requests()
-    applied: list[Change] = []
-    failed: list[tuple[Change, str]] = []
-    left_alone: list[tuple[Change, str]] = []
-    reasons: Counter[str] = Counter()
-    ids: dict[Key, int] = {}
-    stop: list[str] = []
-    unreachable = [0]  # writes in a row that could not reach the server
-    guard = threading.Lock()
-    settling: list[list[Sent]] = []  # the batch being settled (popped from in_flight)
-    done = 0
-    cancelled = False
+    run = _Run(writer, changes, journal, run_id, progress, log_line, since)
+    run.send_all()
+    if run.applied and not writer.cancel.is_set() and not run.stop:
+        run.verify()  # stopped: the check could not run either
+    return run.result()
 
-    def run_unit(unit: list[Change], pre: Failure | None) -> Failure | None:
+
+class _Run:
+    """One call of :func:`write_journaled`: its outcomes so far, and the steps that add to them.
+
+    Sending runs on the writer's pool (:meth:`send_unit`); everything else on
+    the caller's thread, so only the count of unreachable writes needs a lock.
+    """
+
+    def __init__(
+        self,
+        writer: JournaledWriter,
+        changes: Sequence[Change],
+        journal: Journal | None,
+        run_id: int | None,
+        progress: ProgressFn | None,
+        log_line: LogFn | None,
+        since: float | None,
+    ) -> None:
+        self.writer = writer
+        self.cancel = writer.cancel
+        self.units = writer.units(changes)
+        self.total = sum(len(u) for u in self.units)
+        self.journal = journal
+        self.run_id = run_id
+        self.journaling = journal is not None and run_id is not None
+        self.progress = progress
+        self.log_line = log_line
+        self.since = since
+        self.sent_before = writer.requests()
+        self.applied: list[Change] = []
+        self.failed: list[tuple[Change, str]] = []
+        self.left_alone: list[tuple[Change, str]] = []
+        self.reasons: Counter[str] = Counter()
+        self.ids: dict[Key, int] = {}
+        self.stop: list[str] = []
+        self.unreachable = 0  # writes in a row that could not reach the server
+        self.guard = threading.Lock()
+        self.settling: list[list[Sent]] = []  # the batch being settled (popped from in_flight)
+        self.done = 0
+        self.cancelled = False
+
+    def _count_failure(self, f: Failure, stopped_answering: str) -> None:
+        """A failure that may stop the run: it says so, or too many in a row could not
+        reach the server (``stopped_answering`` says so, with ``{n}``)."""
+        with self.guard:
+            self.unreachable = self.unreachable + 1 if f.reason == UNREACHABLE else 0
+            if f.stop and not self.stop:
+                self.stop.append(f.message)
+            elif self.unreachable >= STOP_AFTER_UNREACHABLE and not self.stop:
+                self.stop.append(
+                    "the server stopped answering "
+                    f"({stopped_answering.format(n=self.unreachable)}); "
+                    "run the job again when it is back"
+                )
+
+    def send_unit(self, unit: list[Change], pre: Failure | None) -> Failure | None:
+        """One unit's send (on the pool): None when it landed, else why not."""
         if pre is not None:
             return pre
-        if cancel.is_set():
+        if self.cancel.is_set():
             return Failure(CANCELLED)
-        if stop:
-            return Failure(f"{NOT_SENT}: {stop[0]}")
+        if self.stop:
+            return Failure(f"{NOT_SENT}: {self.stop[0]}")
         try:
-            writer.send(unit)
+            self.writer.send(unit)
         except Exception as exc:
-            f = writer.failure(exc)
+            f = self.writer.failure(exc)
             if f is None:
                 raise
-            with guard:
-                unreachable[0] = unreachable[0] + 1 if f.reason == UNREACHABLE else 0
-                if f.stop:
-                    stop.append(f.message)
-                elif unreachable[0] >= STOP_AFTER_UNREACHABLE and not stop:
-                    stop.append(
-                        f"the server stopped answering ({unreachable[0]} writes in a row "
-                        "could not reach it); run the job again when it is back"
-                    )
+            self._count_failure(f, "{n} writes in a row could not reach it")
             return f
-        with guard:
-            unreachable[0] = 0
+        with self.guard:
+            self.unreachable = 0
         return None
 
-    def outcome(fut: Future[Failure | None]) -> Failure | None:
+    def outcome(self, fut: Future[Failure | None]) -> Failure | None:
         """The unit's outcome; after Cancel, a write still on the wire is not waited for."""
         waited_since: float | None = None
         while True:
@@ -276,68 +313,58 @@ def write_journaled(
                 return fut.result(timeout=0.1)
             except FutureTimeout:
                 pass
-            if cancel.is_set():
+            if self.cancel.is_set():
                 now = time.monotonic()
                 waited_since = waited_since or now
                 if now - waited_since >= CANCEL_GRACE:
                     return Failure(CANCELLED) if fut.cancel() else Failure(IN_FLIGHT, "in flight")
 
-    def settle(batch: list[Sent]) -> None:
+    def settle(self, batch: list[Sent]) -> None:
         """One chunk's outcomes, marked in the journal in one transaction."""
-        nonlocal done
-        settling[:] = [batch]  # interrupted in here: its landed units are still marked
+        self.settling[:] = [batch]  # interrupted in here: its landed units are still marked
         outcomes: list[tuple[int, str, str | None]] = []
         for unit, unit_ids, fut in batch:
-            f = Failure(CANCELLED) if fut.cancelled() else outcome(fut)
+            f = Failure(CANCELLED) if fut.cancelled() else self.outcome(fut)
             if f is not None and f.message == IN_FLIGHT:
                 # may have reached the target: the row stays pending, the next run settles it
-                failed.extend((ch, IN_FLIGHT) for ch in unit)
-                done += len(unit)
+                self.failed.extend((ch, IN_FLIGHT) for ch in unit)
+                self.done += len(unit)
                 continue
             for ch, cid in zip(unit, unit_ids, strict=True):
                 if f is None:
-                    applied.append(ch)
+                    self.applied.append(ch)
                 else:
-                    failed.append((ch, f.message))
+                    self.failed.append((ch, f.message))
                     if f.reason:
-                        reasons[f.reason] += 1
+                        self.reasons[f.reason] += 1
                 if cid is not None:
                     outcomes.append((cid, APPLIED, None) if f is None else (cid, FAILED, f.message))
-            if f is not None and log_line and not quiet(f.message):
-                log_line(writer.failure_line(unit, f.message))
-            done += len(unit)
-        if journal is not None and outcomes:
-            journal.mark_many(outcomes)
-        settling.clear()
-        if progress:
-            progress(done, total, writer.phase)
+            if f is not None and self.log_line and not quiet(f.message):
+                self.log_line(self.writer.failure_line(unit, f.message))
+            self.done += len(unit)
+        if self.journal is not None and outcomes:
+            self.journal.mark_many(outcomes)
+        self.settling.clear()
+        if self.progress:
+            self.progress(self.done, self.total, self.writer.phase)
 
-    def screened(chunk: list[list[Change]]) -> list[list[Change]]:
+    def screened(self, chunk: list[list[Change]]) -> list[list[Change]]:
         """The chunk without the changes whose target someone changed since the read."""
-        nonlocal done
         flat = [c for u in chunk for c in u]
         try:
-            left = writer.screen(flat, since)
+            left = self.writer.screen(flat, self.since)
         except Exception as exc:
-            f = writer.failure(exc)
+            f = self.writer.failure(exc)
             if f is None:
                 raise
             # what the targets hold could not be read: nothing of this chunk is sent
-            failed.extend((c, f.message) for c in flat)
+            self.failed.extend((c, f.message) for c in flat)
             if f.reason:
-                reasons[f.reason] += len(flat)
-            done += len(flat)
-            if log_line:
-                log_line(writer.failure_line(flat, f.message))
-            with guard:
-                unreachable[0] = unreachable[0] + 1 if f.reason == UNREACHABLE else 0
-                if f.stop and not stop:
-                    stop.append(f.message)
-                elif unreachable[0] >= STOP_AFTER_UNREACHABLE and not stop:
-                    stop.append(
-                        "the server stopped answering (it could not be reached "
-                        f"{unreachable[0]} times in a row); run the job again when it is back"
-                    )
+                self.reasons[f.reason] += len(flat)
+            self.done += len(flat)
+            if self.log_line:
+                self.log_line(self.writer.failure_line(flat, f.message))
+            self._count_failure(f, "it could not be reached {n} times in a row")
             return []
         if not left:
             return chunk
@@ -345,99 +372,117 @@ def write_journaled(
         for u in chunk:
             for c in u:
                 if c.key in left:
-                    left_alone.append((c, left[c.key]))
-                    done += 1
+                    self.left_alone.append((c, left[c.key]))
+                    self.done += 1
             rest = [c for c in u if c.key not in left]
             if rest:
                 kept.append(rest)
         return kept
 
-    chunks = _chunks(units, max(1, writer.chunk))
-    if progress and total:
-        progress(0, total, writer.phase)  # the phase starts now: its rate is measured from here
-    #: A writer that checks its targets before writing sends one chunk at a time.
-    screens = type(writer).screen is not JournaledWriter.screen
-    in_flight: deque[list[Sent]] = deque()
-    pool = ThreadPoolExecutor(max(1, writer.workers), thread_name_prefix="writer")
-    finished = False
-    try:
-        for n, chunk in enumerate(chunks):
-            if screens and in_flight:
-                # the check must see the targets as they are right before this chunk's
-                # writes, after everything sent before it (a rating given meanwhile)
-                while in_flight:
-                    settle(in_flight.popleft())
-            if journaling and not stop:
-                assert journal is not None
-                lost = journal.lost()  # deleted under the run: SQLite would go on writing to it
-                if lost:
-                    stop.append(lost)
-            if stop or cancel.is_set():
-                # what was never sent is reported, not journaled
-                rest = [c for ch in chunks[n:] for u in ch for c in u]
-                if stop:
-                    if log_line:
-                        log_line(f"stopped: {stop[0]}")
-                    failed.extend((c, f"{NOT_SENT}: {stop[0]}") for c in rest)
-                else:
-                    cancelled = True
-                    failed.extend((c, CANCELLED) for c in rest)
-                break
-            chunk = screened(chunk)
-            if not chunk:
-                continue
-            if writer.reads_before:
-                prepared = list(pool.map(writer.before, chunk))
-            else:
-                prepared = [(u, None) for u in chunk]
-            flat = [c for u, _ in prepared for c in u]
-            flat_ids: list[int | None] = [None] * len(flat)
-            if journaling:
-                assert journal is not None and run_id is not None
-                flat_ids = list(journal.record_pending(run_id, flat))
-                for c, cid in zip(flat, flat_ids, strict=True):
-                    ids[c.key] = int(cid)  # type: ignore[arg-type]
-            batch: list[Sent] = []
-            i = 0
-            for unit, pre in prepared:
-                unit_ids = flat_ids[i : i + len(unit)]
-                i += len(unit)
-                batch.append((unit, unit_ids, pool.submit(run_unit, unit, pre)))
-            in_flight.append(batch)
-            if len(in_flight) >= 2:
-                settle(in_flight.popleft())
-        while in_flight:
-            settle(in_flight.popleft())
-        finished = True
-    except BaseException:
-        # Ctrl-C or an error mid-run: what already landed is marked now, nothing is waited for
-        if journal is not None:
-            _mark_landed(journal, [*in_flight, *settling])
-        raise
-    finally:
-        # Ctrl-C or Cancel: never wait here for a write still on the wire (its row stays
-        # pending and is settled against the target on the next run).
-        pool.shutdown(wait=finished and not cancel.is_set(), cancel_futures=True)
+    def stopped_before(self, remaining: list[list[list[Change]]]) -> bool:
+        """Stop or Cancel before the ``remaining`` chunks: what was never sent is reported,
+        not journaled."""
+        if self.journaling and not self.stop:
+            assert self.journal is not None
+            lost = self.journal.lost()  # deleted under the run: SQLite would go on writing to it
+            if lost:
+                self.stop.append(lost)
+        if not self.stop and not self.cancel.is_set():
+            return False
+        rest = [c for chunk in remaining for u in chunk for c in u]
+        if self.stop:
+            if self.log_line:
+                self.log_line(f"stopped: {self.stop[0]}")
+            self.failed.extend((c, f"{NOT_SENT}: {self.stop[0]}") for c in rest)
+        else:
+            self.cancelled = True
+            self.failed.extend((c, CANCELLED) for c in rest)
+        return True
 
-    if applied and not cancel.is_set() and not stop:  # stopped: the check could not run either
-        wrong = writer.verify(applied, progress, log_line)
-        left_alone.extend((c, e) for c, e in wrong if e == CHANGED_DURING_RUN)
+    def submit(self, chunk: list[list[Change]], pool: ThreadPoolExecutor) -> list[Sent]:
+        """Read before (when the writer does), record pending, hand every unit to the pool."""
+        if self.writer.reads_before:
+            prepared = list(pool.map(self.writer.before, chunk))
+        else:
+            prepared = [(u, None) for u in chunk]
+        flat = [c for u, _ in prepared for c in u]
+        flat_ids: list[int | None] = [None] * len(flat)
+        if self.journaling:
+            assert self.journal is not None and self.run_id is not None
+            flat_ids = list(self.journal.record_pending(self.run_id, flat))
+            for c, cid in zip(flat, flat_ids, strict=True):
+                self.ids[c.key] = int(cid)  # type: ignore[arg-type]
+        batch: list[Sent] = []
+        i = 0
+        for unit, pre in prepared:
+            unit_ids = flat_ids[i : i + len(unit)]
+            i += len(unit)
+            batch.append((unit, unit_ids, pool.submit(self.send_unit, unit, pre)))
+        return batch
+
+    def send_all(self) -> None:
+        """Every chunk in turn, two in flight (one sending while the other settles)."""
+        chunks = _chunks(self.units, max(1, self.writer.chunk))
+        if self.progress and self.total:
+            # the phase starts now: its rate is measured from here
+            self.progress(0, self.total, self.writer.phase)
+        #: A writer that checks its targets before writing sends one chunk at a time.
+        screens = type(self.writer).screen is not JournaledWriter.screen
+        in_flight: deque[list[Sent]] = deque()
+        pool = ThreadPoolExecutor(max(1, self.writer.workers), thread_name_prefix="writer")
+        finished = False
+        try:
+            for n, chunk in enumerate(chunks):
+                if screens and in_flight:
+                    # the check must see the targets as they are right before this chunk's
+                    # writes, after everything sent before it (a rating given meanwhile)
+                    while in_flight:
+                        self.settle(in_flight.popleft())
+                if self.stopped_before(chunks[n:]):
+                    break
+                chunk = self.screened(chunk)
+                if not chunk:
+                    continue
+                in_flight.append(self.submit(chunk, pool))
+                if len(in_flight) >= 2:
+                    self.settle(in_flight.popleft())
+            while in_flight:
+                self.settle(in_flight.popleft())
+            finished = True
+        except BaseException:
+            # Ctrl-C or an error mid-run: what already landed is marked now, nothing is waited for
+            if self.journal is not None:
+                _mark_landed(self.journal, [*in_flight, *self.settling])
+            raise
+        finally:
+            # Ctrl-C or Cancel: never wait here for a write still on the wire (its row stays
+            # pending and is settled against the target on the next run).
+            pool.shutdown(wait=finished and not self.cancel.is_set(), cancel_futures=True)
+
+    def verify(self) -> None:
+        """The after-write check: a target changed meanwhile is left alone, the rest failed."""
+        wrong = self.writer.verify(self.applied, self.progress, self.log_line)
+        self.left_alone.extend((c, e) for c, e in wrong if e == CHANGED_DURING_RUN)
         wrong = [(c, e) for c, e in wrong if e != CHANGED_DURING_RUN]
         if wrong:
             why = {c.key: err for c, err in wrong}
-            applied = [c for c in applied if c.key not in why]
-            failed.extend(wrong)
-            if journal is not None:
-                journal.mark_many([(ids[k], FAILED, e) for k, e in why.items() if k in ids])
-    return WriteResult(
-        applied,
-        failed,
-        cancelled or cancel.is_set(),
-        writer.requests() - sent_before,
-        reasons,
-        stop[0] if stop else "",
-        left_alone,
-    )
+            self.applied = [c for c in self.applied if c.key not in why]
+            self.failed.extend(wrong)
+            if self.journal is not None:
+                self.journal.mark_many(
+                    [(self.ids[k], FAILED, e) for k, e in why.items() if k in self.ids]
+                )
+
+    def result(self) -> WriteResult:
+        return WriteResult(
+            self.applied,
+            self.failed,
+            self.cancelled or self.cancel.is_set(),
+            self.writer.requests() - self.sent_before,
+            self.reasons,
+            self.stop[0] if self.stop else "",
+            self.left_alone,
+        )
 
 
 def _mark_landed(journal: Journal, batches: list[list[Sent]]) -> None:
