@@ -224,55 +224,20 @@ def plan_import(
         },
     )
     review: list[ReviewItem] = []
-    for p in parsed.problems:
-        outcome = PROBLEM_OUTCOMES.get(p.reason, INVALID_RATING)
-        plan.count(outcome)
-        plan.skipped.append({**_problem_info(p), "reason": outcome, "detail": p.detail or p.reason})
+    _count_problems(plan, parsed.problems)
     claimed: dict[int, int] = {}  # Plex key -> line of the row that rates it
-
-    def skip(row: SourceRowLike, outcome: str, m: Match | None = None, detail: str = "") -> None:
-        plan.count(outcome)
-        info = _row_info(row)
-        info["reason"] = outcome
-        if m is not None and m.candidates:
-            info["candidates"] = _labels(m.candidates[:5])
-        if detail:
-            info["detail"] = detail
-        plan.skipped.append(info)
-
-    # title key -> the film URIs the file gives under it: two or more are different films.
-    films: dict[tuple[object, ...], set[str]] = defaultdict(set)
-    for row in parsed.rows:
-        k = _title_key(row)
-        if k is not None and row.uri:
-            films[k].add(row.uri)
-
+    films = _films_by_title(parsed.rows)
     for row in parsed.rows:
         rated = not row.watched_only and row.rating is not None
         if not rated and not mark_watched:
             plan.count(NO_RATING)
             continue
-        m = match(row, index)
-        if kinds:
-            fitting = [(it, s) for it, s in m.candidates if it.kind in kinds]
-            if m.item is not None and m.item.kind not in kinds or (m.candidates and not fitting):
-                skip(row, TYPE_FILTERED, m, f"matched a {(m.item or m.candidates[0][0]).kind}")
-                continue
-            m = Match(m.item, m.score, m.how, fitting)  # review offers only wanted kinds
-        if m.item is None and not m.candidates:
-            skip(row, NOT_FOUND, detail=NO_PLEX_KIND.get(row.kind_hint or "", ""))
-            continue
-        key = _title_key(row)
-        twins = len(films.get(key, ())) if key is not None else 0
-        shared = twins > 1 and m.how.startswith(_BY_TITLE)
-        if m.item is None or m.score < min_score or shared:
-            how = f"{twins} films in the file share this title and year" if shared else m.how
-            review.append(ReviewItem(row, list(m.candidates), how, m.score))
-            skip(row, NEEDS_REVIEW, m, f"{how} ({m.score:.2f})")
+        m = _sure_match(plan, review, row, index, kinds, min_score, films)
+        if m is None or m.item is None:
             continue
         item = m.item
         if item.key in claimed:
-            skip(row, DUPLICATE_ROW, m, f"same Plex item as line {claimed[item.key]}")
+            _skip(plan, row, DUPLICATE_ROW, m, f"same Plex item as line {claimed[item.key]}")
             continue
         claimed[item.key] = row.line
         why = match_reason(m.how)
@@ -284,24 +249,101 @@ def plan_import(
                 plan.add(Change(PLEX, str(item.key), "watched", False, True, why, item.label))
             continue
         written = (provenance or {}).get(str(item.key))
-        outcome = decide(item.user_rating, row.rating, written, overwrite)
-        if outcome == UNCHANGED:
-            plan.count(UNCHANGED)
-            continue
-        if outcome == KEPT_YOURS:
-            skip(row, KEPT_YOURS, detail=kept_detail(item.user_rating, row.rating, source_name))
-            plan.skipped[-1].update(
-                current=item.user_rating, key=item.key, label=item.label, **{SHOW: True}
-            )
-            continue
-        if whose(item.user_rating, written) in GUESSES:
-            why += " (replaces the program's guess)"
-        plan.add(
-            Change(PLEX, str(item.key), "userRating", item.user_rating, row.rating, why, item.label)
-        )
-        if mark_watched and item.view_count <= 0:
-            # Appended directly: Plan.add would count a second 'update' for one row.
-            plan.changes.append(
-                Change(PLEX, str(item.key), "watched", False, True, why, item.label)
-            )
+        _plan_rating(plan, row, item, why, written, overwrite, mark_watched, source_name)
     return plan, review
+
+
+def _count_problems(plan: Plan, problems: Iterable[ProblemLike]) -> None:
+    """The file's rows that could not be read: counted and listed with why."""
+    for p in problems:
+        outcome = PROBLEM_OUTCOMES.get(p.reason, INVALID_RATING)
+        plan.count(outcome)
+        plan.skipped.append({**_problem_info(p), "reason": outcome, "detail": p.detail or p.reason})
+
+
+def _skip(
+    plan: Plan, row: SourceRowLike, outcome: str, m: Match | None = None, detail: str = ""
+) -> None:
+    """Count the row and list it (with its first candidates) among the plan's skipped rows."""
+    plan.count(outcome)
+    info = _row_info(row)
+    info["reason"] = outcome
+    if m is not None and m.candidates:
+        info["candidates"] = _labels(m.candidates[:5])
+    if detail:
+        info["detail"] = detail
+    plan.skipped.append(info)
+
+
+def _films_by_title(rows: Iterable[SourceRowLike]) -> dict[tuple[object, ...], set[str]]:
+    """Title key -> the film URIs the file gives under it: two or more are different films."""
+    films: dict[tuple[object, ...], set[str]] = defaultdict(set)
+    for row in rows:
+        k = _title_key(row)
+        if k is not None and row.uri:
+            films[k].add(row.uri)
+    return films
+
+
+def _sure_match(
+    plan: Plan,
+    review: list[ReviewItem],
+    row: SourceRowLike,
+    index: MatchIndex,
+    kinds: set[str] | None,
+    min_score: float,
+    films: Mapping[tuple[object, ...], set[str]],
+) -> Match | None:
+    """The row's match when it is sure enough to plan; else None, the row skipped (wrong
+    kind, not found) or sent to review (a weak match, or a title two films share)."""
+    m = match(row, index)
+    if kinds:
+        fitting = [(it, s) for it, s in m.candidates if it.kind in kinds]
+        if m.item is not None and m.item.kind not in kinds or (m.candidates and not fitting):
+            _skip(plan, row, TYPE_FILTERED, m, f"matched a {(m.item or m.candidates[0][0]).kind}")
+            return None
+        m = Match(m.item, m.score, m.how, fitting)  # review offers only wanted kinds
+    if m.item is None and not m.candidates:
+        _skip(plan, row, NOT_FOUND, detail=NO_PLEX_KIND.get(row.kind_hint or "", ""))
+        return None
+    key = _title_key(row)
+    twins = len(films.get(key, ())) if key is not None else 0
+    shared = twins > 1 and m.how.startswith(_BY_TITLE)
+    if m.item is None or m.score < min_score or shared:
+        how = f"{twins} films in the file share this title and year" if shared else m.how
+        review.append(ReviewItem(row, list(m.candidates), how, m.score))
+        _skip(plan, row, NEEDS_REVIEW, m, f"{how} ({m.score:.2f})")
+        return None
+    return m
+
+
+def _plan_rating(
+    plan: Plan,
+    row: SourceRowLike,
+    item: Item,
+    why: str,
+    written: Written | None,
+    overwrite: bool,
+    mark_watched: bool,
+    source_name: str,
+) -> None:
+    """A matched row's rating: already there, your differing rating kept, or the change
+    (with the watched mark when asked)."""
+    outcome = decide(item.user_rating, row.rating, written, overwrite)
+    if outcome == UNCHANGED:
+        plan.count(UNCHANGED)
+        return
+    if outcome == KEPT_YOURS:
+        _skip(plan, row, KEPT_YOURS, detail=kept_detail(item.user_rating, row.rating, source_name))
+        plan.skipped[-1].update(
+            current=item.user_rating, key=item.key, label=item.label, **{SHOW: True}
+        )
+        return
+    if whose(item.user_rating, written) in GUESSES:
+        why += " (replaces the program's guess)"
+    plan.add(
+        Change(PLEX, str(item.key), "userRating", item.user_rating, row.rating, why, item.label)
+    )
+    if mark_watched and item.view_count <= 0:
+        # Appended directly: Plan.add would count a second 'update' for one row.
+        plan.changes.append(Change(PLEX, str(item.key), "watched", False, True, why, item.label))
