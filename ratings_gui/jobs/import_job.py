@@ -20,22 +20,20 @@ from ratings_gui.core import importplan
 from ratings_gui.core.importplan import (
     NEEDS_REVIEW,
     OUTCOMES,
-    SKIPPED,
-    UNCHANGED,
     UPDATE,
     ReviewItem,
 )
 from ratings_gui.core.matching import MIN_SCORE, build_index
-from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.core.provenance import YOURS
 from ratings_gui.core.records import KINDS_BY_SECTION, Item
 from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_both
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
+from ratings_gui.jobs.import_review import ImportInputError, ReviewAnswers
 from ratings_gui.jobs.runner import JobContext
 from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.bulk import grouped_writer
-from ratings_gui.plex.connection import PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import SectionInfo, list_sections, read_library
 from ratings_gui.plex.writer import RatingWriter
@@ -53,13 +51,6 @@ KIND_CHOICES = ("movie", "show", "episode")
 LOG_LINES = 200
 MARKED_WATCHED = "marked watched"
 WRITE_FAILED = "write failed"
-
-
-class ImportInputError(PlexError):
-    """The file or the library choice cannot be used: a plain message, nothing written.
-
-    A PlexError so the window shows the text as it is; the CLI maps it to exit code 2.
-    """
 
 
 def unmatched_path(source: Path, folder: Path | None = None, now: float | None = None) -> Path:
@@ -112,7 +103,7 @@ def review_line(r: ReviewItem) -> str:
     return f"line {row.line}: {row.title}{year} -> {guess}{more}"
 
 
-class ImportJob(PlanJob):
+class ImportJob(ReviewAnswers, PlanJob):
     """Parse -> index -> plan -> (review) -> apply -> unmatched CSV; see the module docstring."""
 
     name = importplan.JOB
@@ -277,155 +268,6 @@ class ImportJob(PlanJob):
 
     # --- review ---------------------------------------------------------------------
 
-    def accept_review(self, item: ReviewItem, choice: Item | None) -> Change | None:
-        """The user's answer to one needs-review row: this Plex item, or skip (None).
-
-        Answering again replaces the earlier answer. Returns the rating change
-        added (None when skipped or when the item already has that rating).
-        """
-        plan = self.reviewed
-        if plan is None:
-            raise RuntimeError("prepare() first")
-        rid = id(item)
-        info = self._review_info.get(rid, {})
-        previous = self.decisions.pop(rid, None)
-        if previous is None and self._outcomes.get(rid) == SKIPPED:
-            del self._outcomes[rid]  # a skip answered again: back to "needs review" first
-            plan.count(SKIPPED, -1)
-            plan.count(NEEDS_REVIEW)
-            if info:
-                info["reason"] = NEEDS_REVIEW
-        if previous is not None:
-            before = len(plan.changes)
-            plan.changes = [c for c in plan.changes if not _from_review(c, previous)]
-            was = self._outcomes.pop(rid, UPDATE if len(plan.changes) < before else UNCHANGED)
-            plan.count(was, -1)
-            plan.skipped = [s for s in plan.skipped if s.get("_review") != rid]
-            plan.count(NEEDS_REVIEW)
-            if info:
-                plan.skipped.append(info)
-        if choice is None:
-            # skipped: counted as skipped (the row stays in the unmatched list, as skipped)
-            self._outcomes[rid] = SKIPPED
-            plan.count(NEEDS_REVIEW, -1)
-            plan.count(SKIPPED)
-            if info:
-                info["reason"] = SKIPPED
-            return None
-        taken = {int(c.target) for c in plan.changes if c.field == "userRating"}
-        if choice.key in taken:
-            self._restore(rid, previous, item)
-            raise ValueError(f"{choice.label} already gets a rating from another row of the file.")
-        self.decisions[rid] = choice.key
-        plan.count(NEEDS_REVIEW, -1)
-        plan.skipped = [s for s in plan.skipped if s is not info]
-        rating = item.row.rating
-        if rating is None:  # a watched-only row: its change is the watched mark
-            if choice.view_count > 0:
-                plan.count(UNCHANGED)
-                return None
-            change = Change(PLEX, str(choice.key), "watched", False, True, REVIEWED, choice.label)
-            plan.add(change)
-            return change
-        written = self.provenance.get(str(choice.key))
-        outcome = importplan.decide(choice.user_rating, rating, written, self.overwrite)
-        if outcome != UPDATE:
-            plan.count(outcome)
-            self._outcomes[rid] = outcome
-            if outcome == importplan.KEPT_YOURS:
-                fmt = self.parsed.format if self.parsed is not None else ""
-                kept = {
-                    **info,
-                    "_review": rid,
-                    "key": choice.key,
-                    "label": choice.label,
-                    "current": choice.user_rating,
-                    importplan.SHOW: True,
-                    "reason": outcome,
-                    "detail": importplan.kept_detail(
-                        choice.user_rating, rating, sources.DISPLAY.get(fmt, fmt or "the file")
-                    ),
-                }
-                plan.skipped.append(kept)
-            return None
-        change = Change(
-            PLEX, str(choice.key), "userRating", choice.user_rating, rating, REVIEWED, choice.label
-        )
-        plan.add(change)
-        if self.mark_watched and choice.view_count <= 0:
-            plan.changes.append(
-                Change(PLEX, str(choice.key), "watched", False, True, REVIEWED, choice.label)
-            )
-        return change
-
-    def _decide(self) -> None:
-        """Answers given as data (``--decisions FILE``, ``--accept-above SCORE``), after planning.
-
-        A line's answer is a Plex key among its possible matches, or skip; a
-        key that is not one of them is refused with the line (nothing written).
-        """
-        for item in list(self.review):
-            line = item.row.line
-            if line in self.answers:
-                key = self.answers[line]
-                if key is None:
-                    self.accept_review(item, None)
-                    continue
-                cand = next((it for it, _ in item.candidates if it.key == key), None)
-                if cand is None:
-                    keys = ", ".join(str(it.key) for it, _ in item.candidates) or "none"
-                    raise ImportInputError(
-                        f"Decisions: line {line} ({item.row.title}) cannot take item {key}; "
-                        f"its possible matches are {keys}. Nothing was written."
-                    )
-                self.accept_review(item, cand)
-            elif (
-                self.accept_above is not None
-                and item.candidates
-                and item.candidates[0][1] >= self.accept_above
-                and (len(item.candidates) < 2 or item.candidates[1][1] < item.candidates[0][1])
-            ):
-                self.accept_review(item, item.candidates[0][0])
-
-    def review_rows(self) -> list[dict[str, Any]]:
-        """The rows that need a person's answer: one per row, its possible matches, and the
-        answer given so far ("" none, a Plex key, or "skip"): the ``--review-out`` file."""
-        out = []
-        for item in self.review:
-            rid = id(item)
-            chosen = self.decisions.get(rid)
-            answer = (
-                str(chosen)
-                if chosen is not None
-                else ("skip" if self._outcomes.get(rid) == SKIPPED else "")
-            )
-            out.append(
-                {
-                    "line": item.row.line,
-                    "title": item.row.title,
-                    "year": item.row.year or "",
-                    "why": item.how,
-                    "candidates": " | ".join(
-                        f"{it.key}: {it.label} ({it.kind}, {score:.0%} alike)"
-                        for it, score in item.candidates
-                    ),
-                    "choice": answer,
-                }
-            )
-        return out
-
-    def _restore(self, rid: int, previous: int | None, item: ReviewItem) -> None:
-        """Put back an earlier answer after a refused one (the plan stays as it was)."""
-        if previous is None:
-            return
-        cand = next((it for it, _ in item.candidates if it.key == previous), None)
-        if cand is not None:
-            self.accept_review(item, cand)
-
-    def chosen(self, item: ReviewItem) -> int | None:
-        """The Plex key the user picked for this row, if any."""
-        return self.decisions.get(id(item))
-
     # --- apply ----------------------------------------------------------------------
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
@@ -516,13 +358,6 @@ class ImportJob(PlanJob):
 
 
 #: Reason on changes the user settled in the review list.
-REVIEWED = "chosen in review"
-
-
-def _from_review(c: Change, key: int) -> bool:
-    return c.reason == REVIEWED and c.target == str(key)
-
-
 def breakdown(counts: Counter[str] | dict[str, int]) -> str:
     """``update 12, unchanged 3, …`` in the outcome order, then what the writer did."""
     parts = [f"{o} {counts.get(o, 0):,}" for o in OUTCOMES]
