@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import customtkinter as ctk
+
 from ratings_gui import APP_TITLE
 from ratings_gui.context import AppContext
 from ratings_gui.gui.confirm import offer_backup
@@ -110,6 +111,10 @@ def describe_job_error(exc: BaseException) -> str:
         return redact(str(exc) or type(exc).__name__)
 
 
+#: Seconds a thread may hold the GIL while another waits (Python's default: 0.005).
+SWITCH_INTERVAL = 0.001
+
+
 class App(ctk.CTk):
     """The window. Attributes tests and tabs use: ``tabs``, ``tab_objects``, ``plex_tab``,
     ``history_tab``, ``preview``, ``log_pane``, ``progress``, ``runner``, ``header``."""
@@ -117,6 +122,8 @@ class App(ctk.CTk):
     def __init__(self, app: AppContext, *, appearance: str | None = None) -> None:
         """``appearance`` (System, Light, Dark): the user's setting when not given."""
         quiet_system_theme()  # "System" must not run a process on the Tk thread every 30 ms
+        # the worker's turn with the GIL ends after 1 ms, not 5: every Tk callback needs it
+        sys.setswitchinterval(SWITCH_INTERVAL)
         chosen = appearance or str(app.settings.get("appearance") or "System")
         ctk.set_appearance_mode(chosen if chosen.title() in APPEARANCES else "System")
         super().__init__()

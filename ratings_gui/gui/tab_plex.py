@@ -564,17 +564,16 @@ class PlexTab(Tab):
 
     def list_home_users(self) -> None:
         """After connecting: the Home's members (one plex.tv request), the owner first."""
-        token = self._account_token()
-        if not token:
-            self._no_home("Sign in with Plex to work on another Home member's ratings.")
-            return
-
-        def work(ctx: JobContext) -> list[Any]:
-            return home_users(token)
+        def work(ctx: JobContext) -> list[Any] | None:
+            token = self._account_token()  # the keyring may take a while: not on the Tk thread
+            return home_users(token) if token else None
 
         def done(ev: Finished) -> None:
             if ev.error:
                 self._no_home(f"Only your ratings: {ev.error}")
+                return
+            if ev.result is None:
+                self._no_home("Sign in with Plex to work on another Home member's ratings.")
                 return
             self.fill_users(ev.result)
 

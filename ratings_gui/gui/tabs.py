@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import customtkinter as ctk
+
 from ratings_gui.context import AppContext
 from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.core.registry import title_of
@@ -141,6 +142,8 @@ class Tab:
         self.title = entry.title
         self.start_buttons: list[Any] = []
         self.preview: PlanPreview | None = None
+        #: run id -> its outcome (read from the journal) and result rows, made by its worker
+        self._outcomes: dict[int | None, tuple[RunOutcome, list[Change]]] = {}
         #: The last run's result on screen (follows the journal until the next preview).
         self._result: ShownResult | None = None
         #: The job whose plan is under review, and that plan (None: nothing to apply).
@@ -406,24 +409,33 @@ class Tab:
                 self.show_result(plan, report)
             self.applied(report)
 
+        def work(ctx: JobContext) -> Report:
+            report = apply_job(self.app, job, plan, ctx)
+            # the run read back from the journal, and its rows, here on the worker: nothing
+            # proportional to the plan's size on the Tk thread
+            outcome = RunOutcome.of(
+                plan, report, cancelled=ctx.cancel_event.is_set(), journal=self.app.journal
+            )
+            rows = result_rows(plan, report, cancelled=outcome.cancelled)
+            self._outcomes[report.run_id] = (outcome, rows + self.result_rows(plan, report))
+            return report
+
         return self.window.start_job(
-            lambda ctx: apply_job(self.app, job, plan, ctx),
-            name=plan.job,
-            phase=self.apply_phase(plan),
-            on_done=done,
-            writes=True,
+            work, name=plan.job, phase=self.apply_phase(plan), on_done=done, writes=True
         )
 
     def show_result(self, plan: Plan, report: Report) -> None:
         """What the run did stays on screen (until the next preview): counts that add up to
         the plan, read back from the journal (History counts the same), and the rows that
         were not written, with their reasons."""
-        outcome = RunOutcome.of(
-            plan, report, cancelled=self.window.cancel_requested, journal=self.app.journal
-        )
+        ready = self._outcomes.pop(report.run_id, None)
+        if ready is not None:
+            outcome, rows = ready
+        else:
+            outcome = RunOutcome.of(plan, report, cancelled=self.window.cancel_requested)
+            rows = result_rows(plan, report, cancelled=outcome.cancelled)
+            rows += self.result_rows(plan, report)
         self.window.set_status(outcome.status(title_of(plan.job)))
-        rows = result_rows(plan, report, cancelled=outcome.cancelled)
-        rows += self.result_rows(plan, report)
         self._result = ShownResult(len(plan), report, rows, outcome)
         self._show_outcome(self._result)
 
@@ -445,14 +457,22 @@ class Tab:
         shown = getattr(self, "_result", None)
         if shown is None or self.plan is not None or shown.report.run_id is None:
             return
-        try:
-            now = RunOutcome.of_run(self.app.journal, shown.report.run_id, shown.outcome)
-        except Exception:  # noqa: BLE001 - a busy journal: the next call tries again
+        if self.window.busy:  # a job holds the journal: never wait for it on the Tk thread
             return
-        if now is None or now == shown.outcome:
-            return
-        self._result = ShownResult(shown.planned, shown.report, shown.rows, now)
-        self._show_outcome(self._result)
+        run_id = shown.report.run_id
+
+        def read() -> RunOutcome | None:  # off the Tk thread: a big run's counts take a while
+            return RunOutcome.of_run(self.app.journal, run_id, shown.outcome)
+
+        def then(ev: Finished) -> None:
+            now = None if ev.error else ev.result
+            current = getattr(self, "_result", None)
+            if now is None or current is not shown or now == shown.outcome or self.plan is not None:
+                return
+            self._result = ShownResult(shown.planned, shown.report, shown.rows, now)
+            self._show_outcome(self._result)
+
+        self.window.runner.run_task(read, then, name="follow-journal")
 
     def discard(self, plan: Plan) -> None:
         """Discard: nothing is written; the preview empties."""

@@ -1,9 +1,9 @@
 """``python -m ratings_gui.gui.tkprobe``: the window's longest Tk-thread gap, as JSON (a probe).
 
 The benchmark (``python -m ratings_gui.bench``) runs it in its own process
-under the display it finds: a demo server with a big library, the real
-window signed in to it, a base-rating preview, its apply and a sort by a
-column of the plan table. An ``after(5 ms)`` tick records the longest time
+under the display it finds, against a demo server in a third process (as
+a real Plex server would be): the real window signed in to it, a
+base-rating preview, a sort by a column of the plan table, and the apply. An ``after(5 ms)`` tick records the longest time
 between two ticks during each phase: how long the window could not answer.
 Idle is measured first, as the baseline. Figures, not a test.
 """
@@ -51,14 +51,12 @@ class Probe:
         return round(self.longest * 1000, 1)
 
 
-def run(tracks: int) -> dict[str, float]:
-    lib = DemoLibrary.generate(seed=3, tracks=tracks, movies=1, shows=1)
-    server = DemoServer(lib, token="probe-token")
-    url = server.start()
+def run(url: str, token: str) -> dict[str, float]:
+    """The longest gap (ms) per phase, in the window signed in to the server at ``url``."""
     home = Path(tempfile.mkdtemp(prefix="tkprobe-"))
     app = AppContext.open(home, logging_on=False)
     try:
-        app.set_connection(connect_direct(url, server.token))
+        app.set_connection(connect_direct(url, token))
         app.library = "Music"
         win = App(app)
         win.geometry("1366x768+0+0")
@@ -81,14 +79,20 @@ def run(tracks: int) -> dict[str, float]:
         return out
     finally:
         app.close()
-        server.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tracks", type=int, default=50_000)
+    p.add_argument("--url", help="a (demo) server's address; default: one started here")
+    p.add_argument("--token", default="probe-token")
+    p.add_argument("--tracks", type=int, default=50_000, help="without --url: its size")
     args = p.parse_args(argv)
-    print(json.dumps(run(args.tracks)), flush=True)
+    if args.url:
+        print(json.dumps(run(args.url, args.token)), flush=True)
+        return 0
+    lib = DemoLibrary.generate(seed=3, tracks=args.tracks, movies=1, shows=1)
+    with DemoServer(lib, token=args.token) as server:  # in this process: gaps run higher
+        print(json.dumps(run(server.url, args.token)), flush=True)
     return 0
 
 

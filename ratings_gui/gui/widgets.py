@@ -638,18 +638,29 @@ TEXT_COLOR = ("gray10", "gray90")
 
 
 def elide(text: str, room: int, measure: Callable[[str], int]) -> str:
-    """``text`` cut to ``room`` pixels with "…" (the first line only when it has several)."""
+    """``text`` cut to ``room`` pixels with "…" (the first line only when it has several).
+
+    A few measurements, not a search: each one is a call into Tk, and while a
+    job works each such call waits for the worker's turn.
+    """
     first = text.split("\n", 1)[0]
-    if measure(first) <= room and first == text:
+    width = measure(first)
+    if width <= room and first == text:
         return text
-    lo, hi = 0, len(first)
-    while lo < hi:  # the longest start that fits with the ellipsis
-        mid = (lo + hi + 1) // 2
-        if measure(first[:mid].rstrip() + "…") <= room:
-            lo = mid
-        else:
-            hi = mid - 1
-    return first[:lo].rstrip() + "…"
+    if width <= room:
+        return first + "…" if measure(first + "…") <= room else _cut(first, room, measure, width)
+    return _cut(first, room, measure, width)
+
+
+def _cut(first: str, room: int, measure: Callable[[str], int], width: int) -> str:
+    """The longest start of ``first`` that fits ``room`` with "…", guessed from the widths."""
+    n = max(0, min(len(first), int(len(first) * room / max(1, width))))
+    for _ in range(8):  # the guess is close: a step or two down (rarely up) settles it
+        shown = first[:n].rstrip() + "…"
+        if measure(shown) <= room or n == 0:
+            return shown
+        n = max(0, n - max(1, n // 20))
+    return first[:n].rstrip() + "…"
 
 
 class ElidedLabel(ctk.CTkLabel):
@@ -690,8 +701,11 @@ class ElidedLabel(ctk.CTkLabel):
         width = self.winfo_width()
         if width <= 1:
             return text.split("\n", 1)[0]
-        font = tkfont.Font(font=self._label.cget("font"))
-        return elide(text, width - 12, font.measure)
+        spec = str(self._label.cget("font"))
+        if getattr(self, "_font_spec", None) != spec:  # a Tk font is made once, not per text
+            self._font_spec = spec
+            self._font = tkfont.Font(font=self._label.cget("font"))
+        return elide(text, width - 12, self._font.measure)
 
     def _fit(self) -> None:
         shown = self._shorten(self.full_text)

@@ -68,13 +68,11 @@ DEFAULT_INTERVAL = 20.0
 
 def last_run_start(journal: Any, library: str, job: str = JOB) -> float | None:
     """When the last finished base-rating run on ``library`` read the library."""
-    for run in journal.runs(limit=10_000):
-        if run.job != job or run.dry_run or run.undo_of is not None:
-            continue
-        if run.status not in FINISHED or (library and run.library and run.library != library):
-            continue
-        return float(run.options.get("read_at") or run.started_at)
-    return None
+    last = journal.started_at_of_last(job, FINISHED, library)
+    if last is None:
+        return None
+    started, options = last
+    return float(options.get("read_at") or started)
 
 
 # --- the job ----------------------------------------------------------------------------

@@ -344,6 +344,26 @@ class Journal(ProvenanceQueries, RecoveryFiles):
         rows = self.runs(run_ids=[run_id])
         return rows[0] if rows else None
 
+    def started_at_of_last(
+        self, job: str, statuses: Sequence[str], library: str = ""
+    ) -> tuple[float, dict[str, Any]] | None:
+        """(start time, options) of the newest real run of ``job`` that ended in ``statuses``.
+
+        One indexed look at the runs table, no counting of changes: cheap
+        enough for the window's thread.
+        """
+        sql = (
+            "SELECT started_at, options, library FROM runs WHERE job=? AND dry_run=0"
+            f" AND undo_of IS NULL AND status IN ({','.join('?' * len(statuses))})"
+            " ORDER BY id DESC"
+        )
+        with self._lock:
+            rows = self._db.execute(sql, (job, *statuses)).fetchall()
+        for started, options, lib in rows:
+            if not library or not lib or lib == library:
+                return float(started), _load(options) or {}
+        return None
+
     def runs(self, limit: int = 500, run_ids: Sequence[int] | None = None) -> list[RunRow]:
         """Newest first, with counts of applied, failed, undone and pending changes.
 
