@@ -60,6 +60,7 @@ from ratings_gui.journal.schema import (
     _load,
     _str,
     _text,
+    insert_change,
     never_sent,
     row_outcome,
     unwritable_message,
@@ -418,24 +419,7 @@ class Journal(ProvenanceQueries, RecoveryFiles):
         ids: list[int] = []
         with self._lock, self._db:
             for ch in changes:
-                cur = self._db.execute(
-                    "INSERT INTO changes(run_id, target_kind, target, field, old, new, reason,"
-                    " label, status, updated_at, whose) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        run_id,
-                        ch.target_kind,
-                        _text(ch.target),
-                        ch.field,
-                        _dump(ch.old),
-                        _dump(ch.new),
-                        _text(ch.reason),
-                        _text(ch.label),
-                        PENDING,
-                        now,
-                        ch.whose,
-                    ),
-                )
-                ids.append(int(cur.lastrowid))
+                ids.append(insert_change(self._db, run_id, ch, PENDING, now))
         return ids
 
     def mark(self, change_ids: Iterable[int], status: str, error: str | None = None) -> None:

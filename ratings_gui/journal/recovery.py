@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ratings_gui.core.plan import Change
-from ratings_gui.journal.schema import APPLIED, PENDING, _dump, _load, _text
+from ratings_gui.journal.schema import APPLIED, PENDING, _dump, _load, insert_change
 
 #: ``format`` of a recovery file (what a run changed, written when its journal was lost).
 RECOVERY_FORMAT = "ratings_gui-recovery"
@@ -122,24 +122,7 @@ class RecoveryFiles:
             run_id = int(cur.lastrowid)
             ids: list[int] = []
             for ch, st in rec.rows:
-                cur = self._db.execute(
-                    "INSERT INTO changes(run_id, target_kind, target, field, old, new, reason,"
-                    " label, status, updated_at, whose) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        run_id,
-                        ch.target_kind,
-                        _text(ch.target),
-                        ch.field,
-                        _dump(ch.old),
-                        _dump(ch.new),
-                        _text(ch.reason),
-                        _text(ch.label),
-                        st,
-                        now,
-                        ch.whose,
-                    ),
-                )
-                ids.append(int(cur.lastrowid))
+                ids.append(insert_change(self._db, run_id, ch, st, now))
         return run_id, ids
 
 

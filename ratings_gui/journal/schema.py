@@ -213,6 +213,28 @@ class Provenance:
     whose: str = YOURS
 
 
+def insert_change(db: Any, run_id: int, ch: Change, status: str, now: float) -> int:
+    """One change row (inside the caller's transaction); returns its id."""
+    cur = db.execute(
+        "INSERT INTO changes(run_id, target_kind, target, field, old, new, reason,"
+        " label, status, updated_at, whose) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            run_id,
+            ch.target_kind,
+            _text(ch.target),
+            ch.field,
+            _dump(ch.old),
+            _dump(ch.new),
+            _text(ch.reason),
+            _text(ch.label),
+            status,
+            now,
+            ch.whose,
+        ),
+    )
+    return int(cur.lastrowid)
+
+
 def _dump(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     if _utf8(text):
