@@ -243,6 +243,6 @@ def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) 
     assert runs[0].undo_of == run_id and runs[0].applied == 2
     assert hist.selected_run_id() == runs[0].id
     assert hist.runs_tree.item(str(runs[0].id), "values")[2] == f"Undo of run {run_id}"
-    assert hist.runs_tree.item(str(run_id), "values")[8] == "2"
+    assert hist.runs_tree.item(str(run_id), "values")[10] == "2"  # undone
     assert "undo run" in win.log_pane.content()
     screenshot("gui-history-undone")

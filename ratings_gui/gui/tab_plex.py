@@ -7,34 +7,30 @@ log pane and log files mask it.
 
 from __future__ import annotations
 
-import webbrowser
 from typing import Any
 
 import customtkinter as ctk
 
-from ratings_gui.gui.dialogs import PinDialog, TokenStorageDialog
+from ratings_gui.gui.plex_home_users import HomeUsersPart
+from ratings_gui.gui.plex_signin import SignInPart
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import (
     ERROR_COLOR,
-    SECONDARY,
     TEXT_COLOR,
     Button,
-    plural,
+    card,
     readable_segments,
     tip,
+    unique_labels,
 )
 from ratings_gui.jobs.runner import Finished, JobContext
 from ratings_gui.logsetup import add_secret
-from ratings_gui.plex.auth import PinSignIn, account_servers, connect_server
+from ratings_gui.plex.auth import connect_server
 from ratings_gui.plex.connection import connect_direct
-from ratings_gui.plex.home import home_users
 from ratings_gui.plex.snapshot import list_libraries
-from ratings_gui.settings import TokenStoreError
 
 NO_SERVERS = "Sign in to list your servers"
 NO_LIBRARIES = "Connect to a server first"
-#: The user picker when there is no Home to choose in (or not signed in with Plex).
-ONLY_YOU = "You"
 #: How a library type reads in the picker.
 KIND_WORDS = {"artist": "music", "movie": "movies", "show": "TV shows"}
 
@@ -54,32 +50,13 @@ def library_label(lib: Any) -> str:
     return f"{lib.name} — {kind}, {count}"
 
 
-def _unique(labels: list[str]) -> list[str]:
-    """Two servers may share a name; the menu needs distinct entries."""
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        n = seen.get(label, 0) + 1
-        seen[label] = n
-        out.append(label if n == 1 else f"{label} #{n}")
-    return out
-
-
-def _card(parent: Any, title: str) -> ctk.CTkFrame:
-    card = ctk.CTkFrame(parent, fg_color=("gray96", "gray20"))
-    ctk.CTkLabel(card, text=title, font=ctk.CTkFont(size=15, weight="bold"), anchor="w").pack(
-        fill="x", padx=14, pady=(10, 6)
-    )
-    return card
-
-
-class PlexTab(Tab):
+class PlexTab(SignInPart, HomeUsersPart, Tab):
     """Sign-in, server and library choice; every other tab works on what is chosen here."""
 
     def build(self) -> None:
         self.servers: dict[str, Any] = {}
         self.libraries: dict[str, Any] = {}
-        self.token_dialog: TokenStorageDialog | None = None
+        self.token_dialog: Any = None  # the token-storage dialog while it is open
         self._pin: Any = None
         self._waiting = False
 
@@ -90,66 +67,22 @@ class PlexTab(Tab):
             f, text=self.entry.purpose, anchor="w", text_color=("gray35", "gray65"), height=22
         ).grid(row=0, column=0, columnspan=2, sticky="ew", padx=8)
 
-        # --- sign in with Plex (PIN) ---
-        pin = _card(f, "Sign in with Plex")
-        pin.grid(row=1, column=0, sticky="nsew", padx=(4, 6), pady=4)
-        ctk.CTkLabel(
-            pin,
-            text="Opens plex.tv in your browser; approve this program there.",
-            anchor="w",
-            text_color=("gray35", "gray65"),
-        ).pack(fill="x", padx=14)
-        row = ctk.CTkFrame(pin, fg_color="transparent")
-        row.pack(fill="x", padx=14, pady=8)
-        self.sign_in_button = Button(row, text="Sign in with Plex", command=self.sign_in)
-        self.sign_in_button.pack(side="left")
-        self.cancel_sign_in_button = Button(
-            row, text="Cancel", width=80, command=self.cancel_sign_in, state="disabled"
-        )
-        self.cancel_sign_in_button.pack(side="left", padx=8)
-        self.sign_out_button = Button(
-            row,
-            text="Sign out",
-            width=90,
-            command=self.sign_out,
-            **SECONDARY,
-        )
-        self.code_label = ctk.CTkLabel(pin, text="", font=ctk.CTkFont(size=30, weight="bold"))
-        self.code_label.pack(padx=14, pady=(0, 2))
-        self.link_var = ctk.StringVar(value="")
-        link_row = ctk.CTkFrame(pin, fg_color="transparent")
-        self.link_row = link_row  # shown only while there is a link to open
-        self.link_entry = ctk.CTkEntry(
-            link_row, textvariable=self.link_var, state="readonly", placeholder_text="link"
-        )
-        self.link_entry.pack(side="left", fill="x", expand=True)
-        self.copy_link_button = Button(link_row, text="Copy link", width=90, command=self.copy_link)
-        self.copy_link_button.pack(side="left", padx=(6, 0))
-        self.open_link_button = Button(link_row, text="Open", width=60, command=self.open_link)
-        self.open_link_button.pack(side="left", padx=(6, 0))
+        self._build_pincard(f)
+        self._build_directcard(f)
+        self._build_pickcard(f)
+        self._build_appearance(f)
+        self._show_state()
+        self._tips()
+        self.start_buttons = [self.sign_in_button, self.connect_button]
+        if self.app.connection is not None:
+            # --demo (or a remembered connection): show it and list its libraries.
+            self.frame.after(10, self._show_existing_connection)
+        elif self.app.settings.get("server_url"):
+            self.frame.after(10, self._reconnect)
 
-        # --- direct URL + token ---
-        direct = _card(f, "Or connect with a server URL and token")
-        direct.grid(row=1, column=1, sticky="nsew", padx=(6, 4), pady=4)
-        direct.grid_columnconfigure(1, weight=1)
-        inner = ctk.CTkFrame(direct, fg_color="transparent")
-        inner.pack(fill="x", padx=14, pady=(0, 10))
-        inner.grid_columnconfigure(1, weight=1)
-        self.url_var = ctk.StringVar(value=str(self.app.settings.get("server_url") or ""))
-        self.token_var = ctk.StringVar(value="")
-        ctk.CTkLabel(inner, text="Server URL").grid(row=0, column=0, sticky="w", pady=4)
-        self.url_entry = ctk.CTkEntry(
-            inner, textvariable=self.url_var, placeholder_text="http://192.168.1.10:32400"
-        )
-        self.url_entry.grid(row=0, column=1, sticky="ew", padx=(10, 0), pady=4)
-        ctk.CTkLabel(inner, text="Token").grid(row=1, column=0, sticky="w", pady=4)
-        self.token_entry = ctk.CTkEntry(inner, textvariable=self.token_var, show="•")
-        self.token_entry.grid(row=1, column=1, sticky="ew", padx=(10, 0), pady=4)
-        self.connect_button = Button(inner, text="Connect", command=self.connect_direct)
-        self.connect_button.grid(row=2, column=1, sticky="e", pady=(6, 0))
-
-        # --- server and library ---
-        pick = _card(f, "Server and library")
+    def _build_pickcard(self, f: Any) -> None:
+        """The server, its library and whose ratings (a Plex Home member), and the status."""
+        pick = card(f, "Server and library")
         pick.grid(row=2, column=0, columnspan=2, sticky="new", padx=4, pady=(8, 4))
         grid = ctk.CTkFrame(pick, fg_color="transparent")
         grid.pack(fill="x", padx=14, pady=(0, 12))
@@ -176,21 +109,7 @@ class PlexTab(Tab):
             state="disabled",
         )
         self.library_menu.grid(row=2, column=1, sticky="ew", padx=10, pady=4)
-        ctk.CTkLabel(grid, text="User").grid(row=3, column=0, sticky="w", pady=4)
-        self.home_users: dict[str, Any] = {}
-        self.user_menu = ctk.CTkOptionMenu(
-            grid,
-            values=[ONLY_YOU],
-            command=self.choose_user,
-            dynamic_resizing=False,
-            state="disabled",
-        )
-        self.user_menu.grid(row=3, column=1, sticky="ew", padx=10, pady=4)
-        self.user_note = ctk.CTkLabel(
-            grid, text="", anchor="w", text_color=("gray35", "gray65"), wraplength=700
-        )
-        self.user_note.grid(row=4, column=1, columnspan=2, sticky="w", padx=10)
-        self.pin_dialog: PinDialog | None = None
+        self._build_user_row(grid)
         self.status_label = ctk.CTkLabel(pick, text="", anchor="w", wraplength=900, justify="left")
         self.status_label.pack(fill="x", padx=14, pady=(0, 10))
         # Shown once a library is chosen: before that there is no job to pick.
@@ -203,9 +122,8 @@ class PlexTab(Tab):
             wraplength=900,
             text_color=("gray35", "gray65"),
         )
-        self._build_appearance(f)
-        self._show_state()
 
+    def _tips(self) -> None:
         tip(
             "Opens plex.tv in your browser; you approve this program there. "
             "Your password is never typed here.",
@@ -229,12 +147,6 @@ class PlexTab(Tab):
             "Home (Plex keeps each person's stars apart). A member with a PIN is asked for it.",
             self.user_menu,
         )
-        self.start_buttons = [self.sign_in_button, self.connect_button]
-        if self.app.connection is not None:
-            # --demo (or a remembered connection): show it and list its libraries.
-            self.frame.after(10, self._show_existing_connection)
-        elif self.app.settings.get("server_url"):
-            self.frame.after(10, self._reconnect)
 
     def _build_appearance(self, f: Any) -> None:
         """Light, dark or as the system is: at the foot of the tab, kept for the next start."""
@@ -293,118 +205,11 @@ class PlexTab(Tab):
             else:
                 self.say(text)
 
-    # --- PIN sign-in ------------------------------------------------------------------
-
-    def sign_in(self) -> None:
-        """Step 1 (worker): ask plex.tv for a PIN; the browser opens when it is back."""
-
-        pin = PinSignIn(self.app.settings.client_id(), auth_app_url=self.app.auth_app_url)
-        self._pin = pin
-        self.code_label.configure(text="")
-        self.show_link("")
-        self.run_job(
-            lambda ctx: pin.start(),
-            name="sign-in",
-            phase="Asking Plex for a sign-in code…",
-            on_done=self._pin_started,
-        )
-
-    def _pin_started(self, ev: Finished) -> None:
-        if ev.error:
-            self.status(ev.error, error=True, log=False)
-            return
-        url, code = ev.result
-        pin = self._pin
-        self.show_link(url)
-        if len(code) <= 8:
-            # A plex.tv/link code is typed by the user: it reads big.
-            self.code_label.configure(text=code, font=ctk.CTkFont(size=30, weight="bold"))
-            self.status(f"Approve code {code} in your browser (Open shows the page again).")
-        else:
-            # A long sign-in code is the link's own business: the user needs the link.
-            self.code_label.configure(
-                text="Approve in your browser", font=ctk.CTkFont(size=18, weight="bold")
-            )
-            self.status(
-                "Approve the sign-in on the page your browser opened; if it did not open, "
-                "open the link below (Open, or Copy link and paste it into your browser)."
-            )
-        self.open_link()
-        self._waiting = True
-        self.run_job(
-            lambda ctx: self._wait_for_token(pin, ctx),
-            name="sign-in",
-            phase="Waiting for you to approve the sign-in in your browser…",
-            on_done=self._signed_in,
-        )
-
-    @staticmethod
-    def _wait_for_token(pin: Any, ctx: JobContext) -> tuple[str, str, list[Any]]:
-        """Worker: poll the PIN, then list the account's servers. No widgets here."""
-
-        token = pin.wait(ctx.cancel_event, timeout=300)
-        add_secret(token)
-        ctx.log("Signed in; listing your servers…")
-        account, servers = account_servers(token)
-        for s in servers:
-            add_secret(getattr(s, "access_token", None))
-        return token, account, list(servers)
-
-    def _signed_in(self, ev: Finished) -> None:
-        self._waiting = False
-        self.cancel_sign_in_button.configure(state="disabled")
-        if ev.error:
-            self.code_label.configure(text="")
-            self.status(
-                ev.error if not ev.cancelled else "Sign-in cancelled.", error=not ev.cancelled
-            )
-            return
-        token, account, servers = ev.result
-        self.app.settings.set("account", account)
-        self.window.header.set(account=account)
-        self._show_state()
-        self.keep_token(token)
-        self.code_label.configure(
-            text=f"✓ Signed in as {account}", font=ctk.CTkFont(size=18, weight="bold")
-        )
-        self.show_link("")
-        self.fill_servers(servers)
-        owned = sum(1 for s in servers if s.owned)
-        self.status(
-            f"Signed in as {account}: {plural(len(servers), 'server')}"
-            + (f", {owned:,} owned" if owned else "")
-            + ". Pick one and press Connect."
-        )
-
-    def cancel_sign_in(self) -> None:
-        if self._waiting:
-            self.window.cancel_job()
-
-    def show_link(self, url: str) -> None:
-        """The sign-in link row appears only while a link is waiting to be approved."""
-        self.link_var.set(url)
-        if url:
-            self.link_row.pack(fill="x", padx=14, pady=(0, 10))
-        else:
-            self.link_row.pack_forget()
-
-    def open_link(self) -> None:
-        url = self.link_var.get()
-        if url:
-            webbrowser.open(url)
-
-    def copy_link(self) -> None:
-        url = self.link_var.get()
-        if url:
-            self.frame.clipboard_clear()
-            self.frame.clipboard_append(url)
-            self.say("Sign-in link copied.")
-
     # --- servers -------------------------------------------------------------------
 
     def fill_servers(self, servers: list[Any]) -> None:
         """Reconfigure the menu's values (never rebuild an OptionMenu)."""
-        labels = _unique([server_label(s) for s in servers])
+        labels = unique_labels([server_label(s) for s in servers])
         self.servers = dict(zip(labels, servers, strict=True))
         if labels:
             self.server_menu.configure(values=labels)
@@ -526,7 +331,7 @@ class PlexTab(Tab):
         self.run_job(work, name="connect", phase=f"Reconnecting to {name}…", on_done=done)
 
     def fill_libraries(self, libs: list[Any]) -> None:
-        labels = _unique([library_label(lib) for lib in libs])
+        labels = unique_labels([library_label(lib) for lib in libs])
         self.libraries = dict(zip(labels, libs, strict=True))
         if not labels:
             self.library_menu.configure(values=[NO_LIBRARIES], state="disabled")
@@ -556,122 +361,6 @@ class PlexTab(Tab):
         )
         self.say(f"Library: {label}")
         self.window.connection_changed()
-
-    # --- Plex Home users --------------------------------------------------------------------
-
-    def _account_token(self) -> str:
-        return self.app.account_token or self.app.tokens.load() or ""
-
-    def list_home_users(self) -> None:
-        """After connecting: the Home's members (one plex.tv request), the owner first."""
-        def work(ctx: JobContext) -> list[Any] | None:
-            token = self._account_token()  # the keyring may take a while: not on the Tk thread
-            return home_users(token) if token else None
-
-        def done(ev: Finished) -> None:
-            if ev.error:
-                self._no_home(f"Only your ratings: {ev.error}")
-                return
-            if ev.result is None:
-                self._no_home("Sign in with Plex to work on another Home member's ratings.")
-                return
-            self.fill_users(ev.result)
-
-        self.run_job(work, name="home-users", phase="Listing your Plex Home…", on_done=done)
-
-    def _no_home(self, why: str) -> None:
-        self.home_users = {}
-        self.user_menu.configure(values=[ONLY_YOU], state="disabled")
-        self.user_menu.set(ONLY_YOU)
-        self.user_note.configure(text=why)
-
-    def fill_users(self, users: list[Any]) -> None:
-        labels = _unique([u.name + (" (owner)" if u.admin else "") for u in users])
-        self.home_users = dict(zip(labels, users, strict=True))
-        if len(users) < 2:
-            self._no_home("Your Plex Home has no other members.")
-            return
-        self.user_menu.configure(values=labels, state="normal")
-        conn = self.app.connection
-        current = next(
-            (lb for lb, u in self.home_users.items()
-             if (conn is not None and conn.member and u.uuid == conn.user)
-             or (conn is not None and not conn.member and u.admin)),
-            labels[0],
-        )  # fmt: skip
-        self.user_menu.set(current)
-        self.user_note.configure(
-            text="Every tab reads and writes the ratings of the user chosen here."
-        )
-
-    def choose_user(self, label: str) -> None:
-        """Switch every tab to this member's ratings (a PIN first when they have one)."""
-        user = self.home_users.get(label)
-        conn = self.app.connection
-        if user is None or conn is None:
-            return
-        if (user.admin and not conn.member) or (conn.member and user.uuid == conn.user):
-            return
-        if user.protected and not user.admin:
-            if self.pin_dialog is not None and self.pin_dialog.winfo_exists():
-                self.pin_dialog.destroy()
-            self.pin_dialog = PinDialog(
-                self.frame.winfo_toplevel(),
-                user.name,
-                lambda pin: self._switch(user, pin) if pin else self._user_kept(),
-            )
-            return
-        self._switch(user, None)
-
-    def _user_kept(self) -> None:
-        """The PIN dialog was cancelled: the picker shows the user still chosen."""
-        if self.home_users:
-            self.fill_users(list(self.home_users.values()))
-
-    def _switch(self, user: Any, pin: str | None) -> None:
-        uuid = "" if user.admin else user.uuid
-
-        def work(ctx: JobContext) -> Any:
-            return self.app.connection_for(uuid, pin)
-
-        def done(ev: Finished) -> None:
-            if ev.error:
-                self.status(ev.error, error=True, log=False)
-                self._user_kept()
-                return
-            self.app.set_connection(ev.result)
-            who = ev.result.user_title if ev.result.member else "you"
-            self.status(f"Working on the ratings of {who}.", log=False)
-            self.say(f"User: {user.name}")
-            self.window.connection_changed()
-
-        self.run_job(work, name="switch-user", phase=f"Switching to {user.name}…", on_done=done)
-
-    # --- token -------------------------------------------------------------------------------
-
-    def keep_token(self, token: str) -> None:
-        """Keyring first; without one the user picks "session" or "file" in a small dialog."""
-
-        tokens = self.app.tokens
-        if tokens.keyring_available():
-            try:
-                tokens.save(token)
-                return
-            except TokenStoreError:
-                pass
-        if self.token_dialog is not None and self.token_dialog.winfo_exists():
-            self.token_dialog.destroy()
-
-        def chosen(storage: str) -> None:
-            where = tokens.save(token, storage=storage)
-            self.token_dialog = None
-            self.say(
-                "Token kept for this session only."
-                if where == "session"
-                else "Token kept in the settings file."
-            )
-
-        self.token_dialog = TokenStorageDialog(self.frame.winfo_toplevel(), chosen)
 
     def sign_out(self) -> None:
         """Forget the token and every choice that depended on it."""

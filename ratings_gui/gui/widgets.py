@@ -994,3 +994,23 @@ def open_path(path: str | os.PathLike[str]) -> None:
     else:
         opener = "open" if sys.platform == "darwin" else "xdg-open"
         subprocess.Popen([opener, str(path)])  # noqa: S603 - a fixed program, the user's file
+
+
+def unique_labels(labels: list[str]) -> list[str]:
+    """Two servers (or members) may share a name; a menu needs distinct entries."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        n = seen.get(label, 0) + 1
+        seen[label] = n
+        out.append(label if n == 1 else f"{label} #{n}")
+    return out
+
+
+def card(parent: Any, title: str) -> ctk.CTkFrame:
+    """A titled panel (the Plex tab's sign-in, connect and server cards)."""
+    frame = ctk.CTkFrame(parent, fg_color=("gray96", "gray20"))
+    ctk.CTkLabel(frame, text=title, font=ctk.CTkFont(size=15, weight="bold"), anchor="w").pack(
+        fill="x", padx=14, pady=(10, 6)
+    )
+    return frame
