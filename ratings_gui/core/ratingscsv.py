@@ -214,44 +214,49 @@ def plan_ratings_import(
             )
             continue
         claimed[item.key] = row
-        current = item.user_rating
-        inferred_row = row.source == INFERRED
-        reason = INFERRED_REASON if inferred_row else OWN_REASON
-        owner = whose(current, provenance.get(str(item.key)))
-        program = owner in GUESSES
-        change = Change(
-            PLEX,
-            str(item.key),
-            "userRating",
-            current,
-            row.rating,
-            reason,
-            item.label,
-            INFERRED_VALUE if inferred_row else YOURS,
-        )
-        if not same(current, row.rating):
-            if owner not in (UNRATED, *GUESSES) and (inferred_row or not overwrite):
-                _skip(
-                    plan,
-                    row,
-                    KEPT_YOURS,
-                    f"Plex {format_stars(current)}, file {format_stars(row.rating)}",
-                    [item],
-                )
-                plan.skipped[-1].update(
-                    current=current, key=item.key, label=item.label, show_in_preview=True
-                )
-                continue
-            plan.add(change)
-        elif row.source == INFERRED and not program:
-            plan.changes.append(change)
-            plan.count(RECORDED_INFERRED)
-        elif row.source == OWN and program:
-            plan.changes.append(change)
-            plan.count(RECORDED_OWN)
-        else:
-            plan.count(ALREADY)
+        _import_one(plan, row, item, provenance.get(str(item.key)), overwrite)
     return plan
+
+
+def _import_one(plan: Plan, row: RatingRow, item: Item, written: Any, overwrite: bool) -> None:
+    """One matched row: an update, your differing rating kept, a same-value change that
+    records whose it is, or already there."""
+    current = item.user_rating
+    inferred_row = row.source == INFERRED
+    owner = whose(current, written)
+    program = owner in GUESSES
+    change = Change(
+        PLEX,
+        str(item.key),
+        "userRating",
+        current,
+        row.rating,
+        INFERRED_REASON if inferred_row else OWN_REASON,
+        item.label,
+        INFERRED_VALUE if inferred_row else YOURS,
+    )
+    if not same(current, row.rating):
+        if owner not in (UNRATED, *GUESSES) and (inferred_row or not overwrite):
+            _skip(
+                plan,
+                row,
+                KEPT_YOURS,
+                f"Plex {format_stars(current)}, file {format_stars(row.rating)}",
+                [item],
+            )
+            plan.skipped[-1].update(
+                current=current, key=item.key, label=item.label, show_in_preview=True
+            )
+            return
+        plan.add(change)
+    elif row.source == INFERRED and not program:
+        plan.changes.append(change)
+        plan.count(RECORDED_INFERRED)
+    elif row.source == OWN and program:
+        plan.changes.append(change)
+        plan.count(RECORDED_OWN)
+    else:
+        plan.count(ALREADY)
 
 
 def breakdown(counts: Mapping[str, int]) -> str:

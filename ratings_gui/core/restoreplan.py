@@ -324,20 +324,10 @@ def plan_restore(
         )
     entries = backup.entries if isinstance(backup, Backup) else list(backup)
     prov = provenance or {}
-    index = TargetIndex(targets)
     plan = Plan(RESTORE_JOB)
     plan.counts.update({UPDATE: 0, ALREADY: 0, CONFLICT: 0, NOT_FOUND: 0})
     matched_by: dict[str, int] = {}
-    found: list[tuple[int, Entry, Found]] = []
-    for e in entries:
-        if e.kind not in index.kinds:
-            plan.count(OTHER_LIBRARY)
-            continue
-        f = find(e, index)
-        if f.item is None:
-            _skip(plan, e, f.how, f.detail, f.candidates)
-            continue
-        found.append((MATCH_STEPS.index(f.how), e, f))
+    found = _found(plan, entries, TargetIndex(targets))
     claimed: dict[int, Entry] = {}
     # strongest match first, then backup order: a title match never takes an item an id found
     for _, e, f in sorted(found, key=lambda t: t[0]):
@@ -349,47 +339,66 @@ def plan_restore(
             continue
         claimed[it.key] = e
         matched_by[f.how] = matched_by.get(f.how, 0) + 1
-        current = normalize(it.user_rating)
-        reason = RESTORE_REASONS[e.owner]
-        change = Change(
-            PLEX,
-            str(it.key),
-            "userRating",
-            current,
-            e.rating,
-            reason,
-            it.label,
-            WHOSE_OF_OWNER.get(e.owner, YOURS),
-        )
-        if current is None:
-            plan.add(change)
-        elif not same(current, e.rating):
-            mine_over_program = e.owner == USER and is_guess(current, prov.get(str(it.key)))
-            if overwrite or mine_over_program:
-                plan.add(change)  # counted "to change", and once more as what it replaces
-                plan.count(OVER_PROGRAM if mine_over_program else OVERWRITE)
-            else:
-                _skip(
-                    plan,
-                    e,
-                    CONFLICT,
-                    f"the server holds {format_stars(current, glyphs=False)} "
-                    "(overwrite replaces it)",
-                    [it],
-                    current=current,
-                )
-        else:
-            target_program = is_guess(current, prov.get(str(it.key)))
-            if (e.owner != USER) != target_program:
-                plan.changes.append(change)
-                plan.count(RECORDED)
-            else:
-                plan.count(ALREADY)
+        _restore_one(plan, e, it, prov.get(str(it.key)), overwrite)
     plan.options["matched_by"] = dict(sorted(matched_by.items()))
     plan.options["overwrite"] = overwrite
     # the preview lists the rows not restored (not found, ambiguous, conflicts) with the changes
     plan.options["list_skipped"] = True
     return plan
+
+
+def _found(
+    plan: Plan, entries: Iterable[Entry], index: TargetIndex
+) -> list[tuple[int, Entry, Found]]:
+    """Every row's match with its strength (index in MATCH_STEPS); the rest skipped."""
+    found: list[tuple[int, Entry, Found]] = []
+    for e in entries:
+        if e.kind not in index.kinds:
+            plan.count(OTHER_LIBRARY)
+            continue
+        f = find(e, index)
+        if f.item is None:
+            _skip(plan, e, f.how, f.detail, f.candidates)
+            continue
+        found.append((MATCH_STEPS.index(f.how), e, f))
+    return found
+
+
+def _restore_one(plan: Plan, e: Entry, it: Item, written: Any, overwrite: bool) -> None:
+    """One matched row: a change (unrated, overwrite, yours over a guess), a conflict kept,
+    a same-value change that records whose it is, or already there."""
+    current = normalize(it.user_rating)
+    change = Change(
+        PLEX,
+        str(it.key),
+        "userRating",
+        current,
+        e.rating,
+        RESTORE_REASONS[e.owner],
+        it.label,
+        WHOSE_OF_OWNER.get(e.owner, YOURS),
+    )
+    if current is None:
+        plan.add(change)
+    elif not same(current, e.rating):
+        mine_over_program = e.owner == USER and is_guess(current, written)
+        if overwrite or mine_over_program:
+            plan.add(change)  # counted "to change", and once more as what it replaces
+            plan.count(OVER_PROGRAM if mine_over_program else OVERWRITE)
+        else:
+            _skip(
+                plan,
+                e,
+                CONFLICT,
+                f"the server holds {format_stars(current, glyphs=False)} (overwrite replaces it)",
+                [it],
+                current=current,
+            )
+    elif (e.owner != USER) != is_guess(current, written):
+        plan.changes.append(change)
+        plan.count(RECORDED)
+    else:
+        plan.count(ALREADY)
 
 
 def restore_breakdown(counts: Mapping[str, int]) -> str:
@@ -475,38 +484,53 @@ def plan_copy(
         mine = now.get(it.key)
         if mine is None:  # not readable as the target (another library or no access)
             continue
-        current = normalize(mine.user_rating)
-        change = Change(PLEX, str(it.key), "userRating", current, value, reason, mine.label, YOURS)
-        guess = is_guess(current, dst_prov.get(str(it.key)))
-        if current is None:
-            plan.add(change)
-        elif same(current, value):
-            if guess:  # the same value, now the target's own: the journal records it
-                plan.changes.append(change)
-                plan.count(RECORDED)
-            else:
-                plan.count(COPY_SAME)
-        elif guess or overwrite:
-            plan.add(change)
-            plan.count(OVER_PROGRAM if guess else COPY_OVERWRITTEN)
-        else:
-            plan.count(COPY_KEPT)
-            plan.skipped.append(
-                {
-                    "reason": COPY_KEPT,
-                    "detail": f"{target_name or 'they'} rated it "
-                    f"{format_stars(current, glyphs=False)} (replace overwrites it)",
-                    "kind": it.kind,
-                    "title": it.title,
-                    "label": mine.label,
-                    "key": it.key,
-                    "rating": value,
-                    "current": current,
-                    SHOW: True,
-                }
-            )
+        guess = is_guess(normalize(mine.user_rating), dst_prov.get(str(it.key)))
+        _copy_one(plan, it, mine, value, guess, overwrite, reason, target_name)
     plan.options.update(overwrite=overwrite, kinds=sorted(wanted) if kinds else "all")
     return plan
+
+
+def _copy_one(
+    plan: Plan,
+    it: Item,
+    mine: Item,
+    value: float,
+    guess: bool,
+    overwrite: bool,
+    reason: str,
+    target_name: str,
+) -> None:
+    """One source rating onto the target's item ``mine``: written, recorded as theirs,
+    already the same, replacing a guess (or, with overwrite, their rating), or kept."""
+    current = normalize(mine.user_rating)
+    change = Change(PLEX, str(it.key), "userRating", current, value, reason, mine.label, YOURS)
+    if current is None:
+        plan.add(change)
+    elif same(current, value):
+        if guess:  # the same value, now the target's own: the journal records it
+            plan.changes.append(change)
+            plan.count(RECORDED)
+        else:
+            plan.count(COPY_SAME)
+    elif guess or overwrite:
+        plan.add(change)
+        plan.count(OVER_PROGRAM if guess else COPY_OVERWRITTEN)
+    else:
+        plan.count(COPY_KEPT)
+        plan.skipped.append(
+            {
+                "reason": COPY_KEPT,
+                "detail": f"{target_name or 'they'} rated it "
+                f"{format_stars(current, glyphs=False)} (replace overwrites it)",
+                "kind": it.kind,
+                "title": it.title,
+                "label": mine.label,
+                "key": it.key,
+                "rating": value,
+                "current": current,
+                SHOW: True,
+            }
+        )
 
 
 def copy_breakdown(counts: Mapping[str, int]) -> str:
