@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from ratings_gui.context import AppContext
 from ratings_gui.gui.confirm import offer_backup
 from ratings_gui.gui.dialogs import ConfirmDialog
 from ratings_gui.gui.header import Header
+from ratings_gui.gui.jobhost import POLL_MS, JobHost
 from ratings_gui.gui.plan_preview import PlanPreview
 from ratings_gui.gui.tabs import Tab, tab_class, tab_entries
 from ratings_gui.gui.theme import quiet_system_theme
@@ -32,14 +32,12 @@ from ratings_gui.gui.widgets import (
     readable_segments,
     style_treeviews,
 )
-from ratings_gui.jobs.runner import Call, Finished, JobContext, JobRunner, Log, Progress
-from ratings_gui.logsetup import redact
-from ratings_gui.plex.connection import connect_direct, describe_error
+from ratings_gui.jobs.runner import Finished, JobRunner
+from ratings_gui.plex.connection import connect_direct
 from ratings_gui.resources import icon_png
 
 log = logging.getLogger(__name__)
 
-POLL_MS = 50
 #: Fits a 1366x768 laptop with its taskbar and title bar.
 DEFAULT_GEOMETRY = "1240x680"
 MIN_SIZE = (1040, 640)
@@ -103,19 +101,11 @@ def fit_geometry(geometry: str, screen_w: int, screen_h: int) -> str:
     return out
 
 
-def describe_job_error(exc: BaseException) -> str:
-    """Plain, token-free text for a failed job (the plex module knows Plex's errors best)."""
-    try:
-        return redact(describe_error(exc))
-    except Exception:  # noqa: BLE001 - never let error text itself fail
-        return redact(str(exc) or type(exc).__name__)
-
-
 #: Seconds a thread may hold the GIL while another waits (Python's default: 0.005).
 SWITCH_INTERVAL = 0.001
 
 
-class App(ctk.CTk):
+class App(JobHost, ctk.CTk):
     """The window. Attributes tests and tabs use: ``tabs``, ``tab_objects``, ``plex_tab``,
     ``history_tab``, ``preview``, ``log_pane``, ``progress``, ``runner``, ``header``."""
 
@@ -271,128 +261,6 @@ class App(ctk.CTk):
             self.app.settings.set("appearance", mode)
         except Exception:  # noqa: BLE001 - an unwritable settings file must not matter here
             log.warning("appearance not saved", exc_info=True)
-
-    # --- jobs ---------------------------------------------------------------------
-
-    @property
-    def busy(self) -> bool:
-        return self._job_active
-
-    def start_job(
-        self,
-        work: Callable[[JobContext], Any],
-        *,
-        name: str,
-        phase: str = "",
-        on_done: Callable[[Finished], None] | None = None,
-        writes: bool = False,
-    ) -> bool:
-        """Run ``work`` on the worker; its end comes back to ``on_done`` on this thread.
-
-        ``writes``: the job changes ratings or files, so closing the window asks first.
-
-        Returns False (and says so) while another job runs: one job at a time.
-        """
-        if self._job_active:
-            self.log_line("Another job is still running; wait for it or press Cancel.")
-            return False
-        if self.runner.busy:
-            # Finished was delivered but the thread is still returning: it ends at once.
-            self.runner.join(1.0)
-        self._job_active = True
-        self._job_name = name
-        self._job_writes = writes
-        self._on_done = on_done
-        self._set_busy(True, phase)
-        try:
-            self.runner.start(work, describe_error=describe_job_error, name=name)
-        except RuntimeError as exc:
-            self._job_active = False
-            self._set_busy(False, "")
-            self.log_line(str(exc))
-            return False
-        return True
-
-    def run_task(
-        self, func: Callable[[], Any], then: Callable[[Finished], None], *, name: str
-    ) -> threading.Thread:
-        """Run ``func`` beside the job (a listing, a watch); ``then(Finished)`` on this thread."""
-        return self.runner.run_task(func, then, describe_error=describe_job_error, name=name)
-
-    def cancel_job(self) -> None:
-        if self._job_active:
-            self.runner.cancel()
-            self.progress.phase.configure(text="Cancelling…")
-
-    @property
-    def cancel_requested(self) -> bool:
-        """The user pressed Cancel (or closed the window) during the current job."""
-        return self.runner.cancel_event.is_set()
-
-    def set_status(self, text: str) -> None:
-        """The line beside the progress bar, after a job (a run's outcome)."""
-        self.progress.phase.configure(text=text, text_color=("gray10", "gray90"))
-
-    def _set_busy(self, busy: bool, phase: str) -> None:
-        self.progress.set_busy(busy, phase)
-        for tab in self.tab_objects.values():
-            tab.set_busy(busy)
-
-    def _poll(self) -> None:
-        """Drain the runner's events (main thread); reschedule first so one bad event cannot stop it."""
-        if self._closing:
-            return
-        self._poll_id = self.after(POLL_MS, self._poll)
-        if is_dark() != self._dark:
-            self._dark = is_dark()
-            style_treeviews(self)
-        for ev in self.runner.drain():
-            self._handle(ev)
-
-    def _handle(self, ev: Any) -> None:
-        if isinstance(ev, Call):
-            try:
-                ev.fn()
-            except Exception:  # noqa: BLE001 - one failing callback must not stop the others
-                log.exception("a background task's callback failed")
-        elif isinstance(ev, Progress):
-            self.progress.show(ev.done, ev.total, ev.phase, ev.eta_seconds)
-        elif isinstance(ev, Log):
-            prefix = "" if ev.level < logging.WARNING else "Warning: "
-            self.log_line(prefix + ev.text)
-        elif isinstance(ev, Finished):
-            on_done = self._on_done
-            self._job_active = False
-            self._job_writes = False
-            self._on_done = None
-            if ev.error:
-                self._set_busy(False, "Cancelled.")
-                if ev.cancelled:
-                    self.log_line(ev.error)
-                else:
-                    self.show_error(ev.error)
-            elif self.cancel_requested:
-                # The job stopped early but returned what it did: not "Done".
-                self._set_busy(False, "Cancelled.")
-            else:
-                self._set_busy(False, "Done")
-                self.progress.bar.set(1)
-            self._write_ended()
-            if on_done is not None:
-                on_done(ev)
-            self.follow_journal()
-
-    def _write_ended(self) -> None:
-        """The question "a write is running: stop and close?" is gone once the write is."""
-        dialog, self.close_dialog = self.close_dialog, None
-        if dialog is None:
-            return
-        try:
-            if dialog.winfo_exists():
-                dialog.destroy()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
-        self.log_line("The write has ended; the window can be closed now.")
 
     def follow_journal(self) -> None:
         """After every job: each tab's shown run result follows the journal (an undo)."""

@@ -1,0 +1,172 @@
+"""The window's side of background work: one job at a time, its events drained on the Tk thread.
+
+A part of :class:`~ratings_gui.gui.app.App` (a mixin). Work runs on the
+runner's worker; its progress, log lines, calls and its end come back as
+events that :meth:`JobHost._poll` drains from ``after()``: no widget is
+touched from another thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ratings_gui.gui.widgets import is_dark, style_treeviews
+from ratings_gui.jobs.runner import Call, Finished, JobContext, Log, Progress
+from ratings_gui.logsetup import redact
+from ratings_gui.plex.connection import describe_error
+
+log = logging.getLogger(__name__)
+
+#: How often the window drains the runner's events (ms).
+POLL_MS = 50
+
+
+def describe_job_error(exc: BaseException) -> str:
+    """Plain, token-free text for a failed job (the plex module knows Plex's errors best)."""
+    try:
+        return redact(describe_error(exc))
+    except Exception:  # noqa: BLE001 - never let error text itself fail
+        return redact(str(exc) or type(exc).__name__)
+
+
+class JobHost:
+    """start_job / run_task / cancel, and the event drain; the window supplies the widgets."""
+
+    runner: Any
+    progress: Any
+    tab_objects: dict[str, Any]
+    close_dialog: Any
+    _job_active: bool
+    _job_name: str
+    _job_writes: bool
+    _on_done: Callable[[Finished], None] | None
+    _closing: bool
+    _dark: bool
+    _poll_id: Any
+    after: Any
+    log_line: Any
+    show_error: Any
+    follow_journal: Any
+
+    @property
+    def busy(self) -> bool:
+        return self._job_active
+
+    def start_job(
+        self,
+        work: Callable[[JobContext], Any],
+        *,
+        name: str,
+        phase: str = "",
+        on_done: Callable[[Finished], None] | None = None,
+        writes: bool = False,
+    ) -> bool:
+        """Run ``work`` on the worker; its end comes back to ``on_done`` on this thread.
+
+        ``writes``: the job changes ratings or files, so closing the window asks first.
+
+        Returns False (and says so) while another job runs: one job at a time.
+        """
+        if self._job_active:
+            self.log_line("Another job is still running; wait for it or press Cancel.")
+            return False
+        if self.runner.busy:
+            # Finished was delivered but the thread is still returning: it ends at once.
+            self.runner.join(1.0)
+        self._job_active = True
+        self._job_name = name
+        self._job_writes = writes
+        self._on_done = on_done
+        self._set_busy(True, phase)
+        try:
+            self.runner.start(work, describe_error=describe_job_error, name=name)
+        except RuntimeError as exc:
+            self._job_active = False
+            self._set_busy(False, "")
+            self.log_line(str(exc))
+            return False
+        return True
+
+    def run_task(
+        self, func: Callable[[], Any], then: Callable[[Finished], None], *, name: str
+    ) -> threading.Thread:
+        """Run ``func`` beside the job (a listing, a watch); ``then(Finished)`` on this thread."""
+        return self.runner.run_task(func, then, describe_error=describe_job_error, name=name)
+
+    def cancel_job(self) -> None:
+        if self._job_active:
+            self.runner.cancel()
+            self.progress.phase.configure(text="Cancelling…")
+
+    @property
+    def cancel_requested(self) -> bool:
+        """The user pressed Cancel (or closed the window) during the current job."""
+        return self.runner.cancel_event.is_set()
+
+    def set_status(self, text: str) -> None:
+        """The line beside the progress bar, after a job (a run's outcome)."""
+        self.progress.phase.configure(text=text, text_color=("gray10", "gray90"))
+
+    def _set_busy(self, busy: bool, phase: str) -> None:
+        self.progress.set_busy(busy, phase)
+        for tab in self.tab_objects.values():
+            tab.set_busy(busy)
+
+    def _poll(self) -> None:
+        """Drain the runner's events (main thread); reschedule first so one bad event cannot stop it."""
+        if self._closing:
+            return
+        self._poll_id = self.after(POLL_MS, self._poll)
+        if is_dark() != self._dark:
+            self._dark = is_dark()
+            style_treeviews(self)
+        for ev in self.runner.drain():
+            self._handle(ev)
+
+    def _handle(self, ev: Any) -> None:
+        if isinstance(ev, Call):
+            try:
+                ev.fn()
+            except Exception:  # noqa: BLE001 - one failing callback must not stop the others
+                log.exception("a background task's callback failed")
+        elif isinstance(ev, Progress):
+            self.progress.show(ev.done, ev.total, ev.phase, ev.eta_seconds)
+        elif isinstance(ev, Log):
+            prefix = "" if ev.level < logging.WARNING else "Warning: "
+            self.log_line(prefix + ev.text)
+        elif isinstance(ev, Finished):
+            on_done = self._on_done
+            self._job_active = False
+            self._job_writes = False
+            self._on_done = None
+            if ev.error:
+                self._set_busy(False, "Cancelled.")
+                if ev.cancelled:
+                    self.log_line(ev.error)
+                else:
+                    self.show_error(ev.error)
+            elif self.cancel_requested:
+                # The job stopped early but returned what it did: not "Done".
+                self._set_busy(False, "Cancelled.")
+            else:
+                self._set_busy(False, "Done")
+                self.progress.bar.set(1)
+            self._write_ended()
+            if on_done is not None:
+                on_done(ev)
+            self.follow_journal()
+
+    def _write_ended(self) -> None:
+        """The question "a write is running: stop and close?" is gone once the write is."""
+        dialog, self.close_dialog = self.close_dialog, None
+        if dialog is None:
+            return
+        try:
+            if dialog.winfo_exists():
+                dialog.destroy()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+        self.log_line("The write has ended; the window can be closed now.")
