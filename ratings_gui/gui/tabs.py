@@ -23,17 +23,13 @@ from ratings_gui.context import AppContext
 from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.core.registry import title_of
 from ratings_gui.gui.header import Header
+from ratings_gui.gui.library_picker import NO_MUSIC_LIBRARY, LibraryPicking
 from ratings_gui.gui.plan_preview import PlanPreview, describe_counts
 from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, count_text, set_enabled, tip
 from ratings_gui.jobs.policy import apply_job
 from ratings_gui.jobs.runner import Finished, JobContext, JobRunner
 from ratings_gui.journal import Outcomes
 from ratings_gui.journal.writeloop import CANCELLED, quiet
-from ratings_gui.plex.http import PlexHttp
-from ratings_gui.plex.snapshot import section_titles
-
-#: The library menu's text when the server has no music library.
-NO_MUSIC_LIBRARY = "(no music library)"
 
 #: The plan's share of a job tab never shrinks below this (about 8 rows with its buttons).
 PLAN_MIN_HEIGHT = 300
@@ -119,7 +115,7 @@ class Window(Protocol):
     def set_status(self, text: str) -> None: ...
 
 
-class Tab:
+class Tab(LibraryPicking):
     """Base of every tab: its frame, remembered options, and jobs through the window.
 
     Rules a tab follows: read every widget value on the main thread BEFORE
@@ -159,19 +155,6 @@ class Tab:
 
     def on_show(self) -> None:
         """The user switched to this tab."""
-
-    def on_connection_changed(self) -> None:
-        """Server or library changed (``self.app.connection`` / ``self.app.library``).
-
-        A music tab (:attr:`music_tab`) lists the server's music libraries again.
-        """
-        if self.music_tab:
-            self.list_libraries("artist", self.music_libraries_listed)
-
-    def music_libraries_listed(self, names: list[str]) -> None:
-        """The music libraries came back: offer them in :attr:`library_menu`."""
-        self.libraries = names
-        self.fill_library_menu(self.library_menu, names, NO_MUSIC_LIBRARY)
 
     def set_busy(self, busy: bool) -> None:
         """A job started or ended somewhere: disable or enable this tab's start buttons."""
@@ -266,55 +249,6 @@ class Tab:
         opts = self.options()
         opts.update(options)
         self.app.settings.set_tab(self.name, opts)
-
-    def list_libraries(self, section_type: str, done: Callable[[list[str]], None]) -> None:
-        """The server's library titles of one type, listed by a task beside the job (one request).
-
-        ``done(names)`` runs on the Tk thread. No connection, or a listing
-        that fails, gives ``[]`` (the failure as one log line: the Plex tab
-        reports connection trouble).
-        """
-        conn = self.app.connection
-        if conn is None:
-            done([])
-            return
-
-        def listed(ev: Finished) -> None:
-            if ev.error:
-                self.say(f"{self.title}: libraries not listed ({ev.error})")
-            done([] if ev.error else ev.result)
-
-        self.window.run_task(
-            lambda: section_titles(PlexHttp(conn), section_type),
-            listed,
-            name=f"{self.name}-libraries",
-        )
-
-    def fill_library_menu(self, menu: Any, names: list[str], placeholder: str) -> str:
-        """Offer ``names``; pick the window's library, else the one this tab used last."""
-        menu.configure(values=names or [placeholder])
-        wanted = [self.app.library, self.options().get("library")]
-        pick = next((n for n in wanted if n in names), names[0] if names else placeholder)
-        menu.set(pick)
-        self.library_picked(pick)
-        return pick
-
-    def shown_library(self) -> str | None:
-        """The library this tab works on (its own picker), for the header; None: the window's."""
-        menu = getattr(self, "library_menu", None)
-        if not self.music_tab or menu is None:
-            return None
-        name = str(menu.get())
-        return name if name in getattr(self, "libraries", []) else None
-
-    def library_picked(self, _name: str = "") -> None:
-        """The tab's picker changed: the header names the library this tab works on."""
-        tabs = getattr(self.window, "tabs", None)
-        if tabs is None or tabs.get() != self.title:
-            return
-        picked = self.shown_library()
-        if picked is not None:
-            self.window.header.set(library=picked)
 
     def run_job(
         self,
