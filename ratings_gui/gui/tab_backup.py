@@ -65,8 +65,23 @@ class BackupTab(Tab):
         self.confirm_dialog: TypedConfirmDialog | None = None
         saved = self.options()
         options, bar, body = self.job_layout()
-        pad = {"padx": (8, 4), "pady": 3}
+        self._build_library_line(options)
+        self._build_clear_line(options)
+        self._build_buttons(bar)
+        preview = self.make_preview(body)
+        preview.grid(row=0, column=0, sticky="nsew", padx=4)
+        self.start_buttons += [
+            self.backup_button,
+            self.restore_button,
+            self.clear_button,
+            self.copy_button,
+        ]
+        self._saved_library = saved.get("library")
+        self.on_connection_changed()
 
+    def _build_library_line(self, options: Any) -> None:
+        """Which library, and whether a restore may replace ratings already there."""
+        pad = {"padx": (8, 4), "pady": 3}
         line = ctk.CTkFrame(options, fg_color="transparent")
         line.pack(fill="x", padx=2, pady=(3, 0))
         caption = ctk.CTkLabel(line, text="Library", width=56, anchor="w")
@@ -89,6 +104,9 @@ class BackupTab(Tab):
         self.overwrite_check.pack(side="left", padx=(16, 4))
         tip(HELP["overwrite"], self.overwrite_check)
 
+    def _build_clear_line(self, options: Any) -> None:
+        """What a clear removes, and the automatic backup before every run that writes."""
+        pad = {"padx": (8, 4), "pady": 3}
         line = ctk.CTkFrame(options, fg_color="transparent")
         line.pack(fill="x", padx=2, pady=(0, 3))
         caption = ctk.CTkLabel(line, text="Clear", width=56, anchor="w")
@@ -108,6 +126,8 @@ class BackupTab(Tab):
         self.auto_switch.pack(side="left", padx=(16, 4))
         tip(HELP["auto"], self.auto_switch)
 
+    def _build_buttons(self, bar: Any) -> None:
+        """Back up, Restore, Save rows not restored, Copy to another user, Clear; the status."""
         row = ctk.CTkFrame(bar, fg_color="transparent")
         row.pack(fill="x")
         self.backup_button = Button(
@@ -148,17 +168,6 @@ class BackupTab(Tab):
             bar, text="", anchor="w", justify="left", text_color=MUTED_COLOR, wraplength=1000
         )
         self.status_label.pack(fill="x", padx=(4, 0), pady=(2, 0))
-
-        preview = self.make_preview(body)
-        preview.grid(row=0, column=0, sticky="nsew", padx=4)
-        self.start_buttons += [
-            self.backup_button,
-            self.restore_button,
-            self.clear_button,
-            self.copy_button,
-        ]
-        self._saved_library = saved.get("library")
-        self.on_connection_changed()
 
     def restore_defaults(self) -> None:
         """All libraries, all kinds, restore keeps what the server holds."""
