@@ -133,9 +133,13 @@ class BacktestChart(tkinter.Canvas):
                 w / 2, h / 2, text="Test accuracy to see how well it knows you", fill=fg
             )
             return
-        bold = ("TkDefaultFont", 10, "bold")
         split = w * 0.55
-        # left: one bar per method, the chosen engine in colour
+        self._draw_errors(split, h, fg)
+        self._draw_calibration(split, w, h, fg, grid, dark)
+
+    def _draw_errors(self, split: float, h: float, fg: str) -> None:
+        """Left: one bar per method's average error, the chosen engine in colour."""
+        bold = ("TkDefaultFont", 10, "bold")
         self.create_text(
             4, 2, text="Average error (★, shorter = better)", anchor="nw", fill=fg, font=bold
         )
@@ -160,8 +164,13 @@ class BacktestChart(tkinter.Canvas):
                 tags=("bar",),
             )
             self.create_text(x1 + 4, y + row_h / 2, text=f"{err:.2f}★", anchor="w", fill=fg)
-        # right: what the engine predicted (across) against what you gave (up); on the
-        # dashed line = right on average
+
+    def _draw_calibration(
+        self, split: float, w: float, h: float, fg: str, grid: str, dark: bool
+    ) -> None:
+        """Right: what the engine guessed (across) against what you gave (up); on the
+        dashed line = right on average."""
+        bold = ("TkDefaultFont", 10, "bold")
         left, right, ptop, pbottom = split + 30, w - 8, 30, h - 16
         self.create_text(
             split + 8,
