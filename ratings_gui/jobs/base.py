@@ -37,7 +37,7 @@ from ratings_gui.journal import (
     Provenance,
     recovery_path,
 )
-from ratings_gui.journal.writeloop import CANCELLED, Writer, count_outcomes
+from ratings_gui.journal.writeloop import CANCELLED, Writer, WriteResult, count_outcomes
 from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.http import PlexHttp
@@ -182,20 +182,8 @@ def apply_plan(
     conn = require_connection(app)
     if writer is None:
         writer = RatingWriter(conn, workers=workers, cancel=ctx.cancel_event, timeout=timeout)
-    refused = [c for c in plan.changes if not writer.accepts(c)]
-    if any(c.target_kind == FILE for c in refused):
-        raise PlexError("This plan holds changes to files; only Plex changes can be applied here.")
-    if refused:
-        raise PlexError(f"{refused[0].label or refused[0].target}: cannot write {refused[0].field}")
-    run_id = app.journal.start_run(
-        plan.job,
-        plan.options,
-        server=conn.name,
-        library=str(plan.options.get("library") or app.library or ""),
-        undo_of=undo_of,
-        user=conn.user,
-        user_name=conn.user_title if conn.member else "",
-    )
+    _check_accepts(writer, plan)
+    run_id = _start_run(app, conn, plan, undo_of)
     report = Report(plan.job, run_id, dry_run=False)
     with RunLog(app.paths.logs, plan.job, run_id):
         ctx.log(f"run {run_id}: writing {len(plan.changes):,} changes ({conn.name})")
@@ -217,29 +205,9 @@ def apply_plan(
         lost = app.journal.lost()
         if lost:
             raise _journal_lost(app, plan, run_id, lost, result.applied)
-        if result.stopped:
-            report.messages.append(f"stopped: {result.stopped}")
-        report.counts.update(plan.counts)
-        report.counts.pop("update", None)
-        report.counts.update(count_outcomes(result))
-        if result.left_alone:
-            note_left_alone(report, result.left_alone)
-        for reason, n in result.reasons.items():
-            report.counts[f"file failed: {reason.replace('_', ' ')}"] += n
-        report.changes = len(result.applied)
-        report.applied = result.applied
-        report.failed = [f for f in result.failed if f[1] != CANCELLED]
-        report.extra["requests"] = result.requests
+        _fill_report(report, plan, result)
         if after is not None:
-            try:
-                after(report)
-            except Exception as exc:
-                # the writes are journaled; the run says the check after them broke
-                status = run_status(report, result.cancelled, result.stopped)
-                if status == "done":
-                    status = "done with errors" if report.applied else "failed"
-                app.journal.finish_run(run_id, status, {**report.as_json(), "error": str(exc)})
-                raise
+            _run_after(app, run_id, report, result, after)
         status = run_status(report, result.cancelled, result.stopped)
         app.journal.finish_run(run_id, status, report.as_json())
         ctx.log(
@@ -247,6 +215,62 @@ def apply_plan(
             f"{len(report.failed):,} failed ({report.extra.get('requests', 0):,} requests)"
         )
     return report
+
+
+def _start_run(app: Any, conn: Any, plan: Plan, undo_of: int | None) -> int:
+    """The run in the journal: the job, its options, the server, library and Plex user."""
+    return int(
+        app.journal.start_run(
+            plan.job,
+            plan.options,
+            server=conn.name,
+            library=str(plan.options.get("library") or app.library or ""),
+            undo_of=undo_of,
+            user=conn.user,
+            user_name=conn.user_title if conn.member else "",
+        )
+    )
+
+
+def _check_accepts(writer: Writer, plan: Plan) -> None:
+    """Every change must be one the writer takes (a file change needs the tags writer)."""
+    refused = [c for c in plan.changes if not writer.accepts(c)]
+    if any(c.target_kind == FILE for c in refused):
+        raise PlexError("This plan holds changes to files; only Plex changes can be applied here.")
+    if refused:
+        raise PlexError(f"{refused[0].label or refused[0].target}: cannot write {refused[0].field}")
+
+
+def _fill_report(report: Report, plan: Plan, result: WriteResult) -> None:
+    """The report of a write: the plan's counts, the outcomes, what was written and failed."""
+    if result.stopped:
+        report.messages.append(f"stopped: {result.stopped}")
+    report.counts.update(plan.counts)
+    report.counts.pop("update", None)
+    report.counts.update(count_outcomes(result))
+    if result.left_alone:
+        note_left_alone(report, result.left_alone)
+    for reason, n in result.reasons.items():
+        report.counts[f"file failed: {reason.replace('_', ' ')}"] += n
+    report.changes = len(result.applied)
+    report.applied = result.applied
+    report.failed = [f for f in result.failed if f[1] != CANCELLED]
+    report.extra["requests"] = result.requests
+
+
+def _run_after(
+    app: Any, run_id: int, report: Report, result: WriteResult, after: Callable[[Report], None]
+) -> None:
+    """The job's check after the writes; if it breaks, the run is finished saying so."""
+    try:
+        after(report)
+    except Exception as exc:
+        # the writes are journaled; the run says the check after them broke
+        status = run_status(report, result.cancelled, result.stopped)
+        if status == "done":
+            status = "done with errors" if report.applied else "failed"
+        app.journal.finish_run(run_id, status, {**report.as_json(), "error": str(exc)})
+        raise
 
 
 def _landed(app: Any, plan: Plan, run_id: int, error: str) -> dict[str, Any]:

@@ -231,9 +231,7 @@ def watch(
     job = BaseRatingJob(app, opts)
     value = check_value(opts.value, opts.style)
     http = PlexHttp(conn, cancel=ctx.cancel_event)
-    sec = find_section(http, opts.library, conn.name)
-    if sec.type != "artist":
-        raise PlexError(f"{opts.library} is not a music library.")
+    sec = _music_section(http, opts.library, conn.name)
     head = _first_page(http, sec.id, page)
     floor = (head[0].added_at or 0) if head else 0
     known = {t.key for t in head}
@@ -245,14 +243,8 @@ def watch(
     deadline = None if seconds is None else time.monotonic() + seconds
     try:
         while not ctx.cancel_event.is_set():
-            wait = interval if deadline is None else min(interval, deadline - time.monotonic())
-            if wait > 0:
-                # one wait that either the cancel flag or a notification ends
-                end = time.monotonic() + wait
-                while time.monotonic() < end and not ctx.cancel_event.is_set():
-                    if wake.wait(min(0.1, max(0.0, end - time.monotonic()))):
-                        wake.clear()
-                        break
+            left = interval if deadline is None else deadline - time.monotonic()
+            _wait(ctx, wake, min(interval, left))
             if ctx.cancel_event.is_set():
                 break
             stats.polls += 1
@@ -261,24 +253,7 @@ def watch(
             if new:
                 known.update(t.key for t in new)
                 stats.seen += len(new)
-                prov = rating_provenance(app, [str(t.key) for t in new])
-                plan = plan_base_rating(
-                    new, prov, value=value, override_program=opts.override_program
-                )
-                # a track someone rates after this poll is left alone, as in every run
-                plan.read_at = polled_at
-                plan.options.update(
-                    library=opts.library, section_id=sec.id, read_at=polled_at, watch=True
-                )
-                ctx.log(f"{len(new)} new track(s); {len(plan)} to rate")
-                if plan.changes:
-                    report = job.apply(ctx, plan)
-                    stats.rated += report.changes
-                    stats.failed += len(report.failed)
-                    if report.run_id is not None:
-                        stats.runs.append(report.run_id)
-                    if on_batch is not None:
-                        on_batch(report)
+                _rate_new(app, job, opts, sec.id, new, value, polled_at, ctx, stats, on_batch)
             if deadline is not None and time.monotonic() >= deadline:
                 break
     finally:
@@ -289,3 +264,51 @@ def watch(
                 pass
     ctx.log(f"watch ended: {stats.rated} track(s) rated in {stats.polls} polls")
     return stats
+
+
+def _music_section(http: PlexHttp, library: str, server: str) -> Any:
+    """The music library to watch; a plain error for any other kind."""
+    sec = find_section(http, library, server)
+    if sec.type != "artist":
+        raise PlexError(f"{library} is not a music library.")
+    return sec
+
+
+def _wait(ctx: JobContext, wake: threading.Event, seconds: float) -> None:
+    """One wait between polls that either the cancel flag or a notification ends."""
+    if seconds <= 0:
+        return
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not ctx.cancel_event.is_set():
+        if wake.wait(min(0.1, max(0.0, end - time.monotonic()))):
+            wake.clear()
+            return
+
+
+def _rate_new(
+    app: Any,
+    job: BaseRatingJob,
+    opts: BaseRatingOptions,
+    section_id: int,
+    new: list[Item],
+    value: float,
+    polled_at: float,
+    ctx: JobContext,
+    stats: WatchStats,
+    on_batch: Callable[[Report], None] | None,
+) -> None:
+    """The base rating for one poll's new tracks: planned and applied as a run of its own."""
+    prov = rating_provenance(app, [str(t.key) for t in new])
+    plan = plan_base_rating(new, prov, value=value, override_program=opts.override_program)
+    # a track someone rates after this poll is left alone, as in every run
+    plan.read_at = polled_at
+    plan.options.update(library=opts.library, section_id=section_id, read_at=polled_at, watch=True)
+    ctx.log(f"{len(new)} new track(s); {len(plan)} to rate")
+    if plan.changes:
+        report = job.apply(ctx, plan)
+        stats.rated += report.changes
+        stats.failed += len(report.failed)
+        if report.run_id is not None:
+            stats.runs.append(report.run_id)
+        if on_batch is not None:
+            on_batch(report)

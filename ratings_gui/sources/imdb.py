@@ -211,6 +211,51 @@ def _variant(columns: list[str]) -> str:
     return "ratings"
 
 
+#: The columns read (a group: names of one column), refused when one appears twice.
+COLUMNS: tuple[str | tuple[str, ...], ...] = (
+    ("your rating", "you rated"),
+    "const",
+    "title",
+    "original title",
+    "title type",
+    "year",
+    "release date",
+    "release date (month/day/year)",
+    "date rated",
+    "date added",
+    "created",  # a list's Created and Date Rated are both there: a fallback, not a twin
+)
+
+
+def _rating(
+    result: ParseResult,
+    table: Table,
+    line: int,
+    cells: list[str],
+    c_rating: int | None,
+    is_list: bool,
+) -> tuple[bool, float | None, str]:
+    """(usable, rating, its text) of one row; a row not usable is counted (an unrated list
+    entry) or listed as a problem here."""
+    why = malformed(table, cells, c_rating)
+    if why:
+        problem(result, line, "malformed row", raw_dict(table, cells), why, table.name)
+        return False, None, ""
+    raw_rating = cell(cells, c_rating)
+    if not raw_rating:
+        if is_list:
+            result.counts["not rated"] += 1
+        else:
+            problem(result, line, "invalid rating", raw_dict(table, cells), "empty", table.name)
+        return False, None, raw_rating
+    try:
+        plain_number(raw_rating, RATING, RATING_WORDS)
+        return True, ten_to_plex(raw_rating), raw_rating
+    except RatingError as exc:
+        problem(result, line, "invalid rating", raw_dict(table, cells), str(exc), table.name)
+        return False, None, raw_rating
+
+
 def parse(table: Table) -> ParseResult:
     """Rows of a ratings or list export -> Plex ratings; list rows without a rating are skipped."""
     variant = _variant(table.columns)
@@ -230,43 +275,17 @@ def parse(table: Table) -> ParseResult:
         raise SourceError(
             f"{table.name} is an IMDb list without a 'Your Rating' column: it holds no ratings."
         )
-    table.refuse_duplicates(
-        ("your rating", "you rated"),
-        "const",
-        "title",
-        "original title",
-        "title type",
-        "year",
-        "release date",
-        "release date (month/day/year)",
-        "date rated",
-        "date added",
-        "created",  # a list's Created and Date Rated are both there: a fallback, not a twin
-    )
+    table.refuse_duplicates(*COLUMNS)
     dayfirst = day_first(cell(cells, c_date) for _, cells in table.records)
     rows: list[SourceRow] = []
     raws: dict[int, dict[str, str]] = {}
     for line, cells in table.records:
         result.counts["read"] += 1
-        why = malformed(table, cells, c_rating)
-        if why:
-            problem(result, line, "malformed row", raw_dict(table, cells), why, table.name)
+        ok, rating, raw_rating = _rating(result, table, line, cells, c_rating, is_list)
+        if not ok:
             continue
-        raw_rating = cell(cells, c_rating)
         title = cell(cells, c_title)
         const = imdb_id(cell(cells, c_id))
-        if not raw_rating:
-            if is_list:
-                result.counts["not rated"] += 1
-            else:
-                problem(result, line, "invalid rating", raw_dict(table, cells), "empty", table.name)
-            continue
-        try:
-            plain_number(raw_rating, RATING, RATING_WORDS)
-            rating = ten_to_plex(raw_rating)
-        except RatingError as exc:
-            problem(result, line, "invalid rating", raw_dict(table, cells), str(exc), table.name)
-            continue
         if not title and not const:
             problem(result, line, "missing title", raw_dict(table, cells), source=table.name)
             continue

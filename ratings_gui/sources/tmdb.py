@@ -37,29 +37,62 @@ def sniff(columns: set[str]) -> bool:
     return "tmdb id" in columns and "your rating" in columns
 
 
+#: The columns read, in the order a duplicate is refused.
+COLUMNS = (
+    "your rating",
+    "tmdb id",
+    "imdb id",
+    "type",
+    "name",
+    "release date",
+    "season number",
+    "episode number",
+    "date rated",
+)
+
+
+def _kind(
+    kind_text: str, season: int | None, episode: int | None
+) -> tuple[str | None, int | None, int | None]:
+    """A row's Plex kind from its type and numbers: a tv row with numbers is a season or an
+    episode; a movie keeps no numbers."""
+    kind_text = kind_text.casefold()
+    if kind_text == "movie":
+        return "movie", None, None
+    if kind_text in ("tv", "show", "tv show"):
+        kind = "episode" if season is not None and episode is not None else "show"
+        if season is not None and episode is None:
+            kind = "season"
+        return kind, season, episode
+    return None, season, episode
+
+
+def _ids(
+    kind: str | None, tmdb: str | None, imdb: str | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The row's own ids and its show's: the TMDb ID of a season or episode row is its show's."""
+    ids: dict[str, str] = {}
+    show_ids: dict[str, str] = {}
+    if kind in ("episode", "season"):
+        if tmdb:
+            show_ids["tmdb"] = tmdb
+        if imdb:
+            ids["imdb"] = imdb
+    else:
+        if imdb:
+            ids["imdb"] = imdb
+        if tmdb:
+            ids["tmdb"] = tmdb
+    return ids, show_ids
+
+
 def parse(table: Table) -> ParseResult:
     """Rows -> Plex ratings; a tv row with numbers is a season or an episode of that show."""
     result = ParseResult(NAME, variant="ratings")
-    c_tmdb = table.col("tmdb id")
-    c_imdb = table.col("imdb id")
-    c_type = table.col("type")
-    c_name = table.col("name")
-    c_release = table.col("release date")
-    c_season = table.col("season number")
-    c_episode = table.col("episode number")
-    c_rating = table.col("your rating")
-    c_date = table.col("date rated")
-    table.refuse_duplicates(
-        "your rating",
-        "tmdb id",
-        "imdb id",
-        "type",
-        "name",
-        "release date",
-        "season number",
-        "episode number",
-        "date rated",
+    c_rating, c_tmdb, c_imdb, c_type, c_name, c_release, c_season, c_episode, c_date = (
+        table.col(name) for name in COLUMNS
     )
+    table.refuse_duplicates(*COLUMNS)
     rows: list[SourceRow] = []
     raws: dict[int, dict[str, str]] = {}
     for line, cells in table.records:
@@ -85,31 +118,10 @@ def parse(table: Table) -> ParseResult:
         if not name and not tmdb and not imdb:
             problem(result, line, "missing title", raw, source=table.name)
             continue
-        kind_text = cell(cells, c_type).casefold()
-        season = parse_int(cell(cells, c_season))
-        episode = parse_int(cell(cells, c_episode))
-        if kind_text == "movie":
-            kind: str | None = "movie"
-            season = episode = None
-        elif kind_text in ("tv", "show", "tv show"):
-            kind = "episode" if season is not None and episode is not None else "show"
-            if season is not None and episode is None:
-                kind = "season"
-        else:
-            kind = None
-        ids: dict[str, str] = {}
-        show_ids: dict[str, str] = {}
-        if kind in ("episode", "season"):
-            # The TMDb ID of a season or episode row is its show's id.
-            if tmdb:
-                show_ids["tmdb"] = tmdb
-            if imdb:
-                ids["imdb"] = imdb
-        else:
-            if imdb:
-                ids["imdb"] = imdb
-            if tmdb:
-                ids["tmdb"] = tmdb
+        kind, season, episode = _kind(
+            cell(cells, c_type), parse_int(cell(cells, c_season)), parse_int(cell(cells, c_episode))
+        )
+        ids, show_ids = _ids(kind, tmdb, imdb)
         row = SourceRow(
             line=line,
             title=name,

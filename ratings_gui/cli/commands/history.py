@@ -25,39 +25,49 @@ def _history_args(p: argparse.ArgumentParser) -> None:
 
 def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     if args.run_id is not None:
-        run = app.journal.run(args.run_id)
-        if run is None:
-            raise UsageError(f"There is no run {args.run_id} in the history.")
-        rows = app.journal.changes(args.run_id)
-        who = f" as {run.user_name}" if run.user_name else ""
-        out.say(f"run {run.id} {title_of(run.job)} {run.status} on {run.server}/{run.library}{who}")
-        for r in rows:
-            c = r.change
-            out.say(f"  {r.status:8} {c.label or c.target}: {change_text(c)}")
-        counts: dict[str, int] = {}
-        for r in rows:
-            counts[r.status] = counts.get(r.status, 0) + 1
-        out.result(
-            summary(
-                "history",
-                run_id=run.id,
-                counts=counts,
-                changes=len(rows),
-                changes_list=[
-                    {
-                        "target": r.change.target,
-                        "label": r.change.label,
-                        "field": r.change.field,
-                        "old": r.change.old,
-                        "new": r.change.new,
-                        "status": r.status,
-                    }
-                    for r in rows
-                ],
-            )
+        return _one_run(app, args.run_id, out)
+    return _run_list(app, args.limit, out)
+
+
+def _one_run(app: Any, run_id: int, out: Output) -> int:
+    """One run: a line per change with its status; the JSON lists the changes."""
+    run = app.journal.run(run_id)
+    if run is None:
+        raise UsageError(f"There is no run {run_id} in the history.")
+    rows = app.journal.changes(run_id)
+    who = f" as {run.user_name}" if run.user_name else ""
+    out.say(f"run {run.id} {title_of(run.job)} {run.status} on {run.server}/{run.library}{who}")
+    for r in rows:
+        c = r.change
+        out.say(f"  {r.status:8} {c.label or c.target}: {change_text(c)}")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    out.result(
+        summary(
+            "history",
+            run_id=run.id,
+            counts=counts,
+            changes=len(rows),
+            changes_list=[
+                {
+                    "target": r.change.target,
+                    "label": r.change.label,
+                    "field": r.change.field,
+                    "old": r.change.old,
+                    "new": r.change.new,
+                    "status": r.status,
+                }
+                for r in rows
+            ],
         )
-        return EXIT_OK
-    runs = app.journal.runs(limit=args.limit)
+    )
+    return EXIT_OK
+
+
+def _run_list(app: Any, limit: int, out: Output) -> int:
+    """The newest runs, a line each with what they wrote, failed and undid."""
+    runs = app.journal.runs(limit=limit)
     if not runs:
         out.say("No runs yet: the program has not changed anything with this data folder.")
     for r in runs:
