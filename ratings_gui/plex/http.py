@@ -15,7 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
@@ -153,6 +153,11 @@ class PlexHttp:
                 resp.status_code,
                 f"The Plex server answered {resp.status_code} to {method} {path.split('?')[0]}.",
             )
+        self._give_up(last)
+
+    def _give_up(self, last: BaseException | str | None) -> NoReturn:
+        """The retries are spent: unreachable (no answer, or a gateway's 502-504) or the
+        last status the server gave."""
         if isinstance(last, BaseException):
             raise Unreachable(describe_error(last, self.conn.url))
         code = int(str(last).strip("()")) if last else 0

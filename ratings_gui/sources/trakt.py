@@ -72,6 +72,39 @@ def _short(entry: Any) -> dict[str, str]:
     return {k: (v if isinstance(v, str) else json.dumps(v))[:300] for k, v in entry.items()}
 
 
+def _row(
+    entry: dict[str, Any], kind: str, rating: float, value: Any, pos: int, name: str
+) -> SourceRow:
+    """One rating entry as a row: a season or an episode carries its numbers and its show."""
+    show = entry.get("show")
+    obj = entry.get(kind)
+    title = _text(obj, "title")
+    row = SourceRow(
+        line=pos,
+        title=title,
+        year=_number(obj, "year"),
+        rating=rating,
+        rating_raw=str(value),
+        ids=_ids(obj),
+        kind_hint=kind,
+        date=parse_date(_text(entry, "rated_at")),
+        source=name,
+    )
+    if kind == "episode":
+        row.season = _number(obj, "season")
+        row.episode = _number(obj, "number")
+    elif kind == "season":
+        row.season = _number(obj, "number")
+        row.title = title or f"Season {row.season}"
+    if kind in ("episode", "season"):
+        row.show_title = _text(show, "title") or None
+        row.show_ids = _ids(show)
+        row.year = row.year or _number(show, "year")
+    if row.year is not None and parse_year(str(row.year)) is None:
+        row.year = None
+    return row
+
+
 def parse_text(text: str, name: str = "ratings.json") -> ParseResult:
     """One Trakt JSON file -> rows."""
     try:
@@ -106,32 +139,7 @@ def parse_text(text: str, name: str = "ratings.json") -> ParseResult:
         except RatingError as exc:
             problem(result, pos, "invalid rating", _short(entry), str(exc), name)
             continue
-        show = entry.get("show")
-        obj = entry.get(kind)
-        title = _text(obj, "title")
-        row = SourceRow(
-            line=pos,
-            title=title,
-            year=_number(obj, "year"),
-            rating=rating,
-            rating_raw=str(value),
-            ids=_ids(obj),
-            kind_hint=kind,
-            date=parse_date(_text(entry, "rated_at")),
-            source=name,
-        )
-        if kind == "episode":
-            row.season = _number(obj, "season")
-            row.episode = _number(obj, "number")
-        elif kind == "season":
-            row.season = _number(obj, "number")
-            row.title = title or f"Season {row.season}"
-        if kind in ("episode", "season"):
-            row.show_title = _text(show, "title") or None
-            row.show_ids = _ids(show)
-            row.year = row.year or _number(show, "year")
-        if row.year is not None and parse_year(str(row.year)) is None:
-            row.year = None
+        row = _row(entry, kind, rating, value, pos, name)
         if not row.title and not row.ids and not row.show_ids:
             problem(result, pos, "missing title", _short(entry), source=name)
             continue
