@@ -129,6 +129,16 @@ class App(JobHost, ctk.CTk):
         self._job_writes = False
         self.close_dialog: Any = None
 
+        self._place_window()
+        self._build_parts()
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self._show_context()
+        self._poll_id = self.after(POLL_MS, self._poll)
+        if getattr(self.app.settings, "load_error", None):
+            self.log_line(self.app.settings.load_error)
+
+    def _place_window(self) -> None:
+        """Title, the remembered size fitted to this screen, icon, table style, Ctrl+A."""
         self.title(APP_TITLE)
         self.minsize(*MIN_SIZE)  # the widest tab row (Inference: library, passes, mood tag) fits
         geometry = fit_geometry(
@@ -144,6 +154,8 @@ class App(JobHost, ctk.CTk):
         style_treeviews(self)
         select_all_on_ctrl_a(self)
 
+    def _build_parts(self) -> None:
+        """Header, the tabs (each found by its module), the progress row and the log drawer."""
         self.grid_columnconfigure(0, weight=1)
         self.grid_rowconfigure(1, weight=1)
         self.header = Header(self)
@@ -169,12 +181,6 @@ class App(JobHost, ctk.CTk):
         demo_folder = getattr(self.app, "demo_folder", None)
         if demo_folder:
             self.header.show_demo_folder(str(demo_folder))
-
-        self.protocol("WM_DELETE_WINDOW", self.close)
-        self._show_context()
-        self._poll_id = self.after(POLL_MS, self._poll)
-        if getattr(self.app.settings, "load_error", None):
-            self.log_line(self.app.settings.load_error)
 
     # --- tabs -------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from ratings_gui.gui.widgets import (
 #: Rows placed in the table; the rest are only in the export.
 ROW_CAP = 2000
 #: Rows inserted per ``after()`` tick, so each tick stays a few milliseconds.
-CHUNK = 200
+CHUNK = 100
 #: Pause between chunks: long enough that input and redraws get their turn in between.
 FILL_DELAY_MS = 10
 
@@ -231,6 +231,24 @@ class PlanPreview(ctk.CTkFrame):
         #: After Apply: the rows that were not written, shown until the next preview.
         self.result_rows: list[Change] = []
 
+        self._build_top()
+        self._build_buttons()
+        self.table = SortableTable(
+            self,
+            plan_columns(kind_of),
+            height=6,
+            row_cap=row_cap,
+            chunk=CHUNK,
+            delay_ms=FILL_DELAY_MS,
+            empty_text="Nothing to change.",
+            placeholder=NO_PLAN,
+        )
+        self.table.pack(fill="both", expand=True, padx=6, pady=2)
+        self.tree = self.table.tree
+        self.tree.bind("<Configure>", lambda _e: self._share_width(), add="+")
+
+    def _build_top(self) -> None:
+        """The plan's title and its counts (the counts wrap instead of running off)."""
         top = ctk.CTkFrame(self, fg_color="transparent")
         top.pack(fill="x", padx=6, pady=(6, 2))
         self.title_label = ctk.CTkLabel(
@@ -243,6 +261,8 @@ class PlanPreview(ctk.CTkFrame):
         self._top = top
         top.bind("<Configure>", lambda _e: self._wrap_counts(), add="+")
 
+    def _build_buttons(self) -> None:
+        """Export CSV…, Apply, Discard: packed before the table, so they keep their place."""
         bottom = ctk.CTkFrame(self, fg_color="transparent")
         # Packed before the table so the buttons keep their place when space is short.
         bottom.pack(side="bottom", fill="x", padx=6, pady=(2, 6))
@@ -260,20 +280,6 @@ class PlanPreview(ctk.CTkFrame):
             bottom, text="Export CSV…", width=110, command=self._ask_export, state="disabled"
         )
         self.export_button.pack(side="right", padx=(6, 0))
-
-        self.table = SortableTable(
-            self,
-            plan_columns(kind_of),
-            height=6,
-            row_cap=row_cap,
-            chunk=CHUNK,
-            delay_ms=FILL_DELAY_MS,
-            empty_text="Nothing to change.",
-            placeholder=NO_PLAN,
-        )
-        self.table.pack(fill="both", expand=True, padx=6, pady=2)
-        self.tree = self.table.tree
-        self.tree.bind("<Configure>", lambda _e: self._share_width(), add="+")
 
     def _share_width(self) -> None:
         """The long columns split the room the short ones leave: the item gets the larger part,

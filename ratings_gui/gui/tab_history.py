@@ -77,6 +77,14 @@ class HistoryTab(Tab):
         # Runs get less room than the lower area, where plans are reviewed.
         f.grid_rowconfigure(0, weight=1)
         f.grid_rowconfigure(2, weight=2)
+        self._build_bar(bar)
+        self._build_runs(f)
+        self._build_lower(f)
+        self.start_buttons = [self.undo_button]
+        self.refresh()
+
+    def _build_bar(self, bar: Any) -> None:
+        """The title, how many runs, Refresh and Undo run…."""
         ctk.CTkLabel(bar, text="Runs", font=ctk.CTkFont(size=15, weight="bold")).pack(side="left")
         self.summary_label = ctk.CTkLabel(bar, text="", text_color=("gray35", "gray65"))
         self.summary_label.pack(side="left", padx=12)
@@ -91,6 +99,8 @@ class HistoryTab(Tab):
         )
         self.refresh_button.pack(side="right", padx=8)
 
+    def _build_runs(self, f: Any) -> None:
+        """The runs table: each run's job in words, whose ratings, and its outcome counts."""
         self.runs_tree, holder = make_tree(
             f,
             [
@@ -111,6 +121,8 @@ class HistoryTab(Tab):
         holder.grid(row=0, column=0, sticky="nsew", padx=4)
         self.runs_tree.bind("<<TreeviewSelect>>", lambda _e: self.show_changes())
 
+    def _build_lower(self, f: Any) -> None:
+        """Below: the selected run's changes, or the undo plan under review in their place."""
         self.changes_title = ctk.CTkLabel(
             f, text="Select a run to see its changes.", anchor="w", font=ctk.CTkFont(weight="bold")
         )
@@ -135,8 +147,6 @@ class HistoryTab(Tab):
         preview = self.make_preview(self.lower)
         preview.grid(row=0, column=0, sticky="nsew")
         preview.grid_remove()
-        self.start_buttons = [self.undo_button]
-        self.refresh()
 
     # --- runs ---------------------------------------------------------------------------
 
