@@ -56,38 +56,45 @@ def transferred_copy(
             for s in lib.sections
         ]
 
-        def shift(k: int | None) -> int | None:
-            return None if k is None else k + key_offset
-
         for key in sorted(lib.items):
-            it = lib.items[key]
-            new_key = key + key_offset
-            file = it.file
-            for old, new in roots.items():
-                file = _move(file, old, new)
-            copy: DemoItem = dataclasses.replace(
-                it,
-                key=new_key,
-                parent_key=shift(it.parent_key),
-                grandparent_key=shift(it.grandparent_key),
-                children=[c + key_offset for c in it.children],
-                guids=list(it.guids),
-                guid=f"local://{new_key}" if local_guids else it.guid,
-                file=file,
-                moods=list(it.moods),
-                labels=list(it.labels),
-                genres=list(it.genres),
-                locked=set(),
-                user_rating=it.user_rating if keep_ratings else None,
-                last_rated_at=it.last_rated_at if keep_ratings else None,
-                view_count=it.view_count if keep_ratings else 0,
-                last_viewed_at=it.last_viewed_at if keep_ratings else None,
-                skip_count=0,
-                xml_cache=None,
-            )
-            out.items[new_key] = copy
+            copy = _moved_item(lib.items[key], key_offset, roots, local_guids, keep_ratings)
+            out.items[copy.key] = copy
         for (section_id, kind), keys in lib._by_type.items():
             out._by_type[(section_id, kind)] = [k + key_offset for k in keys]
         out._next_key = max(out.items, default=key_offset) + 1
         out._next_part = lib._next_part
         return out
+
+
+def _moved_item(
+    it: DemoItem, key_offset: int, roots: dict[str, str], local_guids: bool, keep_ratings: bool
+) -> DemoItem:
+    """One item on the new server: keys shifted, its file under the new folder, fresh state."""
+
+    def shift(k: int | None) -> int | None:
+        return None if k is None else k + key_offset
+
+    new_key = it.key + key_offset
+    file = it.file
+    for old, new in roots.items():
+        file = _move(file, old, new)
+    return dataclasses.replace(
+        it,
+        key=new_key,
+        parent_key=shift(it.parent_key),
+        grandparent_key=shift(it.grandparent_key),
+        children=[c + key_offset for c in it.children],
+        guids=list(it.guids),
+        guid=f"local://{new_key}" if local_guids else it.guid,
+        file=file,
+        moods=list(it.moods),
+        labels=list(it.labels),
+        genres=list(it.genres),
+        locked=set(),
+        user_rating=it.user_rating if keep_ratings else None,
+        last_rated_at=it.last_rated_at if keep_ratings else None,
+        view_count=it.view_count if keep_ratings else 0,
+        last_viewed_at=it.last_viewed_at if keep_ratings else None,
+        skip_count=0,
+        xml_cache=None,
+    )
