@@ -786,6 +786,40 @@ class _VideoGenerator:
             seen.add(title)
             self._show(title)
 
+    def _episode(
+        self, title: str, show: DemoItem, season: DemoItem, sn: int, en: int, year: int, added: int
+    ) -> None:
+        """Episode ``en`` of season ``sn``: its file, and sometimes a rating and a view."""
+        rng = self.rng
+        lib = self.lib
+        ep_title = _fill(rng.choice(names.EPISODE_PATTERNS), rng)
+        ep = lib._new_item(
+            "episode",
+            3,
+            ep_title,
+            added + sn * 1000 + en,
+            parent_key=season.key,
+            grandparent_key=show.key,
+            index=en,
+            parent_index=sn,
+            year=year + sn - 1,
+            duration=rng.randrange(22, 60) * 60_000,
+            rating=round(rng.uniform(5.0, 9.8), 1),
+            guids=[self._imdb(), f"tvdb://{rng.randrange(1_000_000, 9_999_999)}"],
+            file=(
+                f"{lib.shows_root}/{_safe(title)}/Season {sn:02d}/"
+                f"{_safe(title)} - S{sn:02d}E{en:02d} - {_safe(ep_title)}.mkv"
+            ),
+            container="mkv",
+        )
+        ep.size = (ep.duration or 0) * 400
+        if rng.random() < 0.3:
+            ep.user_rating = float(rng.randrange(3, 11))
+            ep.last_rated_at = ep.added_at + 86_400
+        if rng.random() < 0.5:
+            ep.view_count = 1
+            ep.last_viewed_at = ep.added_at + 7 * 86_400
+
     def _show(self, title: str) -> None:
         rng = self.rng
         lib = self.lib
@@ -821,33 +855,7 @@ class _VideoGenerator:
                 year=year + sn - 1,
             )
             for en in range(1, rng.randrange(6, 11)):
-                ep_title = _fill(rng.choice(names.EPISODE_PATTERNS), rng)
-                ep = lib._new_item(
-                    "episode",
-                    3,
-                    ep_title,
-                    added + sn * 1000 + en,
-                    parent_key=season.key,
-                    grandparent_key=show.key,
-                    index=en,
-                    parent_index=sn,
-                    year=year + sn - 1,
-                    duration=rng.randrange(22, 60) * 60_000,
-                    rating=round(rng.uniform(5.0, 9.8), 1),
-                    guids=[self._imdb(), f"tvdb://{rng.randrange(1_000_000, 9_999_999)}"],
-                    file=(
-                        f"{lib.shows_root}/{_safe(title)}/Season {sn:02d}/"
-                        f"{_safe(title)} - S{sn:02d}E{en:02d} - {_safe(ep_title)}.mkv"
-                    ),
-                    container="mkv",
-                )
-                ep.size = (ep.duration or 0) * 400
-                if rng.random() < 0.3:
-                    ep.user_rating = float(rng.randrange(3, 11))
-                    ep.last_rated_at = ep.added_at + 86_400
-                if rng.random() < 0.5:
-                    ep.view_count = 1
-                    ep.last_viewed_at = ep.added_at + 7 * 86_400
+                self._episode(title, show, season, sn, en, year, added)
 
 
 # ----------------------------------------------------------------------------- legacy agents
@@ -933,6 +941,46 @@ class _LegacyGenerator:
                 movie.last_rated_at = movie.added_at + 86_400
             movie.size = (movie.duration or 0) * 500
 
+    def _episode(
+        self, sid: int, how: str, show: DemoItem, season: DemoItem, sn: int, en: int, tvdb: str
+    ) -> None:
+        """Episode ``en`` of season ``sn``, with the ids its agent gives it."""
+        rng, lib = self.rng, self.lib
+        title, year = show.title, show.year or 0
+        ep_title = _fill(rng.choice(names.EPISODE_PATTERNS), rng)
+        ep = lib._new_item(
+            "episode",
+            sid,
+            ep_title,
+            show.added_at + sn * 1000 + en,
+            parent_key=season.key,
+            grandparent_key=show.key,
+            index=en,
+            parent_index=sn,
+            year=year + sn - 1,
+            duration=rng.randrange(22, 60) * 60_000,
+            file=(
+                f"{lib.shows_root}-{sid}/{_safe(title)}/Season {sn:02d}/"
+                f"{_safe(title)} - S{sn:02d}E{en:02d}.mkv"
+            ),
+            container="mkv",
+        )
+        ep.size = (ep.duration or 0) * 400
+        if how == "plex":
+            ep.guids = [
+                f"imdb://tt{self._number(100_000, 9_999_999):07d}",
+                f"tvdb://{self._number(1_000_000, 9_999_999)}",
+            ]
+        elif how == "thetvdb":
+            ep.guid = f"com.plexapp.agents.thetvdb://{tvdb}/{sn}/{en}{LEGACY_LANG}"
+            ep.agent_ids = {"show_tvdb": tvdb}
+        else:
+            anidb = show.agent_ids["anidb"]
+            ep.guid = f"com.plexapp.agents.hama://anidb-{anidb}/{sn}/{en}{LEGACY_LANG}"
+        if rng.random() < 0.3:
+            ep.user_rating = float(rng.randrange(3, 11))
+            ep.last_rated_at = ep.added_at + 86_400
+
     def _show(self, sid: int, how: str) -> None:
         """``how``: ``plex`` (new agent, Guid children), ``thetvdb`` or ``hama`` (legacy)."""
         rng, lib = self.rng, self.lib
@@ -962,36 +1010,4 @@ class _LegacyGenerator:
                 season.guid = f"com.plexapp.agents.thetvdb://{tvdb}/{sn}{LEGACY_LANG}"
                 season.agent_ids = {"show_tvdb": tvdb}
             for en in range(1, 5):
-                ep_title = _fill(rng.choice(names.EPISODE_PATTERNS), rng)
-                ep = lib._new_item(
-                    "episode",
-                    sid,
-                    ep_title,
-                    show.added_at + sn * 1000 + en,
-                    parent_key=season.key,
-                    grandparent_key=show.key,
-                    index=en,
-                    parent_index=sn,
-                    year=year + sn - 1,
-                    duration=rng.randrange(22, 60) * 60_000,
-                    file=(
-                        f"{lib.shows_root}-{sid}/{_safe(title)}/Season {sn:02d}/"
-                        f"{_safe(title)} - S{sn:02d}E{en:02d}.mkv"
-                    ),
-                    container="mkv",
-                )
-                ep.size = (ep.duration or 0) * 400
-                if how == "plex":
-                    ep.guids = [
-                        f"imdb://tt{self._number(100_000, 9_999_999):07d}",
-                        f"tvdb://{self._number(1_000_000, 9_999_999)}",
-                    ]
-                elif how == "thetvdb":
-                    ep.guid = f"com.plexapp.agents.thetvdb://{tvdb}/{sn}/{en}{LEGACY_LANG}"
-                    ep.agent_ids = {"show_tvdb": tvdb}
-                else:
-                    anidb = show.agent_ids["anidb"]
-                    ep.guid = f"com.plexapp.agents.hama://anidb-{anidb}/{sn}/{en}{LEGACY_LANG}"
-                if rng.random() < 0.3:
-                    ep.user_rating = float(rng.randrange(3, 11))
-                    ep.last_rated_at = ep.added_at + 86_400
+                self._episode(sid, how, show, season, sn, en, tvdb)
