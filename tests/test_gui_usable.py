@@ -158,6 +158,8 @@ def test_1_demo_samples_import_and_the_mapping_is_found_from_an_empty_box(
 
 
 def _start_slow_base_rating(win: Any, demo: Any) -> tuple[Any, int]:
+    """A base-rating run whose first chunk of grouped writes has landed and whose next one
+    waits on a slowed read (the check before each chunk): a run caught in the middle."""
     from ratings_gui.demo.server import Faults
 
     tab = win.tab_objects["base_rating"]
@@ -165,9 +167,16 @@ def _start_slow_base_rating(win: Any, demo: Any) -> tuple[Any, int]:
     tab.preview_button.invoke()
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
     planned = len(tab.preview.plan)
-    demo.faults = Faults(latency_ms=25, only_paths=("/:/rate",))
+    before = {k: demo.lib.rating(k) for k in demo.lib.keys_of(1, "track")}
+    demo.faults = Faults(latency_ms=1500, only_paths=("/library/metadata/",))
     tab.preview.apply_button.invoke()
-    pump_until(win, lambda: "writing" in win.progress.phase.cget("text"), 20, "writing")
+    pump_until(
+        win,
+        lambda: any(demo.lib.rating(k) != v for k, v in before.items()),
+        30,
+        "the first chunk written",
+    )
+    assert win.busy and "writing" in win.progress.phase.cget("text")
     return tab, planned
 
 
@@ -233,14 +242,17 @@ def test_5_plex_tab_state_follows_the_connection(win: Any, demo: Any, no_keyring
     plex.choose_library(next(iter(plex.libraries)))
     win.update()
     assert plex.next_label.winfo_ismapped()
-    # A failed connect to another server leaves no old server to run jobs on.
+    # A failed connect keeps the working connection, and the tab says so (issue 24 item 3).
+    before = win.app.connection
     plex.url_var.set(demo.url)
     plex.token_var.set("wrong-token-1234")
     plex.connect_button.invoke()
     idle(win, "the failed connect")
-    assert win.app.connection is None and win.header.server.cget("text") == "—"
+    assert win.app.connection is before and win.header.server.cget("text") == before.name
+    assert f"Still connected to {before.name}" in plex.status_label.cget("text")
+    assert plex.connection_label.cget("text").startswith(f"Connected to {before.name}")
     win.update()
-    assert not plex.next_label.winfo_ismapped()
+    assert plex.next_label.winfo_ismapped()
     plex.sign_out_button.invoke()
     win.update()
     assert not plex.sign_out_button.winfo_ismapped(), "no Sign out when nobody is signed in"

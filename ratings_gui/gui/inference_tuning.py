@@ -115,6 +115,7 @@ class FineTuning:
             self.dialog, text="Close", width=90, command=lambda: self.set_params_open(False)
         )
         self.close_button.pack(side="bottom", anchor="e", padx=12, pady=(4, 10))
+        tip("Close these settings; they are kept as typed for the next preview.", self.close_button)
         self.param_vars: dict[str, ctk.StringVar] = {}
         self.param_entries: dict[str, ctk.CTkEntry] = {}
         self.param_captions: dict[str, ctk.CTkLabel] = {}

@@ -1,6 +1,6 @@
 """The system's light/dark setting, asked at most every few seconds.
 
-customtkinter's "System" appearance asks darkdetect every 30 ms on the Tk
+customtkinter's "System" appearance asks the system (darkdetect) every 30 ms on the Tk
 thread; on Linux each answer runs a ``gsettings`` process (15-25 ms), which
 alone stalls the window. The answer is kept for :data:`TTL` seconds: the
 window still follows a change of the system's theme, a few seconds later.
@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import darkdetect
+from customtkinter.windows.widgets.appearance_mode.appearance_mode_tracker import (
+    AppearanceModeTracker,
+)
 
 #: Seconds an answer is kept.
 TTL = 5.0
@@ -33,6 +35,7 @@ def cached(ask: Callable[[], Any], ttl: float = TTL) -> Callable[[], Any]:
 
 
 def quiet_system_theme() -> None:
-    """Make darkdetect's theme() the cached one, once (customtkinter calls it by module)."""
-    if not hasattr(darkdetect.theme, "__wrapped__"):
-        darkdetect.theme = cached(darkdetect.theme)
+    """Make customtkinter's look at the system theme the cached one (once)."""
+    ask = AppearanceModeTracker.detect_appearance_mode
+    if not hasattr(ask, "__wrapped__"):
+        AppearanceModeTracker.detect_appearance_mode = staticmethod(cached(ask))  # type: ignore[method-assign]
