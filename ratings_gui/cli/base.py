@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratings_gui.core.plan import summary
 from ratings_gui.core.registry import declared_jobs
@@ -27,6 +27,9 @@ from ratings_gui.plex.connection import connect_direct
 from ratings_gui.plex.home import PIN_ENV, HomeUserError, connect_as, find_user, home_users
 from ratings_gui.plex.home import names as member_names
 from ratings_gui.plex.snapshot import list_libraries
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +152,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 # --- connection for headless jobs ----------------------------------------------------
 
 
-def connect_for(app: Any, args: argparse.Namespace) -> Any:
+def connect_for(app: AppContext, args: argparse.Namespace) -> Any:
     """``--server/--token``, else ``PLEX_URL``/``PLEX_TOKEN``, else the saved sign-in."""
 
     url = args.server or os.environ.get("PLEX_URL") or app.settings.get("server_url")
@@ -170,7 +173,7 @@ def connect_for(app: Any, args: argparse.Namespace) -> Any:
     return conn
 
 
-def connect_as_user(app: Any, conn: Any, token: str, wanted: str, pin: str | None) -> Any:
+def connect_as_user(app: AppContext, conn: Any, token: str, wanted: str, pin: str | None) -> Any:
     """``--user NAME``: the same server as that Plex Home member (a wrong PIN: exit 2)."""
 
     users = home_users(token)
@@ -183,7 +186,7 @@ def connect_as_user(app: Any, conn: Any, token: str, wanted: str, pin: str | Non
     return conn
 
 
-def require_library(app: Any, args: argparse.Namespace) -> str:
+def require_library(app: AppContext, args: argparse.Namespace) -> str:
     name = getattr(args, "library", None) or app.settings.get("library")
     if not name:
         raise UsageError("Choose a library with --library NAME (see the 'libraries' command).")
@@ -300,7 +303,7 @@ def skipped_csv(
 
 
 def run_plan_job(
-    app: Any,
+    app: AppContext,
     args: argparse.Namespace,
     out: Output,
     job: Any,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ratings_gui.context import AppContext
 from ratings_gui.jobs.runner import Finished
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import section_titles
@@ -21,7 +22,7 @@ NO_MUSIC_LIBRARY = "(no music library)"
 class LibraryPicking:
     """list_libraries / fill_library_menu / the header's library; the tab supplies the rest."""
 
-    app: Any
+    app: AppContext
     window: Any
     name: str
     title: str

@@ -11,6 +11,7 @@ from typing import Any
 
 import customtkinter as ctk
 
+from ratings_gui.context import AppContext
 from ratings_gui.gui.dialogs import PinDialog
 from ratings_gui.gui.widgets import tip, unique_labels
 from ratings_gui.jobs.runner import Finished, JobContext
@@ -23,7 +24,7 @@ ONLY_YOU = "You"
 class HomeUsersPart:
     """The User row and what it does; the tab supplies app, window, run_job, status, say."""
 
-    app: Any
+    app: AppContext
     window: Any
     frame: Any
     run_job: Any

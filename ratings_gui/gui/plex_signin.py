@@ -12,6 +12,7 @@ from typing import Any
 
 import customtkinter as ctk
 
+from ratings_gui.context import AppContext
 from ratings_gui.gui.dialogs import TokenStorageDialog
 from ratings_gui.gui.widgets import SECONDARY, Button, card, plural
 from ratings_gui.jobs.runner import Finished, JobContext
@@ -23,7 +24,7 @@ from ratings_gui.settings import TokenStoreError
 class SignInPart:
     """Sign in with Plex, or connect with URL + token; the tab supplies the rest."""
 
-    app: Any
+    app: AppContext
     window: Any
     frame: Any
     run_job: Any

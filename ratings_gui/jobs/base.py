@@ -27,7 +27,7 @@ from typing import Any
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan, Report, summary
 from ratings_gui.core.provenance import CHANGED_DURING_RUN, changed_by_someone
 from ratings_gui.core.scale import same
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.jobs.settle import settle_interrupted
 from ratings_gui.journal import (
     FAILED,
@@ -51,7 +51,7 @@ NOT_CONNECTED = "Not connected to a Plex server. Sign in first."
 MALFORMED = "skipped: malformed data from the server"
 
 
-def require_connection(app: Any) -> Connection:
+def require_connection(app: JobApp) -> Connection:
     """The AppContext's connection, or the one plain message every job gives without it."""
     conn = app.connection
     if conn is None:
@@ -78,7 +78,7 @@ def quiet_gc() -> Iterator[None]:
             gc.enable()
 
 
-def rating_provenance(app: Any, targets: Iterable[str] | None = None) -> dict[str, Provenance]:
+def rating_provenance(app: JobApp, targets: Iterable[str] | None = None) -> dict[str, Provenance]:
     """The program's standing rating writes on the connected server, as the connected user.
 
     Feed for ``core.provenance.whose``: every job asks whose a value is through it.
@@ -89,7 +89,7 @@ def rating_provenance(app: Any, targets: Iterable[str] | None = None) -> dict[st
     )
 
 
-def mark_failed(app: Any, report: Report, wrong: Sequence[Change], why: str) -> None:
+def mark_failed(app: JobApp, report: Report, wrong: Sequence[Change], why: str) -> None:
     """Writes an after-write check found missing: failed in the journal and the report.
 
     Called from ``after_apply``, so the run's status (set after it) counts them.
@@ -116,7 +116,7 @@ def note_left_alone(report: Report, left: Sequence[tuple[Change, str]]) -> None:
 
 
 def check_written(
-    app: Any, report: Report, written: Sequence[Change], now: Mapping[int, Any], ctx: JobContext
+    app: JobApp, report: Report, written: Sequence[Change], now: Mapping[int, Any], ctx: JobContext
 ) -> int:
     """The after-write check of a job that re-read what it wrote (``now``: key -> Item).
 
@@ -160,7 +160,7 @@ def run_status(report: Report, cancelled: bool, stopped: str = "") -> str:
 
 
 def apply_plan(
-    app: Any,
+    app: JobApp,
     plan: Plan,
     ctx: JobContext,
     *,
@@ -217,7 +217,7 @@ def apply_plan(
     return report
 
 
-def _start_run(app: Any, conn: Any, plan: Plan, undo_of: int | None) -> int:
+def _start_run(app: JobApp, conn: Any, plan: Plan, undo_of: int | None) -> int:
     """The run in the journal: the job, its options, the server, library and Plex user."""
     return int(
         app.journal.start_run(
@@ -259,7 +259,7 @@ def _fill_report(report: Report, plan: Plan, result: WriteResult) -> None:
 
 
 def _run_after(
-    app: Any, run_id: int, report: Report, result: WriteResult, after: Callable[[Report], None]
+    app: JobApp, run_id: int, report: Report, result: WriteResult, after: Callable[[Report], None]
 ) -> None:
     """The job's check after the writes; if it breaks, the run is finished saying so."""
     try:
@@ -273,7 +273,7 @@ def _run_after(
         raise
 
 
-def _landed(app: Any, plan: Plan, run_id: int, error: str) -> dict[str, Any]:
+def _landed(app: JobApp, plan: Plan, run_id: int, error: str) -> dict[str, Any]:
     """The JSON summary of a run that ended early: its id and what landed (from the journal)."""
 
     try:
@@ -290,7 +290,7 @@ def _landed(app: Any, plan: Plan, run_id: int, error: str) -> dict[str, Any]:
     )
 
 
-def _ended_early(app: Any, plan: Plan, run_id: int, exc: BaseException, status: str) -> None:
+def _ended_early(app: JobApp, plan: Plan, run_id: int, exc: BaseException, status: str) -> None:
     """A run cut short by an exception or Ctrl-C: finished in the journal, and the exception
     carries ``run_summary`` (run id, what landed) for the CLI's JSON line."""
     error = "interrupted" if status == INTERRUPTED else str(exc)
@@ -306,7 +306,7 @@ def _ended_early(app: Any, plan: Plan, run_id: int, exc: BaseException, status: 
 
 
 def _journal_lost(
-    app: Any, plan: Plan, run_id: int, why: str, applied: Sequence[Change]
+    app: JobApp, plan: Plan, run_id: int, why: str, applied: Sequence[Change]
 ) -> JournalLost:
     """The journal was deleted under the run: what it changed goes to a recovery file.
 
@@ -362,7 +362,7 @@ class PlanJob:
     #: The run this job undoes (History links the two).
     undo_of: int | None = None
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: JobApp) -> None:
         self.app = app
         self.section_id: int | None = None
         self.read_requests = 0

@@ -36,7 +36,7 @@ from ratings_gui.core.provenance import BASE
 from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.journal import Provenance
 from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.alerts import wake_on_library_change
@@ -101,7 +101,7 @@ class BaseRatingJob(PlanJob):
     name = JOB
     read_kinds = ("track",)
 
-    def __init__(self, app: Any, opts: BaseRatingOptions, *, reset: bool = False) -> None:
+    def __init__(self, app: JobApp, opts: BaseRatingOptions, *, reset: bool = False) -> None:
         super().__init__(app)
         self.opts = opts
         self.library = opts.library
@@ -208,7 +208,7 @@ def _first_page(http: Any, section_id: int, page: int) -> list[Item]:
 
 
 def watch(
-    app: Any,
+    app: JobApp,
     opts: BaseRatingOptions,
     ctx: JobContext,
     *,
@@ -286,7 +286,7 @@ def _wait(ctx: JobContext, wake: threading.Event, seconds: float) -> None:
 
 
 def _rate_new(
-    app: Any,
+    app: JobApp,
     job: BaseRatingJob,
     opts: BaseRatingOptions,
     section_id: int,

@@ -27,7 +27,7 @@ from ratings_gui.core.provenance import YOURS
 from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.import_job import ImportInputError
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.jobs.transfer import (
     home_members,
     member_app,
@@ -60,7 +60,7 @@ class CopyRatingsJob(PlanJob):
 
     def __init__(
         self,
-        app: Any,
+        app: JobApp,
         from_user: str,
         to_user: str,
         libraries: Sequence[str] | None = None,

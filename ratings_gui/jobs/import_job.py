@@ -31,7 +31,7 @@ from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.core.scale import format_both
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.import_review import ImportInputError, ReviewAnswers
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.bulk import grouped_writer
 from ratings_gui.plex.http import PlexHttp
@@ -110,7 +110,7 @@ class ImportJob(ReviewAnswers, PlanJob):
 
     def __init__(
         self,
-        app: Any,
+        app: JobApp,
         path: str | Path,
         *,
         fmt: str | None = None,
@@ -371,7 +371,7 @@ EXPORT_FORMATS = ("letterboxd", "csv")
 
 
 def export_ratings(
-    app: Any,
+    app: JobApp,
     ctx: JobContext,
     *,
     letterboxd: str | Path | None = None,

@@ -36,7 +36,7 @@ from ratings_gui.jobs.base import (
     rating_provenance,
     require_connection,
 )
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.journal import APPLIED
 from ratings_gui.journal.writeloop import InOrder, Writer
 from ratings_gui.plex.bulk import BulkRatingWriter, MoodWriter, mood_waits_for_rating
@@ -77,12 +77,12 @@ KINDS = ("artist", "album", "track")
 KEY_PAGE = 10_000
 
 
-def saved_params(app: Any) -> inf.Params:
+def saved_params(app: JobApp) -> inf.Params:
     """The parameters the Inference tab remembered (the CLI starts from them too)."""
     return inf.Params.from_text(app.settings.tab(SETTINGS_TAB).get("params", {}))
 
 
-def program_map(app: Any) -> dict[int, float | None]:
+def program_map(app: JobApp) -> dict[int, float | None]:
     """The program's standing guesses (base and inferred) per ratingKey, for this server and user.
 
     The engine counts an item's rating as evidence only when it is not the
@@ -112,7 +112,7 @@ class InferOptions:
 
 
 def verify_ratings(
-    app: Any, library: str, kind_of: Mapping[int, str], report: Report, ctx: JobContext
+    app: JobApp, library: str, kind_of: Mapping[int, str], report: Report, ctx: JobContext
 ) -> int:
     """Grouped edits are checked by reading back only the written items (500 keys a request).
 
@@ -145,7 +145,7 @@ class InferJob(PlanJob):
 
     name = JOB
 
-    def __init__(self, app: Any, opts: InferOptions) -> None:
+    def __init__(self, app: JobApp, opts: InferOptions) -> None:
         super().__init__(app)
         self.opts = opts
         self.library = opts.library

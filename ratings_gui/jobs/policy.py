@@ -13,7 +13,7 @@ from typing import Any
 
 from ratings_gui.core.plan import PLEX, Plan, Report
 from ratings_gui.core.registry import backs_up_first
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.jobs.transfer import backup_before
 
 #: The user-wide setting: True keep a backup before every run that writes, False never,
@@ -32,14 +32,14 @@ def auto_backup_on(settings: Any) -> bool:
     return settings.get(AUTO_BACKUP_KEY) is True
 
 
-def wants_backup(app: Any, plan: Plan, backup_first: bool | None = None) -> bool:
+def wants_backup(app: JobApp, plan: Plan, backup_first: bool | None = None) -> bool:
     """``backup_first`` (the command line's flag) or, when not given, the user's setting."""
     on = auto_backup_on(app.settings) if backup_first is None else backup_first
     return bool(on) and writes_ratings(plan)
 
 
 def apply_job(
-    app: Any, job: Any, plan: Plan, ctx: JobContext, *, backup_first: bool | None = None
+    app: JobApp, job: Any, plan: Plan, ctx: JobContext, *, backup_first: bool | None = None
 ) -> Report:
     """Write ``plan`` through ``job``: the automatic backup first when wanted, then the run."""
     if wants_backup(app, plan, backup_first):

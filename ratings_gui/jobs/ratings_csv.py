@@ -38,7 +38,7 @@ from ratings_gui.core.registry import JobSpec, declare
 from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.infer import kind_writer, verify_ratings
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.connection import PlexError
 from ratings_gui.sources.base import SourceError
@@ -61,7 +61,7 @@ class RatingsImportJob(PlanJob):
     name = JOB
 
     def __init__(
-        self, app: Any, library: str, path: str | Path, *, overwrite: bool = False
+        self, app: JobApp, library: str, path: str | Path, *, overwrite: bool = False
     ) -> None:
         super().__init__(app)
         self.library = library

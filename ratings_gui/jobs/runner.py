@@ -17,9 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ratings_gui.core.plan import Cancelled, Report
+
+if TYPE_CHECKING:
+    from ratings_gui.journal import Journal
+    from ratings_gui.plex.connection import Connection
+    from ratings_gui.settings import Paths, Settings, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +61,22 @@ class Call:
 
 
 Event = Progress | Log | Finished | Call
+
+
+class JobApp(Protocol):
+    """What a job uses of the program's context (``ratings_gui.context.AppContext``): the
+    journal, settings and folders, the token store and the connection (a Plex Home member's,
+    when one is chosen). Jobs see this much of it and do not import it."""
+
+    journal: Journal
+    settings: Settings
+    paths: Paths
+    tokens: TokenStore
+    connection: Connection | None
+    library: str | None
+    account_token: str
+
+    def as_user(self, user: str, pin: str | None = None) -> JobApp: ...
 
 
 class JobContext:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ratings_gui.core.plan import FILE, PLEX, Change, old_rating
 from ratings_gui.core.scale import same
+from ratings_gui.jobs.runner import JobApp
 from ratings_gui.journal import APPLIED, FAILED, PENDING, ChangeRow
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.writer import read_current
@@ -37,7 +38,7 @@ def _holds(ch: Change, now: Any) -> bool:
     return same(now, old_rating(ch.new))  # a file undo's value carries its fields
 
 
-def _plex_now(app: Any, changes: Sequence[Change], cancel: Any = None) -> dict[Any, Any] | None:
+def _plex_now(app: JobApp, changes: Sequence[Change], cancel: Any = None) -> dict[Any, Any] | None:
 
     conn = getattr(app, "connection", None)
     if conn is None:
@@ -46,7 +47,7 @@ def _plex_now(app: Any, changes: Sequence[Change], cancel: Any = None) -> dict[A
 
 
 def settle_rows(
-    app: Any,
+    app: JobApp,
     rows: Sequence[ChangeRow],
     *,
     server: str = "",
@@ -91,7 +92,7 @@ def settle_rows(
     return applied, len(outcomes) - applied
 
 
-def settle_interrupted(app: Any, ctx: Any = None, run_ids: Iterable[int] | None = None) -> int:
+def settle_interrupted(app: JobApp, ctx: Any = None, run_ids: Iterable[int] | None = None) -> int:
     """Settle the pending rows of every run that is no longer running (or of ``run_ids``).
 
     Runs whose process is alive keep their pending rows (those writes are in

@@ -37,7 +37,7 @@ from ratings_gui.core.tagsplan import (
     plan_tags_sync,
 )
 from ratings_gui.jobs.base import PlanJob, rating_provenance
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.journal.writeloop import InOrder, Writer
 from ratings_gui.plex.bulk import grouped_writer
 from ratings_gui.tags import read_many
@@ -154,7 +154,7 @@ class TagsOptions:
 
 
 def sync_writer(
-    app: Any,
+    app: JobApp,
     ctx: JobContext,
     *,
     popm_email: str = "",
@@ -191,7 +191,7 @@ def open_question(plan: Plan) -> ScaleQuestion | None:
     return info.question if isinstance(info, TagsPlanInfo) else None
 
 
-def file_provenance(app: Any) -> dict[str, Written]:
+def file_provenance(app: JobApp) -> dict[str, Written]:
     """The program's standing writes to files (path -> value, whose), any server or user.
 
     Files are this computer's: what the program wrote into one stays the
@@ -225,7 +225,7 @@ class TagsSyncJob(PlanJob):
 
     def __init__(
         self,
-        app: Any,
+        app: JobApp,
         opts: TagsOptions,
         *,
         ask_scale: Callable[[ScaleQuestion], str | None] | None = None,

@@ -36,7 +36,7 @@ from ratings_gui.jobs.base import (
     require_connection,
 )
 from ratings_gui.jobs.import_job import ImportInputError
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.journal.writeloop import Writer
 from ratings_gui.plex.bulk import BulkRatingWriter
 from ratings_gui.plex.connection import PlexError
@@ -115,7 +115,7 @@ def read_backup_file(path: str | Path) -> bk.Backup:
 
 
 def read_targets(
-    app: Any,
+    app: JobApp,
     libraries: Sequence[str] | None,
     ctx: JobContext,
     *,
@@ -143,7 +143,7 @@ def read_targets(
     return targets, http.sent
 
 
-def server_standing(app: Any) -> dict[str, Any]:
+def server_standing(app: JobApp) -> dict[str, Any]:
     """The journal's standing rating writes, made on the connected server as the connected user.
 
     RatingKeys are per server (a new server counts from 1 again): what the
@@ -154,7 +154,7 @@ def server_standing(app: Any) -> dict[str, Any]:
 
 
 def build_backup(
-    app: Any,
+    app: JobApp,
     targets: Iterable[rp.TargetLibrary],
     *,
     kinds: Iterable[str] | None = None,
@@ -198,7 +198,7 @@ def build_backup(
 # --- Plex Home members ----------------------------------------------------------------------------
 
 
-def home_members(app: Any) -> list[Any]:
+def home_members(app: JobApp) -> list[Any]:
     """The Home's members (``plex.home.HomeUser``), the owner first; one plex.tv request."""
 
     token = app.account_token or app.tokens.load() or ""
@@ -210,7 +210,7 @@ def home_members(app: Any) -> list[Any]:
     return home_users(token)
 
 
-def member_app(app: Any, member: Any, pin: str | None = None) -> Any:
+def member_app(app: JobApp, member: Any, pin: str | None = None) -> Any:
     """The app working as ``member`` (the owner: the account itself); HomeUserError if refused."""
     return app.as_user("" if member.admin else member.uuid, pin)
 
@@ -265,7 +265,7 @@ class BackupJob:
 
     def __init__(
         self,
-        app: Any,
+        app: JobApp,
         path: str | Path,
         libraries: Sequence[str] | None = None,
         *,
@@ -377,7 +377,7 @@ def section_writer(
 
 
 def verify_written(
-    app: Any, targets: Sequence[rp.TargetLibrary], report: Report, ctx: JobContext
+    app: JobApp, targets: Sequence[rp.TargetLibrary], report: Report, ctx: JobContext
 ) -> int:
     """Read back only the written items (500 keys a request); what did not stick is marked failed."""
 
@@ -402,7 +402,7 @@ class RestoreJob(PlanJob):
 
     def __init__(
         self,
-        app: Any,
+        app: JobApp,
         path: str | Path,
         libraries: Sequence[str] | None = None,
         *,
@@ -540,7 +540,7 @@ class HomeRestoreJob:
 
     def __init__(
         self,
-        app: Any,
+        app: JobApp,
         path: str | Path,
         libraries: Sequence[str] | None = None,
         *,
@@ -613,7 +613,7 @@ class HomeRestoreJob:
 # --- clear --------------------------------------------------------------------------------------
 
 
-def auto_backup_path(app: Any, job: str, library: str = "", now: float | None = None) -> Path:
+def auto_backup_path(app: JobApp, job: str, library: str = "", now: float | None = None) -> Path:
     """``<data>/backups/<job>-<library>-<date-time>.json.gz``: beside the journal."""
     folder = Path(app.paths.data) / AUTO_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -635,7 +635,7 @@ class ClearJob(PlanJob):
 
     def __init__(
         self,
-        app: Any,
+        app: JobApp,
         library: str,
         kinds: Sequence[str] | None = None,
         *,
@@ -698,7 +698,7 @@ class ClearJob(PlanJob):
 # --- automatic backup before a run ----------------------------------------------------------------
 
 
-def backup_before(app: Any, plan: Plan, ctx: JobContext | None = None) -> Path | None:
+def backup_before(app: JobApp, plan: Plan, ctx: JobContext | None = None) -> Path | None:
     """Keep the current ratings of the items a plan will write, beside the journal.
 
     One bulk read of those items (a few hundred keys per request); only

@@ -20,7 +20,7 @@ from ratings_gui.core.undoplan import (
     plan_undo,
 )
 from ratings_gui.jobs.base import PlanJob, require_connection
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.jobs.tags_sync import count_sides, log_sides, sync_writer
 from ratings_gui.journal import APPLIED, UNDONE, ChangeRow, Recovery
 from ratings_gui.journal.writeloop import InOrder, Writer
@@ -44,7 +44,7 @@ class UndoJob(PlanJob):
 
     name = "undo"
 
-    def __init__(self, app: Any, run_id: int, recovery: Recovery | None = None) -> None:
+    def __init__(self, app: JobApp, run_id: int, recovery: Recovery | None = None) -> None:
         super().__init__(app)
         self.run_id = run_id
         self.undo_of = run_id
@@ -57,7 +57,7 @@ class UndoJob(PlanJob):
         self.pin: str | None = None
 
     @classmethod
-    def from_recovery(cls, app: Any, recovery: Recovery) -> UndoJob:
+    def from_recovery(cls, app: JobApp, recovery: Recovery) -> UndoJob:
         """Undo a run whose journal was lost, from the recovery file it left."""
         return cls(app, recovery.run_id, recovery)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ratings_gui.cli.base import (
     EXIT_FAILED,
@@ -20,6 +20,9 @@ from ratings_gui.cli.base import (
 )
 from ratings_gui.core.baserating import JOB, STYLES, check_value
 from ratings_gui.jobs.base_rating import DEFAULT_INTERVAL, BaseRatingJob, BaseRatingOptions, watch
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -57,7 +60,9 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _options_from_args(app: Any, args: argparse.Namespace, library: str) -> BaseRatingOptions:
+def _options_from_args(
+    app: AppContext, args: argparse.Namespace, library: str
+) -> BaseRatingOptions:
     if args.reset:
         return BaseRatingOptions(library, 0.0)
     if args.stars is None:
@@ -80,7 +85,7 @@ def _options_from_args(app: Any, args: argparse.Namespace, library: str) -> Base
     )
 
 
-def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     library = require_library(app, args)
     opts = _options_from_args(app, args, library)
     if args.watch and args.reset:

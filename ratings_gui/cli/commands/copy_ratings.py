@@ -10,11 +10,14 @@ in History, and ``undo RUN`` puts B's ratings back (it runs as B by itself).
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ratings_gui.cli.base import Command, Output, UsageError, register, run_plan_job
 from ratings_gui.jobs.copy_ratings import CopyRatingsJob
 from ratings_gui.jobs.import_job import ImportInputError
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 KINDS = ("artist", "album", "track", "movie", "show", "season", "episode")
 
@@ -41,7 +44,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to-pin", metavar="PIN", help="the PIN of the member copied to, if any")
 
 
-def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     if args.user:
         raise UsageError("copy-ratings names its members with --from-user and --to-user.")
     job = CopyRatingsJob(

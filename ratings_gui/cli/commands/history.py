@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ratings_gui.cli.base import (
     EXIT_OK,
@@ -17,19 +17,22 @@ from ratings_gui.cli.base import (
 )
 from ratings_gui.core.registry import title_of
 
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
+
 
 def _history_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_id", nargs="?", type=int, help="show this run's changes")
     p.add_argument("--limit", type=int, default=50, help="how many runs (default 50)")
 
 
-def _history_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _history_run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     if args.run_id is not None:
         return _one_run(app, args.run_id, out)
     return _run_list(app, args.limit, out)
 
 
-def _one_run(app: Any, run_id: int, out: Output) -> int:
+def _one_run(app: AppContext, run_id: int, out: Output) -> int:
     """One run: a line per change with its status; the JSON lists the changes."""
     run = app.journal.run(run_id)
     if run is None:
@@ -65,7 +68,7 @@ def _one_run(app: Any, run_id: int, out: Output) -> int:
     return EXIT_OK
 
 
-def _run_list(app: Any, limit: int, out: Output) -> int:
+def _run_list(app: AppContext, limit: int, out: Output) -> int:
     """The newest runs, a line each with what they wrote, failed and undid."""
     runs = app.journal.runs(limit=limit)
     if not runs:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ratings_gui.cli.base import EXIT_OK, Command, Output, register, summary
 from ratings_gui.plex.home import home_users
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 
 def _args(p: argparse.ArgumentParser) -> None:
     pass
 
 
-def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     users = home_users(app.account_token)
     for u in users:
         marks = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratings_gui import sources
 from ratings_gui.cli.base import (
@@ -34,6 +34,9 @@ from ratings_gui.sources.files import (
     display_path,
     safe_text,
 )
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 
 def _import_args(p: argparse.ArgumentParser) -> None:
@@ -140,7 +143,7 @@ def _kinds(text: str) -> set[str]:
     return kinds
 
 
-def _import_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _import_run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     """The shared flow, plus the review list, and the unmatched CSV also when nothing is applied."""
     if not 0 <= args.min_score <= 1:
         raise UsageError("--min-score is a number between 0 and 1 (for example 0.85).")
@@ -213,7 +216,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all-libraries", action="store_true", help="every movie and TV library")
 
 
-def _export_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _export_run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     if not args.library and not args.all_libraries:
         raise UsageError("Choose a library with --library NAME, or pass --all-libraries.")
     target = Path(args.file)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratings_gui.cli.base import (
     EXIT_OK,
@@ -29,6 +29,9 @@ from ratings_gui.jobs.infer import (
     saved_params,
     write_csv,
 )
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -66,7 +69,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def options_from_args(app: Any, args: argparse.Namespace, library: str) -> InferOptions:
+def options_from_args(app: AppContext, args: argparse.Namespace, library: str) -> InferOptions:
     params = saved_params(app)
     for pair in args.set:
         name, sep, value = pair.partition("=")
@@ -109,7 +112,7 @@ def backtest_lines(bt: Any) -> list[str]:
     return out
 
 
-def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     library = require_library(app, args)
     opts = options_from_args(app, args, library)
     job = InferJob(app, opts)

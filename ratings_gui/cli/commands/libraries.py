@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ratings_gui.cli.base import EXIT_OK, Command, Output, register, summary
 from ratings_gui.plex.snapshot import list_libraries
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 
 def _libraries_args(p: argparse.ArgumentParser) -> None:
     pass
 
 
-def _libraries_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _libraries_run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     libs = list_libraries(app.connection)
     for lib in libs:
         out.say(f"{lib.name}\t{lib.type_label}\t{lib.count_label}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratings_gui.cli.base import (
     Command,
@@ -16,6 +16,9 @@ from ratings_gui.cli.base import (
 from ratings_gui.core.plan import Plan
 from ratings_gui.jobs.import_job import ImportInputError
 from ratings_gui.jobs.ratings_csv import RatingsImportJob
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
@@ -35,7 +38,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     """The shared CLI flow, plus a plain exit 2 for a broken file and the unmatched CSV."""
     job = RatingsImportJob(app, require_library(app, args), args.file, overwrite=args.overwrite)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratings_gui.cli.base import (
     EXIT_OK,
@@ -24,6 +24,9 @@ from ratings_gui.core.plan import Plan
 from ratings_gui.core.tagsplan import CONFLICTS, DIRECTIONS, JOB, file_problems
 from ratings_gui.jobs.tags_sync import MappingError, TagsOptions, TagsSyncJob
 from ratings_gui.tags.scales import ScaleQuestion
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 #: ``--rating-scale`` values (and the terminal's answers) -> the tag layer's scale names.
 RATING_SCALE_ARGS = {"0-100": "percent", "0-10": "ten"}
@@ -96,7 +99,7 @@ def _rules_from_args(args: argparse.Namespace) -> list[Rule]:
         raise UsageError(str(exc)) from None
 
 
-def _run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     library = require_library(app, args)
     opts = TagsOptions(
         library,

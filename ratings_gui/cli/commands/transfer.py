@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratings_gui.cli.base import (
     EXIT_FAILED,
@@ -40,6 +40,9 @@ from ratings_gui.core import restoreplan as rp
 from ratings_gui.core.plan import summary
 from ratings_gui.jobs import transfer as jt
 from ratings_gui.sources.files import WriteError, check_target, display_path
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 CLEAR_KINDS = ("artist", "album", "track", "movie", "show", "season", "episode")
 
@@ -67,7 +70,7 @@ def _check_users(args: argparse.Namespace) -> None:
         raise UsageError("Choose --all-users or --user NAME, not both.")
 
 
-def _backup_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _backup_run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     _check_users(args)
     job = jt.BackupJob(
         app, args.file, [args.library] if args.library else None, all_users=args.all_users
@@ -118,7 +121,7 @@ def _restore_args(p: argparse.ArgumentParser) -> None:
     _all_users_arg(p, "put each member's ratings of an every-member backup back into that member")
 
 
-def _restore_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _restore_run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     _check_users(args)
     if args.all_users:
         return _restore_members(app, args, out)
@@ -139,7 +142,7 @@ def _restore_run(app: Any, args: argparse.Namespace, out: Output) -> int:
     return run_plan_job(app, args, out, job, input_errors=(jt.BackupFileError,), after_plan=after)
 
 
-def _restore_members(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _restore_members(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     """Every member planned first (shown), one question, then one run per member."""
     if args.unmatched:
         raise UsageError("--unmatched lists one restore's rows: use it with one member (--user).")
@@ -193,7 +196,7 @@ def _clear_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _clear_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _clear_run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     if not args.library:
         raise UsageError("Name the library to clear with --library NAME.")
     job = jt.ClearJob(app, args.library, args.kind, backup_path=args.backup)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ratings_gui.cli.base import Command, Output, UsageError, register, run_plan_job
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.journal import RecoveryError, read_recovery
 from ratings_gui.plex.home import PIN_ENV
+
+if TYPE_CHECKING:
+    from ratings_gui.context import AppContext
 
 
 def _undo_args(p: argparse.ArgumentParser) -> None:
@@ -22,7 +25,7 @@ def _undo_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _undo_run(app: Any, args: argparse.Namespace, out: Output) -> int:
+def _undo_run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
     if args.from_file:
         if args.run_id is not None:
             raise UsageError("Give a run id or --from FILE, not both.")
