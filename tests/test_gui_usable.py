@@ -120,6 +120,7 @@ def test_1_demo_samples_import_and_the_mapping_is_found_from_an_empty_box(
 
     tags = win.tab_objects["tags"]
     win.select_tab("tags")
+    pump_until(win, lambda: tags.libraries == ["Music"], 10, "the music libraries")
     assert tags.rules_text() == demo.mapping_rule
     # An empty box: Test mapping asks where the music is and finds the rule itself.
     tags.set_rules("")
@@ -365,6 +366,8 @@ def test_7_import_results_stay_and_name_the_right_list(win: Any, demo: Any, tmp_
 def test_8_disabled_buttons_look_disabled(win: Any) -> None:
     from ratings_gui.gui.widgets import Button
 
+    for tab in win.tab_objects.values():
+        tab.ensure_built()  # tabs build when first opened: open every one
     todo = [win]
     buttons = []
     while todo:

@@ -61,7 +61,7 @@ def _program(app: Any) -> dict[str, Provenance]:
 
 def _export(app: Any, path: Path) -> list[dict[str, str]]:
     items = _items(app)
-    ij.export_ratings(path, items, inf.infer(items, ij.program_map(app), inf.Params()))
+    ij.export_ratings_csv(path, items, inf.infer(items, ij.program_map(app), inf.Params()))
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 

@@ -44,6 +44,7 @@ from ratings_gui.cli.base import (
     summary,
 )
 from ratings_gui.cli.commands import command_modules
+from ratings_gui.core.plan import InputError
 from ratings_gui.journal import JournalUnwritable
 from ratings_gui.plex.connection import PlexError, describe_error
 from ratings_gui.plex.home import HomeUserError
@@ -110,6 +111,8 @@ def _run_command(args: argparse.Namespace) -> int:
         return cmd.run(app, args, out)
     except UsageError as exc:
         error, code = str(exc), EXIT_USAGE
+    except InputError as exc:  # a file or choice that cannot be used: bad input, exit 2
+        error, code, failure = str(exc), EXIT_USAGE, exc
     except HomeUserError as exc:  # an unknown member or a wrong PIN: bad input, nothing written
         error, code, failure = str(exc), EXIT_USAGE, exc
     except JournalUnwritable as exc:  # read-only or full: the user's setup, like bad usage

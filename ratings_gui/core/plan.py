@@ -47,6 +47,15 @@ def summary(
     }
 
 
+class InputError(Exception):
+    """What the user gave cannot be used (a file, a choice): a plain message, nothing written.
+
+    Not a Plex problem: the command line answers it with exit code 2.
+    """
+
+    plain_message = True
+
+
 class Cancelled(Exception):
     """Raised inside a job (or a sign-in wait) when the user pressed Cancel."""
 

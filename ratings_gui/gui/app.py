@@ -131,6 +131,9 @@ class App(JobHost, ctk.CTk):
 
         self._place_window()
         self._build_parts()
+        shown = self.current_tab()
+        if shown is not None:
+            shown.ensure_built()  # the first tab on screen; the others when first opened
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._show_context()
         self._poll_id = self.after(POLL_MS, self._poll)
@@ -210,6 +213,7 @@ class App(JobHost, ctk.CTk):
         current = self.tabs.get()
         for tab in self.tab_objects.values():
             if tab.title == current:
+                tab.ensure_built()
                 tab.follow_journal()  # a result shown there may have been undone meanwhile
                 tab.on_show()
         self._show_context()
@@ -229,8 +233,20 @@ class App(JobHost, ctk.CTk):
     def connection_changed(self) -> None:
         """Server or library changed: header, then every tab."""
         self._show_context()
-        for tab in self.tab_objects.values():
-            tab.on_connection_changed()
+        for tab in self.built_tabs():
+            tab.on_connection_changed()  # a tab built later lists what it needs then
+
+    def known_libraries(self) -> list[Any] | None:
+        """The connected server's libraries as the Plex tab listed them (None: not yet)."""
+        plex = self.tab_objects.get("plex")
+        if plex is None or not plex.built or self.app.connection is None:
+            return None
+        listed = list(getattr(plex, "libraries", {}).values())
+        return listed or None
+
+    def built_tabs(self) -> list[Tab]:
+        """The tabs whose widgets exist (a tab is built when first shown or asked for)."""
+        return [t for t in self.tab_objects.values() if t.built]
 
     def current_tab(self) -> Tab | None:
         current = self.tabs.get()
@@ -270,7 +286,7 @@ class App(JobHost, ctk.CTk):
 
     def follow_journal(self) -> None:
         """After every job: each tab's shown run result follows the journal (an undo)."""
-        for tab in self.tab_objects.values():
+        for tab in self.built_tabs():
             try:
                 tab.follow_journal()
             except Exception:  # noqa: BLE001 - one tab must not stop the others
@@ -373,7 +389,7 @@ class App(JobHost, ctk.CTk):
             self.app.settings.set("window_geometry", self.geometry())
         except Exception:  # noqa: BLE001 - an unwritable settings file must not block closing
             log.warning("window geometry not saved", exc_info=True)
-        for tab in self.tab_objects.values():
+        for tab in self.built_tabs():
             try:
                 tab.on_close()
             except Exception:  # noqa: BLE001

@@ -113,7 +113,8 @@ class JobHost:
     def _set_busy(self, busy: bool, phase: str) -> None:
         self.progress.set_busy(busy, phase)
         for tab in self.tab_objects.values():
-            tab.set_busy(busy)
+            if tab.built:  # a tab built later takes the state then
+                tab.set_busy(busy)
 
     def _poll(self) -> None:
         """Drain the runner's events (main thread); reschedule first so one bad event cannot stop it."""

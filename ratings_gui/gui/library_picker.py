@@ -56,6 +56,10 @@ class LibraryPicking:
         if conn is None:
             done([])
             return
+        known = self.window.known_libraries()
+        if known is not None:  # the Plex tab listed this server's libraries: no request
+            done([lib.name for lib in known if lib.type == section_type])
+            return
 
         def listed(ev: Finished) -> None:
             if ev.error:

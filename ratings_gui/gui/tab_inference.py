@@ -301,7 +301,7 @@ class InferenceTab(Tab):
         )
         if not path:
             return 0
-        n = ij.export_ratings(path, job.items, job.result)
+        n = ij.export_ratings_csv(path, job.items, job.result)
         self.say(f"{n:,} ratings exported to {path}")
         return n
 

@@ -108,6 +108,8 @@ class Window(Protocol):
 
     def connection_changed(self) -> None: ...
 
+    def known_libraries(self) -> list[Any] | None: ...
+
     def log_line(self, text: str) -> None: ...
 
     def show_error(self, text: str) -> None: ...
@@ -146,7 +148,25 @@ class Tab(LibraryPicking):
         self.plan_job: Any = None
         self.plan: Plan | None = None
         self.log = logging.getLogger(f"ratings_gui.gui.{entry.name}")
+        #: The widgets are built the first time the tab is shown or asked for (a window
+        #: opens in a fraction of the time, and the tabs nobody opens cost nothing).
+        self.built = False
+
+    def ensure_built(self) -> None:
+        """Build the tab's widgets now if they are not yet (shown, or asked for)."""
+        if self.built:
+            return
+        self.built = True
         self.build()
+        if self.window.busy:
+            self.set_busy(True)
+
+    def __getattr__(self, name: str) -> Any:
+        """A widget asked for before the tab was built: build it, then answer."""
+        if name.startswith("__") or self.__dict__.get("built", True):
+            raise AttributeError(name)
+        self.ensure_built()
+        return getattr(self, name)
 
     # --- hooks for subclasses ----------------------------------------------------
 

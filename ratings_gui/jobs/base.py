@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 NOT_CONNECTED = "Not connected to a Plex server. Sign in first."
 #: Outcome count of items skipped because the server sent them malformed.
-MALFORMED = "skipped: malformed data from the server"
+MALFORMED_ITEMS = "skipped: malformed data from the server"
 
 
 def require_connection(app: JobApp) -> Connection:
@@ -430,8 +430,10 @@ class PlanJob:
         if plan.read_at is None:
             plan.read_at = read_at
         if self.bad:  # items the server sent malformed (a NaN rating, a key "123x"): counted
-            plan.count(MALFORMED, len(self.bad))
-            ctx.log(f"{len(self.bad):,} items {MALFORMED}, e.g. {self.bad[0]}", logging.WARNING)
+            plan.count(MALFORMED_ITEMS, len(self.bad))
+            ctx.log(
+                f"{len(self.bad):,} items {MALFORMED_ITEMS}, e.g. {self.bad[0]}", logging.WARNING
+            )
         self.log_plan(ctx, plan)
         return plan
 

@@ -12,16 +12,12 @@ from typing import Any
 from ratings_gui import sources
 from ratings_gui.core import importplan
 from ratings_gui.core.importplan import NEEDS_REVIEW, SKIPPED, UNCHANGED, UPDATE, ReviewItem
-from ratings_gui.core.plan import PLEX, Change, Plan
+from ratings_gui.core.plan import PLEX, Change, InputError, Plan
 from ratings_gui.core.records import Item
-from ratings_gui.plex.connection import PlexError
 
 
-class ImportInputError(PlexError):
-    """The file or the library choice cannot be used: a plain message, nothing written.
-
-    A PlexError so the window shows the text as it is; the CLI maps it to exit code 2.
-    """
+class ImportInputError(InputError):
+    """The file or the library choice cannot be used: a plain message, nothing written."""
 
 
 REVIEWED = "chosen in review"

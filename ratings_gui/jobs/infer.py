@@ -376,7 +376,7 @@ def write_csv(path: str | Path, header: list[str], rows: Iterable[Sequence[Any]]
     return n
 
 
-def export_ratings(path: str | Path, items: Sequence[Item], res: inf.Result) -> int:
+def export_ratings_csv(path: str | Path, items: Sequence[Item], res: inf.Result) -> int:
     """Every artist, album and track rating in stars, with whose it is (own/inferred/program)."""
     program_keys = {it.key for it in items if it.user_rating is not None} - set(res.manual)
 

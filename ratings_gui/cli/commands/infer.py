@@ -23,7 +23,7 @@ from ratings_gui.jobs.infer import (
     REPORTS,
     InferJob,
     InferOptions,
-    export_ratings,
+    export_ratings_csv,
     program_map,
     report_rows,
     saved_params,
@@ -140,7 +140,7 @@ def _run(app: AppContext, args: argparse.Namespace, out: Output) -> int:
             out.say(f"{args.report}: {n:,} rows written to {args.out}")
             result["report"] = {"kind": args.report, "rows": n, "file": str(args.out)}
         if args.export:
-            n = export_ratings(args.export, job.items, res)
+            n = export_ratings_csv(args.export, job.items, res)
             out.say(f"{n:,} ratings exported to {args.export}")
             result["export"] = {"rows": n, "file": str(args.export)}
         out.result(result)
