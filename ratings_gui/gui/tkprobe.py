@@ -66,7 +66,9 @@ def run(url: str, token: str) -> dict[str, float]:
         probe.phase(lambda: not win.busy and bool(getattr(tab, "libraries", None)), 120)
         end = time.monotonic() + 1.0
         out["idle"] = probe.phase(lambda: time.monotonic() > end, 5)
-        win.select_tab("base_rating")
+        win.select_tab("base_rating")  # the tab's first showing is a phase of its own
+        end = time.monotonic() + 1.0
+        out["tab"] = probe.phase(lambda: time.monotonic() > end, 5)
         tab.preview_button.invoke()
         out["preview"] = probe.phase(
             lambda: tab.plan is not None and not win.busy and not tab.preview.filling, 600
