@@ -297,3 +297,27 @@ def test_function_level_imports_only_the_named_few() -> None:
     """A lazy import of our own modules hides a dependency: only the start-up ones stay
     (and the list names no import that is gone)."""
     assert sorted(_late_imports()) == sorted(LATE_IMPORTS)
+
+
+def _sizes() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(lines, where) of every function and every class of the package."""
+    functions: list[tuple[int, str]] = []
+    classes: list[tuple[int, str]] = []
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            size = (node.end_lineno or 0) - getattr(node, "lineno", 0) + 1
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions.append((size, f"{name}.{node.name}"))
+            elif isinstance(node, ast.ClassDef):
+                classes.append((size, f"{name}.{node.name}"))
+    return functions, classes
+
+
+def test_functions_and_classes_stay_small() -> None:
+    """Split by what the parts do: no function over 100 lines, at most 10 over 60, no class
+    over 400 (issue 21's limits)."""
+    functions, classes = _sizes()
+    assert [f for f in functions if f[0] > 100] == []
+    assert len([f for f in functions if f[0] > 60]) <= 10, sorted(functions)[-12:]
+    assert [c for c in classes if c[0] > 400] == []
