@@ -306,11 +306,10 @@ def _sizes() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     for name, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in ast.walk(tree):
-            size = (node.end_lineno or 0) - getattr(node, "lineno", 0) + 1
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                functions.append((size, f"{name}.{node.name}"))
-            elif isinstance(node, ast.ClassDef):
-                classes.append((size, f"{name}.{node.name}"))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                kind = classes if isinstance(node, ast.ClassDef) else functions
+                kind.append((size, f"{name}.{node.name}"))
     return functions, classes
 
 
