@@ -3,15 +3,17 @@ members, preview, apply; the server holds the copied ratings for To only."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_gui_helpers import ARTIFACTS, app_fixture, click, pump_until, require_display
+from test_gui_helpers import (
+    click,
+    home_window,
+    pump_until,
+    screenshot,
+)
 from test_home_users import everyone, only_changed
 
 from ratings_gui.core import restoreplan as rp
@@ -21,23 +23,11 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def win(app: Any, demo: Any) -> Iterator[Any]:
-    require_display()
-    app.account_token = demo.token  # signed in with Plex: the owner's plex.tv token
-    for w in app_fixture(app):
-        pump_until(w, lambda w=w: bool(w.plex_tab.libraries) and not w.busy, 20, "libraries")
-        w.geometry("1366x768+0+0")
-        yield w
+    yield from home_window(app, demo, lambda w: bool(w.plex_tab.libraries) and not w.busy)
 
 
 def _shot(name: str) -> Path | None:
-    """The top-left 1366x768 of the screen (where the window is), as artifacts/<name>.png."""
-    if not shutil.which("import") or not os.environ.get("DISPLAY"):
-        return None
-    ARTIFACTS.mkdir(exist_ok=True)
-    out = ARTIFACTS / f"{name}.png"
-    cmd = ["import", "-window", "root", "-crop", "1366x768+0+0", "+repage", str(out)]
-    subprocess.run(cmd, check=False, timeout=20)
-    return out
+    return screenshot(name, crop="1366x768")
 
 
 def test_copy_ratings_from_one_member_to_another_in_the_window(win: Any, demo: Any) -> None:

@@ -57,14 +57,27 @@ def app_fixture(ctx: Any) -> Iterator[Any]:
         close_app(app, errors)
 
 
-def screenshot(name: str) -> Path | None:
-    """Save the whole X screen to ``artifacts/<name>.png`` (best effort)."""
+def screenshot(name: str, crop: str | None = None) -> Path | None:
+    """Save the X screen (or its top-left ``crop``, e.g. "1366x768", where the window is)
+    to ``artifacts/<name>.png`` (best effort)."""
     if not shutil.which("import") or not os.environ.get("DISPLAY"):
         return None
     ARTIFACTS.mkdir(exist_ok=True)
     out = ARTIFACTS / f"{name}.png"
-    subprocess.run(["import", "-window", "root", str(out)], check=False, timeout=20)
+    cut = ["-crop", f"{crop}+0+0", "+repage"] if crop else []
+    subprocess.run(["import", "-window", "root", *cut, str(out)], check=False, timeout=20)
     return out
+
+
+def home_window(app: Any, demo: Any, ready: Any) -> Iterator[Any]:
+    """The window signed in with Plex as the demo's owner (its Plex Home can be switched to),
+    at 1366x768, once ``ready(window)`` holds."""
+    require_display()
+    app.account_token = demo.token  # signed in with Plex: the owner's plex.tv token
+    for w in app_fixture(app):
+        pump_until(w, lambda w=w: ready(w), 20, "the window")
+        w.geometry("1366x768+0+0")
+        yield w
 
 
 def pump_until(app: Any, cond: Any, timeout: float = 10.0, what: str = "") -> None:

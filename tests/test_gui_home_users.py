@@ -6,15 +6,16 @@ assertions are on the server's per-member ratings.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_gui_helpers import ARTIFACTS, app_fixture, pump_until, require_display
+from test_gui_helpers import (
+    home_window,
+    pump_until,
+    screenshot,
+)
 
 from ratings_gui.demo.home import DEMO_PIN
 
@@ -25,23 +26,11 @@ USERS = (None, "Alex", "Sam", "Jo")
 
 @pytest.fixture
 def win(app: Any, demo: Any) -> Iterator[Any]:
-    require_display()
-    app.account_token = demo.token  # signed in with Plex: the owner's plex.tv token
-    for w in app_fixture(app):
-        pump_until(w, lambda w=w: bool(w.plex_tab.home_users) and not w.busy, 20, "home users")
-        w.geometry("1366x768+0+0")
-        yield w
+    yield from home_window(app, demo, lambda w: bool(w.plex_tab.home_users) and not w.busy)
 
 
 def _shot(name: str) -> Path | None:
-    """The top-left 1366x768 of the screen (where the window is), as artifacts/<name>.png."""
-    if not shutil.which("import") or not os.environ.get("DISPLAY"):
-        return None
-    ARTIFACTS.mkdir(exist_ok=True)
-    out = ARTIFACTS / f"{name}.png"
-    cmd = ["import", "-window", "root", "-crop", "1366x768+0+0", "+repage", str(out)]
-    subprocess.run(cmd, check=False, timeout=20)
-    return out
+    return screenshot(name, crop="1366x768")
 
 
 def _pick(win: Any, label: str) -> None:

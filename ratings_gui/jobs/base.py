@@ -69,6 +69,7 @@ def quiet_gc() -> Iterator[None]:
     no cycles: reference counting frees them when the job drops them.
     """
     was = gc.isenabled()
+    gc.unfreeze()  # the last job's survivors may be collected again: only one job's stay out
     gc.disable()
     try:
         yield

@@ -143,16 +143,6 @@ def read_targets(
     return targets, http.sent
 
 
-def server_standing(app: JobApp) -> dict[str, Any]:
-    """The journal's standing rating writes, made on the connected server as the connected user.
-
-    RatingKeys are per server (a new server counts from 1 again): what the
-    program wrote to key 1234 on the old server says nothing about key 1234
-    here. Runs that name no server count everywhere.
-    """
-    return rating_provenance(app)
-
-
 def build_backup(
     app: JobApp,
     targets: Iterable[rp.TargetLibrary],
@@ -167,7 +157,7 @@ def build_backup(
     The file says whose ratings they are: ``user``, else the Home member the
     connection works as (a plain owner connection: none, as in older files).
     """
-    prov = server_standing(app)
+    prov = rating_provenance(app)
     libs = []
     for t in targets:
         items = t.items if keys is None else [it for it in t.items if it.key in keys]
@@ -432,7 +422,7 @@ class RestoreJob(PlanJob):
         if self.backup.user is not None and (into or self.backup.user.name):
             ctx.log(f"ratings of {self.backup.user.name} restored as {into or 'the owner'}")
         self.targets, self.read_requests = read_targets(self.app, self.libraries, ctx)
-        return self.backup, self.targets, server_standing(self.app)
+        return self.backup, self.targets, rating_provenance(self.app)
 
     def member_part(self, backup: bk.Backup) -> bk.Backup:
         """A file of every Home member: the section of the member this restore works as.
