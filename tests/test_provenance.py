@@ -11,9 +11,8 @@ items, one per kind of current value.
 from __future__ import annotations
 
 import csv
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from ratings_gui.core import tagsplan as tsp
 from ratings_gui.core.pathmap import Rule
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.core.provenance import BASE, INFERRED, UNRATED, YOURS, whose
-from ratings_gui.demo.server import Faults
 from ratings_gui.jobs import base_rating as br
 from ratings_gui.jobs import infer as ij
 from ratings_gui.jobs import ratings_csv as rc
@@ -34,6 +32,7 @@ from ratings_gui.jobs.base import rating_provenance
 from ratings_gui.jobs.import_job import ImportJob
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.journal import APPLIED
+from ratings_gui.plex.bulk import GROUPED_CHUNK
 
 KINDS = ("none", "yours", "base", "inferred", "during")
 #: The value each kind holds before the job (Plex 0-10); "during" is unrated at the preview.
@@ -244,37 +243,38 @@ def test_tags_after_inference_write_no_guess_into_files(mapp: Any, media_demo: A
 # --- someone rates while the program writes ----------------------------------------------------
 
 
-def _rate_during(
-    demo: Any, keys: list[int], value: float, after: Callable[[], bool]
-) -> threading.Thread:
-    """Rate ``keys`` in Plex (as a person would, through the server) once ``after()`` holds."""
-
-    def go() -> None:
-        deadline = time.monotonic() + 30
-        while not after() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        for k in keys:
-            demo.lib.set_rating(k, value)
-
-    t = threading.Thread(target=go, daemon=True)
-    t.start()
-    return t
-
-
 def _base_run_with_ratings_during(app: Any, demo: Any) -> tuple[Any, list[int]]:
-    """Base rating while 20 unrated tracks (some written already, some not yet) are rated 5★."""
+    """Base rating while 20 unrated tracks (some written already, some not yet) are rated 5★.
+
+    The 20 are rated by the server right after it carried out the run's first grouped edit
+    (before answering it): the run has written the first 10 and not reached the last 10, on
+    any machine, however loaded.
+    """
     unrated = [k for k in demo.lib.keys_of(1, "track") if demo.lib.rating(k) is None]
     assert len(unrated) >= 60
     # 10 the run will already have written, 10 it has not reached yet
     mine = unrated[5:15] + unrated[-10:]
-    demo.faults = Faults(latency_ms=4)
     job = br.BaseRatingJob(app, br.BaseRatingOptions("Music", value=6.0))
     plan = job.prepare(job_ctx())
-    first = {str(k) for k in unrated[5:15]}
-    t = _rate_during(demo, mine, 10.0, lambda: all(demo.lib.rating(int(k)) == 6.0 for k in first))
-    report = job.apply(job_ctx(), plan)
-    t.join()
-    demo.faults = Faults()
+    assert len(plan) > GROUPED_CHUNK  # two chunks at least: the last 10 are in a later one
+    edit = demo.lib.edit
+    edits: list[int] = []
+
+    def edit_then_rate(*args: Any, **kw: Any) -> int:
+        n = edit(*args, **kw)
+        edits.append(n)
+        if len(edits) == 1:
+            assert all(demo.lib.rating(k) == 6.0 for k in unrated[5:15])
+            for k in mine:
+                demo.lib.set_rating(k, 10.0)
+        return n
+
+    demo.lib.edit = edit_then_rate
+    try:
+        report = job.apply(job_ctx(), plan)
+    finally:
+        del demo.lib.edit
+    assert len(edits) >= 2
     return report, mine
 
 
