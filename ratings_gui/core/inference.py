@@ -113,7 +113,7 @@ class Params:
         "karaoke",
         "rehearsal",
     )
-    rounding: float = 0.1  # Plex units: 0.1 = as Plex keeps, 1 = half stars, 2 = whole stars
+    rounding: float = 1.0  # Plex units: 1 = half stars (as Plex shows them), 0.1 = as Plex keeps
     keep_filler_unrated: bool = False  # fitted: leave intros, skits and short tracks unrated
     sure_within: float = 0.0  # stars: write only values this sure (± one spread); 0 = all
 
@@ -1475,8 +1475,9 @@ PARAM_HELP: dict[str, str] = {
     "most this many seconds are the same song on another album. 0 or more.",
     "twin_exclude": "Titles with these words (live, remix, demo…) are never the same song "
     "as another. Words separated by commas.",
-    "rounding": "The step values are written in, in Plex units: 0.1 as Plex keeps them, "
-    "1 = half stars, 2 = whole stars. 0.1 to 2.",
+    "rounding": "The step guesses are written in, in Plex units: 1 = half stars, as Plex "
+    "shows ratings; 0.1 as Plex keeps them (finer, but each value is a request of its own); "
+    "2 = whole stars. 0.1 to 2.",
     "keep_filler_unrated": "Leave intros, skits and short tracks unrated instead of giving "
     "them a guess. yes or no.",
     "sure_within": "Write only guesses that are sure to within this many stars (plus or "
