@@ -117,9 +117,10 @@ def bench_jobs(tracks: int, latency: int) -> list[Row]:
 
         run("base rating", br.BaseRatingJob(app, br.BaseRatingOptions("Music", 6.0)))
         run("inference", ij.InferJob(app, ij.InferOptions("Music")))
-        # one grouped edit per type and value: the default 0.1 step makes ~100 values a type
-        half = ij.InferOptions("Music", params=inf.Params(rounding=1.0))
-        run("inference, half stars", ij.InferJob(app, half))
+        # one grouped edit per type and value: half stars (the default) make ~10 values a type,
+        # Plex's tenths (a setting) ~80; this run replaces the half-star guesses with tenths
+        tenths = ij.InferOptions("Music", params=inf.Params(rounding=0.1))
+        run("inference, tenths (setting)", ij.InferJob(app, tenths))
         run("tags to files", tags("to-files"))
         backup = tmp / "backup.json.gz"
         jt.BackupJob(app, backup).run(_ctx())
