@@ -129,6 +129,12 @@ class Faults:
     replace: tuple[tuple[bytes, bytes], ...] = ()
     #: Served at ``/`` instead of the server's MediaContainer (e.g. an HTML page).
     root_body: bytes | None = None
+    #: A grouped edit that clears ratings (``userRating.value=-1`` or empty) is answered
+    #: 200 and leaves every rating as it was: a server whose edit path cannot clear
+    #: (real Plex's behaviour is unverified), for the writer's probe to catch.
+    grouped_clear_ignored: bool = False
+    #: Such a grouped clear stores 0 instead of clearing (another way it may not clear).
+    grouped_clear_zero: bool = False
 
 
 @dataclass
@@ -138,6 +144,17 @@ class _Pin:
     client_id: str
     created_at: int
     approved: bool = False
+
+
+def _grouped_clear_fault(edits: dict[str, str], faults: Faults) -> dict[str, str]:
+    """A multi-edit's fields after the grouped-clear faults (the demo clears by default)."""
+    if edits.get("userRating.value") not in ("", "-1"):
+        return edits
+    if faults.grouped_clear_ignored:
+        return {k: v for k, v in edits.items() if not k.startswith("userRating.")}
+    if faults.grouped_clear_zero:
+        return {**edits, "userRating.value": "0"}
+    return edits
 
 
 def endpoint_pattern(method: str, path: str) -> str:
@@ -440,6 +457,7 @@ class _LibraryRoutes:
                 log.warning(
                     "PUT /library/sections/%s/all without id=: editing every %s", section.id, kind
                 )
+            edits = _grouped_clear_fault(edits, self.demo.faults)
             ignored = self.demo.faults.ignore_writes
             if ids is not None and ignored:
                 ids = [k for k in ids if k not in ignored]

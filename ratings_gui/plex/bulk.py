@@ -13,9 +13,18 @@ each chunk anyway (the check that nobody rated the items since the plan).
 Where the server refuses grouped edits (HTTP 403: a Plex Home member's
 token may rate but not edit metadata) the writer says so once and writes
 item by item through ``/:/rate`` for the rest of the run; a group that
-fails otherwise is written item by item too. Clearing a rating through the
-grouped path is not documented, so changes to "unrated" always go item by
-item. The journaling, cancel and the stop on 401 are
+fails otherwise is written item by item too.
+
+Clears (a change to "unrated") are grouped too, sent as
+``userRating.value=-1``: the value ``/:/rate`` clears with. Plex does not
+document how the edit path clears a rating, so the writer probes: the first
+grouped clear of a run is read back at once (one request). When every item
+reads back unrated, the later grouped clears are trusted (the end-of-run
+check re-reads every written item as for sets). When not (a value left, 0,
+or anything but unrated), the writer says so once (:data:`NO_GROUPED_CLEAR`),
+writes that group's items item by item and every later clear too.
+
+The journaling, cancel and the stop on 401 are
 :func:`~ratings_gui.journal.writeloop.write_journaled`'s, as for every writer.
 """
 
@@ -45,7 +54,13 @@ from ratings_gui.journal.writeloop import (
 )
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.http import HttpStatusError, PlexHttp
-from ratings_gui.plex.writer import MOOD, RatingWriter, plex_failure, screen_ratings
+from ratings_gui.plex.writer import (
+    MOOD,
+    RatingWriter,
+    plex_failure,
+    read_current,
+    screen_ratings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +75,12 @@ REFUSED = (
     "this server does not accept grouped edits from this account (403): "
     "writing the ratings one by one instead"
 )
+#: What the log says once when a grouped clear left ratings in place (the probe).
+NO_GROUPED_CLEAR = (
+    "this server did not clear ratings through a grouped edit: clearing them one by one instead"
+)
+#: The value a grouped edit clears with (``/:/rate``'s; unverified on the edit path: probed).
+CLEAR_VALUE = "-1"
 
 
 class EmptyIdList(PlexError):
@@ -83,15 +104,16 @@ class PartlyWritten(PlexError):
         self.cause = cause
 
 
-def multi_edit_params(kind: str, ids: Sequence[int | str], value: float) -> dict[str, str]:
-    """The query of one grouped rating edit; raises on an empty id list (the hard guard)."""
+def multi_edit_params(kind: str, ids: Sequence[int | str], value: float | None) -> dict[str, str]:
+    """The query of one grouped rating edit (None: clear); raises on an empty id list."""
     id_text = ",".join(str(int(k)) for k in ids)
     if not ids or not id_text:
         raise EmptyIdList("refusing a multi-edit without ids: Plex would edit every item")
+    rating = normalize(value)
     return {
         "type": str(TYPE_IDS[kind]),
         "id": id_text,
-        "userRating.value": f"{normalize(value):g}",
+        "userRating.value": CLEAR_VALUE if rating is None else f"{rating:g}",
         "userRating.locked": "1",
     }
 
@@ -110,7 +132,7 @@ class BulkRatingWriter(JournaledWriter):
     """
 
     phase = "writing (grouped)"
-    workers = 3  # clears and refused groups go item by item; grouped edits one at a time
+    workers = 3  # refused groups go item by item; grouped edits one at a time
     chunk = GROUPED_CHUNK
 
     def __init__(
@@ -143,6 +165,11 @@ class BulkRatingWriter(JournaledWriter):
         self._partly: set[Key] = set()
         #: The server answered 403 to a grouped edit: the rest of the run goes item by item.
         self.refused = False
+        #: Grouped clears: None until the first one is read back (the probe), then whether
+        #: the server cleared every item of it (False: the rest of the run's clears go
+        #: item by item).
+        self.clears_grouped: bool | None = None
+        self._probe = threading.Lock()
         self._log_line: LogFn | None = None
 
     def accepts(self, change: Change) -> bool:
@@ -166,36 +193,41 @@ class BulkRatingWriter(JournaledWriter):
         return self.place_of(change)[0]
 
     def units(self, changes: Sequence[Change]) -> list[list[Change]]:
-        """Sets grouped by (section, kind, value) in chunks of ids, then the clears one by one."""
+        """Grouped by (section, kind, value) in chunks of ids: the sets, then the clears."""
         for ch in changes:
             if not self.accepts(ch):
                 raise PlexError(f"{ch.label or ch.target}: only Plex ratings can be grouped")
-        clears = [[c] for c in changes if normalize(c.new) is None]
-        sets = [c for c in changes if normalize(c.new) is not None]
         if self.refused:
-            return [[c] for c in sets] + clears
-        groups: dict[tuple[int, str, float], list[Change]] = defaultdict(list)
-        for ch in sets:
-            value = float(normalize(ch.new))  # type: ignore[arg-type]
+            return [[c] for c in changes if normalize(c.new) is not None] + [
+                [c] for c in changes if normalize(c.new) is None
+            ]
+        groups: dict[tuple[int, str, float | None], list[Change]] = defaultdict(list)
+        for ch in changes:
             section, kind = self.place_of(ch)
-            groups[(section if section is not None else -1, kind or "", value)].append(ch)
+            groups[(section if section is not None else -1, kind or "", normalize(ch.new))].append(
+                ch
+            )
+
+        def order(key: tuple[int, str, float | None]) -> tuple[bool, int, int, float]:
+            section, kind, value = key
+            return (value is None, section, _kind_rank(kind), value or 0.0)
+
         out: list[list[Change]] = []
-        for _key, group in sorted(
-            groups.items(), key=lambda kv: (kv[0][0], _kind_rank(kv[0][1]), kv[0][2])
-        ):
+        for key in sorted(groups, key=order):
+            group = groups[key]
             out.extend(
                 group[i : i + self.group_size] for i in range(0, len(group), self.group_size)
             )
-        return out + clears
+        return out
 
     def send_group(
         self,
         ids: Sequence[int | str],
-        value: float,
+        value: float | None,
         kind: str | None = None,
         section_id: int | None = None,
     ) -> None:
-        """One multi-edit request (guarded against an empty id list)."""
+        """One multi-edit request (None: clear; guarded against an empty id list)."""
         params = multi_edit_params(kind or self.kind or "track", ids, value)
         section = self.section_id if section_id is None else section_id
         if section is None:
@@ -215,7 +247,7 @@ class BulkRatingWriter(JournaledWriter):
 
     def send(self, unit: list[Change]) -> None:
         value = normalize(unit[0].new)
-        if value is None or self.refused:
+        if self.refused or value is None and self.clears_grouped is False:
             self.send_one_by_one(unit)
             return
         parts: dict[tuple[int | None, str | None], list[Change]] = defaultdict(list)
@@ -228,7 +260,7 @@ class BulkRatingWriter(JournaledWriter):
                 written.extend(self._one_by_one(part, written, len(unit)))
                 continue
             try:
-                self.send_group([c.target for c in part], value, kind, section)
+                left = self._send_grouped(part, value, kind, section)
             except HttpStatusError as exc:
                 if exc.status == 401:
                     self._raise_partly(written, len(unit), exc)
@@ -237,7 +269,37 @@ class BulkRatingWriter(JournaledWriter):
                 continue
             except PlexError as exc:  # unreachable after its retries: the loop decides
                 self._raise_partly(written, len(unit), exc)
-            written.extend(c.key for c in part)
+            not_done = {c.key for c in left}
+            written.extend(c.key for c in part if c.key not in not_done)
+            if left:  # a grouped clear that did not clear them: item by item
+                written.extend(self._one_by_one(left, written, len(unit)))
+
+    def _send_grouped(
+        self, part: list[Change], value: float | None, kind: str, section: int
+    ) -> list[Change]:
+        """One grouped edit; returns what it did not write (only a clear the probe caught)."""
+        ids = [c.target for c in part]
+        if value is not None:
+            self.send_group(ids, value, kind, section)
+            return []
+        with self._probe:  # the first grouped clear is read back before any other is sent
+            if self.clears_grouped is False:
+                return list(part)
+            self.send_group(ids, None, kind, section)
+            if self.clears_grouped:
+                return []
+            try:
+                now = read_current(self.conn, part, self.http)
+            except PlexError:  # not known yet: the next grouped clear probes; the end checks these
+                return []
+            # a value left (the old one, 0, or none readable): not cleared, never "changed"
+            left = [c for c in part if c.key not in now or now[c.key] is not None]
+            self.clears_grouped = not left
+            if left:
+                log.info(NO_GROUPED_CLEAR)
+                if self._log_line is not None:
+                    self._log_line(NO_GROUPED_CLEAR)
+            return left
 
     def send_one_by_one(self, unit: list[Change]) -> None:
         """Write a unit through ``/:/rate``, one request per item."""
@@ -275,8 +337,10 @@ class BulkRatingWriter(JournaledWriter):
 
     def failure_line(self, unit: list[Change], message: str) -> str:
         value = normalize(unit[0].new)
-        if value is None or len(unit) == 1:
+        if len(unit) == 1:
             return super().failure_line(unit, message)
+        if value is None:
+            return f"failed: clearing {len(unit)} ratings: {message}"
         return f"failed: {len(unit)} ratings of {format_both(value)}: {message}"
 
     def requests(self) -> int:
@@ -304,6 +368,7 @@ class BulkRatingWriter(JournaledWriter):
         self._log_line = kw.get("log_line")
         with self._guard:
             self._partly.clear()
+        self.clears_grouped = None  # each run probes again (the token or server may differ)
         result = write_journaled(self, changes, **kw)
         with self._guard:
             partly = set(self._partly)
