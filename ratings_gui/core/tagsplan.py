@@ -14,7 +14,7 @@ from typing import Any
 from ratings_gui.core.plan import FILE, PLEX, Change, Plan
 from ratings_gui.core.provenance import GUESSES, YOURS, Written, whose
 from ratings_gui.core.records import Item
-from ratings_gui.core.scale import format_stars, same
+from ratings_gui.core.scale import Rating, format_stars, normalize, same
 
 JOB = "tags"
 
@@ -32,6 +32,9 @@ CONFLICT_NAMES = {
 
 # Outcomes: one per track, so they add up to the number of tracks.
 IN_SYNC = "in sync"
+#: The file holds exactly what writing Plex's rating leaves there: a WMA or a foobar2000
+#: 1-5 RATING keeps whole stars (Plex's 1.5 stars is 2 there), a POPM byte half stars.
+HELD = "in sync as near as the file can hold"
 TO_FILES = "to files"
 TO_PLEX = "to Plex"
 NEITHER = "no rating either side"
@@ -177,6 +180,11 @@ def _plan_track(
         plan.count(IN_SYNC)
         return
     p_owner = whose(p, provenance.get(str(t.key)))
+    guess_kept_out = p_owner in GUESSES and not rules.include_guesses
+    if not guess_kept_out and all(_holds(r, p) for _sp, r in good):
+        # writing Plex's rating would leave each file as it is: nothing to do either way
+        plan.count(HELD)
+        return
     f_guess = f is not None and (whose(f, file_provenance.get(str(f_reading.local))) in GUESSES)
     to, note = _decide(t, p, f, f_reading, p_owner, f_guess, rules)
     if to == _COUNT_ONLY:
@@ -191,7 +199,7 @@ def _plan_track(
             }
         )
     else:
-        _add_changes(plan, t, to, note, f, [r for _sp, r in good], p_owner)
+        _add_changes(plan, t, to, note, f_reading, [r for _sp, r in good], p_owner)
 
 
 @dataclass(frozen=True)
@@ -206,6 +214,24 @@ class _Rules:
 
 #: :func:`_decide`'s "nothing to write, only count the outcome" (no line in the skipped list).
 _COUNT_ONLY = "count only"
+
+
+def _holds(reading: FileReading, p: Rating) -> bool:
+    """The file holds Plex's rating ``p``, or the nearest it can: what writing ``p`` leaves.
+
+    The file's ``stored`` (``tags.TagRating.stored``) says what it would read
+    back after ``p`` is written. A value a whole star or more from ``p`` is
+    no rounding but a scale the writer and the reader see differently: that
+    stays a difference.
+    """
+    f = reading.result.rating
+    if same(f, p):
+        return True
+    stored = getattr(reading.result, "stored", None)
+    if f is None or p is None or stored is None:
+        return False
+    back = stored(p)
+    return back is not None and same(f, back) and abs(normalize(back) - normalize(p)) < 2
 
 
 def _list_unreadable(
@@ -301,16 +327,18 @@ def _add_changes(
     t: Item,
     to: str,
     note: str,
-    f: float | None,
+    f_reading: FileReading,
     good: list[FileReading],
     p_owner: str,
 ) -> None:
-    """The track's changes: Plex's rating into each file that differs, or the file's into Plex."""
+    """The track's changes: Plex's rating into each file that differs (not one that holds
+    the nearest it can), or the file's into Plex."""
     p = t.user_rating
+    f = f_reading.result.rating
     if to == "files":
         plan.count(TO_FILES)
         for r in good:
-            if not same(r.result.rating, p):
+            if not _holds(r, p):
                 plan.add(
                     Change(
                         FILE,
@@ -324,8 +352,8 @@ def _add_changes(
                     )
                 )
         return
-    if same(p, f):
-        # Plex already agrees with the first rated file; only other files differ
+    if _holds(f_reading, p):
+        # Plex already agrees with the first rated file (as near as it holds); others differ
         plan.count(IN_SYNC)
         return
     plan.count(TO_PLEX)

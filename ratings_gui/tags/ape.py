@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any, ClassVar
 
-from mutagen.apev2 import APETextValue, APEValue
+from mutagen.apev2 import APETextValue, APEv2, APEValue
 from mutagen.monkeysaudio import MonkeysAudio
 from mutagen.musepack import Musepack
 from mutagen.optimfrog import OptimFROG
@@ -122,6 +122,9 @@ class APEFamily(Family):
         if small_percent and not any(k.lower() == "fmps_rating" for k in keys):
             # Rating 10 (half a star) alone reads as ambiguous: add the 0-1 copy.
             tags["FMPS_RATING"] = fraction_text(rating)
+
+    def new_tags(self) -> Any:
+        return APEv2()
 
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
         if audio.tags is None:

@@ -33,7 +33,16 @@ from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating, RatingError
 
 from . import ape, asf, id3, mp4, vorbis
-from .base import LAYOUT_KEY, Family, ReadOptions, TagError, TagRating, decide
+from .base import (
+    LAYOUT_KEY,
+    Family,
+    ReadOptions,
+    TagError,
+    TagRating,
+    apply_rating,
+    decide,
+    register,
+)
 
 __all__ = [
     "FAMILIES",
@@ -51,7 +60,9 @@ log = logging.getLogger(__name__)
 DEFAULT_EMAIL = "Windows Media Player 9 Series"
 
 #: One entry per tag family module, in the order content sniffing tries them.
-FAMILIES: tuple[Family, ...] = (id3.FAMILY, vorbis.FAMILY, mp4.FAMILY, asf.FAMILY, ape.FAMILY)
+FAMILIES: tuple[Family, ...] = tuple(
+    register(f) for f in (id3.FAMILY, vorbis.FAMILY, mp4.FAMILY, asf.FAMILY, ape.FAMILY)
+)
 
 _BY_EXT: dict[str, Family] = {ext: fam for fam in FAMILIES for ext in fam.extensions}
 
@@ -144,7 +155,7 @@ def _decode(fam: Family, audio: Any, opts: ReadOptions, path: str) -> TagRating:
         ) from None
     if audio.tags is None and not note:
         note = "no tags"
-    return TagRating(rating=rating, fields=fields, family=fam.name, note=note)
+    return TagRating(rating=rating, fields=fields, family=fam.name, note=note, options=opts)
 
 
 def read_rating(
@@ -205,21 +216,12 @@ def read_before_write(
         got = dataclasses.replace(_decode(fam, audio, opts, p), layout=fam.layout_of(p))
     except PermissionError:
         raise TagError("unreadable", "no permission to read the file", path=p) from None
-    _apply(fam, audio, value, popm_email, rating_scale)
+    apply_rating(fam, audio, value, popm_email, rating_scale)
     try:
         stored, _ = decide(fam.candidates(audio, opts))
     except RatingError:
         stored = value
     return got, stored
-
-
-def _apply(
-    fam: Family, audio: Any, value: Rating, popm_email: str, rating_scale: str | None
-) -> None:
-    if fam.has_rating_field:
-        fam.apply(audio, value, popm_email, rating_scale=rating_scale)  # type: ignore[call-arg]
-    else:
-        fam.apply(audio, value, popm_email)
 
 
 def snapshot_fields(path: PathLike) -> dict[str, str]:
@@ -547,7 +549,7 @@ def write_rating(
             old["r"] = _decode(fam, audio, opts, p)
         except TagError as exc:
             old["r"] = TagRating(None, exc.fields, fam.name, note=f"was unreadable: {exc.message}")
-        _apply(fam, audio, value, popm_email, rating_scale)
+        apply_rating(fam, audio, value, popm_email, rating_scale)
 
     fam, _, original = _edit(p, edit, keep_mtime=keep_mtime)
     return dataclasses.replace(old["r"], layout=fam.layout(original))

@@ -26,6 +26,7 @@ from mutagen.asf import (
     ASF,
     ASFDWordAttribute,
     ASFQWordAttribute,
+    ASFTags,
     ASFUnicodeAttribute,
     ASFWordAttribute,
 )
@@ -110,6 +111,9 @@ class ASFFamily(Family):
         if kind not in (ASFUnicodeAttribute, *_TYPES.values()):
             kind = ASFDWordAttribute
         audio.tags[KEY] = [kind(str(value) if kind is ASFUnicodeAttribute else value)]
+
+    def new_tags(self) -> Any:
+        return ASFTags()
 
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
         if audio.tags is None:

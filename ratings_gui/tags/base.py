@@ -51,6 +51,22 @@ class TagRating:
     #: places, the tag size), so undo can give back the identical file; ''
     #: when the family has nothing more to say than ``fields``.
     layout: str = ""
+    #: The settings the file was read with: :meth:`stored` reads its write back the same way.
+    options: ReadOptions | None = field(default=None, compare=False, repr=False)
+
+    def stored(self, value: Rating) -> Rating:
+        """What this file would read back if ``value`` were written to it.
+
+        Not always ``value``: a WMA holds whole stars (1.5 stars is stored as
+        2), a foobar2000 1-5 ``RATING`` too, a POPM byte half stars, so the
+        planner can tell "holds the nearest it can" from a real difference.
+        Pure: the write is simulated on these fields in memory. ``value`` when
+        the family is unknown or the write cannot be simulated.
+        """
+        fam = _REGISTRY.get(self.family)
+        if fam is None or value is None:
+            return value
+        return fam.stored(self.fields, value, self.options or ReadOptions())
 
 
 class TagError(Exception):
@@ -116,6 +132,17 @@ class Candidate:
     convert: Callable[[str], Rating]
 
 
+class _Scratch:
+    """An audio file without a file: just the tags, for simulating a write in memory."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.tags: Any = None
+        self._make = make
+
+    def add_tags(self) -> None:
+        self.tags = self._make()
+
+
 class Family:
     """Base class of a tag family: one module per family fills it in."""
 
@@ -151,6 +178,30 @@ class Family:
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
         """Make the in-memory rating fields exactly ``fields``."""
         raise NotImplementedError
+
+    def new_tags(self) -> Any:
+        """An empty in-memory tag block of this family (None: the family cannot simulate)."""
+        return None
+
+    def stored(self, fields: Mapping[str, str], value: float, opts: ReadOptions) -> Rating:
+        """What a file holding ``fields`` reads back (under ``opts``) after ``value`` is written.
+
+        The write is the family's own :meth:`apply` on a copy of the fields in
+        memory, read back with :meth:`candidates`: whatever the writer
+        rounds, the answer rounds the same way. ``value`` when it cannot say.
+        """
+        v = scale.normalize(value)
+        if self.new_tags() is None or v is None or not 0.5 <= v <= 10:
+            return value  # no simulation, or a value the writer refuses
+        audio = _Scratch(self.new_tags)
+        try:
+            if fields:
+                self.restore(audio, dict(fields))
+            apply_rating(self, audio, v, opts.popm_email, opts.rating_scale)
+            back, _ = decide(self.candidates(audio, opts))
+        except Exception:  # noqa: BLE001 - odd fields: no prediction, compared as they are
+            return value
+        return back
 
     def save(
         self, audio: Any, fileobj: Any, *, before: Mapping[str, str], layout: str = ""
@@ -212,6 +263,26 @@ class Family:
             return ""
         with open(path, "rb") as fh:
             return self.layout(fh.read())
+
+
+#: Families by name, so a :class:`TagRating` finds its own (filled by :func:`register`).
+_REGISTRY: dict[str, Family] = {}
+
+
+def register(fam: Family) -> Family:
+    """Make ``fam`` the family :meth:`TagRating.stored` uses for its name."""
+    _REGISTRY[fam.name] = fam
+    return fam
+
+
+def apply_rating(
+    fam: Family, audio: Any, value: Rating, popm_email: str, rating_scale: str | None
+) -> None:
+    """``fam.apply``, with the library's RATING scale for the families that have one."""
+    if fam.has_rating_field:
+        fam.apply(audio, value, popm_email, rating_scale=rating_scale)  # type: ignore[call-arg]
+    else:
+        fam.apply(audio, value, popm_email)
 
 
 def decide(candidates: Iterable[Candidate]) -> tuple[Rating, str]:

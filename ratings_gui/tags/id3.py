@@ -199,6 +199,9 @@ class ID3Family(Family):
                 old = str(frame.text[0]) if frame.text else ""
                 frame.text = [format_in(detect_scale(old, FIVE), rating)]
 
+    def new_tags(self) -> Any:
+        return ID3()
+
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
         if audio.tags is None:
             if not fields:

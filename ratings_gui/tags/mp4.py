@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar
 
-from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm
+from mutagen.mp4 import MP4, AtomDataType, MP4FreeForm, MP4Tags
 
 from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating
@@ -191,6 +191,9 @@ class MP4Family(Family):
                 tags[key] = [_freeform(format_in(detect_scale(old, default), rating))]
         if RATE not in keys:
             tags[RATE] = [str(scale.plex_to_percent(rating))]
+
+    def new_tags(self) -> Any:
+        return MP4Tags()
 
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
         if audio.tags is None:

@@ -26,7 +26,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from mutagen.flac import FLAC, Padding
+from mutagen.flac import FLAC, Padding, VCFLACDict
 from mutagen.ogg import OggPage
 from mutagen.oggflac import OggFLAC
 from mutagen.oggopus import OggOpus
@@ -142,6 +142,9 @@ class VorbisFamily(Family):
             small_percent = needs_fraction_copy(new)
         if small_percent and not has_fraction:
             tags.append(("FMPS_RATING", fraction_text(rating)))
+
+    def new_tags(self) -> Any:
+        return VCFLACDict()
 
     def restore(self, audio: Any, fields: dict[str, str]) -> None:
         if audio.tags is None:
