@@ -240,8 +240,17 @@ class ListingParser:
         self._parser.feed(data)
 
     def finish(self) -> ListingParser:
-        self._parser.close()
+        try:
+            self._parser.close()
+        finally:
+            self.release()
         return self
+
+    def release(self) -> None:
+        """Drop the expat parser: it and this target point at each other, and that cycle kept
+        each page's parser buffers (about 3.5 MB a page) alive until a cyclic collection,
+        which the jobs hold off while they read (500,000 tracks: 1.2 GB instead of 0.7)."""
+        self._parser = None  # type: ignore[assignment]
 
 
 def iter_listing(
@@ -310,6 +319,7 @@ def read_page(
         page.feed(resp.content)
         return page.finish()
     except ParseError as exc:
+        page.release()
         raise PlexError(f"The Plex server sent an unreadable answer to {path}: {exc}") from None
 
 
