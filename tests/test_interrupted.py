@@ -229,14 +229,19 @@ def test_ctrl_c_cancel_second_run_and_busy_journal_while_the_server_hangs(
 ) -> None:
     home = tmp_path / "home"
     common = ["--server", demo.url, "--token", demo.token, "--data-dir", str(home), "--json"]
-    # base ratings to reset: a reset clears them item by item (the grouped path cannot clear)
+    # base ratings to reset: the server below does not clear through a grouped edit, so after
+    # the probe the reset clears them item by item through /:/rate, where every write hangs
     done = _cli("base-rating", "--library", "Music", "--stars", "3", "--yes", *common)
     done.communicate(timeout=60)
     assert done.returncode == 0
     before = _runs(home)[0]["id"]
     # reads answer; every rating write hangs (held 30 s, then dropped)
     demo.faults = Faults(
-        fail_rate=1.0, kinds=("timeout",), timeout_delay=30, only_paths=("/:/rate",)
+        fail_rate=1.0,
+        kinds=("timeout",),
+        timeout_delay=30,
+        only_paths=("/:/rate",),
+        grouped_clear_ignored=True,
     )
     job = ("base-rating", "--library", "Music", "--reset", "--yes")
     first = _cli(*job, *common)
