@@ -16,9 +16,11 @@ import pytest
 from conftest import job_ctx
 from test_grouped_writes import GROUPED, RATE, as_member
 
-from ratings_gui.core.plan import PLEX, Change
+from ratings_gui.core.plan import PLEX, Change, Report
+from ratings_gui.core.records import Item
 from ratings_gui.demo.server import Faults
 from ratings_gui.jobs import transfer as jt
+from ratings_gui.jobs.base import check_written
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.plex.bulk import (
     IDS_PER_REQUEST,
@@ -192,3 +194,20 @@ def test_a_clear_read_back_as_zero_is_written_again(app: Any, demo: Any) -> None
     assert demo.lib.rating(key) is None
     assert any("did not stick" in ln for ln in lines)
     assert not any("changed in Plex" in ln for ln in lines)
+
+
+def test_the_jobs_own_check_calls_a_clear_left_at_zero_failed_not_someones(
+    app: Any, demo: Any
+) -> None:
+    """Restore and copy check with one listing re-read (check_written): a 0 there after a
+    clear is the clear not sticking (failed, to run again), never a rating someone gave."""
+    ch = Change(PLEX, "7", "userRating", 8.0, None)
+    other = Change(PLEX, "8", "userRating", 8.0, None)
+    report = Report("restore", None, False, applied=[ch, other])
+    now = {
+        7: Item(key=7, kind="track", title="a", user_rating=0.0),
+        8: Item(key=8, kind="track", title="b", user_rating=6.0),  # rated meanwhile
+    }
+    failed = check_written(app, report, [ch, other], now, job_ctx())
+    assert failed == 1 and [c.target for c, _ in report.failed] == ["7"]
+    assert [c.target for c, _ in report.left_alone] == ["8"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.plex.connection import PlexError, connect_direct
-from ratings_gui.plex.snapshot import read_items, read_library
+from ratings_gui.plex.snapshot import ListingParser, read_items, read_library
 
 
 def test_music_snapshot_matches_the_server(demo) -> None:  # noqa: ANN001
@@ -97,10 +98,6 @@ def test_reading_pages_leaves_no_cyclic_garbage(demo) -> None:  # noqa: ANN001
     """Jobs read with the cyclic collector off (quiet_gc): whatever a page leaves in a cycle
     stays in memory for the whole read, so a page must leave nothing (it was ~3.5 MB a page
     of parser buffers, 1.2 GB for 500,000 tracks)."""
-    import gc
-
-    from ratings_gui.plex.snapshot import ListingParser
-
     conn = connect_direct(demo.url, demo.token)
     gc.collect()
     gc.disable()

@@ -42,7 +42,7 @@ from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import read_library
-from ratings_gui.plex.writer import RatingWriter
+from ratings_gui.plex.writer import RatingWriter, clear_left_zero
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,8 @@ def check_written(
 ) -> int:
     """The after-write check of a job that re-read what it wrote (``now``: key -> Item).
 
-    A rating the server does not hold is marked failed; one that holds
+    A rating the server does not hold is marked failed (a clear read back as
+    0 too: nobody rates 0, it is the write not sticking); one that holds
     neither the old value nor ours was rated by someone during the run and
     is left alone (listed, never written over). Returns how many failed.
     """
@@ -132,7 +133,11 @@ def check_written(
         value = getattr(it, "user_rating", None)
         if it is not None and same(value, c.new):
             continue
-        if it is not None and changed_by_someone(value, c.old, c.new):
+        if (
+            it is not None
+            and not clear_left_zero(c, value)
+            and changed_by_someone(value, c.old, c.new)
+        ):
             left.append((c, CHANGED_DURING_RUN))
         else:
             wrong.append(c)

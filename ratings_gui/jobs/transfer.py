@@ -355,9 +355,9 @@ def section_writer(
 ) -> Writer:
     """Grouped multi-edits per library and kind (each needs its own section and ``type=``).
 
-    One grouped writer knows every item's library and kind; clears go item
-    by item (the grouped path cannot clear). The job checks the result with
-    one listing re-read, not per chunk.
+    One grouped writer knows every item's library and kind; clears are
+    grouped too (item by item where the server's first grouped clear did
+    not clear). The job checks the result with one listing re-read, not per chunk.
     """
 
     first = next(iter(section_of.values()), 0)
@@ -675,7 +675,7 @@ class ClearJob(PlanJob):
         return super().apply(ctx, plan)
 
     def writer(self, ctx: JobContext, plan: Plan) -> Writer | None:
-        """The grouped writer every job uses; a clear has no grouped form, so it goes item by item."""
+        """The grouped writer every job uses (clears grouped; item by item where refused)."""
 
         sid = plan.options.get("section_id")
         conn = require_connection(self.app)
