@@ -116,11 +116,11 @@ def bench_jobs(tracks: int, latency: int) -> list[Row]:
             return ts.TagsSyncJob(app, ts.TagsOptions("Music", rules, direction=direction))
 
         run("base rating", br.BaseRatingJob(app, br.BaseRatingOptions("Music", 6.0)))
-        run("inference", ij.InferJob(app, ij.InferOptions("Music")))
-        # one grouped edit per type and value: half stars (the default) make ~10 values a type,
-        # Plex's tenths (a setting) ~80; this run replaces the half-star guesses with tenths
+        # one grouped edit per type and value: Plex's tenths (a setting) make ~80 values a
+        # type, half stars (the default, run second: it replaces the tenths) ~10
         tenths = ij.InferOptions("Music", params=inf.Params(rounding=0.1))
         run("inference, tenths (setting)", ij.InferJob(app, tenths))
+        run("inference", ij.InferJob(app, ij.InferOptions("Music")))
         run("tags to files", tags("to-files"))
         backup = tmp / "backup.json.gz"
         jt.BackupJob(app, backup).run(_ctx())
