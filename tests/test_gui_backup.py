@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 from test_backup_restore import OFFSET, _ratings
-from test_gui_helpers import app_fixture, click, pump_until, require_display, screenshot
+from test_gui_helpers import (
+    app_fixture,
+    click,
+    history_shown,
+    pump_until,
+    require_display,
+    screenshot,
+)
 
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.demo.transfer import transferred_copy
@@ -101,9 +108,7 @@ def test_backup_restore_clear_in_the_window(
     screenshot("backup")
 
     # History undoes the clear
-    hist = win.history_tab
-    win.select_tab("history")
-    hist.select_run(run.id)
+    hist = history_shown(win, run.id)
     hist.undo_button.invoke()
     pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
     hist.preview.apply_button.invoke()

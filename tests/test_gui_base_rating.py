@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import ratings_of
-from test_gui_helpers import pump_until, screenshot
+from test_gui_helpers import history_shown, pump_until, screenshot
 
 pytestmark = pytest.mark.gui
 
@@ -57,9 +57,7 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
     assert run.job == "base-rating" and run.applied == len(unrated)
     assert f"Base rating run {run.id}" in win.log_pane.content()  # the job in words
 
-    hist = win.history_tab
-    win.select_tab("history")
-    hist.select_run(run.id)
+    hist = history_shown(win, run.id)
     hist.undo_button.invoke()
     pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 45, "undo plan")
     assert len(hist.preview.plan) == len(unrated)

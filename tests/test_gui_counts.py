@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import _demo, ratings_of
-from test_gui_helpers import pump_until, require_display, screenshot
+from test_gui_helpers import history_shown, pump_until, require_display, screenshot
 
 from ratings_gui.jobs.runner import JobContext, Progress
 
@@ -117,8 +117,7 @@ def test_1_cancelled_run_counts_agree_in_result_history_and_rows(win: Any, demo:
 
     # History's row: the same four numbers under the same words
     run = win.app.journal.runs()[0]
-    hist = win.history_tab
-    win.select_tab("history")
+    hist = history_shown(win)
     columns = hist.runs_tree["columns"]
     row = dict(zip(columns, hist.runs_tree.item(str(run.id), "values"), strict=True))
     assert row["status"] == "cancelled"
@@ -128,7 +127,7 @@ def test_1_cancelled_run_counts_agree_in_result_history_and_rows(win: Any, demo:
     assert int(row["left_alone"]) == result.get("left alone", 0)
 
     # History's change rows: written or not sent, never "failed: cancelled"
-    hist.select_run(run.id)
+    history_shown(win, run.id)
     title = hist.changes_title.cget("text")
     assert title.startswith(f"Changes of run {run.id}: {planned:,} ·"), title
     assert {k: v for k, v in _numbers(title).items() if k != "planned"} == {
@@ -205,13 +204,16 @@ def test_7_a_result_undone_in_history_says_so(win: Any, demo: Any) -> None:
     assert _numbers(tab.preview.counts_label.cget("text"))["written"] == planned
     run = win.app.journal.runs()[0]
 
-    hist = win.history_tab
-    win.select_tab("history")
-    hist.select_run(run.id)
+    hist = history_shown(win, run.id)
     hist.undo_button.invoke()
     pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 60, "undo plan")
     hist.preview.apply_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 120, "the undo")
+    pump_until(
+        win,
+        lambda: hist.preview.plan is None and not win.busy and not hist.reading,
+        120,
+        "the undo and History's read of it",
+    )
     assert ratings_of(demo) == before
     undo = win.app.journal.runs()[0]
     assert undo.undo_of == run.id
@@ -276,6 +278,7 @@ def test_7_each_demo_has_its_own_history(tmp_path: Path) -> None:
             window.update()
             hist = window.history_tab
             hist.refresh()
+            assert window.pump(lambda: not hist.reading, 20), "the history read"
             assert [r.id for r in window.app.journal.runs()] == [out["run_id"]]
             assert hist.runs_tree.exists(str(out["run_id"]))
         finally:
@@ -290,6 +293,8 @@ def test_7_each_demo_has_its_own_history(tmp_path: Path) -> None:
             window.update()
             assert ctx.paths.journal_file.is_relative_to(second.folder)
             assert window.app.journal.runs() == []
+            hist = window.history_tab
+            assert window.pump(lambda: not hist.reading, 20), "the history read"
             assert window.history_tab.summary_label.cget("text") == "No runs yet."
             screenshot("counts-second-demo-history")
         finally:

@@ -101,6 +101,18 @@ def pump_until(app: Any, cond: Any, timeout: float = 10.0, what: str = "") -> No
         )
 
 
+def history_shown(app: Any, run_id: int | None = None, timeout: float = 20.0) -> Any:
+    """Show the History tab and pump until its runs were read (on a task, not the Tk thread);
+    with ``run_id``, select that run and pump until its changes were read too."""
+    hist = app.history_tab
+    app.select_tab("history")
+    pump_until(app, lambda: not hist.reading, timeout, "the history read")
+    if run_id is not None:
+        hist.select_run(run_id)
+        pump_until(app, lambda: not hist.reading, timeout, f"the changes of run {run_id}")
+    return hist
+
+
 def visible_texts(widget: Any, skip: tuple[Any, ...] = ()) -> list[str]:
     """Every text a user can see in the window (labels, buttons, entries, text boxes, trees)."""
     out: list[str] = []

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from test_gui_helpers import (
+    history_shown,
     home_window,
     pump_until,
     screenshot,
@@ -95,15 +96,12 @@ def test_pick_a_protected_member_then_import_as_them(win: Any, demo: Any, tmp_pa
     assert {k: after["Alex"].get(k) for k in planned} == planned
 
     # History names the member; undo runs as Alex by itself (the PIN asked again)
-    hist = win.history_tab
-    win.select_tab("history")
     run_id = imp.last_report.run_id
-    hist.select_run(run_id)
+    hist = history_shown(win, run_id)
     assert hist.runs_tree.item(str(run_id), "values")[4] == "Alex"
     _pick(win, labels[0])  # back to the owner first: undo must still write Alex's ratings
     pump_until(win, lambda: not win.app.connection.member and not win.busy, 20, "owner again")
-    win.select_tab("history")
-    hist.select_run(run_id)
+    history_shown(win, run_id)
     hist.undo_button.invoke()
     pump_until(win, lambda: hist.pin_dialog.winfo_exists(), 5, "the undo PIN")
     hist.pin_dialog.pin_var.set(DEMO_PIN)

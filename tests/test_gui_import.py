@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+from test_gui_helpers import app_fixture, history_shown, pump_until, require_display, screenshot
 
 pytestmark = pytest.mark.gui
 
@@ -74,9 +74,7 @@ def test_import_preview_apply_then_undo_on_history(
     screenshot("import")
 
     run_id = tab.last_report.run_id
-    hist = win.history_tab
-    win.select_tab("history")
-    hist.select_run(run_id)
+    hist = history_shown(win, run_id)
     assert hist.runs_tree.item(str(run_id), "values")[2] == "Import"  # the job in words
     assert hist.runs_tree.item(str(run_id), "values")[4] == "you"  # whose ratings
     hist.undo_button.invoke()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import ratings_of, signed_in
-from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+from test_gui_helpers import app_fixture, history_shown, pump_until, require_display, screenshot
 
 from ratings_gui import tags
 
@@ -83,9 +83,7 @@ def test_sync_from_the_tags_tab_then_undo_on_history(win: Any, media_demo: Any) 
     win.update()
     screenshot("tags_applied")
 
-    hist = win.history_tab
-    win.select_tab("history")
-    hist.select_run(run.id)
+    hist = history_shown(win, run.id)
     hist.undo_button.invoke()
     pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
     assert len(hist.preview.plan) == len(plan)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_gui_helpers import app_fixture, pump_until, require_display, screenshot
+from test_gui_helpers import app_fixture, history_shown, pump_until, require_display, screenshot
 
 pytestmark = pytest.mark.gui
 
@@ -208,7 +208,7 @@ def test_4_cancel_counts_add_up_and_say_cancelled(win: Any, demo: Any) -> None:
     assert set(reasons) == {"not sent: cancelled"}
     run = win.app.journal.runs()[0]
     assert run.status == "cancelled"
-    win.select_tab("history")
+    history_shown(win)
     values = win.history_tab.runs_tree.item(str(run.id), "values")
     assert values[5] == "cancelled"
     screenshot("usable-cancelled")

@@ -6,6 +6,7 @@ real HTTP to the demo server through unmodified plexapi.
 
 from __future__ import annotations
 
+import threading
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from test_gui_helpers import (
     app_fixture,
     close_app,
+    history_shown,
     open_app,
     pump_until,
     require_display,
@@ -23,6 +25,9 @@ from test_gui_helpers import (
 )
 
 from ratings_gui.core.plan import PLEX, Change, Plan
+from ratings_gui.jobs.base import apply_plan
+from ratings_gui.jobs.runner import JobContext
+from ratings_gui.journal import Journal
 
 pytestmark = pytest.mark.gui
 
@@ -199,9 +204,6 @@ def connected_win(app: Any) -> Iterator[Any]:
 
 def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) -> None:
     """A journaled run of two changes, undone from History through the plan preview."""
-    from ratings_gui.jobs.base import apply_plan
-    from ratings_gui.jobs.runner import JobContext
-
     lib = demo.lib
     keys = [t.key for t in list(lib.tracks())[:2]]
     lib.set_rating(keys[0], None)
@@ -218,10 +220,9 @@ def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) 
     # --demo starts connected: the Plex tab lists the libraries at once.
     pump_until(win, lambda: bool(win.plex_tab.libraries) and not win.busy, 20, "libraries")
     assert win.header.server.cget("text") == app.connection.name
-    hist = win.history_tab
-    win.select_tab("history")
+    hist = history_shown(win)
     assert hist.runs_tree.exists(str(run_id))
-    hist.select_run(run_id)
+    history_shown(win, run_id)
     values = hist.runs_tree.item(str(run_id), "values")
     assert values[2] == "base_rating" and values[6] == "2"
     assert len(hist.changes_tree.get_children()) == 2
@@ -237,7 +238,12 @@ def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) 
     screenshot("gui-history-undo-plan")
 
     hist.preview.apply_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "undo applied")
+    pump_until(
+        win,
+        lambda: hist.preview.plan is None and not win.busy and not hist.reading,
+        20,
+        "undo applied and History read again",
+    )
     assert [lib.rating(k) for k in keys] == [before[k] for k in keys]
     runs = app.journal.runs()
     assert runs[0].undo_of == run_id and runs[0].applied == 2
@@ -246,3 +252,99 @@ def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) 
     assert hist.runs_tree.item(str(run_id), "values")[10] == "2"  # undone
     assert "undo run" in win.log_pane.content()
     screenshot("gui-history-undone")
+
+
+def _runs_of_one_change(app: Any, demo: Any, count: int) -> list[int]:
+    """``count`` journaled runs, each rating one track (ids, oldest first)."""
+    ids = []
+    for i, track in enumerate(list(demo.lib.tracks())[:count]):
+        plan = Plan("base_rating", options={"library": "Music"})
+        old = demo.lib.rating(track.key)
+        plan.add(Change(PLEX, str(track.key), "userRating", old, 2.0 + 2 * i, "test", track.title))
+        ids.append(apply_plan(app, plan, JobContext(lambda ev: None)).run_id)
+    return ids
+
+
+def test_history_reads_the_journal_off_the_tk_thread(
+    connected_win: Any, app: Any, demo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """History's runs and a run's changes are read on a task (counting a big journal's changes
+    takes longer than the window may stand still), an older answer never replaces a newer
+    one, and a journal that cannot be read is one plain sentence."""
+    ids = _runs_of_one_change(app, demo, 2)
+    journal = app.journal
+    real_runs, real_changes = journal.runs, journal.changes
+    readers: list[tuple[str, threading.Thread]] = []
+
+    def runs(*a: Any, **k: Any) -> Any:
+        readers.append(("runs", threading.current_thread()))
+        return real_runs(*a, **k)
+
+    def changes(*a: Any, **k: Any) -> Any:
+        readers.append(("changes", threading.current_thread()))
+        return real_changes(*a, **k)
+
+    monkeypatch.setattr(journal, "runs", runs)  # journal.run() asks runs() too
+    monkeypatch.setattr(journal, "changes", changes)
+    win = connected_win
+    win.geometry("1366x768+0+0")
+    pump_until(win, lambda: bool(win.plex_tab.libraries) and not win.busy, 20, "libraries")
+    hist = history_shown(win, ids[0])
+    assert [hist.runs_tree.item(i, "values")[0] for i in hist.runs_tree.get_children()] == [
+        str(i) for i in reversed(ids)
+    ]
+    assert hist.summary_label.cget("text") == "2 run(s)"
+    assert len(hist.changes_tree.get_children()) == 1
+    assert hist.changes_title.cget("text").startswith(f"Changes of run {ids[0]}: 1 ·")
+    assert {name for name, _ in readers} == {"runs", "changes"}
+    assert all(t is not threading.main_thread() for _, t in readers), readers
+    win.pump(lambda: False, 0.3)
+    screenshot("gui-history-tab", crop="1366x768")
+
+    # Undo asks whose run it was from the runs already read: the Tk thread reads nothing
+    readers.clear()
+    hist.undo_button.invoke()
+    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    hist.preview.discard_button.invoke()
+    pump_until(win, lambda: not hist.reading, 10, "the changes again")
+    assert hist.changes_title.cget("text").startswith(f"Changes of run {ids[0]}")
+    assert readers and all(t is not threading.main_thread() for _, t in readers), readers
+
+    # An older read that answers last is dropped: the newer rows stay
+    entered, gate = threading.Event(), threading.Event()
+
+    def slow_runs(*a: Any, **k: Any) -> Any:
+        entered.set()
+        gate.wait(10)
+        return []  # what the journal held before: nothing
+
+    monkeypatch.setattr(journal, "runs", slow_runs)
+    hist.refresh()
+    assert entered.wait(5)
+    assert hist.summary_label.cget("text") == "Reading the history…"
+    assert len(hist.runs_tree.get_children()) == 2  # the rows stay while the read runs
+    monkeypatch.setattr(journal, "runs", runs)
+    hist.refresh()
+    pump_until(win, lambda: hist.summary_label.cget("text") == "2 run(s)", 10, "the newer read")
+    gate.set()
+
+    def older_read_running() -> bool:
+        return any(t.name == "ratings-history-runs" and t.is_alive() for t in threading.enumerate())
+
+    pump_until(win, lambda: not older_read_running(), 10, "the older read")
+    win.pump(lambda: False, 0.3)  # its answer is delivered (and dropped)
+    assert hist.summary_label.cget("text") == "2 run(s)"
+    assert len(hist.runs_tree.get_children()) == 2
+    assert hist.selected_run_id() == ids[0]
+
+    # A journal that cannot be read (closed): a plain sentence, the rows stay, no traceback
+    closed = Journal(tmp_path / "closed" / "journal.sqlite3")
+    closed.close()
+    monkeypatch.setattr(journal, "runs", closed.runs)
+    hist.refresh()
+    pump_until(win, lambda: not hist.reading, 10, "the failed read")
+    text = hist.summary_label.cget("text")
+    assert text == "History not read: the history database is closed.", text
+    assert len(hist.runs_tree.get_children()) == 2
+    assert "Traceback" not in win.log_pane.content()
+    assert "ProgrammingError" not in " ".join(visible_texts(win))

@@ -6,8 +6,10 @@ inverse plan) -> review in the preview -> apply (journaled as a new run).
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import customtkinter as ctk
 
@@ -17,11 +19,28 @@ from ratings_gui.gui.dialogs import PinDialog
 from ratings_gui.gui.plan_preview import value_text
 from ratings_gui.gui.tabs import Tab, TabEntry, register_tab
 from ratings_gui.gui.widgets import SECONDARY, Button, field_text, make_tree
+from ratings_gui.jobs.runner import Finished
 from ratings_gui.jobs.undo import UndoJob
 from ratings_gui.journal import Outcomes, row_outcome
 
 #: Change rows shown for one run (a run may hold 100,000).
 CHANGE_ROWS = 2000
+
+T = TypeVar("T")
+
+
+class HistoryUnreadable(Exception):
+    """The journal could not be read (closed): one plain sentence for the window."""
+
+    plain_message = True
+
+
+def _read(fn: Callable[[], T]) -> T:
+    """``fn()`` on a task; a closed journal becomes a plain sentence, not sqlite's words."""
+    try:
+        return fn()
+    except sqlite3.ProgrammingError as exc:
+        raise HistoryUnreadable("the history database is closed.") from exc
 
 
 def _when(ts: float | None) -> str:
@@ -73,6 +92,13 @@ class HistoryTab(Tab):
 
     def build(self) -> None:
         self._undo_run: int | None = None
+        #: Runs as last read, by id (Undo asks whose run it was here, not the journal).
+        self._runs: dict[int, Any] = {}
+        #: Read numbers: asked for, and the last that came back (runs, then changes).
+        self._runs_seq = self._runs_done = 0
+        self._changes_seq = self._changes_done = 0
+        self._changes_for: int | None = None  # the run whose changes were asked for last
+        self._want_run: int | None = None  # to select once the runs being read arrive
         _options, bar, f = self.job_layout(defaults=False)
         # Runs get less room than the lower area, where plans are reviewed.
         f.grid_rowconfigure(0, weight=1)
@@ -119,7 +145,7 @@ class HistoryTab(Tab):
             height=4,
         )
         holder.grid(row=0, column=0, sticky="nsew", padx=4)
-        self.runs_tree.bind("<<TreeviewSelect>>", lambda _e: self.show_changes())
+        self.runs_tree.bind("<<TreeviewSelect>>", lambda _e: self._selected())
 
     def _build_lower(self, f: Any) -> None:
         """Below: the selected run's changes, or the undo plan under review in their place."""
@@ -149,14 +175,39 @@ class HistoryTab(Tab):
         preview.grid_remove()
 
     # --- runs ---------------------------------------------------------------------------
+    # The journal is read on a task beside the job: counting a big journal's changes takes
+    # longer than the window may stand still (367 ms for 20 runs of 50,000). Each read
+    # carries a number; an answer older than the newest request is dropped.
 
     def on_show(self) -> None:
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload runs from the journal, keeping the selection."""
-        keep = self.selected_run_id()
-        runs = self.app.journal.runs()
+        """Reload runs from the journal on a task, keeping the selection; the tree keeps its
+        rows until the new ones arrive."""
+        self._runs_seq += 1
+        seq = self._runs_seq
+        self.summary_label.configure(text="Reading the history…")
+        journal = self.app.journal
+        self.window.run_task(
+            lambda: _read(journal.runs),
+            lambda ev: self._runs_read(seq, ev),
+            name="history-runs",
+        )
+
+    def _runs_read(self, seq: int, ev: Finished) -> None:
+        """The runs arrived (Tk thread): fill the tree unless a newer read was asked for."""
+        if seq != self._runs_seq or not self.frame.winfo_exists():
+            return
+        self._runs_done = seq
+        if ev.error:
+            self.summary_label.configure(text=f"History not read: {ev.error}")
+            self.window.log_line(f"History not read: {ev.error}")
+            return
+        runs: list[Any] = ev.result
+        keep = self._want_run if self._want_run is not None else self.selected_run_id()
+        self._want_run = None
+        self._runs = {run.id: run for run in runs}
         self.runs_tree.delete(*self.runs_tree.get_children())
         for run in runs:
             self.runs_tree.insert("", "end", iid=str(run.id), values=run_values(run))
@@ -166,29 +217,66 @@ class HistoryTab(Tab):
         else:
             self.show_changes()
 
+    @property
+    def reading(self) -> bool:
+        """A read of the runs or of a run's changes has not come back yet."""
+        return self._runs_seq != self._runs_done or self._changes_seq != self._changes_done
+
     def selected_run_id(self) -> int | None:
         sel = self.runs_tree.selection()
         return int(sel[0]) if sel else None
 
     def select_run(self, run_id: int) -> None:
+        """Select the run and show its changes; a run not listed yet is selected when the
+        runs being read arrive (a run just made)."""
         iid = str(run_id)
         if self.runs_tree.exists(iid):
             self.runs_tree.selection_set(iid)
             self.runs_tree.see(iid)
             self.show_changes()
+        elif self._runs_seq != self._runs_done:
+            self._want_run = run_id
+
+    def _selected(self) -> None:
+        """A click on a run: read its changes unless they are read or being read already."""
+        if self.selected_run_id() != self._changes_for or self.plan is not None:
+            self.show_changes()
 
     def show_changes(self) -> None:
-        """The selected run's changes: item, field, old -> new in stars, status."""
+        """The selected run's changes: item, field, old -> new in stars, status (read on a
+        task; only the rows shown are read, the totals come from the run's counts)."""
         if self.plan is not None:
             return
-        self.changes_tree.delete(*self.changes_tree.get_children())
-        run_id = self.selected_run_id()
+        self._changes_seq += 1
+        seq = self._changes_seq
+        run_id = self._changes_for = self.selected_run_id()
         if run_id is None:
+            self._changes_done = seq
+            self.changes_tree.delete(*self.changes_tree.get_children())
             self.changes_title.configure(text="Select a run to see its changes.")
             return
-        # only the rows shown are read; the totals come from the run's counts
-        rows = self.app.journal.changes(run_id, limit=CHANGE_ROWS)
-        run = self.app.journal.run(run_id)
+        self.changes_title.configure(text=f"Reading the changes of run {run_id}…")
+        journal = self.app.journal
+
+        def read() -> tuple[list[Any], Any]:
+            return _read(lambda: (journal.changes(run_id, limit=CHANGE_ROWS), journal.run(run_id)))
+
+        self.window.run_task(
+            read, lambda ev: self._changes_read(seq, run_id, ev), name="history-changes"
+        )
+
+    def _changes_read(self, seq: int, run_id: int, ev: Finished) -> None:
+        """A run's changes arrived (Tk thread): shown unless a newer read or a plan came."""
+        if seq != self._changes_seq or not self.frame.winfo_exists():
+            return
+        self._changes_done = seq
+        if self.plan is not None:  # an undo plan took the changes' place meanwhile
+            return
+        if ev.error:
+            self.changes_title.configure(text=f"Changes of run {run_id} not read: {ev.error}")
+            return
+        rows, run = ev.result
+        self.changes_tree.delete(*self.changes_tree.get_children())
         for row in rows:
             ch = row.change
             self.changes_tree.insert(
@@ -212,12 +300,15 @@ class HistoryTab(Tab):
     # --- undo ------------------------------------------------------------------------------
 
     def undo(self) -> None:
-        """Prepare the undo of the selected run on the worker; the plan comes back for review."""
+        """Prepare the undo of the selected run on the worker; the plan comes back for review.
+
+        Whose run it was comes from the runs already read (no journal read here).
+        """
         run_id = self.selected_run_id()
         if run_id is None:
             self.window.show_error("Select a run to undo first.")
             return
-        run = self.app.journal.run(run_id)
+        run = self._runs.get(run_id)
         conn = self.app.connection
         member = self._member_of(run.user) if run is not None and conn is not None else None
         if member is not None and member.protected and run.user != conn.user:
