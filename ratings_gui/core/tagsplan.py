@@ -139,7 +139,9 @@ def plan_tags_sync(
     unrated target, ``newest`` only overwrites an older target, and an
     unrated source clears the target only with ``allow_clear``. Both ways:
     the unrated side is filled from the rated one and a disagreement is
-    settled by ``conflict``.
+    settled by ``conflict``. A file that holds what writing Plex's rating
+    would leave there (a WMA's whole stars for Plex's half star) is in sync
+    whatever the direction and rule: see :func:`_holds`.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")

@@ -6,7 +6,8 @@ writes a string value as it is (``"50"``) and a number with its type
 
 Write policy: the field keeps the type it is stored in (WMP's own files hold
 a Unicode string ``"50"``) and is added as a DWORD, with WMP's value for the
-nearest whole star, half stars rounding up (Plex 7 -> 75 -> reads back as 8);
+nearest whole star, half stars rounding up (Plex 7 -> 75 -> reads back as 8;
+``TagRating.stored`` says so, and the tags sync counts such a file in sync);
 unrated removes it. The ASF ``Rating`` content-description field is a text
 label, not a user rating, and is left alone.
 
