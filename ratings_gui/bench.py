@@ -270,7 +270,7 @@ def bench_window(tracks: int) -> list[Row]:
     except (IndexError, ValueError):
         return [("Tk gap", "", "", "", f"the probe failed: {done.stderr.strip()[-200:]}")]
     out: list[Row] = []
-    for phase in ("idle", "tab", "preview", "sort", "apply"):
+    for phase in ("idle", "tab", "preview", "sort", "apply", "history"):
         ms = gaps.get(phase, 0.0)
         verdict = (
             ""
