@@ -110,3 +110,37 @@ def test_pick_a_protected_member_then_import_as_them(win: Any, demo: Any, tmp_pa
     hist.preview.apply_button.invoke()
     pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "the undo")
     assert {u: dict(demo.ratings_of(u)) for u in USERS} == before
+
+
+def test_listing_the_home_never_holds_up_a_preview(
+    app: Any, demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Home's members are listed in the background after connecting: a Preview pressed
+    meanwhile starts at once (it was refused as "another job is still running")."""
+    import threading
+
+    from ratings_gui.gui import plex_home_users
+
+    gate = threading.Event()
+    real = plex_home_users.home_users
+
+    def slow_home_users(token: str) -> Any:
+        gate.wait(20)  # plex.tv taking its time
+        return real(token)
+
+    monkeypatch.setattr(plex_home_users, "home_users", slow_home_users)
+    windows = home_window(app, demo, lambda w: bool(w.tab_objects["base_rating"].libraries))
+    win = next(windows)
+    try:
+        tab = win.tab_objects["base_rating"]
+        assert not win.plex_tab.home_users  # still listing
+        assert "Listing your Plex Home" in win.plex_tab.user_note.cget("text")
+        tab.preview_button.invoke()
+        pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
+        assert "Another job is still running" not in win.log_pane.content()
+        gate.set()
+        pump_until(win, lambda: bool(win.plex_tab.home_users), 20, "the Home's members")
+        assert "Alex" in win.plex_tab.home_users
+    finally:
+        gate.set()
+        windows.close()

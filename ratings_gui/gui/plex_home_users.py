@@ -58,13 +58,21 @@ class HomeUsersPart:
         return self.app.account_token or self.app.tokens.load() or ""
 
     def list_home_users(self) -> None:
-        """After connecting: the Home's members (one plex.tv request), the owner first."""
+        """After connecting: the Home's members (one plex.tv request), the owner first.
 
-        def work(ctx: JobContext) -> list[Any] | None:
+        A background task, not a job: a Preview pressed meanwhile is not refused
+        as "another job is still running". The newest listing wins.
+        """
+        self._listing = getattr(self, "_listing", 0) + 1
+        listing = self._listing
+
+        def work() -> list[Any] | None:
             token = self._account_token()  # the keyring may take a while: not on the Tk thread
             return home_users(token) if token else None
 
         def done(ev: Finished) -> None:
+            if listing != self._listing:
+                return  # a newer connection's listing is on its way
             if ev.error:
                 self._no_home(f"Only your ratings: {ev.error}")
                 return
@@ -73,7 +81,8 @@ class HomeUsersPart:
                 return
             self.fill_users(ev.result)
 
-        self.run_job(work, name="home-users", phase="Listing your Plex Home…", on_done=done)
+        self.user_note.configure(text="Listing your Plex Home…")
+        self.window.run_task(work, done, name="home-users")
 
     def _no_home(self, why: str) -> None:
         self.home_users = {}
