@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from conftest import is_program_value
@@ -122,3 +123,26 @@ def test_changes_limit_reads_only_the_newest_rows(tmp_path: Path) -> None:
     rows = j.changes(run, limit=10)
     assert [r.change.target for r in rows] == [str(k) for k in range(50, 40, -1)]
     assert j.run(run).applied == 50 and len(j.changes(run)) == 50
+
+
+def test_history_reads_do_not_wait_for_the_writers_lock(tmp_path: Path) -> None:
+    """runs() and changes() read on a connection of their own (WAL): while a job holds the
+    journal's lock (a long write), History still gets its rows, the newest committed ones."""
+    j = Journal(tmp_path / "journal.sqlite3")
+    rid = j.start_run("base-rating", server="S", library="Music")
+    ids = j.record_pending(rid, [Change(PLEX, str(k), "userRating", None, 6.0) for k in range(5)])
+    j.mark(ids[:3], APPLIED)
+    got: dict[str, object] = {}
+    with j._lock:  # a writer holding the lock
+        reader = threading.Thread(
+            target=lambda: got.update(runs=j.runs(), changes=j.changes(rid)), daemon=True
+        )
+        reader.start()
+        reader.join(30)
+        assert not reader.is_alive(), "History waited for the writers' lock"
+    runs = got["runs"]
+    assert [r.id for r in runs] == [rid] and runs[0].applied == 3 and runs[0].pending == 2
+    assert len(got["changes"]) == 5
+    j.finish_run(rid, "done")
+    j.close()
+    assert j._side.conn is None  # closed with the journal

@@ -13,12 +13,13 @@ write loop every writer goes through in ``writeloop``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,32 @@ __all__ = [
 ]
 
 
+class SideReader:
+    """A journal's second connection, opened on first use, for reads that take a while."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.conn: sqlite3.Connection | None = None
+        self.closed = False
+
+    def connection(self) -> sqlite3.Connection | None:
+        """The connection (None once the journal is closed: its reads fail as they did)."""
+        with self.lock:
+            if self.conn is None and not self.closed:
+                self.conn = sqlite3.connect(
+                    str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT
+                )
+            return self.conn
+
+    def close(self, *, reopen: bool = False) -> None:
+        with self.lock:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+            self.closed = not reopen
+
+
 class Journal(ProvenanceQueries, RecoveryFiles):
     """Thread-safe access to the journal database (one connection, one lock)."""
 
@@ -120,6 +147,8 @@ class Journal(ProvenanceQueries, RecoveryFiles):
         self._db.commit()
         #: (st_dev, st_ino) of the file opened: a run notices the file deleted or replaced.
         self._identity = self._stat()
+        #: A second connection for History's counting reads (see :meth:`_reading`).
+        self._side = SideReader(self.path)
 
     def _connect(self) -> _Guarded:
         """Open the database; a read-only file or a full disk is one plain sentence."""
@@ -175,6 +204,25 @@ class Journal(ProvenanceQueries, RecoveryFiles):
             self._db.commit()
             self._identity = self._stat()
         old.close()
+        self._side.close(reopen=True)
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """The connection for long reads (History counts every change of every run).
+
+        A second connection: in WAL mode it reads beside the writers, so a
+        History refresh (0.4 s with a million changes) never holds the lock
+        a running job's writes and the window's quick lookups wait for.
+        """
+        side = self._side.connection() if self._identity is not None and not self.lost() else None
+        if side is None:
+            # ":memory:" has one database per connection; a deleted file would be made anew
+            # (empty) by a new connection; a closed journal says so: the writers' connection
+            with self._lock:
+                yield self._db
+            return
+        with self._side.lock:
+            yield side
 
     def _migrate(self) -> None:
         """Journals from before whose/user were stored: add the columns, fill ``whose`` once."""
@@ -212,6 +260,7 @@ class Journal(ProvenanceQueries, RecoveryFiles):
                 lock.release()
             self._held.clear()
             self._db.close()
+        self._side.close()
 
     # --- runs ---------------------------------------------------------------
 
@@ -294,11 +343,11 @@ class Journal(ProvenanceQueries, RecoveryFiles):
         A live run holds its lock (in this process or another); a killed one
         lost it. Returns the ids marked.
         """
-        with self._lock:
-            rows = self._db.execute(
+        with self._reading() as db:
+            rows = db.execute(
                 "SELECT id, job, server, library FROM runs WHERE status='running' AND dry_run=0"
             ).fetchall()
-            mine = set(self._held)
+        mine = set(self._held.copy())  # one C-level copy: no lock for a look at its keys
         gone: list[int] = []
         for run_id, job, server, library in rows:
             if run_id in mine:
@@ -385,8 +434,8 @@ class Journal(ProvenanceQueries, RecoveryFiles):
             args.extend(run_ids)
         sql += " GROUP BY r.id ORDER BY r.id DESC LIMIT ?"
         args.append(limit)
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
+        with self._reading() as db:
+            rows = db.execute(sql, args).fetchall()
         return [
             RunRow(
                 id=r[0],
@@ -456,8 +505,8 @@ class Journal(ProvenanceQueries, RecoveryFiles):
         if limit is not None:
             sql += " LIMIT ?"
             args.append(int(limit))
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
+        with self._reading() as db:
+            rows = db.execute(sql, args).fetchall()
         return [
             ChangeRow(
                 id=r[0],
