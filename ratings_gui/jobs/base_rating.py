@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratings_gui.core.baserating import (
     JOB,
@@ -95,6 +95,15 @@ class BaseRatingOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class BaseRatingRead(NamedTuple):
+    """What a base-rating plan is made from."""
+
+    tracks: list[Item]
+    read_at: float  #: when the read began
+    provenance: dict[str, Provenance]  #: the program's standing values, for whose()
+    since: float | None  #: only tracks added after this (the since-last-run floor)
+
+
 class BaseRatingJob(PlanJob):
     """A PlanJob: read the tracks, plan the base ratings (or ``reset`` them), write them."""
 
@@ -107,9 +116,7 @@ class BaseRatingJob(PlanJob):
         self.library = opts.library
         self.reset = reset
 
-    def read(
-        self, ctx: JobContext
-    ) -> tuple[list[Item], float, dict[str, Provenance], float | None]:
+    def read(self, ctx: JobContext) -> BaseRatingRead:
         """The tracks, when they were read, the program's values, and the since-last-run floor."""
         read_at = time.time()
         tracks = super().read(ctx).of_kind("track")
@@ -123,9 +130,9 @@ class BaseRatingJob(PlanJob):
                 since = last - SINCE_MARGIN_SECONDS
                 when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last))
                 ctx.log(f"tracks added since the last run ({when})")
-        return tracks, read_at, prov, since
+        return BaseRatingRead(tracks, read_at, prov, since)
 
-    def plan(self, snapshot: tuple[list[Item], float, dict[str, Provenance], float | None]) -> Plan:
+    def plan(self, snapshot: BaseRatingRead) -> Plan:
         tracks, read_at, prov, since = snapshot
         if self.reset:
             plan = plan_reset(tracks, prov)

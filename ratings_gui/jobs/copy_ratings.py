@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratings_gui.core import restoreplan as rp
 from ratings_gui.core.plan import Plan, Report
@@ -46,6 +46,15 @@ COPY_JOB = rp.COPY_JOB
 SPEC = declare(
     JobSpec(COPY_JOB, sets=YOURS, title="Copy ratings", command="copy-ratings", tab="backup")
 )
+
+
+class CopyRead(NamedTuple):
+    """Both members' items and whose each one's values are (each read with their own token)."""
+
+    source: list[Any]
+    target: list[Any]
+    source_provenance: dict[str, Any]
+    target_provenance: dict[str, Any]
 
 
 class CopyRatingsJob(PlanJob):
@@ -83,7 +92,7 @@ class CopyRatingsJob(PlanJob):
         self.to_name = to_user
         self.targets: list[rp.TargetLibrary] = []
 
-    def read(self, ctx: JobContext) -> tuple[Any, ...]:
+    def read(self, ctx: JobContext) -> CopyRead:
         """Both members' ratings, each read with their own token (two paged bulk reads)."""
 
         require_connection(self.home_app)
@@ -102,14 +111,14 @@ class CopyRatingsJob(PlanJob):
         self.targets, m = read_targets(as_b, self.libraries, ctx)
         ctx.log(f"read {b.name}'s ratings")
         self.read_requests = n + m
-        return (
+        return CopyRead(
             [it for t in source for it in t.items],
             [it for t in self.targets for it in t.items],
             rating_provenance(as_a),
             rating_provenance(as_b),
         )
 
-    def plan(self, snapshot: tuple[Any, ...]) -> Plan:
+    def plan(self, snapshot: CopyRead) -> Plan:
         """Pure: :func:`core.restoreplan.plan_copy` over the two reads."""
         source, target, src_prov, dst_prov = snapshot
         plan = rp.plan_copy(

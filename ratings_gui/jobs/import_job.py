@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratings_gui import sources
 from ratings_gui.core import importplan
@@ -101,6 +101,13 @@ def review_line(r: ReviewItem) -> str:
     guess = f"{best[0].label} [{best[0].kind}, {best[1]:.2f}]" if best else "no candidate"
     more = f" +{len(r.candidates) - 1} more" if len(r.candidates) > 1 else ""
     return f"line {row.line}: {row.title}{year} -> {guess}{more}"
+
+
+class ImportRead(NamedTuple):
+    """The parsed export and the libraries' items it is matched against."""
+
+    parsed: sources.ParseResult
+    items: list[Item]
 
 
 class ImportJob(ReviewAnswers, PlanJob):
@@ -192,7 +199,7 @@ class ImportJob(ReviewAnswers, PlanJob):
         self.libraries = [s.title for s in chosen]
         return items
 
-    def read(self, ctx: JobContext) -> tuple[sources.ParseResult, list[Item]]:
+    def read(self, ctx: JobContext) -> ImportRead:
         """The file first (a broken one stops before any request), then the libraries."""
         ctx.progress(0, 1, f"reading {self.path.name}")
         parsed = self.parse()
@@ -206,9 +213,9 @@ class ImportJob(ReviewAnswers, PlanJob):
             ctx.log(note)
         items = self.read_items(ctx)
         self.provenance = rating_provenance(self.app)
-        return parsed, items
+        return ImportRead(parsed, items)
 
-    def plan(self, snapshot: tuple[sources.ParseResult, list[Item]]) -> Plan:
+    def plan(self, snapshot: ImportRead) -> Plan:
         """Match and plan; the needs-review list stays on the job for the user."""
         parsed, items = snapshot
         t0 = time.perf_counter()

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratings_gui.core import inference as inf
 from ratings_gui.core.inferplan import MOOD, plan_mood
@@ -140,6 +140,14 @@ def kind_writer(conn: Any, section_id: int, kinds: dict[int, str], cancel: Any) 
     return BulkRatingWriter(conn, section_id, kinds=kinds, cancel=cancel, verify=False)
 
 
+class InferRead(NamedTuple):
+    """The music library, the program's own values, and whose each value is (for the mood)."""
+
+    items: list[Item]
+    program: dict[int, float | None]
+    provenance: Any
+
+
 class InferJob(PlanJob):
     """A PlanJob; keeps the snapshot and the engine's result for the reports."""
 
@@ -173,19 +181,19 @@ class InferJob(PlanJob):
         self.items = list(snap)
         return self.items
 
-    def read(self, ctx: JobContext) -> tuple[list[Item], dict[int, float | None], Any]:
+    def read(self, ctx: JobContext) -> InferRead:
         """The library, after settling what an interrupted run left pending; and provenance."""
         items = self.read_music(ctx)
         self.program = program_map(self.app)
         provenance = rating_provenance(self.app) if self.opts.mood_tag else {}
-        return items, self.program, provenance
+        return InferRead(items, self.program, provenance)
 
     def read_mood(self, http: Any, section_id: int, kinds: Iterable[str] = KINDS) -> set[int]:
         """The keys carrying the mood tag: a mood-filtered key listing per kind."""
 
         return keys_with_mood(http, section_id, kinds, self.opts.mood_tag or "", KEY_PAGE)
 
-    def plan(self, snapshot: tuple[list[Item], dict[int, float | None], Any]) -> Plan:
+    def plan(self, snapshot: InferRead) -> Plan:
         items, program, provenance = snapshot
         t0 = time.perf_counter()
         plan, res = inf.plan_inference(items, program, self.opts.params, self.opts.passes)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratings_gui.core.plan import Plan, Report
 from ratings_gui.core.provenance import YOURS
@@ -55,6 +55,14 @@ SPEC = declare(
 # --- the job ------------------------------------------------------------------------------
 
 
+class RatingsCsvRead(NamedTuple):
+    """The file's rows, the library's items, and whose each current value is."""
+
+    rows: list[RatingRow]
+    items: list[Item]
+    provenance: Mapping[str, Any]
+
+
 class RatingsImportJob(PlanJob):
     """A PlanJob: parse the CSV, read the music library, plan, write grouped, verify."""
 
@@ -77,16 +85,16 @@ class RatingsImportJob(PlanJob):
         except SourceError as exc:
             raise ImportInputError(str(exc)) from exc
 
-    def read(self, ctx: JobContext) -> tuple[list[RatingRow], list[Item], Mapping[str, Any]]:
+    def read(self, ctx: JobContext) -> RatingsCsvRead:
         """Parse first (a broken file stops before any request), then read the library."""
         require_connection(self.app)
         ctx.progress(0, 1, f"reading {self.path.name}")
         self.rows = self.parse()
         ctx.log(f"{self.path.name}: {len(self.rows):,} rows")
         self.items = list(super().read(ctx))
-        return self.rows, self.items, rating_provenance(self.app)
+        return RatingsCsvRead(self.rows, self.items, rating_provenance(self.app))
 
-    def plan(self, snapshot: tuple[list[RatingRow], list[Item], Mapping[str, Any]]) -> Plan:
+    def plan(self, snapshot: RatingsCsvRead) -> Plan:
         plan = plan_ratings_import(*snapshot, overwrite=self.overwrite)
         plan.options.update(library=self.library, section_id=self.section_id, file=str(self.path))
         return plan

@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratings_gui.core.pathmap import MappingTest, Rule, map_path
 from ratings_gui.core.plan import FILE, PLEX, Plan, Report, old_rating
@@ -217,6 +217,15 @@ def count_sides(report: Report) -> None:
     report.extra["plex_written"] = sum(1 for c in report.applied if c.target_kind == PLEX)
 
 
+class TagsRead(NamedTuple):
+    """The tracks, every mapped file's reading, and the RATING scale's open question."""
+
+    tracks: list[Item]
+    readings: dict[str, FileReading]
+    question: Any  #: the scale question left for the user (None: none open)
+    scale_used: str | None  #: the scale ambiguous RATINGs were read on
+
+
 class TagsSyncJob(PlanJob):
     """A PlanJob: read tracks and the mapped files' tags, plan both ways, write Plex and files."""
 
@@ -260,7 +269,7 @@ class TagsSyncJob(PlanJob):
         ctx.log(f"mapping: {self.mapping.describe()}")
         return self.mapping
 
-    def read(self, ctx: JobContext) -> tuple[list[Item], dict[str, FileReading], Any]:
+    def read(self, ctx: JobContext) -> TagsRead:
         """The tracks, then (when the mapping finds files) every mapped file's tags."""
         if not self.opts.rules:
             raise MappingError("Add a path mapping first: SERVER_FOLDER=LOCAL_FOLDER.")
@@ -297,10 +306,10 @@ class TagsSyncJob(PlanJob):
         self.figures["files"] = len({r.local for r in readings.values() if r.local})
         self.provenance = rating_provenance(self.app)
         self.file_provenance = file_provenance(self.app)
-        return tracks, readings, (question, used)
+        return TagsRead(tracks, readings, question, used)
 
-    def plan(self, snapshot: tuple[list[Item], dict[str, FileReading], Any]) -> Plan:
-        tracks, readings, (question, used) = snapshot
+    def plan(self, snapshot: TagsRead) -> Plan:
+        tracks, readings, question, used = snapshot
         plan = plan_tags_sync(
             tracks,
             readings,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratings_gui import __version__
 from ratings_gui.core import backup as bk
@@ -385,6 +385,14 @@ def verify_written(
 # --- restore ------------------------------------------------------------------------------------
 
 
+class RestoreRead(NamedTuple):
+    """The backup (this user's part), the target libraries, and whose each value is now."""
+
+    backup: bk.Backup
+    targets: list[rp.TargetLibrary]
+    standing: dict[str, Any]
+
+
 class RestoreJob(PlanJob):
     """A PlanJob; keeps the backup and the target read."""
 
@@ -408,7 +416,7 @@ class RestoreJob(PlanJob):
         self.backup: bk.Backup | None = None
         self.targets: list[rp.TargetLibrary] = []
 
-    def read(self, ctx: JobContext) -> tuple[bk.Backup, list[rp.TargetLibrary], Any]:
+    def read(self, ctx: JobContext) -> RestoreRead:
         """Check the file first (a bad one stops before any request), then read the target."""
         ctx.progress(0, 1, f"reading {self.path.name}")
         self.backup = self.member_section or self.member_part(read_backup_file(self.path))
@@ -422,7 +430,7 @@ class RestoreJob(PlanJob):
         if self.backup.user is not None and (into or self.backup.user.name):
             ctx.log(f"ratings of {self.backup.user.name} restored as {into or 'the owner'}")
         self.targets, self.read_requests = read_targets(self.app, self.libraries, ctx)
-        return self.backup, self.targets, rating_provenance(self.app)
+        return RestoreRead(self.backup, self.targets, rating_provenance(self.app))
 
     def member_part(self, backup: bk.Backup) -> bk.Backup:
         """A file of every Home member: the section of the member this restore works as.
@@ -446,7 +454,7 @@ class RestoreJob(PlanJob):
             )
         return part
 
-    def plan(self, snapshot: tuple[bk.Backup, list[rp.TargetLibrary], Any]) -> Plan:
+    def plan(self, snapshot: RestoreRead) -> Plan:
         """The pure matcher; the plan names the libraries it writes to."""
         backup, targets, standing = snapshot
         plan = rp.plan_restore(backup, targets, standing, overwrite=self.overwrite)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratings_gui.core.plan import FILE, PLEX, Plan, Report
 from ratings_gui.core.registry import JobSpec, declare, job_spec
@@ -37,6 +37,15 @@ log = logging.getLogger(__name__)
 SPEC = declare(
     JobSpec("undo", sets="", title="Undo", command="undo", tab="history", writes="plex+files")
 )
+
+
+class UndoRead(NamedTuple):
+    """The run's applied rows and what their Plex items and files hold now."""
+
+    rows: list[Any]
+    current: dict[int, Any]  #: ratingKey -> the item as read now
+    files: dict[str, Any]  #: path -> the file's rating fields now
+    library: str
 
 
 class UndoJob(PlanJob):
@@ -90,7 +99,7 @@ class UndoJob(PlanJob):
         ctx.log(f"undo run {rec.run_id} ({rec.job}) from {rec.path}: {len(rows):,} changes")
         return list(reversed(rows)), rec.library
 
-    def read(self, ctx: JobContext) -> tuple[list[Any], dict[int, Any], dict[str, Any], str]:
+    def read(self, ctx: JobContext) -> UndoRead:
         """The run's applied rows, and what their items and files hold now."""
         if self.recovery is not None:
             rows, library = self._read_recovery(ctx)
@@ -127,9 +136,7 @@ class UndoJob(PlanJob):
         ctx.log(f"undo run {self.run_id} ({run.job}): {len(rows):,} applied changes")
         return self._read_targets(ctx, rows, run.library)
 
-    def _read_targets(
-        self, ctx: JobContext, rows: list[Any], library: str
-    ) -> tuple[list[Any], dict[int, Any], dict[str, Any], str]:
+    def _read_targets(self, ctx: JobContext, rows: list[Any], library: str) -> UndoRead:
         """What the rows' Plex items and files hold now."""
         conn = require_connection(self.app)
         ctx.progress(0, len(rows), "reading current values")
@@ -141,9 +148,9 @@ class UndoJob(PlanJob):
         self._temp_folders = self._leftover_folders(ctx)
         ctx.check_cancel()
         ctx.progress(len(rows), len(rows), "reading current values")
-        return rows, current, files, library
+        return UndoRead(rows, current, files, library)
 
-    def plan(self, snapshot: tuple[list[Any], dict[int, Any], dict[str, Any], str]) -> Plan:
+    def plan(self, snapshot: UndoRead) -> Plan:
         rows, current, files, library = snapshot
         plan = plan_undo(self.run_id, rows, current, files)
         plan.options["library"] = library
