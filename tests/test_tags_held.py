@@ -124,12 +124,12 @@ def test_planner_a_real_difference_on_a_wma_is_still_one(tmp_path: Path) -> None
         assert change.target_kind == PLEX and change.new == other
 
 
-def test_planner_a_scale_the_writer_gets_wrong_is_no_rounding(tmp_path: Path) -> None:
-    """A 0-10 RATING of 6 and Plex's 3: the writer's "3" reads back as 3 stars (6), but
-    that is no nearest value the file holds: the track stays a difference."""
+def test_planner_a_0_10_rating_of_6_is_a_difference_from_plex_3(tmp_path: Path) -> None:
+    """A 0-10 RATING of 6 and Plex's 3: the writer writes "3.1" (a "3" would read back as
+    foobar2000's 3 stars, 6), so the file's 6 is no rounding of Plex's 3: a difference."""
     path = foobar_flac(tmp_path, "6")
     reading = tags.read_rating(path, rating_scale="ten")
-    assert reading.rating == 6.0 and reading.stored(3.0) == 6.0
+    assert reading.rating == 6.0 and reading.stored(3.0) == 3.1
     plan = _plan(3.0, reading, "to-files", "plex")
     assert len(plan) == 1 and HELD not in plan.counts
 

@@ -5,9 +5,11 @@ APE keys are case-insensitive; the snapshot keeps the case the file uses.
 read with the same heuristics as a Vorbis ``RATING``.
 
 Write policy: existing fields are rewritten in their own scale (``Rating``
-0-100 when unclear, ``FMPS_RATING`` 0-1); ``Rating`` (0-100) is added when
-the file has none, plus ``FMPS_RATING`` for a half star (``Rating`` 10 alone
-is ambiguous by the reading rules); unrated removes both.
+0-100 when unclear, ``FMPS_RATING`` 0-1), ``Rating`` as the nearest value
+its scale holds (:func:`.base.rating_text`, as in Vorbis); ``Rating``
+(0-100) is added when the file has none, plus ``FMPS_RATING`` for a half
+star (``Rating`` 10 alone is ambiguous by the reading rules); unrated
+removes both.
 
 Saving splices only the rating items of the APEv2 tag (mutagen would sort
 every item again); the other items keep their bytes and order.
@@ -26,7 +28,6 @@ from mutagen.optimfrog import OptimFROG
 from mutagen.tak import TAK
 from mutagen.wavpack import WavPack
 
-from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating
 
 from . import rawsplice
@@ -34,13 +35,10 @@ from .base import (
     Candidate,
     Family,
     ReadOptions,
-    detect_scale,
-    format_in,
     fraction_field,
     fraction_text,
-    needs_fraction_copy,
-    rating_default,
     rating_reader,
+    rating_update,
 )
 from .rawsplice import Item
 
@@ -105,23 +103,17 @@ class APEFamily(Family):
             for key in keys:
                 del tags[key]
             return
-        small_percent = False
+        copy: str | None = None
         for key in keys:
             if key.lower() == "rating":
-                new = format_in(
-                    detect_scale(_text(tags[key]), rating_default(rating_scale)), rating
-                )
-                tags[key] = new
-                small_percent = needs_fraction_copy(new)
+                tags[key], copy = rating_update(_text(tags[key]), rating, rating_scale)
             else:
                 tags[key] = fraction_text(rating)
         if not any(k.lower() == "rating" for k in keys):
-            new = str(scale.plex_to_percent(rating))
-            tags["Rating"] = new
-            small_percent = needs_fraction_copy(new)
-        if small_percent and not any(k.lower() == "fmps_rating" for k in keys):
+            tags["Rating"], copy = rating_update(None, rating, rating_scale)
+        if copy and not any(k.lower() == "fmps_rating" for k in keys):
             # Rating 10 (half a star) alone reads as ambiguous: add the 0-1 copy.
-            tags["FMPS_RATING"] = fraction_text(rating)
+            tags["FMPS_RATING"] = copy
 
     def new_tags(self) -> Any:
         return APEv2()

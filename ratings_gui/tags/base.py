@@ -377,6 +377,63 @@ def format_in(kind: str, rating: float) -> str:
     return str(scale.plex_to_percent(rating))
 
 
+def rating_text(kind: str, rating: float, rating_scale: str | None) -> tuple[str, float]:
+    """A ``RATING``'s text in scale ``kind`` and the value it reads back as.
+
+    The text is what :func:`rating_reader` (under the library's
+    ``rating_scale``) reads back as the value nearest ``rating`` that the
+    scale can hold, never a different reading of the same digits:
+
+    - 0-10: ``1``-``5`` are foobar2000's whole stars to every reader (so
+      ``3`` would come back as 6) and a number up to 1 is a 0-1 fraction;
+      the 0-10 scale cannot hold 1, 2, 3, 4 or 5 (nor less than 1), so the
+      next tenth up is written (Plex 3 -> ``3.1``, Plex 0.5 or 1 -> ``1.1``):
+      a tenth of a half star off, on the same star for a player that
+      rounds and one that cuts. Another scale (``0.3``, ``30``) would be
+      exact for us, but 0-10 players would read it as 0 stars or nonsense,
+      and a ``30`` would make the library's values look 0-100 next time.
+    - 0-100: the least rating is ``10``, half a star (MusicBee writes 10 for
+      ½★); a Plex value under 1 (tenths only) is written as that, not as
+      ``5``, which reads as 5 stars. On a library read as 0-10 a ``10`` is
+      five stars, so there the least is ``11``.
+    - 1-5 (foobar2000): the nearest whole star, half stars up.
+    - 0-1: exact.
+    """
+    value = scale.normalize(rating) or 0.0
+    if kind == TEN:
+        if value <= 1:
+            value = 1.1
+        elif value == int(value) and value <= 5:
+            value = round(value + 0.1, 1)
+        return f"{value:g}", value
+    if kind == PERCENT:
+        percent = max(11 if rating_scale == TEN else 10, scale.plex_to_percent(value) or 0)
+        return str(percent), percent / 10
+    if kind == FIVE:
+        stars = scale.plex_to_five(value) or 1
+        return str(stars), float(stars * 2)
+    return format_in(kind, value), value
+
+
+def rating_update(
+    old: str | None, rating: float, rating_scale: str | None
+) -> tuple[str, str | None]:
+    """The new text of a ``RATING`` that held ``old`` (None: a new field, 0-100), and the
+    0-1 copy (``FMPS_RATING``) it needs, or None.
+
+    The RATING keeps its own scale (:func:`detect_scale`; the library's when
+    its value shows none), written with :func:`rating_text`. A RATING of 10
+    or less needs a 0-1 copy (6-10 reads as ambiguous): the copy says what
+    the RATING holds, so the fields agree. A foobar2000 RATING's copy keeps
+    Plex's exact value, as before (it holds whole stars only).
+    """
+    kind = PERCENT if old is None else detect_scale(old, rating_default(rating_scale))
+    text, held = rating_text(kind, rating, rating_scale)
+    if not needs_fraction_copy(text):
+        return text, None
+    return text, fraction_text(rating if kind in (FIVE, FRACTION) else held)
+
+
 def rating_default(rating_scale: str | None) -> str:
     """The scale an existing RATING keeps when its own value does not show one (6-10):
     the library's (``ten`` or ``percent``), 0-100 when nothing says."""

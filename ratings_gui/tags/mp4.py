@@ -39,14 +39,12 @@ from .base import (
     Candidate,
     Family,
     ReadOptions,
-    detect_scale,
-    format_in,
     fraction_field,
     fraction_text,
     join,
     percent_field,
-    rating_default,
     rating_reader,
+    rating_update,
     split,
 )
 from .rawsplice import Item
@@ -187,8 +185,7 @@ class MP4Family(Family):
             elif kind == "fmps_rating":
                 tags[key] = [_freeform(fraction_text(rating))]
             else:
-                default = rating_default(rating_scale)
-                tags[key] = [_freeform(format_in(detect_scale(old, default), rating))]
+                tags[key] = [_freeform(rating_update(old, rating, rating_scale)[0])]
         if RATE not in keys:
             tags[RATE] = [str(scale.plex_to_percent(rating))]
 

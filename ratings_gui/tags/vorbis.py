@@ -9,10 +9,13 @@ Write policy: every rating comment is rewritten in place (same position,
 same key case): ``RATING`` in the scale it already uses (0-100 when
 unclear), ``FMPS_RATING`` and ``RATING:<email>`` as 0-1 floats. ``RATING``
 (0-100, Plex x 10) is added when the file has no ``RATING``. A RATING
-of 10 or less (half a star: ``10``) collides with the ambiguous 6-10 range
-of the reading rules, so then ``FMPS_RATING`` is added as well unless a
-0-1 copy exists; it settles the value for our reader and for Strawberry.
-Unrated removes all of them.
+reads back as the nearest value its scale holds, never as other digits'
+meaning (:func:`.base.rating_text`: on 0-10, Plex 3 is ``3.1``, as ``3``
+is foobar2000's 3 stars; on 0-100 the least is ``10``, half a star). A
+RATING of 10 or less (half a star: ``10``) collides with the ambiguous 6-10
+range of the reading rules, so then ``FMPS_RATING`` is added as well unless
+a 0-1 copy exists, saying what the RATING holds; it settles the value for
+our reader and for Strawberry. Unrated removes all of them.
 
 Saving is mutagen's (it keeps the comments' order and every other byte),
 except in Speex, where mutagen would zero what follows the comments in
@@ -33,21 +36,17 @@ from mutagen.oggopus import OggOpus
 from mutagen.oggspeex import OggSpeex
 from mutagen.oggvorbis import OggVorbis
 
-from ratings_gui.core import scale
 from ratings_gui.core.scale import Rating
 
 from .base import (
     Candidate,
     Family,
     ReadOptions,
-    detect_scale,
-    format_in,
     fraction_field,
     fraction_text,
     join,
-    needs_fraction_copy,
-    rating_default,
     rating_reader,
+    rating_update,
     split,
 )
 
@@ -74,13 +73,6 @@ def _comments(audio: Any) -> list[tuple[str, str]]:
 
 def _replace_all(tags: list[tuple[str, str]], items: list[tuple[str, str]]) -> None:
     list.__setitem__(tags, slice(None), items)
-
-
-def _new_value(key: str, old: str, rating: float, rating_scale: str | None) -> str:
-    k = key.strip().lower()
-    if k == "rating":
-        return format_in(detect_scale(old, rating_default(rating_scale)), rating)
-    return fraction_text(rating)
 
 
 class VorbisFamily(Family):
@@ -125,23 +117,22 @@ class VorbisFamily(Family):
             _replace_all(tags, [(k, v) for k, v in tags if not is_rating_key(k)])
             return
         has_rating = has_fraction = False
-        small_percent = False
+        copy: str | None = None
         for i, (key, value) in enumerate(tags):
-            if is_rating_key(key):
-                new = _new_value(key, value, rating, rating_scale)
-                # VComment's own __setitem__ is by key; this keeps the position.
-                list.__setitem__(tags, i, (key, new))
-                if key.lower() == "rating":
-                    has_rating = True
-                    small_percent = small_percent or needs_fraction_copy(new)
-                else:
-                    has_fraction = True
+            if not is_rating_key(key):
+                continue
+            if key.lower() == "rating":
+                new, wants = rating_update(value, rating, rating_scale)
+                has_rating, copy = True, copy or wants
+            else:
+                new, has_fraction = fraction_text(rating), True
+            # VComment's own __setitem__ is by key; this keeps the position.
+            list.__setitem__(tags, i, (key, new))
         if not has_rating:
-            new = str(scale.plex_to_percent(rating))
+            new, copy = rating_update(None, rating, rating_scale)
             tags.append(("RATING", new))
-            small_percent = needs_fraction_copy(new)
-        if small_percent and not has_fraction:
-            tags.append(("FMPS_RATING", fraction_text(rating)))
+        if copy and not has_fraction:
+            tags.append(("FMPS_RATING", copy))
 
     def new_tags(self) -> Any:
         return VCFLACDict()
