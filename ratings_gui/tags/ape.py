@@ -36,7 +36,6 @@ from .base import (
     Family,
     ReadOptions,
     fraction_field,
-    fraction_text,
     rating_reader,
     rating_update,
 )
@@ -103,17 +102,15 @@ class APEFamily(Family):
             for key in keys:
                 del tags[key]
             return
-        copy: str | None = None
-        for key in keys:
-            if key.lower() == "rating":
-                tags[key], copy = rating_update(_text(tags[key]), rating, rating_scale)
-            else:
-                tags[key] = fraction_text(rating)
-        if not any(k.lower() == "rating" for k in keys):
-            tags["Rating"], copy = rating_update(None, rating, rating_scale)
-        if copy and not any(k.lower() == "fmps_rating" for k in keys):
+        old = next((_text(tags[k]) for k in keys if k.lower() == "rating"), None)
+        written = rating_update(old, rating, rating_scale)
+        for key in keys:  # FMPS_RATING says what the Rating holds: the file says one thing
+            tags[key] = written.text if key.lower() == "rating" else written.fraction
+        if old is None:
+            tags["Rating"] = written.text
+        if written.needs_copy and not any(k.lower() == "fmps_rating" for k in keys):
             # Rating 10 (half a star) alone reads as ambiguous: add the 0-1 copy.
-            tags["FMPS_RATING"] = copy
+            tags["FMPS_RATING"] = written.fraction
 
     def new_tags(self) -> Any:
         return APEv2()

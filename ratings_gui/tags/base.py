@@ -12,7 +12,7 @@ import io
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from ratings_gui.core import scale
 from ratings_gui.core.plan import LAYOUT_KEY  # noqa: F401 (the tag families name it here)
@@ -415,23 +415,34 @@ def rating_text(kind: str, rating: float, rating_scale: str | None) -> tuple[str
     return format_in(kind, value), value
 
 
-def rating_update(
-    old: str | None, rating: float, rating_scale: str | None
-) -> tuple[str, str | None]:
-    """The new text of a ``RATING`` that held ``old`` (None: a new field, 0-100), and the
-    0-1 copy (``FMPS_RATING``) it needs, or None.
+class RatingWrite(NamedTuple):
+    """What writing a Plex value makes of a ``RATING`` and of the 0-1 fields beside it."""
+
+    #: The RATING's new text.
+    text: str
+    #: The text of every 0-1 field beside it (``FMPS_RATING``, ``RATING:<email>``).
+    fraction: str
+    #: Whether a 0-1 copy must be added when the file has no 0-1 field.
+    needs_copy: bool
+
+
+def rating_update(old: str | None, rating: float, rating_scale: str | None) -> RatingWrite:
+    """Writing ``rating`` over a ``RATING`` that held ``old`` (None: a new field, 0-100).
 
     The RATING keeps its own scale (:func:`detect_scale`; the library's when
-    its value shows none), written with :func:`rating_text`. A RATING of 10
-    or less needs a 0-1 copy (6-10 reads as ambiguous): the copy says what
-    the RATING holds, so the fields agree. A foobar2000 RATING's copy keeps
-    Plex's exact value, as before (it holds whole stars only).
+    its value shows none), written with :func:`rating_text`. A 0-100 or 0-10
+    RATING of 10 or less needs a 0-1 copy (6-10 reads as ambiguous, and a
+    reader without a scale takes the copy). The 0-1 fields beside a 0-100 or
+    0-10 RATING say what it holds (half a star for Plex 0.5, 3.1 for Plex 3
+    on 0-10), so the file says one thing on every scale and a rewrite writes
+    the same bytes. Beside foobar2000's 1-5 (whole stars) they keep Plex's
+    own value, and no copy is added: that RATING reads as it is.
     """
     kind = PERCENT if old is None else detect_scale(old, rating_default(rating_scale))
     text, held = rating_text(kind, rating, rating_scale)
-    if not needs_fraction_copy(text):
-        return text, None
-    return text, fraction_text(rating if kind in (FIVE, FRACTION) else held)
+    if kind not in RATING_SCALES:
+        return RatingWrite(text, fraction_text(rating), False)
+    return RatingWrite(text, fraction_text(held), needs_fraction_copy(text))
 
 
 def rating_default(rating_scale: str | None) -> str:

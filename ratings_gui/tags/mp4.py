@@ -185,7 +185,7 @@ class MP4Family(Family):
             elif kind == "fmps_rating":
                 tags[key] = [_freeform(fraction_text(rating))]
             else:
-                tags[key] = [_freeform(rating_update(old, rating, rating_scale)[0])]
+                tags[key] = [_freeform(rating_update(old, rating, rating_scale).text)]
         if RATE not in keys:
             tags[RATE] = [str(scale.plex_to_percent(rating))]
 

@@ -16,6 +16,7 @@ other files show the convention: a RATING of 20, 40 or 80 exists only on
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,7 +25,16 @@ from typing import TypeVar
 from ratings_gui.core.tagsplan import is_ambiguous
 
 from .api import DEFAULT_EMAIL, read_rating
-from .base import MULTI_SEP, PERCENT, RATING_SCALES, TEN, TagError, TagRating, parse_float
+from .base import (
+    MULTI_SEP,
+    PERCENT,
+    RATING_SCALES,
+    TEN,
+    ReadOptions,
+    TagError,
+    TagRating,
+    parse_float,
+)
 
 K = TypeVar("K", bound=Hashable)
 Result = TagRating | TagError
@@ -154,15 +164,22 @@ def settle(
     ``answer`` (``percent`` or ``ten``) is the user's word for the fields the
     library leaves undecided. Returns the results (settled files replaced),
     the scale per field that was used, and the question for what is still open.
+    With no file open, the scale is still the library's (its values, else
+    ``answer``): the writer writes on it (on 0-10, Plex 3 is ``3.1``), so a
+    library whose RATINGs all read without a scale (each beside its
+    FMPS_RATING copy) keeps its scale from one sync to the next.
     """
     if answer is not None and answer not in RATING_SCALES:
         raise ValueError(f"rating scale must be one of {', '.join(RATING_SCALES)}")
     out = dict(results)
     open_keys = [k for k, r in results.items() if is_ambiguous(r)]
-    if not open_keys:
-        return out, {}, None
-    decided = decide_scales(results.values())
+    evidence = library_evidence(results.values())
+    decided = {name: ev.scale for name, ev in evidence.items() if ev.scale}
     used: dict[str, str] = {}
+    if not open_keys:
+        used = {name: s for name in evidence if (s := decided.get(name) or answer)}
+        _predict_on(out, used)
+        return out, used, None
     left: list[K] = []
     values: list[str] = []
     for k in open_keys:
@@ -182,6 +199,7 @@ def settle(
             )
         except TagError as exc:
             out[k] = exc
+    _predict_on(out, used)
     if not left:
         return out, used, None
     question = ScaleQuestion(
@@ -189,3 +207,37 @@ def settle(
         tuple(dict.fromkeys(values)),
     )
     return out, used, question
+
+
+def _predict_on(results: dict[K, object], used: Mapping[str, str]) -> None:
+    """Give every file with a RATING field the scale the writer will use, so its ``stored()``
+    predicts that write.
+
+    The job writes every file on the one scale the library's RATINGs were read on
+    (``rating_scale`` of the plan), and on 0-10 a write differs (Plex 3 is ``3.1``, a
+    0-100 RATING's least is ``11``); on 0-100 it is the write of no scale. A file read
+    without a scale keeps its reading: only its prediction changes. Several scales:
+    the job writes on none, as the files predict.
+    """
+    scales = set(used.values())
+    if scales != {TEN}:
+        return  # 0-100 writes as a file read without a scale does: nothing to predict anew
+    scale = TEN
+    moved: dict[ReadOptions, ReadOptions] = {}  # one new options object per old one
+    for k, r in results.items():
+        if not isinstance(r, TagRating) or r.family not in RATING_FIELDS:
+            continue
+        opts = r.options or ReadOptions()
+        if opts.rating_scale == scale:
+            continue
+        new = moved.get(opts)
+        if new is None:
+            new = moved[opts] = dataclasses.replace(opts, rating_scale=scale)
+        results[k] = TagRating(
+            rating=r.rating,
+            fields=r.fields,
+            family=r.family,
+            note=r.note,
+            layout=r.layout,
+            options=new,
+        )

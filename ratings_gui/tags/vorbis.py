@@ -14,8 +14,10 @@ meaning (:func:`.base.rating_text`: on 0-10, Plex 3 is ``3.1``, as ``3``
 is foobar2000's 3 stars; on 0-100 the least is ``10``, half a star). A
 RATING of 10 or less (half a star: ``10``) collides with the ambiguous 6-10
 range of the reading rules, so then ``FMPS_RATING`` is added as well unless
-a 0-1 copy exists, saying what the RATING holds; it settles the value for
-our reader and for Strawberry. Unrated removes all of them.
+a 0-1 copy exists; it settles the value for our reader and for Strawberry.
+The 0-1 fields say what a 0-100 or 0-10 RATING holds (``0.1`` beside the
+``10`` Plex 0.5 becomes), so the file says one thing on every scale and a
+second write writes the same. Unrated removes all of them.
 
 Saving is mutagen's (it keeps the comments' order and every other byte),
 except in Speex, where mutagen would zero what follows the comments in
@@ -43,7 +45,6 @@ from .base import (
     Family,
     ReadOptions,
     fraction_field,
-    fraction_text,
     join,
     rating_reader,
     rating_update,
@@ -116,23 +117,21 @@ class VorbisFamily(Family):
         if rating is None:
             _replace_all(tags, [(k, v) for k, v in tags if not is_rating_key(k)])
             return
-        has_rating = has_fraction = False
-        copy: str | None = None
-        for i, (key, value) in enumerate(tags):
-            if not is_rating_key(key):
-                continue
-            if key.lower() == "rating":
-                new, wants = rating_update(value, rating, rating_scale)
-                has_rating, copy = True, copy or wants
-            else:
-                new, has_fraction = fraction_text(rating), True
+        spots = [(i, key, value) for i, (key, value) in enumerate(tags) if is_rating_key(key)]
+        written = [
+            rating_update(v, rating, rating_scale) for _, k, v in spots if k.lower() == "rating"
+        ]
+        if not written:
+            written.append(rating_update(None, rating, rating_scale))
+            tags.append(("RATING", written[0].text))
+        texts = iter(w.text for w in written)
+        # the 0-1 fields say what the (first) RATING holds, so the file says one thing
+        fraction = written[0].fraction
+        for i, key, _ in spots:
             # VComment's own __setitem__ is by key; this keeps the position.
-            list.__setitem__(tags, i, (key, new))
-        if not has_rating:
-            new, copy = rating_update(None, rating, rating_scale)
-            tags.append(("RATING", new))
-        if copy and not has_fraction:
-            tags.append(("FMPS_RATING", copy))
+            list.__setitem__(tags, i, (key, next(texts) if key.lower() == "rating" else fraction))
+        if written[0].needs_copy and all(key.lower() == "rating" for _, key, _ in spots):
+            tags.append(("FMPS_RATING", fraction))
 
     def new_tags(self) -> Any:
         return VCFLACDict()
@@ -174,9 +173,12 @@ class VorbisFamily(Family):
         else:
             return ""
         spots = [[i, k, v] for i, (k, v) in enumerate(_comments(audio)) if is_rating_key(k)]
-        if not spots:
+        pad = _padding_of(audio)
+        if not spots and pad is None:
             return ""
-        return json.dumps({"comments": spots, "padding": _padding_of(audio)})
+        # the padding even with no rating comment: undo of a write that added two (a
+        # RATING of 10 and its 0-1 copy) gives back the room they took
+        return json.dumps({"comments": spots, "padding": pad})
 
 
 def _padding_of(audio: Any) -> int | None:
