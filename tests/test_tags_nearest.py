@@ -289,3 +289,26 @@ def test_a_second_sync_plans_nothing_and_undo_gives_back_every_byte(
     assert not undo.apply(job_ctx(), uplan).failed
     assert _files(demo) == files_before  # byte for byte
     assert ratings_of(demo) == plex_before
+
+
+def test_the_old_vorbis_0_10_setting_writes_on_the_scale_it_reads(
+    mapp: Any, media_demo: Any, tmp_path: Path
+) -> None:
+    """``--vorbis-0-10`` reads RATINGs as 0-10: the writer writes on that scale too, so Plex
+    0.5 is '1.1' (not '10', which that reading takes for five stars) and a second sync is quiet.
+    A file without a RATING yet: nothing in the library says 0-10, only the setting."""
+    demo = media_demo
+    key = next(k for k in demo.lib.keys_of(1, "track") if demo.lib.rating(k) is not None)
+    path = _as_file(demo, key, prepared(tmp_path, "test.flac", "no RATING yet"))
+    demo.lib.set_rating(key, 0.5, when=1_000)
+    job = ts.TagsSyncJob(
+        mapp, _opts(demo, direction="to-files", conflict="plex", vorbis_zero_to_ten=True)
+    )
+    plan = job.prepare(job_ctx())
+    assert plan.options["rating_scale"] == "ten"
+    assert [c.new for c in plan.changes if c.target == str(path)] == [0.5]
+    assert not job.apply(job_ctx(), plan).failed
+    assert tags.read_rating(path, vorbis_zero_to_ten=True).rating == 1.1
+    again = ts.TagsSyncJob(mapp, _opts(demo, direction="both", vorbis_zero_to_ten=True))
+    assert len(again.prepare(job_ctx())) == 0
+    assert demo.lib.rating(key) == 0.5

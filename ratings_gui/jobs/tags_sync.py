@@ -48,6 +48,7 @@ from ratings_gui.tags.api import (
     leftover_note,
     sweep_temp_files,
 )
+from ratings_gui.tags.base import TEN
 from ratings_gui.tags.files import modified_at
 from ratings_gui.tags.files import test_mapping as check_mapping
 from ratings_gui.tags.scales import ScaleQuestion, settle
@@ -328,9 +329,11 @@ class TagsSyncJob(PlanJob):
         )
         if question is not None:
             plan.payload = TagsPlanInfo(question)
-        if used:
-            # the scale the plan read the ambiguous RATINGs on: the writer reads and keeps it
-            plan.options["rating_scale"] = used
+        # the scale the plan read the ambiguous RATINGs on (or the old --vorbis-0-10 setting's):
+        # the writer reads and keeps it, so what it writes reads back as written
+        scale = used or (TEN if self.opts.vorbis_zero_to_ten else None)
+        if scale:
+            plan.options["rating_scale"] = scale
         return plan
 
     def log_plan(self, ctx: JobContext, plan: Plan) -> None:
