@@ -110,7 +110,7 @@ def test_backup_restore_clear_in_the_window(
     # History undoes the clear
     hist = history_shown(win, run.id)
     hist.undo_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    pump_until(win, lambda: hist.plan is not None and not win.busy, 20, "undo plan")
     hist.preview.apply_button.invoke()
     pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "the undo")
     assert _ratings(demo.lib) == want

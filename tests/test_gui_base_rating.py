@@ -59,7 +59,7 @@ def test_apply_base_rating_from_the_tab_then_undo_on_history(win: Any, demo: Any
 
     hist = history_shown(win, run.id)
     hist.undo_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 45, "undo plan")
+    pump_until(win, lambda: hist.plan is not None and not win.busy, 45, "undo plan")
     assert len(hist.preview.plan) == len(unrated)
     hist.preview.apply_button.invoke()
     pump_until(win, lambda: hist.preview.plan is None and not win.busy, 90, "undo applied")

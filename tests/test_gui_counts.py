@@ -206,7 +206,7 @@ def test_7_a_result_undone_in_history_says_so(win: Any, demo: Any) -> None:
 
     hist = history_shown(win, run.id)
     hist.undo_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 60, "undo plan")
+    pump_until(win, lambda: hist.plan is not None and not win.busy, 60, "undo plan")
     hist.preview.apply_button.invoke()
     pump_until(
         win,

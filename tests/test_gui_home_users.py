@@ -106,7 +106,7 @@ def test_pick_a_protected_member_then_import_as_them(win: Any, demo: Any, tmp_pa
     pump_until(win, lambda: hist.pin_dialog.winfo_exists(), 5, "the undo PIN")
     hist.pin_dialog.pin_var.set(DEMO_PIN)
     hist.pin_dialog.ok_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "the undo plan")
+    pump_until(win, lambda: hist.plan is not None and not win.busy, 20, "the undo plan")
     hist.preview.apply_button.invoke()
     pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "the undo")
     assert {u: dict(demo.ratings_of(u)) for u in USERS} == before

@@ -78,7 +78,7 @@ def test_import_preview_apply_then_undo_on_history(
     assert hist.runs_tree.item(str(run_id), "values")[2] == "Import"  # the job in words
     assert hist.runs_tree.item(str(run_id), "values")[4] == "you"  # whose ratings
     hist.undo_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    pump_until(win, lambda: hist.plan is not None and not win.busy, 20, "undo plan")
     hist.preview.apply_button.invoke()
     pump_until(win, lambda: hist.preview.plan is None and not win.busy, 20, "undo applied")
     assert {k: it.user_rating for k, it in lib.items.items()} == before

@@ -85,7 +85,7 @@ def test_sync_from_the_tags_tab_then_undo_on_history(win: Any, media_demo: Any) 
 
     hist = history_shown(win, run.id)
     hist.undo_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    pump_until(win, lambda: hist.plan is not None and not win.busy, 20, "undo plan")
     assert len(hist.preview.plan) == len(plan)
     hist.preview.apply_button.invoke()
     pump_until(win, lambda: hist.preview.plan is None and not win.busy, 30, "undo applied")

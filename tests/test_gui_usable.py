@@ -280,6 +280,7 @@ def test_6_every_option_has_help_and_defaults_come_back(win: Any) -> None:
     for name in ("import", "tags", "base_rating", "inference"):
         tab = win.tab_objects[name]
         win.select_tab(name)
+        tab.ensure_built()  # shown, a tab is built a part a turn: the whole of it now
         assert len(tab.purpose_label.cget("text")) > 30, name
         todo = [tab.options_frame, tab.bar_frame]
         seen = 0

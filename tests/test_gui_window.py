@@ -231,7 +231,7 @@ def test_history_undo_restores_ratings(connected_win: Any, app: Any, demo: Any) 
     screenshot("gui-history-run")
 
     hist.undo_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    pump_until(win, lambda: hist.plan is not None and not win.busy, 20, "undo plan")
     assert win.preview is hist.preview
     assert len(hist.preview.plan) == 2
     pump_until(win, lambda: hist.preview.shown_rows == 2)
@@ -304,7 +304,7 @@ def test_history_reads_the_journal_off_the_tk_thread(
     # Undo asks whose run it was from the runs already read: the Tk thread reads nothing
     readers.clear()
     hist.undo_button.invoke()
-    pump_until(win, lambda: hist.preview.plan is not None and not win.busy, 20, "undo plan")
+    pump_until(win, lambda: hist.plan is not None and not win.busy, 20, "undo plan")
     hist.preview.discard_button.invoke()
     pump_until(win, lambda: not hist.reading, 10, "the changes again")
     assert hist.changes_title.cget("text").startswith(f"Changes of run {ids[0]}")

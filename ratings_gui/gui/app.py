@@ -213,9 +213,9 @@ class App(JobHost, ctk.CTk):
         current = self.tabs.get()
         for tab in self.tab_objects.values():
             if tab.title == current:
-                tab.ensure_built()
+                tab.start_build()  # in parts: the window draws and answers between them
                 tab.follow_journal()  # a result shown there may have been undone meanwhile
-                tab.on_show()
+                tab.shown()  # on_show, once a tab built in parts is whole
         self._show_context()
         # CTkTabview hides the other tabs 100 ms after a switch; a second switch inside
         # those 100 ms lets the first one's hiding take the new tab too (a blank page).
@@ -296,10 +296,17 @@ class App(JobHost, ctk.CTk):
 
     def log_line(self, text: str) -> None:
         """One timestamped line in the log pane (the pane masks secrets again)."""
+        self.log_lines([text])
+
+    def log_lines(self, texts: list[str]) -> None:
+        """Timestamped lines in the log pane in one go: a job that logs hundreds of lines
+        between two polls costs one insert and one scroll, not one each."""
+        if not texts:
+            return
         stamp = time.strftime("%H:%M:%S")
-        self.log_pane.append(f"{stamp}  {text}")
+        self.log_pane.append_many([f"{stamp}  {text}" for text in texts])
         if not self.log_open:
-            self._unread += 1
+            self._unread += len(texts)
             self.progress.log_button.configure(text=f"Show log ({self._unread})")
 
     def toggle_log(self) -> None:

@@ -10,7 +10,7 @@ main thread only fills tables. The report export follows the view shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from tkinter import filedialog
 from typing import Any
@@ -161,19 +161,32 @@ class ReportViews:
         make_plan: Callable[[], Any],
         say: Callable[[str], None],
         show_error: Callable[[str], None],
+        build: bool = True,
     ) -> None:
+        """``build=False``: the caller runs :meth:`build` (a part a Tk turn) before any use."""
         self.box = box
         self.say, self.show_error = say, show_error
+        self._make_plan = make_plan
         #: The last preview's job and reports (the reports None while a new preview runs).
         self.job: ij.InferJob | None = None
         self.reports: Reports | None = None
+        if build:
+            for _ in self.build():
+                pass
+
+    def build(self) -> Iterator[None]:
+        """The widgets in parts (each ``yield`` ends one): the switch and the histogram,
+        the report tables, then the accuracy view and the plan."""
+        box = self.box
         box.grid_rowconfigure(0, weight=0)
         box.grid_rowconfigure(1, weight=1)
         self._build_head()
         self._build_histogram()
+        yield
         self._build_tables()
-        self.accuracy = AccuracyView(box, say=say)
-        plan = make_plan()
+        yield
+        self.accuracy = AccuracyView(box, say=self.say)
+        plan = self._make_plan()
         # The charts are plain Canvases: recolour them when the mode changes (style_treeviews
         # then fires <<ThemeChanged>> on every ttk widget, this tree included).
         self.coverage_table.tree.bind("<<ThemeChanged>>", lambda _e: self.recolour(), add="+")

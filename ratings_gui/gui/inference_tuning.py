@@ -74,8 +74,14 @@ class FineTuning:
     """
 
     def __init__(
-        self, parent: Any, saved: dict[str, Any], *, on_fold: Callable[[bool], None]
+        self,
+        parent: Any,
+        saved: dict[str, Any],
+        *,
+        on_fold: Callable[[bool], None],
+        build_dialog: bool = True,
     ) -> None:
+        """``build_dialog=False``: the caller calls :meth:`build_dialog` before any use."""
         self.on_fold = on_fold
         params = inf.Params.from_text(saved.get("params", {}))
         fold_row = ctk.CTkFrame(parent, fg_color="transparent")
@@ -100,6 +106,14 @@ class FineTuning:
         self.params_note = ctk.CTkLabel(
             fold_row, text="", anchor="w", height=24, text_color=MUTED_COLOR
         )
+        self._parent, self._params, self._saved = parent, params, saved
+        if build_dialog:
+            self.build_dialog()
+
+    def build_dialog(self) -> None:
+        """The settings window (withdrawn); a tab builds it on a later turn than the row
+        (see :meth:`Tab.ensure_built`): together they took 80 ms of one turn."""
+        parent, params, saved = self._parent, self._params, self._saved
         # The settings open in a window of their own: in the tab they took the plan's rows
         # and pushed Apply off a 640-pixel-high window.
         self.dialog = ctk.CTkToplevel(parent)

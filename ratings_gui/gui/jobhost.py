@@ -48,6 +48,7 @@ class JobHost:
     _poll_id: Any
     after: Any
     log_line: Any
+    log_lines: Any
     show_error: Any
     follow_journal: Any
 
@@ -124,8 +125,17 @@ class JobHost:
         if is_dark() != self._dark:
             self._dark = is_dark()
             style_treeviews(self)
+        lines: list[str] = []  # a job's log lines since the last poll go in at once
         for ev in self.runner.drain():
+            if isinstance(ev, Log):
+                lines.append(("" if ev.level < logging.WARNING else "Warning: ") + ev.text)
+                continue
+            if lines:
+                self.log_lines(lines)
+                lines = []
             self._handle(ev)
+        if lines:
+            self.log_lines(lines)
 
     def _handle(self, ev: Any) -> None:
         if isinstance(ev, Call):

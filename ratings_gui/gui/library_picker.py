@@ -83,7 +83,8 @@ class LibraryPicking:
 
     def shown_library(self) -> str | None:
         """The library this tab works on (its own picker), for the header; None: the window's."""
-        menu = getattr(self, "library_menu", None)
+        # vars(): a tab still being built (in parts) is not built whole just for the header
+        menu = vars(self).get("library_menu")
         if not self.music_tab or menu is None:
             return None
         name = str(menu.get())

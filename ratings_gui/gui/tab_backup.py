@@ -11,7 +11,7 @@ To, the library and Replace), through the same preview -> Apply.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog
@@ -60,14 +60,17 @@ HELP = {
 class BackupTab(Tab):
     """Back up all ratings…, Restore ratings… (preview), Clear ratings (typed confirmation)."""
 
-    def build(self) -> None:
+    def build(self) -> Iterator[None]:
+        """In parts (see :meth:`Tab.ensure_built`): the options and buttons, then the plan."""
         self.libraries: dict[str, str] = {}  # title -> section type
         self.confirm_dialog: TypedConfirmDialog | None = None
         saved = self.options()
         options, bar, body = self.job_layout()
+        yield  # the frames first: the tab switch is drawn in a turn of its own
         self._build_library_line(options)
         self._build_clear_line(options)
         self._build_buttons(bar)
+        yield
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=4)
         self.start_buttons += [

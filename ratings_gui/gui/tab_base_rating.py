@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import tkinter
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -79,7 +80,8 @@ class BaseRatingTab(Tab):
 
     music_tab = True
 
-    def build(self) -> None:
+    def build(self) -> Iterator[None]:
+        """In parts (see :meth:`Tab.ensure_built`): the options, the bar, then the plan."""
         self.libraries: list[str] = []
         self._watch_cancel: threading.Event | None = None
         self._watch_thread: threading.Thread | None = None
@@ -87,6 +89,7 @@ class BaseRatingTab(Tab):
         self.watch_rated = 0
         saved = {**DEFAULTS, **self.options()}
         options, bar, body = self.job_layout()
+        yield  # the frames first: the tab switch is drawn in a turn of its own
         pad = {"padx": (8, 4), "pady": 3}
         line, self.library_menu = self.option_line(HELP["library"])
         caption = ctk.CTkLabel(line, text="Rate in")
@@ -100,8 +103,10 @@ class BaseRatingTab(Tab):
         self.style_button.pack(side="left", **pad)
         tip(HELP["style"], caption, self.style_button)
         self._build_value_line(options)
+        yield
         more = self._build_more(options, saved)
         self._build_bar(bar, more, saved)
+        yield
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=4)
         self.start_buttons = [self.preview_button, self.reset_button]

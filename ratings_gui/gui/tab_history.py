@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import customtkinter as ctk
@@ -90,7 +90,9 @@ def changes_title(run_id: int, outcomes: Outcomes, listed: int, recorded: int) -
 class HistoryTab(Tab):
     """Runs (newest first), the selected run's changes, and Undo."""
 
-    def build(self) -> None:
+    def build(self) -> Iterator[None]:
+        """In parts (see :meth:`Tab.ensure_built`): the runs, then the changes below them;
+        the undo plan's preview is made on the first Undo (24 ms nobody may need)."""
         self._undo_run: int | None = None
         #: Runs as last read, by id (Undo asks whose run it was here, not the journal).
         self._runs: dict[int, Any] = {}
@@ -105,6 +107,7 @@ class HistoryTab(Tab):
         f.grid_rowconfigure(2, weight=2)
         self._build_bar(bar)
         self._build_runs(f)
+        yield
         self._build_lower(f)
         self.start_buttons = [self.undo_button]
         self.refresh()
@@ -170,9 +173,6 @@ class HistoryTab(Tab):
             height=6,
         )
         self._changes_holder.grid(row=0, column=0, sticky="nsew")
-        preview = self.make_preview(self.lower)
-        preview.grid(row=0, column=0, sticky="nsew")
-        preview.grid_remove()
 
     # --- runs ---------------------------------------------------------------------------
     # The journal is read on a task beside the job: counting a big journal's changes takes
@@ -219,8 +219,13 @@ class HistoryTab(Tab):
 
     @property
     def reading(self) -> bool:
-        """A read of the runs or of a run's changes has not come back yet."""
-        return self._runs_seq != self._runs_done or self._changes_seq != self._changes_done
+        """A read of the runs or of a run's changes has not come back yet (or the tab is still
+        being built: its runs are read at the end)."""
+        return (
+            self.building
+            or self._runs_seq != self._runs_done
+            or self._changes_seq != self._changes_done
+        )
 
     def selected_run_id(self) -> int | None:
         sel = self.runs_tree.selection()
@@ -340,8 +345,8 @@ class HistoryTab(Tab):
     def show_plan(self, plan: Plan | None = None) -> Any:
         """The undo plan takes the place of the run's changes while it is reviewed."""
         self._changes_holder.grid_remove()
-        assert self.preview is not None
-        self.preview.grid()
+        preview = self.make_preview(self.lower)  # made on the first undo, in the same place
+        preview.grid(row=0, column=0, sticky="nsew")
         self.changes_title.configure(
             text=f"Undo of run {self._undo_run}: review, then Apply or Discard."
         )

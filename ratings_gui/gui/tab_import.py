@@ -11,6 +11,7 @@ their reasons, and a button that opens the unmatched-rows CSV.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from tkinter import filedialog
 from typing import Any
@@ -78,14 +79,18 @@ HELP = {
 class ImportTab(Tab):
     """File and options, Preview; then the plan beside the needs-review list; results stay."""
 
-    def build(self) -> None:
+    def build(self) -> Iterator[None]:
+        """In parts (see :meth:`Tab.ensure_built`): the options, then the plan, then the
+        needs-review list."""
         self.last_report: Any = None
         self.last_unmatched: str | None = None
         opts = {**DEFAULTS, **self.options()}
         options, bar, body = self.job_layout()
+        yield  # the frames first: the tab switch is drawn in a turn of its own
         self._build_file_row(options, opts)
         self._build_options_row(options, opts)
         self._build_actions(bar, opts)
+        yield
         # the plan preview | needs review
         self.body = body
         preview = self.make_preview(body)
@@ -93,6 +98,7 @@ class ImportTab(Tab):
         # The review list shares the width: narrower item and reason columns keep all five visible.
         preview.tree.column("item", width=230)
         preview.tree.column("reason", width=120)
+        yield
         self.review = ReviewPane(
             body, decide=self._decide, chosen=self._chosen, library=self._library_of
         )

@@ -11,6 +11,7 @@ CLI starts from the same saved values).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from tkinter import filedialog
 from typing import Any
@@ -51,23 +52,39 @@ class InferenceTab(Tab):
 
     music_tab = True
 
-    def build(self) -> None:
+    def build(self) -> Iterator[None]:
+        """In parts (see :meth:`Tab.ensure_built`; 230 ms in one turn): the choices, the
+        method row and buttons, the settings window, then the report views part by part.
+        ``tuning`` and ``report_views`` are set once whole (asked for sooner, the rest of
+        the build runs first)."""
         self.libraries: list[str] = []
         self.job: ij.InferJob | None = None
         saved = self.options()
         top, bar, box = self.job_layout()
+        yield  # the frames first: the tab switch is drawn in a turn of its own
         self._build_choices(top, saved)
-        self.tuning = FineTuning(
-            top, saved, on_fold=lambda open_: self.remember(params_folded=not open_)
+        yield
+        tuning = FineTuning(
+            top,
+            saved,
+            on_fold=lambda open_: self.remember(params_folded=not open_),
+            build_dialog=False,
         )
         self._build_buttons(bar)
+        yield
+        tuning.build_dialog()
+        self.tuning = tuning
+        yield
         # The plan and the reports: one view at a time in all the height there is.
-        self.report_views = ReportViews(
+        views = ReportViews(
             box,
             make_plan=lambda: self.make_preview(box),
             say=self.say,
             show_error=self.window.show_error,
+            build=False,
         )
+        yield from views.build()
+        self.report_views = views
         self.start_buttons = [self.preview_button, self.backtest_button, self.rebuild_button]
         self.on_connection_changed()
 

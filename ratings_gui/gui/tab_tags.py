@@ -11,7 +11,7 @@ thread before a job starts.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from tkinter import filedialog
 from typing import Any
@@ -85,11 +85,13 @@ class TagsTab(Tab):
 
     music_tab = True
 
-    def build(self) -> None:
+    def build(self) -> Iterator[None]:
+        """In parts (see :meth:`Tab.ensure_built`): the options, the bar, then the plan."""
         self.libraries: list[str] = []
         self.last_test: MappingTest | None = None
         saved = {**DEFAULTS, **self.options()}
         options, bar, body = self.job_layout()
+        yield  # the frames first: the tab switch is drawn in a turn of its own
         pad = {"padx": (8, 4), "pady": 3}
 
         line, self.library_menu = self.option_line(HELP["library"])
@@ -114,8 +116,10 @@ class TagsTab(Tab):
         )
         tip(HELP["conflict"], caption, self.conflict_menu)
         self._build_mapping(options, saved)
+        yield
         more = self._build_more(options, saved)
         self._build_bar(bar, more, saved)
+        yield
         preview = self.make_preview(body)
         preview.grid(row=0, column=0, sticky="nsew", padx=4)
         self.start_buttons = [self.preview_button, self.test_button]

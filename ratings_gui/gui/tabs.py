@@ -13,7 +13,7 @@ import importlib
 import logging
 import pkgutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -25,6 +25,7 @@ from ratings_gui.core.registry import title_of
 from ratings_gui.gui.header import Header
 from ratings_gui.gui.library_picker import NO_MUSIC_LIBRARY, LibraryPicking
 from ratings_gui.gui.plan_preview import PlanPreview, describe_counts
+from ratings_gui.gui.tabparts import BuiltInParts
 from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, count_text, set_enabled, tip
 from ratings_gui.jobs.policy import apply_job
 from ratings_gui.jobs.runner import Finished, JobContext, JobRunner
@@ -117,7 +118,7 @@ class Window(Protocol):
     def set_status(self, text: str) -> None: ...
 
 
-class Tab(LibraryPicking):
+class Tab(BuiltInParts, LibraryPicking):
     """Base of every tab: its frame, remembered options, and jobs through the window.
 
     Rules a tab follows: read every widget value on the main thread BEFORE
@@ -151,27 +152,13 @@ class Tab(LibraryPicking):
         #: The widgets are built the first time the tab is shown or asked for (a window
         #: opens in a fraction of the time, and the tabs nobody opens cost nothing).
         self.built = False
-
-    def ensure_built(self) -> None:
-        """Build the tab's widgets now if they are not yet (shown, or asked for)."""
-        if self.built:
-            return
-        self.built = True
-        self.build()
-        if self.window.busy:
-            self.set_busy(True)
-
-    def __getattr__(self, name: str) -> Any:
-        """A widget asked for before the tab was built: build it, then answer."""
-        if name.startswith("__") or self.__dict__.get("built", True):
-            raise AttributeError(name)
-        self.ensure_built()
-        return getattr(self, name)
+        self.init_parts()
 
     # --- hooks for subclasses ----------------------------------------------------
 
-    def build(self) -> None:
-        """Create the widgets inside :attr:`frame`."""
+    def build(self) -> Iterator[None] | None:
+        """Create the widgets inside :attr:`frame`; a generator builds in parts (each
+        ``yield`` ends a part: the window draws and answers before the next)."""
 
     def on_show(self) -> None:
         """The user switched to this tab."""
@@ -286,6 +273,8 @@ class Tab(LibraryPicking):
 
         :attr:`App.preview` follows whichever preview showed a plan last.
         """
+        if self.preview is None and not self._building:
+            self.finish_build()  # the tab's own part makes it, in its place
         if self.preview is None:
             self.preview = PlanPreview(
                 parent or self.frame,

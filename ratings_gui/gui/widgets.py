@@ -593,10 +593,15 @@ class LogPane(ctk.CTkFrame):
         self._lines = 0
 
     def append(self, line: str) -> None:
-        line = redact(str(line)).rstrip("\n")
+        self.append_many([line])
+
+    def append_many(self, lines: Sequence[str]) -> None:
+        """Lines at the end in one insert (and one scroll); the oldest go past
+        :data:`LOG_MAX_LINES`."""
+        text = "\n".join(redact(str(line)).rstrip("\n") for line in lines[-LOG_MAX_LINES:])
         self.text.configure(state="normal")
-        self.text.insert("end", line + "\n")
-        self._lines += line.count("\n") + 1
+        self.text.insert("end", text + "\n")
+        self._lines += text.count("\n") + 1
         if self._lines > LOG_MAX_LINES:
             drop = self._lines - LOG_MAX_LINES
             self.text.delete("1.0", f"{drop + 1}.0")

@@ -1,0 +1,135 @@
+"""A window that never stalls: tabs built in parts, History's undo preview made on first use,
+a job's log lines put in together. Behaviour only (the figures come from gui/tkprobe)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_gui_helpers import app_fixture, pump_until, require_display
+
+from ratings_gui.core.plan import PLEX, Change, Plan, Report
+from ratings_gui.jobs.runner import JobContext
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> Iterator[Any]:
+    from ratings_gui.context import AppContext
+
+    c = AppContext.open(tmp_path / "home", logging_on=False)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def win(ctx: Any) -> Iterator[Any]:
+    require_display()
+    yield from app_fixture(ctx)
+
+
+def test_a_tab_is_built_a_part_a_turn(win: Any) -> None:
+    """Inference's first showing makes its choices now and the rest on later turns; the
+    tab is whole (reports, plan preview in its view box) once the parts have run."""
+    tab = win.tab_objects["inference"]
+    win.select_tab("inference")
+    assert tab.built and tab.building
+    assert "purpose_label" in tab.__dict__  # the first part: on screen at once
+    assert "report_views" not in tab.__dict__ and tab.preview is None
+    pump_until(win, lambda: not tab.building, 10, "the tab's parts")
+    views = tab.report_views
+    assert views.views["plan"] is tab.preview
+    assert tab.preview.master is views.box
+    assert tab.start_buttons == [tab.preview_button, tab.backtest_button, tab.rebuild_button]
+    assert tab.tuning.param_entries  # the settings window's fields
+
+
+def test_asking_for_a_later_part_builds_the_rest_first(win: Any) -> None:
+    """Code that needs a widget of a part not built yet gets the whole tab at once, the
+    plan preview in its own place (not packed at the bottom of the tab)."""
+    tab = win.tab_objects["base_rating"]
+    win.select_tab("base_rating")
+    assert tab.building and "preview_button" not in tab.__dict__
+    assert tab.preview_button.cget("text") == "Preview"
+    assert not tab.building and tab.preview is not None
+    assert tab.preview.winfo_manager() == "grid"
+    tags = win.tab_objects["tags"]
+    win.select_tab("tags")
+    assert tags.building
+    preview = tags.make_preview()  # a plan arriving early: the tab's own part makes it
+    assert not tags.building and preview.winfo_manager() == "grid"
+
+
+def test_a_job_starting_while_a_tab_builds_disables_its_buttons(win: Any) -> None:
+    """The busy state reaches buttons made in a later part."""
+    release = threading.Event()
+    tab = win.tab_objects["import"]
+    win.select_tab("import")
+    assert tab.building
+    assert win.tab_objects["plex"].run_job(lambda jc: release.wait(10), name="hold")
+    pump_until(win, lambda: not tab.building, 10, "the tab's parts")
+    assert tab.preview_button.cget("state") == "disabled"
+    release.set()
+    pump_until(win, lambda: not win.busy)
+    assert tab.preview_button.cget("state") == "normal"
+
+
+def test_history_makes_its_undo_preview_on_the_first_undo(win: Any) -> None:
+    """No preview until an undo plan is reviewed; it then takes the changes' place, and
+    gives it back when the plan is closed."""
+    hist = win.history_tab
+    win.select_tab("history")
+    pump_until(win, lambda: not hist.building and not hist.reading, 10, "History")
+    assert hist.preview is None
+    hist._undo_run = 7
+    plan = Plan("undo")
+    plan.add(Change(PLEX, "1", "userRating", 8.0, 2.0, "undo of run 7", "Song"))
+    hist.plan = plan
+    hist.show_plan(plan)
+    preview = hist.preview
+    assert preview is not None and preview.master is hist.lower
+    assert preview.grid_info() and not hist._changes_holder.grid_info()
+    pump_until(win, lambda: preview.shown_rows == 1)
+    hist.close_plan()
+    pump_until(win, lambda: not hist.reading)
+    assert not preview.grid_info() and hist._changes_holder.grid_info()
+    hist.show_plan(plan)  # a second undo: the same preview, in the same place
+    assert hist.preview is preview and preview.grid_info()
+
+
+def test_log_lines_of_one_poll_go_in_together(win: Any) -> None:
+    """Hundreds of log lines between two polls: every one shown, in order, all counted."""
+    release = threading.Event()
+
+    def work(jc: JobContext) -> Report:
+        for i in range(400):
+            jc.log(f"line {i}")
+        release.wait(10)
+        return Report("hold", None, dry_run=True)
+
+    win.set_log_open(False, remember=False)
+    assert win.tab_objects["plex"].run_job(work, name="hold")
+    pump_until(win, lambda: "line 399" in win.log_pane.content(), 10, "the log lines")
+    lines = [ln for ln in win.log_pane.content().splitlines() if "  line " in ln]
+    assert [ln.split("  ", 1)[1] for ln in lines] == [f"line {i}" for i in range(400)]
+    assert int(win.progress.log_button.cget("text").split("(")[1].rstrip(")")) >= 400
+    release.set()
+    pump_until(win, lambda: not win.busy)
+
+
+def test_the_log_keeps_its_last_lines(win: Any) -> None:
+    from ratings_gui.gui.widgets import LOG_MAX_LINES
+
+    pane = win.log_pane
+    pane.clear()
+    pane.append_many([f"row {i}" for i in range(LOG_MAX_LINES + 150)])
+    pane.append("last")
+    lines = pane.content().strip().splitlines()
+    assert len(lines) == LOG_MAX_LINES
+    assert lines[-1] == "last" and lines[0] == "row 151"
