@@ -270,7 +270,13 @@ def bench_window(tracks: int) -> list[Row]:
     except (IndexError, ValueError):
         return [("Tk gap", "", "", "", f"the probe failed: {done.stderr.strip()[-200:]}")]
     out: list[Row] = []
-    for phase in ("idle", "tab", "preview", "sort", "apply", "history"):
+    for phase in (
+        "idle", "tab", "preview", "sort", "apply", "history",
+        "inference_tab", "inference_preview", "inference_views", "inference_sort",
+        "inference_apply", "inference_backtest",
+        "tags_tab", "tags_preview", "tags_sort", "tags_apply",
+        "import_tab", "import_preview", "import_sort", "import_apply",
+    ):  # fmt: skip
         ms = gaps.get(phase, 0.0)
         verdict = (
             ""
