@@ -354,6 +354,8 @@ def run(
             switch_server(probe, app, extras.url, extras.token)
             tags_phases(probe, extras)
             import_phases(probe, extras)
+        end = time.monotonic() + 1.0  # the last follow-journal read ends before the close
+        probe.wait(lambda: time.monotonic() > end, 5)
         win.destroy()
         return probe.out
     finally:
