@@ -7,6 +7,7 @@ real HTTP to the demo server through unmodified plexapi.
 from __future__ import annotations
 
 import threading
+import time
 import webbrowser
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +26,9 @@ from test_gui_helpers import (
 )
 
 from ratings_gui.core.plan import PLEX, Change, Plan
+from ratings_gui.gui.jobhost import PROGRESS_EVERY_S
 from ratings_gui.jobs.base import apply_plan
-from ratings_gui.jobs.runner import JobContext
+from ratings_gui.jobs.runner import JobContext, Progress
 from ratings_gui.journal import Journal
 
 pytestmark = pytest.mark.gui
@@ -348,3 +350,26 @@ def test_history_reads_the_journal_off_the_tk_thread(
     assert len(hist.runs_tree.get_children()) == 2
     assert "Traceback" not in win.log_pane.content()
     assert "ProgrammingError" not in " ".join(visible_texts(win))
+
+
+def test_progress_is_shown_a_few_times_a_second_and_always_the_newest(win: Any) -> None:
+    """A job reports progress per item; the window shows it at most every 0.2 s in a phase
+    (each showing waits on the interpreter lock the job's threads hold), a new phase at once,
+    and the newest report in the end."""
+    shown: list[tuple[int, int, str]] = []
+    real = win.progress.show
+    win.progress.show = lambda done, total, phase, eta: (
+        shown.append((done, total, phase)),
+        real(done, total, phase, eta),
+    )
+    sent = 0
+    end = time.monotonic() + 3 * PROGRESS_EVERY_S
+    while time.monotonic() < end:
+        sent += 1
+        win.runner.events.put(Progress(sent, 10_000, "reading tags"))
+        win.pump(lambda: False, 0.005)
+    pump_until(win, lambda: shown and shown[-1][0] == sent, 5, "the newest progress")
+    assert sent > 30 and len(shown) <= 6, (sent, shown)
+    assert win.progress.phase.cget("text").startswith(f"reading tags: {sent:,} of 10,000")
+    win.runner.events.put(Progress(1, 10, "writing"))
+    pump_until(win, lambda: shown[-1][2] == "writing", 1, "the new phase")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 
 #: How often the window drains the runner's events (ms).
 POLL_MS = 50
+#: A job's progress within one phase is shown at most this often (the newest, always).
+PROGRESS_EVERY_S = 0.2
 
 
 def describe_job_error(exc: BaseException) -> str:
@@ -46,6 +49,10 @@ class JobHost:
     _closing: bool
     _dark: bool
     _poll_id: Any
+    #: The newest progress not shown yet, the phase last shown, and when the next may show.
+    _progress: Progress | None = None
+    _progress_phase: str | None = None
+    _progress_due: float = 0.0
     after: Any
     log_line: Any
     log_lines: Any
@@ -136,6 +143,25 @@ class JobHost:
             self._handle(ev)
         if lines:
             self.log_lines(lines)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """The newest progress, at most every :data:`PROGRESS_EVERY_S` within a phase.
+
+        A showing is a dozen Tcl calls, and while a job's threads read files each
+        call waits its turn for the interpreter lock: fewer showings, shorter stalls.
+        A new phase and the last item show at once.
+        """
+        ev = self._progress
+        if ev is None:
+            return
+        t = time.monotonic()
+        first = ev.phase != self._progress_phase or ev.done >= ev.total
+        if not (first or t >= self._progress_due):
+            return
+        self._progress, self._progress_phase = None, ev.phase
+        self._progress_due = t + PROGRESS_EVERY_S
+        self.progress.show(ev.done, ev.total, ev.phase, ev.eta_seconds)
 
     def _handle(self, ev: Any) -> None:
         if isinstance(ev, Call):
@@ -144,11 +170,13 @@ class JobHost:
             except Exception:  # noqa: BLE001 - one failing callback must not stop the others
                 log.exception("a background task's callback failed")
         elif isinstance(ev, Progress):
-            self.progress.show(ev.done, ev.total, ev.phase, ev.eta_seconds)
+            self._progress = ev  # shown by _show_progress, at the end of the poll
         elif isinstance(ev, Log):
             prefix = "" if ev.level < logging.WARNING else "Warning: "
             self.log_line(prefix + ev.text)
         elif isinstance(ev, Finished):
+            self._progress = None  # the end says what happened
+            self._progress_phase = None
             on_done = self._on_done
             self._job_active = False
             self._job_writes = False

@@ -8,8 +8,8 @@ apply; the Inference tab's report views and accuracy test; then History
 shown with a run of 50,000 changes selected (its runs and changes are
 read on a task; ``--past-runs`` puts earlier big runs in the journal
 first). The Tags and Import phases need real audio files and a movie
-library: the probe serves those itself, in its own process (gaps there
-run a little higher: the server shares the probe's interpreter).
+library: the probe serves those itself, from a child process of its own
+(a real Plex server never shares the window's interpreter).
 An ``after(5 ms)`` tick records the longest time between two ticks during
 each phase: how long the window could not answer. Idle is measured first,
 as the baseline. ``--sample`` prints to stderr where the Tk thread was
@@ -22,6 +22,7 @@ import argparse
 import csv
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -288,21 +289,48 @@ def write_imdb(lib: DemoLibrary, rows: int, path: Path) -> None:
                         it.year or "", "Drama", "1000", "", ""])  # fmt: skip
 
 
-@contextmanager
-def serving(tracks: int, token: str, media: bool = True) -> Iterator[tuple[DemoServer, Extras]]:
-    """A demo server in this process: ``tracks`` tracks, each with a real audio file, and
-    movies and shows for an import of :data:`IMPORT_ROWS` rows."""
+def serve_media(tracks: int, token: str) -> None:
+    """Child: a demo server with ``tracks`` tracks, each with a real audio file, and movies
+    and shows for an import of :data:`IMPORT_ROWS` rows; prints what the phases need as one
+    JSON line, stops when stdin closes."""
     tmp = Path(tempfile.mkdtemp(prefix="tkprobe-media-"))
     lib = DemoLibrary.generate(seed=3, tracks=tracks, movies=IMPORT_MOVIES, shows=IMPORT_SHOWS)
     cap = audio.MAX_MEDIA_TRACKS
     audio.MAX_MEDIA_TRACKS = max(cap, tracks * 2)  # the demo's cap is for the tests' sake
     try:
-        server = DemoServer(lib, token=token, media_dir=tmp / "media" if media else None)
+        server = DemoServer(lib, token=token, media_dir=tmp / "media")
     finally:
         audio.MAX_MEDIA_TRACKS = cap
     write_imdb(lib, IMPORT_ROWS, tmp / "imdb.csv")
     with server:
-        yield server, Extras(server.url, token, lib.media_root, tmp / "media", tmp / "imdb.csv")
+        where = {"url": server.url, "root": lib.media_root, "dir": str(tmp / "media")}
+        print(json.dumps(where), flush=True)
+        sys.stdin.read()
+
+
+@contextmanager
+def serving(tracks: int, token: str) -> Iterator[Extras]:
+    """The Tags and Import phases' server, in a process of its own as a real Plex server
+    is: its threads never compete with the window's for this process's interpreter lock."""
+    cmd = [sys.executable, "-m", "ratings_gui.gui.tkprobe", "--serve-media", str(tracks)]
+    proc = subprocess.Popen(
+        [*cmd, "--token", token], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.strip():
+            raise RuntimeError("the probe's demo server did not start")
+        where = json.loads(line)
+        media = Path(where["dir"])
+        yield Extras(where["url"], token, where["root"], media, media.parent / "imdb.csv")
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def switch_server(probe: Probe, app: AppContext, url: str, token: str) -> None:
@@ -377,9 +405,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--sample", action="store_true", help="where the Tk thread stood still, to stderr"
     )
+    p.add_argument("--serve-media", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    with serving(args.tracks, args.token, media=not args.no_files) as (server, extras):
-        url = args.url or server.url  # without --url: one server for every phase
+    if args.serve_media:
+        serve_media(args.serve_media, args.token)
+        return 0
+    with serving(args.tracks, args.token) as extras:
+        url = args.url or extras.url  # without --url: one server for every phase
         out = run(url, args.token, args.past_runs, None if args.no_files else extras, args.sample)
     print(json.dumps(out), flush=True)
     return 0

@@ -637,6 +637,8 @@ def format_eta(seconds: float | None) -> str:
 
 #: Share of a phase done before the progress row guesses the time left.
 ETA_AFTER = 0.02
+#: The least change of the progress bar drawn again (a pixel of its 200).
+BAR_STEP = 0.005
 
 ERROR_COLOR = ("#b3261e", "#ff8a80")
 TEXT_COLOR = ("gray10", "gray90")
@@ -783,15 +785,17 @@ class ProgressRow(ctk.CTkFrame):
         return self.phase
 
     def show(self, done: int, total: int, phase: str, eta: float | None) -> None:
-        if total > 0:
-            self.bar.set(min(1.0, done / total))
-            text = f"{phase}: {done:,} of {total:,}"
-        else:
-            self.bar.set(0)
-            text = phase
+        """The bar and the phase line; what would look the same is not drawn again."""
+        fraction = min(1.0, done / total) if total > 0 else 0.0
+        if abs(fraction - self.bar.get()) >= BAR_STEP or fraction in (0.0, 1.0):
+            self.bar.set(fraction)
+        text = f"{phase}: {done:,} of {total:,}" if total > 0 else phase
         # The first items of a phase say little about its length: no guess before 2 % are done.
         extra = format_eta(eta) if total and done >= max(20, total * ETA_AFTER) else ""
-        self.phase.configure(text=f"{text} — {extra}" if extra else text, text_color=TEXT_COLOR)
+        line = f"{text} — {extra}" if extra else text
+        # both answers come from Python attributes (no Tcl call)
+        if line != self.phase.cget("text") or self.phase.cget("text_color") != TEXT_COLOR:
+            self.phase.configure(text=line, text_color=TEXT_COLOR)
 
     def set_busy(self, busy: bool, phase: str = "") -> None:
         self.cancel_button.configure(state="normal" if busy else "disabled")
