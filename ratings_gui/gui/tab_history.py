@@ -133,17 +133,18 @@ class HistoryTab(Tab):
         self.runs_tree, holder = make_tree(
             f,
             [
-                ("id", "Run", 60, False),
-                ("time", "Started", 125, False),
-                ("job", "Job", 160, True),
-                ("library", "Library", 120, True),
-                ("user", "User", 90, True),
-                ("status", "Status", 120, False),
-                ("written", "Written", 72, False),
-                ("not_sent", "Not sent", 78, False),
+                # at 1040x640 every column fits (about 985 px); wider windows go to the words
+                ("id", "Run", 44, False),
+                ("time", "Started", 140, False),
+                ("job", "Job", 130, True),
+                ("library", "Library", 86, True),
+                ("user", "User", 64, True),
+                ("status", "Status", 124, False),
+                ("written", "Written", 76, False),
+                ("not_sent", "Not sent", 82, False),
                 ("failed", "Failed", 62, False),
-                ("left_alone", "Left alone", 88, False),
-                ("undone", "Undone", 72, False),
+                ("left_alone", "Left alone", 96, False),
+                ("undone", "Undone", 76, False),
             ],
             height=4,
         )
