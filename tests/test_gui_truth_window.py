@@ -265,8 +265,12 @@ def test_9_select_all_header_library_appearance_and_sign_in_link(
     assert entry.selection_present() and entry.selection_get() == tab.path_var.get()
     tags = win.tab_objects["tags"]
     win.select_tab("tags")
-    win.pump(lambda: False, 0.3)  # the tab switch settles
-    box = next(w for w in _walk(tags.frame) if w.winfo_class() == "Text" and w.winfo_ismapped())
+
+    def boxes() -> list[Any]:
+        return [w for w in _walk(tags.frame) if w.winfo_class() == "Text" and w.winfo_ismapped()]
+
+    pump_until(win, lambda: bool(boxes()), 10, "the Tags tab's mapping box")  # built in parts
+    box = boxes()[0]
     if not box.get("1.0", "end-1c").strip():
         box.insert("1.0", "/data/music=/home/me/Music")
     box.mark_set("insert", "1.2")
