@@ -278,11 +278,12 @@ def bench_window(tracks: int) -> list[Row]:
         "import_tab", "import_preview", "import_sort", "import_apply",
     ):  # fmt: skip
         ms = gaps.get(phase, 0.0)
-        verdict = (
-            ""
-            if phase in ("idle", "tab")
-            else ("  bound 50 ms: ok" if ms < 50 else "  bound 50 ms: OVER")
-        )
+        if phase == "idle":
+            verdict = ""
+        elif phase == "tab" or phase.endswith("_tab"):
+            verdict = "  (the tab's first showing: no bound)"
+        else:
+            verdict = "  bound 50 ms: ok" if ms < 50 else "  bound 50 ms: OVER"
         out.append(
             (f"Tk gap, {tracks // 1000}k {phase}", "", "", "", f"longest {ms:.0f} ms{verdict}")
         )
