@@ -157,6 +157,31 @@ def media_demo(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
+def mapp(tmp_path: Path, media_demo: Any) -> Iterator[Any]:
+    """An AppContext signed in to :func:`media_demo` (the tags tests' server with files)."""
+    with signed_in(media_demo, tmp_path / "home") as ctx:
+        yield ctx
+
+
+def track_file(demo: Any, key: int) -> Path:
+    """Where a media demo's track ``key`` is on this machine."""
+    from ratings_gui.demo.audio import local_path
+
+    return local_path(demo.lib, demo.media_dir, demo.lib.items[key].file)
+
+
+def copy_as_track(demo: Any, key: int, src: Path) -> Path:
+    """Make track ``key``'s file a copy of ``src`` (its server path takes the extension)."""
+    item = demo.lib.items[key]
+    item.file = item.file.rsplit(".", 1)[0] + src.suffix
+    demo.lib.invalidate_xml()
+    dst = track_file(demo, key)
+    shutil.copyfile(src, dst)
+    dst.chmod(0o644)
+    return dst
+
+
+@pytest.fixture
 def demo() -> Iterator[object]:
     """A fresh small demo server per test (its state changes under the tests)."""
     srv = _demo(400)

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import job_ctx, signed_in
+from conftest import job_ctx, signed_in, track_file
 
 from ratings_gui.core import tagsplan as tsp
 from ratings_gui.core.pathmap import Rule
@@ -177,26 +175,14 @@ def test_inference_keeps_yours_replaces_guesses(app: Any, demo: Any) -> None:
     _run_table(app, demo, "infer", keys, ij.InferJob(app, ij.InferOptions("Music")))
 
 
-@pytest.fixture
-def mapp(tmp_path: Path, media_demo: Any) -> Iterator[Any]:
-    with signed_in(media_demo, tmp_path / "home") as ctx:
-        yield ctx
-
-
-def _local(demo: Any, key: int) -> Path:
-    from ratings_gui.demo.audio import local_path
-
-    return local_path(demo.lib, demo.media_dir, demo.lib.items[key].file)
-
-
 def test_tags_keep_yours_replace_guesses(mapp: Any, media_demo: Any) -> None:
     from ratings_gui import tags
 
     demo = media_demo
-    tracks = [k for k in demo.lib.keys_of(1, "track") if _local(demo, k).suffix == ".mp3"][:5]
+    tracks = [k for k in demo.lib.keys_of(1, "track") if track_file(demo, k).suffix == ".mp3"][:5]
     keys = _keys(tracks)
     for k in tracks:
-        tags.write_rating(str(_local(demo, k)), NEW)
+        tags.write_rating(str(track_file(demo, k)), NEW)
     opts = ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))])
     _run_table(mapp, demo, "tags", keys, ts.TagsSyncJob(mapp, opts))
 
@@ -213,7 +199,7 @@ def test_tags_after_inference_write_no_guess_into_files(mapp: Any, media_demo: A
     guessed = {int(c.target) for c in report.applied if c.field == "userRating"}
     tracks = {k for k in demo.lib.keys_of(1, "track")} & guessed
     assert tracks, "inference wrote no track ratings"
-    before = {k: tags.read_rating(str(_local(demo, k))).rating for k in tracks}
+    before = {k: tags.read_rating(str(track_file(demo, k))).rating for k in tracks}
     opts = ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))])
     opts.direction = "to-files"
     opts.conflict = "plex"
@@ -221,16 +207,16 @@ def test_tags_after_inference_write_no_guess_into_files(mapp: Any, media_demo: A
     plan = job.prepare(job_ctx())
     assert plan.counts[tsp.GUESS_NOT_WRITTEN] >= len(tracks)
     written = {c.target for c in plan.changes}
-    assert not any(str(_local(demo, k)) in written for k in tracks)
+    assert not any(str(track_file(demo, k)) in written for k in tracks)
     job.apply(job_ctx(), plan)
-    assert {k: tags.read_rating(str(_local(demo, k))).rating for k in tracks} == before
+    assert {k: tags.read_rating(str(track_file(demo, k))).rating for k in tracks} == before
 
     # asked for, the guesses go into files; read back they stay the program's, not yours
     opts.include_guesses = True
     job = ts.TagsSyncJob(mapp, opts)
     plan = job.prepare(job_ctx())
     files = {c.target for c in plan.changes}
-    assert {str(_local(demo, k)) for k in tracks} <= files
+    assert {str(track_file(demo, k)) for k in tracks} <= files
     job.apply(job_ctx(), plan)
     some = sorted(tracks)[0]
     demo.lib.set_rating(some, None)  # Plex loses the guess; the file still holds it

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import itertools
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import job_ctx, ratings_of, signed_in
+from conftest import copy_as_track, job_ctx, ratings_of, track_file
 
 from ratings_gui import tags
 from ratings_gui.core.pathmap import Rule
@@ -137,29 +136,6 @@ def test_planner_a_0_10_rating_of_6_is_a_difference_from_plex_3(tmp_path: Path) 
 # --- real runs on the demo library ------------------------------------------------------------
 
 
-@pytest.fixture
-def mapp(tmp_path: Path, media_demo: Any) -> Iterator[Any]:
-    with signed_in(media_demo, tmp_path / "home") as ctx:
-        yield ctx
-
-
-def _local(demo: Any, key: int) -> Path:
-    from ratings_gui.demo.audio import local_path
-
-    return local_path(demo.lib, demo.media_dir, demo.lib.items[key].file)
-
-
-def _as_sample(demo: Any, key: int, sample: Path) -> Path:
-    """Make track ``key``'s file a copy of ``sample`` (its server path takes the extension)."""
-    item = demo.lib.items[key]
-    item.file = item.file.rsplit(".", 1)[0] + sample.suffix
-    demo.lib.invalidate_xml()
-    dst = _local(demo, key)
-    shutil.copyfile(sample, dst)
-    dst.chmod(0o644)
-    return dst
-
-
 def _opts(demo: Any, **kw: Any) -> ts.TagsOptions:
     return ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))], **kw)
 
@@ -170,7 +146,7 @@ def _run(app: Any, demo: Any, **kw: Any) -> Any:
 
 
 def _files(demo: Any) -> dict[int, bytes]:
-    return {k: _local(demo, k).read_bytes() for k in demo.lib.keys_of(1, "track")}
+    return {k: track_file(demo, k).read_bytes() for k in demo.lib.keys_of(1, "track")}
 
 
 def _rounding_library(demo: Any, tmp_path: Path) -> dict[int, tuple[float, float]]:
@@ -178,9 +154,9 @@ def _rounding_library(demo: Any, tmp_path: Path) -> dict[int, tuple[float, float
     rated = [k for k in demo.lib.keys_of(1, "track") if demo.lib.rating(k) is not None]
     mp3 = next(k for k in rated if demo.lib.items[k].file.endswith(".mp3"))
     wma3, wma7, flac = [k for k in rated if k != mp3][:3]
-    _as_sample(demo, wma3, SAMPLES / "test.wma")
-    _as_sample(demo, wma7, SAMPLES / "wma_rating_test0.wma")  # unrated
-    _as_sample(demo, flac, foobar_flac(tmp_path))
+    copy_as_track(demo, wma3, SAMPLES / "test.wma")
+    copy_as_track(demo, wma7, SAMPLES / "wma_rating_test0.wma")  # unrated
+    copy_as_track(demo, flac, foobar_flac(tmp_path))
     want = {wma3: (3.0, 4.0), wma7: (7.0, 8.0), flac: (3.0, 4.0), mp3: (3.3, 3.0)}
     for k, (plex, _) in want.items():
         demo.lib.set_rating(k, plex, when=1_000)
@@ -199,7 +175,7 @@ def test_second_sync_plans_nothing_in_every_mode_and_undo_gives_back_every_byte(
     report = job.apply(job_ctx(), plan)
     assert not report.failed and report.counts["applied"] == len(plan)
     for k, (_plex, held) in want.items():
-        assert tags.read_rating(_local(demo, k)).rating == held, k
+        assert tags.read_rating(track_file(demo, k)).rating == held, k
     assert ratings_of(demo) == plex_before
 
     rated = sum(v is not None for v in plex_before.values())
@@ -227,10 +203,10 @@ def test_a_real_difference_on_a_rounding_file_is_still_synced(
     want = _rounding_library(demo, tmp_path)
     wma3, wma7, flac, _mp3 = want
     _run(mapp, demo, direction="to-files", conflict="plex")
-    assert tags.read_rating(_local(demo, wma3)).rating == 4.0
+    assert tags.read_rating(track_file(demo, wma3)).rating == 4.0
 
     # the user gives one star in a player (the WMA holds 2), and Plex's 3.5 becomes 2.5
-    tags.write_rating(_local(demo, wma3), 2.0)
+    tags.write_rating(track_file(demo, wma3), 2.0)
     demo.lib.set_rating(wma7, 5.0, when=1_000)
     plan = ts.TagsSyncJob(mapp, _opts(demo, direction="to-plex", conflict="file")).prepare(
         job_ctx()
@@ -240,18 +216,21 @@ def test_a_real_difference_on_a_rounding_file_is_still_synced(
     assert got == {(PLEX, str(wma3), 2.0), (PLEX, str(wma7), 8.0)}
     plan = ts.TagsSyncJob(mapp, _opts(demo, direction="both", conflict="plex")).prepare(job_ctx())
     got = {(c.target_kind, c.target, c.new) for c in plan.changes}
-    assert got == {(FILE, str(_local(demo, wma3)), 3.0), (FILE, str(_local(demo, wma7)), 5.0)}
+    assert got == {
+        (FILE, str(track_file(demo, wma3)), 3.0),
+        (FILE, str(track_file(demo, wma7)), 5.0),
+    }
 
     assert not _run(mapp, demo, direction="both", conflict="plex").failed
-    assert tags.read_rating(_local(demo, wma3)).rating == 4.0  # Plex's 1.5 stars: 2 again
-    assert tags.read_rating(_local(demo, wma7)).rating == 6.0  # Plex's 2.5 stars: 3 in the WMA
+    assert tags.read_rating(track_file(demo, wma3)).rating == 4.0  # Plex's 1.5 stars: 2 again
+    assert tags.read_rating(track_file(demo, wma7)).rating == 6.0  # Plex's 2.5 stars: 3 in the WMA
     assert (demo.lib.rating(wma3), demo.lib.rating(wma7)) == (3.0, 5.0)
 
     # file wins: the user's one star in the WMA goes into Plex, and then all is quiet
-    tags.write_rating(_local(demo, wma3), 2.0)
+    tags.write_rating(track_file(demo, wma3), 2.0)
     assert not _run(mapp, demo, direction="both", conflict="file").failed
     assert demo.lib.rating(wma3) == 2.0 and demo.lib.rating(wma7) == 5.0
-    assert tags.read_rating(_local(demo, flac)).rating == 4.0
+    assert tags.read_rating(track_file(demo, flac)).rating == 4.0
     for direction, conflict in itertools.product(DIRECTIONS, CONFLICTS):
         again = ts.TagsSyncJob(mapp, _opts(demo, direction=direction, conflict=conflict))
         assert len(again.prepare(job_ctx())) == 0, (direction, conflict)

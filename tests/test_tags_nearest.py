@@ -16,12 +16,11 @@ from __future__ import annotations
 import itertools
 import math
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import job_ctx, ratings_of, signed_in
+from conftest import copy_as_track, job_ctx, ratings_of, track_file
 
 from ratings_gui import tags
 from ratings_gui.core.pathmap import Rule
@@ -182,35 +181,12 @@ def test_files_written_by_players_still_read_as_before(tmp_path: Path) -> None:
 # --- the demo server over HTTP ----------------------------------------------------------------
 
 
-@pytest.fixture
-def mapp(tmp_path: Path, media_demo: Any) -> Iterator[Any]:
-    with signed_in(media_demo, tmp_path / "home") as ctx:
-        yield ctx
-
-
-def _local(demo: Any, key: int) -> Path:
-    from ratings_gui.demo.audio import local_path
-
-    return local_path(demo.lib, demo.media_dir, demo.lib.items[key].file)
-
-
-def _as_file(demo: Any, key: int, src: Path) -> Path:
-    """Make track ``key``'s file a copy of ``src`` (its server path takes the extension)."""
-    item = demo.lib.items[key]
-    item.file = item.file.rsplit(".", 1)[0] + src.suffix
-    demo.lib.invalidate_xml()
-    dst = _local(demo, key)
-    shutil.copyfile(src, dst)
-    dst.chmod(0o644)
-    return dst
-
-
 def _opts(demo: Any, **kw: Any) -> ts.TagsOptions:
     return ts.TagsOptions("Music", [Rule(demo.lib.media_root, str(demo.media_dir))], **kw)
 
 
 def _files(demo: Any) -> dict[int, bytes]:
-    return {k: _local(demo, k).read_bytes() for k in demo.lib.keys_of(1, "track")}
+    return {k: track_file(demo, k).read_bytes() for k in demo.lib.keys_of(1, "track")}
 
 
 #: (sample, convention, Plex value) -> what the file holds after the sync, per library scale.
@@ -247,7 +223,7 @@ def test_a_second_sync_plans_nothing_and_undo_gives_back_every_byte(
     want: dict[int, tuple[float, float]] = {}
     for i, (key, (name, conv, plex, held)) in enumerate(zip(rated, rows, strict=False)):
         (tmp_path / str(i)).mkdir()
-        _as_file(demo, key, prepared(tmp_path / str(i), name, conv))
+        copy_as_track(demo, key, prepared(tmp_path / str(i), name, conv))
         demo.lib.set_rating(key, plex, when=1_000)
         want[key] = (plex, held)
     # 0-10: the user's answer (the 0-100 file makes the library's own values mixed);
@@ -262,8 +238,12 @@ def test_a_second_sync_plans_nothing_and_undo_gives_back_every_byte(
     report = job.apply(job_ctx(), plan)
     assert not report.failed and report.counts["applied"] == len(plan)
     for k, (plex, held) in want.items():
-        got = tags.read_rating(_local(demo, k), rating_scale=library_scale).rating
-        assert got == held, (k, plex, tags.read_rating(_local(demo, k), rating_scale="ten").fields)
+        got = tags.read_rating(track_file(demo, k), rating_scale=library_scale).rating
+        assert got == held, (
+            k,
+            plex,
+            tags.read_rating(track_file(demo, k), rating_scale="ten").fields,
+        )
     assert ratings_of(demo) == plex_before
 
     differ = sum(1 for plex, held in want.values() if plex != held)
@@ -299,7 +279,7 @@ def test_the_old_vorbis_0_10_setting_writes_on_the_scale_it_reads(
     A file without a RATING yet: nothing in the library says 0-10, only the setting."""
     demo = media_demo
     key = next(k for k in demo.lib.keys_of(1, "track") if demo.lib.rating(k) is not None)
-    path = _as_file(demo, key, prepared(tmp_path, "test.flac", "no RATING yet"))
+    path = copy_as_track(demo, key, prepared(tmp_path, "test.flac", "no RATING yet"))
     demo.lib.set_rating(key, 0.5, when=1_000)
     job = ts.TagsSyncJob(
         mapp, _opts(demo, direction="to-files", conflict="plex", vorbis_zero_to_ten=True)
