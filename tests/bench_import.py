@@ -11,8 +11,6 @@ with no added latency, and requests = listing pages only.
 from __future__ import annotations
 
 import argparse
-import csv
-import random
 import sys
 import tempfile
 import time
@@ -21,35 +19,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ratings_gui.context import AppContext  # noqa: E402
-from ratings_gui.demo.exports import IMDB_HEADER  # noqa: E402
+from ratings_gui.demo.exports import write_big_imdb  # noqa: E402
 from ratings_gui.demo.library import DemoLibrary  # noqa: E402
 from ratings_gui.demo.server import DemoServer  # noqa: E402
 from ratings_gui.jobs.import_job import ImportJob  # noqa: E402
 from ratings_gui.jobs.runner import JobContext  # noqa: E402
 from ratings_gui.plex.connection import connect_direct  # noqa: E402
-
-
-def write_export(lib: DemoLibrary, rows: int, path: Path) -> None:
-    """``rows`` IMDb rows: mostly items the library has (by id), 3% unknown ids."""
-    rnd = random.Random(5)
-    video = [
-        it for it in lib.items.values() if it.kind in ("movie", "show", "episode") and it.guids
-    ]
-    picked = rnd.sample(video, min(rows, len(video)))
-    types = {"movie": "Movie", "show": "TV Series", "episode": "TV Episode"}
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(IMDB_HEADER)
-        for i, it in enumerate(picked):
-            imdb = next(g[7:] for g in it.guids if g.startswith("imdb://"))
-            if i % 33 == 0:
-                imdb = f"tt9{i:08d}"  # not in the library
-            title = it.title
-            if it.kind == "episode" and it.grandparent_key:
-                title = f"{lib.items[it.grandparent_key].title}: {it.title}"
-            w.writerow([imdb, rnd.randrange(1, 11), "2024-01-02", title, title,
-                        f"https://www.imdb.com/title/{imdb}/", types[it.kind], "7.0", "90",
-                        it.year or "", "Drama", "1000", "", ""])  # fmt: skip
 
 
 def main() -> None:
@@ -66,7 +41,7 @@ def main() -> None:
     print(f"library: {counts} ({time.perf_counter() - t0:.1f} s to generate)")
     with tempfile.TemporaryDirectory() as tmp, DemoServer(lib) as srv:
         path = Path(tmp) / "imdb.csv"
-        write_export(lib, a.rows, path)
+        write_big_imdb(lib, a.rows, path)
         app = AppContext.open(Path(tmp) / "home", logging_on=False)
         app.set_connection(connect_direct(srv.url, srv.token))
         ctx = JobContext(lambda ev: None)

@@ -235,3 +235,27 @@ def write_sample_exports(lib: DemoLibrary, folder: Path) -> dict[str, Path]:
                 ]
             )
     return out
+
+
+def write_big_imdb(lib: DemoLibrary, rows: int, path: Path) -> None:
+    """``rows`` IMDb rows for the benchmarks: the library's movies, shows and episodes by id
+    (an episode titled "Show: Episode" as IMDb writes it), 3% with ids the library lacks."""
+    rnd = random.Random(5)
+    video = [
+        it for it in lib.items.values() if it.kind in ("movie", "show", "episode") and it.guids
+    ]
+    picked = rnd.sample(video, min(rows, len(video)))
+    types = {"movie": "Movie", "show": "TV Series", "episode": "TV Episode"}
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(IMDB_HEADER)
+        for i, it in enumerate(picked):
+            imdb = next((g[7:] for g in it.guids if g.startswith("imdb://")), f"tt8{i:08d}")
+            if i % 33 == 0:
+                imdb = f"tt9{i:08d}"  # not in the library
+            title = it.title
+            if it.kind == "episode" and it.grandparent_key:
+                title = f"{lib.items[it.grandparent_key].title}: {it.title}"
+            w.writerow([imdb, rnd.randrange(1, 11), "2024-01-02", title, title,
+                        f"https://www.imdb.com/title/{imdb}/", types[it.kind], "7.0", "90",
+                        it.year or "", "Drama", "1000", "", ""])  # fmt: skip

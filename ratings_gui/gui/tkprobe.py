@@ -19,9 +19,7 @@ during each gap over 30 ms. Figures, not a test.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import random
 import subprocess
 import sys
 import tempfile
@@ -38,7 +36,7 @@ from typing import Any
 from ratings_gui.context import AppContext
 from ratings_gui.core.plan import PLEX, Change
 from ratings_gui.demo import audio
-from ratings_gui.demo.exports import IMDB_HEADER
+from ratings_gui.demo.exports import write_big_imdb
 from ratings_gui.demo.library import DemoLibrary
 from ratings_gui.demo.server import DemoServer
 from ratings_gui.gui.app import App
@@ -265,30 +263,6 @@ class Extras:
     imdb_csv: Path
 
 
-def write_imdb(lib: DemoLibrary, rows: int, path: Path) -> None:
-    """``rows`` IMDb rows: the library's movies, shows and episodes by id, 3% with ids it
-    does not have (matched by title, or not at all)."""
-    rnd = random.Random(5)
-    video = [
-        it for it in lib.items.values() if it.kind in ("movie", "show", "episode") and it.guids
-    ]
-    picked = rnd.sample(video, min(rows, len(video)))
-    types = {"movie": "Movie", "show": "TV Series", "episode": "TV Episode"}
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(IMDB_HEADER)
-        for i, it in enumerate(picked):
-            imdb = next((g[7:] for g in it.guids if g.startswith("imdb://")), f"tt8{i:08d}")
-            if i % 33 == 0:
-                imdb = f"tt9{i:08d}"
-            title = it.title
-            if it.kind == "episode" and it.grandparent_key:
-                title = f"{lib.items[it.grandparent_key].title}: {it.title}"
-            w.writerow([imdb, rnd.randrange(1, 11), "2024-01-02", title, title,
-                        f"https://www.imdb.com/title/{imdb}/", types[it.kind], "7.0", "90",
-                        it.year or "", "Drama", "1000", "", ""])  # fmt: skip
-
-
 def serve_media(tracks: int, token: str) -> None:
     """Child: a demo server with ``tracks`` tracks, each with a real audio file, and movies
     and shows for an import of :data:`IMPORT_ROWS` rows; prints what the phases need as one
@@ -301,7 +275,7 @@ def serve_media(tracks: int, token: str) -> None:
         server = DemoServer(lib, token=token, media_dir=tmp / "media")
     finally:
         audio.MAX_MEDIA_TRACKS = cap
-    write_imdb(lib, IMPORT_ROWS, tmp / "imdb.csv")
+    write_big_imdb(lib, IMPORT_ROWS, tmp / "imdb.csv")
     with server:
         where = {"url": server.url, "root": lib.media_root, "dir": str(tmp / "media")}
         print(json.dumps(where), flush=True)
