@@ -65,5 +65,12 @@ def is_guess(current: Any, written: Written | None) -> bool:
 
 
 def changed_by_someone(now: Any, old: Any, new: Any) -> bool:
-    """A value that is neither the old one nor the one written: someone else set it."""
+    """A value that is neither the old one nor the one written: someone else set it.
+
+    A clear read back as 0 or less is the clear not sticking (a grouped edit
+    may store -1 or 0 where ``/:/rate`` would clear; nobody rates 0 in Plex):
+    never someone's, so the after-write checks write it again or call it failed.
+    """
+    if new is None and now is not None and float(now) <= 0:
+        return False
     return not same(now, old) and not same(now, new)

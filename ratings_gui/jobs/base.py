@@ -42,7 +42,7 @@ from ratings_gui.logsetup import RunLog
 from ratings_gui.plex.connection import Connection, PlexError
 from ratings_gui.plex.http import PlexHttp
 from ratings_gui.plex.snapshot import read_library
-from ratings_gui.plex.writer import RatingWriter, clear_left_zero
+from ratings_gui.plex.writer import RatingWriter
 
 log = logging.getLogger(__name__)
 
@@ -133,11 +133,7 @@ def check_written(
         value = getattr(it, "user_rating", None)
         if it is not None and same(value, c.new):
             continue
-        if (
-            it is not None
-            and not clear_left_zero(c, value)
-            and changed_by_someone(value, c.old, c.new)
-        ):
+        if it is not None and changed_by_someone(value, c.old, c.new):
             left.append((c, CHANGED_DURING_RUN))
         else:
             wrong.append(c)

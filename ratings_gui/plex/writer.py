@@ -49,15 +49,6 @@ def _rating_param(value: float | None) -> str:
     return f"{normalize(value):g}"
 
 
-def clear_left_zero(change: Change, now: Any) -> bool:
-    """A clear read back as 0 (or less) did not clear: rewrite it, never call it someone's.
-
-    A grouped edit may store ``-1`` or 0 where ``/:/rate`` would clear;
-    nobody rates 0 in Plex, so this is the write not sticking.
-    """
-    return change.new is None and now is not None and float(now) <= 0
-
-
 def plex_failure(exc: Exception) -> Failure | None:
     """A Plex write's exception as a loop Failure: 401 stops the run (every write would fail)."""
     if isinstance(exc, HttpStatusError):
@@ -247,9 +238,7 @@ class RatingWriter(JournaledWriter):
         left = [
             (c, CHANGED_DURING_RUN)
             for c in wrong
-            if c.key in current
-            and changed_by_someone(current[c.key], c.old, c.new)
-            and not clear_left_zero(c, current[c.key])
+            if c.key in current and changed_by_someone(current[c.key], c.old, c.new)
         ]
         if left:
             gone = {c.key for c, _ in left}
