@@ -105,19 +105,19 @@ __all__ = [
 class SideReader:
     """A journal's second connection, opened on first use, for reads that take a while."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy: Any, unwritable: Any) -> None:
         self.path = path
+        self._errors = (busy, unwritable)  # the journal's plain sentences, as on its own
         self.lock = threading.Lock()
-        self.conn: sqlite3.Connection | None = None
+        self.conn: _Guarded | None = None
         self.closed = False
 
-    def connection(self) -> sqlite3.Connection | None:
+    def connection(self) -> _Guarded | None:
         """The connection (None once the journal is closed: its reads fail as they did)."""
         with self.lock:
             if self.conn is None and not self.closed:
-                self.conn = sqlite3.connect(
-                    str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT
-                )
+                raw = sqlite3.connect(str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT)
+                self.conn = _Guarded(raw, *self._errors)
             return self.conn
 
     def close(self, *, reopen: bool = False) -> None:
@@ -148,7 +148,7 @@ class Journal(ProvenanceQueries, RecoveryFiles):
         #: (st_dev, st_ino) of the file opened: a run notices the file deleted or replaced.
         self._identity = self._stat()
         #: A second connection for History's counting reads (see :meth:`_reading`).
-        self._side = SideReader(self.path)
+        self._side = SideReader(self.path, self._busy_error, self._unwritable_error)
 
     def _connect(self) -> _Guarded:
         """Open the database; a read-only file or a full disk is one plain sentence."""
