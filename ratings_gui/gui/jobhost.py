@@ -171,9 +171,6 @@ class JobHost:
                 log.exception("a background task's callback failed")
         elif isinstance(ev, Progress):
             self._progress = ev  # shown by _show_progress, at the end of the poll
-        elif isinstance(ev, Log):
-            prefix = "" if ev.level < logging.WARNING else "Warning: "
-            self.log_line(prefix + ev.text)
         elif isinstance(ev, Finished):
             self._progress = None  # the end says what happened
             self._progress_phase = None
