@@ -227,6 +227,7 @@ def test_7_a_result_undone_in_history_says_so(win: Any, demo: Any) -> None:
     assert tab.preview.table.empty_text == (
         f"Every planned change was written; {planned:,} undone by run {undo.id}."
     )
+    assert tab.preview.table.empty and not tab.preview.filling
     assert tab.preview.table.shown_values() == []
     # History's row of the run: still written as it was, and undone
     row = dict(

@@ -142,6 +142,8 @@ def test_4_review_counts_skips_and_tells_candidates_apart(win: Any, demo: Any) -
 
     tab.preview.apply_button.invoke()
     pump_until(win, lambda: tab.plan is None and not win.busy, 20, "the run")
+    # the result's rows are put in the table a chunk per Tk turn, after the run ends
+    pump_until(win, lambda: not tab.preview.filling, 10, "the result rows")
     assert lib.rating(third.key) == 1.0
     assert all(lib.rating(c.key) == before[c.key] for c, _ in item.candidates)
     shown = tab.preview.table.shown_values()
@@ -224,7 +226,7 @@ def test_8_words_after_a_real_run(win: Any, demo: Any) -> None:
     counts = tab.preview.counts_label.cget("text")
     assert not re.search(r"(^|· )0 ", counts), counts
     reasons = [r[4] for r in tab.preview.table.shown_values()]
-    assert all(" -> " not in r for r in reasons)
+    assert reasons and all(" -> " not in r for r in reasons)
     planned = {int(c.target): c.new for c in tab.preview.plan.changes if c.field == "userRating"}
 
     tab.preview.apply_button.invoke()
