@@ -192,6 +192,7 @@ def test_import_keeps_ratings_you_gave_unless_replace_is_ticked(
     pump_until(win, lambda: tab.plan is not None and not win.busy, 20, "the import plan")
     assert not {int(c.target) for c in tab.plan.changes} & yours
     assert f"{len(yours):,} kept yours" in tab.preview.counts_label.cget("text")
+    pump_until(win, lambda: not tab.preview.filling, 10, "the plan's rows")
     listed = [tab.preview.tree.item(i, "values") for i in tab.preview.tree.get_children()]
     kept_rows = [v for v in listed if any("kept yours: Plex" in str(x) for x in v)]
     assert len(kept_rows) == len(yours)
