@@ -19,6 +19,7 @@ during each gap over 30 ms. Figures, not a test.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -27,7 +28,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,8 @@ class Probe:
         self.longest = 0.0
         self.gaps: list[tuple[float, float]] = []
         self.out: dict[str, float] = {}
+        #: How long each phase took (s): what a change for the window costs the job.
+        self.seconds: dict[str, float] = {}
         self.win.after(TICK_MS, self._tick)
 
     def _tick(self) -> None:
@@ -118,7 +121,7 @@ class Probe:
         """Pump the window until ``until()``; the longest gap (ms) meanwhile (kept as ``name``)."""
         self.longest = 0.0
         self.gaps = []
-        self.last = time.perf_counter()
+        self.last = start = time.perf_counter()
         if self.sampler is not None:
             self.sampler.samples = []
         if not self.win.pump(until, timeout):
@@ -126,6 +129,7 @@ class Probe:
         ms = round(self.longest * 1000, 1)
         if name:
             self.out[name] = ms
+            self.seconds[name] = round(time.perf_counter() - start, 2)
         if self.sampler is not None:
             self.sampler.report(name, self.gaps)
         return ms
@@ -178,9 +182,14 @@ def history_phase(win: App, probe: Probe) -> float:
     read): all inside the phase, so the tab's own work on the Tk thread counts too."""
     hist = win.tab_objects["history"]
     win.after(0, lambda: win.select_tab("history"))
+    some = bool(win.app.journal.runs())  # none: ``--only history`` without --past-runs
 
     def filled() -> bool:
-        if not hist.built or hist.building or hist.reading or not hist.runs_tree.get_children():
+        if not hist.built or hist.building or hist.reading:
+            return False
+        if not some:
+            return True
+        if not hist.runs_tree.get_children():
             return False
         if hist.selected_run_id() is None:  # the apply's run: its changes are read next
             hist.select_run(int(hist.runs_tree.get_children()[0]))
@@ -317,10 +326,14 @@ def switch_server(probe: Probe, app: AppContext, url: str, token: str) -> None:
     probe.wait(lambda: not probe.win.busy, 120)
 
 
-def tags_phases(probe: Probe, extras: Extras) -> None:
+def tags_phases(probe: Probe, extras: Extras, workers: int | None = None) -> None:
     """The Tags tab: first showing, preview (every track's file read; the program's
-    guesses written into the files too, so the plan is as big as the library), sort, apply."""
+    guesses written into the files too, so the plan is as big as the library), sort, apply.
+    ``workers``: the job's file readers, instead of its own number."""
     tab = probe.first_showing("tags", listed, "tags_tab")
+    if workers is not None:
+        read_options = tab.read_options
+        tab.read_options = lambda **kw: dataclasses.replace(read_options(**kw), workers=workers)
     tab.set_rules(f"{extras.media_root}={extras.media_dir}")
     tab.include_guesses_var.set(True)
     job_phases(probe, tab, "tags_", tab.preview_button.invoke)
@@ -333,10 +346,21 @@ def import_phases(probe: Probe, extras: Extras) -> None:
     job_phases(probe, tab, "import_", tab.preview_button.invoke)
 
 
+#: The tabs whose phases the probe runs, in this order (``--only`` picks some).
+TABS = ("base_rating", "history", "inference", "tags", "import")
+
+
 def run(
-    url: str, token: str, past: int = 0, extras: Extras | None = None, sample: bool = False
-) -> dict[str, float]:
-    """The longest gap (ms) per phase, in the window signed in to the server at ``url``."""
+    url: str,
+    token: str,
+    past: int = 0,
+    extras: Extras | None = None,
+    sample: bool = False,
+    only: Collection[str] = TABS,
+    tags_workers: int | None = None,
+) -> dict[str, Any]:
+    """The longest gap (ms) per phase, in the window signed in to the server at ``url``;
+    the phases of the tabs in ``only`` (Tags and Import need ``extras``)."""
     home = Path(tempfile.mkdtemp(prefix="tkprobe-"))
     app = AppContext.open(home, logging_on=False)
     try:
@@ -349,17 +373,22 @@ def run(
         probe.wait(lambda: not win.busy, 120)
         end = time.monotonic() + 1.0
         probe.phase(lambda: time.monotonic() > end, 5, "idle")
-        base_rating_phases(probe)
-        history_phase(win, probe)
-        inference_phases(probe)
-        if extras is not None:
+        if "base_rating" in only:
+            base_rating_phases(probe)
+        if "history" in only:
+            history_phase(win, probe)
+        if "inference" in only:
+            inference_phases(probe)
+        if extras is not None and {"tags", "import"} & set(only):
             switch_server(probe, app, extras.url, extras.token)
-            tags_phases(probe, extras)
-            import_phases(probe, extras)
+            if "tags" in only:
+                tags_phases(probe, extras, tags_workers)
+            if "import" in only:
+                import_phases(probe, extras)
         end = time.monotonic() + 1.0  # the last follow-journal read ends before the close
         probe.wait(lambda: time.monotonic() > end, 5)
         win.destroy()
-        return probe.out
+        return {**probe.out, "seconds": probe.seconds}
     finally:
         app.close()
 
@@ -377,6 +406,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--no-files", action="store_true", help="skip the Tags and Import phases")
     p.add_argument(
+        "--only",
+        default=",".join(TABS),
+        help=f"the tabs to probe, comma-separated (default: all of {','.join(TABS)})",
+    )
+    p.add_argument(
+        "--tags-workers",
+        type=int,
+        help="the Tags job's file readers (default: the job's own); to weigh them against the window",
+    )
+    p.add_argument(
         "--sample", action="store_true", help="where the Tk thread stood still, to stderr"
     )
     p.add_argument("--serve-media", type=int, help=argparse.SUPPRESS)
@@ -384,9 +423,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_media:
         serve_media(args.serve_media, args.token)
         return 0
+    only = [t.strip() for t in args.only.split(",") if t.strip()]
+    unknown = set(only) - set(TABS)
+    if unknown:
+        p.error(f"--only: no such tab: {', '.join(sorted(unknown))} (tabs: {', '.join(TABS)})")
     with serving(args.tracks, args.token) as extras:
         url = args.url or extras.url  # without --url: one server for every phase
-        out = run(url, args.token, args.past_runs, None if args.no_files else extras, args.sample)
+        files = None if args.no_files else extras
+        out = run(url, args.token, args.past_runs, files, args.sample, only, args.tags_workers)
     print(json.dumps(out), flush=True)
     return 0
 
