@@ -95,8 +95,8 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)
     #: Rows that did not become changes, for export: dicts with a ``reason`` key.
     skipped: list[dict[str, Any]] = field(default_factory=list)
-    #: When the snapshot this plan came from was read (time.time()): a rating given
-    #: in Plex after it is never written over.
+    #: When the snapshot this plan came from was read, on the server's clock (the one
+    #: that stamps lastRatedAt): a rating given in Plex after it is never written over.
     read_at: float | None = None
     #: What the job keeps with its plan for its own apply or preview (a typed object of
     #: the job's: an undo's journal ids and file fields, the tags' open question). Never

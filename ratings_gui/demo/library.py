@@ -185,6 +185,13 @@ class DemoLibrary:
         self.xml_parent_cache: dict[
             int, str
         ] = {}  # album key -> shared XML attributes of its tracks
+        #: Seconds this server's clock is ahead of the computer's (behind: negative): it
+        #: stamps lastRatedAt and addedAt, and says it in every answer's Date header.
+        self.clock_skew = 0.0
+
+    def now(self) -> int:
+        """The server's clock, as it stamps lastRatedAt and addedAt."""
+        return int(time.time() + self.clock_skew)
 
     # ----------------------------------------------------------------- generation
     @classmethod
@@ -329,11 +336,11 @@ class DemoLibrary:
                 state.user_rating = None
             else:
                 state.user_rating = round(min(float(value), 10.0), 1)
-            state.last_rated_at = int(time.time()) if when is None else when
+            state.last_rated_at = self.now() if when is None else when
 
     def scrobble(self, key: int, played: bool = True, user: int | None = None) -> None:
         """Mark played/unplayed; on a container Plex applies it to every leaf below."""
-        now = int(time.time())
+        now = self.now()
         with self.lock:
             for leaf in self.leaves(key):
                 state = self._state(leaf.key, user)
@@ -357,7 +364,7 @@ class DemoLibrary:
                 first = self.items[album.children[0]]
                 if first.file:
                     ext = first.file.rsplit(".", 1)[-1]
-            now = int(time.time())
+            now = self.now()
             path = _track_path(
                 self.media_root,
                 artist.title if artist else "Unknown",
@@ -399,7 +406,7 @@ class DemoLibrary:
                 )
             else:
                 keys = [k for k in ids if k in self.items]
-            now = int(time.time())
+            now = self.now()
             for key in keys:
                 item = self.items[key]
                 _apply_edit(item, params, now)

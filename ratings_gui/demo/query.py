@@ -9,7 +9,6 @@ then honours. Unsupported parameters are ignored, as Plex does.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from urllib.parse import unquote
 
@@ -258,7 +257,7 @@ def build_filters(
 
     ``states``: a Home member's own values (None = the owner's).
     """
-    now = time.time()
+    now = lib.now()  # the server's clock: relative dates count from it
     preds: list[Callable[[DemoItem], bool]] = []
     for raw_key, raw_value in params:
         if raw_key in CONTROL_PARAMS:

@@ -420,7 +420,7 @@ class _LibraryRoutes:
             transcoderActiveVideoSessions=0,
             transcoderAudio=1,
             transcoderVideo=1,
-            updatedAt=int(time.time()),
+            updatedAt=demo.lib.now(),
             updater=0,
             version=VERSION,
             voiceSearch=1,
@@ -1014,6 +1014,12 @@ class _Handler(_LibraryRoutes, _PlexTvRoutes, BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         log.debug("%s " + format, self.address_string(), *args)
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, on the library's clock (which may be set apart from this one's)."""
+        if timestamp is None:
+            timestamp = time.time() + self.demo.lib.clock_skew
+        return super().date_time_string(timestamp)
+
     # -- plumbing
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -1044,6 +1050,7 @@ class _Handler(_LibraryRoutes, _PlexTvRoutes, BaseHTTPRequestHandler):
             f"Content-Length: {len(body)}",
             "Connection: keep-alive" if not self.close_connection else "Connection: close",
             "X-Plex-Protocol: 1.0",
+            f"Date: {self.date_time_string()}",  # as Plex sends it (its own clock)
         ]
         for old, new in self._replace:
             body = body.replace(old, new)

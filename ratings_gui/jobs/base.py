@@ -59,6 +59,13 @@ def require_connection(app: JobApp) -> Connection:
     return conn
 
 
+def server_time(app: JobApp, local: float) -> float:
+    """``local`` (``time.time()`` here) on the server's clock, which stamps ``lastRatedAt``
+    and ``addedAt`` (this computer's when not connected)."""
+    conn = app.connection
+    return conn.server_time(local) if conn is not None else local
+
+
 @contextlib.contextmanager
 def quiet_gc() -> Iterator[None]:
     """No cyclic garbage collection while a job reads and plans, then its survivors frozen.
@@ -429,8 +436,8 @@ class PlanJob:
         read_at = time.time()
         with quiet_gc():
             plan = self.plan(self.read(ctx))
-        if plan.read_at is None:
-            plan.read_at = read_at
+        if plan.read_at is None:  # on the server's clock, learnt from the read's answers
+            plan.read_at = server_time(self.app, read_at)
         if self.bad:  # items the server sent malformed (a NaN rating, a key "123x"): counted
             plan.count(MALFORMED_ITEMS, len(self.bad))
             ctx.log(

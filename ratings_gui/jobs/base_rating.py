@@ -35,7 +35,7 @@ from ratings_gui.core.plan import Plan, Report
 from ratings_gui.core.provenance import BASE
 from ratings_gui.core.records import TYPE_IDS, Item
 from ratings_gui.core.registry import JobSpec, declare
-from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection
+from ratings_gui.jobs.base import PlanJob, rating_provenance, require_connection, server_time
 from ratings_gui.jobs.runner import JobApp, JobContext
 from ratings_gui.journal import Provenance
 from ratings_gui.journal.writeloop import Writer
@@ -118,8 +118,9 @@ class BaseRatingJob(PlanJob):
 
     def read(self, ctx: JobContext) -> BaseRatingRead:
         """The tracks, when they were read, the program's values, and the since-last-run floor."""
-        read_at = time.time()
+        started = time.time()
         tracks = super().read(ctx).of_kind("track")
+        read_at = server_time(self.app, started)  # compared with addedAt by the next run
         prov = rating_provenance(self.app)
         since = None
         if self.opts.since_last_run and not self.reset:
@@ -257,6 +258,7 @@ def watch(
             stats.polls += 1
             polled_at = time.time()
             new = [t for t in _newest_tracks(http, sec.id, floor, page) if t.key not in known]
+            polled_at = conn.server_time(polled_at)
             if new:
                 known.update(t.key for t in new)
                 stats.seen += len(new)

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.etree import ElementTree
 
@@ -54,12 +55,56 @@ def configure_headers(client_id: str | None = None) -> str:
     return cid
 
 
+#: Clocks this close are taken as one: a Date header says whole seconds, and a few
+#: seconds either way change nothing a person did.
+SAME_CLOCK_WITHIN_S = 5.0
+
+
+class ServerClock:
+    """How far the server's clock is from this computer's, from its answers' ``Date``.
+
+    Plex stamps ``lastRatedAt`` and ``addedAt`` with its own clock; "a rating given
+    after the read" and "a track added since the last run" compare them with when
+    the read began, so that time must be on the server's clock too. A computer
+    whose clock is off by minutes would otherwise keep a rating given just before
+    the read from being written (or miss one given just after).
+    """
+
+    def __init__(self) -> None:
+        #: Seconds to add to this computer's time to get the server's (0: the same clock).
+        self.offset = 0.0
+
+    def note(self, resp: requests.Response, *_args: Any, **_kwargs: Any) -> None:
+        """A response hook: the newest answer's ``Date`` sets the offset (none: kept)."""
+        date = resp.headers.get("Date")
+        if not date:
+            return
+        try:
+            when = parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        offset = when - time.time()
+        self.offset = 0.0 if abs(offset) < SAME_CLOCK_WITHIN_S else offset
+
+    def server_time(self, local: float) -> float:
+        """``local`` (a ``time.time()`` of this computer) on the server's clock."""
+        return local + self.offset
+
+
+#: The clock of a connection whose session does not learn one: this computer's.
+_SAME_CLOCK = ServerClock()
+
+
 def make_session(pool: int = POOL_SIZE) -> requests.Session:
-    """A requests session whose connection pool matches our worker count."""
+    """A requests session whose connection pool matches our worker count; its
+    :class:`ServerClock` (``server_clock``) learns the server's time from every answer."""
     s = requests.Session()
     adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool)
     s.mount("http://", adapter)
     s.mount("https://", adapter)
+    clock = ServerClock()
+    s.server_clock = clock  # type: ignore[attr-defined]
+    s.hooks["response"].append(clock.note)
     return s
 
 
@@ -133,6 +178,16 @@ class Connection:
     user: str = ""
     #: The Plex Home member's name, for the header and History ("" for the account itself).
     user_title: str = ""
+
+    @property
+    def clock(self) -> ServerClock:
+        """The server's clock as its answers tell it (a session made elsewhere: ours)."""
+        clock = getattr(self.session, "server_clock", None)
+        return clock if isinstance(clock, ServerClock) else _SAME_CLOCK
+
+    def server_time(self, local: float) -> float:
+        """``local`` (this computer's ``time.time()``) on the server's clock."""
+        return self.clock.server_time(local)
 
     @property
     def member(self) -> bool:
