@@ -49,7 +49,7 @@ from ratings_gui.tags.api import (
     sweep_temp_files,
 )
 from ratings_gui.tags.base import TEN
-from ratings_gui.tags.files import modified_at
+from ratings_gui.tags.files import modified_at, readers_for
 from ratings_gui.tags.files import test_mapping as check_mapping
 from ratings_gui.tags.scales import ScaleQuestion, settle
 from ratings_gui.tags.writer import FileWriter
@@ -148,7 +148,9 @@ class TagsOptions:
     vorbis_zero_to_ten: bool = False
     #: The user's answer for RATING values the library leaves undecided: percent / ten.
     rating_scale: str | None = None
-    workers: int = 8
+    #: Files read at once; None: by where they are (few from this computer's disks,
+    #: more from a network share: :func:`~ratings_gui.tags.files.readers_for`).
+    workers: int | None = None
     #: Also write the program's guesses (base, inferred) into files.
     include_guesses: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -290,7 +292,7 @@ class TagsSyncJob(PlanJob):
             self.opts.rules,
             ctx,
             leftovers=self.leftovers,
-            workers=self.opts.workers,
+            workers=self.opts.workers or readers_for([r.local for r in self.opts.rules]),
             popm_email=self.opts.popm_email,
             vorbis_zero_to_ten=self.opts.vorbis_zero_to_ten,
         )

@@ -14,7 +14,71 @@ from collections.abc import Callable, Sequence
 
 from ratings_gui.core.pathmap import MappingTest, Rule, map_path, sample_paths, suggest_from_index
 
-__all__ = ["modified_at", "test_mapping"]
+__all__ = ["modified_at", "on_network_share", "readers_for", "test_mapping"]
+
+#: Files read at once from this computer's own disks: reading a tag is mostly Python
+#: work under the interpreter lock, so more threads only take the window's turns
+#: (8 readers: a 50k preview 25-29 s and the window still up to 80 ms; 2: 20-21 s, 45 ms).
+LOCAL_READERS = 2
+#: From a network share each file waits on the network: more requests in flight pay.
+NETWORK_READERS = 8
+#: File systems that are another machine's disk (Linux and BSD names as mount lists them).
+NETWORK_FS = frozenset(
+    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "9p", "afpfs", "davfs"}
+)
+_DRIVE_REMOTE = 4  # GetDriveTypeW: a mapped network drive
+
+
+def _windows_network_drive(path: str) -> bool:
+    """A mapped network drive (``Z:``) on Windows; False elsewhere or when unknown."""
+    if os.name != "nt" or len(path) < 2 or path[1] != ":":
+        return False
+    try:
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        return bool(kernel32.GetDriveTypeW(path[:2] + "\\") == _DRIVE_REMOTE)
+    except (AttributeError, OSError):
+        return False
+
+
+def mount_fs_type(path: str, mounts: str) -> str | None:
+    """The file system type of the mount that holds ``path``, from a ``/proc/mounts`` text
+    (the longest mount point that is a parent of ``path``); None when none is listed."""
+    best, kind = "", None
+    for line in mounts.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")  # mount lists a space as \040
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, parts[2]
+    return kind
+
+
+def on_network_share(path: str, mounts: str | None = None) -> bool:
+    """Whether ``path`` is on another machine's disk: a UNC path, a mapped network
+    drive, or (Linux) a mount of a network file system. Unknown: False."""
+    if path.startswith(("\\\\", "//")):
+        return True
+    if _windows_network_drive(path):
+        return True
+    if mounts is None:
+        try:
+            with open("/proc/mounts", encoding="utf-8", errors="replace") as f:
+                mounts = f.read()
+        except OSError:
+            return False
+    kind = mount_fs_type(os.path.abspath(path), mounts)
+    return kind is not None and kind in NETWORK_FS
+
+
+def readers_for(folders: Sequence[str]) -> int:
+    """How many files to read at once from ``folders`` (the mapping's local sides)."""
+    if any(on_network_share(f) for f in folders):
+        return NETWORK_READERS
+    return LOCAL_READERS
 
 
 def modified_at(path: str) -> float | None:
