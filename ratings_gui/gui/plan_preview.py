@@ -314,8 +314,12 @@ class PlanPreview(ctk.CTkFrame):
         on_apply: Callable[[Plan], None] | None = None,
         on_discard: Callable[[Plan], None] | None = None,
         title: str | None = None,
+        rows: list[Any] | None = None,
     ) -> None:
-        """Show ``plan`` at once (counts) and fill the table over the next ticks."""
+        """Show ``plan`` at once (counts) and fill the table over the next ticks.
+
+        ``rows``: :func:`preview_rows` of the plan, made on the worker (one object per
+        change: a big plan's would hold the window up here)."""
         if on_apply is not None:
             self.on_apply = on_apply
         if on_discard is not None:
@@ -323,7 +327,7 @@ class PlanPreview(ctk.CTkFrame):
         self.plan = plan
         self.result_rows = []
         self.table.empty_text = "Nothing to change."
-        rows = preview_rows(plan)
+        rows = rows if rows is not None else preview_rows(plan)
         self.table.set_rows(rows)
         self.title_label.configure(text=title or f"Plan: {plan.job}")
         self.counts_label.configure(text=describe_counts(plan))

@@ -343,7 +343,7 @@ class HistoryTab(Tab):
     def plan_title(self, plan: Plan) -> str:
         return f"Undo run {self._undo_run}"
 
-    def show_plan(self, plan: Plan | None = None) -> Any:
+    def show_plan(self, plan: Plan | None = None, *, rows: list[Any] | None = None) -> Any:
         """The undo plan takes the place of the run's changes while it is reviewed."""
         self._changes_holder.grid_remove()
         preview = self.make_preview(self.lower)  # made on the first undo, in the same place
@@ -351,7 +351,7 @@ class HistoryTab(Tab):
         self.changes_title.configure(
             text=f"Undo of run {self._undo_run}: review, then Apply or Discard."
         )
-        return super().show_plan(plan)
+        return super().show_plan(plan, rows=rows)
 
     def planned(self, plan: Plan, result: Any) -> None:
         self.say(f"Undo of run {self._undo_run} planned: {len(plan):,} change(s).")

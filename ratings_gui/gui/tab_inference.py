@@ -253,8 +253,8 @@ class InferenceTab(Tab):
             return f"Ratings CSV {name}: {ratings}"
         return f"Inference for {plan.options.get('library', '')}: {ratings}"
 
-    def show_plan(self, plan: Plan | None = None) -> Any:
-        preview = super().show_plan(plan)
+    def show_plan(self, plan: Plan | None = None, *, rows: list[Any] | None = None) -> Any:
+        preview = super().show_plan(plan, rows=rows)
         self.report_views.show_view("Plan")
         return preview
 

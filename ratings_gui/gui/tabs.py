@@ -24,7 +24,7 @@ from ratings_gui.core.plan import Change, Plan, Report
 from ratings_gui.core.registry import title_of
 from ratings_gui.gui.header import Header
 from ratings_gui.gui.library_picker import NO_MUSIC_LIBRARY, LibraryPicking
-from ratings_gui.gui.plan_preview import PlanPreview, describe_counts
+from ratings_gui.gui.plan_preview import PlanPreview, describe_counts, preview_rows
 from ratings_gui.gui.tabparts import BuiltInParts
 from ratings_gui.gui.widgets import MUTED_COLOR, SECONDARY, Button, count_text, set_enabled, tip
 from ratings_gui.jobs.policy import apply_job
@@ -303,27 +303,39 @@ class Tab(BuiltInParts, LibraryPicking):
         :meth:`planned` gets too). Apply runs ``job.apply`` on the plan shown.
         """
         self.plan_job = job
+        make = work or job.prepare
+
+        def prepare(ctx: JobContext) -> tuple[Any, list[Any] | None]:
+            """The plan, and its preview's rows made here on the worker, not on the Tk thread."""
+            result = make(ctx)
+            plan = _plan_of(result)
+            return result, preview_rows(plan) if plan is not None else None
 
         def done(ev: Finished) -> None:
             if ev.error or job is not self.plan_job:
                 return
-            result = ev.result
-            plan = result if isinstance(result, Plan) else getattr(result, "plan", None)
-            if isinstance(plan, Plan):
+            result, rows = ev.result
+            plan = _plan_of(result)
+            if plan is not None:
                 self.plan = plan
-                self.show_plan(plan)
+                self.show_plan(plan, rows=rows)
                 self.planned(plan, result)
 
-        return self.run_job(work or job.prepare, name=name, phase=phase, on_done=done)
+        return self.run_job(prepare, name=name, phase=phase, on_done=done)
 
-    def show_plan(self, plan: Plan | None = None) -> PlanPreview:
-        """Show ``plan`` (again, after an edit: the one under review) with Apply and Discard."""
+    def show_plan(self, plan: Plan | None = None, *, rows: list[Any] | None = None) -> PlanPreview:
+        """Show ``plan`` (again, after an edit: the one under review) with Apply and Discard;
+        ``rows``: its preview rows when the worker made them."""
         self._result = None  # a run's result is shown until the next preview
         preview = self.make_preview()
         plan = plan if plan is not None else self.plan
         if plan is not None:
             preview.show(
-                plan, on_apply=self.apply, on_discard=self.discard, title=self.plan_title(plan)
+                plan,
+                on_apply=self.apply,
+                on_discard=self.discard,
+                title=self.plan_title(plan),
+                rows=rows,
             )
         return preview
 
@@ -626,3 +638,9 @@ def tab_class(entry: TabEntry) -> type[Tab]:
     if not (isinstance(cls, type) and issubclass(cls, Tab)):
         raise TypeError(f"the tab {entry.name!r} must register a Tab subclass")
     return cls
+
+
+def _plan_of(result: Any) -> Plan | None:
+    """The plan a preview's work returned: itself, or its ``plan`` attribute."""
+    plan = result if isinstance(result, Plan) else getattr(result, "plan", None)
+    return plan if isinstance(plan, Plan) else None
