@@ -133,3 +133,30 @@ def test_the_log_keeps_its_last_lines(win: Any) -> None:
     lines = pane.content().strip().splitlines()
     assert len(lines) == LOG_MAX_LINES
     assert lines[-1] == "last" and lines[0] == "row 151"
+
+
+def test_a_button_is_drawn_again_only_when_its_state_changes(win: Any) -> None:
+    """A job's start and end set every tab's buttons: a state that is already so draws
+    nothing, and a new one (with its disabled look) is one redraw, not two."""
+    from ratings_gui.gui.widgets import Button, set_enabled
+
+    outlined = Button(win, text="Outlined", fg_color="transparent", border_width=1)
+    for b in (Button(win, text="Filled"), outlined):
+        b.place(x=0, y=0)
+        win.update()
+        drawn: list[bool] = []
+        draw = b._draw
+        b._draw = lambda no_color_updates=False, d=draw, n=drawn: (
+            n.append(True),
+            d(no_color_updates),
+        )
+        set_enabled(b, True)
+        assert drawn == [] and b.looks_enabled
+        set_enabled(b, False)
+        assert len(drawn) == 1 and b.cget("state") == "disabled"
+        assert b.looks_enabled is (b is outlined)  # a filled one greys out
+        set_enabled(b, False)
+        assert len(drawn) == 1
+        set_enabled(b, True)
+        assert len(drawn) == 2 and b.looks_enabled and b.cget("state") == "normal"
+        b.destroy()

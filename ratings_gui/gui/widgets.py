@@ -830,20 +830,31 @@ class Button(ctk.CTkButton):
         self._show_state()
 
     def configure(self, require_redraw: bool = False, **kwargs: Any) -> None:
+        """As CTkButton's, in one redraw: a state that is already so draws nothing, and a
+        new state comes with its fill (each redraw of a button's canvas costs about a
+        millisecond, and a job's start and end set every tab's buttons)."""
         fill = kwargs.pop("fg_color", None)
         if fill is not None:
             self._enabled_fill = fill
-            kwargs["fg_color"] = fill
+        state = kwargs.get("state")
+        if fill is None and not require_redraw and kwargs == {"state": self._state}:
+            return
+        if state is not None or fill is not None:
+            want = self._fill_for(state if state is not None else self._state)
+            if want is not None:
+                kwargs["fg_color"] = want
         super().configure(require_redraw=require_redraw, **kwargs)
-        if "state" in kwargs or fill is not None:
-            self._show_state()
 
-    def _show_state(self) -> None:
+    def _fill_for(self, state: str) -> Any:
+        """The fill a button in ``state`` shows (None: an outlined one keeps its own)."""
         fill = getattr(self, "_enabled_fill", None)
         if fill is None or fill == "transparent":
-            return
-        want = DISABLED_FILL if self._state == "disabled" else fill
-        if self._fg_color != want:
+            return fill
+        return DISABLED_FILL if state == "disabled" else fill
+
+    def _show_state(self) -> None:
+        want = self._fill_for(self._state)
+        if want is not None and want != "transparent" and self._fg_color != want:
             super().configure(fg_color=want)
 
     @property
