@@ -86,6 +86,33 @@ def quiet_gc() -> Iterator[None]:
             gc.enable()
 
 
+#: The full collection's threshold while a run writes: out of reach, so only the young
+#: generations (a few thousand new objects each, a millisecond) are collected.
+_NO_FULL_COLLECTION = 10**9
+
+
+@contextlib.contextmanager
+def young_gc_only() -> Iterator[None]:
+    """While a run writes: no full garbage collection, the young ones as usual.
+
+    A run keeps what it writes (journal rows, results) alive; each full
+    collection walked all of it with the GIL held (20-46 ms in a 50k tags or
+    20k import run, on a writer thread), the window waiting meanwhile. Short-
+    lived cycles (a file's tag objects, a retried request's traceback) still
+    die in the young collections. What exists before is frozen out of walks, and
+    so is what the run leaves (else the first full collection after it walks
+    it all, 23 ms after a 50k tags run); the next job's read unfreezes both.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_COLLECTION)
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.set_threshold(*thresholds)
+
+
 def rating_provenance(app: JobApp, targets: Iterable[str] | None = None) -> dict[str, Provenance]:
     """The program's standing rating writes on the connected server, as the connected user.
 
@@ -194,7 +221,7 @@ def apply_plan(
     _check_accepts(writer, plan)
     run_id = _start_run(app, conn, plan, undo_of)
     report = Report(plan.job, run_id, dry_run=False)
-    with RunLog(app.paths.logs, plan.job, run_id):
+    with RunLog(app.paths.logs, plan.job, run_id), young_gc_only():
         ctx.log(f"run {run_id}: writing {len(plan.changes):,} changes ({conn.name})")
         try:
             result = writer.apply(
