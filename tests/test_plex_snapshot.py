@@ -95,8 +95,8 @@ def test_wrong_library_type_is_refused_before_reading(demo) -> None:  # noqa: AN
 
 
 def test_reading_pages_leaves_no_cyclic_garbage(demo) -> None:  # noqa: ANN001
-    """Jobs read with the cyclic collector off (quiet_gc): whatever a page leaves in a cycle
-    stays in memory for the whole read, so a page must leave nothing (it was ~3.5 MB a page
+    """Jobs read without full collections (young_gc_only): whatever a page leaves in a cycle
+    that outlives the young collections stays in memory for the whole read, so a page must leave nothing (it was ~3.5 MB a page
     of parser buffers, 1.2 GB for 500,000 tracks)."""
     conn = connect_direct(demo.url, demo.token)
     gc.collect()

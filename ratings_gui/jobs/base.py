@@ -66,49 +66,34 @@ def server_time(app: JobApp, local: float) -> float:
     return conn.server_time(local) if conn is not None else local
 
 
-@contextlib.contextmanager
-def quiet_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a job reads and plans, then its survivors frozen.
-
-    A big read makes hundreds of thousands of small objects; each full
-    collection meanwhile walks all of them with the GIL held (47-252 ms,
-    several per read), and the window's thread waits that long. Items hold
-    no cycles: reference counting frees them when the job drops them.
-    """
-    was = gc.isenabled()
-    gc.unfreeze()  # the last job's survivors may be collected again: only one job's stay out
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()  # what the read made stays out of later collections' walks
-        if was:
-            gc.enable()
-
-
-#: The full collection's threshold while a run writes: out of reach, so only the young
-#: generations (a few thousand new objects each, a millisecond) are collected.
+#: The full collection's threshold while a job reads or writes: out of reach, so only the
+#: young generations (a few thousand new objects each, a millisecond) are collected.
 _NO_FULL_COLLECTION = 10**9
 
 
 @contextlib.contextmanager
 def young_gc_only() -> Iterator[None]:
-    """While a run writes: no full garbage collection, the young ones as usual.
+    """While a job reads and plans, or a run writes: no full garbage collection, the young
+    ones as usual.
 
-    A run keeps what it writes (journal rows, results) alive; each full
-    collection walked all of it with the GIL held (20-46 ms in a 50k tags or
-    20k import run, on a writer thread), the window waiting meanwhile. Short-
-    lived cycles (a file's tag objects, a retried request's traceback) still
-    die in the young collections. What exists before is frozen out of walks, and
-    so is what the run leaves (else the first full collection after it walks
-    it all, 23 ms after a 50k tags run); the next job's read unfreezes both.
+    A big read makes hundreds of thousands of small objects and a run keeps
+    what it writes; each full collection walked all of them with the GIL held
+    (47-252 ms in a 50k read, 20-46 ms in a 50k tags or 20k import run), the
+    window's thread waiting meanwhile. The young collections go on, so
+    short-lived cycles (a file's tag chunks, a retried request's traceback) are
+    still freed: with the collector switched off instead, every AIFF or WAV
+    file a Tags preview read left its chunks behind for good. What exists
+    before is frozen out of the walks, and so is what the job leaves (else the
+    first full collection after it walks it all).
     """
     thresholds = gc.get_threshold()
+    gc.collect(1)  # the young garbage is freed before freezing: a walk of the young only
     gc.freeze()
     gc.set_threshold(thresholds[0], thresholds[1], _NO_FULL_COLLECTION)
     try:
         yield
     finally:
+        gc.collect(1)
         gc.freeze()
         gc.set_threshold(*thresholds)
 
@@ -461,7 +446,7 @@ class PlanJob:
         settle_interrupted(self.app, ctx)
         self.bad = []
         read_at = time.time()
-        with quiet_gc():
+        with young_gc_only():
             plan = self.plan(self.read(ctx))
         if plan.read_at is None:  # on the server's clock, learnt from the read's answers
             plan.read_at = server_time(self.app, read_at)
