@@ -162,6 +162,7 @@ def _start_slow_base_rating(win: Any, demo: Any) -> tuple[Any, int]:
     """A base-rating run whose first chunk of grouped writes has landed and whose next one
     waits on a slowed read (the check before each chunk): a run caught in the middle."""
     from ratings_gui.demo.server import Faults
+    from ratings_gui.jobs.runner import CANCEL_ABANDON_SECONDS
 
     tab = win.tab_objects["base_rating"]
     win.select_tab("base_rating")
@@ -169,7 +170,10 @@ def _start_slow_base_rating(win: Any, demo: Any) -> tuple[Any, int]:
     pump_until(win, lambda: tab.preview.plan is not None and not win.busy, 20, "the plan")
     planned = len(tab.preview.plan)
     before = {k: demo.lib.rating(k) for k in demo.lib.keys_of(1, "track")}
-    demo.faults = Faults(latency_ms=1500, only_paths=("/library/metadata/",))
+    # the wait well inside the time a Cancel gives a job to end by itself (after which the
+    # window stops waiting and says only "Cancelled."): a 1.5 s wait lost that race 1 in 8
+    slow = int(CANCEL_ABANDON_SECONDS * 1000 / 2)
+    demo.faults = Faults(latency_ms=slow, only_paths=("/library/metadata/",))
     tab.preview.apply_button.invoke()
     pump_until(
         win,
