@@ -4,6 +4,7 @@ a job's log lines put in together. Behaviour only (the figures come from gui/tkp
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,54 @@ def test_a_job_starting_while_a_tab_builds_disables_its_buttons(win: Any) -> Non
     assert tab.preview_button.cget("state") == "disabled"
     release.set()
     pump_until(win, lambda: not win.busy)
+    assert tab.preview_button.cget("state") == "normal"
+
+
+def test_a_jobs_end_is_shown_a_part_a_turn(win: Any) -> None:
+    """The turn a job ends in shows its outcome; the tabs' buttons come in a later turn,
+    and the window is busy until the last part has run."""
+    tab = win.tab_objects["base_rating"]
+    win.select_tab("base_rating")
+    pump_until(win, lambda: not tab.building, 10, "the tab's parts")
+    release = threading.Event()
+    ended: list[bool] = []
+    assert win.tab_objects["plex"].run_job(
+        lambda jc: release.wait(10), name="hold", on_done=lambda ev: ended.append(True)
+    )
+    pump_until(win, lambda: tab.preview_button.cget("state") == "disabled")
+    release.set()
+    # the poll's turn alone, no other Tk turn (no update()): the later parts wait
+    deadline = time.monotonic() + 10
+    while not ended and time.monotonic() < deadline:
+        win._poll()
+        time.sleep(0.01)
+    assert ended and not win.job_running
+    assert win.busy, "the end's later parts are still to run"
+    assert tab.preview_button.cget("state") == "disabled"
+    pump_until(win, lambda: not win.busy, 10, "the end's parts")
+    assert tab.preview_button.cget("state") == "normal"
+
+
+def test_a_job_started_at_the_end_of_another_keeps_the_buttons_off(win: Any) -> None:
+    """on_done may start the next job at once: the first job's later parts do not turn
+    the tabs' buttons back on under it."""
+    tab = win.tab_objects["base_rating"]
+    win.select_tab("base_rating")
+    pump_until(win, lambda: not tab.building, 10, "the tab's parts")
+    plex = win.tab_objects["plex"]
+    release = threading.Event()
+
+    started: list[bool] = []
+
+    def next_job(ev: Any) -> None:
+        started.append(plex.run_job(lambda jc: release.wait(10), name="second"))
+
+    assert plex.run_job(lambda jc: None, name="first", on_done=next_job)
+    pump_until(win, lambda: started and not win._later, 10, "the first job's end")
+    assert started == [True] and win.job_running
+    assert win.busy and tab.preview_button.cget("state") == "disabled"
+    release.set()
+    pump_until(win, lambda: not win.busy, 10, "the second job")
     assert tab.preview_button.cget("state") == "normal"
 
 

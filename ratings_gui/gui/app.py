@@ -11,6 +11,7 @@ import logging
 import sys
 import time
 import tkinter as tk
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -122,6 +123,7 @@ class App(JobHost, ctk.CTk):
         self.app = app
         self.runner = JobRunner()
         self._job_active = False
+        self._later = deque()
         self._job_name = ""
         self._on_done: Callable[[Finished], None] | None = None
         self._poll_id: str | None = None
@@ -204,7 +206,8 @@ class App(JobHost, ctk.CTk):
 
     def preview_shown(self, preview: PlanPreview) -> None:
         self._preview = preview
-        offer_backup(self, preview)
+        # a turn of its own: the offer is widgets made and measured (its plan checked then)
+        self.later(lambda: offer_backup(self, preview))
 
     def select_tab(self, name: str) -> None:
         """Switch to a tab by its registry name and run its ``on_show`` (as a click would)."""

@@ -264,7 +264,9 @@ class InferenceTab(Tab):
 
     def planned(self, plan: Plan, result: Any) -> None:
         if isinstance(result, Previewed):
-            self.report_views.show(self.job, result.reports)
+            # the reports in a Tk turn of their own, after the plan's
+            job = self.job
+            self.window.later(lambda: self.report_views.show(job, result.reports))
             self.say(f"{self.plan_title(plan)}.")
 
     def report_text(self, report: Report) -> str:

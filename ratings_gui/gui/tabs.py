@@ -412,7 +412,7 @@ class Tab(BuiltInParts, LibraryPicking):
         shown = getattr(self, "_result", None)
         if shown is None or self.plan is not None or shown.report.run_id is None:
             return
-        if self.window.busy:  # a job holds the journal: never wait for it on the Tk thread
+        if self.window.job_running:  # it holds the journal: never wait for it on the Tk thread
             return
         run_id = shown.report.run_id
 
