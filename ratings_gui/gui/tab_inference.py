@@ -226,6 +226,9 @@ class InferenceTab(Tab):
 
         def work(ctx: JobContext) -> Previewed:
             plan = job.prepare(ctx)
+            # each item's kind for the plan's Field column, here on the worker: made on the
+            # Tk thread by the table's first rows, it stalled the window 25-30 ms at 50k
+            self._kinds_of = (job, _kinds(job))
             return Previewed(plan, compute_reports(job))
 
         self.preview_job(
@@ -238,7 +241,7 @@ class InferenceTab(Tab):
         if job is None or change.target_kind != "plex":
             return ""
         if getattr(self, "_kinds_of", (None, {}))[0] is not job:
-            self._kinds_of = (job, {str(it.key): it.kind for it in job.items})
+            self._kinds_of = (job, _kinds(job))
         return self._kinds_of[1].get(str(change.target), "")
 
     def plan_title(self, plan: Plan) -> str:
@@ -380,3 +383,8 @@ ENTRY = TabEntry(
     order=50,
 )
 TAB = register_tab(ENTRY, InferenceTab)
+
+
+def _kinds(job: ij.InferJob) -> dict[str, str]:
+    """Each read item's kind (artist, album, track) by its key."""
+    return {str(it.key): it.kind for it in job.items}
