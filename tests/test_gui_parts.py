@@ -82,8 +82,8 @@ def test_a_job_starting_while_a_tab_builds_disables_its_buttons(win: Any) -> Non
 
 
 def test_a_jobs_end_is_shown_a_part_a_turn(win: Any) -> None:
-    """The turn a job ends in shows its outcome; the tabs' buttons come in a later turn,
-    and the window is busy until the last part has run."""
+    """The turn a job ends in shows its outcome and gives the buttons back; the rest (the
+    results that follow the journal) comes in later turns, the window busy until then."""
     tab = win.tab_objects["base_rating"]
     win.select_tab("base_rating")
     pump_until(win, lambda: not tab.building, 10, "the tab's parts")
@@ -100,10 +100,13 @@ def test_a_jobs_end_is_shown_a_part_a_turn(win: Any) -> None:
         win._poll()
         time.sleep(0.01)
     assert ended and not win.job_running
+    assert tab.preview_button.cget("state") == "normal", "usable as soon as it is shown"
     assert win.busy, "the end's later parts are still to run"
-    assert tab.preview_button.cget("state") == "disabled"
+    tags = win.tab_objects["tags"]
+    assert not tags.built
+    tags.ensure_built()  # a tab made meanwhile is made usable, not busy
+    assert tags.preview_button.cget("state") == "normal"
     pump_until(win, lambda: not win.busy, 10, "the end's parts")
-    assert tab.preview_button.cget("state") == "normal"
 
 
 def test_a_job_started_at_the_end_of_another_keeps_the_buttons_off(win: Any) -> None:
@@ -127,6 +130,41 @@ def test_a_job_started_at_the_end_of_another_keeps_the_buttons_off(win: Any) -> 
     release.set()
     pump_until(win, lambda: not win.busy, 10, "the second job")
     assert tab.preview_button.cget("state") == "normal"
+
+
+def test_table_and_log_scrollbars_leave_the_redraws_to_idle_time(
+    win: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """customtkinter's scrollbar forces every pending redraw of the window each time it is
+    set (a table's chunk of rows, a batch of log lines): 114 forced redraws in the window
+    probe's Import phases. A table's and the log's scrollbars leave them to Tk's idle time."""
+    import tkinter as tk
+
+    import customtkinter as ctk
+
+    from ratings_gui.gui.widgets import make_tree
+
+    forced: list[Any] = []
+    real = tk.Misc.update_idletasks
+    monkeypatch.setattr(tk.Misc, "update_idletasks", lambda w: (forced.append(w), real(w)))
+    plain = ctk.CTkScrollbar(win)
+    forced.clear()
+    plain.set(0.0, 0.5)
+    assert forced, "customtkinter's own scrollbar forces the redraws (what this guards against)"
+    top = tk.Toplevel(win)
+    tree, holder = make_tree(top, [("a", "A", 80, True)], height=5)
+    holder.pack(fill="both", expand=True)
+    bars = [w for w in holder.winfo_children() if isinstance(w, ctk.CTkScrollbar)]
+    forced.clear()
+    for i in range(50):
+        tree.insert("", "end", values=(f"row {i}",))
+    bars[0].set(0.0, 0.5)
+    win.log_pane.append_many([f"line {i}" for i in range(200)])
+    win.log_pane.text._y_scrollbar.set(0.2, 0.4)
+    assert not forced
+    win.update()  # drawn at idle time: the bar shows where the table is
+    assert bars[0].get() == tree.yview() and tree.yview()[1] < 0.5
+    top.destroy()
 
 
 def test_history_makes_its_undo_preview_on_the_first_undo(win: Any) -> None:

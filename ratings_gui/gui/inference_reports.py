@@ -30,6 +30,7 @@ from ratings_gui.gui.widgets import (
     SortableTable,
     TableColumn,
     frame_colour,
+    quiet_scrollbars,
     readable_segments,
     stars_label,
 )
@@ -224,8 +225,10 @@ class ReportViews:
         mid.grid_rowconfigure(0, weight=1)
         self.chart = HistogramChart(mid, height=140, background=frame_colour(mid))
         self.chart.grid(row=0, column=0, sticky="nsew", padx=(0, 6))
-        self.summary = ctk.CTkTextbox(
-            mid, height=140, wrap="word", font=ctk.CTkFont(family="TkFixedFont", size=12)
+        self.summary = quiet_scrollbars(
+            ctk.CTkTextbox(
+                mid, height=140, wrap="word", font=ctk.CTkFont(family="TkFixedFont", size=12)
+            )
         )
         self.summary.grid(row=0, column=1, sticky="nsew")
 

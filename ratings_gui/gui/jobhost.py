@@ -54,8 +54,8 @@ class JobHost:
     _progress: Progress | None = None
     _progress_phase: str | None = None
     _progress_due: float = 0.0
-    #: What a job's end shows after its first Tk turn (the tabs' buttons, the backup
-    #: offer, the reports, the results that follow the journal), one part per turn.
+    #: What a job's end shows after its first Tk turn (the backup offer, the reports,
+    #: the results that follow the journal), one part per turn.
     _later: deque[Callable[[], None]]
     _later_id: Any = None
     after: Any
@@ -77,15 +77,21 @@ class JobHost:
     def later(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` in a Tk turn of its own, after the parts asked for before it.
 
-        A job's end shows the plan or result, sets every tab's buttons, offers
-        a backup, fills reports: all in one turn, that was 50-70 ms on a 50k
+        A job's end showed the plan or result, set every tab's buttons, offered
+        a backup, filled reports: all in one turn, that was 50-70 ms on a 50k
         library with the job's threads still busy, the window not answering.
-        Part by part, each turn is short and the window answers between them.
-        The window counts as busy until the last part has run.
+        The outcome and the buttons come first; the rest part by part, each
+        turn short and the window answering between them. The window counts
+        as busy until the last part has run (a new job may start meanwhile).
         """
         self._later.append(fn)
         if self._later_id is None:
-            self._later_id = self.after(1, self._run_later)
+            self._next_later()
+
+    def _next_later(self) -> None:
+        """The next part once the window has drawn what came before (its idle work), in a
+        turn of its own (a timer: the idle work and the part are not one long turn)."""
+        self._later_id = self.after_idle(lambda: self.after(1, self._run_later))
 
     def _run_later(self) -> None:
         self._later_id = None
@@ -96,7 +102,7 @@ class JobHost:
             return
         fn = self._later.popleft()
         if self._later:
-            self._later_id = self.after(1, self._run_later)
+            self._next_later()
         try:
             fn()
         except Exception:  # noqa: BLE001 - one failing part must not stop the others
@@ -217,30 +223,23 @@ class JobHost:
             self._job_active = False
             self._job_writes = False
             self._on_done = None
+            # the buttons first: what on_done shows can be used at once
             if ev.error:
-                self.progress.set_busy(False, "Cancelled.")
+                self._set_busy(False, "Cancelled.")
                 if ev.cancelled:
                     self.log_line(ev.error)
                 else:
                     self.show_error(ev.error)
             elif self.cancel_requested:
                 # The job stopped early but returned what it did: not "Done".
-                self.progress.set_busy(False, "Cancelled.")
+                self._set_busy(False, "Cancelled.")
             else:
-                self.progress.set_busy(False, "Done")
+                self._set_busy(False, "Done")
                 self.progress.bar.set(1)
             self._write_ended()
             if on_done is not None:
                 on_done(ev)
-            # the rest in turns of their own; a job on_done started keeps its tabs busy
-            self.later(self._tabs_free)
             self.later(self._follow_journal_when_free)
-
-    def _tabs_free(self) -> None:
-        if not self._job_active:
-            for tab in self.tab_objects.values():
-                if tab.built:
-                    tab.set_busy(False)
 
     def _follow_journal_when_free(self) -> None:
         if not self._job_active:

@@ -221,7 +221,7 @@ class PlexTab(SignInPart, HomeUsersPart, Tab):
             self.server_connect_button.configure(state="disabled")
 
     def _server_picked(self, label: str) -> None:
-        if label in self.servers and not self.window.busy:
+        if label in self.servers and not self.window.job_running:
             self.connect_server()
 
     def connect_server(self) -> None:
@@ -364,7 +364,7 @@ class PlexTab(SignInPart, HomeUsersPart, Tab):
 
     def sign_out(self) -> None:
         """Forget the token and every choice that depended on it."""
-        if self.window.busy:
+        if self.window.job_running:
             self.window.cancel_job()
         self.app.tokens.forget()
         self.app.set_connection(None)

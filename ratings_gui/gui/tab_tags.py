@@ -29,6 +29,7 @@ from ratings_gui.gui.widgets import (
     Fold,
     count_text,
     plural,
+    quiet_scrollbars,
     readable_segments,
     tip,
 )
@@ -178,7 +179,7 @@ class TagsTab(Tab):
         mapping.grid_columnconfigure(1, weight=1)
         caption = ctk.CTkLabel(mapping, text="Path mapping", justify="left")
         caption.grid(row=0, column=0, sticky="nw", padx=(8, 4), pady=(6, 2))
-        self.rules_box = ctk.CTkTextbox(mapping, height=46, wrap="none")
+        self.rules_box = quiet_scrollbars(ctk.CTkTextbox(mapping, height=46, wrap="none"))
         self.rules_box.grid(row=0, column=1, sticky="ew", padx=4, pady=2)
         self.rules_box.insert("1.0", str(saved.get("rules", "")))
         tip(HELP["mapping"], caption, self.rules_box)

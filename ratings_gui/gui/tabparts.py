@@ -106,7 +106,7 @@ class BuiltInParts:
         self._built_all()
 
     def _built_all(self) -> None:
-        if self.window.busy:
+        if self.window.job_running:  # not just its end still showing: the buttons are back
             self.set_busy(True)
         if self.__dict__.pop("_show_when_built", False):
             self.on_show()
