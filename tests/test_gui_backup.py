@@ -137,6 +137,20 @@ def test_cancelled_confirmation_clears_nothing(win: Any, demo: Any) -> None:
     assert _ratings(demo.lib) == want and win.app.journal.runs() == []
 
 
+def test_the_backup_offer_goes_with_its_plan_at_once(win: Any) -> None:
+    """Discarded (or applied), the plan takes its offer with it in the same turn: no
+    question about runs left over the empty preview or a run's result."""
+    tab = win.tab_objects["base_rating"]
+    win.select_tab("base_rating")
+    click(win, tab.preview_button)
+    _idle(win, "the plan")
+    assert tab.plan is not None and tab.plan.changes
+    offer = win.backup_offer
+    assert offer is not None and offer.winfo_ismapped()
+    tab.preview.discard_button.invoke()  # no events pumped after it
+    assert win.backup_offer is None and not offer.winfo_exists()
+
+
 def test_the_backup_offer_is_asked_once_and_keeps_what_a_run_changes(
     win: Any, demo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

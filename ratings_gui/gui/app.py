@@ -19,7 +19,7 @@ import customtkinter as ctk
 
 from ratings_gui import APP_TITLE
 from ratings_gui.context import AppContext
-from ratings_gui.gui.confirm import offer_backup
+from ratings_gui.gui.confirm import offer_backup, withdraw_offer
 from ratings_gui.gui.dialogs import ConfirmDialog
 from ratings_gui.gui.header import Header
 from ratings_gui.gui.jobhost import POLL_MS, JobHost
@@ -208,6 +208,10 @@ class App(JobHost, ctk.CTk):
         self._preview = preview
         # a turn of its own: the offer is widgets made and measured (its plan checked then)
         self.later(lambda: offer_backup(self, preview))
+
+    def preview_closed(self, preview: PlanPreview) -> None:
+        """Its plan was applied or discarded: no backup offer stays for it."""
+        withdraw_offer(self, preview)
 
     def select_tab(self, name: str) -> None:
         """Switch to a tab by its registry name and run its ``on_show`` (as a click would)."""

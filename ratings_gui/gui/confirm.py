@@ -112,6 +112,8 @@ class BackupOffer(ctk.CTkFrame):
         super().__init__(parent, fg_color=("#fff4d6", "#3a3020"), corner_radius=6)
         self.settings = settings
         self._on_answer = on_answer
+        #: The plan preview it was offered beside (it goes when that plan does).
+        self.preview: Any = None
         self.label = ctk.CTkLabel(
             self, text="Before a run writes, keep a backup of the ratings it changes?", anchor="w"
         )
@@ -199,8 +201,18 @@ def offer_backup(window: Any, preview: Any) -> BackupOffer | None:
         bar.after(OFFER_POLL_MS, watch)
 
     bar = BackupOffer(window, settings, answered)
+    bar.preview = preview
     place_beside_buttons(bar, preview)
     bar.lift()
     window.backup_offer = bar
     bar.after(OFFER_POLL_MS, watch)
     return bar
+
+
+def withdraw_offer(window: Any, preview: Any) -> None:
+    """``preview``'s plan is gone (applied or discarded): its offer goes at once, not at
+    the next check (the result of a run showed a question about runs for up to 0.3 s)."""
+    bar = getattr(window, "backup_offer", None)
+    if bar is not None and getattr(bar, "preview", None) is preview:
+        bar.destroy()
+        window.backup_offer = None

@@ -440,6 +440,7 @@ class Tab(BuiltInParts, LibraryPicking):
         self.plan = None
         if self.preview is not None:
             self.preview.clear()
+            self.window.preview_closed(self.preview)
         self.plan_closed()
 
     # --- hooks of the preview flow (defaults suit most tabs) ------------------------
