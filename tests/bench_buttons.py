@@ -4,14 +4,18 @@ A script, not a test (benchmarks print figures; they are not timed tests). Each
 redraw of a customtkinter button's canvas costs about a millisecond on the Tk
 thread; a state that is already so should cost nothing.
 
-    xvfb-run -a python tests/bench_buttons.py [--buttons 40] [--rounds 5]
+    xvfb-run -a .venv/bin/python tests/bench_buttons.py [--buttons 40] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 
 def main() -> None:

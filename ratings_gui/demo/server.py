@@ -1016,9 +1016,7 @@ class _Handler(_LibraryRoutes, _PlexTvRoutes, BaseHTTPRequestHandler):
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         """The Date header, on the library's clock (which may be set apart from this one's)."""
-        if timestamp is None:
-            timestamp = time.time() + self.demo.lib.clock_skew
-        return super().date_time_string(timestamp)
+        return super().date_time_string(self.demo.lib.now() if timestamp is None else timestamp)
 
     # -- plumbing
     def do_GET(self) -> None:

@@ -57,7 +57,7 @@ class JobHost:
     #: What a job's end shows after its first Tk turn (the backup offer, the reports,
     #: the results that follow the journal), one part per turn.
     _later: deque[Callable[[], None]]
-    _later_id: Any = None
+    _later_due: bool = False
     after: Any
     log_line: Any
     log_lines: Any
@@ -85,16 +85,17 @@ class JobHost:
         as busy until the last part has run (a new job may start meanwhile).
         """
         self._later.append(fn)
-        if self._later_id is None:
+        if not self._later_due:
             self._next_later()
 
     def _next_later(self) -> None:
         """The next part once the window has drawn what came before (its idle work), in a
         turn of its own (a timer: the idle work and the part are not one long turn)."""
-        self._later_id = self.after_idle(lambda: self.after(1, self._run_later))
+        self._later_due = True
+        self.after_idle(lambda: self.after(1, self._run_later))
 
     def _run_later(self) -> None:
-        self._later_id = None
+        self._later_due = False
         if self._closing:
             self._later.clear()
             return

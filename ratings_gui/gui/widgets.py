@@ -234,7 +234,14 @@ def readable_segments(*, tabview: bool = False) -> dict[str, tuple[str, str]]:
 
 
 def _no_forced_redraw() -> None:
-    """Stands in for a canvas's ``update_idletasks`` while a table's scrollbar draws."""
+    """Stands in for a scrollbar canvas's ``update_idletasks``."""
+
+
+def _quiet(bar: Any) -> None:
+    """``bar`` (a customtkinter scrollbar) draws without forcing the window's redraws."""
+    canvas = getattr(bar, "_canvas", None)  # customtkinter 6's name; absent: as is
+    if canvas is not None:
+        canvas.update_idletasks = _no_forced_redraw  # an instance attribute: this canvas only
 
 
 class TableScrollbar(ctk.CTkScrollbar):
@@ -249,12 +256,8 @@ class TableScrollbar(ctk.CTkScrollbar):
     """
 
     def _draw(self, no_color_updates: bool = False) -> None:
-        canvas = self._canvas
-        canvas.update_idletasks = _no_forced_redraw  # this drawing only (an instance attribute)
-        try:
-            super()._draw(no_color_updates)
-        finally:
-            del canvas.update_idletasks
+        _quiet(self)  # from its first drawing on, while it is being made
+        super()._draw(no_color_updates)
 
 
 def quiet_scrollbars(box: ctk.CTkTextbox) -> ctk.CTkTextbox:
@@ -265,9 +268,7 @@ def quiet_scrollbars(box: ctk.CTkTextbox) -> ctk.CTkTextbox:
     list), 20-25 ms of a 20,000-row import preview's longest stall.
     """
     for name in ("_y_scrollbar", "_x_scrollbar"):  # customtkinter 6's names; absent: as is
-        canvas = getattr(getattr(box, name, None), "_canvas", None)
-        if canvas is not None:
-            canvas.update_idletasks = _no_forced_redraw
+        _quiet(getattr(box, name, None))
     return box
 
 

@@ -64,19 +64,23 @@ def on_network_share(path: str, mounts: str | None = None) -> bool:
         return True
     if _windows_network_drive(path):
         return True
-    if mounts is None:
-        try:
-            with open("/proc/mounts", encoding="utf-8", errors="replace") as f:
-                mounts = f.read()
-        except OSError:
-            return False
-    kind = mount_fs_type(os.path.abspath(path), mounts)
+    kind = mount_fs_type(os.path.abspath(path), _mount_list() if mounts is None else mounts)
     return kind is not None and kind in NETWORK_FS
+
+
+def _mount_list() -> str:
+    """This computer's ``/proc/mounts`` ("" where there is none: Windows, macOS)."""
+    try:
+        with open("/proc/mounts", encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
 
 
 def readers_for(folders: Sequence[str]) -> int:
     """How many files to read at once from ``folders`` (the mapping's local sides)."""
-    if any(on_network_share(f) for f in folders):
+    mounts = _mount_list()
+    if any(on_network_share(f, mounts) for f in folders):
         return NETWORK_READERS
     return LOCAL_READERS
 
